@@ -1,0 +1,158 @@
+import { z } from "zod";
+import { tryParseDuration } from "../domain/duration.js";
+
+/**
+ * The policy file, as written by an operator (YAML). `z.toJSONSchema(PolicyFileSchema)` produces
+ * the editor schema checked in at `policy.schema.json` (`npm run policy:schema`).
+ */
+
+const Id = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9._-]*$/, "use lowercase letters, digits, '.', '_' or '-' (e.g. prod-db-readonly)");
+
+export const DurationTextSchema = z
+  .string()
+  .refine((text) => tryParseDuration(text) !== undefined, "must be a duration like 30m, 1h, 1h30m or 2d")
+  .describe("A duration such as 30m, 1h, 1h30m or 2d");
+
+/** A value that may be written inline or taken from an environment variable (required for secrets). */
+export const ValueSourceSchema = z.union([
+  z.string(),
+  z.number(),
+  z.boolean(),
+  z.object({ env: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, "must be an environment variable name") }).strict(),
+]);
+export type ValueSource = z.infer<typeof ValueSourceSchema>;
+
+export const PersonSchema = z
+  .object({
+    id: Id.describe("Stable Sesame identity id, e.g. alice"),
+    email: z.email(),
+    name: z.string().optional(),
+    admin: z.boolean().default(false).describe("May revoke any grant and read the whole audit log"),
+    slack: z.string().optional().describe("Slack user id (U…); optional, looked up by email otherwise"),
+    teams: z.string().optional().describe("Microsoft Entra (AAD) object id; optional"),
+    principals: z
+      .record(z.string(), z.string())
+      .optional()
+      .describe("Explicit principal per connector name, overriding the resource's template"),
+  })
+  .strict();
+
+export const ConnectorInstanceSchema = z
+  .object({
+    type: z.string().describe("Connector type, e.g. postgres or noop"),
+    config: z.record(z.string(), z.union([ValueSourceSchema, z.array(z.string())])).default({}),
+  })
+  .strict();
+
+export const ResourceSchema = z
+  .object({
+    description: z.string().optional(),
+    connector: Id.describe("Name of an entry in `connectors`"),
+    target: z.record(z.string(), z.unknown()).default({}).describe("Connector-specific target, e.g. { role: readonly }"),
+    principal: z
+      .string()
+      .default("{{ id }}")
+      .describe("Template for the account the connector grants to: {{ id }}, {{ email }}, {{ email | localpart }}"),
+    risk: z.enum(["low", "medium", "high"]).default("high"),
+  })
+  .strict();
+
+export const SubjectSetSchema = z
+  .object({
+    users: z.array(Id).default([]),
+    groups: z.array(Id).default([]),
+  })
+  .strict();
+export type SubjectSet = z.infer<typeof SubjectSetSchema>;
+
+export const ApprovalStepSchema = z
+  .object({
+    name: z.string().optional(),
+    approvers: SubjectSetSchema,
+    required: z.number().int().min(1).default(1).describe("How many distinct approvals this step needs (N of M)"),
+  })
+  .strict();
+export type ApprovalStep = z.infer<typeof ApprovalStepSchema>;
+
+const Weekday = z.enum(["mon", "tue", "wed", "thu", "fri", "sat", "sun"]);
+const ClockTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "must be HH:MM (24-hour)");
+
+export const TimeWindowSchema = z
+  .object({
+    days: z.array(Weekday).min(1).default(["mon", "tue", "wed", "thu", "fri"]),
+    start: ClockTime,
+    end: ClockTime,
+    timezone: z.string().default("UTC").describe("IANA time zone, e.g. Europe/Paris"),
+  })
+  .strict();
+export type TimeWindow = z.infer<typeof TimeWindowSchema>;
+
+export const AutoApproveRuleSchema = z
+  .object({
+    reason: z.string().min(1).describe("Shown to people and written to the audit log"),
+    requesterInGroup: Id.optional(),
+    resourceRisk: z.enum(["low", "medium", "high"]).optional().describe("Matches resources of this risk"),
+    withinTimeWindow: TimeWindowSchema.optional(),
+    maxDuration: DurationTextSchema.optional().describe("Only requests no longer than this auto-approve"),
+  })
+  .strict()
+  .refine(
+    (rule) => rule.requesterInGroup !== undefined || rule.resourceRisk !== undefined || rule.withinTimeWindow !== undefined,
+    "an auto-approval rule needs at least one condition (requesterInGroup, resourceRisk or withinTimeWindow)",
+  );
+export type AutoApproveRule = z.infer<typeof AutoApproveRuleSchema>;
+
+export const TextRequirementSchema = z
+  .object({
+    required: z.boolean().default(false),
+    pattern: z.string().optional().describe("Regular expression the value must match, e.g. ^OPS-[0-9]+$"),
+    hint: z.string().optional().describe("Shown when the value is missing or does not match"),
+  })
+  .strict();
+
+export const PolicySchema = z
+  .object({
+    id: Id,
+    description: z.string().optional(),
+    resources: z.array(Id).min(1),
+    requesters: SubjectSetSchema.extend({ everyone: z.boolean().default(false) }).strict(),
+    duration: z
+      .object({ default: DurationTextSchema, max: DurationTextSchema })
+      .strict()
+      .refine((d) => tryParseDuration(d.default)! <= tryParseDuration(d.max)!, "default must not exceed max"),
+    reason: TextRequirementSchema.default({ required: true }),
+    ticket: TextRequirementSchema.default({ required: false }),
+    approvers: SubjectSetSchema.optional().describe("Shorthand for a single approval step"),
+    requiredApprovals: z.number().int().min(1).optional().describe("N of M for the `approvers` shorthand"),
+    steps: z.array(ApprovalStepSchema).min(1).optional().describe("Ordered approval steps; each must pass in turn"),
+    selfApproval: z.boolean().default(false),
+    autoApprove: z.array(AutoApproveRuleSchema).default([]),
+    pendingTimeout: DurationTextSchema.default("24h").describe("How long a request may wait for a decision"),
+    extension: z
+      .object({
+        requiresApproval: z.boolean().default(true),
+        maxTotal: DurationTextSchema.optional().describe("Longest total grant including extensions (default: duration.max)"),
+      })
+      .strict()
+      .default({ requiresApproval: true }),
+  })
+  .strict();
+export type PolicyInput = z.input<typeof PolicySchema>;
+
+export const PolicyFileSchema = z
+  .object({
+    version: z.literal(1),
+    people: z.array(PersonSchema).default([]),
+    groups: z.record(Id, z.array(Id)).default({}),
+    connectors: z.record(Id, ConnectorInstanceSchema).default({}),
+    resources: z.record(Id, ResourceSchema),
+    policies: z.array(PolicySchema).min(1),
+  })
+  .strict();
+export type PolicyFile = z.infer<typeof PolicyFileSchema>;
+export type Person = z.infer<typeof PersonSchema>;
+export type Resource = z.infer<typeof ResourceSchema>;
+export type Policy = z.infer<typeof PolicySchema>;
+export type ConnectorInstance = z.infer<typeof ConnectorInstanceSchema>;

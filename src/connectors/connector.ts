@@ -1,0 +1,55 @@
+import type { z } from "zod";
+
+/**
+ * The contract every connector implements. All three operations are idempotent per grant id:
+ * a retried grant must not duplicate access, a repeated revoke is a no-op, and a revoke after
+ * the access was removed out of band succeeds.
+ */
+
+/** What a grant or revoke is about. `principal` is the account on the target (db role, ...). */
+export interface GrantContext {
+  grantId: string;
+  principal: string;
+  /** Resource-specific target from the policy file (already validated by `targetSchema`). */
+  target: Record<string, unknown>;
+  expiresAt: Date;
+}
+
+/** What the connector needs later to undo a grant. Stored with the grant. */
+export interface GrantReceipt {
+  /** Safe to store in clear and show to admins. */
+  data: Record<string, unknown>;
+  /** Credentials handed to the requester (e.g. a generated password); stored encrypted, never logged. */
+  secret?: Record<string, string>;
+}
+
+export interface RevokeContext extends GrantContext {
+  receipt: Record<string, unknown> | null;
+}
+
+export interface CheckResult {
+  ok: boolean;
+  /** Human-readable problems, e.g. "cannot connect: connection refused". Never a secret. */
+  problems: string[];
+}
+
+export interface Connector {
+  readonly type: string;
+  check(): Promise<CheckResult>;
+  grant(context: GrantContext): Promise<GrantReceipt>;
+  revoke(context: RevokeContext): Promise<void>;
+  /** Optional: confirms the access is gone after a revoke (true = gone). */
+  verifyRevoked?(context: RevokeContext): Promise<boolean>;
+  close?(): Promise<void>;
+}
+
+/** A connector type: how to validate its config and target, and how to build an instance. */
+export interface ConnectorDefinition<Config = unknown, Target = unknown> {
+  type: string;
+  description: string;
+  configSchema: z.ZodType<Config>;
+  targetSchema: z.ZodType<Target>;
+  /** Config keys whose values are secrets: they must come from the environment and are redacted from errors. */
+  secretFields: readonly string[];
+  create(config: Config, options: { name: string; secrets: readonly string[] }): Connector;
+}

@@ -1,0 +1,38 @@
+import { AppError } from "./errors.js";
+
+const UNIT_SECONDS = { d: 86_400, h: 3_600, m: 60, s: 1 } as const;
+const DURATION_PATTERN = /^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/;
+
+/** Parses "90m", "1h30m", "2d", "45s" into seconds; returns undefined when the text is not a duration. */
+export function tryParseDuration(text: string): number | undefined {
+  const trimmed = text.trim().toLowerCase();
+  const match = DURATION_PATTERN.exec(trimmed);
+  if (!match || trimmed === "") return undefined;
+  const [, d, h, m, s] = match;
+  const seconds =
+    Number(d ?? 0) * UNIT_SECONDS.d + Number(h ?? 0) * UNIT_SECONDS.h + Number(m ?? 0) * UNIT_SECONDS.m + Number(s ?? 0);
+  return seconds > 0 ? seconds : undefined;
+}
+
+export function parseDuration(text: string): number {
+  const seconds = tryParseDuration(text);
+  if (seconds === undefined) {
+    throw new AppError("invalid_input", `"${text}" is not a duration. Use forms like 30m, 1h, 1h30m or 2d.`);
+  }
+  return seconds;
+}
+
+/** Formats seconds as the shortest exact duration text ("1h30m"). */
+export function formatDuration(totalSeconds: number): string {
+  let rest = Math.max(0, Math.round(totalSeconds));
+  if (rest === 0) return "0s";
+  let text = "";
+  for (const [unit, size] of Object.entries(UNIT_SECONDS)) {
+    const count = Math.floor(rest / size);
+    if (count > 0) {
+      text += `${count}${unit}`;
+      rest -= count * size;
+    }
+  }
+  return text;
+}
