@@ -19,7 +19,7 @@ export async function createTestDatabase(label: string): Promise<{ name: string;
   return {
     name,
     url: databaseUrl(name),
-    drop: () => adminQuery(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`),
+    drop: async () => void (await adminQuery(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)),
   };
 }
 

@@ -1,0 +1,72 @@
+import { z } from "zod";
+import { tryParseDuration } from "../domain/duration.js";
+
+/**
+ * Every environment variable Sesame reads, parsed once at boot. `.env.example` documents each of
+ * them (a test keeps the two in sync). Secrets have no defaults.
+ */
+
+const Duration = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .refine((text) => tryParseDuration(text) !== undefined, "must be a duration like 30s, 5m or 1h")
+    .transform((text) => tryParseDuration(text)!);
+
+const PostgresUrl = z.string().regex(/^postgres(ql)?:\/\//, "must be a postgresql:// connection string");
+const RedisUrl = z.string().regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL");
+
+export const EnvSchema = z.object({
+  NODE_ENV: z.enum(["development", "test", "production"]).default("production"),
+  DATABASE_URL: PostgresUrl,
+  REDIS_URL: RedisUrl,
+  PORT: z.coerce.number().int().min(0, "must be a port number (0 picks a free port)").max(65535, "must be a port number up to 65535").default(3978),
+  HOST: z.string().default("0.0.0.0"),
+  SESAME_POLICY_FILE: z.string().min(1),
+  SESAME_ENCRYPTION_KEY: z
+    .string()
+    .refine((value) => Buffer.from(value, "base64").length === 32, "must be 32 random bytes, base64-encoded (openssl rand -base64 32)"),
+  SESAME_API_TOKENS: z
+    .string()
+    .optional()
+    .refine(
+      (value) => value === undefined || value.split(",").every((pair) => /^[a-z0-9][a-z0-9._-]*=[A-Za-z0-9_\-.~]{24,}$/.test(pair.trim())),
+      "must be a comma-separated list of identity=token pairs, each token at least 24 characters",
+    ),
+  SESAME_ROLE: z.enum(["all", "web", "worker"]).default("all"),
+  SESAME_REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]+$/, "letters, digits, ':', '_' or '-'").default("sesame"),
+  SESAME_SWEEP_INTERVAL: Duration("30s"),
+  SESAME_RUN_MIGRATIONS: z.enum(["true", "false"]).default("true").transform((v) => v === "true"),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+});
+
+export type Env = z.infer<typeof EnvSchema>;
+
+export class EnvError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Sesame cannot start; fix these environment variables:\n${problems.map((p) => `  ${p}`).join("\n")}`);
+    this.name = "EnvError";
+  }
+}
+
+/** Parses the environment, naming every problem (one line each) without echoing any value. */
+export function parseEnv(source: Record<string, string | undefined> = process.env): Env {
+  const input = Object.fromEntries(Object.entries(source).filter(([, value]) => value !== undefined && value !== ""));
+  const result = EnvSchema.safeParse(input);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => {
+    const name = String(issue.path[0] ?? "environment");
+    const missing = issue.code === "invalid_type" && input[name] === undefined;
+    return missing ? `${name}: is required but not set` : `${name}: ${issue.message}`;
+  });
+  throw new EnvError(problems);
+}
+
+/** Parses SESAME_API_TOKENS into identity/token pairs. */
+export function envApiTokens(env: Env): { identityId: string; token: string }[] {
+  if (!env.SESAME_API_TOKENS) return [];
+  return env.SESAME_API_TOKENS.split(",").map((pair) => {
+    const [identityId, token] = pair.trim().split("=") as [string, string];
+    return { identityId, token };
+  });
+}

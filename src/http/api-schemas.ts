@@ -1,0 +1,117 @@
+import { z } from "zod";
+import { tryParseDuration } from "../domain/duration.js";
+
+/** Request bodies, query strings and views of /api/v1. The OpenAPI document is generated from these. */
+
+const DurationInput = z
+  .union([z.string(), z.number().int().positive()])
+  .refine((value) => typeof value === "number" || tryParseDuration(value) !== undefined, "must be a duration like 30m, 1h or 1h30m, or a number of seconds")
+  .describe("A duration such as 1h or 90m, or a number of seconds");
+
+export const IdParams = z.object({ id: z.uuid("must be a request or grant id (a UUID)") });
+
+export const CreateRequestBody = z
+  .object({
+    resource: z.string().min(1, "name the resource to request"),
+    duration: DurationInput.optional().describe("Defaults to the policy's default duration"),
+    reason: z.string().max(2000).optional(),
+    ticket: z.string().max(200).optional(),
+  })
+  .strict();
+
+export const DecisionBody = z
+  .object({
+    version: z.number().int().positive().optional().describe("The request version you looked at; refused if it changed meanwhile"),
+    comment: z.string().max(2000).optional(),
+  })
+  .strict();
+
+export const DenyBody = z
+  .object({
+    version: z.number().int().positive().optional(),
+    reason: z.string().max(2000).optional(),
+  })
+  .strict();
+
+export const ExtendBody = z.object({ duration: DurationInput, reason: z.string().max(2000).optional() }).strict();
+export const RevokeBody = z.object({ reason: z.string().max(2000).optional() }).strict();
+
+const RequestStatus = z.enum(["pending", "approved", "denied", "cancelled", "expired"]);
+const GrantStatus = z.enum(["scheduled", "active", "revoking", "revoked", "grant_failed", "revoke_failed"]);
+const csv = <T extends z.ZodType<unknown, string>>(item: T) => z.string().transform((value) => value.split(",").filter(Boolean)).pipe(z.array(item));
+
+export const ListRequestsQuery = z
+  .object({
+    status: csv(RequestStatus).optional().describe("Comma-separated statuses"),
+    requester: z.string().optional(),
+    resource: z.string().optional(),
+    awaitingMe: z.enum(["true", "false"]).optional().describe("Only requests waiting for my decision"),
+    limit: z.coerce.number().int().min(1).max(500).optional(),
+  })
+  .strict();
+
+export const ListGrantsQuery = z
+  .object({
+    status: csv(GrantStatus).optional(),
+    subject: z.string().optional(),
+    resource: z.string().optional(),
+    limit: z.coerce.number().int().min(1).max(500).optional(),
+  })
+  .strict();
+
+export const DecisionView = z.object({ approverId: z.string(), kind: z.enum(["approve", "deny"]), step: z.number(), comment: z.string().nullable(), at: z.string() });
+
+export const RequestView = z.object({
+  id: z.string(),
+  kind: z.enum(["access", "extension"]),
+  status: RequestStatus,
+  version: z.number(),
+  requester: z.string(),
+  resource: z.string(),
+  policy: z.string(),
+  durationSeconds: z.number(),
+  reason: z.string().nullable(),
+  ticket: z.string().nullable(),
+  matchedBecause: z.string(),
+  steps: z.array(z.object({ name: z.string(), approvers: z.array(z.string()), required: z.number(), received: z.number() })),
+  currentStep: z.number(),
+  decisions: z.array(DecisionView),
+  autoApprovalReason: z.string().nullable(),
+  decisionReason: z.string().nullable(),
+  decidedBy: z.string().nullable(),
+  decidedAt: z.string().nullable(),
+  pendingUntil: z.string(),
+  extendsGrant: z.string().nullable(),
+  grant: z.string().nullable(),
+  createdAt: z.string(),
+});
+
+export const GrantView = z.object({
+  id: z.string(),
+  request: z.string(),
+  subject: z.string(),
+  resource: z.string(),
+  connector: z.string(),
+  principal: z.string(),
+  status: GrantStatus,
+  version: z.number(),
+  startsAt: z.string(),
+  expiresAt: z.string(),
+  activatedAt: z.string().nullable(),
+  revokedAt: z.string().nullable(),
+  revokeReason: z.string().nullable(),
+  revokedBy: z.string().nullable(),
+  receipt: z.record(z.string(), z.unknown()).nullable(),
+  hasCredentials: z.boolean(),
+  attempts: z.number(),
+  lastError: z.string().nullable(),
+});
+
+export const ErrorView = z.object({
+  error: z.object({
+    code: z.string(),
+    message: z.string(),
+    fields: z.array(z.object({ field: z.string(), problem: z.string() })).optional(),
+    details: z.record(z.string(), z.unknown()).optional(),
+  }),
+});

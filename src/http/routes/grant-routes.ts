@@ -1,0 +1,59 @@
+import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import { z } from "zod";
+import { AppError } from "../../domain/errors.js";
+import type { ServiceDeps } from "../../services/deps.js";
+import { adminRevokeGrant, extendGrant, relinquishGrant } from "../../services/grant-actions.js";
+import { ErrorView, ExtendBody, GrantView, IdParams, ListGrantsQuery, RequestView, RevokeBody } from "../api-schemas.js";
+import { authenticatedIdentity, type TokenResolver } from "../authenticate.js";
+import { grantView, requestView } from "../views.js";
+
+const errors = { 400: ErrorView, 401: ErrorView, 403: ErrorView, 404: ErrorView, 409: ErrorView, 422: ErrorView };
+
+export function grantRoutes(deps: ServiceDeps, resolveToken: TokenResolver): FastifyPluginAsyncZod {
+  const load = async (id: string, me: string) => {
+    const grant = await deps.store.getGrant(id);
+    if (!grant || (grant.subjectId !== me && !deps.policy().isAdmin(me))) throw new AppError("not_found", `There is no grant ${id} that you can see.`);
+    return grant;
+  };
+
+  return async (app) => {
+    const tags = ["grants"];
+    app.get("/grants", { schema: { tags, summary: "List grants (yours; all for admins)", querystring: ListGrantsQuery, response: { 200: z.object({ grants: z.array(GrantView) }), ...errors } } }, async (req) => {
+      const me = await authenticatedIdentity(req, resolveToken);
+      const q = req.query;
+      const admin = deps.policy().isAdmin(me);
+      if (q.subject && q.subject !== me && !admin) throw new AppError("forbidden", "Only admins can list other people's grants.");
+      const rows = await deps.store.listGrants({
+        ...(q.status ? { status: q.status } : {}),
+        ...(q.resource ? { resourceId: q.resource } : {}),
+        ...(admin ? (q.subject ? { subjectId: q.subject } : {}) : { subjectId: me }),
+        limit: q.limit ?? 100,
+      });
+      return { grants: rows.map(grantView) };
+    });
+
+    app.get("/grants/:id", { schema: { tags, summary: "Get a grant", params: IdParams, response: { 200: GrantView, ...errors } } }, async (req) => {
+      const me = await authenticatedIdentity(req, resolveToken);
+      return grantView(await load(req.params.id, me));
+    });
+
+    app.post("/grants/:id/extend", { schema: { tags, summary: "Ask for more time on your grant", params: IdParams, body: ExtendBody, response: { 200: z.object({ request: RequestView, grant: GrantView }), ...errors } } }, async (req) => {
+      const me = await authenticatedIdentity(req, resolveToken);
+      await load(req.params.id, me);
+      const result = await extendGrant(deps, { grantId: req.params.id, actorId: me, duration: req.body.duration, ...(req.body.reason ? { reason: req.body.reason } : {}) });
+      return { request: requestView(result.request, null), grant: grantView(result.grant) };
+    });
+
+    app.post("/grants/:id/relinquish", { schema: { tags, summary: "Give your access back early", params: IdParams, response: { 200: GrantView, ...errors } } }, async (req) => {
+      const me = await authenticatedIdentity(req, resolveToken);
+      await load(req.params.id, me);
+      return grantView(await relinquishGrant(deps, { grantId: req.params.id, actorId: me }));
+    });
+
+    app.post("/grants/:id/revoke", { schema: { tags, summary: "Revoke a grant now (admins)", params: IdParams, body: RevokeBody.optional(), response: { 200: GrantView, ...errors } } }, async (req) => {
+      const me = await authenticatedIdentity(req, resolveToken);
+      const reason = req.body?.reason;
+      return grantView(await adminRevokeGrant(deps, { grantId: req.params.id, actorId: me, ...(reason ? { reason } : {}) }));
+    });
+  };
+}

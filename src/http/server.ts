@@ -1,0 +1,64 @@
+import swagger from "@fastify/swagger";
+import Fastify, { type FastifyInstance } from "fastify";
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
+import type { ServiceDeps } from "../services/deps.js";
+import type { TokenResolver } from "./authenticate.js";
+import { handleError } from "./error-handler.js";
+import { grantRoutes } from "./routes/grant-routes.js";
+import { requestRoutes } from "./routes/request-routes.js";
+
+export interface ReadinessCheck {
+  name: string;
+  check(): Promise<void>;
+}
+
+export interface ServerOptions {
+  deps: ServiceDeps;
+  resolveToken: TokenResolver;
+  readiness: ReadinessCheck[];
+  logLevel?: string;
+}
+
+/** One HTTP server: health, readiness, the REST API and its OpenAPI document. Chat adapters mount here later. */
+export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
+  const app = Fastify({ logger: { level: options.logLevel ?? "info", redact: ["req.headers.authorization"] } }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.setErrorHandler(handleError);
+  app.setNotFoundHandler((req, reply) => reply.status(404).send({ error: { code: "not_found", message: `No route ${req.method} ${req.url}. The API lives under /api/v1 (see /api/v1/openapi.json).` } }));
+
+  await app.register(swagger, {
+    openapi: {
+      info: { title: "Sesame API", version: "1", description: "Just-in-time access requests, approvals and grants." },
+      components: { securitySchemes: { bearer: { type: "http", scheme: "bearer" } } },
+      security: [{ bearer: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+
+  app.get("/healthz", async () => ({ ok: true }));
+  app.get("/readyz", async (_req, reply) => {
+    const results = await Promise.all(
+      options.readiness.map(async ({ name, check }) => {
+        try {
+          await check();
+          return [name, "ok"] as const;
+        } catch {
+          return [name, "unreachable"] as const;
+        }
+      }),
+    );
+    const ready = results.every(([, state]) => state === "ok");
+    return reply.status(ready ? 200 : 503).send({ ready, checks: Object.fromEntries(results) });
+  });
+
+  await app.register(
+    async (api) => {
+      await api.register(requestRoutes(options.deps, options.resolveToken));
+      await api.register(grantRoutes(options.deps, options.resolveToken));
+      api.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
+    },
+    { prefix: "/api/v1" },
+  );
+  return app;
+}

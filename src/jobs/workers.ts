@@ -1,0 +1,51 @@
+import { DelayedError, Worker, type Job } from "bullmq";
+import { activateGrant } from "../services/activate-grant.js";
+import { expireRequest } from "../services/cancel-request.js";
+import type { ServiceDeps } from "../services/deps.js";
+import { performRevoke } from "../services/revoke-grant.js";
+import { createRedis, QUEUE, type GrantJobData, type RequestJobData } from "./queues.js";
+
+const isFinalAttempt = (job: Job): boolean => job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+
+export interface WorkerSet {
+  close(): Promise<void>;
+}
+
+/** The grant, revoke and request-expiry workers. Each claims the database row before acting. */
+export function startWorkers(deps: ServiceDeps, options: { redisUrl: string; prefix: string; concurrency?: number }): WorkerSet {
+  const connection = createRedis(options.redisUrl);
+  const common = { connection, prefix: options.prefix, concurrency: options.concurrency ?? 10 };
+
+  const grants = new Worker<GrantJobData>(QUEUE.grants, async (job) => {
+    await activateGrant(deps, job.data.grantId, { finalAttempt: isFinalAttempt(job) });
+  }, common);
+
+  const revokes = new Worker<GrantJobData>(QUEUE.revokes, async (job, token) => {
+    const result = await performRevoke(deps, job.data.grantId, { finalAttempt: isFinalAttempt(job) });
+    if (result.kind === "not_due") {
+      // The grant was extended after this job was scheduled: sleep again until the new expiry.
+      await job.moveToDelayed(result.expiresAt.getTime(), token);
+      throw new DelayedError();
+    }
+  }, common);
+
+  const requests = new Worker<RequestJobData>(QUEUE.requests, async (job, token) => {
+    const request = await deps.store.getRequest(job.data.requestId);
+    if (request?.status === "pending" && request.pendingUntil > deps.now()) {
+      await job.moveToDelayed(request.pendingUntil.getTime(), token);
+      throw new DelayedError();
+    }
+    await expireRequest(deps, job.data.requestId);
+  }, common);
+
+  for (const worker of [grants, revokes, requests]) {
+    worker.on("failed", (job, error) => deps.logger.warn({ queue: worker.name, jobId: job?.id, attemptsMade: job?.attemptsMade, error: error.message }, "job attempt failed"));
+    worker.on("error", (error) => deps.logger.error({ queue: worker.name, error: error.message }, "worker error"));
+  }
+  return {
+    async close() {
+      await Promise.all([grants.close(), revokes.close(), requests.close()]);
+      connection.disconnect();
+    },
+  };
+}

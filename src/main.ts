@@ -1,0 +1,75 @@
+import { EnvError, parseEnv } from "./config/env.js";
+import { isAppError } from "./domain/errors.js";
+import { buildServer } from "./http/server.js";
+import { startSweeper, type Sweeper } from "./jobs/sweeper.js";
+import { startWorkers } from "./jobs/workers.js";
+import { createRuntime, type Runtime } from "./runtime.js";
+
+export interface Started {
+  /** The API's base URL when the web role runs. */
+  url?: string;
+  sweeper?: Sweeper;
+  stop(): Promise<void>;
+}
+
+/** Starts the web server, the workers and the sweeper (or one of them, per SESAME_ROLE / --role). */
+export async function start(runtime: Runtime, role: "all" | "web" | "worker"): Promise<Started> {
+  const { env, deps } = runtime;
+  const stops: (() => Promise<void>)[] = [];
+  const started: Started = {
+    async stop() {
+      for (const stop of stops.reverse()) await stop();
+      await runtime.close();
+    },
+  };
+  if (role !== "web") {
+    const workers = startWorkers(deps, { redisUrl: env.REDIS_URL, prefix: env.SESAME_REDIS_PREFIX });
+    const sweeper = startSweeper(deps, env.SESAME_SWEEP_INTERVAL);
+    stops.push(() => sweeper.stop(), () => workers.close());
+    started.sweeper = sweeper;
+  }
+  if (role !== "worker") {
+    const server = await buildServer({
+      deps,
+      resolveToken: runtime.resolveToken,
+      logLevel: env.LOG_LEVEL,
+      readiness: [
+        { name: "postgres", check: async () => void (await runtime.db.$queryRaw`SELECT 1`) },
+        { name: "redis", check: async () => void (await runtime.queues.connection.ping()) },
+      ],
+    });
+    started.url = await server.listen({ port: env.PORT, host: env.HOST });
+    stops.push(() => server.close());
+  }
+  return started;
+}
+
+function roleFromArgs(argv: string[]): "all" | "web" | "worker" | undefined {
+  const index = argv.indexOf("--role");
+  const value = index >= 0 ? argv[index + 1] : undefined;
+  if (value === undefined) return undefined;
+  if (value === "all" || value === "web" || value === "worker") return value;
+  throw new EnvError([`--role: must be all, web or worker (got "${value}")`]);
+}
+
+async function main(): Promise<void> {
+  const env = parseEnv();
+  const runtime = await createRuntime(env);
+  const started = await start(runtime, roleFromArgs(process.argv) ?? env.SESAME_ROLE);
+  const shutdown = async (signal: string) => {
+    runtime.logger.info({ signal }, "shutting down");
+    await started.stop();
+    process.exit(0);
+  };
+  process.once("SIGINT", () => void shutdown("SIGINT"));
+  process.once("SIGTERM", () => void shutdown("SIGTERM"));
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  main().catch((error: unknown) => {
+    if (error instanceof EnvError) console.error(error.message);
+    else if (isAppError(error)) console.error(`Sesame cannot start: ${error.message}`);
+    else console.error(error);
+    process.exit(1);
+  });
+}

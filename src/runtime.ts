@@ -1,0 +1,97 @@
+import { pino, type Logger as PinoLogger } from "pino";
+import { envApiTokens, type Env } from "./config/env.js";
+import { loadPolicyFile } from "./config/policy-loader.js";
+import type { PolicyFile } from "./config/policy-schema.js";
+import { connectorValidators, createConnectorSet, type ConnectorSet } from "./connectors/connector-set.js";
+import { PolicyBook } from "./domain/policy-book.js";
+import { createJobScheduler } from "./jobs/bullmq-scheduler.js";
+import { createQueues, type QueueSet, type RetryPolicy } from "./jobs/queues.js";
+import type { ServiceDeps } from "./services/deps.js";
+import type { Notifier } from "./services/ports.js";
+import { identityForToken, syncEnvApiTokens } from "./storage/api-token-repository.js";
+import { syncIdentities } from "./storage/identity-repository.js";
+import { migrate } from "./storage/migrator.js";
+import { createDatabase, type Database } from "./storage/prisma-client.js";
+import { createPrismaStore } from "./storage/prisma-store.js";
+import { createSecretBox } from "./storage/secret-box.js";
+
+/** Everything one Sesame process holds: built by `createRuntime`, used by main, the CLI and tests. */
+export interface Runtime {
+  env: Env;
+  db: Database;
+  queues: QueueSet;
+  connectors: ConnectorSet;
+  policyFile: PolicyFile;
+  deps: ServiceDeps;
+  logger: PinoLogger;
+  resolveToken(token: string): Promise<string | null>;
+  close(): Promise<void>;
+}
+
+/** Until the chat adapters subscribe, notifications are logged (ids and types only, never secrets). */
+function logNotifier(logger: PinoLogger): Notifier {
+  return {
+    async publish(notification) {
+      const { type, ...rest } = notification;
+      const ids = "request" in rest ? { requestId: rest.request.id, status: rest.request.status } : "grant" in rest ? { grantId: rest.grant.id, status: rest.grant.status } : rest;
+      logger.info({ notification: type, ...ids }, "notification");
+    },
+  };
+}
+
+export async function loadPolicy(env: Env, source: Record<string, string | undefined> = process.env): Promise<PolicyFile> {
+  return loadPolicyFile(env.SESAME_POLICY_FILE, connectorValidators(source));
+}
+
+export async function createRuntime(
+  env: Env,
+  options: { source?: Record<string, string | undefined>; notifier?: Notifier; now?: () => Date; migrate?: boolean; retry?: RetryPolicy } = {},
+): Promise<Runtime> {
+  const source = options.source ?? process.env;
+  const logger = pino({ level: env.LOG_LEVEL, redact: ["*.password", "*.token", "*.url"] });
+  const policyFile = await loadPolicy(env, source);
+  const book = new PolicyBook(policyFile);
+  if (options.migrate ?? env.SESAME_RUN_MIGRATIONS) {
+    const result = await migrate(env.DATABASE_URL);
+    if (result.applied.length > 0) logger.info({ applied: result.applied }, "database migrated");
+  }
+  const db = createDatabase(env.DATABASE_URL);
+  await syncIdentities(
+    db,
+    policyFile.people.map((p) => ({
+      id: p.id,
+      email: p.email,
+      name: p.name,
+      admin: p.admin,
+      links: [...(p.slack ? [{ platform: "slack", externalId: p.slack }] : []), ...(p.teams ? [{ platform: "teams", externalId: p.teams }] : [])],
+    })),
+  );
+  await syncEnvApiTokens(db, envApiTokens(env).filter((t) => book.person(t.identityId) !== undefined));
+  const queues = createQueues(env.REDIS_URL, env.SESAME_REDIS_PREFIX, options.retry);
+  const connectors = createConnectorSet(policyFile, source);
+  const deps: ServiceDeps = {
+    store: createPrismaStore(db),
+    jobs: createJobScheduler(queues),
+    connectors,
+    policy: () => book,
+    secrets: createSecretBox(env.SESAME_ENCRYPTION_KEY),
+    notifier: options.notifier ?? logNotifier(logger),
+    logger,
+    now: options.now ?? (() => new Date()),
+  };
+  return {
+    env,
+    db,
+    queues,
+    connectors,
+    policyFile,
+    deps,
+    logger,
+    resolveToken: (token) => identityForToken(db, token),
+    async close() {
+      await queues.close();
+      await connectors.close();
+      await db.$disconnect();
+    },
+  };
+}

@@ -1,0 +1,47 @@
+import { AppError } from "../domain/errors.js";
+import { type ServiceDeps } from "./deps.js";
+import { publishOutcome, scheduleAfterApproval } from "./outcome.js";
+import type { RequestRow } from "./ports.js";
+import { applyRequestEvent } from "./request-transitions.js";
+import { describeDecided } from "./request-text.js";
+
+export interface DecideInput {
+  requestId: string;
+  /** The verified identity of whoever clicked or called; never taken from a button value. */
+  actorId: string;
+  decision: "approve" | "deny";
+  /** The request version the approver saw (cards carry it); a mismatch means the card is stale. */
+  expectedVersion?: number;
+  comment?: string;
+}
+
+/**
+ * Records an approval or a denial. The request row is locked for the decision, so two approvers
+ * deciding at the same moment end in exactly one outcome; the second is told what happened.
+ */
+export async function decideRequest(deps: ServiceDeps, input: DecideInput): Promise<RequestRow> {
+  const now = deps.now();
+  const outcome = await deps.store.transaction(async (uow) => {
+    const request = await uow.lockRequest(input.requestId);
+    if (!request) throw new AppError("not_found", `There is no request ${input.requestId}.`);
+    if (request.status !== "pending") {
+      throw new AppError("already_decided", `${describeDecided(request)} Your decision was not recorded.`, {
+        details: { status: request.status, version: request.version },
+      });
+    }
+    if (input.expectedVersion !== undefined && input.expectedVersion !== request.version) {
+      throw new AppError("stale", "This request changed since your card was sent (another approval arrived). Nothing was recorded; look at the current request and decide again.", {
+        details: { status: request.status, version: request.version },
+      });
+    }
+    const stillApprovers = new Set(deps.policy().approversFor(request.policyId));
+    const event =
+      input.decision === "approve"
+        ? ({ type: "approve", actorId: input.actorId, ...(input.comment ? { comment: input.comment } : {}) } as const)
+        : ({ type: "deny", actorId: input.actorId, ...(input.comment ? { reason: input.comment } : {}) } as const);
+    return applyRequestEvent(uow, request, event, { now, isStillApprover: (id) => stillApprovers.has(id) });
+  });
+  await scheduleAfterApproval(deps, outcome);
+  await publishOutcome(deps, outcome);
+  return outcome.request;
+}

@@ -1,0 +1,25 @@
+import { afterCommit, type ServiceDeps } from "./deps.js";
+import type { AppliedTransition } from "./request-transitions.js";
+
+/** Queues what an approval needs once committed: activation of a new grant, or the moved revoke of an extended one. */
+export async function scheduleAfterApproval(deps: ServiceDeps, outcome: AppliedTransition): Promise<void> {
+  const grant = outcome.grant;
+  if (!grant) return;
+  if (outcome.request.kind === "extension") {
+    await afterCommit(deps, "reschedule revoke", () => deps.jobs.scheduleRevoke(grant.id, grant.expiresAt));
+    await afterCommit(deps, "notify", () => deps.notifier.publish({ type: "grant.extended", grant }));
+  } else {
+    await afterCommit(deps, "enqueue activation", () => deps.jobs.enqueueActivation(grant.id));
+  }
+}
+
+export async function publishOutcome(deps: ServiceDeps, outcome: AppliedTransition): Promise<void> {
+  const request = outcome.request;
+  const notification =
+    request.status === "pending"
+      ? outcome.stepAdvanced
+        ? ({ type: "request.step_advanced", request } as const)
+        : undefined
+      : ({ type: "request.decided", request } as const);
+  if (notification) await afterCommit(deps, "notify", () => deps.notifier.publish(notification));
+}

@@ -1,0 +1,179 @@
+import type { Connector } from "../connectors/connector.js";
+import type { GrantStatus } from "../domain/grant-machine.js";
+import type { ApprovalStepState, RequestStatus } from "../domain/request-machine.js";
+
+/**
+ * What the services need from the outside world. Storage, jobs and connectors implement these;
+ * the services never import Prisma, BullMQ or a chat SDK.
+ */
+
+/** The policy facts frozen into a request at submission, so later policy edits cannot change it silently. */
+export interface RequestSnapshot {
+  policyId: string;
+  steps: ApprovalStepState[];
+  selfApproval: boolean;
+  matchedBecause: string;
+  maxDurationSeconds: number;
+  extension: { requiresApproval: boolean; maxTotalSeconds: number };
+  connectorName: string;
+  target: Record<string, unknown>;
+  principal: string;
+}
+
+export interface DecisionRow {
+  approverId: string;
+  kind: "approve" | "deny";
+  step: number;
+  comment: string | null;
+  createdAt: Date;
+}
+
+export interface RequestRow {
+  id: string;
+  kind: "access" | "extension";
+  requesterId: string;
+  resourceId: string;
+  policyId: string;
+  durationSeconds: number;
+  reason: string | null;
+  ticket: string | null;
+  status: RequestStatus;
+  version: number;
+  snapshot: RequestSnapshot;
+  currentStep: number;
+  autoApprovalReason: string | null;
+  decisionReason: string | null;
+  decidedById: string | null;
+  extendsGrantId: string | null;
+  pendingUntil: Date;
+  decidedAt: Date | null;
+  createdAt: Date;
+  decisions: DecisionRow[];
+}
+
+export interface GrantRow {
+  id: string;
+  requestId: string;
+  subjectId: string;
+  resourceId: string;
+  connectorName: string;
+  principal: string;
+  target: Record<string, unknown>;
+  entitlementKey: string;
+  status: GrantStatus;
+  version: number;
+  durationSeconds: number;
+  startsAt: Date;
+  expiresAt: Date;
+  activatedAt: Date | null;
+  revokedAt: Date | null;
+  revokeReason: string | null;
+  revokedById: string | null;
+  receipt: Record<string, unknown> | null;
+  hasSecret: boolean;
+  attempts: number;
+  lastError: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export type NewRequest = Omit<RequestRow, "id" | "version" | "createdAt" | "decisions" | "decidedAt" | "decidedById" | "decisionReason" | "currentStep" | "status">;
+export type NewGrant = Pick<GrantRow, "requestId" | "subjectId" | "resourceId" | "connectorName" | "principal" | "entitlementKey" | "startsAt" | "expiresAt">;
+
+export type RequestPatch = Partial<Pick<RequestRow, "status" | "currentStep" | "autoApprovalReason" | "decisionReason" | "decidedById" | "decidedAt">>;
+export type GrantPatch = Partial<Pick<GrantRow, "status" | "expiresAt" | "activatedAt" | "revokedAt" | "revokeReason" | "revokedById" | "receipt" | "attempts" | "lastError">> & {
+  sealedSecret?: string | null;
+};
+
+export interface AuditInput {
+  type: string;
+  actorId?: string | null;
+  requestId?: string | null;
+  grantId?: string | null;
+  data?: Record<string, unknown>;
+}
+
+export interface RequestFilter {
+  status?: RequestStatus[];
+  requesterId?: string;
+  resourceId?: string;
+  approverId?: string;
+  pendingUntilBefore?: Date;
+  limit?: number;
+}
+
+export interface GrantFilter {
+  status?: GrantStatus[];
+  subjectId?: string;
+  resourceId?: string;
+  expiresBefore?: Date;
+  updatedBefore?: Date;
+  limit?: number;
+}
+
+export interface StoreReader {
+  getRequest(id: string): Promise<RequestRow | null>;
+  listRequests(filter: RequestFilter): Promise<RequestRow[]>;
+  getGrant(id: string): Promise<GrantRow | null>;
+  getGrantByRequest(requestId: string): Promise<GrantRow | null>;
+  listGrants(filter: GrantFilter): Promise<GrantRow[]>;
+}
+
+export interface UnitOfWork extends StoreReader {
+  /** Row lock: other transactions touching this row wait until this one ends. */
+  lockRequest(id: string): Promise<RequestRow | null>;
+  lockGrant(id: string): Promise<GrantRow | null>;
+  /** Serialises every grant and revoke of one entitlement (see invariant 6). */
+  lockEntitlement(entitlementKey: string): Promise<void>;
+  createRequest(data: NewRequest): Promise<RequestRow>;
+  /** Returns false when the version moved on (someone else changed the row first). */
+  updateRequest(id: string, expectedVersion: number, patch: RequestPatch): Promise<boolean>;
+  addDecision(requestId: string, decision: Omit<DecisionRow, "createdAt">): Promise<void>;
+  createGrant(data: NewGrant): Promise<GrantRow>;
+  updateGrant(id: string, expectedVersion: number, patch: GrantPatch): Promise<boolean>;
+  countOtherActiveHolders(entitlementKey: string, excludingGrantId: string): Promise<number>;
+  appendAudit(event: AuditInput): Promise<void>;
+}
+
+export interface Store extends StoreReader {
+  transaction<T>(work: (uow: UnitOfWork) => Promise<T>, options?: { timeoutMs?: number }): Promise<T>;
+  /** Runs `work` only if no other process holds the named lock; returns undefined when skipped. */
+  withExclusiveLock<T>(name: string, work: () => Promise<T>): Promise<T | undefined>;
+  readSealedSecret(grantId: string): Promise<string | null>;
+}
+
+export interface JobScheduler {
+  enqueueActivation(grantId: string): Promise<void>;
+  /** Creates or moves the delayed job `revoke-<grantId>` so it fires at `at` (now if in the past). */
+  scheduleRevoke(grantId: string, at: Date): Promise<void>;
+  hasRevokeJob(grantId: string): Promise<boolean>;
+  scheduleRequestExpiry(requestId: string, at: Date): Promise<void>;
+}
+
+export interface ConnectorProvider {
+  get(name: string): Connector;
+}
+
+export interface SecretBox {
+  seal(secret: Record<string, string>): string;
+  open(sealed: string): Record<string, string>;
+}
+
+export type Notification =
+  | { type: "request.submitted"; request: RequestRow }
+  | { type: "request.step_advanced"; request: RequestRow }
+  | { type: "request.decided"; request: RequestRow }
+  | { type: "grant.activated"; grant: GrantRow }
+  | { type: "grant.revoked"; grant: GrantRow }
+  | { type: "grant.extended"; grant: GrantRow }
+  | { type: "alert"; message: string; grantId?: string; requestId?: string };
+
+export interface Notifier {
+  publish(notification: Notification): Promise<void>;
+}
+
+export interface Logger {
+  info(object: Record<string, unknown>, message: string): void;
+  warn(object: Record<string, unknown>, message: string): void;
+  error(object: Record<string, unknown>, message: string): void;
+}

@@ -1,0 +1,105 @@
+import { AppError } from "../domain/errors.js";
+import { transitionGrant, type GrantStatus } from "../domain/grant-machine.js";
+import { recordConnectorFailure } from "./connector-failure.js";
+import { afterCommit, type ServiceDeps } from "./deps.js";
+import type { GrantRow, UnitOfWork } from "./ports.js";
+
+export type RevokeResult =
+  | { kind: "revoked"; grant: GrantRow; retainedByOtherGrants: boolean }
+  | { kind: "not_due"; expiresAt: Date }
+  | { kind: "skipped"; status: GrantStatus | "missing" };
+
+const REVOCABLE: readonly GrantStatus[] = ["active", "revoking", "revoke_failed"];
+
+/**
+ * Takes the access away through the connector, once, under the entitlement lock. If another
+ * active grant holds the same entitlement, the connector is not called: that grant's own revoke
+ * will remove it (invariant 6). An `active` grant is revoked only once its expiry has passed.
+ * Throws on connector failure so the job retries; the last attempt marks it revoke_failed.
+ */
+export async function performRevoke(deps: ServiceDeps, grantId: string, options: { finalAttempt: boolean }): Promise<RevokeResult> {
+  let result: RevokeResult;
+  try {
+    result = await deps.store.transaction(async (uow) => revokeLocked(deps, uow, grantId), { timeoutMs: 120_000 });
+  } catch (error) {
+    await recordConnectorFailure(deps, grantId, "revoke", error, options.finalAttempt);
+    throw error;
+  }
+  if (result.kind === "revoked") {
+    const grant = result.grant;
+    await afterCommit(deps, "notify", () => deps.notifier.publish({ type: "grant.revoked", grant }));
+  }
+  return result;
+}
+
+async function revokeLocked(deps: ServiceDeps, uow: UnitOfWork, grantId: string): Promise<RevokeResult> {
+  const peek = await uow.getGrant(grantId);
+  if (!peek) return { kind: "skipped", status: "missing" };
+  await uow.lockEntitlement(peek.entitlementKey);
+  let grant = (await uow.lockGrant(grantId))!;
+  const now = deps.now();
+  if (!REVOCABLE.includes(grant.status)) return { kind: "skipped", status: grant.status };
+  if (grant.status === "active" && grant.expiresAt > now) return { kind: "not_due", expiresAt: grant.expiresAt };
+  if (grant.status !== "revoking") {
+    const cause = grant.status === "active" ? "expired" : (grant.revokeReason ?? "retry");
+    await moveTo(uow, grant, "revoking", { revokeReason: grant.revokeReason ?? cause });
+    grant = (await uow.getGrant(grantId))!;
+  }
+  const holders = await uow.countOtherActiveHolders(grant.entitlementKey, grant.id);
+  if (holders === 0) await removeAccess(deps, grant);
+  await moveTo(uow, grant, "revoked", { revokedAt: now, lastError: null, attempts: grant.attempts + 1 });
+  await uow.appendAudit({
+    type: "grant.revoked",
+    actorId: grant.revokedById,
+    requestId: grant.requestId,
+    grantId,
+    data: { principal: grant.principal, reason: grant.revokeReason, retainedByOtherGrants: holders > 0 },
+  });
+  return { kind: "revoked", grant: (await uow.getGrant(grantId))!, retainedByOtherGrants: holders > 0 };
+}
+
+async function removeAccess(deps: ServiceDeps, grant: GrantRow): Promise<void> {
+  const connector = deps.connectors.get(grant.connectorName);
+  const context = { grantId: grant.id, principal: grant.principal, target: grant.target, expiresAt: grant.expiresAt, receipt: grant.receipt };
+  await connector.revoke(context);
+  if (connector.verifyRevoked && !(await connector.verifyRevoked(context))) {
+    throw new AppError("connector_failed", `The ${grant.connectorName} connector revoked ${grant.principal}, but the access is still there.`);
+  }
+}
+
+async function moveTo(uow: UnitOfWork, grant: GrantRow, status: GrantStatus, patch: Parameters<UnitOfWork["updateGrant"]>[2]): Promise<void> {
+  if (!(await uow.updateGrant(grant.id, grant.version, { ...patch, status }))) {
+    throw new AppError("conflict", "The grant changed while it was being revoked; the revoke will be retried.");
+  }
+}
+
+/** Best-effort undo of a grant that failed for good: the connector may have applied part of it. */
+export async function undoFailedGrant(deps: ServiceDeps, grantId: string): Promise<void> {
+  await deps.store.transaction(async (uow) => {
+    const peek = await uow.getGrant(grantId);
+    if (!peek || peek.status !== "grant_failed") return;
+    await uow.lockEntitlement(peek.entitlementKey);
+    if ((await uow.countOtherActiveHolders(peek.entitlementKey, peek.id)) > 0) return;
+    await removeAccess(deps, peek);
+    await uow.appendAudit({ type: "grant.failed_cleanup", grantId, requestId: peek.requestId, data: { principal: peek.principal } });
+  }, { timeoutMs: 120_000 });
+}
+
+/** Asks for a revoke now (relinquish, admin revoke): the revoke job does the work. */
+export async function requestRevoke(
+  deps: ServiceDeps,
+  input: { grantId: string; actorId: string; cause: "relinquished" | "admin"; reason?: string },
+): Promise<GrantRow> {
+  const grant = await deps.store.transaction(async (uow) => {
+    const current = await uow.lockGrant(input.grantId);
+    if (!current) throw new AppError("not_found", `There is no grant ${input.grantId}.`);
+    if (current.status === "revoked" || current.status === "revoking") return current;
+    const next = transitionGrant(current, { type: "revoke", cause: input.cause }, deps.now());
+    const revokeReason = input.reason ? `${input.cause}: ${input.reason}` : input.cause;
+    await moveTo(uow, current, next.status, { revokeReason, revokedById: input.actorId, ...(next.status === "revoked" ? { revokedAt: deps.now() } : {}) });
+    await uow.appendAudit({ type: "grant.revoke_requested", actorId: input.actorId, requestId: current.requestId, grantId: current.id, data: { cause: input.cause, reason: input.reason ?? null } });
+    return (await uow.getGrant(current.id))!;
+  });
+  if (grant.status === "revoking") await afterCommit(deps, "enqueue revoke", () => deps.jobs.scheduleRevoke(grant.id, deps.now()));
+  return grant;
+}

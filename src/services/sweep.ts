@@ -1,0 +1,75 @@
+import { activateGrant } from "./activate-grant.js";
+import { expireRequest } from "./cancel-request.js";
+import type { ServiceDeps } from "./deps.js";
+import { performRevoke } from "./revoke-grant.js";
+
+export interface SweepReport {
+  activationsQueued: number;
+  revokedOverdue: number;
+  revokeJobsRestored: number;
+  revokesRetried: number;
+  requestsExpired: number;
+  errors: number;
+}
+
+const STUCK_AFTER_MS = 60_000;
+const RETRY_FAILED_REVOKE_AFTER_MS = 5 * 60_000;
+
+/**
+ * Repairs whatever Redis lost or a crash interrupted, from the database alone: overdue grants are
+ * revoked right here (no queue needed), missing revoke jobs are re-created, approved grants that
+ * never started are queued (or granted here if the queue is down), overdue requests expire.
+ */
+export async function sweep(deps: ServiceDeps): Promise<SweepReport> {
+  const now = deps.now();
+  const report: SweepReport = { activationsQueued: 0, revokedOverdue: 0, revokeJobsRestored: 0, revokesRetried: 0, requestsExpired: 0, errors: 0 };
+  const attempt = async (what: string, work: () => Promise<void>) => {
+    try {
+      await work();
+    } catch (error) {
+      report.errors += 1;
+      deps.logger.warn({ what, error: error instanceof Error ? error.message : String(error) }, "sweep step failed; it will be tried again next sweep");
+    }
+  };
+
+  for (const grant of await deps.store.listGrants({ status: ["active"], expiresBefore: now, limit: 500 })) {
+    await attempt(`revoke overdue ${grant.id}`, async () => {
+      if ((await performRevoke(deps, grant.id, { finalAttempt: false })).kind === "revoked") report.revokedOverdue += 1;
+    });
+  }
+  const stuckBefore = new Date(now.getTime() - STUCK_AFTER_MS);
+  for (const grant of await deps.store.listGrants({ status: ["revoking"], updatedBefore: stuckBefore, limit: 500 })) {
+    await attempt(`finish revoke ${grant.id}`, async () => {
+      if ((await performRevoke(deps, grant.id, { finalAttempt: false })).kind === "revoked") report.revokedOverdue += 1;
+    });
+  }
+  const retryBefore = new Date(now.getTime() - RETRY_FAILED_REVOKE_AFTER_MS);
+  for (const grant of await deps.store.listGrants({ status: ["revoke_failed"], updatedBefore: retryBefore, limit: 100 })) {
+    report.revokesRetried += 1;
+    await attempt(`retry failed revoke ${grant.id}`, async () => void (await performRevoke(deps, grant.id, { finalAttempt: true })));
+  }
+  for (const grant of await deps.store.listGrants({ status: ["active"], limit: 5000 })) {
+    if (grant.expiresAt <= now) continue;
+    await attempt(`restore revoke job ${grant.id}`, async () => {
+      if (await deps.jobs.hasRevokeJob(grant.id)) return;
+      await deps.jobs.scheduleRevoke(grant.id, grant.expiresAt);
+      report.revokeJobsRestored += 1;
+    });
+  }
+  for (const grant of await deps.store.listGrants({ status: ["scheduled"], updatedBefore: stuckBefore, limit: 500 })) {
+    await attempt(`activate ${grant.id}`, async () => {
+      try {
+        await deps.jobs.enqueueActivation(grant.id);
+      } catch {
+        await activateGrant(deps, grant.id, { finalAttempt: false });
+      }
+      report.activationsQueued += 1;
+    });
+  }
+  for (const request of await deps.store.listRequests({ status: ["pending"], pendingUntilBefore: now, limit: 1000 })) {
+    await attempt(`expire ${request.id}`, async () => {
+      if (await expireRequest(deps, request.id)) report.requestsExpired += 1;
+    });
+  }
+  return report;
+}

@@ -1,0 +1,62 @@
+import type { Prisma } from "./generated/prisma/client.js";
+import type { AccessRequest, Decision, Grant } from "./generated/prisma/client.js";
+import type { GrantRow, RequestRow, RequestSnapshot } from "../services/ports.js";
+
+/** Prisma rows → service rows. The sealed secret never leaves storage through these. */
+
+export function toRequestRow(row: AccessRequest & { decisions?: Decision[] }): RequestRow {
+  return {
+    id: row.id,
+    kind: row.kind,
+    requesterId: row.requesterId,
+    resourceId: row.resourceId,
+    policyId: row.policyId,
+    durationSeconds: row.durationSeconds,
+    reason: row.reason,
+    ticket: row.ticket,
+    status: row.status,
+    version: row.version,
+    snapshot: row.policySnapshot as unknown as RequestSnapshot,
+    currentStep: row.currentStep,
+    autoApprovalReason: row.autoApprovalReason,
+    decisionReason: row.decisionReason,
+    decidedById: row.decidedById,
+    extendsGrantId: row.extendsGrantId,
+    pendingUntil: row.pendingUntil,
+    decidedAt: row.decidedAt,
+    createdAt: row.createdAt,
+    decisions: (row.decisions ?? [])
+      .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime())
+      .map((d) => ({ approverId: d.approverId, kind: d.kind, step: d.step, comment: d.comment, createdAt: d.createdAt })),
+  };
+}
+
+export function toGrantRow(row: Grant): GrantRow {
+  return {
+    id: row.id,
+    requestId: row.requestId,
+    subjectId: row.subjectId,
+    resourceId: row.resourceId,
+    connectorName: row.connectorName,
+    principal: row.principal,
+    target: row.target as Record<string, unknown>,
+    entitlementKey: row.entitlementKey,
+    status: row.status,
+    version: row.version,
+    durationSeconds: row.durationSeconds,
+    startsAt: row.startsAt,
+    expiresAt: row.expiresAt,
+    activatedAt: row.activatedAt,
+    revokedAt: row.revokedAt,
+    revokeReason: row.revokeReason,
+    revokedById: row.revokedById,
+    receipt: (row.receipt as Record<string, unknown> | null) ?? null,
+    hasSecret: row.sealedSecret !== null,
+    attempts: row.attempts,
+    lastError: row.lastError,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+  };
+}
+
+export const asJson = (value: unknown): Prisma.InputJsonValue => value as Prisma.InputJsonValue;
