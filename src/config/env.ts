@@ -49,11 +49,15 @@ export class EnvError extends Error {
   }
 }
 
-/** Parses the environment, naming every problem (one line each) without echoing any value. */
-export function parseEnv(source: Record<string, string | undefined> = process.env): Env {
+/**
+ * Parses the environment, naming every problem (one line each) without echoing any value.
+ * `only` limits the check to what a command needs (e.g. `sesame audit verify` needs no Redis).
+ */
+export function parseEnv(source: Record<string, string | undefined> = process.env, only?: readonly (keyof Env)[]): Env {
   const input = Object.fromEntries(Object.entries(source).filter(([, value]) => value !== undefined && value !== ""));
-  const result = EnvSchema.safeParse(input);
-  if (result.success) return result.data;
+  const schema = only ? EnvSchema.partial().required(Object.fromEntries(only.map((key) => [key, true])) as Partial<Record<keyof Env, true>>) : EnvSchema;
+  const result = schema.safeParse(input);
+  if (result.success) return result.data as Env;
   const problems = result.error.issues.map((issue) => {
     const name = String(issue.path[0] ?? "environment");
     const missing = issue.code === "invalid_type" && input[name] === undefined;

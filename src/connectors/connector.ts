@@ -24,7 +24,13 @@ export interface GrantReceipt {
 }
 
 export interface RevokeContext extends GrantContext {
+  /** The `data` of the grant's receipt; null when the grant never returned one (it failed or crashed). */
   receipt: Record<string, unknown> | null;
+}
+
+export interface CheckOptions {
+  /** Targets of the resources using this connector (validated by `targetSchema`): check what they need too. */
+  targets?: readonly Record<string, unknown>[];
 }
 
 export interface CheckResult {
@@ -35,7 +41,7 @@ export interface CheckResult {
 
 export interface Connector {
   readonly type: string;
-  check(): Promise<CheckResult>;
+  check(options?: CheckOptions): Promise<CheckResult>;
   grant(context: GrantContext): Promise<GrantReceipt>;
   revoke(context: RevokeContext): Promise<void>;
   /** Optional: confirms the access is gone after a revoke (true = gone). */

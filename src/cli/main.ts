@@ -1,0 +1,35 @@
+import { Command, CommanderError } from "commander";
+import { EnvError } from "../config/env.js";
+import { isAppError } from "../domain/errors.js";
+import { registerAdminCommands } from "./admin-commands.js";
+import { registerAuditCommands } from "./audit-commands.js";
+import { loadDotEnv } from "./context.js";
+import { registerGrantCommands } from "./grant-commands.js";
+import { registerPolicyCommands } from "./policy-commands.js";
+
+/** `sesame`: the admin command line. Errors print one actionable message and exit 1. */
+export function buildCli(): Command {
+  const program = new Command("sesame").description("Sesame: just-in-time access approval").exitOverride();
+  registerPolicyCommands(program);
+  registerGrantCommands(program);
+  registerAuditCommands(program);
+  registerAdminCommands(program);
+  return program;
+}
+
+export async function runCli(argv: string[]): Promise<number> {
+  loadDotEnv();
+  try {
+    await buildCli().parseAsync(argv, { from: "user" });
+    return typeof process.exitCode === "number" ? process.exitCode : 0;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode;
+    const message = error instanceof EnvError ? error.message : isAppError(error) ? error.message : error instanceof Error ? error.message : String(error);
+    process.stderr.write(`sesame: ${message}\n`);
+    return 1;
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  process.exitCode = await runCli(process.argv.slice(2));
+}

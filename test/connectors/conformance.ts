@@ -1,0 +1,137 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Connector, GrantContext, GrantReceipt, RevokeContext } from "../../src/connectors/connector.js";
+import { secretVariants } from "../../src/connectors/redact.js";
+import { isAppError } from "../../src/domain/errors.js";
+
+/** What a connector's test file provides so the shared suite can drive it. */
+export interface ConformanceSubject {
+  connector: Connector;
+  /** A fresh grant (new grant id) whose access does not exist yet. */
+  makeContext(): GrantContext;
+  /** Observes the target directly, not through the connector. */
+  hasAccess(context: GrantContext): Promise<boolean>;
+  /** How many separate copies of the access exist; lets the suite prove a retried grant adds none. */
+  countAccess?(context: GrantContext): Promise<number>;
+  /** Removes the access behind Sesame's back. */
+  removeOutOfBand(context: GrantContext): Promise<void>;
+  /** Every secret the connectors below were configured with. */
+  secrets: readonly string[];
+  /** A connector that cannot work (unreachable, bad credentials) and was given some of `secrets`. */
+  breakConnector?(): Promise<Connector>;
+  /** A context the working connector must refuse, e.g. an unknown principal. */
+  makeFailingContext?(): GrantContext;
+}
+
+const revokeContext = (context: GrantContext, receipt: GrantReceipt | null): RevokeContext => ({ ...context, receipt: receipt?.data ?? null });
+
+/** Every text a logger, an API response or a chat card could take from an error. */
+function errorTexts(error: unknown): string[] {
+  const texts = [String(error), JSON.stringify(error)];
+  for (let current: unknown = error; current instanceof Error; current = current.cause) {
+    texts.push(current.message, current.stack ?? "", JSON.stringify(current), JSON.stringify(Object.entries(current)));
+    if (isAppError(current)) texts.push(current.userMessage, JSON.stringify(current.details ?? {}));
+  }
+  return texts;
+}
+
+export function expectNoSecret(texts: readonly string[], secrets: readonly string[]): void {
+  for (const variant of secrets.flatMap(secretVariants)) {
+    for (const text of texts) expect(text, "a secret leaked").not.toContain(variant);
+  }
+}
+
+async function expectSafeFailure(promise: Promise<unknown>, secrets: readonly string[]): Promise<void> {
+  const error = await promise.then(
+    () => expect.fail("expected the call to fail"),
+    (caught: unknown) => caught,
+  );
+  expect(isAppError(error) ? error.code : error).toMatch(/^(connector_failed|config_invalid)$/);
+  expectNoSecret(errorTexts(error), secrets);
+}
+
+/**
+ * Registers the shared suite. The two error-safety cases run only for connectors that can offer a
+ * broken instance or a context to refuse; they are not registered at all otherwise, never skipped.
+ */
+export function runConnectorConformance(name: string, setup: () => Promise<ConformanceSubject>, cases: { brokenConnector: boolean; failingContext: boolean }): void {
+  describe(`${name}: connector conformance`, () => {
+    let subject: ConformanceSubject;
+    beforeAll(async () => {
+      subject = await setup();
+    });
+    afterAll(async () => {
+      await subject?.connector.close?.();
+    });
+
+    it("grants, then revokes", async () => {
+      const context = subject.makeContext();
+      expect(await subject.hasAccess(context)).toBe(false);
+      const receipt = await subject.connector.grant(context);
+      expect(await subject.hasAccess(context)).toBe(true);
+      expect(await subject.connector.verifyRevoked?.(revokeContext(context, receipt))).not.toBe(true);
+      await subject.connector.revoke(revokeContext(context, receipt));
+      expect(await subject.hasAccess(context)).toBe(false);
+      expect(await subject.connector.verifyRevoked?.(revokeContext(context, receipt))).not.toBe(false);
+    });
+
+    it("keeps secrets out of the receipt data", async () => {
+      const context = subject.makeContext();
+      const receipt = await subject.connector.grant(context);
+      try {
+        expectNoSecret([JSON.stringify(receipt.data)], [...subject.secrets, ...Object.values(receipt.secret ?? {})]);
+      } finally {
+        await subject.connector.revoke(revokeContext(context, receipt));
+      }
+    });
+
+    it("treats a repeated revoke as a no-op", async () => {
+      const context = subject.makeContext();
+      const receipt = await subject.connector.grant(context);
+      await subject.connector.revoke(revokeContext(context, receipt));
+      await subject.connector.revoke(revokeContext(context, receipt));
+      expect(await subject.hasAccess(context)).toBe(false);
+    });
+
+    it("revokes successfully after the access was removed out of band", async () => {
+      const context = subject.makeContext();
+      const receipt = await subject.connector.grant(context);
+      await subject.removeOutOfBand(context);
+      await subject.connector.revoke(revokeContext(context, receipt));
+      expect(await subject.hasAccess(context)).toBe(false);
+    });
+
+    it("does not duplicate access on a retried grant", async () => {
+      const context = subject.makeContext();
+      await subject.connector.grant(context);
+      const receipt = await subject.connector.grant(context);
+      if (subject.countAccess !== undefined) expect(await subject.countAccess(context)).toBe(1);
+      await subject.connector.revoke(revokeContext(context, receipt));
+      expect(await subject.hasAccess(context)).toBe(false);
+    });
+
+    it("revokes a grant whose receipt was never stored", async () => {
+      const context = subject.makeContext();
+      await subject.connector.grant(context);
+      await subject.connector.revoke(revokeContext(context, null));
+      expect(await subject.hasAccess(context)).toBe(false);
+    });
+
+    if (cases.brokenConnector) it("keeps secrets out of errors from a broken connector", async () => {
+      const broken = await subject.breakConnector!();
+      try {
+        const context = subject.makeContext();
+        await expectSafeFailure(broken.grant(context), subject.secrets);
+        await expectSafeFailure(broken.revoke(revokeContext(context, null)), subject.secrets);
+        const check = await broken.check();
+        expect(check.ok).toBe(false);
+        expectNoSecret(check.problems, subject.secrets);
+      } finally {
+        await broken.close?.();
+      }
+    });
+
+    if (cases.failingContext) it("keeps secrets out of errors for a context it must refuse", async () => {
+      await expectSafeFailure(subject.connector.grant(subject.makeFailingContext!()), subject.secrets);
+    });
+  });
+}
