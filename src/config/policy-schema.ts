@@ -42,7 +42,14 @@ export const PersonSchema = z
 export const ConnectorInstanceSchema = z
   .object({
     type: z.string().describe("Connector type, e.g. postgres or noop"),
-    config: z.record(z.string(), z.union([ValueSourceSchema, z.array(z.string())])).default({}),
+    config: z
+      .record(
+        z.string(),
+        z.union([ValueSourceSchema, z.array(z.string())], {
+          error: "must be text, a number, true/false, a list of text, or { env: VARIABLE_NAME }",
+        }),
+      )
+      .default({}),
   })
   .strict();
 
@@ -121,7 +128,12 @@ export const PolicySchema = z
     duration: z
       .object({ default: DurationTextSchema, max: DurationTextSchema })
       .strict()
-      .refine((d) => tryParseDuration(d.default)! <= tryParseDuration(d.max)!, "default must not exceed max"),
+      .refine((d) => {
+        const defaultSeconds = tryParseDuration(d.default);
+        const maxSeconds = tryParseDuration(d.max);
+        // An unparsable value is already reported on its own field; don't pile on.
+        return defaultSeconds === undefined || maxSeconds === undefined || defaultSeconds <= maxSeconds;
+      }, "default must not exceed max"),
     reason: TextRequirementSchema.default({ required: true }),
     ticket: TextRequirementSchema.default({ required: false }),
     approvers: SubjectSetSchema.optional().describe("Shorthand for a single approval step"),

@@ -1,0 +1,137 @@
+import type { Policy, PolicyFile, SubjectSet } from "../config/policy-schema.js";
+import { expandSubjects, stepRulesOf } from "./approval-steps.js";
+import { parseDuration } from "./duration.js";
+import { principalTemplateProblems } from "./principal-template.js";
+import { isValidTimeZone } from "./time-window.js";
+
+/**
+ * Rules a policy file must follow beyond its schema: every name it uses is defined, nothing is
+ * defined twice, and every policy can actually be approved. Problems carry the path of the
+ * offending value so the loader can point at its line.
+ */
+
+export type ProblemPath = Array<string | number>;
+export interface PolicyProblem {
+  path: ProblemPath;
+  message: string;
+}
+type Report = (path: ProblemPath, message: string) => void;
+
+export function checkPolicyConsistency(file: PolicyFile): PolicyProblem[] {
+  const problems: PolicyProblem[] = [];
+  const report: Report = (path, message) => problems.push({ path, message });
+  checkPeople(file, report);
+  for (const [group, members] of Object.entries(file.groups)) {
+    members.forEach((member, index) => checkPerson(file, member, ["groups", group, index], report));
+  }
+  for (const [id, resource] of Object.entries(file.resources)) {
+    if (!Object.hasOwn(file.connectors, resource.connector)) {
+      report(["resources", id, "connector"], `unknown connector "${resource.connector}" (defined: ${namesOf(file.connectors)})`);
+    }
+    for (const problem of principalTemplateProblems(resource.principal)) report(["resources", id, "principal"], problem);
+  }
+  reportDuplicates(file.policies.map((policy) => policy.id), "policies", "id", "policy id", report);
+  file.policies.forEach((policy, index) => checkPolicy(file, policy, ["policies", index], report));
+  return problems;
+}
+
+function checkPeople(file: PolicyFile, report: Report): void {
+  reportDuplicates(file.people.map((person) => person.id), "people", "id", "person id", report);
+  reportDuplicates(file.people.map((person) => person.email.toLowerCase()), "people", "email", "email", report);
+  reportDuplicates(file.people.map((person) => person.slack), "people", "slack", "Slack user id", report);
+  reportDuplicates(file.people.map((person) => person.teams), "people", "teams", "Teams object id", report);
+  file.people.forEach((person, index) => {
+    for (const connector of Object.keys(person.principals ?? {})) {
+      if (!Object.hasOwn(file.connectors, connector)) {
+        report(["people", index, "principals", connector], `unknown connector "${connector}" (defined: ${namesOf(file.connectors)})`);
+      }
+    }
+  });
+}
+
+function checkPolicy(file: PolicyFile, policy: Policy, at: ProblemPath, report: Report): void {
+  policy.resources.forEach((resource, index) => {
+    if (!Object.hasOwn(file.resources, resource)) {
+      report([...at, "resources", index], `unknown resource "${resource}" (defined: ${namesOf(file.resources)})`);
+    }
+  });
+  checkSubjects(file, policy.requesters, [...at, "requesters"], report);
+  if (policy.approvers) checkSubjects(file, policy.approvers, [...at, "approvers"], report);
+  policy.steps?.forEach((step, index) => checkSubjects(file, step.approvers, [...at, "steps", index, "approvers"], report));
+
+  if (policy.steps && policy.approvers) report([...at, "steps"], "use either steps or approvers, not both");
+  if (!policy.steps && !policy.approvers) report(at, `policy ${policy.id} names no approvers: add approvers or steps`);
+  if (policy.steps && policy.requiredApprovals !== undefined) {
+    report([...at, "requiredApprovals"], "only applies to the approvers shorthand; give each step its own required");
+  }
+  for (const rule of stepRulesOf(policy)) {
+    // A step naming someone undefined is already reported; counting it too would only add noise.
+    if (!namesAreDefined(file, rule.approvers)) continue;
+    const count = expandSubjects(rule.approvers, file.groups).length;
+    if (count < rule.required) {
+      const approvals = rule.required === 1 ? "1 approval" : `${rule.required} approvals`;
+      const who = count === 0 ? "nobody can" : `only ${count} ${count === 1 ? "person can" : "people can"}`;
+      report([...at, ...rule.requiredPath], `step "${rule.name}" needs ${approvals} but ${who} approve`);
+    }
+  }
+
+  for (const field of ["reason", "ticket"] as const) {
+    const pattern = policy[field].pattern;
+    if (pattern === undefined) continue;
+    try {
+      new RegExp(pattern);
+    } catch (error) {
+      report([...at, field, "pattern"], `is not a valid regular expression (${(error as Error).message})`);
+    }
+  }
+
+  policy.autoApprove.forEach((rule, index) => {
+    const ruleAt = [...at, "autoApprove", index];
+    if (rule.requesterInGroup !== undefined) checkGroup(file, rule.requesterInGroup, [...ruleAt, "requesterInGroup"], report);
+    const window = rule.withinTimeWindow;
+    if (window && !isValidTimeZone(window.timezone)) {
+      report([...ruleAt, "withinTimeWindow", "timezone"], `"${window.timezone}" is not an IANA time zone (e.g. Europe/Paris)`);
+    }
+    if (window && window.start === window.end) report([...ruleAt, "withinTimeWindow", "end"], "must differ from start");
+  });
+
+  const maxTotal = policy.extension.maxTotal;
+  if (maxTotal !== undefined && parseDuration(maxTotal) < parseDuration(policy.duration.max)) {
+    report([...at, "extension", "maxTotal"], `must not be shorter than duration.max (${policy.duration.max})`);
+  }
+}
+
+function checkSubjects(file: PolicyFile, subjects: SubjectSet, at: ProblemPath, report: Report): void {
+  subjects.users.forEach((user, index) => checkPerson(file, user, [...at, "users", index], report));
+  subjects.groups.forEach((group, index) => checkGroup(file, group, [...at, "groups", index], report));
+}
+
+function namesAreDefined(file: PolicyFile, subjects: SubjectSet): boolean {
+  return (
+    subjects.users.every((user) => file.people.some((person) => person.id === user)) &&
+    subjects.groups.every((group) => Object.hasOwn(file.groups, group))
+  );
+}
+
+function checkPerson(file: PolicyFile, id: string, path: ProblemPath, report: Report): void {
+  if (!file.people.some((person) => person.id === id)) report(path, `unknown person "${id}" (add them to people)`);
+}
+
+function checkGroup(file: PolicyFile, id: string, path: ProblemPath, report: Report): void {
+  if (!Object.hasOwn(file.groups, id)) report(path, `unknown group "${id}" (defined: ${namesOf(file.groups)})`);
+}
+
+function namesOf(record: Record<string, unknown>): string {
+  const names = Object.keys(record);
+  return names.length === 0 ? "none" : names.join(", ");
+}
+
+function reportDuplicates(values: Array<string | undefined>, list: string, field: string, label: string, report: Report): void {
+  const firstIndex = new Map<string, number>();
+  values.forEach((value, index) => {
+    if (value === undefined) return;
+    const first = firstIndex.get(value);
+    if (first === undefined) firstIndex.set(value, index);
+    else report([list, index, field], `duplicate ${label} "${value}" (also ${list}[${first}])`);
+  });
+}

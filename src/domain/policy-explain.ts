@@ -1,0 +1,128 @@
+import type { Policy, PolicyFile } from "../config/policy-schema.js";
+import { expandSubjects, resolveSteps, stepRulesOf, type ResolvedStep } from "./approval-steps.js";
+import { checkAutoApproveRules, type AutoApprovalRuleCheck } from "./auto-approval.js";
+import { parseDuration } from "./duration.js";
+import { isAppError, type AppError, type AppErrorCode } from "./errors.js";
+import { explanationLines, refusedLines } from "./explanation-lines.js";
+import type { PolicyBook } from "./policy-book.js";
+import { checkDuration, unreachableStepError } from "./request-rules.js";
+
+/**
+ * `sesame policy explain`: what would happen to a request, and why, without sending anything.
+ * Refusals are part of the answer, never thrown, so an admin can ask about anyone and anything.
+ */
+
+export interface TextRequirementExplanation {
+  required: boolean;
+  pattern: string | null;
+  hint: string | null;
+}
+
+export interface Refusal {
+  code: AppErrorCode;
+  message: string;
+}
+
+export interface PolicyExplanation {
+  requesterId: string;
+  resourceId: string;
+  outcome: "refused" | "auto_approve" | "needs_approval";
+  refusal: Refusal | null;
+  policyId: string | null;
+  matchedBecause: string | null;
+  duration: { requestedSeconds: number; defaultSeconds: number; maxSeconds: number } | null;
+  steps: Array<ResolvedStep & { requesterExcluded: boolean }>;
+  selfApproval: boolean;
+  autoApproval: { reason: string } | null;
+  /** Every rule in order, with why it did or did not apply. */
+  autoApprovalRules: AutoApprovalRuleCheck[];
+  reason: TextRequirementExplanation | null;
+  ticket: TextRequirementExplanation | null;
+  principal: string | null;
+  /** The same answer as text, one statement per line. */
+  lines: string[];
+}
+
+export interface ExplainQuery {
+  requesterId: string;
+  resourceId: string;
+  now: Date;
+  durationSeconds: number | undefined;
+}
+
+const asRefusal = (error: AppError): Refusal => ({ code: error.code, message: error.userMessage });
+
+/** Runs `run`; an AppError becomes a refusal instead of escaping. */
+function attempt<T>(run: () => T): { value: T; refusal: null } | { value: null; refusal: Refusal } {
+  try {
+    return { value: run(), refusal: null };
+  } catch (error) {
+    if (!isAppError(error)) throw error;
+    return { value: null, refusal: asRefusal(error) };
+  }
+}
+
+export function explainRequest(book: PolicyBook, groups: PolicyFile["groups"], query: ExplainQuery): PolicyExplanation {
+  const { requesterId, resourceId, now } = query;
+  const match = attempt(() => book.authorize(requesterId, resourceId));
+  if (match.refusal) {
+    return {
+      requesterId,
+      resourceId,
+      outcome: "refused",
+      refusal: match.refusal,
+      policyId: null,
+      matchedBecause: null,
+      duration: null,
+      steps: [],
+      selfApproval: false,
+      autoApproval: null,
+      autoApprovalRules: [],
+      reason: null,
+      ticket: null,
+      principal: null,
+      lines: refusedLines(requesterId, resourceId, match.refusal, book.policiesListing(resourceId)),
+    };
+  }
+  const { resource, policy } = match.value;
+  const defaultSeconds = parseDuration(policy.duration.default);
+  const requestedSeconds = query.durationSeconds ?? defaultSeconds;
+  const rules = stepRulesOf(policy);
+  const { steps, unreachable } = resolveSteps(policy, groups, requesterId);
+  const requesterGroups = new Set(book.groupsOf(requesterId));
+  const autoApprovalRules = checkAutoApproveRules(policy.autoApprove, { requesterGroups, resource, durationSeconds: requestedSeconds, now });
+  const firstMatch = autoApprovalRules.find((rule) => rule.matched);
+  const autoApproval = firstMatch ? { reason: firstMatch.reason } : null;
+  const principal = attempt(() => book.principalFor(requesterId, resourceId));
+  const refusal =
+    attempt(() => checkDuration(policy, resourceId, query.durationSeconds)).refusal ??
+    principal.refusal ??
+    (unreachable && !autoApproval ? asRefusal(unreachableStepError(policy, unreachable)) : null);
+  const explanation: PolicyExplanation = {
+    requesterId,
+    resourceId,
+    outcome: refusal ? "refused" : autoApproval ? "auto_approve" : "needs_approval",
+    refusal,
+    policyId: policy.id,
+    matchedBecause: `policy ${policy.id}: ${book.requesterReason(policy, requesterId)}`,
+    duration: { requestedSeconds, defaultSeconds, maxSeconds: parseDuration(policy.duration.max) },
+    steps: steps.map((step, index) => {
+      const everyone = rules[index] ? expandSubjects(rules[index].approvers, groups) : [];
+      return { ...step, requesterExcluded: !policy.selfApproval && everyone.includes(requesterId) };
+    }),
+    selfApproval: policy.selfApproval,
+    autoApproval,
+    autoApprovalRules,
+    reason: textRequirement(policy, "reason"),
+    ticket: textRequirement(policy, "ticket"),
+    principal: principal.value,
+    lines: [],
+  };
+  explanation.lines = explanationLines(explanation, policy, resource.connector);
+  return explanation;
+}
+
+function textRequirement(policy: Policy, field: "reason" | "ticket"): TextRequirementExplanation {
+  const { required, pattern, hint } = policy[field];
+  return { required, pattern: pattern ?? null, hint: hint ?? null };
+}

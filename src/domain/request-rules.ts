@@ -1,0 +1,80 @@
+import type { Policy } from "../config/policy-schema.js";
+import type { ResolvedStep } from "./approval-steps.js";
+import { formatDuration, parseDuration } from "./duration.js";
+import { AppError } from "./errors.js";
+
+/** The rules a request must pass, each with the refusal a person sees when it does not. */
+
+export function unknownRequesterError(requesterId: string): AppError {
+  return new AppError(
+    "forbidden",
+    `You have no Sesame identity ("${requesterId}"). Ask an admin to add you to people in the policy file.`,
+    { details: { field: "requesterId", requesterId } },
+  );
+}
+
+/** Refuses a resource that does not exist or that no policy lets the person request. */
+export function resourceRefusal(resourceId: string, exists: boolean, allowed: string[]): AppError {
+  const youMay = allowed.length > 0 ? `You may request: ${allowed.join(", ")}.` : "You may not request anything yet; ask an admin.";
+  const details = { field: "resourceId", resourceId, allowed };
+  if (!exists) return new AppError("not_found", `There is no resource "${resourceId}". ${youMay}`, { details });
+  return new AppError("forbidden", `You may not request ${resourceId}: no policy lists you as a requester. ${youMay}`, { details });
+}
+
+/** The duration to grant: the policy default when none is asked for, else the request if within max. */
+export function checkDuration(policy: Policy, resourceId: string, requestedSeconds: number | undefined): number {
+  const maxSeconds = parseDuration(policy.duration.max);
+  if (requestedSeconds === undefined) return parseDuration(policy.duration.default);
+  if (!Number.isInteger(requestedSeconds) || requestedSeconds <= 0) {
+    throw new AppError("invalid_input", "The duration must be longer than zero, e.g. 30m or 1h.", {
+      details: { field: "durationSeconds", requestedSeconds },
+    });
+  }
+  if (requestedSeconds > maxSeconds) {
+    throw new AppError(
+      "policy_violation",
+      `${formatDuration(requestedSeconds)} is too long: the maximum for ${resourceId} is ${formatDuration(maxSeconds)}.`,
+      { details: { field: "durationSeconds", requestedSeconds, maxSeconds } },
+    );
+  }
+  return requestedSeconds;
+}
+
+type TextField = "reason" | "ticket";
+
+/** Checks a reason or ticket against the policy; returns the trimmed value (undefined when empty). */
+export function checkText(policy: Policy, field: TextField, resourceId: string, value: string | undefined): string | undefined {
+  const requirement = policy[field];
+  const text = value?.trim() || undefined;
+  const hint = requirement.hint === undefined ? "" : ` ${requirement.hint}`;
+  if (text === undefined) {
+    if (!requirement.required) return undefined;
+    throw new AppError("invalid_input", `A ${field} is required for ${resourceId}.${hint}`, {
+      details: { field, policyId: policy.id },
+    });
+  }
+  if (requirement.pattern !== undefined && !new RegExp(requirement.pattern).test(text)) {
+    const fix = requirement.hint ?? `It must match ${requirement.pattern}.`;
+    throw new AppError("invalid_input", `The ${field} "${text}" does not look right for ${resourceId}. ${fix}`, {
+      details: { field, pattern: requirement.pattern, policyId: policy.id },
+    });
+  }
+  return text;
+}
+
+/** The refusal for a step that cannot collect its approvals (see `resolveSteps`). */
+export function unreachableStepError(policy: Policy, unreachable: { step: ResolvedStep; requesterExcluded: boolean }): AppError {
+  const { step, requesterExcluded } = unreachable;
+  const available = step.approverIds.length;
+  const others = requesterExcluded ? "other " : "";
+  const people = available === 1 ? `1 ${others}person` : `${available} ${others}people`;
+  const opening = requesterExcluded ? "Nobody else can approve this" : "Nobody can approve this";
+  const why = requesterExcluded ? " (you cannot approve your own request)" : "";
+  const approvals = step.required === 1 ? "1 approval" : `${step.required} approvals`;
+  return new AppError(
+    "policy_violation",
+    `${opening}: step "${step.name}" needs ${approvals} and only ${people} can give them${why}. ` +
+      `Ask an admin to add approvers to policy ${policy.id}.`,
+    { details: { policyId: policy.id, step: step.name, required: step.required, available, requesterExcluded } },
+  );
+}
