@@ -1,8 +1,8 @@
 import { AppError } from "../domain/errors.js";
 import { parseDuration } from "../domain/duration.js";
-import { afterCommit, type ServiceDeps } from "./deps.js";
+import type { ServiceDeps } from "./deps.js";
 import { extendedExpiry } from "./grant-extension.js";
-import { publishOutcome, scheduleAfterApproval } from "./outcome.js";
+import { afterSubmission } from "./outcome.js";
 import type { GrantRow, RequestRow } from "./ports.js";
 import { applyRequestEvent } from "./request-transitions.js";
 import { requestRevoke } from "./revoke-grant.js";
@@ -70,12 +70,6 @@ export async function extendGrant(
     if (!autoReason) return { request, grant: null, stepAdvanced: false };
     return applyRequestEvent(uow, request, { type: "auto_approve", reason: autoReason }, { now, isStillApprover: () => false });
   });
-  await scheduleAfterApproval(deps, outcome);
-  if (outcome.request.status === "pending") {
-    await afterCommit(deps, "schedule request expiry", () => deps.jobs.scheduleRequestExpiry(outcome.request.id, outcome.request.pendingUntil));
-    await afterCommit(deps, "notify", () => deps.notifier.publish({ type: "request.submitted", request: outcome.request }));
-  } else {
-    await publishOutcome(deps, outcome);
-  }
+  await afterSubmission(deps, outcome);
   return { request: outcome.request, grant: (await deps.store.getGrant(grant.id))! };
 }

@@ -23,3 +23,15 @@ export async function publishOutcome(deps: ServiceDeps, outcome: AppliedTransiti
       : ({ type: "request.decided", request } as const);
   if (notification) await afterCommit(deps, "notify", () => deps.notifier.publish(notification));
 }
+
+/** After a new request (or extension) commits: queue its expiry or its grant, and tell people. */
+export async function afterSubmission(deps: ServiceDeps, outcome: AppliedTransition): Promise<void> {
+  await scheduleAfterApproval(deps, outcome);
+  if (outcome.request.status === "pending") {
+    const request = outcome.request;
+    await afterCommit(deps, "schedule request expiry", () => deps.jobs.scheduleRequestExpiry(request.id, request.pendingUntil));
+    await afterCommit(deps, "notify", () => deps.notifier.publish({ type: "request.submitted", request }));
+  } else {
+    await publishOutcome(deps, outcome);
+  }
+}

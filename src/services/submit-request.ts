@@ -1,7 +1,7 @@
 import { parseDuration } from "../domain/duration.js";
 import type { RequestEvaluation } from "../domain/policy-book.js";
-import { afterCommit, type ServiceDeps } from "./deps.js";
-import { publishOutcome, scheduleAfterApproval } from "./outcome.js";
+import type { ServiceDeps } from "./deps.js";
+import { afterSubmission } from "./outcome.js";
 import type { RequestRow, RequestSnapshot } from "./ports.js";
 import { applyRequestEvent } from "./request-transitions.js";
 
@@ -69,12 +69,6 @@ export async function submitRequest(deps: ServiceDeps, input: SubmitRequestInput
     if (!evaluation.autoApproval) return { request, grant: null, stepAdvanced: false };
     return applyRequestEvent(uow, request, { type: "auto_approve", reason: evaluation.autoApproval.reason }, { now, isStillApprover: () => false });
   });
-  await scheduleAfterApproval(deps, outcome);
-  if (outcome.request.status === "pending") {
-    await afterCommit(deps, "schedule request expiry", () => deps.jobs.scheduleRequestExpiry(outcome.request.id, outcome.request.pendingUntil));
-    await afterCommit(deps, "notify", () => deps.notifier.publish({ type: "request.submitted", request: outcome.request }));
-  } else {
-    await publishOutcome(deps, outcome);
-  }
+  await afterSubmission(deps, outcome);
   return outcome.request;
 }
