@@ -19,6 +19,8 @@ export function buildCli(): Command {
 
 export async function runCli(argv: string[]): Promise<number> {
   loadDotEnv();
+  // Commands report failure through process.exitCode; start each run from a clean slate.
+  process.exitCode = undefined;
   try {
     await buildCli().parseAsync(argv, { from: "user" });
     return typeof process.exitCode === "number" ? process.exitCode : 0;

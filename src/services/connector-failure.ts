@@ -26,7 +26,9 @@ export async function recordConnectorFailure(deps: ServiceDeps, grantId: string,
     }
     const revoking = grant.status === "active" ? transitionGrant(grant, { type: "revoke", cause: "expired" }, deps.now()) : grant;
     const next = transitionGrant(revoking, { type: operation === "grant" ? "activation_failed" : "revoke_failed" }, deps.now());
-    await uow.updateGrant(grant.id, grant.version, { status: next.status, attempts: grant.attempts + 1, lastError: message });
+    // A grant that failed its revoke at expiry keeps why it was being revoked (the sweeper's retry reads it).
+    const revokeReason = grant.status === "active" ? { revokeReason: grant.revokeReason ?? "expired" } : {};
+    await uow.updateGrant(grant.id, grant.version, { status: next.status, attempts: grant.attempts + 1, lastError: message, ...revokeReason });
     await uow.appendAudit({ type: operation === "grant" ? "grant.failed" : "grant.revoke_failed", grantId, requestId: grant.requestId, data: { error: message, attempts: grant.attempts + 1, alert: true } });
     return true;
   });

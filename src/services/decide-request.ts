@@ -34,6 +34,12 @@ export async function decideRequest(deps: ServiceDeps, input: DecideInput): Prom
         details: { status: request.status, version: request.version },
       });
     }
+    if (request.kind === "extension" && input.decision === "approve") {
+      const grant = request.extendsGrantId ? await uow.getGrant(request.extendsGrantId) : null;
+      if (grant?.status !== "active") {
+        throw new AppError("conflict", `The grant this extension is for is no longer active (${grant?.status ?? "missing"}), so there is nothing to extend. Deny the extension or let it expire.`);
+      }
+    }
     const stillApprovers = new Set(deps.policy().approversFor(request.policyId));
     const event =
       input.decision === "approve"
