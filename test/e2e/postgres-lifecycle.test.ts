@@ -30,13 +30,19 @@ groups:
   dba: [bob, carol]
 connectors:
   pg: { type: postgres, config: { url: { env: E2E_TARGET_URL } } }
+  # A second connector to the same server: people's explicit principals above apply to pg only.
+  pg-temp: { type: postgres, config: { url: { env: E2E_TARGET_URL } } }
 resources:
   prod-db:
     connector: pg
     target: { role: ${readonlyRole} }
+  prod-db-temporary-login:
+    connector: pg-temp
+    target: { mode: login-role, memberOf: [${readonlyRole}] }
+    principal: "${tag}_{{ id }}_tmp"
 policies:
   - id: prod-db
-    resources: [prod-db]
+    resources: [prod-db, prod-db-temporary-login]
     requesters: { users: [alice, bob] }
     duration: { default: 1h, max: 4h }
     reason: { required: true }
@@ -60,8 +66,23 @@ async function canLogin(): Promise<boolean> {
   }
 }
 
-async function approvedGrant(duration: string): Promise<{ requestId: string; grantId: string }> {
-  const created = await sesame.api("alice", "POST", "/api/v1/requests", { resource: "prod-db", duration, reason: "incident 42" });
+async function loginAs(user: string, password?: string): Promise<string> {
+  const url = new URL(target.url);
+  url.username = user;
+  if (password) url.password = password;
+  const client = new pg.Client({ connectionString: url.toString() });
+  try {
+    await client.connect();
+    return (await client.query<{ current_user: string }>("SELECT current_user")).rows[0]!.current_user;
+  } catch (error) {
+    return `refused: ${(error as Error).message}`;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+async function approvedGrant(duration: string, resource = "prod-db"): Promise<{ requestId: string; grantId: string }> {
+  const created = await sesame.api("alice", "POST", "/api/v1/requests", { resource, duration, reason: "incident 42" });
   expect(created.status).toBe(201);
   const approved = await sesame.api("bob", "POST", `/api/v1/requests/${created.body.id}/approve`, { version: created.body.version });
   expect(approved.status).toBe(200);
@@ -130,6 +151,26 @@ describe("request → approve → grant → revoke, through the API", () => {
     expect(revoked.status).toBe(200);
     await waitFor(async () => (await sesame.api("alice", "GET", `/api/v1/grants/${second.grantId}`)).body.status === "revoked", "second revoke");
     expect(await canLogin()).toBe(false);
+  });
+});
+
+describe("temporary login roles", () => {
+  it("creates a login role for the grant, hands its password to the holder only, and drops it on revoke", async () => {
+    const role = `${tag}_alice_tmp`;
+    expect(await loginAs(role)).toMatch(/refused: .*role .* does not exist/);
+    const { grantId } = await approvedGrant("1h", "prod-db-temporary-login");
+    const credentials = await sesame.api("alice", "GET", `/api/v1/grants/${grantId}/credentials`);
+    expect(credentials.status).toBe(200);
+    expect(credentials.body.credentials.password.length).toBeGreaterThanOrEqual(24);
+    expect(await loginAs(role, credentials.body.credentials.password)).toBe(role);
+    expect((await sesame.api("bob", "GET", `/api/v1/grants/${grantId}/credentials`)).status).toBe(404);
+    const grant = await sesame.api("alice", "GET", `/api/v1/grants/${grantId}`);
+    expect(JSON.stringify(grant.body)).not.toContain(credentials.body.credentials.password);
+
+    await sesame.api("alice", "POST", `/api/v1/grants/${grantId}/relinquish`);
+    await waitFor(async () => (await sesame.api("alice", "GET", `/api/v1/grants/${grantId}`)).body.status === "revoked", "login role revoke");
+    expect(await loginAs(role, credentials.body.credentials.password)).toMatch(/refused: .*role .* does not exist/);
+    expect((await sesame.api("alice", "GET", `/api/v1/grants/${grantId}/credentials`)).status).toBe(409);
   });
 });
 
@@ -208,6 +249,12 @@ describe("bad input loses nothing and says what is wrong", () => {
 });
 
 describe("audit", () => {
+  it("never writes an issued password into the audit log", async () => {
+    const rows = await sesame.runtime.db.auditEvent.findMany();
+    expect(rows.some((row) => row.type === "grant.credentials_read")).toBe(true);
+    expect(JSON.stringify(rows, (_key, value: unknown) => (typeof value === "bigint" ? value.toString() : value))).not.toMatch(/"password"\s*:\s*"/);
+  });
+
   it("keeps an intact hash chain of everything above", async () => {
     const verdict = await verifyAuditChain(readAuditChain(sesame.runtime.db));
     expect(verdict.ok).toBe(true);

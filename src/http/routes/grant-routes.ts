@@ -3,6 +3,7 @@ import { z } from "zod";
 import { AppError } from "../../domain/errors.js";
 import type { ServiceDeps } from "../../services/deps.js";
 import { adminRevokeGrant, extendGrant, relinquishGrant } from "../../services/grant-actions.js";
+import { readGrantCredentials } from "../../services/grant-credentials.js";
 import { ErrorView, ExtendBody, GrantView, IdParams, ListGrantsQuery, RequestView, RevokeBody } from "../api-schemas.js";
 import { authenticatedIdentity, type TokenResolver } from "../authenticate.js";
 import { grantView, requestView } from "../views.js";
@@ -35,6 +36,12 @@ export function grantRoutes(deps: ServiceDeps, resolveToken: TokenResolver): Fas
     app.get("/grants/:id", { schema: { tags, summary: "Get a grant", params: IdParams, response: { 200: GrantView, ...errors } } }, async (req) => {
       const me = await authenticatedIdentity(req, resolveToken);
       return grantView(await load(req.params.id, me));
+    });
+
+    app.get("/grants/:id/credentials", { schema: { tags, summary: "Credentials the connector issued for your active grant", params: IdParams, response: { 200: z.object({ credentials: z.record(z.string(), z.string()) }), ...errors } } }, async (req, reply) => {
+      const me = await authenticatedIdentity(req, resolveToken);
+      const credentials = await readGrantCredentials(deps, { grantId: req.params.id, actorId: me });
+      return reply.header("cache-control", "no-store").send({ credentials });
     });
 
     app.post("/grants/:id/extend", { schema: { tags, summary: "Ask for more time on your grant", params: IdParams, body: ExtendBody, response: { 200: z.object({ request: RequestView, grant: GrantView }), ...errors } } }, async (req) => {
