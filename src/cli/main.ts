@@ -3,6 +3,7 @@ import { EnvError } from "../config/env.js";
 import { isAppError } from "../domain/errors.js";
 import { registerAdminCommands } from "./admin-commands.js";
 import { registerAuditCommands } from "./audit-commands.js";
+import { registerConnectorCommands } from "./connector-commands.js";
 import { loadDotEnv } from "./context.js";
 import { registerGrantCommands } from "./grant-commands.js";
 import { registerPolicyCommands } from "./policy-commands.js";
@@ -12,6 +13,7 @@ export function buildCli(): Command {
   const program = new Command("sesame").description("Sesame: just-in-time access approval").exitOverride();
   registerPolicyCommands(program);
   registerGrantCommands(program);
+  registerConnectorCommands(program);
   registerAuditCommands(program);
   registerAdminCommands(program);
   return program;

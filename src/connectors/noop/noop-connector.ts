@@ -13,6 +13,7 @@ const FailureSwitch = z.union([z.boolean(), z.number().int().min(0)]).default(fa
 export const NoopConfigSchema = z.strictObject({
   failGrant: FailureSwitch.describe("true: every grant fails; a number: that many grants fail first"),
   failRevoke: FailureSwitch.describe("true: every revoke fails; a number: that many revokes fail first"),
+  leaveAccessOnRevoke: FailureSwitch.describe("revoke reports success but the access stays (post-revoke verification must catch it)"),
 });
 export type NoopConfig = z.infer<typeof NoopConfigSchema>;
 
@@ -34,11 +35,13 @@ export class NoopConnector implements Connector {
   readonly #active = new Map<string, NoopCall>();
   #grantFailuresLeft: number;
   #revokeFailuresLeft: number;
+  #silentRevokeFailuresLeft: number;
 
   constructor(config: NoopConfig, name: string) {
     this.#name = name;
     this.#grantFailuresLeft = failureCount(config.failGrant);
     this.#revokeFailuresLeft = failureCount(config.failRevoke);
+    this.#silentRevokeFailuresLeft = failureCount(config.leaveAccessOnRevoke);
   }
 
   /** Every grant and revoke call received, in order, including failed ones. */
@@ -61,6 +64,7 @@ export class NoopConnector implements Connector {
     const problems: string[] = [];
     if (this.#grantFailuresLeft > 0) problems.push("configured to fail grants (failGrant)");
     if (this.#revokeFailuresLeft > 0) problems.push("configured to fail revokes (failRevoke)");
+    if (this.#silentRevokeFailuresLeft > 0) problems.push("configured to leave access behind on revoke (leaveAccessOnRevoke)");
     return { ok: problems.length === 0, problems };
   }
 
@@ -79,6 +83,10 @@ export class NoopConnector implements Connector {
     if (this.#revokeFailuresLeft > 0) {
       this.#revokeFailuresLeft -= 1;
       throw this.#failure("revoke");
+    }
+    if (this.#silentRevokeFailuresLeft > 0) {
+      this.#silentRevokeFailuresLeft -= 1;
+      return;
     }
     this.#active.delete(context.grantId);
   }
