@@ -1,16 +1,18 @@
 import { AppError } from "../domain/errors.js";
 import { configInvalid, describeIssues } from "./config-errors.js";
 import type { Connector, ConnectorDefinition } from "./connector.js";
+import { kubernetesConnectorDefinition } from "./kubernetes/kubernetes-connector.js";
 import { noopConnectorDefinition } from "./noop/noop-connector.js";
 import { postgresConnectorDefinition } from "./postgres/postgres-connector.js";
 import { redactSecrets } from "./redact.js";
+import { webhookConnectorDefinition } from "./webhook/webhook-connector.js";
 
 /** Every connector type Sesame knows, and the only place that turns policy-file config into connectors. */
 
 export type AnyConnectorDefinition = ConnectorDefinition<unknown, unknown>;
 
 const DEFINITIONS: ReadonlyMap<string, AnyConnectorDefinition> = new Map<string, AnyConnectorDefinition>(
-  [postgresConnectorDefinition, noopConnectorDefinition].map((definition) => [definition.type, definition]),
+  [postgresConnectorDefinition, noopConnectorDefinition, webhookConnectorDefinition, kubernetesConnectorDefinition].map((definition) => [definition.type, definition]),
 );
 
 export function listTypes(): string[] {

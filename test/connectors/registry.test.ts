@@ -17,9 +17,11 @@ const thrown = (work: () => unknown): unknown => {
 };
 
 describe("connector registry", () => {
-  it("knows postgres and noop, and names the known types for an unknown one", () => {
-    expect(listTypes()).toEqual(["noop", "postgres"]);
-    expect(() => getDefinition("ldap")).toThrow(/Unknown connector type "ldap". Known types: noop, postgres/);
+  it("knows every shipped connector, and names the known types for an unknown one", () => {
+    const known = ["kubernetes", "noop", "postgres", "webhook"];
+    expect(listTypes()).toEqual(expect.arrayContaining(known));
+    expect(listTypes()).toEqual([...listTypes()].sort());
+    expect(() => getDefinition("ldap")).toThrow(new RegExp(`Unknown connector type "ldap". Known types: .*${known.join(".*")}`));
   });
 
   it("builds connectors from resolved config", async () => {

@@ -1,0 +1,140 @@
+import { AppError } from "../../domain/errors.js";
+import { configInvalid, describeIssues } from "../config-errors.js";
+import type { CheckOptions, CheckResult, Connector, ConnectorDefinition, GrantContext, GrantReceipt, RevokeContext } from "../connector.js";
+import { redactSecrets } from "../redact.js";
+import { bindingRef, bindsSame, buildBinding, describeRef, isOwnBinding, roleRefOf, type BindingRef, type RbacBinding } from "./binding-spec.js";
+import { createKubernetesApi, isStatus, type KubernetesApi } from "./kubernetes-api.js";
+import { accessQuestions, guardrailProblem, permissionProblems } from "./kubernetes-check.js";
+import { KubernetesConfigSchema, KubernetesTargetSchema, principalProblem, type KubernetesConfig, type KubernetesTarget } from "./kubernetes-config.js";
+import { kubernetesProblem, toKubernetesError } from "./kubernetes-errors.js";
+
+/** Grants Kubernetes access with a RoleBinding (or ClusterRoleBinding) per grant. See README.md. */
+
+export class KubernetesConnector implements Connector {
+  readonly type = "kubernetes";
+  readonly #name: string;
+  readonly #secrets: readonly string[];
+  readonly #config: KubernetesConfig;
+  readonly #api: KubernetesApi;
+
+  constructor(config: KubernetesConfig, options: { name: string; secrets: readonly string[] }) {
+    this.#name = options.name;
+    this.#secrets = [...options.secrets, config.token];
+    this.#config = config;
+    this.#api = createKubernetesApi(config);
+  }
+
+  async check(options: CheckOptions = {}): Promise<CheckResult> {
+    const problems: string[] = [];
+    const targets = (options.targets ?? []).flatMap((raw, index) => {
+      const result = KubernetesTargetSchema.safeParse(raw);
+      if (!result.success) {
+        problems.push(...describeIssues(result.error, `target ${index + 1}`));
+        return [];
+      }
+      const refused = guardrailProblem(this.#config, result.data);
+      if (refused !== undefined) problems.push(`target ${index + 1}: ${refused}`);
+      return [result.data];
+    });
+    try {
+      problems.push(...(await permissionProblems(this.#api.authorization, accessQuestions(this.#config, targets))));
+    } catch (error) {
+      problems.push(kubernetesProblem("cannot ask the API server what Sesame may do", error, this.#secrets));
+    }
+    return { ok: problems.length === 0, problems: problems.map((problem) => redactSecrets(problem, this.#secrets)) };
+  }
+
+  async grant(context: GrantContext): Promise<GrantReceipt> {
+    const target = this.#target(context);
+    const ref = bindingRef(context.grantId, target);
+    const wanted = buildBinding(ref, target, context);
+    await this.#call("grant access", async () => {
+      // Guardrails come before any API call: a refused namespace never reaches the cluster.
+      const refused = guardrailProblem(this.#config, target);
+      if (refused !== undefined) throw new AppError("connector_failed", `${refused}; Sesame refused the grant without contacting the cluster.`);
+      try {
+        await this.#api.createBinding(ref, wanted);
+      } catch (error) {
+        if (!isStatus(error, 409)) throw error;
+        await this.#adoptExisting(ref, wanted, context.grantId);
+      }
+    });
+    const roleRef = roleRefOf(target);
+    return {
+      data: {
+        kind: ref.kind,
+        name: ref.name,
+        ...(ref.namespace === undefined ? {} : { namespace: ref.namespace }),
+        roleRef: { kind: roleRef.kind, name: roleRef.name },
+        subject: { kind: target.subjectKind, name: context.principal },
+        expiresAt: context.expiresAt.toISOString(),
+      },
+    };
+  }
+
+  /** A retried grant finds its own binding (409); anyone else's binding of that name is never taken over. */
+  async #adoptExisting(ref: BindingRef, wanted: RbacBinding, grantId: string): Promise<void> {
+    const existing = await this.#api.readBinding(ref);
+    if (existing === undefined) {
+      await this.#api.createBinding(ref, wanted); // deleted between our create and read
+      return;
+    }
+    if (!isOwnBinding(existing, grantId)) {
+      throw new AppError("connector_failed", `${describeRef(ref)} already exists and was not created by Sesame for this grant, so Sesame will not take it over. Rename or delete it, then retry.`);
+    }
+    if (!bindsSame(existing, wanted)) {
+      throw new AppError("connector_failed", `${describeRef(ref)} carries this grant's label but binds a different role or subject; it was changed outside Sesame. Delete it, then retry.`);
+    }
+  }
+
+  async revoke(context: RevokeContext): Promise<void> {
+    // No allowedNamespaces check here: removing Sesame's own binding must work even after the policy changed.
+    const ref = bindingRef(context.grantId, this.#target(context));
+    await this.#call("revoke access", async () => {
+      const existing = await this.#api.readBinding(ref);
+      // Gone already (out of band, or a repeated revoke), or someone else's binding: nothing of ours to remove.
+      if (existing === undefined || !isOwnBinding(existing, context.grantId)) return;
+      try {
+        await this.#api.deleteBinding(ref, existing.metadata?.uid);
+      } catch (error) {
+        if (!isStatus(error, 409)) throw error;
+        throw new AppError("connector_failed", `${describeRef(ref)} was replaced while Sesame was deleting it; the revoke will be retried.`);
+      }
+    });
+  }
+
+  async verifyRevoked(context: RevokeContext): Promise<boolean> {
+    const ref = bindingRef(context.grantId, this.#target(context));
+    return this.#call("verify a revoke", async () => {
+      const existing = await this.#api.readBinding(ref);
+      return existing === undefined || !isOwnBinding(existing, context.grantId);
+    });
+  }
+
+  #target(context: GrantContext): KubernetesTarget {
+    const result = KubernetesTargetSchema.safeParse(context.target);
+    if (!result.success) throw configInvalid(describeIssues(result.error, `connector "${this.#name}" target`), { connector: this.#name });
+    const problem = principalProblem(context.principal);
+    if (problem !== undefined) {
+      throw new AppError("connector_failed", `Connector "${this.#name}" cannot bind principal "${context.principal}": it ${problem}. Fix the identity mapping.`);
+    }
+    return result.data;
+  }
+
+  async #call<T>(action: string, work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      throw toKubernetesError(error, this.#name, action, this.#secrets);
+    }
+  }
+}
+
+export const kubernetesConnectorDefinition: ConnectorDefinition<KubernetesConfig, KubernetesTarget> = {
+  type: "kubernetes",
+  description: "Kubernetes: a temporary RoleBinding (or ClusterRoleBinding) of a Role or ClusterRole to a user or group.",
+  configSchema: KubernetesConfigSchema,
+  targetSchema: KubernetesTargetSchema,
+  secretFields: ["token"],
+  create: (config, options) => new KubernetesConnector(config, options),
+};

@@ -1,0 +1,63 @@
+import type { WebhookConfig } from "./webhook-config.js";
+import { sendWithRetries, type Outcome } from "./webhook-retry.js";
+import { signedHeaders } from "./webhook-signature.js";
+import { createTransport, type Transport } from "./webhook-transport.js";
+
+/** Signed requests to the receiver: events as POSTs to `url`, grant status as GETs to `statusUrl`. */
+
+export type WebhookEvent = "grant" | "revoke" | "ping";
+
+/** How a URL appears in messages: no user:password, no query (either may hold a token). */
+export const displayUrl = (url: URL): string => `${url.origin}${url.pathname}`;
+
+/** The user:password of a (validated) URL, for redaction: Node sends it as basic auth; it must never be printed. */
+export function userinfoSecrets(raw: string): string[] {
+  const url = new URL(raw);
+  return [url.password, decodeURIComponent(url.password), `${url.username}:${url.password}`].filter((value) => value !== "" && value !== ":");
+}
+
+export class WebhookClient {
+  readonly #config: WebhookConfig;
+  readonly #transport: Transport = createTransport();
+  readonly #timeoutMs: number;
+
+  constructor(config: WebhookConfig) {
+    this.#config = config;
+    this.#timeoutMs = config.timeoutSeconds * 1000;
+  }
+
+  /** `fields` form the body with `event` and `sentAt`; the body is rebuilt and re-signed per attempt. */
+  post(event: WebhookEvent, fields: Record<string, unknown>, idempotencyKey: string, retries: number): Promise<Outcome> {
+    return sendWithRetries(
+      this.#transport,
+      () => {
+        const body = JSON.stringify({ event, ...fields, sentAt: new Date().toISOString() });
+        const headers = {
+          ...this.#config.headers,
+          "Content-Type": "application/json",
+          Accept: "application/json",
+          "Idempotency-Key": idempotencyKey,
+          ...signedHeaders(this.#config.secret, event, body),
+        };
+        return { method: "POST", url: new URL(this.#config.url), headers, body };
+      },
+      { retries, timeoutMs: this.#timeoutMs },
+    );
+  }
+
+  /** GET <statusUrl>?grantId=…, signed over the grant id since there is no body. */
+  status(statusUrl: string, grantId: string, retries: number): Promise<Outcome> {
+    const url = new URL(statusUrl);
+    url.searchParams.set("grantId", grantId);
+    return sendWithRetries(
+      this.#transport,
+      () => ({ method: "GET", url, headers: { ...this.#config.headers, Accept: "application/json", ...signedHeaders(this.#config.secret, "status", grantId) } }),
+      { retries, timeoutMs: this.#timeoutMs },
+    );
+  }
+
+  close(): void {
+    this.#transport.close();
+  }
+}
+

@@ -1,0 +1,133 @@
+import { createServer, type Server } from "node:https";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { FakeRbacStore, type Identity } from "./kubernetes-fake-rbac.js";
+
+/**
+ * A LOCAL STAND-IN FOR THE KUBERNETES API SERVER, not Kubernetes itself: no real API server can
+ * run on this machine (none in Debian or npm; k3s and kind need Docker; see FACTS.md). It speaks
+ * the documented REST shapes of the calls the connector and the tests make, over HTTPS with a
+ * bearer token, so the real @kubernetes/client-node talks to it unchanged:
+ *   rbac.authorization.k8s.io/v1 rolebindings (namespaced) and clusterrolebindings:
+ *     POST (with RBAC's bind check), GET, LIST, DELETE (with uid preconditions)
+ *   authorization.k8s.io/v1 selfsubjectaccessreviews: POST
+ *   v1 pods: LIST, authorized from the stored bindings, which is how a test "logs in as the user"
+ * Errors are v1 Status objects (401 Unauthorized, 403 Forbidden, 404 NotFound, 409 AlreadyExists/Conflict).
+ */
+
+const RBAC = "rbac.authorization.k8s.io";
+const BINDING_PATH = /^\/apis\/rbac\.authorization\.k8s\.io\/v1\/(?:namespaces\/([^/]+)\/(rolebindings)|(clusterrolebindings))(?:\/([^/]+))?$/;
+const SSAR_PATH = "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews";
+const PODS_PATH = /^\/api\/v1\/namespaces\/([^/]+)\/pods$/;
+
+export interface FakeRequest {
+  method: string;
+  path: string;
+}
+
+type Reply = [status: number, body: unknown];
+
+export const failure = (code: number, reason: string, message: string, details?: Record<string, unknown>): Reply => [
+  code,
+  { kind: "Status", apiVersion: "v1", metadata: {}, status: "Failure", message, reason, ...(details === undefined ? {} : { details }), code },
+];
+
+export class FakeKubernetesApi {
+  readonly store = new FakeRbacStore();
+  /** Every request received, in order (also the unauthenticated ones). */
+  readonly requests: FakeRequest[] = [];
+  readonly #tokens = new Map<string, Identity>();
+  readonly #server: Server;
+
+  constructor(tls: { key: string; cert: string }) {
+    this.#server = createServer(tls, (request, response) => void this.#handle(request, response));
+  }
+
+  async start(): Promise<string> {
+    await new Promise<void>((resolve) => this.#server.listen(0, "127.0.0.1", resolve));
+    return `https://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
+  }
+
+  async stop(): Promise<void> {
+    this.#server.closeAllConnections();
+    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+  }
+
+  addToken(token: string, identity: Identity): void {
+    this.#tokens.set(token, identity);
+  }
+
+  async #handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const url = new URL(request.url ?? "/", "https://fake");
+    this.requests.push({ method: request.method ?? "", path: url.pathname });
+    let text = "";
+    for await (const chunk of request) text += String(chunk);
+    const [status, body] = this.#route(request, url.pathname, text === "" ? undefined : (JSON.parse(text) as Record<string, unknown>));
+    response.writeHead(status, { "content-type": "application/json" });
+    response.end(JSON.stringify(body));
+  }
+
+  #route(request: IncomingMessage, path: string, body: Record<string, unknown> | undefined): Reply {
+    const bearer = /^Bearer (.+)$/.exec(request.headers.authorization ?? "")?.[1];
+    const identity = bearer === undefined ? undefined : this.#tokens.get(bearer);
+    if (identity === undefined) return failure(401, "Unauthorized", "Unauthorized");
+    const method = request.method ?? "GET";
+    const binding = BINDING_PATH.exec(path);
+    if (binding !== null) {
+      const [, namespace, namespaced, , name] = binding;
+      return this.#bindings(identity, method, namespaced === undefined ? "clusterrolebindings" : "rolebindings", namespace, name, body);
+    }
+    if (path === SSAR_PATH && method === "POST") {
+      const attributes = (body?.spec as { resourceAttributes?: Record<string, string> } | undefined)?.resourceAttributes ?? {};
+      const allowed = this.store.authorize(identity, { verb: attributes.verb ?? "", group: attributes.group ?? "", resource: attributes.resource ?? "", namespace: attributes.namespace, name: attributes.name });
+      return [201, { ...body, metadata: {}, status: { allowed } }];
+    }
+    const pods = PODS_PATH.exec(path);
+    if (pods !== null && method === "GET") {
+      const namespace = pods[1]!;
+      if (!this.store.authorize(identity, { verb: "list", group: "", resource: "pods", namespace })) {
+        return failure(403, "Forbidden", `pods is forbidden: User "${identity.user}" cannot list resource "pods" in API group "" in the namespace "${namespace}"`, { kind: "pods" });
+      }
+      return [200, { kind: "PodList", apiVersion: "v1", metadata: { resourceVersion: "1" }, items: [] }];
+    }
+    return failure(404, "NotFound", "the server could not find the requested resource");
+  }
+
+  #bindings(identity: Identity, method: string, resource: string, namespace: string | undefined, name: string | undefined, body: Record<string, unknown> | undefined): Reply {
+    const verb = method === "POST" ? "create" : method === "DELETE" ? "delete" : name === undefined ? "list" : "get";
+    const scope = namespace === undefined ? "" : ` in the namespace "${namespace}"`;
+    if (!this.store.authorize(identity, { verb, group: RBAC, resource, namespace, name })) {
+      return failure(403, "Forbidden", `${resource}.${RBAC}${name === undefined ? "" : ` "${name}"`} is forbidden: User "${identity.user}" cannot ${verb} resource "${resource}" in API group "${RBAC}"${scope}`, { group: RBAC, kind: resource });
+    }
+    if (namespace !== undefined && !this.store.namespaces.has(namespace)) return failure(404, "NotFound", `namespaces "${namespace}" not found`, { name: namespace, kind: "namespaces" });
+    if (verb === "list") {
+      const items = [...this.store.bindings].filter(([key]) => key.startsWith(`${namespace ?? ""}/`)).map(([, stored]) => stored);
+      return [200, { kind: resource === "rolebindings" ? "RoleBindingList" : "ClusterRoleBindingList", apiVersion: `${RBAC}/v1`, metadata: { resourceVersion: "1" }, items }];
+    }
+    if (verb === "create") return this.#create(identity, resource, namespace, body ?? {});
+    const key = FakeRbacStore.key(namespace, name ?? "");
+    const existing = this.store.bindings.get(key);
+    if (existing === undefined) return failure(404, "NotFound", `${resource}.${RBAC} "${name}" not found`, { name, group: RBAC, kind: resource });
+    if (verb === "get") return [200, existing];
+    const precondition = (body?.preconditions as { uid?: string } | undefined)?.uid;
+    if (precondition !== undefined && precondition !== existing.metadata.uid) {
+      return failure(409, "Conflict", `Operation cannot be fulfilled on ${resource}.${RBAC} "${name}": Precondition failed: UID in precondition: ${precondition}, UID in object meta: ${existing.metadata.uid}`, { name, group: RBAC, kind: resource });
+    }
+    this.store.bindings.delete(key);
+    return [200, { kind: "Status", apiVersion: "v1", metadata: {}, status: "Success", details: { name, group: RBAC, kind: resource, uid: existing.metadata.uid } }];
+  }
+
+  #create(identity: Identity, resource: string, namespace: string | undefined, body: Record<string, unknown>): Reply {
+    const name = (body.metadata as { name?: string } | undefined)?.name ?? "";
+    const roleRef = body.roleRef as { kind: string; name: string };
+    if (this.store.bindings.has(FakeRbacStore.key(namespace, name))) {
+      return failure(409, "AlreadyExists", `${resource}.${RBAC} "${name}" already exists`, { name, group: RBAC, kind: resource });
+    }
+    // RBAC's escalation guard, simplified: the creator needs `bind` on the role it hands out.
+    const roleResource = roleRef.kind === "Role" ? "roles" : "clusterroles";
+    if (!this.store.authorize(identity, { verb: "bind", group: RBAC, resource: roleResource, namespace, name: roleRef.name })) {
+      return failure(403, "Forbidden", `${resource}.${RBAC} "${name}" is forbidden: user "${identity.user}" (groups=${JSON.stringify(identity.groups)}) is attempting to grant RBAC permissions not currently held`, { name, group: RBAC, kind: resource });
+    }
+    return [201, this.store.putBinding(body, namespace)];
+  }
+}

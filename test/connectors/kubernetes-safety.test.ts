@@ -1,0 +1,189 @@
+import { randomBytes, randomUUID } from "node:crypto";
+import { createServer, type Server } from "node:net";
+import type { AddressInfo } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Connector } from "../../src/connectors/connector.js";
+import { kubernetesConnectorDefinition } from "../../src/connectors/kubernetes/kubernetes-connector.js";
+import { isAppError } from "../../src/domain/errors.js";
+import { expectNoSecret } from "./conformance.js";
+import { FakeRbacStore } from "./kubernetes-fake-rbac.js";
+import { createKubernetesFixture, kubernetesContext as contextFor, type KubernetesFixture } from "./kubernetes-fixture.js";
+
+/** The kubernetes connector's guardrails, ownership rules and error reporting, against the local stand-in API server. */
+
+let fixture: KubernetesFixture;
+let connector: Connector;
+beforeAll(async () => {
+  fixture = await createKubernetesFixture();
+  connector = fixture.connector();
+});
+afterAll(async () => {
+  await fixture?.cleanup();
+});
+
+const suffix = randomBytes(3).toString("hex");
+const person = (name: string) => `${name}-${suffix}@example.com`;
+const foreignBinding = (name: string, subject: string) => ({
+  apiVersion: "rbac.authorization.k8s.io/v1",
+  kind: "RoleBinding",
+  metadata: { name, labels: { team: "platform" } },
+  roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "pod-reader" },
+  subjects: [{ kind: "User", name: subject }],
+});
+
+async function failure(promise: Promise<unknown>): Promise<{ code: string; userMessage: string; texts: string[] }> {
+  const error = await promise.then(() => expect.fail("expected a failure"), (caught: unknown) => caught);
+  if (!isAppError(error)) throw new Error(`expected an AppError, got ${String(error)}`);
+  return { code: error.code, userMessage: error.userMessage, texts: [error.message, error.userMessage, error.stack ?? "", JSON.stringify(error)] };
+}
+
+describe("kubernetes connector: only what Sesame gave", () => {
+  it("neither takes over nor deletes a same-named binding without Sesame's grant label", async () => {
+    const gina = person("gina");
+    const context = contextFor(gina);
+    const key = FakeRbacStore.key("team-a", `sesame-${context.grantId}`);
+    fixture.api.store.putBinding(foreignBinding(`sesame-${context.grantId}`, gina), "team-a");
+    expect((await failure(connector.grant(context))).userMessage).toMatch(/already exists and was not created by Sesame for this grant/);
+    await connector.revoke({ ...context, receipt: null });
+    expect(fixture.api.store.bindings.has(key)).toBe(true);
+    expect(await connector.verifyRevoked?.({ ...context, receipt: null })).toBe(true);
+    expect(await fixture.canListPods(gina, "team-a")).toBe(true);
+    fixture.api.store.bindings.delete(key);
+  });
+
+  it("leaves alone a binding that replaced Sesame's behind its back", async () => {
+    const context = contextFor(person("hank"));
+    const receipt = await connector.grant(context);
+    const key = FakeRbacStore.key("team-a", `sesame-${context.grantId}`);
+    fixture.api.store.bindings.delete(key);
+    fixture.api.store.putBinding(foreignBinding(`sesame-${context.grantId}`, context.principal), "team-a");
+    await connector.revoke({ ...context, receipt: receipt.data });
+    expect(fixture.api.store.bindings.get(key)?.metadata.labels).toEqual({ team: "platform" });
+    fixture.api.store.bindings.delete(key);
+  });
+
+  it("refuses to adopt its own-labelled binding when someone changed its subject", async () => {
+    const context = contextFor(person("ivy"));
+    await connector.grant(context);
+    const stored = fixture.api.store.bindings.get(FakeRbacStore.key("team-a", `sesame-${context.grantId}`))!;
+    stored.subjects = [{ kind: "User", name: person("intruder") }];
+    expect((await failure(connector.grant(context))).userMessage).toMatch(/binds a different role or subject; it was changed outside Sesame/);
+    await connector.revoke({ ...context, receipt: null });
+    expect(await fixture.canListPods(person("intruder"), "team-a")).toBe(false);
+  });
+
+  it("derives a valid binding name and label from a grant id Kubernetes would reject", async () => {
+    const context = contextFor(person("jack"), undefined, "Grant_42/" + "x".repeat(80));
+    const receipt = await connector.grant(context);
+    await connector.grant(context);
+    expect(receipt.data.name).toMatch(/^sesame-h-[0-9a-f]{40}$/);
+    expect(await fixture.canListPods(context.principal, "team-a")).toBe(true);
+    await connector.revoke({ ...context, receipt: null });
+    expect(await fixture.canListPods(context.principal, "team-a")).toBe(false);
+  });
+});
+
+describe("kubernetes connector: validation before any request", () => {
+  it("refuses Kubernetes system identities and malformed principals as subjects", async () => {
+    const before = fixture.api.requests.length;
+    for (const principal of ["system:masters", "System:Authenticated", "eve\nadmin", " eve"]) {
+      const result = await failure(connector.grant(contextFor(principal, { namespace: "team-a", role: "pod-reader", subjectKind: "Group" })));
+      expect(result.userMessage).toMatch(/cannot bind principal/);
+    }
+    expect(fixture.api.requests.length).toBe(before);
+  });
+
+  it("rejects targets that are not valid Kubernetes names or combinations", () => {
+    const invalid = [
+      { namespace: "Team_A", role: "pod-reader" },
+      { namespace: "team-a", role: "a/b" },
+      { namespace: "team-a", role: "pod-reader", clusterRole: "view" },
+      { namespace: "team-a" },
+      { role: "pod-reader" },
+      { clusterWide: true, role: "pod-reader" },
+      { clusterWide: true, clusterRole: "view", namespace: "team-a" },
+      { namespace: "team-a", role: "pod-reader", subjectKind: "ServiceAccount" },
+    ];
+    for (const target of invalid) expect(kubernetesConnectorDefinition.targetSchema.safeParse(target).success, JSON.stringify(target)).toBe(false);
+  });
+
+  it("rejects unsafe or ambiguous connector configs", () => {
+    const base = { server: "https://k8s.example.com:6443", token: "t", allowedNamespaces: ["team-a"] };
+    const invalid = [
+      { ...base, server: "http://k8s.example.com:8080" },
+      { ...base, server: "https://sesame:t0ken@k8s.example.com" },
+      { ...base, caData: Buffer.from("not a certificate").toString("base64") },
+      { ...base, caData: fixture.caData, insecureSkipTlsVerify: true },
+      { ...base, allowedNamespaces: [] },
+      { ...base, allowedNamespaces: ["te*m"] },
+      { ...base, allowedNamespaces: ["Team-A"] },
+    ];
+    for (const config of invalid) expect(kubernetesConnectorDefinition.configSchema.safeParse(config).success, JSON.stringify(config)).toBe(false);
+    expect(kubernetesConnectorDefinition.configSchema.parse({ ...base, server: "https://k8s.example.com:6443/" })).toMatchObject({ server: "https://k8s.example.com:6443" });
+  });
+});
+
+describe("kubernetes connector: check() and errors", () => {
+  const targets = [{ namespace: "team-a", role: "pod-reader" }, { namespace: "team-b", clusterRole: "pod-reader" }];
+
+  it("passes for the least-privilege account, with and without targets, and through a trailing slash", async () => {
+    expect(await connector.check({ targets })).toEqual({ ok: true, problems: [] });
+    expect(await fixture.connector({ allowedNamespaces: ["team-a", "team-b"] }).check()).toEqual({ ok: true, problems: [] });
+    expect(await fixture.connector({ server: `${fixture.server}/` }).check()).toEqual({ ok: true, problems: [] });
+  });
+
+  it("names each missing permission and each target the guardrails would refuse", async () => {
+    const weak = fixture.connector({ token: fixture.weakToken }, "k8s-weak");
+    const result = await weak.check({ targets: [...targets, { namespace: "other", role: "pod-reader" }, { clusterWide: true, clusterRole: "pod-reader" }, { role: "x" }] });
+    const text = result.problems.join("\n");
+    expect(result.ok).toBe(false);
+    expect(text).toMatch(/may not create rolebindings \(API group rbac.authorization.k8s.io\) in namespace "team-a": add the rule .*verbs: \["create"\]/);
+    expect(text).toMatch(/may not bind roles "pod-reader" .* in namespace "team-a": add the rule .*resourceNames: \["pod-reader"\]/);
+    expect(text).toMatch(/may not bind clusterroles "pod-reader" .* in namespace "team-b"/);
+    expect(text).toMatch(/target 3: namespace "other" is not in the connector's allowedNamespaces/);
+    expect(text).toMatch(/target 4: clusterWide needs allowClusterRoleBindings: true/);
+    expect(text).toMatch(/target 5\.namespace: is required/);
+    expectNoSecret(result.problems, [fixture.weakToken, fixture.sesameToken]);
+  });
+
+  it("reports a token the API server rejects as unauthorized, without the token", async () => {
+    const badToken = `bad.${randomBytes(16).toString("base64url")}`;
+    const bad = fixture.connector({ token: badToken }, "k8s-bad-token");
+    const check = await bad.check({ targets });
+    expect(check).toEqual({ ok: false, problems: [expect.stringMatching(/HTTP 401: Unauthorized\. The API server did not accept the connector's token/)] });
+    const grant = await failure(bad.grant(contextFor(person("kim"))));
+    expect(grant.code).toBe("connector_failed");
+    expect(grant.userMessage).toMatch(/Connector "k8s-bad-token" could not grant access: HTTP 401/);
+    expectNoSecret([...check.problems, ...grant.texts], [badToken]);
+  });
+
+  it("reports a missing permission at grant time with the API server's reason", async () => {
+    const weak = fixture.connector({ token: fixture.weakToken }, "k8s-weak");
+    const grant = await failure(weak.grant(contextFor(person("lee"))));
+    expect(grant.userMessage).toMatch(/HTTP 403: .*cannot create resource "rolebindings".*lacks an RBAC permission/);
+    expectNoSecret(grant.texts, [fixture.weakToken]);
+  });
+
+  it("reports an unreachable server and an untrusted certificate with what to fix", async () => {
+    const unreachable = await fixture.connector({ server: "https://127.0.0.1:1" }, "k8s-down").check();
+    expect(unreachable.problems.join("\n")).toMatch(/ECONNREFUSED.*Check the connector's server URL/);
+    const untrusted = await fixture.connector({ caData: undefined }, "k8s-untrusted").check();
+    expect(untrusted.problems.join("\n")).toMatch(/certificate.*set caData/);
+    expectNoSecret([...unreachable.problems, ...untrusted.problems], [fixture.sesameToken]);
+    expect(await fixture.connector({ caData: undefined, insecureSkipTlsVerify: true }).check()).toEqual({ ok: true, problems: [] });
+  });
+
+  it("gives up on a server that never answers after requestTimeoutSeconds", async () => {
+    const silent: Server = createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    try {
+      const port = (silent.address() as AddressInfo).port;
+      const hanging = fixture.connector({ server: `https://127.0.0.1:${port}`, requestTimeoutSeconds: 1 }, "k8s-silent");
+      const started = Date.now();
+      expect((await failure(hanging.grant(contextFor(person("max"), undefined, randomUUID())))).userMessage).toMatch(/did not answer in time/);
+      expect(Date.now() - started).toBeLessThan(5_000);
+    } finally {
+      silent.close();
+    }
+  });
+});
