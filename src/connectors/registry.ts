@@ -1,10 +1,12 @@
 import { AppError } from "../domain/errors.js";
 import { configInvalid, describeIssues } from "./config-errors.js";
 import type { Connector, ConnectorDefinition } from "./connector.js";
+import { kerberosConnectorDefinition } from "./kerberos/kerberos-connector.js";
 import { kubernetesConnectorDefinition } from "./kubernetes/kubernetes-connector.js";
 import { noopConnectorDefinition } from "./noop/noop-connector.js";
 import { postgresConnectorDefinition } from "./postgres/postgres-connector.js";
 import { redactSecrets } from "./redact.js";
+import { redisAclConnectorDefinition } from "./redis-acl/redis-acl-connector.js";
 import { webhookConnectorDefinition } from "./webhook/webhook-connector.js";
 
 /** Every connector type Sesame knows, and the only place that turns policy-file config into connectors. */
@@ -12,7 +14,14 @@ import { webhookConnectorDefinition } from "./webhook/webhook-connector.js";
 export type AnyConnectorDefinition = ConnectorDefinition<unknown, unknown>;
 
 const DEFINITIONS: ReadonlyMap<string, AnyConnectorDefinition> = new Map<string, AnyConnectorDefinition>(
-  [postgresConnectorDefinition, noopConnectorDefinition, webhookConnectorDefinition, kubernetesConnectorDefinition].map((definition) => [definition.type, definition]),
+  [
+    postgresConnectorDefinition,
+    noopConnectorDefinition,
+    webhookConnectorDefinition,
+    kubernetesConnectorDefinition,
+    kerberosConnectorDefinition,
+    redisAclConnectorDefinition,
+  ].map((definition) => [definition.type, definition]),
 );
 
 export function listTypes(): string[] {

@@ -1,0 +1,71 @@
+import { Redis } from "ioredis";
+
+/**
+ * One short-lived connection per operation. Grants and revokes are rare, and a fresh connection
+ * fails with the real reason (refused, wrong password) instead of ioredis's reconnect loop and
+ * offline queue hiding it behind "Connection is closed".
+ */
+
+/** The commands Sesame sends; `call` takes each argument separately, so nothing is parsed from a joined string. */
+export interface RedisSession {
+  call(command: string, ...args: string[]): Promise<unknown>;
+}
+
+export async function withRedis<T>(url: string, timeoutMs: number, work: (session: RedisSession) => Promise<T>): Promise<T> {
+  const redis = new Redis(url, {
+    lazyConnect: true,
+    // Each of these would send a command (INFO, CLIENT SETINFO) that Sesame's least-privilege user may not run.
+    enableReadyCheck: false,
+    disableClientInfo: true,
+    protocol: 2,
+    retryStrategy: () => null,
+    maxRetriesPerRequest: 0,
+    enableOfflineQueue: false,
+    connectTimeout: timeoutMs,
+    commandTimeout: timeoutMs,
+  });
+  let firstError: unknown;
+  redis.on("error", (error: unknown) => {
+    firstError ??= error;
+  });
+  try {
+    await redis.connect().catch((error: unknown) => {
+      throw firstError ?? error;
+    });
+    return await work({ call: (command, ...args) => redis.call(command, args) });
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** What ACL GETUSER tells about a user. */
+export interface AclUser {
+  flags: string[];
+  /** The key pattern of each selector, e.g. "~sesame-grant:…" (Sesame's marker). */
+  selectorKeys: string[];
+}
+
+export async function getUser(session: RedisSession, name: string): Promise<AclUser | undefined> {
+  const reply = await session.call("ACL", "GETUSER", name);
+  if (reply === null) return undefined;
+  const fields = pairs(reply);
+  const selectors = Array.isArray(fields.get("selectors")) ? (fields.get("selectors") as unknown[]) : [];
+  return {
+    flags: Array.isArray(fields.get("flags")) ? (fields.get("flags") as unknown[]).map(String) : [],
+    selectorKeys: selectors.map((selector) => String(pairs(selector).get("keys") ?? "")),
+  };
+}
+
+/** How many connections are authenticated as `name` (CLIENT LIST has no USER filter before Redis 7.2). */
+export async function countClients(session: RedisSession, name: string): Promise<number> {
+  const reply = String(await session.call("CLIENT", "LIST"));
+  return reply.split("\n").filter((line) => line.split(" ").includes(`user=${name}`)).length;
+}
+
+// RESP2 maps arrive as flat [key, value, key, value, ...] arrays.
+function pairs(reply: unknown): Map<string, unknown> {
+  const map = new Map<string, unknown>();
+  if (!Array.isArray(reply)) return map;
+  for (let index = 0; index + 1 < reply.length; index += 2) map.set(String(reply[index]), reply[index + 1]);
+  return map;
+}
