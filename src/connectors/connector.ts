@@ -44,6 +44,13 @@ export interface Connector {
   check(options?: CheckOptions): Promise<CheckResult>;
   grant(context: GrantContext): Promise<GrantReceipt>;
   revoke(context: RevokeContext): Promise<void>;
+  /**
+   * Optional: the grant was extended and `context.expiresAt` is its new, later expiry. Connectors
+   * that enforce an expiry on the target itself (Kerberos principal expiry, PostgreSQL VALID UNTIL)
+   * move it; a returned receipt replaces the stored one. Connectors whose target keeps no expiry of
+   * its own leave this out: the revoke job alone ends the access.
+   */
+  extend?(context: RevokeContext): Promise<GrantReceipt | void>;
   /** Optional: confirms the access is gone after a revoke (true = gone). */
   verifyRevoked?(context: RevokeContext): Promise<boolean>;
   close?(): Promise<void>;

@@ -3,6 +3,7 @@ import { configInvalid, describeIssues } from "./config-errors.js";
 import type { Connector, ConnectorDefinition } from "./connector.js";
 import { kerberosConnectorDefinition } from "./kerberos/kerberos-connector.js";
 import { kubernetesConnectorDefinition } from "./kubernetes/kubernetes-connector.js";
+import { mysqlConnectorDefinition } from "./mysql/mysql-connector.js";
 import { noopConnectorDefinition } from "./noop/noop-connector.js";
 import { postgresConnectorDefinition } from "./postgres/postgres-connector.js";
 import { redactSecrets } from "./redact.js";
@@ -21,6 +22,7 @@ const DEFINITIONS: ReadonlyMap<string, AnyConnectorDefinition> = new Map<string,
     kubernetesConnectorDefinition,
     kerberosConnectorDefinition,
     redisAclConnectorDefinition,
+    mysqlConnectorDefinition,
   ].map((definition) => [definition.type, definition]),
 );
 

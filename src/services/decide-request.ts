@@ -1,5 +1,6 @@
 import { AppError } from "../domain/errors.js";
 import { type ServiceDeps } from "./deps.js";
+import { extendAtTarget } from "./grant-extension.js";
 import { publishOutcome, scheduleAfterApproval } from "./outcome.js";
 import type { RequestRow } from "./ports.js";
 import { applyRequestEvent } from "./request-transitions.js";
@@ -45,8 +46,8 @@ export async function decideRequest(deps: ServiceDeps, input: DecideInput): Prom
       input.decision === "approve"
         ? ({ type: "approve", actorId: input.actorId, ...(input.comment ? { comment: input.comment } : {}) } as const)
         : ({ type: "deny", actorId: input.actorId, ...(input.comment ? { reason: input.comment } : {}) } as const);
-    return applyRequestEvent(uow, request, event, { now, isStillApprover: (id) => stillApprovers.has(id) });
-  });
+    return applyRequestEvent(uow, request, event, { now, isStillApprover: (id) => stillApprovers.has(id), extendTarget: extendAtTarget(deps) });
+  }, { timeoutMs: 120_000 });
   await scheduleAfterApproval(deps, outcome);
   await publishOutcome(deps, outcome);
   return outcome.request;

@@ -1,7 +1,7 @@
 import { AppError } from "../domain/errors.js";
 import { parseDuration } from "../domain/duration.js";
 import type { ServiceDeps } from "./deps.js";
-import { extendedExpiry } from "./grant-extension.js";
+import { extendAtTarget, extendedExpiry } from "./grant-extension.js";
 import { afterSubmission } from "./outcome.js";
 import type { GrantRow, RequestRow } from "./ports.js";
 import { applyRequestEvent } from "./request-transitions.js";
@@ -68,8 +68,8 @@ export async function extendGrant(
     });
     await uow.appendAudit({ type: "extension.submitted", actorId: input.actorId, requestId: request.id, grantId: grant.id, data: { additionalSeconds, reason: reason ?? null } });
     if (!autoReason) return { request, grant: null, stepAdvanced: false };
-    return applyRequestEvent(uow, request, { type: "auto_approve", reason: autoReason }, { now, isStillApprover: () => false });
-  });
+    return applyRequestEvent(uow, request, { type: "auto_approve", reason: autoReason }, { now, isStillApprover: () => false, extendTarget: extendAtTarget(deps) });
+  }, { timeoutMs: 120_000 });
   await afterSubmission(deps, outcome);
   return { request: outcome.request, grant: (await deps.store.getGrant(grant.id))! };
 }

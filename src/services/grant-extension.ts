@@ -1,7 +1,8 @@
 import { canApply, transitionGrant } from "../domain/grant-machine.js";
 import { AppError } from "../domain/errors.js";
 import { formatDuration } from "../domain/duration.js";
-import type { GrantRow, RequestRow, UnitOfWork } from "./ports.js";
+import type { ServiceDeps } from "./deps.js";
+import type { GrantPatch, GrantRow, RequestRow, UnitOfWork } from "./ports.js";
 
 /** The expiry an extension would give, refused when it passes the policy's maximum total. */
 export function extendedExpiry(grant: GrantRow, additionalSeconds: number, maxTotalSeconds: number): Date {
@@ -20,16 +21,35 @@ export function extendedExpiry(grant: GrantRow, additionalSeconds: number, maxTo
   return expiresAt;
 }
 
-/** Applies an approved extension request to its grant, inside the caller's transaction. */
-export async function applyExtension(uow: UnitOfWork, request: RequestRow, now: Date): Promise<GrantRow | null> {
-  const grant = request.extendsGrantId ? await uow.lockGrant(request.extendsGrantId) : null;
+/** Moves the expiry on the target too, for connectors that enforce one there; returns what to store. */
+export type ExtendAtTarget = (grant: GrantRow, expiresAt: Date) => Promise<GrantPatch>;
+
+export function extendAtTarget(deps: Pick<ServiceDeps, "connectors" | "secrets">): ExtendAtTarget {
+  return async (grant, expiresAt) => {
+    const connector = deps.connectors.get(grant.connectorName);
+    if (!connector.extend) return {};
+    const receipt = await connector.extend({ grantId: grant.id, principal: grant.principal, target: grant.target, expiresAt, receipt: grant.receipt });
+    if (!receipt) return {};
+    return { receipt: receipt.data, ...(receipt.secret ? { sealedSecret: deps.secrets.seal(receipt.secret) } : {}) };
+  };
+}
+
+/**
+ * Applies an approved extension request to its grant, inside the caller's transaction. The
+ * entitlement lock comes first, as in every grant and revoke, so the lock order never inverts.
+ */
+export async function applyExtension(uow: UnitOfWork, request: RequestRow, now: Date, extendTarget: ExtendAtTarget): Promise<GrantRow | null> {
+  const peek = request.extendsGrantId ? await uow.getGrant(request.extendsGrantId) : null;
+  if (peek) await uow.lockEntitlement(peek.entitlementKey);
+  const grant = peek ? await uow.lockGrant(peek.id) : null;
   if (!grant || !canApply(grant, { type: "extend", expiresAt: now })) {
     await uow.appendAudit({ type: "grant.extension_not_applied", requestId: request.id, grantId: grant?.id ?? null, data: { status: grant?.status ?? "missing" } });
     return null;
   }
   const expiresAt = extendedExpiry(grant, request.durationSeconds, request.snapshot.extension.maxTotalSeconds);
   const next = transitionGrant(grant, { type: "extend", expiresAt }, now);
-  if (!(await uow.updateGrant(grant.id, grant.version, { expiresAt }))) {
+  const targetPatch = await extendTarget(grant, expiresAt);
+  if (!(await uow.updateGrant(grant.id, grant.version, { ...targetPatch, expiresAt }))) {
     throw new AppError("conflict", "The grant changed while the extension was being applied; try again.");
   }
   await uow.appendAudit({

@@ -2,7 +2,7 @@ import { entitlementKey } from "../domain/entitlement.js";
 import { AppError } from "../domain/errors.js";
 import { transitionRequest, type RequestEvent, type RequestState } from "../domain/request-machine.js";
 import type { GrantRow, RequestRow, UnitOfWork } from "./ports.js";
-import { applyExtension } from "./grant-extension.js";
+import { applyExtension, type ExtendAtTarget } from "./grant-extension.js";
 
 export interface AppliedTransition {
   request: RequestRow;
@@ -40,7 +40,7 @@ export async function applyRequestEvent(
   uow: UnitOfWork,
   request: RequestRow,
   event: RequestEvent,
-  context: { now: Date; isStillApprover: (id: string) => boolean },
+  context: { now: Date; isStillApprover: (id: string) => boolean; extendTarget?: ExtendAtTarget },
 ): Promise<AppliedTransition> {
   const { next, effects } = transitionRequest(toRequestState(request), event, context);
   const finished = next.status !== "pending";
@@ -60,7 +60,10 @@ export async function applyRequestEvent(
       await uow.addDecision(request.id, { approverId: effect.approverId, kind: effect.decision, step: effect.step, comment: effect.comment ?? null });
     }
     if (effect.kind === "create_grant") {
-      grant = request.kind === "extension" ? await applyExtension(uow, request, context.now) : await createGrant(uow, request, context.now);
+      grant =
+        request.kind === "extension"
+          ? await applyExtension(uow, request, context.now, context.extendTarget ?? (async () => ({})))
+          : await createGrant(uow, request, context.now);
     }
   }
   const auditType = event.type === "approve" && !finished ? "request.approval_recorded" : AUDIT_TYPE[event.type];

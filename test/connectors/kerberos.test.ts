@@ -131,6 +131,21 @@ describe("kerberos connector, kadmin with keytab", () => {
     expect(await fixture.canLogIn(dave)).toBe(false);
   });
 
+  it("moves the principal's expiry when the grant is extended, but never re-enables one disabled meanwhile", async () => {
+    const frank = await fixture.addUser("frank");
+    const grant = context(frank, 20);
+    const receipt = await connector.grant(grant);
+    const later = new Date(Math.floor((grant.expiresAt.getTime() + 40 * MINUTE) / 1000) * 1000);
+    const extended = await connector.extend!({ ...grant, expiresAt: later, receipt: receipt.data });
+    expect(extended).toMatchObject({ data: { principalExpiresAt: later.toISOString() } });
+    expect((await principalLimits(frank)).expiration * 1000).toBe(later.getTime());
+
+    await fixture.local(["modprinc", "-allow_tix", frank]);
+    expect(await connector.extend!({ ...grant, expiresAt: new Date(later.getTime() + 10 * MINUTE), receipt: receipt.data })).toBeUndefined();
+    expect(await fixture.canLogIn(frank)).toBe(false);
+    await connector.revoke({ ...grant, receipt: receipt.data });
+  });
+
   it("revokes after an administrator already disabled the principal", async () => {
     const erin = await fixture.addUser("erin");
     const grant = context(erin);

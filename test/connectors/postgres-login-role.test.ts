@@ -75,6 +75,19 @@ describe("postgres connector, login-role mode", () => {
     expect(await fixture.canConnect(context.principal)).toBe(false);
   });
 
+  it("moves VALID UNTIL when the grant is extended, keeping the password", async () => {
+    const grant = loginRoleContext();
+    const receipt = await connector.grant(grant);
+    const later = new Date(grant.expiresAt.getTime() + 3_600_000);
+    const extended = await connector.extend!({ ...grant, expiresAt: later, receipt: receipt.data });
+    expect(extended).toMatchObject({ data: { mode: "login-role", validUntil: later.toISOString() } });
+    expect(extended && "secret" in extended).toBe(false);
+    expect((await roleRow(grant.principal))?.rolvaliduntil?.getTime()).toBe(later.getTime());
+    await connector.revoke({ ...grant, receipt: receipt.data });
+    expect(await connector.extend!({ ...grant, expiresAt: later, receipt: receipt.data })).toBeUndefined();
+    expect(await roleRow(grant.principal)).toBeUndefined();
+  });
+
   it("ends the login role's open sessions on revoke", async () => {
     const context = loginRoleContext();
     const receipt = await connector.grant(context);

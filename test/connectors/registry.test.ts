@@ -18,7 +18,7 @@ const thrown = (work: () => unknown): unknown => {
 
 describe("connector registry", () => {
   it("knows every shipped connector, and names the known types for an unknown one", () => {
-    const known = ["kerberos", "kubernetes", "noop", "postgres", "redis-acl", "webhook"];
+    const known = ["kerberos", "kubernetes", "mysql", "noop", "postgres", "redis-acl", "webhook"];
     expect(listTypes()).toEqual(expect.arrayContaining(known));
     expect(listTypes()).toEqual([...listTypes()].sort());
     expect(() => getDefinition("ldap")).toThrow(new RegExp(`Unknown connector type "ldap". Known types: .*${known.join(".*")}`));

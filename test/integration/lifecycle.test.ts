@@ -154,6 +154,10 @@ describe("extensions", () => {
     expect(ms(extended.body.grant.expiresAt) - ms(grant.expiresAt)).toBe(30 * 60 * 1000);
     expect(ms((await getGrant(sesame, "alice", grantId)).expiresAt)).toBe(ms(extended.body.grant.expiresAt));
     expect(await sesame.runtime.deps.jobs.hasRevokeJob(grantId)).toBe(true);
+    // The connector was told the new expiry, for targets that enforce one themselves.
+    const connector = sesame.runtime.connectors.get(grant.connector) as unknown as NoopConnector;
+    const extendCall = connector.calls.find((call) => call.operation === "extend" && call.grantId === grantId);
+    expect(extendCall?.expiresAt.toISOString()).toBe(extended.body.grant.expiresAt);
 
     // Someone else cannot extend it (they cannot even see it).
     expect((await sesame.api("bob", "POST", `/api/v1/grants/${grantId}/extend`, { duration: "30m" })).status).toBe(404);

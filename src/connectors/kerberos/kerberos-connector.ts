@@ -6,7 +6,7 @@ import { createKadmin, type Kadmin } from "./kadmin-runner.js";
 import { checkProblems } from "./kerberos-check.js";
 import { KerberosConfigSchema, KerberosTargetSchema, parsePrincipal, type KerberosConfig, type KerberosTarget } from "./kerberos-config.js";
 import { toKerberosError } from "./kerberos-errors.js";
-import { grantPrincipal, principalRevoked, revokePrincipal } from "./principal-toggle.js";
+import { extendPrincipal, grantPrincipal, principalRevoked, revokePrincipal } from "./principal-toggle.js";
 
 /** Enables a disabled, pre-existing Kerberos principal for the length of a grant. See README.md. */
 
@@ -39,6 +39,12 @@ export class KerberosConnector implements Connector {
     const target = this.#target(context);
     const principal = this.#principal(context.principal, target.instance);
     return this.#run("grant access", () => grantPrincipal(this.#kadmin, principal, target, context, new Date()));
+  }
+
+  async extend(context: RevokeContext): Promise<GrantReceipt | void> {
+    const target = this.#target(context);
+    const principal = this.#principal(context.principal, target.instance);
+    return this.#run("extend access", () => extendPrincipal(this.#kadmin, principal, target, context, new Date()));
   }
 
   async revoke(context: RevokeContext): Promise<void> {

@@ -1,5 +1,5 @@
 import { AppError } from "../../domain/errors.js";
-import type { GrantContext, GrantReceipt } from "../connector.js";
+import type { GrantContext, GrantReceipt, RevokeContext } from "../connector.js";
 import type { Kadmin } from "./kadmin-runner.js";
 import type { KerberosTarget } from "./kerberos-config.js";
 import { disablePrincipal, enablePrincipal, readPrincipal } from "./principal-state.js";
@@ -42,6 +42,14 @@ export async function grantPrincipal(kadmin: Kadmin, principal: string, target: 
       ticketsEndBy: new Date(expiresAt.getTime() + maxLifeSeconds * 1000).toISOString(),
     },
   };
+}
+
+/** Moves the expiry of a principal Sesame enabled; one disabled, deleted or enabled by hand meanwhile is left as it is. */
+export async function extendPrincipal(kadmin: Kadmin, principal: string, target: KerberosTarget, context: RevokeContext, now: Date): Promise<GrantReceipt | void> {
+  if (context.receipt?.preexisting === true) return;
+  const state = await readPrincipal(kadmin, principal);
+  if (state === null || !state.enabled || state.markedBy === undefined) return;
+  return grantPrincipal(kadmin, principal, target, context, now);
 }
 
 export async function revokePrincipal(kadmin: Kadmin, principal: string, receipt: Record<string, unknown> | null): Promise<void> {

@@ -21,7 +21,7 @@ export const NoopTargetSchema = z.record(z.string(), z.unknown());
 export type NoopTarget = z.infer<typeof NoopTargetSchema>;
 
 export interface NoopCall {
-  operation: "grant" | "revoke";
+  operation: "grant" | "extend" | "revoke";
   grantId: string;
   principal: string;
   target: Record<string, unknown>;
@@ -76,6 +76,11 @@ export class NoopConnector implements Connector {
     }
     this.#active.set(context.grantId, call);
     return { data: { noop: true, principal: context.principal } };
+  }
+
+  async extend(context: RevokeContext): Promise<void> {
+    const call = this.#record("extend", context);
+    if (this.#active.has(context.grantId)) this.#active.set(context.grantId, call);
   }
 
   async revoke(context: RevokeContext): Promise<void> {

@@ -49,6 +49,15 @@ async function ownRole(client: Queryable, grantId: string, principal: string) {
   return role !== undefined && role.comment === grantMarker(grantId) ? role : undefined;
 }
 
+/** Moves VALID UNTIL of the role this grant created; a role already locked or gone stays so. */
+export async function extendLoginRole(client: Queryable, grant: LoginRoleGrant, receipt: Record<string, unknown> | null): Promise<GrantReceipt | void> {
+  const role = await ownRole(client, grant.grantId, grant.principal);
+  if (role === undefined || !role.canLogin) return;
+  const validUntil = grant.expiresAt.toISOString();
+  await client.query(`ALTER ROLE ${ident(grant.principal)} VALID UNTIL ${literal(validUntil)}`);
+  return { data: { ...(receipt ?? { mode: "login-role", role: grant.principal }), validUntil } };
+}
+
 export async function revokeLoginRole(client: Queryable, grantId: string, principal: string): Promise<void> {
   if ((await ownRole(client, grantId, principal)) === undefined) return;
   const role = ident(principal);

@@ -3,7 +3,7 @@ import { AppError } from "../../domain/errors.js";
 import { configInvalid, describeIssues } from "../config-errors.js";
 import type { CheckOptions, CheckResult, Connector, ConnectorDefinition, GrantContext, GrantReceipt, RevokeContext } from "../connector.js";
 import { redactSecrets } from "../redact.js";
-import { grantLoginRole, loginRoleRevoked, revokeLoginRole } from "./login-role-mode.js";
+import { extendLoginRole, grantLoginRole, loginRoleRevoked, revokeLoginRole } from "./login-role-mode.js";
 import { grantMembership, membershipRevoked, revokeMembership } from "./membership-mode.js";
 import { privilegeProblems } from "./postgres-check.js";
 import { PostgresConfigSchema, PostgresTargetSchema, principalProblem, type PostgresConfig, type PostgresTarget } from "./postgres-config.js";
@@ -76,6 +76,13 @@ export class PostgresConnector implements Connector {
         ? revokeMembership(client, target, context.principal, context.receipt)
         : revokeLoginRole(client, context.grantId, context.principal),
     );
+  }
+
+  /** Membership has no expiry on the server; a temporary login's VALID UNTIL follows the grant. */
+  async extend(context: RevokeContext): Promise<GrantReceipt | void> {
+    const target = this.#target(context);
+    if (target.mode === "membership") return;
+    return this.#withClient("extend access", (client) => extendLoginRole(client, context, context.receipt));
   }
 
   async verifyRevoked(context: RevokeContext): Promise<boolean> {
