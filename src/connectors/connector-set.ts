@@ -1,5 +1,7 @@
 import type { PolicyFile } from "../config/policy-schema.js";
 import type { PolicyLoadOptions } from "../config/policy-loader.js";
+import { randomUUID } from "node:crypto";
+import { entitlementKey } from "../domain/entitlement.js";
 import { AppError, isAppError } from "../domain/errors.js";
 import type { ConnectorProvider } from "../services/ports.js";
 import type { Connector } from "./connector.js";
@@ -43,6 +45,7 @@ export interface ConnectorSet extends ConnectorProvider {
 /** Builds one connector per entry of the policy file's `connectors`, with secrets from the environment. */
 export function createConnectorSet(policy: PolicyFile, env: Record<string, string | undefined>): ConnectorSet {
   const connectors = new Map<string, Connector>();
+  const types = new Map(Object.entries(policy.connectors).map(([name, instance]) => [name, instance.type]));
   for (const [name, instance] of Object.entries(policy.connectors)) {
     const definition = getDefinition(instance.type);
     const { config } = resolveConnectorConfig(name, definition, instance.config, env);
@@ -53,6 +56,14 @@ export function createConnectorSet(policy: PolicyFile, env: Record<string, strin
       const connector = connectors.get(name);
       if (!connector) throw new AppError("config_invalid", `No connector named "${name}" is configured; add it under connectors in the policy file.`);
       return connector;
+    },
+    entitlementKeyFor(name, target, principal) {
+      const type = types.get(name);
+      if (type === undefined) throw new AppError("config_invalid", `No connector named "${name}" is configured; add it under connectors in the policy file.`);
+      const definition = getDefinition(type);
+      if (definition.keepsGrantsApart) return `separate:${randomUUID()}`;
+      const parsed = validateTarget(type, target);
+      return entitlementKey(name, definition.entitlementOf ? definition.entitlementOf(parsed) : parsed, principal);
     },
     names: () => [...connectors.keys()],
     async close() {

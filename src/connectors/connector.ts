@@ -62,6 +62,20 @@ export interface ConnectorDefinition<Config = unknown, Target = unknown> {
   description: string;
   configSchema: z.ZodType<Config>;
   targetSchema: z.ZodType<Target>;
+  /**
+   * Optional: the part of a (parsed) target that says which access it gives, for telling whether
+   * two grants hold the same thing (overlapping grants must not revoke each other). Leave settings
+   * that only change how a grant is done out of it (e.g. whether sessions are ended). Default: the
+   * whole parsed target.
+   */
+  entitlementOf?(target: Target): unknown;
+  /**
+   * True when every grant is its own object on the target (a binding named after the grant) or the
+   * connector counts holders itself: then each grant is revoked on its own, and the core's
+   * overlapping-grant counting (which skips the revoke while another grant holds the same access)
+   * must not apply.
+   */
+  keepsGrantsApart?: boolean;
   /** Config keys whose values are secrets: they must come from the environment and are redacted from errors. */
   secretFields: readonly string[];
   create(config: Config, options: { name: string; secrets: readonly string[] }): Connector;

@@ -5,6 +5,6 @@ import { canonicalJson } from "./audit-chain.js";
  * Two grants with the same key hold the same access on the target, so revoking one must not
  * remove access the other still grants (invariant 6).
  */
-export function entitlementKey(connectorName: string, target: Record<string, unknown>, principal: string): string {
-  return createHash("sha256").update(canonicalJson({ connectorName, target, principal })).digest("hex");
+export function entitlementKey(connectorName: string, entitlement: unknown, principal: string): string {
+  return createHash("sha256").update(canonicalJson({ connectorName, entitlement, principal })).digest("hex");
 }

@@ -61,7 +61,7 @@ export async function extendGrant(
       durationSeconds: additionalSeconds,
       reason: reason ?? null,
       ticket: original.ticket,
-      snapshot: { ...snapshotOf(evaluation), extension: original.snapshot.extension },
+      snapshot: { ...snapshotOf(evaluation, deps.connectors), extension: original.snapshot.extension },
       autoApprovalReason: null,
       extendsGrantId: grant.id,
       pendingUntil: new Date(Math.min(now.getTime() + evaluation.pendingTimeoutSeconds * 1000, grant.expiresAt.getTime())),

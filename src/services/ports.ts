@@ -18,6 +18,8 @@ export interface RequestSnapshot {
   connectorName: string;
   target: Record<string, unknown>;
   principal: string;
+  /** Grants with the same key hold the same access (connector, normalised target, principal). */
+  entitlementKey: string;
 }
 
 export interface DecisionRow {
@@ -152,6 +154,12 @@ export interface JobScheduler {
 
 export interface ConnectorProvider {
   get(name: string): Connector;
+  /**
+   * Grants with equal keys hold the same access, so only the last one to end may remove it. Built
+   * from the connector, the normalised target and the principal; unique per call for connectors
+   * that keep every grant apart.
+   */
+  entitlementKeyFor(connectorName: string, target: Record<string, unknown>, principal: string): string;
 }
 
 export interface SecretBox {

@@ -1,4 +1,3 @@
-import { entitlementKey } from "../domain/entitlement.js";
 import { AppError } from "../domain/errors.js";
 import { transitionRequest, type RequestEvent, type RequestState } from "../domain/request-machine.js";
 import type { GrantRow, RequestRow, UnitOfWork } from "./ports.js";
@@ -84,14 +83,14 @@ export async function applyRequestEvent(
 }
 
 async function createGrant(uow: UnitOfWork, request: RequestRow, now: Date): Promise<GrantRow> {
-  const { connectorName, target, principal } = request.snapshot;
+  const { connectorName, principal } = request.snapshot;
   const grant = await uow.createGrant({
     requestId: request.id,
     subjectId: request.requesterId,
     resourceId: request.resourceId,
     connectorName,
     principal,
-    entitlementKey: entitlementKey(connectorName, target, principal),
+    entitlementKey: request.snapshot.entitlementKey,
     startsAt: now,
     // Provisional: activation sets the real expiry to activation time + duration.
     expiresAt: new Date(now.getTime() + request.durationSeconds * 1000),

@@ -2,7 +2,7 @@ import { parseDuration } from "../domain/duration.js";
 import type { RequestEvaluation } from "../domain/policy-book.js";
 import type { ServiceDeps } from "./deps.js";
 import { afterSubmission } from "./outcome.js";
-import type { RequestRow, RequestSnapshot } from "./ports.js";
+import type { ConnectorProvider, RequestRow, RequestSnapshot } from "./ports.js";
 import { applyRequestEvent } from "./request-transitions.js";
 
 export interface SubmitRequestInput {
@@ -14,8 +14,9 @@ export interface SubmitRequestInput {
   ticket?: string;
 }
 
-export function snapshotOf(evaluation: RequestEvaluation): RequestSnapshot {
+export function snapshotOf(evaluation: RequestEvaluation, connectors: ConnectorProvider): RequestSnapshot {
   const extension = evaluation.policy.extension;
+  const connectorName = evaluation.resource.connector;
   return {
     policyId: evaluation.policyId,
     steps: evaluation.steps,
@@ -26,9 +27,10 @@ export function snapshotOf(evaluation: RequestEvaluation): RequestSnapshot {
       requiresApproval: extension.requiresApproval,
       maxTotalSeconds: extension.maxTotal ? parseDuration(extension.maxTotal) : evaluation.maxDurationSeconds,
     },
-    connectorName: evaluation.resource.connector,
+    connectorName,
     target: evaluation.resource.target,
     principal: evaluation.principal,
+    entitlementKey: connectors.entitlementKeyFor(connectorName, evaluation.resource.target, evaluation.principal),
   };
 }
 
@@ -55,7 +57,7 @@ export async function submitRequest(deps: ServiceDeps, input: SubmitRequestInput
       durationSeconds: evaluation.durationSeconds,
       reason: input.reason?.trim() || null,
       ticket: input.ticket?.trim() || null,
-      snapshot: snapshotOf(evaluation),
+      snapshot: snapshotOf(evaluation, deps.connectors),
       autoApprovalReason: null,
       extendsGrantId: null,
       pendingUntil: new Date(now.getTime() + evaluation.pendingTimeoutSeconds * 1000),

@@ -36,13 +36,17 @@ resources:
   prod-db:
     connector: pg
     target: { role: ${readonlyRole} }
+  # Same role, different revoke settings: the same access, so it overlaps with prod-db.
+  prod-db-keep-sessions:
+    connector: pg
+    target: { mode: membership, role: ${readonlyRole}, terminateSessions: false }
   prod-db-temporary-login:
     connector: pg-temp
     target: { mode: login-role, memberOf: [${readonlyRole}] }
     principal: "${tag}_{{ id }}_tmp"
 policies:
   - id: prod-db
-    resources: [prod-db, prod-db-temporary-login]
+    resources: [prod-db, prod-db-keep-sessions, prod-db-temporary-login]
     requesters: { users: [alice, bob] }
     duration: { default: 1h, max: 4h }
     reason: { required: true }
@@ -138,6 +142,17 @@ describe("request → approve → grant → revoke, through the API", () => {
     const relinquished = await sesame.api("alice", "POST", `/api/v1/grants/${grantId}/relinquish`);
     expect(relinquished.body.status).toBe("revoking");
     await waitFor(async () => (await sesame.api("alice", "GET", `/api/v1/grants/${grantId}`)).body.status === "revoked", "relinquish");
+    expect(await canLogin()).toBe(false);
+  });
+
+  it("treats two resources granting the same role as the same access", async () => {
+    const viaMain = await approvedGrant("1h");
+    const viaAlias = await approvedGrant("1h", "prod-db-keep-sessions");
+    await sesame.api("alice", "POST", `/api/v1/grants/${viaAlias.grantId}/relinquish`);
+    await waitFor(async () => (await sesame.api("alice", "GET", `/api/v1/grants/${viaAlias.grantId}`)).body.status === "revoked", "alias revoke");
+    expect(await canLogin()).toBe(true);
+    await sesame.api("alice", "POST", `/api/v1/grants/${viaMain.grantId}/relinquish`);
+    await waitFor(async () => (await sesame.api("alice", "GET", `/api/v1/grants/${viaMain.grantId}`)).body.status === "revoked", "main revoke");
     expect(await canLogin()).toBe(false);
   });
 

@@ -93,5 +93,7 @@ export const kerberosConnectorDefinition: ConnectorDefinition<KerberosConfig, Ke
   configSchema: KerberosConfigSchema,
   targetSchema: KerberosTargetSchema,
   secretFields: [],
+  // Enabling the principal is the access; the ticket-life cap only shapes how it is given.
+  entitlementOf: () => ({}),
   create: (config, options) => new KerberosConnector(config, options),
 };

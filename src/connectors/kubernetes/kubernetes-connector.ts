@@ -136,5 +136,7 @@ export const kubernetesConnectorDefinition: ConnectorDefinition<KubernetesConfig
   configSchema: KubernetesConfigSchema,
   targetSchema: KubernetesTargetSchema,
   secretFields: ["token"],
+  // Each grant is its own binding, named after the grant: each must be deleted on its own.
+  keepsGrantsApart: true,
   create: (config, options) => new KubernetesConnector(config, options),
 };

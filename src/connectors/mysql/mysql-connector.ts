@@ -123,5 +123,7 @@ export const mysqlConnectorDefinition: ConnectorDefinition<MysqlConfig, MysqlTar
   configSchema: MysqlConfigSchema,
   targetSchema: MysqlTargetSchema,
   secretFields: ["url"],
+  // The grant ledger counts overlapping grants itself: every grant's revoke must reach it.
+  keepsGrantsApart: true,
   create: (config, options) => new MysqlConnector(config, options),
 };

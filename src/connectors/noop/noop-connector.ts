@@ -124,5 +124,7 @@ export const noopConnectorDefinition: ConnectorDefinition<NoopConfig, NoopTarget
   configSchema: NoopConfigSchema,
   targetSchema: NoopTargetSchema,
   secretFields: [],
+  // It remembers each grant by id, like a connector that creates one object per grant.
+  keepsGrantsApart: true,
   create: (config, options) => new NoopConnector(config, options.name),
 };

@@ -131,5 +131,7 @@ export const postgresConnectorDefinition: ConnectorDefinition<PostgresConfig, Po
   configSchema: PostgresConfigSchema,
   targetSchema: PostgresTargetSchema,
   secretFields: ["url"],
+  // Membership of the role is the access, however sessions are handled; a login role is the principal itself.
+  entitlementOf: (target) => (target.mode === "membership" ? { mode: target.mode, role: target.role } : { mode: target.mode }),
   create: (config, options) => new PostgresConnector(config, options),
 };

@@ -103,5 +103,7 @@ export const webhookConnectorDefinition: ConnectorDefinition<WebhookConfig, Webh
   configSchema: WebhookConfigSchema,
   targetSchema: WebhookTargetSchema,
   secretFields: ["secret"],
+  // The receiver sees every grant and revoke with its own idempotency key and decides about overlaps.
+  keepsGrantsApart: true,
   create: (config, options) => new WebhookConnector(config, options),
 };
