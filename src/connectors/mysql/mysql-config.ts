@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { credentialsDecodeCleanly } from "../url-credentials.js";
 
 /** Connector config and resource targets of the `mysql` connector (see README.md). */
 
@@ -119,11 +120,5 @@ export function principalProblem(principal: string): string | undefined {
 function validUrl(url: string): boolean {
   if (!URL.canParse(url)) return false;
   const parsed = new URL(url);
-  try {
-    decodeURIComponent(parsed.username);
-    decodeURIComponent(parsed.password);
-  } catch {
-    return false;
-  }
-  return [...parsed.searchParams.keys()].every((key) => URL_OPTIONS.has(key));
+  return credentialsDecodeCleanly(parsed) && [...parsed.searchParams.keys()].every((key) => URL_OPTIONS.has(key));
 }

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { credentialsDecodeCleanly } from "../url-credentials.js";
 
 /** Connector config and resource targets of the `postgres` connector (see README.md). */
 
@@ -6,7 +7,7 @@ export const PostgresConfigSchema = z.strictObject({
   url: z
     .string()
     .regex(/^postgres(ql)?:\/\//, "must be a postgresql:// connection string")
-    .refine((url) => URL.canParse(url) && decodesCleanly(new URL(url)), "is not a valid URL (percent-encode special characters in the user and password)")
+    .refine((url) => URL.canParse(url) && credentialsDecodeCleanly(new URL(url)), "is not a valid URL (percent-encode special characters in the user and password)")
     .describe("Connection string of Sesame's own account on the target; a secret, so give it as { env: VAR }"),
   ssl: z
     .enum(["disable", "require", "verify-full"])
@@ -50,16 +51,6 @@ export const PostgresTargetSchema = z.preprocess(
 );
 export type PostgresTarget = z.infer<typeof PostgresTargetSchema>;
 
-/** pg decodes user and password itself and throws "URI malformed" on a bad escape such as a bare `%`. */
-function decodesCleanly(url: URL): boolean {
-  try {
-    decodeURIComponent(url.username);
-    decodeURIComponent(url.password);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ruleProblem } from "./acl-rules.js";
+import { credentialsDecodeCleanly } from "../url-credentials.js";
 
 /** Connector config and resource targets of the `redis-acl` connector (see README.md). */
 
@@ -7,7 +8,7 @@ export const RedisAclConfigSchema = z.strictObject({
   url: z
     .string()
     .regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL")
-    .refine((url) => URL.canParse(url) && decodesCleanly(new URL(url)), "is not a valid URL (percent-encode special characters in the user and password)")
+    .refine((url) => URL.canParse(url) && credentialsDecodeCleanly(new URL(url)), "is not a valid URL (percent-encode special characters in the user and password)")
     .describe("URL of Sesame's own ACL user on the Redis server; a secret, so give it as { env: VAR }"),
   aclSave: z
     .boolean()
@@ -60,13 +61,3 @@ export function connectionUser(url: string): string {
   return user === "" ? "default" : user;
 }
 
-/** ioredis decodes user and password itself and throws "URI malformed" on a bad escape such as a bare `%`. */
-function decodesCleanly(url: URL): boolean {
-  try {
-    decodeURIComponent(url.username);
-    decodeURIComponent(url.password);
-    return true;
-  } catch {
-    return false;
-  }
-}

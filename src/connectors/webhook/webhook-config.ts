@@ -1,22 +1,13 @@
 import { z } from "zod";
+import { credentialsDecodeCleanly } from "../url-credentials.js";
 
 /** Connector config and resource targets of the `webhook` connector (see README.md). */
 
 const HttpUrlSchema = z
   .string()
   .refine((url) => URL.canParse(url) && ["http:", "https:"].includes(new URL(url).protocol), "must be an http:// or https:// URL")
-  .refine((url) => !URL.canParse(url) || decodesCleanly(new URL(url)), "percent-encode special characters in the user and password");
+  .refine((url) => !URL.canParse(url) || credentialsDecodeCleanly(new URL(url)), "percent-encode special characters in the user and password");
 
-/** Node decodes a URL's user and password itself and throws "URI malformed" on a bare `%`. */
-function decodesCleanly(url: URL): boolean {
-  try {
-    decodeURIComponent(url.username);
-    decodeURIComponent(url.password);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** RFC 9110 token characters: anything else cannot be a header name. */
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
