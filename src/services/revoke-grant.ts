@@ -41,8 +41,8 @@ async function revokeLocked(deps: ServiceDeps, uow: UnitOfWork, grantId: string)
   if (!REVOCABLE.includes(grant.status)) return { kind: "skipped", status: grant.status };
   if (grant.status === "active" && grant.expiresAt > now) return { kind: "not_due", expiresAt: grant.expiresAt };
   if (grant.status !== "revoking") {
-    const cause = grant.status === "active" ? "expired" : (grant.revokeReason ?? "retry");
-    await moveTo(uow, grant, "revoking", { revokeReason: grant.revokeReason ?? cause });
+    // An active grant got here by expiring; a revoke_failed one is being retried.
+    await moveTo(uow, grant, "revoking", { revokeReason: grant.revokeReason ?? (grant.status === "active" ? "expired" : "retry") });
     grant = (await uow.getGrant(grantId))!;
   }
   const holders = await uow.countOtherActiveHolders(grant.entitlementKey, grant.id);

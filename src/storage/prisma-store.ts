@@ -96,7 +96,7 @@ function unitOfWork(tx: Prisma.TransactionClient): UnitOfWork {
       const { receipt, ...rest } = patch;
       const { count } = await tx.grant.updateMany({
         where: { id, version: expectedVersion },
-        data: { ...rest, ...(receipt === undefined ? {} : { receipt: receipt === null ? undefined : asJson(receipt) }), version: { increment: 1 } },
+        data: { ...rest, ...(receipt ? { receipt: asJson(receipt) } : {}), version: { increment: 1 } },
       });
       return count === 1;
     },
