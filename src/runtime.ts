@@ -5,7 +5,7 @@ import type { PolicyFile } from "./config/policy-schema.js";
 import { connectorValidators, createConnectorSet, type ConnectorSet } from "./connectors/connector-set.js";
 import { PolicyBook } from "./domain/policy-book.js";
 import { createJobScheduler } from "./jobs/bullmq-scheduler.js";
-import { createQueues, type QueueSet, type RetryPolicy } from "./jobs/queues.js";
+import { createQueues, waitUntilReady, type QueueSet, type RetryPolicy } from "./jobs/queues.js";
 import type { ServiceDeps } from "./services/deps.js";
 import type { Notifier } from "./services/ports.js";
 import { identityForToken, syncEnvApiTokens } from "./storage/api-token-repository.js";
@@ -68,6 +68,8 @@ export async function createRuntime(
   );
   await syncEnvApiTokens(db, envApiTokens(env).filter((t) => book.person(t.identityId) !== undefined));
   const queues = createQueues(env.REDIS_URL, env.SESAME_REDIS_PREFIX, options.retry);
+  // Not fatal: Sesame runs without Redis (the sweeper revokes from the database); jobs resume when it returns.
+  await waitUntilReady(queues.connection, 10_000).catch((error: unknown) => logger.warn({ error: String(error) }, "Redis is not reachable yet"));
   const connectors = createConnectorSet(policyFile, source);
   const deps: ServiceDeps = {
     store: createPrismaStore(db),

@@ -200,6 +200,18 @@ describe("sesame audit verify after superuser tampering", () => {
     expect(result.stdout).toMatch(new RegExp(`row ${seqs[3]} does not follow the previous row`));
   });
 
+  it("rows deleted from the end: caught only against a hash recorded earlier (--known-hash)", async () => {
+    const { url, seqs } = await seededDatabase("truncated");
+    const before = await sesame(["audit", "verify"], url);
+    const head = /last hash ([0-9a-f]{64})/.exec(before.stdout)![1]!;
+    await tamper(url, [[`DELETE FROM "AuditEvent" WHERE seq = $1`, [seqs[seqs.length - 1]!.toString()]]]);
+
+    expect((await sesame(["audit", "verify"], url)).code).toBe(0);
+    const result = await sesame(["audit", "verify", "--known-hash", head], url);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/no longer contains the hash .* its newest rows were deleted/);
+  });
+
   it("two rows whose contents were swapped (reordered): exit 1", async () => {
     const { url, seqs } = await seededDatabase("reordered");
     const [a, b] = [seqs[1]!.toString(), seqs[2]!.toString()];

@@ -11,10 +11,11 @@ export function registerAuditCommands(program: Command): void {
   audit
     .command("verify")
     .description("check the hash chain: an edited, deleted or reordered row is reported")
-    .action(async () => {
+    .option("--known-hash <hash>", "a last hash printed by an earlier verify: also detects rows deleted from the end since then")
+    .action(async (options: { knownHash?: string }) => {
       const db = createDatabase(envFor(["DATABASE_URL"]).DATABASE_URL);
       try {
-        const verdict = await verifyAuditChain(readAuditChain(db));
+        const verdict = await verifyAuditChain(readAuditChain(db), options.knownHash ? { knownHash: options.knownHash } : {});
         if (verdict.ok) print(`Audit chain intact: ${verdict.checked} events, last hash ${verdict.lastHash}.`);
         else {
           print(`Audit chain BROKEN at event ${verdict.seq} (${verdict.checked} events before it are intact): ${verdict.problem}.`);

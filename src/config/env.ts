@@ -35,7 +35,7 @@ export const EnvSchema = z.object({
     ),
   SESAME_ROLE: z.enum(["all", "web", "worker"]).default("all"),
   SESAME_REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]+$/, "letters, digits, ':', '_' or '-'").default("sesame"),
-  SESAME_SWEEP_INTERVAL: Duration("30s"),
+  SESAME_SWEEP_INTERVAL: Duration("30s").refine((seconds) => seconds <= 3_600, "must be at most 1h: overdue grants wait for the sweep when Redis lost their jobs"),
   SESAME_RUN_MIGRATIONS: z.enum(["true", "false"]).default("true").transform((v) => v === "true"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });

@@ -50,8 +50,16 @@ export type ChainVerdict =
   | { ok: true; checked: number; lastHash: string }
   | { ok: false; checked: number; seq: bigint; problem: string };
 
-/** Verifies rows in `seq` order. Sequence gaps are normal (rolled-back transactions); broken links are not. */
-export async function verifyAuditChain(rows: AsyncIterable<ChainedAuditRow> | Iterable<ChainedAuditRow>): Promise<ChainVerdict> {
+/**
+ * Verifies rows in `seq` order. Sequence gaps are normal (rolled-back transactions); broken links
+ * are not. The chain alone cannot show that its newest rows were deleted: pass a head hash
+ * recorded earlier (`knownHash`) and the verdict fails when the chain no longer contains it.
+ */
+export async function verifyAuditChain(
+  rows: AsyncIterable<ChainedAuditRow> | Iterable<ChainedAuditRow>,
+  options: { knownHash?: string } = {},
+): Promise<ChainVerdict> {
+  let knownHashSeen = options.knownHash === undefined;
   let expectedPrev = GENESIS_HASH;
   let checked = 0;
   let lastSeq: bigint | undefined;
@@ -68,6 +76,10 @@ export async function verifyAuditChain(rows: AsyncIterable<ChainedAuditRow> | It
     expectedPrev = row.hash;
     lastSeq = row.seq;
     checked += 1;
+    if (row.hash === options.knownHash) knownHashSeen = true;
+  }
+  if (!knownHashSeen) {
+    return { ok: false, checked, seq: lastSeq ?? 0n, problem: `the chain no longer contains the hash ${options.knownHash} recorded earlier: its newest rows were deleted` };
   }
   return { ok: true, checked, lastHash: expectedPrev };
 }

@@ -1,6 +1,8 @@
 import { AppError } from "./errors.js";
 
 const UNIT_SECONDS = { d: 86_400, h: 3_600, m: 60, s: 1 } as const;
+/** Nothing Sesame does lasts longer; a bigger number is a typo (and would overflow dates and columns). */
+export const MAX_DURATION_SECONDS = 10 * 366 * 86_400;
 const DURATION_PATTERN = /^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/;
 
 /** Parses "90m", "1h30m", "2d", "45s" into seconds; returns undefined when the text is not a duration. */
@@ -11,13 +13,13 @@ export function tryParseDuration(text: string): number | undefined {
   const [, d, h, m, s] = match;
   const seconds =
     Number(d ?? 0) * UNIT_SECONDS.d + Number(h ?? 0) * UNIT_SECONDS.h + Number(m ?? 0) * UNIT_SECONDS.m + Number(s ?? 0);
-  return seconds > 0 ? seconds : undefined;
+  return seconds > 0 && seconds <= MAX_DURATION_SECONDS ? seconds : undefined;
 }
 
 export function parseDuration(text: string): number {
   const seconds = tryParseDuration(text);
   if (seconds === undefined) {
-    throw new AppError("invalid_input", `"${text}" is not a duration. Use forms like 30m, 1h, 1h30m or 2d.`);
+    throw new AppError("invalid_input", `"${text}" is not a duration. Use forms like 30m, 1h, 1h30m or 2d (at most 10 years).`);
   }
   return seconds;
 }

@@ -57,8 +57,9 @@ export function transitionGrant(state: GrantState, event: GrantEvent, now: Date)
     case "activation_failed":
       return { ...state, status: "grant_failed", version };
     case "revoke":
-      // A grant that never became active has nothing to take back: scheduled goes straight to revoked.
-      return { ...state, status: state.status === "scheduled" ? "revoked" : "revoking", version };
+      // Even a scheduled grant goes through revoking: an activation attempt may have reached the
+      // target before its transaction failed, so the connector is always asked to take it back.
+      return { ...state, status: "revoking", version };
     case "revoked":
       return { ...state, status: "revoked", version };
     case "revoke_failed":

@@ -66,6 +66,9 @@ export function transitionRequest(state: RequestState, event: RequestEvent, cont
       return approve(state, event.actorId, event.comment, context);
     case "deny":
       assertMayDecide(state, event.actorId, context);
+      if (state.approvals.some((a) => a.approverId === event.actorId && a.step === state.currentStep)) {
+        throw new AppError("already_decided", "You already approved this step of the request; your approval stands and cannot be turned into a denial. Ask another approver or an admin.");
+      }
       return {
         next: { ...state, status: "denied", version: state.version + 1 },
         effects: [

@@ -1,10 +1,18 @@
 import { z } from "zod";
-import { tryParseDuration } from "../domain/duration.js";
+import { MAX_DURATION_SECONDS, tryParseDuration } from "../domain/duration.js";
 
 /** Request bodies, query strings and views of /api/v1. The OpenAPI document is generated from these. */
 
+// A NUL byte or a lone surrogate cannot be stored in PostgreSQL text or jsonb: refuse it here, by name.
+const BROKEN_TEXT = /\0|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const Text = (max: number) =>
+  z
+    .string()
+    .max(max)
+    .refine((text) => !BROKEN_TEXT.test(text), "must be plain text (no NUL characters or broken Unicode)");
+
 const DurationInput = z
-  .union([z.string(), z.number().int().positive()])
+  .union([z.string(), z.number().int().positive().max(MAX_DURATION_SECONDS, "must be at most 10 years")])
   .refine((value) => typeof value === "number" || tryParseDuration(value) !== undefined, "must be a duration like 30m, 1h or 1h30m, or a number of seconds")
   .describe("A duration such as 1h or 90m, or a number of seconds");
 
@@ -12,29 +20,29 @@ export const IdParams = z.object({ id: z.uuid("must be a request or grant id (a 
 
 export const CreateRequestBody = z
   .object({
-    resource: z.string().min(1, "name the resource to request"),
+    resource: Text(200).min(1, "name the resource to request"),
     duration: DurationInput.optional().describe("Defaults to the policy's default duration"),
-    reason: z.string().max(2000).optional(),
-    ticket: z.string().max(200).optional(),
+    reason: Text(2000).optional(),
+    ticket: Text(200).optional(),
   })
   .strict();
 
 export const DecisionBody = z
   .object({
     version: z.number().int().positive().optional().describe("The request version you looked at; refused if it changed meanwhile"),
-    comment: z.string().max(2000).optional(),
+    comment: Text(2000).optional(),
   })
   .strict();
 
 export const DenyBody = z
   .object({
     version: z.number().int().positive().optional(),
-    reason: z.string().max(2000).optional(),
+    reason: Text(2000).optional(),
   })
   .strict();
 
-export const ExtendBody = z.object({ duration: DurationInput, reason: z.string().max(2000).optional() }).strict();
-export const RevokeBody = z.object({ reason: z.string().max(2000).optional() }).strict();
+export const ExtendBody = z.object({ duration: DurationInput, reason: Text(2000).optional() }).strict();
+export const RevokeBody = z.object({ reason: Text(2000).optional() }).strict();
 
 const RequestStatus = z.enum(["pending", "approved", "denied", "cancelled", "expired"]);
 const GrantStatus = z.enum(["scheduled", "active", "revoking", "revoked", "grant_failed", "revoke_failed"]);
@@ -43,8 +51,8 @@ const csv = <T extends z.ZodType<unknown, string>>(item: T) => z.string().transf
 export const ListRequestsQuery = z
   .object({
     status: csv(RequestStatus).optional().describe("Comma-separated statuses"),
-    requester: z.string().optional(),
-    resource: z.string().optional(),
+    requester: Text(200).optional(),
+    resource: Text(200).optional(),
     awaitingMe: z.enum(["true", "false"]).optional().describe("Only requests waiting for my decision"),
     limit: z.coerce.number().int().min(1).max(500).optional(),
   })
@@ -53,8 +61,8 @@ export const ListRequestsQuery = z
 export const ListGrantsQuery = z
   .object({
     status: csv(GrantStatus).optional(),
-    subject: z.string().optional(),
-    resource: z.string().optional(),
+    subject: Text(200).optional(),
+    resource: Text(200).optional(),
     limit: z.coerce.number().int().min(1).max(500).optional(),
   })
   .strict();

@@ -24,22 +24,31 @@ async function upsertDelayed<T>(queue: Queue<T>, id: string, data: T, at: Date):
   await (queue as Queue).add("run", data, { jobId: id, delay });
 }
 
+/** Every scheduler call gives up after this long: a slow Redis must not hold an API call or a sweep. */
+const CALL_TIMEOUT_MS = 5_000;
+
+function bounded<T>(what: string, work: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: Redis did not answer within ${CALL_TIMEOUT_MS} ms`)), CALL_TIMEOUT_MS);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
+
 export function createJobScheduler(queues: QueueSet): JobScheduler {
   return {
-    async enqueueActivation(grantId) {
-      await upsertDelayed(queues.grants, jobId.activate(grantId), { grantId }, new Date());
-    },
-    async scheduleRevoke(grantId, at) {
-      await upsertDelayed(queues.revokes, jobId.revoke(grantId), { grantId }, at);
-    },
-    async hasRevokeJob(grantId) {
-      const job = await queues.revokes.getJob(jobId.revoke(grantId));
-      if (!job) return false;
-      const state = await job.getState();
-      return state === "delayed" || state === "waiting" || state === "active" || state === "prioritized";
-    },
-    async scheduleRequestExpiry(requestId, at) {
-      await upsertDelayed(queues.requests, jobId.expireRequest(requestId), { requestId }, at);
-    },
+    enqueueActivation: (grantId) => bounded("enqueue activation", upsertDelayed(queues.grants, jobId.activate(grantId), { grantId }, new Date())),
+    scheduleRevoke: (grantId, at) => bounded("schedule revoke", upsertDelayed(queues.revokes, jobId.revoke(grantId), { grantId }, at)),
+    hasRevokeJob: (grantId) =>
+      bounded(
+        "look up revoke job",
+        (async () => {
+          const job = await queues.revokes.getJob(jobId.revoke(grantId));
+          if (!job) return false;
+          const state = await job.getState();
+          return state === "delayed" || state === "waiting" || state === "active" || state === "prioritized";
+        })(),
+      ),
+    scheduleRequestExpiry: (requestId, at) => bounded("schedule request expiry", upsertDelayed(queues.requests, jobId.expireRequest(requestId), { requestId }, at)),
   };
 }

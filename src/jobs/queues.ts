@@ -37,9 +37,33 @@ export interface QueueSet {
   close(): Promise<void>;
 }
 
-export function createRedis(url: string): Redis {
-  // BullMQ requires maxRetriesPerRequest: null for blocking connections.
-  return new Redis(url, { maxRetriesPerRequest: null, lazyConnect: false });
+/** Workers block on Redis and must wait for it (BullMQ requires maxRetriesPerRequest: null). */
+export function createWorkerRedis(url: string): Redis {
+  return new Redis(url, { maxRetriesPerRequest: null });
+}
+
+/**
+ * Producers fail fast while Redis is down instead of queueing commands until it returns: an API
+ * call or a sweep must not hang on Redis; the sweeper repairs whatever could not be queued.
+ */
+export function createProducerRedis(url: string): Redis {
+  return new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+}
+
+/** Waits for the first connection, so fail-fast commands right after start-up do not fail for nothing. */
+export async function waitUntilReady(redis: Redis, timeoutMs: number): Promise<void> {
+  if (redis.status === "ready") return;
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      redis.off("ready", onReady);
+      reject(new Error(`Redis was not reachable within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const onReady = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    redis.once("ready", onReady);
+  });
 }
 
 export interface RetryPolicy {
@@ -48,12 +72,16 @@ export interface RetryPolicy {
 }
 
 export function createQueues(redisUrl: string, prefix: string, retry?: RetryPolicy): QueueSet {
-  const connection = createRedis(redisUrl);
+  const connection = createProducerRedis(redisUrl);
+  // A connection error is retried by ioredis; unheard, the event would crash the process.
+  connection.on("error", () => undefined);
   const jobOptions = retry ? { ...CONNECTOR_JOB_OPTIONS, attempts: retry.attempts, backoff: { type: "exponential", delay: retry.backoffMs } } : CONNECTOR_JOB_OPTIONS;
   const options = { connection, prefix, defaultJobOptions: jobOptions };
   const grants = new Queue<GrantJobData>(QUEUE.grants, options);
   const revokes = new Queue<GrantJobData>(QUEUE.revokes, options);
   const requests = new Queue<RequestJobData>(QUEUE.requests, { ...options, defaultJobOptions: { attempts: 5, backoff: { type: "exponential", delay: 1_000 }, removeOnComplete: true, removeOnFail: 1000 } });
+  // Connection errors surface where they matter (a failed add); unheard, they would be printed or crash.
+  for (const queue of [grants, revokes, requests]) queue.on("error", () => undefined);
   return {
     grants,
     revokes,

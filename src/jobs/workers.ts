@@ -3,7 +3,7 @@ import { activateGrant } from "../services/activate-grant.js";
 import { expireRequest } from "../services/cancel-request.js";
 import type { ServiceDeps } from "../services/deps.js";
 import { performRevoke } from "../services/revoke-grant.js";
-import { createRedis, QUEUE, type GrantJobData, type RequestJobData } from "./queues.js";
+import { createWorkerRedis, QUEUE, type GrantJobData, type RequestJobData } from "./queues.js";
 
 const isFinalAttempt = (job: Job): boolean => job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
 
@@ -13,8 +13,11 @@ export interface WorkerSet {
 
 /** The grant, revoke and request-expiry workers. Each claims the database row before acting. */
 export function startWorkers(deps: ServiceDeps, options: { redisUrl: string; prefix: string; concurrency?: number }): WorkerSet {
-  const connection = createRedis(options.redisUrl);
-  const common = { connection, prefix: options.prefix, concurrency: options.concurrency ?? 10 };
+  const connection = createWorkerRedis(options.redisUrl);
+  connection.on("error", () => undefined);
+  // 3 queues × 5 jobs, each holding a database connection through its connector call: well
+  // inside the pool (DATABASE_POOL_SIZE), leaving room for the API and the sweeper.
+  const common = { connection, prefix: options.prefix, concurrency: options.concurrency ?? 5 };
 
   const grants = new Worker<GrantJobData>(QUEUE.grants, async (job) => {
     await activateGrant(deps, job.data.grantId, { finalAttempt: isFinalAttempt(job) });

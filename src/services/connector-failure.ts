@@ -19,7 +19,8 @@ export async function recordConnectorFailure(deps: ServiceDeps, grantId: string,
   const failed = await deps.store.transaction(async (uow) => {
     const grant = await uow.lockGrant(grantId);
     if (!grant) return false;
-    const fails = operation === "grant" ? grant.status === "scheduled" : grant.status === "revoking" || grant.status === "active";
+    // An active grant fails its revoke only once it is due (an extension may have moved it on meanwhile).
+    const fails = operation === "grant" ? grant.status === "scheduled" : grant.status === "revoking" || (grant.status === "active" && grant.expiresAt <= deps.now());
     if (!finalAttempt || !fails) {
       await uow.updateGrant(grant.id, grant.version, { attempts: grant.attempts + 1, lastError: message });
       return false;

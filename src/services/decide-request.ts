@@ -25,9 +25,18 @@ export async function decideRequest(deps: ServiceDeps, input: DecideInput): Prom
   const outcome = await deps.store.transaction(async (uow) => {
     const request = await uow.lockRequest(input.requestId);
     if (!request) throw new AppError("not_found", `There is no request ${input.requestId}.`);
+    // Only people the request names learn anything about its state.
+    if (request.requesterId !== input.actorId && !request.snapshot.steps.some((step) => step.approverIds.includes(input.actorId))) {
+      throw new AppError("forbidden", "You are not an approver for this request, so your decision was not recorded.");
+    }
     if (request.status !== "pending") {
       throw new AppError("already_decided", `${describeDecided(request)} Your decision was not recorded.`, {
         details: { status: request.status, version: request.version },
+      });
+    }
+    if (request.pendingUntil <= now) {
+      throw new AppError("already_decided", `This request expired at ${request.pendingUntil.toISOString()} without a decision; nothing was recorded. The requester can ask again.`, {
+        details: { status: "expired", version: request.version },
       });
     }
     if (input.expectedVersion !== undefined && input.expectedVersion !== request.version) {

@@ -38,13 +38,12 @@ export function extendAtTarget(deps: Pick<ServiceDeps, "connectors" | "secrets">
  * Applies an approved extension request to its grant, inside the caller's transaction. The
  * entitlement lock comes first, as in every grant and revoke, so the lock order never inverts.
  */
-export async function applyExtension(uow: UnitOfWork, request: RequestRow, now: Date, extendTarget: ExtendAtTarget): Promise<GrantRow | null> {
+export async function applyExtension(uow: UnitOfWork, request: RequestRow, now: Date, extendTarget: ExtendAtTarget): Promise<GrantRow> {
   const peek = request.extendsGrantId ? await uow.getGrant(request.extendsGrantId) : null;
   if (peek) await uow.lockEntitlement(peek.entitlementKey);
   const grant = peek ? await uow.lockGrant(peek.id) : null;
   if (!grant || !canApply(grant, { type: "extend", expiresAt: now })) {
-    await uow.appendAudit({ type: "grant.extension_not_applied", requestId: request.id, grantId: grant?.id ?? null, data: { status: grant?.status ?? "missing" } });
-    return null;
+    throw new AppError("conflict", `The grant this extension is for is no longer active (${grant?.status ?? "missing"}), so there is nothing to extend.`);
   }
   const expiresAt = extendedExpiry(grant, request.durationSeconds, request.snapshot.extension.maxTotalSeconds);
   const next = transitionGrant(grant, { type: "extend", expiresAt }, now);

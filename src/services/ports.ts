@@ -110,6 +110,8 @@ export interface GrantFilter {
   resourceId?: string;
   expiresBefore?: Date;
   updatedBefore?: Date;
+  /** Only grants with no `revokedAt` yet (for failed grants: their clean-up is still pending). */
+  notRevokedYet?: boolean;
   limit?: number;
 }
 

@@ -1,6 +1,6 @@
 import { AppError } from "../domain/errors.js";
 import { transitionGrant, type GrantStatus } from "../domain/grant-machine.js";
-import { recordConnectorFailure } from "./connector-failure.js";
+import { recordConnectorFailure, safeErrorText } from "./connector-failure.js";
 import { afterCommit, type ServiceDeps } from "./deps.js";
 import type { GrantRow, UnitOfWork } from "./ports.js";
 
@@ -73,16 +73,28 @@ async function moveTo(uow: UnitOfWork, grant: GrantRow, status: GrantStatus, pat
   }
 }
 
-/** Best-effort undo of a grant that failed for good: the connector may have applied part of it. */
+/**
+ * Undoes a grant that failed for good: the connector may have applied part of it. Done once it
+ * succeeds (`revokedAt` set on the failed grant); until then the sweeper tries again.
+ */
 export async function undoFailedGrant(deps: ServiceDeps, grantId: string): Promise<void> {
-  await deps.store.transaction(async (uow) => {
-    const peek = await uow.getGrant(grantId);
-    if (!peek || peek.status !== "grant_failed") return;
-    await uow.lockEntitlement(peek.entitlementKey);
-    if ((await uow.countOtherActiveHolders(peek.entitlementKey, peek.id)) > 0) return;
-    await removeAccess(deps, peek);
-    await uow.appendAudit({ type: "grant.failed_cleanup", grantId, requestId: peek.requestId, data: { principal: peek.principal } });
-  }, { timeoutMs: 120_000 });
+  try {
+    await deps.store.transaction(async (uow) => {
+      const peek = await uow.getGrant(grantId);
+      if (!peek || peek.status !== "grant_failed" || peek.revokedAt) return;
+      await uow.lockEntitlement(peek.entitlementKey);
+      const grant = (await uow.lockGrant(grantId))!;
+      if ((await uow.countOtherActiveHolders(grant.entitlementKey, grant.id)) === 0) await removeAccess(deps, grant);
+      await uow.updateGrant(grant.id, grant.version, { revokedAt: deps.now() });
+      await uow.appendAudit({ type: "grant.failed_cleanup", grantId, requestId: grant.requestId, data: { principal: grant.principal } });
+    }, { timeoutMs: 120_000 });
+  } catch (error) {
+    await deps.store.transaction(async (uow) => {
+      const grant = await uow.lockGrant(grantId);
+      if (grant) await uow.updateGrant(grant.id, grant.version, { attempts: grant.attempts + 1, lastError: `cleanup after the failed grant: ${safeErrorText(error)}` });
+    });
+    throw error;
+  }
 }
 
 /** Asks for a revoke now (relinquish, admin revoke): the revoke job does the work. */
@@ -96,7 +108,7 @@ export async function requestRevoke(
     if (current.status === "revoked" || current.status === "revoking") return current;
     const next = transitionGrant(current, { type: "revoke", cause: input.cause }, deps.now());
     const revokeReason = input.reason ? `${input.cause}: ${input.reason}` : input.cause;
-    await moveTo(uow, current, next.status, { revokeReason, revokedById: input.actorId, ...(next.status === "revoked" ? { revokedAt: deps.now() } : {}) });
+    await moveTo(uow, current, next.status, { revokeReason, revokedById: input.actorId });
     await uow.appendAudit({ type: "grant.revoke_requested", actorId: input.actorId, requestId: current.requestId, grantId: current.id, data: { cause: input.cause, reason: input.reason ?? null } });
     return (await uow.getGrant(current.id))!;
   });

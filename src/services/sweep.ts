@@ -1,19 +1,24 @@
 import { activateGrant } from "./activate-grant.js";
 import { expireRequest } from "./cancel-request.js";
 import type { ServiceDeps } from "./deps.js";
-import { performRevoke } from "./revoke-grant.js";
+import { performRevoke, undoFailedGrant } from "./revoke-grant.js";
 
 export interface SweepReport {
   activationsQueued: number;
   revokedOverdue: number;
   revokeJobsRestored: number;
   revokesRetried: number;
+  /** Failed grants whose clean-up at the target was tried again. */
+  failedGrantsCleaned: number;
   requestsExpired: number;
   errors: number;
 }
 
 const STUCK_AFTER_MS = 60_000;
 const RETRY_FAILED_REVOKE_AFTER_MS = 5 * 60_000;
+/** A revoke the sweeper keeps retrying (its job lost) pages like the job's last attempt would. */
+const PAGE_AFTER_ATTEMPTS = 10;
+const finalAttempt = (grant: { attempts: number }) => ({ finalAttempt: grant.attempts + 1 >= PAGE_AFTER_ATTEMPTS });
 
 /**
  * Repairs whatever Redis lost or a crash interrupted, from the database alone: overdue grants are
@@ -22,7 +27,7 @@ const RETRY_FAILED_REVOKE_AFTER_MS = 5 * 60_000;
  */
 export async function sweep(deps: ServiceDeps): Promise<SweepReport> {
   const now = deps.now();
-  const report: SweepReport = { activationsQueued: 0, revokedOverdue: 0, revokeJobsRestored: 0, revokesRetried: 0, requestsExpired: 0, errors: 0 };
+  const report: SweepReport = { activationsQueued: 0, revokedOverdue: 0, revokeJobsRestored: 0, revokesRetried: 0, failedGrantsCleaned: 0, requestsExpired: 0, errors: 0 };
   const attempt = async (what: string, work: () => Promise<void>) => {
     try {
       await work();
@@ -34,16 +39,20 @@ export async function sweep(deps: ServiceDeps): Promise<SweepReport> {
 
   for (const grant of await deps.store.listGrants({ status: ["active"], expiresBefore: now, limit: 500 })) {
     await attempt(`revoke overdue ${grant.id}`, async () => {
-      if ((await performRevoke(deps, grant.id, { finalAttempt: false })).kind === "revoked") report.revokedOverdue += 1;
+      if ((await performRevoke(deps, grant.id, finalAttempt(grant))).kind === "revoked") report.revokedOverdue += 1;
     });
   }
   const stuckBefore = new Date(now.getTime() - STUCK_AFTER_MS);
+  const retryBefore = new Date(now.getTime() - RETRY_FAILED_REVOKE_AFTER_MS);
   for (const grant of await deps.store.listGrants({ status: ["revoking"], updatedBefore: stuckBefore, limit: 500 })) {
     await attempt(`finish revoke ${grant.id}`, async () => {
-      if ((await performRevoke(deps, grant.id, { finalAttempt: false })).kind === "revoked") report.revokedOverdue += 1;
+      if ((await performRevoke(deps, grant.id, finalAttempt(grant))).kind === "revoked") report.revokedOverdue += 1;
     });
   }
-  const retryBefore = new Date(now.getTime() - RETRY_FAILED_REVOKE_AFTER_MS);
+  for (const grant of await deps.store.listGrants({ status: ["grant_failed"], updatedBefore: retryBefore, notRevokedYet: true, limit: 100 })) {
+    report.failedGrantsCleaned += 1;
+    await attempt(`clean up failed grant ${grant.id}`, () => undoFailedGrant(deps, grant.id));
+  }
   for (const grant of await deps.store.listGrants({ status: ["revoke_failed"], updatedBefore: retryBefore, limit: 100 })) {
     report.revokesRetried += 1;
     await attempt(`retry failed revoke ${grant.id}`, async () => void (await performRevoke(deps, grant.id, { finalAttempt: true })));

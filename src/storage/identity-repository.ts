@@ -34,5 +34,6 @@ export async function syncIdentities(db: Database, people: IdentityRecord[]): Pr
         });
       }
     }
-  });
+    // Thousands of people take a few seconds; Prisma's default 5 s would fail start-up.
+  }, { timeout: 300_000, maxWait: 10_000 });
 }

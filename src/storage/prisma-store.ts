@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import type { GrantFilter, RequestFilter, Store, StoreReader, UnitOfWork } from "../services/ports.js";
+import type { AuditInput, GrantFilter, RequestFilter, Store, StoreReader, UnitOfWork } from "../services/ports.js";
 import { appendAuditEvent } from "./audit-repository.js";
 import type { Prisma } from "./generated/prisma/client.js";
 import type { Database } from "./prisma-client.js";
@@ -51,6 +51,7 @@ function reader(client: Client): StoreReader {
           ...(filter.resourceId ? { resourceId: filter.resourceId } : {}),
           ...(filter.expiresBefore ? { expiresAt: { lte: filter.expiresBefore } } : {}),
           ...(filter.updatedBefore ? { updatedAt: { lte: filter.updatedBefore } } : {}),
+          ...(filter.notRevokedYet ? { revokedAt: null } : {}),
         },
         orderBy: { createdAt: "desc" },
         take: filter.limit ?? 100,
@@ -60,7 +61,13 @@ function reader(client: Client): StoreReader {
   };
 }
 
-function unitOfWork(tx: Prisma.TransactionClient): UnitOfWork {
+/** An audit event waiting for the end of its transaction, with the moment it happened. */
+interface PendingAudit {
+  event: AuditInput;
+  at: Date;
+}
+
+function unitOfWork(tx: Prisma.TransactionClient, pendingAudit: PendingAudit[]): UnitOfWork {
   return {
     ...reader(tx),
     async lockRequest(id) {
@@ -103,7 +110,10 @@ function unitOfWork(tx: Prisma.TransactionClient): UnitOfWork {
     async countOtherActiveHolders(entitlementKey, excludingGrantId) {
       return tx.grant.count({ where: { entitlementKey, status: "active", id: { not: excludingGrantId } } });
     },
-    appendAudit: (event) => appendAuditEvent(tx, event),
+    // Buffered, and written when the work is done: the audit chain's lock is then always the last
+    // lock a transaction takes, so it is held only for the moment before commit and can never
+    // sit between an entitlement or row lock and a connector call.
+    appendAudit: async (event) => void pendingAudit.push({ event, at: new Date() }),
   };
 }
 
@@ -111,7 +121,15 @@ export function createPrismaStore(db: Database): Store {
   return {
     ...reader(db),
     transaction(work, options) {
-      return db.$transaction((tx) => work(unitOfWork(tx)), { timeout: options?.timeoutMs ?? 15_000, maxWait: 10_000 });
+      return db.$transaction(
+        async (tx) => {
+          const pendingAudit: PendingAudit[] = [];
+          const result = await work(unitOfWork(tx, pendingAudit));
+          for (const { event, at } of pendingAudit) await appendAuditEvent(tx, event, at);
+          return result;
+        },
+        { timeout: options?.timeoutMs ?? 15_000, maxWait: 10_000 },
+      );
     },
     async withExclusiveLock(name, work) {
       // A session-level try-lock needs one pinned connection: hold it in a transaction for the duration.

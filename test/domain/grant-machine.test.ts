@@ -21,7 +21,7 @@ const EVENTS: GrantEvent[] = [
 const EXPECTED: Record<GrantEvent["type"], Partial<Record<GrantStatus, GrantStatus>>> = {
   activated: { scheduled: "active" },
   activation_failed: { scheduled: "grant_failed" },
-  revoke: { scheduled: "revoked", active: "revoking", revoking: "revoking", revoke_failed: "revoking" },
+  revoke: { scheduled: "revoking", active: "revoking", revoking: "revoking", revoke_failed: "revoking" },
   revoked: { revoking: "revoked" },
   revoke_failed: { revoking: "revoke_failed" },
   extend: { active: "active" },
@@ -74,8 +74,8 @@ describe("transitionGrant: every event × every status", () => {
 });
 
 describe("transitionGrant: revoke", () => {
-  it.each(["expired", "relinquished", "admin", "request_cancelled"] as const)("a scheduled grant revoked (%s) goes straight to revoked", (cause) => {
-    expect(transitionGrant(grant("scheduled"), { type: "revoke", cause }, NOW).status).toBe("revoked");
+  it.each(["expired", "relinquished", "admin", "request_cancelled"] as const)("a scheduled grant revoked (%s) still goes through revoking, so the connector cleans up", (cause) => {
+    expect(transitionGrant(grant("scheduled"), { type: "revoke", cause }, NOW).status).toBe("revoking");
   });
 
   it("an active grant goes through revoking, then revoked", () => {

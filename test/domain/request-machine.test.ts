@@ -242,6 +242,12 @@ describe("transitionRequest: N of M approvers", () => {
     expect(first.next.status).toBe("pending");
   });
 
+  it("an approver who already approved this step cannot turn it into a denial", () => {
+    const first = transitionRequest(twoOfThree, { type: "approve", actorId: "bob" }, context());
+    const error = expectAppError(() => transitionRequest(first.next, { type: "deny", actorId: "bob", reason: "changed my mind" }, context()), "already_decided");
+    expect(error.userMessage).toMatch(/already approved this step/);
+  });
+
   it("one deny after a partial approval ends the request denied", () => {
     const first = transitionRequest(twoOfThree, { type: "approve", actorId: "bob" }, context());
     const denied = transitionRequest(first.next, { type: "deny", actorId: "dave", reason: "no" }, context());
