@@ -9,7 +9,9 @@ import { FakeRbacStore, type Identity } from "./kubernetes-fake-rbac.js";
  * the documented REST shapes of the calls the connector and the tests make, over HTTPS with a
  * bearer token, so the real @kubernetes/client-node talks to it unchanged:
  *   rbac.authorization.k8s.io/v1 rolebindings (namespaced) and clusterrolebindings:
- *     POST (with RBAC's bind check), GET, LIST, DELETE (with uid preconditions)
+ *     POST and PUT (with RBAC's escalation check), GET, LIST, DELETE (with uid preconditions),
+ *     PATCH as JSON patch (RFC 6902) or merge patch (RFC 7386; a strategic merge patch is treated as one);
+ *     roleRef is immutable, as in Kubernetes
  *   authorization.k8s.io/v1 selfsubjectaccessreviews: POST
  *   v1 pods: LIST, authorized from the stored bindings, which is how a test "logs in as the user"
  * Errors are v1 Status objects (401 Unauthorized, 403 Forbidden, 404 NotFound, 409 AlreadyExists/Conflict).
@@ -23,6 +25,8 @@ const PODS_PATH = /^\/api\/v1\/namespaces\/([^/]+)\/pods$/;
 export interface FakeRequest {
   method: string;
   path: string;
+  /** The parsed JSON body, if there was one. */
+  body?: unknown;
 }
 
 type Reply = [status: number, body: unknown];
@@ -59,10 +63,12 @@ export class FakeKubernetesApi {
 
   async #handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const url = new URL(request.url ?? "/", "https://fake");
-    this.requests.push({ method: request.method ?? "", path: url.pathname });
+    const record: FakeRequest = { method: request.method ?? "", path: url.pathname };
+    this.requests.push(record);
     let text = "";
     for await (const chunk of request) text += String(chunk);
-    const [status, body] = this.#route(request, url.pathname, text === "" ? undefined : (JSON.parse(text) as Record<string, unknown>));
+    if (text !== "") record.body = JSON.parse(text) as unknown;
+    const [status, body] = this.#route(request, url.pathname, record.body as Record<string, unknown> | undefined);
     response.writeHead(status, { "content-type": "application/json" });
     response.end(JSON.stringify(body));
   }
@@ -75,7 +81,7 @@ export class FakeKubernetesApi {
     const binding = BINDING_PATH.exec(path);
     if (binding !== null) {
       const [, namespace, namespaced, , name] = binding;
-      return this.#bindings(identity, method, namespaced === undefined ? "clusterrolebindings" : "rolebindings", namespace, name, body);
+      return this.#bindings(identity, method, namespaced === undefined ? "clusterrolebindings" : "rolebindings", namespace, name, body, request.headers["content-type"] ?? "");
     }
     if (path === SSAR_PATH && method === "POST") {
       const attributes = (body?.spec as { resourceAttributes?: Record<string, string> } | undefined)?.resourceAttributes ?? {};
@@ -93,8 +99,8 @@ export class FakeKubernetesApi {
     return failure(404, "NotFound", "the server could not find the requested resource");
   }
 
-  #bindings(identity: Identity, method: string, resource: string, namespace: string | undefined, name: string | undefined, body: Record<string, unknown> | undefined): Reply {
-    const verb = method === "POST" ? "create" : method === "DELETE" ? "delete" : name === undefined ? "list" : "get";
+  #bindings(identity: Identity, method: string, resource: string, namespace: string | undefined, name: string | undefined, body: Record<string, unknown> | undefined, contentType: string): Reply {
+    const verb = ({ POST: "create", DELETE: "delete", PATCH: "patch", PUT: "update" } as Record<string, string>)[method] ?? (name === undefined ? "list" : "get");
     const scope = namespace === undefined ? "" : ` in the namespace "${namespace}"`;
     if (!this.store.authorize(identity, { verb, group: RBAC, resource, namespace, name })) {
       return failure(403, "Forbidden", `${resource}.${RBAC}${name === undefined ? "" : ` "${name}"`} is forbidden: User "${identity.user}" cannot ${verb} resource "${resource}" in API group "${RBAC}"${scope}`, { group: RBAC, kind: resource });
@@ -109,6 +115,7 @@ export class FakeKubernetesApi {
     const existing = this.store.bindings.get(key);
     if (existing === undefined) return failure(404, "NotFound", `${resource}.${RBAC} "${name}" not found`, { name, group: RBAC, kind: resource });
     if (verb === "get") return [200, existing];
+    if (verb === "patch" || verb === "update") return this.#update(identity, resource, namespace, key, verb === "update" ? body : applyPatch(existing, body, contentType));
     const precondition = (body?.preconditions as { uid?: string } | undefined)?.uid;
     if (precondition !== undefined && precondition !== existing.metadata.uid) {
       return failure(409, "Conflict", `Operation cannot be fulfilled on ${resource}.${RBAC} "${name}": Precondition failed: UID in precondition: ${precondition}, UID in object meta: ${existing.metadata.uid}`, { name, group: RBAC, kind: resource });
@@ -123,11 +130,78 @@ export class FakeKubernetesApi {
     if (this.store.bindings.has(FakeRbacStore.key(namespace, name))) {
       return failure(409, "AlreadyExists", `${resource}.${RBAC} "${name}" already exists`, { name, group: RBAC, kind: resource });
     }
-    // RBAC's escalation guard, simplified: the creator needs `bind` on the role it hands out.
-    const roleResource = roleRef.kind === "Role" ? "roles" : "clusterroles";
-    if (!this.store.authorize(identity, { verb: "bind", group: RBAC, resource: roleResource, namespace, name: roleRef.name })) {
+    if (!this.store.mayBind(identity, roleRef, namespace)) {
       return failure(403, "Forbidden", `${resource}.${RBAC} "${name}" is forbidden: user "${identity.user}" (groups=${JSON.stringify(identity.groups)}) is attempting to grant RBAC permissions not currently held`, { name, group: RBAC, kind: resource });
     }
     return [201, this.store.putBinding(body, namespace)];
   }
+
+  /** PUT, or PATCH once applied: same uid, roleRef unchanged, and RBAC's escalation check on the result. */
+  #update(identity: Identity, resource: string, namespace: string | undefined, key: string, updated: Record<string, unknown> | Reply | undefined): Reply {
+    if (Array.isArray(updated)) return updated;
+    const existing = this.store.bindings.get(key)!;
+    const { name } = existing.metadata;
+    if (updated === undefined || typeof updated.roleRef !== "object" || updated.roleRef === null) {
+      return failure(422, "Invalid", `${resource}.${RBAC} "${name}" is invalid: roleRef: Required value`, { name, group: RBAC, kind: resource });
+    }
+    const metadata = (updated.metadata ?? {}) as { name?: string; uid?: string; resourceVersion?: string };
+    if (metadata.name !== undefined && metadata.name !== name) return failure(400, "BadRequest", `the name of the object (${metadata.name}) does not match the name on the URL (${name})`);
+    if ((metadata.uid !== undefined && metadata.uid !== existing.metadata.uid) || (metadata.resourceVersion !== undefined && metadata.resourceVersion !== existing.metadata.resourceVersion)) {
+      return failure(409, "Conflict", `Operation cannot be fulfilled on ${resource}.${RBAC} "${name}": the object has been modified; please apply your changes to the latest version and try again`, { name, group: RBAC, kind: resource });
+    }
+    const roleRef = updated.roleRef as { kind: string; name: string };
+    if (roleRef.kind !== existing.roleRef.kind || roleRef.name !== existing.roleRef.name) {
+      return failure(422, "Invalid", `${resource}.${RBAC} "${name}" is invalid: roleRef: Invalid value: cannot change roleRef`, { name, group: RBAC, kind: resource });
+    }
+    if (!this.store.mayBind(identity, roleRef, namespace)) {
+      return failure(403, "Forbidden", `${resource}.${RBAC} "${name}" is forbidden: user "${identity.user}" (groups=${JSON.stringify(identity.groups)}) is attempting to grant RBAC permissions not currently held`, { name, group: RBAC, kind: resource });
+    }
+    return [200, this.store.replaceBinding(key, updated)];
+  }
+}
+
+/** The object after a JSON patch or a merge patch, or the Status reply refusing the patch. */
+function applyPatch(existing: object, patch: unknown, contentType: string): Record<string, unknown> | Reply {
+  const copy = structuredClone(existing) as Record<string, unknown>;
+  const mediaType = contentType.split(";")[0]!.trim();
+  if (mediaType === "application/merge-patch+json" || mediaType === "application/strategic-merge-patch+json") {
+    if (typeof patch !== "object" || patch === null || Array.isArray(patch)) return failure(400, "BadRequest", "a merge patch must be a JSON object");
+    return mergePatch(copy, patch) as Record<string, unknown>;
+  }
+  if (mediaType !== "application/json-patch+json") return failure(415, "UnsupportedMediaType", `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json`);
+  if (!Array.isArray(patch)) return failure(400, "BadRequest", "json patch must be an array of operations");
+  for (const operation of patch as { op: string; path: string; value?: unknown }[]) {
+    const tokens = operation.path.split("/").slice(1).map((token) => token.replace(/~1/g, "/").replace(/~0/g, "~"));
+    const last = tokens.pop();
+    let parent: unknown = copy;
+    for (const token of tokens) parent = (parent as Record<string, unknown> | undefined)?.[token];
+    if (typeof parent !== "object" || parent === null || last === undefined) return failure(422, "Invalid", `the server rejected our request due to an error in our request: path ${operation.path} not found`);
+    const container = parent as Record<string, unknown> & unknown[];
+    const index = Array.isArray(container) ? (last === "-" ? container.length : Number(last)) : undefined;
+    const present = index === undefined ? Object.hasOwn(container, last) : index < container.length;
+    if ((operation.op === "remove" || operation.op === "replace") && !present) return failure(422, "Invalid", `the server rejected our request due to an error in our request: unable to ${operation.op} nonexistent key: ${last}`);
+    if (operation.op === "remove") {
+      if (index === undefined) delete container[last];
+      else container.splice(index, 1);
+    } else if (operation.op === "add" && index !== undefined) {
+      container.splice(index, 0, operation.value);
+    } else if (operation.op === "add" || operation.op === "replace") {
+      if (index === undefined) container[last] = operation.value;
+      else container[index] = operation.value;
+    } else {
+      return failure(422, "Invalid", `the server rejected our request due to an error in our request: unsupported operation ${operation.op}`);
+    }
+  }
+  return copy;
+}
+
+/** RFC 7386: objects merge, null removes a key, anything else replaces. */
+function mergePatch(target: unknown, patch: unknown): unknown {
+  if (typeof patch !== "object" || patch === null || Array.isArray(patch)) return patch;
+  const result: Record<string, unknown> = typeof target === "object" && target !== null && !Array.isArray(target) ? { ...(target as Record<string, unknown>) } : {};
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === null) delete result[key];
+    else result[key] = mergePatch(result[key], value);
+  }
+  return result;
 }

@@ -46,6 +46,8 @@ interface Binding extends StoredObject {
   subjects?: Subject[];
 }
 
+const RBAC_GROUP = "rbac.authorization.k8s.io";
+
 export class FakeRbacStore {
   readonly namespaces = new Set<string>();
   readonly clusterRoles = new Map<string, PolicyRule[]>();
@@ -74,6 +76,40 @@ export class FakeRbacStore {
     } as Binding;
     this.bindings.set(FakeRbacStore.key(namespace, metadata.name), stored);
     return stored;
+  }
+
+  /** Stores a new version of an existing binding as the API server would: same uid, next resourceVersion. */
+  replaceBinding(key: string, object: Record<string, unknown>): Binding {
+    const previous = this.bindings.get(key);
+    if (previous === undefined) throw new Error(`no binding ${key}`);
+    const metadata = object.metadata as Partial<StoredObject["metadata"]> | undefined;
+    const stored = {
+      ...object,
+      metadata: { ...metadata, name: previous.metadata.name, ...(previous.metadata.namespace === undefined ? {} : { namespace: previous.metadata.namespace }), uid: previous.metadata.uid, resourceVersion: String(++this.#resourceVersion), creationTimestamp: previous.metadata.creationTimestamp },
+    } as Binding;
+    this.bindings.set(key, stored);
+    return stored;
+  }
+
+  /**
+   * RBAC's escalation guard: `identity` may create or update a binding to `roleRef` in `namespace`
+   * if it has `bind` on that role, or already holds every permission the role grants. (Simplified:
+   * a role that does not exist can only be bound with `bind`.)
+   */
+  mayBind(identity: Identity, roleRef: { kind: string; name: string }, namespace: string | undefined): boolean {
+    const resource = roleRef.kind === "Role" ? "roles" : "clusterroles";
+    if (this.authorize(identity, { verb: "bind", group: RBAC_GROUP, resource, namespace, name: roleRef.name })) return true;
+    const rules = roleRef.kind === "ClusterRole" ? this.clusterRoles.get(roleRef.name) : this.roles.get(`${namespace ?? ""}/${roleRef.name}`);
+    if (rules === undefined) return false;
+    return rules.every((rule) =>
+      rule.apiGroups.every((group) =>
+        rule.resources.every((resource) =>
+          rule.verbs.every((verb) =>
+            (rule.resourceNames?.length ? rule.resourceNames : [undefined]).every((name) => this.authorize(identity, { verb, group, resource, namespace, name })),
+          ),
+        ),
+      ),
+    );
   }
 
   #matches(subject: Subject, identity: Identity): boolean {

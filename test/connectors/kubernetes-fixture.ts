@@ -14,8 +14,10 @@ import { FakeKubernetesApi } from "./kubernetes-fake-api.js";
  * throw-away self-signed certificate, seeded like a small cluster:
  *   namespaces  team-a, team-b, other (other exists but the connector must not be allowed there)
  *   pod-reader  a ClusterRole, and a Role in team-a, both granting get/list on pods
+ *   ns-admin    a ClusterRole like Kubernetes' `admin`, as far as the tests need: get/list on pods, and
+ *               every verb on rolebindings, so its grantee can edit (patch, update) Sesame's binding
  *   sesame      the service account Sesame uses, least privilege: get/create/delete on
- *               rolebindings and clusterrolebindings, bind on (cluster)roles named pod-reader
+ *               rolebindings and clusterrolebindings, bind on (cluster)roles named pod-reader or ns-admin
  *   weak        a service account without any permission
  */
 export interface KubernetesFixture {
@@ -26,6 +28,8 @@ export interface KubernetesFixture {
   weakToken: string;
   /** A connector for the fake as Sesame's service account, allowed in team-* unless `overrides` say otherwise. */
   connector(overrides?: Record<string, unknown>, name?: string): Connector;
+  /** A client configuration that "logs in" as `user` (with `groups`) to the fake. */
+  userConfig(user: string, groups?: string[]): KubeConfig;
   /** "Logs in" as `user` (with `groups`) through the real client and lists pods: true = allowed, false = 403. */
   canListPods(user: string, namespace: string, groups?: string[]): Promise<boolean>;
   cleanup(): Promise<void>;
@@ -59,9 +63,10 @@ export async function createKubernetesFixture(): Promise<KubernetesFixture> {
   for (const namespace of ["team-a", "team-b", "other"]) store.namespaces.add(namespace);
   store.clusterRoles.set("pod-reader", POD_READER);
   store.roles.set("team-a/pod-reader", POD_READER);
+  store.clusterRoles.set("ns-admin", [...POD_READER, { apiGroups: [RBAC], resources: ["rolebindings"], verbs: ["*"] }]);
   store.clusterRoles.set("sesame-granter", [
     { apiGroups: [RBAC], resources: ["rolebindings", "clusterrolebindings"], verbs: ["get", "create", "delete"] },
-    { apiGroups: [RBAC], resources: ["roles", "clusterroles"], verbs: ["bind"], resourceNames: ["pod-reader"] },
+    { apiGroups: [RBAC], resources: ["roles", "clusterroles"], verbs: ["bind"], resourceNames: ["pod-reader", "ns-admin"] },
   ]);
   store.putBinding(
     { apiVersion: `${RBAC}/v1`, kind: "ClusterRoleBinding", metadata: { name: "sesame-granter" }, roleRef: { apiGroup: RBAC, kind: "ClusterRole", name: "sesame-granter" }, subjects: [{ kind: "ServiceAccount", name: "sesame", namespace: "sesame" }] },
@@ -73,6 +78,14 @@ export async function createKubernetesFixture(): Promise<KubernetesFixture> {
   api.addToken(sesameToken, { user: SESAME_SA, groups: ["system:serviceaccounts", "system:authenticated"] });
   api.addToken(weakToken, { user: "system:serviceaccount:sesame:weak", groups: ["system:serviceaccounts", "system:authenticated"] });
 
+  function userConfig(user: string, groups: string[] = []): KubeConfig {
+    const token = `user.${randomBytes(12).toString("hex")}`;
+    api.addToken(token, { user, groups: [...groups, "system:authenticated"] });
+    const kubeConfig = new KubeConfig();
+    kubeConfig.loadFromClusterAndUser({ name: "fake", server, caData, skipTLSVerify: false }, { name: user, token });
+    return kubeConfig;
+  }
+
   return {
     api,
     server,
@@ -83,13 +96,10 @@ export async function createKubernetesFixture(): Promise<KubernetesFixture> {
       const config = kubernetesConnectorDefinition.configSchema.parse({ server, token: sesameToken, caData, allowedNamespaces: ["team-*"], ...overrides });
       return kubernetesConnectorDefinition.create(config, { name, secrets: [config.token] });
     },
+    userConfig,
     async canListPods(user, namespace, groups = []) {
-      const token = `user.${randomBytes(12).toString("hex")}`;
-      api.addToken(token, { user, groups: [...groups, "system:authenticated"] });
-      const kubeConfig = new KubeConfig();
-      kubeConfig.loadFromClusterAndUser({ name: "fake", server, caData, skipTLSVerify: false }, { name: user, token });
       try {
-        await kubeConfig.makeApiClient(CoreV1Api).listNamespacedPod({ namespace });
+        await userConfig(user, groups).makeApiClient(CoreV1Api).listNamespacedPod({ namespace });
         return true;
       } catch (error) {
         if (error instanceof ApiException && error.code === 403) return false;

@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { createServer, type Server } from "node:net";
 import type { AddressInfo } from "node:net";
+import { PatchStrategy, RbacAuthorizationV1Api, setHeaderOptions, type V1RoleBinding } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Connector } from "../../src/connectors/connector.js";
 import { kubernetesConnectorDefinition } from "../../src/connectors/kubernetes/kubernetes-connector.js";
@@ -38,27 +39,48 @@ async function failure(promise: Promise<unknown>): Promise<{ code: string; userM
 }
 
 describe("kubernetes connector: only what Sesame gave", () => {
-  it("neither takes over nor deletes a same-named binding without Sesame's grant label", async () => {
+  it("neither takes over nor deletes a same-named binding without Sesame's grant label that binds someone else", async () => {
     const gina = person("gina");
+    const colleague = person("gina-colleague");
     const context = contextFor(gina);
     const key = FakeRbacStore.key("team-a", `sesame-${context.grantId}`);
-    fixture.api.store.putBinding(foreignBinding(`sesame-${context.grantId}`, gina), "team-a");
+    fixture.api.store.putBinding(foreignBinding(`sesame-${context.grantId}`, colleague), "team-a");
     expect((await failure(connector.grant(context))).userMessage).toMatch(/already exists and was not created by Sesame for this grant/);
     await connector.revoke({ ...context, receipt: null });
     expect(fixture.api.store.bindings.has(key)).toBe(true);
     expect(await connector.verifyRevoked?.({ ...context, receipt: null })).toBe(true);
-    expect(await fixture.canListPods(gina, "team-a")).toBe(true);
+    expect(await fixture.canListPods(colleague, "team-a")).toBe(true);
     fixture.api.store.bindings.delete(key);
   });
 
-  it("leaves alone a binding that replaced Sesame's behind its back", async () => {
+  it("deletes a same-named binding that gives this grant's role to this grant's subject, labelled or not", async () => {
+    // Whoever made it, it is named for the grant and holds exactly the access the grant gave: at expiry it goes.
+    const gwen = person("gwen");
+    const context = contextFor(gwen);
+    const key = FakeRbacStore.key("team-a", `sesame-${context.grantId}`);
+    fixture.api.store.putBinding(foreignBinding(`sesame-${context.grantId}`, gwen), "team-a");
+    expect((await failure(connector.grant(context))).userMessage).toMatch(/already exists and was not created by Sesame for this grant/);
+    expect(await connector.verifyRevoked?.({ ...context, receipt: null })).toBe(false);
+    await connector.revoke({ ...context, receipt: null });
+    expect(fixture.api.store.bindings.has(key)).toBe(false);
+    expect(await fixture.canListPods(gwen, "team-a")).toBe(false);
+  });
+
+  it("leaves alone a foreign binding (another uid, another subject) that replaced Sesame's behind its back", async () => {
     const context = contextFor(person("hank"));
+    const other = person("hank-other");
     const receipt = await connector.grant(context);
     const key = FakeRbacStore.key("team-a", `sesame-${context.grantId}`);
     fixture.api.store.bindings.delete(key);
-    fixture.api.store.putBinding(foreignBinding(`sesame-${context.grantId}`, context.principal), "team-a");
+    const foreign = fixture.api.store.putBinding(foreignBinding(`sesame-${context.grantId}`, other), "team-a");
+    expect(foreign.metadata.uid).not.toBe(receipt.data.uid);
+    const deletes = fixture.api.requests.filter((request) => request.method === "DELETE").length;
     await connector.revoke({ ...context, receipt: receipt.data });
+    expect(fixture.api.requests.filter((request) => request.method === "DELETE").length).toBe(deletes);
     expect(fixture.api.store.bindings.get(key)?.metadata.labels).toEqual({ team: "platform" });
+    expect(await connector.verifyRevoked?.({ ...context, receipt: receipt.data })).toBe(true);
+    expect(await fixture.canListPods(other, "team-a")).toBe(true);
+    expect(await fixture.canListPods(context.principal, "team-a")).toBe(false);
     fixture.api.store.bindings.delete(key);
   });
 
@@ -75,11 +97,114 @@ describe("kubernetes connector: only what Sesame gave", () => {
   it("derives a valid binding name and label from a grant id Kubernetes would reject", async () => {
     const context = contextFor(person("jack"), undefined, "Grant_42/" + "x".repeat(80));
     const receipt = await connector.grant(context);
-    await connector.grant(context);
+    expect((await connector.grant(context)).data.uid).toBe(receipt.data.uid);
     expect(receipt.data.name).toMatch(/^sesame-h-[0-9a-f]{40}$/);
     expect(await fixture.canListPods(context.principal, "team-a")).toBe(true);
     await connector.revoke({ ...context, receipt: null });
     expect(await fixture.canListPods(context.principal, "team-a")).toBe(false);
+  });
+});
+
+describe("kubernetes connector: a grantee who edits Sesame's binding", () => {
+  // The grantee holds ns-admin (like Kubernetes' `admin`): it may patch, update, delete and create
+  // rolebindings in the namespace, Sesame's own included. Edits go through the API as the grantee.
+  const adminContext = (name: string) => contextFor(person(name), { namespace: "team-a", clusterRole: "ns-admin" });
+  const asGrantee = (context: { principal: string }) => fixture.userConfig(context.principal).makeApiClient(RbacAuthorizationV1Api);
+  const bindingName = (context: { grantId: string }) => `sesame-${context.grantId}`;
+  const stored = (context: { grantId: string }) => fixture.api.store.bindings.get(FakeRbacStore.key("team-a", bindingName(context)));
+
+  it("removes the binding whose grant label the grantee removed, by the uid in the receipt", async () => {
+    const context = adminContext("nora");
+    const receipt = await connector.grant(context);
+    const uid = stored(context)?.metadata.uid;
+    expect(receipt.data.uid).toBe(uid);
+    await asGrantee(context).patchNamespacedRoleBinding({ name: bindingName(context), namespace: "team-a", body: [{ op: "remove", path: "/metadata/labels/sesame.dev~1grant-id" }] });
+    expect(stored(context)?.metadata.labels).toEqual({ "app.kubernetes.io/managed-by": "sesame" });
+    expect(stored(context)?.metadata.uid).toBe(uid);
+    expect(await connector.verifyRevoked?.({ ...context, receipt: receipt.data })).toBe(false);
+
+    await connector.revoke({ ...context, receipt: receipt.data });
+    expect(stored(context)).toBeUndefined();
+    expect(await fixture.canListPods(context.principal, "team-a")).toBe(false);
+    expect(await connector.verifyRevoked?.({ ...context, receipt: receipt.data })).toBe(true);
+    // The delete still carried the uid precondition.
+    const deletion = fixture.api.requests.findLast((request) => request.method === "DELETE" && request.path.endsWith(`/rolebindings/${bindingName(context)}`));
+    expect(deletion?.body).toMatchObject({ preconditions: { uid } });
+  });
+
+  it("removes an unlabelled binding without a receipt when it still binds this grant's role to this subject", async () => {
+    const context = adminContext("otto");
+    await connector.grant(context);
+    await asGrantee(context).patchNamespacedRoleBinding(
+      { name: bindingName(context), namespace: "team-a", body: { metadata: { labels: null, annotations: null } } },
+      setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
+    );
+    expect(stored(context)?.metadata.labels).toBeUndefined();
+    expect(await connector.verifyRevoked?.({ ...context, receipt: null })).toBe(false);
+
+    await connector.revoke({ ...context, receipt: null });
+    expect(stored(context)).toBeUndefined();
+    expect(await fixture.canListPods(context.principal, "team-a")).toBe(false);
+    expect(await connector.verifyRevoked?.({ ...context, receipt: null })).toBe(true);
+  });
+
+  it("removes its binding by uid even when the grantee also moved it to another subject", async () => {
+    const context = adminContext("pia");
+    const accomplice = person("pia-accomplice");
+    const receipt = await connector.grant(context);
+    const current = stored(context)!;
+    await asGrantee(context).replaceNamespacedRoleBinding({
+      name: bindingName(context),
+      namespace: "team-a",
+      body: {
+        metadata: { name: current.metadata.name, uid: current.metadata.uid, resourceVersion: current.metadata.resourceVersion },
+        roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "ns-admin" },
+        subjects: [{ apiGroup: "rbac.authorization.k8s.io", kind: "User", name: accomplice }],
+      },
+    });
+    expect(await fixture.canListPods(accomplice, "team-a")).toBe(true);
+    expect(await connector.verifyRevoked?.({ ...context, receipt: receipt.data })).toBe(false);
+
+    await connector.revoke({ ...context, receipt: receipt.data });
+    expect(stored(context)).toBeUndefined();
+    expect(await fixture.canListPods(accomplice, "team-a")).toBe(false);
+  });
+
+  it("removes a binding the grantee recreated under the same name without labels (another uid, same role and subject)", async () => {
+    const context = adminContext("quinn");
+    const receipt = await connector.grant(context);
+    const grantee = asGrantee(context);
+    const body = (name: string): V1RoleBinding => ({
+      metadata: { name },
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "ns-admin" },
+      subjects: [{ apiGroup: "rbac.authorization.k8s.io", kind: "User", name: context.principal }],
+    });
+    // Deleting its only binding would lock the grantee out, so it first copies it under another name:
+    // a copy Sesame does not know of and does not remove (the README's documented limit).
+    const copy = `${bindingName(context)}-copy`;
+    await grantee.createNamespacedRoleBinding({ namespace: "team-a", body: body(copy) });
+    await grantee.deleteNamespacedRoleBinding({ name: bindingName(context), namespace: "team-a" });
+    await grantee.createNamespacedRoleBinding({ namespace: "team-a", body: body(bindingName(context)) });
+    expect(stored(context)?.metadata.uid).not.toBe(receipt.data.uid);
+    expect(await connector.verifyRevoked?.({ ...context, receipt: receipt.data })).toBe(false);
+
+    await connector.revoke({ ...context, receipt: receipt.data });
+    expect(stored(context)).toBeUndefined();
+    expect(await connector.verifyRevoked?.({ ...context, receipt: receipt.data })).toBe(true);
+    expect(fixture.api.store.bindings.has(FakeRbacStore.key("team-a", copy))).toBe(true);
+    fixture.api.store.bindings.delete(FakeRbacStore.key("team-a", copy));
+    expect(await fixture.canListPods(context.principal, "team-a")).toBe(false);
+  });
+
+  it("the fake refuses to change a binding's roleRef, as Kubernetes does", async () => {
+    const context = adminContext("rosa");
+    const receipt = await connector.grant(context);
+    const error = await asGrantee(context)
+      .patchNamespacedRoleBinding({ name: bindingName(context), namespace: "team-a", body: [{ op: "replace", path: "/roleRef/name", value: "pod-reader" }] })
+      .catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ code: 422 });
+    await connector.revoke({ ...context, receipt: receipt.data });
+    expect(stored(context)).toBeUndefined();
   });
 });
 

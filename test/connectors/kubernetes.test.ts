@@ -48,11 +48,14 @@ describe("kubernetes connector", () => {
     const context = contextFor(bob);
     expect(await fixture.canListPods(bob, "team-a")).toBe(false);
     const receipt = await connector.grant(context);
+    const stored = fixture.api.store.bindings.get(FakeRbacStore.key("team-a", `sesame-${context.grantId}`));
+    expect(stored?.metadata.uid).toEqual(expect.any(String));
     expect(receipt).toEqual({
       data: {
         kind: "RoleBinding",
         name: `sesame-${context.grantId}`,
         namespace: "team-a",
+        uid: stored?.metadata.uid,
         roleRef: { kind: "Role", name: "pod-reader" },
         subject: { kind: "User", name: bob },
         expiresAt: context.expiresAt.toISOString(),
@@ -60,7 +63,6 @@ describe("kubernetes connector", () => {
     });
     expect(await fixture.canListPods(bob, "team-a")).toBe(true);
     expect(await fixture.canListPods(bob, "team-b")).toBe(false);
-    const stored = fixture.api.store.bindings.get(FakeRbacStore.key("team-a", `sesame-${context.grantId}`));
     expect(stored?.metadata.labels).toEqual({ "app.kubernetes.io/managed-by": "sesame", "sesame.dev/grant-id": context.grantId });
     expect(stored?.metadata.annotations).toMatchObject({ "sesame.dev/expires-at": context.expiresAt.toISOString() });
     await connector.revoke({ ...context, receipt: receipt.data });

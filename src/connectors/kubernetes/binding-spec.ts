@@ -4,8 +4,10 @@ import type { KubernetesTarget } from "./kubernetes-config.js";
 
 /**
  * The binding one grant creates. Its name and grant label derive from the grant id alone, so a
- * retried grant or a revoke without receipt finds it again; the label is also Sesame's proof of
- * ownership: a binding without it is never touched.
+ * retried grant or a revoke without receipt finds it again. The label decides whether a retried
+ * grant adopts an existing binding; it does NOT decide revocation, because anyone with `patch` on
+ * rolebindings (the grantee, when the granted role is `admin`) can remove it: revoke and
+ * verifyRevoked go by the uid in the receipt and by what the binding grants (`revokesAs`).
  */
 
 export const MANAGED_BY_LABEL = "app.kubernetes.io/managed-by";
@@ -70,6 +72,36 @@ export function buildBinding(ref: BindingRef, target: KubernetesTarget, grant: B
 export function isOwnBinding(binding: RbacBinding, grantId: string): boolean {
   const labels = binding.metadata?.labels ?? {};
   return labels[MANAGED_BY_LABEL] === MANAGED_BY && labels[GRANT_ID_LABEL] === grantKey(grantId);
+}
+
+/** The role and subject one grant gives, as its receipt records them. */
+export interface GrantedAccess {
+  roleRef: { kind: string; name: string };
+  subject: { kind: string; name: string };
+}
+
+/** True when `binding` binds `access.roleRef` and lists `access.subject` among its subjects, whatever its labels say. */
+export function grantsAccess(binding: RbacBinding, access: GrantedAccess): boolean {
+  return (
+    binding.roleRef?.kind === access.roleRef.kind &&
+    binding.roleRef?.name === access.roleRef.name &&
+    (binding.subjects ?? []).some((subject) => subject.kind === access.subject.kind && subject.name === access.subject.name)
+  );
+}
+
+/**
+ * Whether revoke must delete `binding`, the object named `sesame-<grantKey>`. It is this grant's
+ * when it is the very object the grant created (`receiptUid`, labels and subjects edited or not),
+ * or when it still gives this grant's role to this grant's subject, or, for a grant without a
+ * recorded uid (no receipt, or one written before uids were recorded), when it carries the grant's
+ * label. Anything else under that name (another uid, another role or subject) is not Sesame's to delete.
+ * verifyRevoked is false exactly while such a binding exists.
+ */
+export function isThisGrantsBinding(binding: RbacBinding, grantId: string, access: GrantedAccess, receiptUid: string | undefined): boolean {
+  const uid = binding.metadata?.uid;
+  if (receiptUid !== undefined && uid !== undefined && uid === receiptUid) return true;
+  if (grantsAccess(binding, access)) return true;
+  return receiptUid === undefined && isOwnBinding(binding, grantId);
 }
 
 /** True when `existing` binds the same role to the same single subject as `wanted`. */

@@ -23,7 +23,8 @@ export interface KubernetesApi {
   authorization: AuthorizationV1Api;
   /** The binding, or undefined when it does not exist. */
   readBinding(ref: BindingRef): Promise<RbacBinding | undefined>;
-  createBinding(ref: BindingRef, body: RbacBinding): Promise<void>;
+  /** Creates the binding; returns it as stored (with the uid the API server gave it). */
+  createBinding(ref: BindingRef, body: RbacBinding): Promise<RbacBinding>;
   /** Deletes the binding only if it is still the object with `uid`; true when it was there. */
   deleteBinding(ref: BindingRef, uid: string | undefined): Promise<boolean>;
 }
@@ -63,8 +64,9 @@ export function createKubernetesApi(config: KubernetesConfig): KubernetesApi {
       }
     },
     async createBinding(ref, body) {
-      if (ref.namespace === undefined) await rbac.createClusterRoleBinding({ body: body as V1ClusterRoleBinding });
-      else await rbac.createNamespacedRoleBinding({ namespace: ref.namespace, body: body as V1RoleBinding });
+      return ref.namespace === undefined
+        ? await rbac.createClusterRoleBinding({ body: body as V1ClusterRoleBinding })
+        : await rbac.createNamespacedRoleBinding({ namespace: ref.namespace, body: body as V1RoleBinding });
     },
     async deleteBinding(ref, uid) {
       // The uid precondition makes the server refuse (409) if the name now belongs to another object.

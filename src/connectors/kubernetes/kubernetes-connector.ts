@@ -2,7 +2,7 @@ import { AppError } from "../../domain/errors.js";
 import { configInvalid, describeIssues } from "../config-errors.js";
 import type { CheckOptions, CheckResult, Connector, ConnectorDefinition, GrantContext, GrantReceipt, RevokeContext } from "../connector.js";
 import { redactSecrets } from "../redact.js";
-import { bindingRef, bindsSame, buildBinding, describeRef, isOwnBinding, roleRefOf, type BindingRef, type RbacBinding } from "./binding-spec.js";
+import { bindingRef, bindsSame, buildBinding, describeRef, isOwnBinding, isThisGrantsBinding, roleRefOf, type BindingRef, type GrantedAccess, type RbacBinding } from "./binding-spec.js";
 import { createKubernetesApi, isStatus, type KubernetesApi } from "./kubernetes-api.js";
 import { accessQuestions, guardrailProblem, permissionProblems } from "./kubernetes-check.js";
 import { KubernetesConfigSchema, KubernetesTargetSchema, principalProblem, type KubernetesConfig, type KubernetesTarget } from "./kubernetes-config.js";
@@ -48,52 +48,57 @@ export class KubernetesConnector implements Connector {
     const target = this.#target(context);
     const ref = bindingRef(context.grantId, target);
     const wanted = buildBinding(ref, target, context);
-    await this.#call("grant access", async () => {
+    const stored = await this.#call("grant access", async () => {
       // Guardrails come before any API call: a refused namespace never reaches the cluster.
       const refused = guardrailProblem(this.#config, target);
       if (refused !== undefined) throw new AppError("connector_failed", `${refused}; Sesame refused the grant without contacting the cluster.`);
       try {
-        await this.#api.createBinding(ref, wanted);
+        return await this.#api.createBinding(ref, wanted);
       } catch (error) {
         if (!isStatus(error, 409)) throw error;
-        await this.#adoptExisting(ref, wanted, context.grantId);
+        return this.#adoptExisting(ref, wanted, context.grantId);
       }
     });
-    const roleRef = roleRefOf(target);
+    const access = grantedAccess(target, context.principal);
+    const uid = stored.metadata?.uid;
     return {
       data: {
         kind: ref.kind,
         name: ref.name,
         ...(ref.namespace === undefined ? {} : { namespace: ref.namespace }),
-        roleRef: { kind: roleRef.kind, name: roleRef.name },
-        subject: { kind: target.subjectKind, name: context.principal },
+        // The binding's identity: revoke deletes this object even if its labels were edited since.
+        ...(typeof uid === "string" && uid !== "" ? { uid } : {}),
+        roleRef: access.roleRef,
+        subject: access.subject,
         expiresAt: context.expiresAt.toISOString(),
       },
     };
   }
 
   /** A retried grant finds its own binding (409); anyone else's binding of that name is never taken over. */
-  async #adoptExisting(ref: BindingRef, wanted: RbacBinding, grantId: string): Promise<void> {
+  async #adoptExisting(ref: BindingRef, wanted: RbacBinding, grantId: string): Promise<RbacBinding> {
     const existing = await this.#api.readBinding(ref);
-    if (existing === undefined) {
-      await this.#api.createBinding(ref, wanted); // deleted between our create and read
-      return;
-    }
+    if (existing === undefined) return this.#api.createBinding(ref, wanted); // deleted between our create and read
     if (!isOwnBinding(existing, grantId)) {
       throw new AppError("connector_failed", `${describeRef(ref)} already exists and was not created by Sesame for this grant, so Sesame will not take it over. Rename or delete it, then retry.`);
     }
     if (!bindsSame(existing, wanted)) {
       throw new AppError("connector_failed", `${describeRef(ref)} carries this grant's label but binds a different role or subject; it was changed outside Sesame. Delete it, then retry.`);
     }
+    return existing;
   }
 
   async revoke(context: RevokeContext): Promise<void> {
     // No allowedNamespaces check here: removing Sesame's own binding must work even after the policy changed.
-    const ref = bindingRef(context.grantId, this.#target(context));
+    const target = this.#target(context);
+    const ref = bindingRef(context.grantId, target);
+    const access = grantedAccess(target, context.principal);
+    const uid = receiptUid(context.receipt);
     await this.#call("revoke access", async () => {
       const existing = await this.#api.readBinding(ref);
       // Gone already (out of band, or a repeated revoke), or someone else's binding: nothing of ours to remove.
-      if (existing === undefined || !isOwnBinding(existing, context.grantId)) return;
+      // Labels alone do not decide: the grantee may have removed them (see isThisGrantsBinding).
+      if (existing === undefined || !isThisGrantsBinding(existing, context.grantId, access, uid)) return;
       try {
         await this.#api.deleteBinding(ref, existing.metadata?.uid);
       } catch (error) {
@@ -103,11 +108,15 @@ export class KubernetesConnector implements Connector {
     });
   }
 
+  /** False while the binding named for this grant is still the grant's object or still gives its role to its subject, whatever its labels. */
   async verifyRevoked(context: RevokeContext): Promise<boolean> {
-    const ref = bindingRef(context.grantId, this.#target(context));
+    const target = this.#target(context);
+    const ref = bindingRef(context.grantId, target);
+    const access = grantedAccess(target, context.principal);
+    const uid = receiptUid(context.receipt);
     return this.#call("verify a revoke", async () => {
       const existing = await this.#api.readBinding(ref);
-      return existing === undefined || !isOwnBinding(existing, context.grantId);
+      return existing === undefined || !isThisGrantsBinding(existing, context.grantId, access, uid);
     });
   }
 
@@ -128,6 +137,17 @@ export class KubernetesConnector implements Connector {
       throw toKubernetesError(error, this.#name, action, this.#secrets);
     }
   }
+}
+
+function grantedAccess(target: KubernetesTarget, principal: string): GrantedAccess {
+  const roleRef = roleRefOf(target);
+  return { roleRef: { kind: roleRef.kind, name: roleRef.name }, subject: { kind: target.subjectKind, name: principal } };
+}
+
+/** The uid the grant recorded; undefined without a receipt, or for a receipt written before uids were recorded. */
+function receiptUid(receipt: Record<string, unknown> | null): string | undefined {
+  const uid = receipt?.uid;
+  return typeof uid === "string" && uid !== "" ? uid : undefined;
 }
 
 export const kubernetesConnectorDefinition: ConnectorDefinition<KubernetesConfig, KubernetesTarget> = {
