@@ -24,6 +24,7 @@ describe("webhook config", () => {
       headers: {},
       timeoutSeconds: 10,
       retries: 3,
+      requireSignedResponses: true,
     });
     expect(webhookConnectorDefinition.secretFields).toEqual(["secret"]);
   });

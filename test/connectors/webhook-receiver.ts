@@ -4,9 +4,9 @@ import type { AddressInfo } from "node:net";
 
 /**
  * A webhook receiver as a user would write one, on 127.0.0.1 and a random port. It checks the
- * signature with its own code (the README's snippet, not the connector's), answers a repeated
- * Idempotency-Key with its first answer, and keeps the active grants per principal: that state
- * is the "access" the tests observe.
+ * signature and signs its answers with its own code (the README's snippets, not the connector's),
+ * answers a repeated Idempotency-Key with its first answer, and keeps the active grants per
+ * principal: that state is the "access" the tests observe.
  */
 
 export interface ReceivedRequest {
@@ -17,12 +17,17 @@ export interface ReceivedRequest {
   receivedAt: number;
 }
 
-/** Answers given before any processing, one per request: an overloaded or broken receiver. */
+/**
+ * Answers given before any processing, one per request: an overloaded or broken receiver, or
+ * something else on the path. Unsigned unless `sign` is set (then signed with the receiver's
+ * secret, like its own answers); `headers` go last, so a test can also sign wrong.
+ */
 export interface ScriptedAnswer {
   status: number;
   headers?: Record<string, string>;
   body?: string;
   delayMs?: number;
+  sign?: boolean;
 }
 
 interface Answer {
@@ -41,13 +46,19 @@ export interface WebhookReceiver {
   close(): Promise<void>;
 }
 
-/** Copy of the README's Node snippet: what receivers are told to run. */
+/** Copies of the README's Node snippets: what receivers are told to run. */
 function verifySesame(headers: http.IncomingHttpHeaders, payload: string, secret: string, now = Date.now()): boolean {
   const timestamp = String(headers["x-sesame-timestamp"] ?? "");
   if (!/^\d+$/.test(timestamp) || Math.abs(now / 1000 - Number(timestamp)) > 300) return false;
   const expected = Buffer.from("v1=" + createHmac("sha256", secret).update(`${timestamp}.${payload}`).digest("hex"));
   const given = Buffer.from(String(headers["x-sesame-signature"] ?? ""));
   return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+export function signSesameAnswer(body: string, secret: string, now = Date.now()): Record<string, string> {
+  const timestamp = String(Math.floor(now / 1000));
+  const signature = "v1=" + createHmac("sha256", secret).update(`${timestamp}.${body}`).digest("hex");
+  return { "Content-Type": "application/json", "X-Sesame-Timestamp": timestamp, "X-Sesame-Signature": signature };
 }
 
 export async function createWebhookReceiver(secret: string, options: { issueCredentials?: boolean } = {}): Promise<WebhookReceiver> {
@@ -61,7 +72,7 @@ export async function createWebhookReceiver(secret: string, options: { issueCred
     if (request.method === "GET" && url.pathname === "/status") {
       const grantId = url.searchParams.get("grantId") ?? "";
       if (!verifySesame(request.headers, grantId, secret)) return { status: 401, body: { error: "bad signature" } };
-      return { status: 200, body: { active: [...grants.values()].some((held) => held.has(grantId)) } };
+      return { status: 200, body: { grantId, active: [...grants.values()].some((held) => held.has(grantId)) } };
     }
     if (!verifySesame(request.headers, request.body, secret)) return { status: 401, body: { error: "bad signature" } };
     const key = String(request.headers["idempotency-key"] ?? "");
@@ -79,7 +90,8 @@ export async function createWebhookReceiver(secret: string, options: { issueCred
     if (principal.startsWith("unknown-")) return { status: 422, body: { error: `no user ${principal}` } };
     const held = grants.get(principal) ?? new Map<string, unknown>();
     grants.set(principal, held);
-    if (event.event === "revoke") return held.delete(grantId) ? { status: 200, body: { revoked: true } } : { status: 404, body: { error: "no such grant" } };
+    // Revoked now, or already gone (never granted, removed out of band): either way it is confirmed.
+    if (event.event === "revoke") return { status: held.delete(grantId) ? 200 : 404, body: { grantId, revoked: true } };
     held.set(grantId, event.target);
     const credentials = options.issueCredentials ? { secret: { username: principal, password: randomBytes(12).toString("hex") } } : {};
     return { status: 201, body: { accessId: `acc-${grantId}`, ...credentials } };
@@ -95,8 +107,11 @@ export async function createWebhookReceiver(secret: string, options: { issueCred
       const answer = next ?? handle(request);
       const send = () => {
         if (req.socket.destroyed) return; // the client gave up waiting
-        res.writeHead(answer.status, { "Content-Type": "application/json", ...(next?.headers ?? {}) });
-        res.end(next === undefined ? JSON.stringify(answer.body) : (next.body ?? ""));
+        // Every answer of the receiver itself is signed; scripted ones only when asked to.
+        const body = next === undefined ? JSON.stringify(answer.body) : (next.body ?? "");
+        const signed = next === undefined || next.sign === true ? signSesameAnswer(body, secret) : {};
+        res.writeHead(answer.status, { "Content-Type": "application/json", ...signed, ...(next?.headers ?? {}) });
+        res.end(body);
       };
       if (next?.delayMs) setTimeout(send, next.delayMs).unref();
       else send();

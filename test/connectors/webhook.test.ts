@@ -101,20 +101,23 @@ describe("webhook connector", () => {
     await wrong.close?.();
   });
 
-  it("treats 410 as revoked, and a 2xx saying revoked: false as a failure", async () => {
-    receiver.script({ status: 410 });
-    await connector.revoke({ ...makeContext(), receipt: null });
-    receiver.script({ status: 200, body: JSON.stringify({ revoked: false }) });
-    const error = await failure(connector.revoke({ ...makeContext(), receipt: null }));
-    expect(error.userMessage).toMatch(/could not revoke access: .*HTTP 200.*not as expected/);
+  it("treats a signed 410 confirming the grant as revoked, and a 2xx saying revoked: false as a failure", async () => {
+    const gone = makeContext();
+    receiver.script({ status: 410, body: JSON.stringify({ grantId: gone.grantId, revoked: true }), sign: true });
+    await connector.revoke({ ...gone, receipt: null });
+    const kept = makeContext();
+    receiver.script({ status: 200, body: JSON.stringify({ grantId: kept.grantId, revoked: false }), sign: true });
+    const error = await failure(connector.revoke({ ...kept, receipt: null }));
+    expect(error.userMessage).toMatch(/could not revoke access: .*HTTP 200 OK with an answer that does not say "revoked": true.*not as expected/);
   });
 
   it("offers verifyRevoked only with a statusUrl, and fails it when the answer says nothing", async () => {
     const plain = webhook({ url: receiver.url, secret });
     expect(plain.verifyRevoked).toBeUndefined();
-    receiver.script({ status: 200, body: "{}" });
-    const error = await failure(connector.verifyRevoked!({ ...makeContext(), receipt: null }));
-    expect(error.userMessage).toMatch(/could not verify a revoke: the receiver at http:\/\/127\.0\.0\.1:\d+\/status answered HTTP 200/);
+    const context = makeContext();
+    receiver.script({ status: 200, body: JSON.stringify({ grantId: context.grantId }), sign: true });
+    const error = await failure(connector.verifyRevoked!({ ...context, receipt: null }));
+    expect(error.userMessage).toMatch(/could not verify a revoke: the receiver at http:\/\/127\.0\.0\.1:\d+\/status answered HTTP 200 OK with an answer without "active"/);
   });
 
   it("check() pings the receiver and probes the status url", async () => {

@@ -1,3 +1,4 @@
+import { isIPv4, isIPv6 } from "node:net";
 import type { WebhookConfig } from "./webhook-config.js";
 import { sendWithRetries, type Outcome } from "./webhook-retry.js";
 import { signedHeaders } from "./webhook-signature.js";
@@ -9,6 +10,19 @@ export type WebhookEvent = "grant" | "revoke" | "ping";
 
 /** How a URL appears in messages: no user:password, no query (either may hold a token). */
 export const displayUrl = (url: URL): string => `${url.origin}${url.pathname}`;
+
+/**
+ * Whether a URL's host is this machine (localhost, 127.0.0.0/8, ::1): plain http:// is fine there;
+ * anywhere else events, grant answers (with any credentials in them) and basic auth cross a network
+ * unencrypted. `hostname` as URL gives it (IPv6 in brackets, IPv4 normalised).
+ */
+export function isLoopbackHost(hostname: string): boolean {
+  const host = hostname.toLowerCase().replace(/^\[(.*)\]$/, "$1").replace(/\.$/, "");
+  if (host === "localhost") return true; // not *.localhost: a resolver may send those to DNS
+  if (isIPv4(host)) return host.startsWith("127.");
+  if (isIPv6(host)) return host === "::1" || /^::ffff:7f[0-9a-f]{2}:[0-9a-f]{1,4}$/.test(host) || /^::ffff:127\./.test(host);
+  return false;
+}
 
 /** The user:password of a (validated) URL, for redaction: Node sends it as basic auth; it must never be printed. */
 export function userinfoSecrets(raw: string): string[] {

@@ -39,7 +39,11 @@ export const WebhookConfigSchema = z.strictObject({
   headers: HeadersSchema.describe("Extra non-secret headers sent with every request"),
   timeoutSeconds: z.coerce.number().positive().max(300).default(10).describe("Per attempt, including reading the answer"),
   retries: z.coerce.number().int().min(0).max(10).default(3).describe("Quick retries within one call for network errors, 408, 429 and 5xx"),
-  statusUrl: HttpUrlSchema.optional().describe("Optional: GET <statusUrl>?grantId=… answers { active }; enables post-revoke verification"),
+  statusUrl: HttpUrlSchema.optional().describe("Optional: GET <statusUrl>?grantId=… answers { grantId, active }; enables post-revoke verification"),
+  requireSignedResponses: z
+    .boolean()
+    .default(true)
+    .describe("Accept revoke and status answers only when the receiver signed them (X-Sesame-Signature); turn off only for a receiver that cannot sign yet"),
 });
 export type WebhookConfig = z.infer<typeof WebhookConfigSchema>;
 

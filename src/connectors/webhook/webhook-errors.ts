@@ -1,6 +1,7 @@
 import { AppError } from "../../domain/errors.js";
 import { redactSecrets, toConnectorError } from "../redact.js";
 import { MAX_RETRY_AFTER_SECONDS, retryAfterSeconds, type Outcome } from "./webhook-retry.js";
+import type { Unconfirmed } from "./webhook-response.js";
 import type { HttpResponse, TransportError } from "./webhook-transport.js";
 
 /** Turns what the receiver did (or did not) answer into words an operator can act on. */
@@ -31,6 +32,30 @@ export function describeOutcome(outcome: Outcome, where: Where, expected = "2xx"
   const { response } = outcome;
   const reason = `the receiver at ${where.display} answered HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ""}${after}${excerpt(response)}`;
   return { reason, hint: statusHint(response, expected) };
+}
+
+/**
+ * An answer with an acceptable status that still does not confirm what Sesame asked (unsigned,
+ * about another grant, not saying "revoked": true, …).
+ */
+export function describeUnconfirmed(outcome: { response: HttpResponse; attempts: number }, where: Where, unconfirmed: Unconfirmed, expected: string): { reason: string; hint: string } {
+  const { response } = outcome;
+  const after = outcome.attempts > 1 ? ` (after ${outcome.attempts} attempts)` : "";
+  const reason = `the receiver at ${where.display} answered HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ""}${after} ${unconfirmed.clause}${excerpt(response)}`;
+  return { reason, hint: unconfirmedHint(response.status, unconfirmed, expected) };
+}
+
+function unconfirmedHint(status: number, unconfirmed: Unconfirmed, expected: string): string {
+  if (unconfirmed.signature) {
+    return (
+      "Receivers must sign their answers (X-Sesame-Timestamp, and X-Sesame-Signature over \"<timestamp>.<body>\" with the shared secret; see the webhook connector's README): " +
+      "check that the receiver does, with the same secret and a correct clock, and that nothing on the way answers for it, then retry."
+    );
+  }
+  if (status === 404 || status === 410) {
+    return `A ${status} counts only when the receiver confirms it (expected ${expected}): check the connector's url, since a proxy or default backend may have answered, then retry.`;
+  }
+  return `The receiver answered, but not as expected (${expected}); see its answer and logs, then retry.`;
 }
 
 function describeTransport(error: TransportError, where: Where): { reason: string; hint: string } {

@@ -1,8 +1,10 @@
 import type { GrantReceipt } from "../connector.js";
 import { redactSecrets } from "../redact.js";
+import { MAX_BODY_BYTES } from "./webhook-retry.js";
+import { answerSignatureProblem } from "./webhook-signature.js";
 import type { HttpResponse } from "./webhook-transport.js";
 
-/** Reading the receiver's answers: what a grant returned, whether a revoke or a status says "gone". */
+/** Reading the receiver's answers: what a grant returned, whether a revoke or a status confirms "gone" for this grant. */
 
 /** The stored receipt stays small: it is shown to admins and sent back with the revoke. */
 export const MAX_RECEIPT_BYTES = 8 * 1024;
@@ -53,14 +55,49 @@ function redactJson(value: unknown, secrets: readonly string[]): unknown {
   return value;
 }
 
-/** 2xx means revoked, and so does 404/410 (the receiver has nothing to take away) — unless it says `revoked: false`. */
-export function revokeAccepted(response: HttpResponse): boolean {
-  if (response.status === 404 || response.status === 410) return true;
-  return isSuccess(response.status) && jsonObject(response)?.revoked !== false;
+/**
+ * Why an answer does not confirm what Sesame asked: a clause that follows "answered HTTP 200 OK"
+ * in messages, and whether it is about the signature (the hint differs).
+ */
+export interface Unconfirmed {
+  clause: string;
+  signature: boolean;
 }
 
-/** The `active` flag of a 2xx status answer; undefined when the answer does not say. */
-export function statusActive(response: HttpResponse): boolean | undefined {
-  const active = isSuccess(response.status) ? jsonObject(response)?.active : undefined;
-  return typeof active === "boolean" ? active : undefined;
+/** Statuses a revoke may be confirmed with: 2xx, or 404/410 when the receiver has nothing left to take away. */
+export const isRevokeStatus = (status: number): boolean => isSuccess(status) || status === 404 || status === 410;
+
+/**
+ * The receiver's JSON answer about this grant, or why it is not one: signed (when `secret` is
+ * given, i.e. requireSignedResponses) and naming the grant in `grantId`. Anything on the path can
+ * answer a status code; only the receiver can sign, and only an answer naming the grant is about it.
+ */
+function answerAbout(response: HttpResponse, grantId: string, secret: string | undefined, now: number): { answer: Record<string, unknown> } | { unconfirmed: Unconfirmed } {
+  if (response.truncated) return { unconfirmed: { clause: `with an answer larger than ${MAX_BODY_BYTES / 1024} KB`, signature: false } };
+  if (secret !== undefined) {
+    const problem = answerSignatureProblem(secret, response.headers, response.body, now);
+    if (problem !== undefined) return { unconfirmed: { clause: problem, signature: true } };
+  }
+  const answer = jsonObject(response);
+  if (answer === null) return { unconfirmed: { clause: "with an answer that is not a JSON object", signature: false } };
+  if (answer.grantId !== grantId) return { unconfirmed: { clause: `with an answer whose "grantId" is not ${JSON.stringify(grantId)}`, signature: false } };
+  return { answer };
+}
+
+/**
+ * Whether a revoke answer (status already checked with isRevokeStatus) confirms the revoke:
+ * `{"grantId": "<id>", "revoked": true}`, signed. Undefined when it does, otherwise why not.
+ */
+export function revokeUnconfirmed(response: HttpResponse, grantId: string, secret: string | undefined, now: number = Date.now()): Unconfirmed | undefined {
+  const about = answerAbout(response, grantId, secret, now);
+  if ("unconfirmed" in about) return about.unconfirmed;
+  return about.answer.revoked === true ? undefined : { clause: `with an answer that does not say "revoked": true`, signature: false };
+}
+
+/** The `active` flag of a 2xx status answer `{"grantId": "<id>", "active": true|false}`, signed; or why there is none. */
+export function statusAnswer(response: HttpResponse, grantId: string, secret: string | undefined, now: number = Date.now()): { active: boolean } | { unconfirmed: Unconfirmed } {
+  const about = answerAbout(response, grantId, secret, now);
+  if ("unconfirmed" in about) return about;
+  const { active } = about.answer;
+  return typeof active === "boolean" ? { active } : { unconfirmed: { clause: `with an answer without "active": true or false`, signature: false } };
 }
