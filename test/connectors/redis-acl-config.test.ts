@@ -46,12 +46,23 @@ describe("redis-acl config", () => {
     expect(definition.secretFields).toEqual(["url"]);
     expect(definition.configSchema.parse({ url: "rediss://sesame:pw@redis.internal:6380" })).toEqual({
       url: "rediss://sesame:pw@redis.internal:6380",
-      aclSave: false,
+      persist: "auto",
+      clearedRunIds: [],
       connectTimeoutSeconds: 10,
     });
     expect(definition.configSchema.safeParse({ url: "http://redis:6379" }).success).toBe(false);
     expect(definition.configSchema.safeParse({ url: "redis://sesame:100%@redis:6379" }).success).toBe(false);
     expect(definition.configSchema.safeParse({ url: "redis://redis:6379", extra: 1 }).success).toBe(false);
+  });
+
+  it("persists with auto unless told otherwise, and takes cleared run_ids only as 40 hex digits", () => {
+    const parse = (extra: Record<string, unknown>) => definition.configSchema.safeParse({ url: "redis://sesame:pw@redis:6379", ...extra });
+    for (const persist of ["auto", "acl-file", "config-rewrite", "none"]) expect(parse({ persist }).success).toBe(true);
+    expect(parse({ persist: "always" }).success).toBe(false);
+    // The former boolean is gone: persist: auto covers servers with and without an aclfile.
+    expect(parse({ aclSave: true }).success).toBe(false);
+    expect(parse({ clearedRunIds: ["0123456789abcdef0123456789abcdef01234567"] }).success).toBe(true);
+    expect(parse({ clearedRunIds: ["not-a-run-id"] }).success).toBe(false);
   });
 
   it("knows Sesame's own ACL user from the url", () => {

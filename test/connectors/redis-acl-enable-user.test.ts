@@ -41,7 +41,7 @@ describe("redis-acl connector, enable-user mode", () => {
     expect(await fixture.canAuth(alice, fixture.alicePassword)).toBe(false);
 
     const receipt = await connector.grant(context);
-    expect(receipt).toEqual({ data: { mode: "enable-user", user: alice, wasEnabled: false } });
+    expect(receipt).toEqual({ data: { mode: "enable-user", user: alice, wasEnabled: false, runId: expect.stringMatching(/^[0-9a-f]{40}$/), persisted: "none" } });
     const session = await fixture.openSession(alice, fixture.alicePassword);
     expect(await session.get(fixture.key("greeting"))).toBe("hello");
     await expect(session.set(fixture.key("greeting"), "changed")).rejects.toThrow(/NOPERM/);
@@ -103,11 +103,13 @@ describe("redis-acl connector, enable-user mode", () => {
 
     const weakPassword = "weak-p@ss-123";
     const weak = await fixture.defineUser("weak", ["reset", "on", `>${weakPassword}`, "+acl|getuser", "+acl|dryrun"]);
-    const weakConnector = redisAclConnector({ url: fixture.urlFor(weak, weakPassword), aclSave: true });
+    const weakConnector = redisAclConnector({ url: fixture.urlFor(weak, weakPassword), persist: "auto" });
     const result = await weakConnector.check({ targets: [ENABLE, { mode: "temporary-user", rules: ["+@read"] }, { mode: "bogus" }] });
     expect(result.ok).toBe(false);
     const text = result.problems.join("\n");
-    for (const rule of ["+acl|setuser", "+client|list", "+client|kill", "+acl|deluser", "+acl|save"]) expect(text).toContain(`ACL SETUSER ${weak} ${rule}`);
+    for (const rule of ["+acl|setuser", "+client|list", "+client|kill", "+acl|deluser", "+info", "+acl|save"]) expect(text).toContain(`ACL SETUSER ${weak} ${rule}`);
+    // auto needs CONFIG REWRITE only where ACL SAVE finds no aclfile; check() asks that once it may run ACL SAVE.
+    expect(text).not.toContain("+config|rewrite");
     expect(text).not.toContain("+acl|getuser");
     expect(text).toMatch(/target 3\.mode/);
     expectNoSecret(result.problems, [weakPassword]);
@@ -119,7 +121,7 @@ describe("redis-acl connector, enable-user mode", () => {
 
   it("reports an unreachable server, a wrong password and a missing privilege without the password", async () => {
     const password = "S3cret/p@ss:word";
-    const nokill = await fixture.defineUser("nokill", ["reset", "on", `>${password}`, "+acl|getuser", "+acl|setuser"]);
+    const nokill = await fixture.defineUser("nokill", ["reset", "on", `>${password}`, "+acl|getuser", "+acl|setuser", "+info"]);
     const cases = [
       { url: fixture.urlFor(fixture.user("sesame"), password, 1), reason: /ECONNREFUSED/, hint: /host and port/ },
       { url: fixture.urlFor(fixture.user("sesame"), password), reason: /WRONGPASS/, hint: /user and password/ },

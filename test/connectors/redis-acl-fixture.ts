@@ -11,12 +11,18 @@ import { TEST_REDIS_URL } from "../helpers/database.js";
  *   alice    an operator-defined user for enable-user targets: off, password, +@read on the prefix's keys
  */
 
-/** Exactly what Sesame's user needs for both target modes, plus ACL DRYRUN for check(). */
-export const SESAME_RULES = ["resetkeys", "resetchannels", "-@all", "+acl|getuser", "+acl|setuser", "+acl|deluser", "+acl|dryrun", "+client|list", "+client|kill"];
+/** Exactly what Sesame's user needs for both target modes with `persist: none`, plus ACL DRYRUN for check(). */
+export const SESAME_RULES = ["resetkeys", "resetchannels", "-@all", "+acl|getuser", "+acl|setuser", "+acl|deluser", "+acl|dryrun", "+client|list", "+client|kill", "+info"];
+/** What `persist: auto` adds: ACL SAVE, and CONFIG REWRITE for servers without an aclfile. */
+export const PERSIST_RULES = ["+acl|save", "+config|rewrite"];
 
-/** Builds the connector the way the registry does (config parsed, secret fields collected). */
+/**
+ * Builds the connector the way the registry does (config parsed, secret fields collected).
+ * `persist` defaults to none here: the shared test Redis must never write its files (other tests
+ * use it), so tests that persist use a private server (redis-acl-server.ts) and say so.
+ */
 export function redisAclConnector(config: Record<string, unknown>, name = "redis-test"): Connector {
-  const parsed = definition.configSchema.parse(config);
+  const parsed = definition.configSchema.parse({ persist: "none", ...config });
   return definition.create(parsed, { name, secrets: [parsed.url] });
 }
 

@@ -51,7 +51,13 @@ describe("redis-acl connector, temporary-user mode", () => {
     expect(await fixture.canAuth(context.principal, "any-password")).toBe(false);
 
     const receipt = await connector.grant(context);
-    expect(receipt.data).toEqual({ mode: "temporary-user", user: context.principal, rules: ["+@read", `~${fixture.prefix}:*`] });
+    expect(receipt.data).toEqual({
+      mode: "temporary-user",
+      user: context.principal,
+      rules: ["+@read", `~${fixture.prefix}:*`],
+      runId: expect.stringMatching(/^[0-9a-f]{40}$/),
+      persisted: "none",
+    });
     const password = receipt.secret?.password ?? "";
     expect(password).toMatch(/^[A-Za-z0-9_-]{32}$/);
     const session = await fixture.openSession(context.principal, password);

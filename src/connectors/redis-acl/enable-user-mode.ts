@@ -27,14 +27,18 @@ export async function enableUser(session: RedisSession, user: string): Promise<G
   return { data: { mode: "enable-user", user, wasEnabled } };
 }
 
-export async function disableUser(session: RedisSession, user: string): Promise<void> {
-  if ((await getUser(session, user)) === undefined) return;
+/** Switches the user off and closes its connections. True when there was access to take away (it was on, or had connections). */
+export async function disableUser(session: RedisSession, user: string): Promise<boolean> {
+  const existing = await getUser(session, user);
+  if (existing === undefined) return false;
   // Block new logins first, so nothing can reconnect between the kill and the switch.
   await session.call("ACL", "SETUSER", user, "off");
-  await session.call("CLIENT", "KILL", "USER", user).catch((error: unknown) => {
+  const killed = await session.call("CLIENT", "KILL", "USER", user).catch((error: unknown) => {
     // Deleted in between: its connections are closed already.
     if (!/no such user/i.test(String((error as Error).message))) throw error;
+    return 0;
   });
+  return existing.flags.includes("on") || Number(killed) > 0;
 }
 
 /** True when the user is gone or off and no connection of it is left. */

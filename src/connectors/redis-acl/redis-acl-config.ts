@@ -10,13 +10,21 @@ export const RedisAclConfigSchema = z.strictObject({
     .regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL")
     .refine((url) => URL.canParse(url) && credentialsDecodeCleanly(new URL(url)), "is not a valid URL (percent-encode special characters in the user and password)")
     .describe("URL of Sesame's own ACL user on the Redis server; a secret, so give it as { env: VAR }"),
-  aclSave: z
-    .boolean()
-    .default(false)
-    .describe("Run ACL SAVE after every change; only for servers that keep their users in an ACL file (aclfile)"),
+  persist: z
+    .enum(["auto", "acl-file", "config-rewrite", "none"])
+    .default("auto")
+    .describe(
+      "How every grant and revoke is written to the server's files, so that a restart cannot bring back a revoked user: ACL SAVE (acl-file), CONFIG REWRITE (config-rewrite), whichever the server uses (auto), or not at all (none: only for servers that cannot persist ACL users)",
+    ),
+  clearedRunIds: z
+    .array(z.string().regex(/^[0-9a-f]{40}$/, "must be a Redis run_id (40 hex digits, from INFO server)"))
+    .max(100)
+    .default([])
+    .describe("run_ids of servers the operator has cleared by hand after a failover: a revoke that finds nothing on another server stops failing for grants made there"),
   connectTimeoutSeconds: z.coerce.number().int().min(1).max(300).default(10),
 });
 export type RedisAclConfig = z.infer<typeof RedisAclConfigSchema>;
+export type PersistSetting = RedisAclConfig["persist"];
 
 export const EnableUserTargetSchema = z.strictObject({
   mode: z.literal("enable-user"),

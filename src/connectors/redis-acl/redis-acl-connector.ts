@@ -3,10 +3,12 @@ import { configInvalid, describeIssues } from "../config-errors.js";
 import type { CheckOptions, CheckResult, Connector, ConnectorDefinition, GrantContext, GrantReceipt, RevokeContext } from "../connector.js";
 import { redactSecrets } from "../redact.js";
 import { disableUser, enableUser, userDisabled } from "./enable-user-mode.js";
+import { persistFailed, persistUsers, type Persisted } from "./persistence.js";
 import { accountProblems } from "./redis-acl-check.js";
 import { connectionUser, principalProblem, RedisAclConfigSchema, RedisAclTargetSchema, type RedisAclConfig, type RedisAclTarget } from "./redis-acl-config.js";
 import { redisAclProblem, toRedisAclError } from "./redis-acl-errors.js";
-import { withRedis, type RedisSession } from "./redis-session.js";
+import { serverRunId, withRedis, type RedisSession } from "./redis-session.js";
+import { assertSameServer } from "./server-change.js";
 import { createTemporaryUser, deleteTemporaryUser, generatePassword, temporaryUserDeleted } from "./temporary-user-mode.js";
 
 /** Grants Redis access through ACL users: switch an existing user on, or create a temporary one. See README.md. */
@@ -34,7 +36,7 @@ export class RedisAclConnector implements Connector {
       return result.success ? [result.data] : [];
     });
     try {
-      problems.push(...(await this.#session((session) => accountProblems(session, this.#self, targets, this.#config.aclSave))));
+      problems.push(...(await this.#session((session) => accountProblems(session, this.#self, targets, this.#config.persist))));
     } catch (error) {
       problems.push(redisAclProblem("cannot check Sesame's ACL user on Redis", error, this.#secrets));
     }
@@ -43,18 +45,41 @@ export class RedisAclConnector implements Connector {
 
   async grant(context: GrantContext): Promise<GrantReceipt> {
     const target = this.#target(context);
-    if (target.mode === "enable-user") return this.#change("grant access", [], (session) => enableUser(session, context.principal));
+    // Used by temporary-user targets only.
     const password = generatePassword();
-    return this.#change("grant access", [password], (session) =>
-      createTemporaryUser(session, target, { grantId: context.grantId, user: context.principal, password }),
-    );
+    return this.#run("grant access", [password], async (session) => {
+      const runId = await serverRunId(session);
+      const receipt =
+        target.mode === "enable-user"
+          ? await enableUser(session, context.principal)
+          : await createTemporaryUser(session, target, { grantId: context.grantId, user: context.principal, password });
+      let persisted: Persisted;
+      try {
+        persisted = await persistUsers(session, this.#config.persist);
+      } catch (error) {
+        // Hand out nothing that Sesame could not also take away for good: undo the change in memory.
+        const undone = await this.#undoGrant(session, context, receipt).then(() => true, () => false);
+        throw persistFailed({ grant: { undone } }, context.principal, this.#config.persist, error, this.#secrets);
+      }
+      return { ...receipt, data: { ...receipt.data, runId, persisted } };
+    });
   }
 
   async revoke(context: RevokeContext): Promise<void> {
     const target = this.#target(context);
-    await this.#change("revoke access", [], (session) =>
-      target.mode === "enable-user" ? disableUser(session, context.principal) : deleteTemporaryUser(session, context.grantId, context.principal),
-    );
+    await this.#run("revoke access", [], async (session) => {
+      const runId = await serverRunId(session);
+      const found =
+        target.mode === "enable-user" ? await disableUser(session, context.principal) : await deleteTemporaryUser(session, context.grantId, context.principal);
+      // Even when nothing was found: the server's files may still hold the user (written by anyone's
+      // ACL SAVE or CONFIG REWRITE during the grant), and a restart would bring it back.
+      try {
+        await persistUsers(session, this.#config.persist);
+      } catch (error) {
+        throw persistFailed("revoke", context.principal, this.#config.persist, error, this.#secrets);
+      }
+      if (!found) assertSameServer(context.receipt, runId, { principal: context.principal, clearedRunIds: this.#config.clearedRunIds });
+    });
   }
 
   async verifyRevoked(context: RevokeContext): Promise<boolean> {
@@ -62,6 +87,12 @@ export class RedisAclConnector implements Connector {
     return this.#run("verify a revoke", [], (session) =>
       target.mode === "enable-user" ? userDisabled(session, context.principal) : temporaryUserDeleted(session, context.grantId, context.principal),
     );
+  }
+
+  /** Takes back what a grant whose persisting failed changed in memory; a user that was on before the grant stays on. */
+  async #undoGrant(session: RedisSession, context: GrantContext, receipt: GrantReceipt): Promise<void> {
+    if (receipt.data.mode === "temporary-user") await deleteTemporaryUser(session, context.grantId, context.principal);
+    else if (receipt.data.wasEnabled !== true) await disableUser(session, context.principal);
   }
 
   #target(context: GrantContext): RedisAclTarget {
@@ -72,15 +103,6 @@ export class RedisAclConnector implements Connector {
       throw new AppError("connector_failed", `Connector "${this.#name}" cannot use principal "${context.principal}" as an ACL user: it ${problem}. Fix the identity mapping.`);
     }
     return result.data;
-  }
-
-  /** Runs a change, then persists all users to the ACL file when configured to. */
-  #change<T>(action: string, extraSecrets: readonly string[], work: (session: RedisSession) => Promise<T>): Promise<T> {
-    return this.#run(action, extraSecrets, async (session) => {
-      const result = await work(session);
-      if (this.#config.aclSave) await session.call("ACL", "SAVE");
-      return result;
-    });
   }
 
   async #run<T>(action: string, extraSecrets: readonly string[], work: (session: RedisSession) => Promise<T>): Promise<T> {

@@ -17,7 +17,10 @@ export function redisAclHint(error: unknown): string {
   const command = /^NOPERM .*'([a-z|]+)' command/i.exec(text)?.[1];
   if (command !== undefined) return `Sesame's ACL user lacks +${command}: add it with ACL SETUSER <sesame-user> +${command} (see src/connectors/redis-acl/README.md).`;
   if (/not configured to use an ACL file/i.test(text)) {
-    return "The server keeps no ACL file: set aclSave: false for this connector, or start Redis with an aclfile.";
+    return "The server keeps no ACL file: set persist: auto (or config-rewrite) for this connector, or start Redis with an aclfile.";
+  }
+  if (/Rewriting config file|error trying to save the ACLs/i.test(text)) {
+    return "Redis could not write its aclfile or redis.conf (its log says why): let it write the file and its directory, then retry. Set persist: none only if nothing can ever write ACL users to this server's files.";
   }
   if (/Error in ACL SETUSER modifier/i.test(text)) {
     return "The server rejected one of the target's ACL rules (unknown command or category?); fix the resource's rules in the policy file.";

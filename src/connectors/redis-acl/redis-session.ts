@@ -14,7 +14,7 @@ export interface RedisSession {
 export async function withRedis<T>(url: string, timeoutMs: number, work: (session: RedisSession) => Promise<T>): Promise<T> {
   const redis = new Redis(url, {
     lazyConnect: true,
-    // Each of these would send a command (INFO, CLIENT SETINFO) that Sesame's least-privilege user may not run.
+    // Each of these would send a command (a bare INFO, CLIENT SETINFO) Sesame does not need; it asks INFO server itself.
     enableReadyCheck: false,
     disableClientInfo: true,
     protocol: 2,
@@ -54,6 +54,18 @@ export async function getUser(session: RedisSession, name: string): Promise<AclU
     flags: Array.isArray(fields.get("flags")) ? (fields.get("flags") as unknown[]).map(String) : [],
     selectorKeys: selectors.map((selector) => String(pairs(selector).get("keys") ?? "")),
   };
+}
+
+/**
+ * The server's run_id (INFO server): a random id each redis-server process draws at start. It
+ * tells Sesame whether a revoke talks to the same server process the grant did: after a restart
+ * or when the url now leads to another node (failover behind a VIP or DNS name) it differs.
+ */
+export async function serverRunId(session: RedisSession): Promise<string> {
+  const info = String(await session.call("INFO", "server"));
+  const runId = /^run_id:([0-9a-f]{40})\r?$/m.exec(info)?.[1];
+  if (runId === undefined) throw new Error("INFO server did not report a run_id");
+  return runId;
 }
 
 /** How many connections are authenticated as `name` (CLIENT LIST has no USER filter before Redis 7.2). */

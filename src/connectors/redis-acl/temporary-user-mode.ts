@@ -51,9 +51,12 @@ async function ownUserExists(session: RedisSession, grantId: string, user: strin
   return existing !== undefined && existing.selectorKeys.includes(grantMarker(grantId));
 }
 
-export async function deleteTemporaryUser(session: RedisSession, grantId: string, user: string): Promise<void> {
+/** Deletes the user this grant created. True when it existed. */
+export async function deleteTemporaryUser(session: RedisSession, grantId: string, user: string): Promise<boolean> {
   // A same-named user of anyone else (or of another grant) is left alone.
-  if (await ownUserExists(session, grantId, user)) await session.call("ACL", "DELUSER", user);
+  if (!(await ownUserExists(session, grantId, user))) return false;
+  await session.call("ACL", "DELUSER", user);
+  return true;
 }
 
 /** True when the user this grant created is gone and no connection authenticated as it is left. */
