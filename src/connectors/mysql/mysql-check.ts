@@ -1,5 +1,5 @@
 import { describeError } from "../redact.js";
-import { ensureLedger, ledgerTable } from "./grant-ledger.js";
+import { ensureLedger, LEDGER_TABLES, ledgerTable } from "./grant-ledger.js";
 import { parseGrantObject, type MysqlTarget } from "./mysql-config.js";
 import type { Flavour } from "./mysql-flavour.js";
 import { grantObjectSql, ident, select, type Queryable } from "./mysql-sql.js";
@@ -48,7 +48,7 @@ async function ledgerProblem(client: Queryable, database: string, grantee: strin
   try {
     await ensureLedger(client, database);
     await client.query("START TRANSACTION");
-    await client.query(`INSERT INTO ${table} (grant_id, item, account, preexisting) VALUES ('sesame-check', 'check', 'check', 0)`);
+    await client.query(`INSERT INTO ${table} (grant_id, item, account, preexisting, expires_at) VALUES ('sesame-check', 'check', 'check', 0, '1970-01-02 00:00:00')`);
     await client.query(`UPDATE ${table} SET revoked_at = CURRENT_TIMESTAMP WHERE grant_id = 'sesame-check'`);
     await client.query(`DELETE FROM ${table} WHERE grant_id = 'sesame-check'`);
     await client.query("ROLLBACK");
@@ -57,6 +57,47 @@ async function ledgerProblem(client: Queryable, database: string, grantee: strin
     await client.query("ROLLBACK").catch(() => undefined);
     return `Sesame's account ${grantee} cannot use its ledger table ${table} (${describeError(error, [])}): run CREATE DATABASE IF NOT EXISTS ${ident(database)}; GRANT CREATE, SELECT, INSERT, UPDATE, DELETE ON ${ident(database)}.* TO ${grantee}`;
   }
+}
+
+// Database- and table-level privileges that let an account forge or rewrite ledger rows.
+const DB_WRITE = ["Insert_priv", "Update_priv", "Delete_priv", "Create_priv", "Drop_priv", "Alter_priv"];
+const TABLE_WRITE = ["Insert", "Update", "Delete", "Create", "Drop", "Alter"];
+const COLUMN_WRITE = ["Insert", "Update"];
+
+/**
+ * Accounts and roles other than Sesame's own that may write the ledger, from mysql.db (any
+ * database pattern matching it) and mysql.tables_priv (table and column grants on its tables).
+ * A forged or edited row can make a revoke leave access in place. Global (ON *.*) write
+ * privileges are not listed: they include the grant tables themselves, so they are root already.
+ * Unreadable grant tables are reported elsewhere; then this says nothing.
+ */
+async function ledgerWritersProblem(client: Queryable, database: string): Promise<string | undefined> {
+  // CURRENT_USER() is user@host; the host part has no '@', the user part may.
+  const host = "SUBSTRING_INDEX(CURRENT_USER(), '@', -1)";
+  const notSesame = `NOT (User = LEFT(CURRENT_USER(), CHAR_LENGTH(CURRENT_USER()) - CHAR_LENGTH(${host}) - 1) AND Host = ${host}) AND User <> 'root'`;
+  const tables = LEDGER_TABLES.map(() => "?").join(", ");
+  const anyOf = (column: string, names: readonly string[]) => names.map((name) => `FIND_IN_SET('${name}', ${column}) > 0`).join(" OR ");
+  let rows: { who: string; scope: string }[];
+  try {
+    rows = await select(
+      client,
+      `SELECT CONCAT(QUOTE(User), '@', QUOTE(Host)) AS who, CONCAT('\`', Db, '\`.*') AS scope FROM mysql.db
+         WHERE ? LIKE Db AND (${DB_WRITE.map((column) => `${column} = 'Y'`).join(" OR ")}) AND ${notSesame}
+       UNION
+       SELECT CONCAT(QUOTE(User), '@', QUOTE(Host)) AS who, CONCAT(Db, '.', Table_name) AS scope FROM mysql.tables_priv
+         WHERE Db = ? AND Table_name IN (${tables}) AND (${anyOf("Table_priv", TABLE_WRITE)} OR ${anyOf("Column_priv", COLUMN_WRITE)}) AND ${notSesame}
+       ORDER BY who, scope`,
+      [database, database, ...LEDGER_TABLES],
+    );
+  } catch {
+    return undefined;
+  }
+  if (rows.length === 0) return undefined;
+  const list = rows.map((row) => `${row.who} (on ${row.scope})`).join(", ");
+  return (
+    `Accounts other than Sesame's may write its ledger in database ${ident(database)}: ${list}. A forged or edited ledger row can make a revoke leave access in place: ` +
+    `revoke their INSERT, UPDATE, DELETE, CREATE, DROP and ALTER there, or set ledgerDatabase to a database only Sesame's account can write`
+  );
 }
 
 export async function privilegeProblems(client: Queryable, flavour: Flavour, ledgerDatabase: string, targets: readonly MysqlTarget[]): Promise<string[]> {
@@ -73,6 +114,7 @@ export async function privilegeProblems(client: Queryable, flavour: Flavour, led
   };
 
   add(await ledgerProblem(client, ledgerDatabase, grantee));
+  add(await ledgerWritersProblem(client, ledgerDatabase));
   for (const { table, columns } of flavour.stateReads) {
     if (!(await canRead(client, table, columns))) add(`Sesame's account ${grantee} cannot read ${table}: run GRANT SELECT${columns === "*" ? "" : ` (${columns})`} ON ${table} TO ${grantee}`);
   }

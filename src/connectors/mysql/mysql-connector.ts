@@ -7,7 +7,7 @@ import { privilegeProblems } from "./mysql-check.js";
 import { MysqlConfigSchema, MysqlTargetSchema, principalProblem, type MysqlConfig, type MysqlTarget } from "./mysql-config.js";
 import { mysqlProblem, toMysqlError } from "./mysql-errors.js";
 import { detectFlavour, type Flavour } from "./mysql-flavour.js";
-import { accessRevoked, grantAccess, revokeAccess, type Session } from "./mysql-grants.js";
+import { accessRevoked, extendAccess, grantAccess, revokeAccess, type Session } from "./mysql-grants.js";
 import { withAccountLock } from "./mysql-sql.js";
 
 /** Grants MySQL / MariaDB access: a role, or privileges on a database or table. See README.md. */
@@ -78,6 +78,12 @@ export class MysqlConnector implements Connector {
     await this.#withSession("revoke access", context, (session) => revokeAccess(session, target, context.receipt));
   }
 
+  /** Moves the grant's expiry in the ledger: until then its rows keep shared items in place for other grants. */
+  async extend(context: RevokeContext): Promise<void> {
+    this.#target(context);
+    await this.#withSession("extend a grant", context, (session) => extendAccess(session));
+  }
+
   async verifyRevoked(context: RevokeContext): Promise<boolean> {
     const target = this.#target(context);
     return this.#withSession("verify a revoke", context, (session) => accessRevoked(session, target, context.receipt));
@@ -105,7 +111,7 @@ export class MysqlConnector implements Connector {
       client = await this.#pool.getConnection();
       this.#flavour ??= await detectFlavour(client);
       const account = { user: context.principal, host: this.#config.accountHost };
-      const session = { client, flavour: this.#flavour, ledgerDatabase: this.#config.ledgerDatabase, account, grantId: context.grantId };
+      const session = { client, flavour: this.#flavour, ledgerDatabase: this.#config.ledgerDatabase, account, grantId: context.grantId, expiresAt: context.expiresAt };
       const result = await withAccountLock(client, account, () => work(session));
       client.release();
       return result;
