@@ -44,7 +44,10 @@ export async function startSesame(label: string, options: { policy: string; iden
     LOG_LEVEL: "silent",
     ...options.env,
   };
-  const runtime = await createRuntime(parseEnv(source), { source, retry: { attempts: 3, backoffMs: 100 } });
+  const runtime = await createRuntime(parseEnv(source), { source, retry: { attempts: 3, backoffMs: 100 } }).catch(async (error: unknown) => {
+    await database.drop();
+    throw error;
+  });
   const tokens: Record<string, string> = {};
   for (const id of options.identities) tokens[id] = await createApiToken(runtime.db, id, "test");
   const started = await start(runtime, options.role ?? "all");
