@@ -24,6 +24,11 @@ export function parseDuration(text: string): number {
   return seconds;
 }
 
+/** A duration given as seconds or as text ("1h30m"), in seconds. */
+export function toSeconds(duration: number | string): number {
+  return typeof duration === "string" ? parseDuration(duration) : duration;
+}
+
 /** Formats seconds as the shortest exact duration text ("1h30m"). */
 export function formatDuration(totalSeconds: number): string {
   let rest = Math.max(0, Math.round(totalSeconds));

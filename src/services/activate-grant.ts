@@ -1,5 +1,5 @@
 import { transitionGrant } from "../domain/grant-machine.js";
-import { afterCommit, type ServiceDeps } from "./deps.js";
+import { afterCommit, CONNECTOR_TRANSACTION_MS, type ServiceDeps } from "./deps.js";
 import { recordConnectorFailure } from "./connector-failure.js";
 import type { GrantRow } from "./ports.js";
 
@@ -15,17 +15,14 @@ export async function activateGrant(deps: ServiceDeps, grantId: string, options:
   try {
     result = await deps.store.transaction(
       async (uow) => {
-        const peek = await uow.getGrant(grantId);
-        if (!peek) return { kind: "skipped", grant: null };
-        await uow.lockEntitlement(peek.entitlementKey);
-        const grant = (await uow.lockGrant(grantId))!;
-        if (grant.status !== "scheduled") return { kind: "skipped", grant };
+        const grant = await uow.lockGrantAndEntitlement(grantId);
+        if (grant?.status !== "scheduled") return { kind: "skipped", grant };
         const activatedAt = deps.now();
         const expiresAt = new Date(activatedAt.getTime() + grant.durationSeconds * 1000);
         const receipt = await deps.connectors.get(grant.connectorName).grant({ grantId, principal: grant.principal, target: grant.target, expiresAt });
-        transitionGrant(grant, { type: "activated" }, activatedAt);
+        const next = transitionGrant(grant, { type: "activated" }, activatedAt);
         await uow.updateGrant(grant.id, grant.version, {
-          status: "active",
+          status: next.status,
           activatedAt,
           expiresAt,
           receipt: receipt.data,
@@ -41,7 +38,7 @@ export async function activateGrant(deps: ServiceDeps, grantId: string, options:
         });
         return { kind: "activated", grant: (await uow.getGrant(grantId))! };
       },
-      { timeoutMs: 120_000 },
+      { timeoutMs: CONNECTOR_TRANSACTION_MS },
     );
   } catch (error) {
     await recordConnectorFailure(deps, grantId, "grant", error, options.finalAttempt);

@@ -1,5 +1,5 @@
 import { AppError } from "../domain/errors.js";
-import { type ServiceDeps } from "./deps.js";
+import { CONNECTOR_TRANSACTION_MS, type ServiceDeps } from "./deps.js";
 import { extendAtTarget } from "./grant-extension.js";
 import { publishOutcome, scheduleAfterApproval } from "./outcome.js";
 import type { RequestRow } from "./ports.js";
@@ -56,7 +56,7 @@ export async function decideRequest(deps: ServiceDeps, input: DecideInput): Prom
         ? ({ type: "approve", actorId: input.actorId, ...(input.comment ? { comment: input.comment } : {}) } as const)
         : ({ type: "deny", actorId: input.actorId, ...(input.comment ? { reason: input.comment } : {}) } as const);
     return applyRequestEvent(uow, request, event, { now, isStillApprover: (id) => stillApprovers.has(id), extendTarget: extendAtTarget(deps) });
-  }, { timeoutMs: 120_000 });
+  }, { timeoutMs: CONNECTOR_TRANSACTION_MS });
   await scheduleAfterApproval(deps, outcome);
   await publishOutcome(deps, outcome);
   return outcome.request;

@@ -14,6 +14,12 @@ export interface ServiceDeps {
   now: () => Date;
 }
 
+/**
+ * Transactions that call a connector (under the entitlement lock) may last this long: connector
+ * calls have their own, shorter timeouts; the rest is headroom for retries inside the call.
+ */
+export const CONNECTOR_TRANSACTION_MS = 120_000;
+
 /** Runs after-commit side effects; a failure is logged, never undoes the committed change (the sweeper heals it). */
 export async function afterCommit(deps: ServiceDeps, what: string, effect: () => Promise<void>): Promise<void> {
   try {

@@ -1,6 +1,6 @@
 import { AppError } from "../domain/errors.js";
-import { parseDuration } from "../domain/duration.js";
-import type { ServiceDeps } from "./deps.js";
+import { toSeconds } from "../domain/duration.js";
+import { CONNECTOR_TRANSACTION_MS, type ServiceDeps } from "./deps.js";
 import { extendAtTarget, extendedExpiry } from "./grant-extension.js";
 import { afterSubmission } from "./outcome.js";
 import type { GrantRow, RequestRow } from "./ports.js";
@@ -42,7 +42,7 @@ export async function extendGrant(
   if (grant.subjectId !== input.actorId) throw new AppError("forbidden", "Only the person who holds this grant can extend it.");
   if (grant.status !== "active") throw new AppError("conflict", `Only an active grant can be extended; this one is ${grant.status}.`);
   const original = (await deps.store.getRequest(grant.requestId))!;
-  const additionalSeconds = typeof input.duration === "string" ? parseDuration(input.duration) : input.duration;
+  const additionalSeconds = toSeconds(input.duration);
   extendedExpiry(grant, additionalSeconds, original.snapshot.extension.maxTotalSeconds);
   const reason = input.reason ?? original.reason ?? undefined;
   const evaluation = deps.policy().evaluateRequest(
@@ -69,7 +69,7 @@ export async function extendGrant(
     await uow.appendAudit({ type: "extension.submitted", actorId: input.actorId, requestId: request.id, grantId: grant.id, data: { additionalSeconds, reason: reason ?? null } });
     if (!autoReason) return { request, grant: null, stepAdvanced: false };
     return applyRequestEvent(uow, request, { type: "auto_approve", reason: autoReason }, { now, isStillApprover: () => false, extendTarget: extendAtTarget(deps) });
-  }, { timeoutMs: 120_000 });
+  }, { timeoutMs: CONNECTOR_TRANSACTION_MS });
   await afterSubmission(deps, outcome);
   return { request: outcome.request, grant: (await deps.store.getGrant(grant.id))! };
 }

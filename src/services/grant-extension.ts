@@ -34,14 +34,9 @@ export function extendAtTarget(deps: Pick<ServiceDeps, "connectors" | "secrets">
   };
 }
 
-/**
- * Applies an approved extension request to its grant, inside the caller's transaction. The
- * entitlement lock comes first, as in every grant and revoke, so the lock order never inverts.
- */
+/** Applies an approved extension request to its grant, inside the caller's transaction. */
 export async function applyExtension(uow: UnitOfWork, request: RequestRow, now: Date, extendTarget: ExtendAtTarget): Promise<GrantRow> {
-  const peek = request.extendsGrantId ? await uow.getGrant(request.extendsGrantId) : null;
-  if (peek) await uow.lockEntitlement(peek.entitlementKey);
-  const grant = peek ? await uow.lockGrant(peek.id) : null;
+  const grant = request.extendsGrantId ? await uow.lockGrantAndEntitlement(request.extendsGrantId) : null;
   if (!grant || !canApply(grant, { type: "extend", expiresAt: now })) {
     throw new AppError("conflict", `The grant this extension is for is no longer active (${grant?.status ?? "missing"}), so there is nothing to extend.`);
   }

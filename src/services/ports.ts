@@ -80,7 +80,10 @@ export interface GrantRow {
 }
 
 export type NewRequest = Omit<RequestRow, "id" | "version" | "createdAt" | "decisions" | "decidedAt" | "decidedById" | "decisionReason" | "currentStep" | "status">;
-export type NewGrant = Pick<GrantRow, "requestId" | "subjectId" | "resourceId" | "connectorName" | "principal" | "entitlementKey" | "startsAt" | "expiresAt">;
+export type NewGrant = Pick<
+  GrantRow,
+  "requestId" | "subjectId" | "resourceId" | "connectorName" | "principal" | "target" | "entitlementKey" | "durationSeconds" | "startsAt" | "expiresAt"
+>;
 
 export type RequestPatch = Partial<Pick<RequestRow, "status" | "currentStep" | "autoApprovalReason" | "decisionReason" | "decidedById" | "decidedAt">>;
 export type GrantPatch = Partial<Pick<GrantRow, "status" | "expiresAt" | "activatedAt" | "revokedAt" | "revokeReason" | "revokedById" | "receipt" | "attempts" | "lastError">> & {
@@ -127,8 +130,12 @@ export interface UnitOfWork extends StoreReader {
   /** Row lock: other transactions touching this row wait until this one ends. */
   lockRequest(id: string): Promise<RequestRow | null>;
   lockGrant(id: string): Promise<GrantRow | null>;
-  /** Serialises every grant and revoke of one entitlement (see invariant 6). */
-  lockEntitlement(entitlementKey: string): Promise<void>;
+  /**
+   * For work that calls a connector: locks the grant's entitlement (serialising every grant and
+   * revoke of the same access, invariant 6), then the grant row. Always in that order, so two
+   * such transactions can never wait on each other the other way round.
+   */
+  lockGrantAndEntitlement(id: string): Promise<GrantRow | null>;
   createRequest(data: NewRequest): Promise<RequestRow>;
   /** Returns false when the version moved on (someone else changed the row first). */
   updateRequest(id: string, expectedVersion: number, patch: RequestPatch): Promise<boolean>;

@@ -83,14 +83,16 @@ export async function applyRequestEvent(
 }
 
 async function createGrant(uow: UnitOfWork, request: RequestRow, now: Date): Promise<GrantRow> {
-  const { connectorName, principal } = request.snapshot;
+  const { connectorName, principal, target } = request.snapshot;
   const grant = await uow.createGrant({
     requestId: request.id,
     subjectId: request.requesterId,
     resourceId: request.resourceId,
     connectorName,
     principal,
+    target,
     entitlementKey: request.snapshot.entitlementKey,
+    durationSeconds: request.durationSeconds,
     startsAt: now,
     // Provisional: activation sets the real expiry to activation time + duration.
     expiresAt: new Date(now.getTime() + request.durationSeconds * 1000),

@@ -1,7 +1,7 @@
 import { AppError } from "../domain/errors.js";
 import { transitionGrant, type GrantStatus } from "../domain/grant-machine.js";
 import { recordConnectorFailure, safeErrorText } from "./connector-failure.js";
-import { afterCommit, type ServiceDeps } from "./deps.js";
+import { afterCommit, CONNECTOR_TRANSACTION_MS, type ServiceDeps } from "./deps.js";
 import type { GrantRow, UnitOfWork } from "./ports.js";
 
 export type RevokeResult =
@@ -20,7 +20,7 @@ const REVOCABLE: readonly GrantStatus[] = ["active", "revoking", "revoke_failed"
 export async function performRevoke(deps: ServiceDeps, grantId: string, options: { finalAttempt: boolean }): Promise<RevokeResult> {
   let result: RevokeResult;
   try {
-    result = await deps.store.transaction(async (uow) => revokeLocked(deps, uow, grantId), { timeoutMs: 120_000 });
+    result = await deps.store.transaction(async (uow) => revokeLocked(deps, uow, grantId), { timeoutMs: CONNECTOR_TRANSACTION_MS });
   } catch (error) {
     await recordConnectorFailure(deps, grantId, "revoke", error, options.finalAttempt);
     throw error;
@@ -33,10 +33,8 @@ export async function performRevoke(deps: ServiceDeps, grantId: string, options:
 }
 
 async function revokeLocked(deps: ServiceDeps, uow: UnitOfWork, grantId: string): Promise<RevokeResult> {
-  const peek = await uow.getGrant(grantId);
-  if (!peek) return { kind: "skipped", status: "missing" };
-  await uow.lockEntitlement(peek.entitlementKey);
-  let grant = (await uow.lockGrant(grantId))!;
+  let grant = await uow.lockGrantAndEntitlement(grantId);
+  if (!grant) return { kind: "skipped", status: "missing" };
   const now = deps.now();
   if (!REVOCABLE.includes(grant.status)) return { kind: "skipped", status: grant.status };
   if (grant.status === "active" && grant.expiresAt > now) return { kind: "not_due", expiresAt: grant.expiresAt };
@@ -80,14 +78,12 @@ async function moveTo(uow: UnitOfWork, grant: GrantRow, status: GrantStatus, pat
 export async function undoFailedGrant(deps: ServiceDeps, grantId: string): Promise<void> {
   try {
     await deps.store.transaction(async (uow) => {
-      const peek = await uow.getGrant(grantId);
-      if (!peek || peek.status !== "grant_failed" || peek.revokedAt) return;
-      await uow.lockEntitlement(peek.entitlementKey);
-      const grant = (await uow.lockGrant(grantId))!;
+      const grant = await uow.lockGrantAndEntitlement(grantId);
+      if (!grant || grant.status !== "grant_failed" || grant.revokedAt) return;
       if ((await uow.countOtherActiveHolders(grant.entitlementKey, grant.id)) === 0) await removeAccess(deps, grant);
       await uow.updateGrant(grant.id, grant.version, { revokedAt: deps.now() });
       await uow.appendAudit({ type: "grant.failed_cleanup", grantId, requestId: grant.requestId, data: { principal: grant.principal } });
-    }, { timeoutMs: 120_000 });
+    }, { timeoutMs: CONNECTOR_TRANSACTION_MS });
   } catch (error) {
     await deps.store.transaction(async (uow) => {
       const grant = await uow.lockGrant(grantId);

@@ -1,4 +1,4 @@
-import { parseDuration } from "../domain/duration.js";
+import { parseDuration, toSeconds } from "../domain/duration.js";
 import type { RequestEvaluation } from "../domain/policy-book.js";
 import type { ServiceDeps } from "./deps.js";
 import { afterSubmission } from "./outcome.js";
@@ -37,7 +37,7 @@ export function snapshotOf(evaluation: RequestEvaluation, connectors: ConnectorP
 /** Submits an access request: checks it against the policy, stores it, and auto-approves when a rule says so. */
 export async function submitRequest(deps: ServiceDeps, input: SubmitRequestInput): Promise<RequestRow> {
   const now = deps.now();
-  const durationSeconds = typeof input.duration === "string" ? parseDuration(input.duration) : input.duration;
+  const durationSeconds = input.duration === undefined ? undefined : toSeconds(input.duration);
   const evaluation = deps.policy().evaluateRequest(
     {
       requesterId: input.requesterId,

@@ -78,8 +78,12 @@ function unitOfWork(tx: Prisma.TransactionClient, pendingAudit: PendingAudit[]):
       await tx.$queryRaw`SELECT id FROM "Grant" WHERE id = ${id} FOR UPDATE`;
       return this.getGrant(id);
     },
-    async lockEntitlement(entitlementKey) {
-      await tx.$executeRaw`SELECT pg_advisory_xact_lock(${lockKey(`entitlement:${entitlementKey}`)})`;
+    async lockGrantAndEntitlement(id) {
+      // The entitlement key never changes once a grant exists, so reading it unlocked is safe.
+      const key = (await tx.grant.findUnique({ where: { id }, select: { entitlementKey: true } }))?.entitlementKey;
+      if (key === undefined) return null;
+      await tx.$executeRaw`SELECT pg_advisory_xact_lock(${lockKey(`entitlement:${key}`)})`;
+      return this.lockGrant(id);
     },
     async createRequest(data) {
       const { snapshot, ...rest } = data;
@@ -94,9 +98,7 @@ function unitOfWork(tx: Prisma.TransactionClient, pendingAudit: PendingAudit[]):
       await tx.decision.create({ data: { requestId, ...decision } });
     },
     async createGrant(data) {
-      const request = await tx.accessRequest.findUniqueOrThrow({ where: { id: data.requestId } });
-      const snapshot = request.policySnapshot as unknown as { target: Record<string, unknown> };
-      const row = await tx.grant.create({ data: { ...data, target: asJson(snapshot.target), durationSeconds: request.durationSeconds } });
+      const row = await tx.grant.create({ data: { ...data, target: asJson(data.target) } });
       return toGrantRow(row);
     },
     async updateGrant(id, expectedVersion, patch) {
