@@ -123,3 +123,6 @@ export const ErrorView = z.object({
     details: z.record(z.string(), z.unknown()).optional(),
   }),
 });
+
+/** The error answers every authenticated route may give, for the OpenAPI document. */
+export const ErrorResponses = { 400: ErrorView, 401: ErrorView, 403: ErrorView, 404: ErrorView, 409: ErrorView, 422: ErrorView };

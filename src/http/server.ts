@@ -2,7 +2,7 @@ import swagger from "@fastify/swagger";
 import Fastify, { type FastifyInstance } from "fastify";
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
 import type { ServiceDeps } from "../services/deps.js";
-import type { TokenResolver } from "./authenticate.js";
+import { requireIdentity, type TokenResolver } from "./authenticate.js";
 import { handleError } from "./error-handler.js";
 import { grantRoutes } from "./routes/grant-routes.js";
 import { requestRoutes } from "./routes/request-routes.js";
@@ -54,9 +54,12 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
 
   await app.register(
     async (api) => {
-      await api.register(requestRoutes(options.deps, options.resolveToken));
-      await api.register(grantRoutes(options.deps, options.resolveToken));
       api.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
+      await api.register(async (authenticated) => {
+        authenticated.addHook("onRequest", requireIdentity(options.resolveToken));
+        await authenticated.register(requestRoutes(options.deps));
+        await authenticated.register(grantRoutes(options.deps));
+      });
     },
     { prefix: "/api/v1" },
   );

@@ -6,18 +6,16 @@ import { decideRequest } from "../../services/decide-request.js";
 import type { ServiceDeps } from "../../services/deps.js";
 import type { RequestRow } from "../../services/ports.js";
 import { submitRequest } from "../../services/submit-request.js";
-import { CreateRequestBody, DecisionBody, DenyBody, ErrorView, IdParams, ListRequestsQuery, RequestView } from "../api-schemas.js";
-import { authenticatedIdentity, type TokenResolver } from "../authenticate.js";
+import { CreateRequestBody, DecisionBody, DenyBody, ErrorResponses, IdParams, ListRequestsQuery, RequestView } from "../api-schemas.js";
 import { requestView } from "../views.js";
 
-const errors = { 400: ErrorView, 401: ErrorView, 403: ErrorView, 404: ErrorView, 409: ErrorView, 422: ErrorView };
 
 /** Who may see a request: its requester, anyone named as its approver, and admins. */
 function canSee(deps: ServiceDeps, request: RequestRow, identityId: string): boolean {
   return request.requesterId === identityId || request.snapshot.steps.some((s) => s.approverIds.includes(identityId)) || deps.policy().isAdmin(identityId);
 }
 
-export function requestRoutes(deps: ServiceDeps, resolveToken: TokenResolver): FastifyPluginAsyncZod {
+export function requestRoutes(deps: ServiceDeps): FastifyPluginAsyncZod {
   const view = async (request: RequestRow) => requestView(request, (await deps.store.getGrantByRequest(request.id))?.id ?? null);
   const load = async (id: string, me: string) => {
     const request = await deps.store.getRequest(id);
@@ -27,15 +25,15 @@ export function requestRoutes(deps: ServiceDeps, resolveToken: TokenResolver): F
 
   return async (app) => {
     const tags = ["requests"];
-    app.post("/requests", { schema: { tags, summary: "Request access", body: CreateRequestBody, response: { 201: RequestView, ...errors } } }, async (req, reply) => {
-      const me = await authenticatedIdentity(req, resolveToken);
+    app.post("/requests", { schema: { tags, summary: "Request access", body: CreateRequestBody, response: { 201: RequestView, ...ErrorResponses } } }, async (req, reply) => {
+      const me = req.identityId;
       const { resource, duration, reason, ticket } = req.body;
       const created = await submitRequest(deps, { requesterId: me, resourceId: resource, ...(duration === undefined ? {} : { duration }), ...(reason ? { reason } : {}), ...(ticket ? { ticket } : {}) });
       return reply.status(201).send(await view(created));
     });
 
-    app.get("/requests", { schema: { tags, summary: "List requests you can see", querystring: ListRequestsQuery, response: { 200: z.object({ requests: z.array(RequestView) }), ...errors } } }, async (req) => {
-      const me = await authenticatedIdentity(req, resolveToken);
+    app.get("/requests", { schema: { tags, summary: "List requests you can see", querystring: ListRequestsQuery, response: { 200: z.object({ requests: z.array(RequestView) }), ...ErrorResponses } } }, async (req) => {
+      const me = req.identityId;
       const q = req.query;
       const limit = q.limit ?? 100;
       const admin = deps.policy().isAdmin(me);
@@ -51,26 +49,26 @@ export function requestRoutes(deps: ServiceDeps, resolveToken: TokenResolver): F
       return { requests: await Promise.all(visible.map(view)) };
     });
 
-    app.get("/requests/:id", { schema: { tags, summary: "Get a request", params: IdParams, response: { 200: RequestView, ...errors } } }, async (req) => {
-      const me = await authenticatedIdentity(req, resolveToken);
+    app.get("/requests/:id", { schema: { tags, summary: "Get a request", params: IdParams, response: { 200: RequestView, ...ErrorResponses } } }, async (req) => {
+      const me = req.identityId;
       return view(await load(req.params.id, me));
     });
 
     // Decisions are not gated on visibility: the service answers "not an approver" explicitly.
-    app.post("/requests/:id/approve", { schema: { tags, summary: "Approve a request", params: IdParams, body: DecisionBody, response: { 200: RequestView, ...errors } } }, async (req) => {
-      const me = await authenticatedIdentity(req, resolveToken);
+    app.post("/requests/:id/approve", { schema: { tags, summary: "Approve a request", params: IdParams, body: DecisionBody, response: { 200: RequestView, ...ErrorResponses } } }, async (req) => {
+      const me = req.identityId;
       const { version, comment } = req.body ?? {};
       return view(await decideRequest(deps, { requestId: req.params.id, actorId: me, decision: "approve", ...(version ? { expectedVersion: version } : {}), ...(comment ? { comment } : {}) }));
     });
 
-    app.post("/requests/:id/deny", { schema: { tags, summary: "Deny a request", params: IdParams, body: DenyBody, response: { 200: RequestView, ...errors } } }, async (req) => {
-      const me = await authenticatedIdentity(req, resolveToken);
+    app.post("/requests/:id/deny", { schema: { tags, summary: "Deny a request", params: IdParams, body: DenyBody, response: { 200: RequestView, ...ErrorResponses } } }, async (req) => {
+      const me = req.identityId;
       const { version, reason } = req.body ?? {};
       return view(await decideRequest(deps, { requestId: req.params.id, actorId: me, decision: "deny", ...(version ? { expectedVersion: version } : {}), ...(reason ? { comment: reason } : {}) }));
     });
 
-    app.post("/requests/:id/cancel", { schema: { tags, summary: "Cancel your pending request", params: IdParams, response: { 200: RequestView, ...errors } } }, async (req) => {
-      const me = await authenticatedIdentity(req, resolveToken);
+    app.post("/requests/:id/cancel", { schema: { tags, summary: "Cancel your pending request", params: IdParams, response: { 200: RequestView, ...ErrorResponses } } }, async (req) => {
+      const me = req.identityId;
       await load(req.params.id, me);
       return view(await cancelRequest(deps, { requestId: req.params.id, actorId: me }));
     });
