@@ -1,8 +1,7 @@
 import type { Command } from "commander";
 import { createApiToken, revokeApiTokens } from "../storage/api-token-repository.js";
 import { migrate } from "../storage/migrator.js";
-import { createDatabase } from "../storage/prisma-client.js";
-import { envFor, print } from "./context.js";
+import { envFor, print, withDatabase } from "./context.js";
 
 export function registerAdminCommands(program: Command): void {
   program
@@ -21,25 +20,17 @@ export function registerAdminCommands(program: Command): void {
     .description("create a token that acts as <identity>; it is printed once and stored hashed")
     .option("-n, --name <name>", "a label for the token", "cli")
     .action(async (identity: string, options: { name: string }) => {
-      const db = createDatabase(envFor(["DATABASE_URL"]).DATABASE_URL);
-      try {
+      await withDatabase(async (db) => {
         const exists = await db.identity.findUnique({ where: { id: identity } });
         if (!exists) throw new Error(`No identity "${identity}": add it under people in the policy file and start Sesame once (it syncs people at start-up).`);
         print(await createApiToken(db, identity, options.name));
-      } finally {
-        await db.$disconnect();
-      }
+      });
     });
   tokens
     .command("revoke <identity>")
     .description("revoke every token of <identity> (or only the one named with --name)")
     .option("-n, --name <name>", "only the token with this label")
     .action(async (identity: string, options: { name?: string }) => {
-      const db = createDatabase(envFor(["DATABASE_URL"]).DATABASE_URL);
-      try {
-        print(`Revoked ${await revokeApiTokens(db, identity, options.name)} token(s).`);
-      } finally {
-        await db.$disconnect();
-      }
+      await withDatabase(async (db) => print(`Revoked ${await revokeApiTokens(db, identity, options.name)} token(s).`));
     });
 }

@@ -2,8 +2,7 @@ import { createWriteStream } from "node:fs";
 import type { Command } from "commander";
 import { verifyAuditChain } from "../domain/audit-chain.js";
 import { readAuditChain } from "../storage/audit-repository.js";
-import { createDatabase } from "../storage/prisma-client.js";
-import { envFor, print } from "./context.js";
+import { print, withDatabase } from "./context.js";
 
 export function registerAuditCommands(program: Command): void {
   const audit = program.command("audit").description("verify and export the audit log");
@@ -13,17 +12,14 @@ export function registerAuditCommands(program: Command): void {
     .description("check the hash chain: an edited, deleted or reordered row is reported")
     .option("--known-hash <hash>", "a last hash printed by an earlier verify: also detects rows deleted from the end since then")
     .action(async (options: { knownHash?: string }) => {
-      const db = createDatabase(envFor(["DATABASE_URL"]).DATABASE_URL);
-      try {
+      await withDatabase(async (db) => {
         const verdict = await verifyAuditChain(readAuditChain(db), options.knownHash ? { knownHash: options.knownHash } : {});
         if (verdict.ok) print(`Audit chain intact: ${verdict.checked} events, last hash ${verdict.lastHash}.`);
         else {
           print(`Audit chain BROKEN at event ${verdict.seq} (${verdict.checked} events before it are intact): ${verdict.problem}.`);
           process.exitCode = 1;
         }
-      } finally {
-        await db.$disconnect();
-      }
+      });
     });
 
   audit
@@ -33,15 +29,15 @@ export function registerAuditCommands(program: Command): void {
     .option("-o, --output <file>", "write to a file instead of stdout")
     .action(async (options: { format: string; output?: string }) => {
       if (options.format !== "jsonl") throw new Error(`--format: only jsonl is supported (got "${options.format}").`);
-      const db = createDatabase(envFor(["DATABASE_URL"]).DATABASE_URL);
-      const out = options.output ? createWriteStream(options.output) : process.stdout;
-      try {
-        for await (const row of readAuditChain(db)) {
-          out.write(`${JSON.stringify({ ...row, seq: row.seq.toString(), at: row.at.toISOString() })}\n`);
+      await withDatabase(async (db) => {
+        const out = options.output ? createWriteStream(options.output) : process.stdout;
+        try {
+          for await (const row of readAuditChain(db)) {
+            out.write(`${JSON.stringify({ ...row, seq: row.seq.toString(), at: row.at.toISOString() })}\n`);
+          }
+        } finally {
+          if (out !== process.stdout) await new Promise((resolve) => (out as ReturnType<typeof createWriteStream>).end(resolve));
         }
-      } finally {
-        if (out !== process.stdout) await new Promise((resolve) => (out as ReturnType<typeof createWriteStream>).end(resolve));
-        await db.$disconnect();
-      }
+      });
     });
 }

@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { parseEnv, type Env } from "../config/env.js";
 import { createRuntime, type Runtime } from "../runtime.js";
+import { createDatabase, type Database } from "../storage/prisma-client.js";
 
 /** Loads `.env` from the working directory when present, as the server does. */
 export function loadDotEnv(): void {
@@ -9,6 +10,16 @@ export function loadDotEnv(): void {
 
 export function envFor(keys: readonly (keyof Env)[]): Env {
   return parseEnv(process.env, keys);
+}
+
+/** Opens Sesame's database for one command (only DATABASE_URL is needed) and closes it afterwards. */
+export async function withDatabase<T>(work: (db: Database) => Promise<T>): Promise<T> {
+  const db = createDatabase(envFor(["DATABASE_URL"]).DATABASE_URL);
+  try {
+    return await work(db);
+  } finally {
+    await db.$disconnect();
+  }
 }
 
 /** Builds a full runtime for one command and closes it afterwards. */

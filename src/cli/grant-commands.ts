@@ -2,7 +2,8 @@ import type { Command } from "commander";
 import { formatDuration } from "../domain/duration.js";
 import type { GrantStatus } from "../domain/grant-machine.js";
 import { requestRevoke, performRevoke } from "../services/revoke-grant.js";
-import { print, withRuntime } from "./context.js";
+import { createPrismaStore } from "../storage/prisma-store.js";
+import { print, withDatabase, withRuntime } from "./context.js";
 
 const STATUSES: GrantStatus[] = ["scheduled", "active", "revoking", "revoked", "grant_failed", "revoke_failed"];
 
@@ -19,8 +20,8 @@ export function registerGrantCommands(program: Command): void {
       const status = options.status.split(",").map((s) => s.trim()) as GrantStatus[];
       const unknown = status.filter((s) => !STATUSES.includes(s));
       if (unknown.length > 0) throw new Error(`--status: unknown ${unknown.join(", ")}; use ${STATUSES.join(", ")}.`);
-      await withRuntime(async ({ deps }) => {
-        const rows = await deps.store.listGrants({ status, ...(options.subject ? { subjectId: options.subject } : {}), limit: 500 });
+      await withDatabase(async (db) => {
+        const rows = await createPrismaStore(db).listGrants({ status, ...(options.subject ? { subjectId: options.subject } : {}), limit: 500 });
         if (options.json) return print(JSON.stringify(rows, null, 2));
         if (rows.length === 0) return print("No grants match.");
         const now = Date.now();
