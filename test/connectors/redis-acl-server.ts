@@ -1,10 +1,10 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Redis } from "ioredis";
 import { waitFor } from "../helpers/wait.js";
+import { freePort } from "../helpers/free-port.js";
 
 /**
  * A private redis-server on a free loopback port, for the tests that write ACL users to the
@@ -36,14 +36,6 @@ export interface PrivateRedis {
   /** Stops the server (SIGTERM) and starts it again on the same port with the same files. */
   restart(): Promise<void>;
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 const clientOptions = { host: "127.0.0.1", lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 } as const;
