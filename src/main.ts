@@ -1,6 +1,7 @@
 import { EnvError, parseEnv } from "./config/env.js";
 import { isAppError } from "./domain/errors.js";
 import { buildServer } from "./http/server.js";
+import { startChatWorker } from "./jobs/chat-queue.js";
 import { startSweeper, type Sweeper } from "./jobs/sweeper.js";
 import { startWorkers } from "./jobs/workers.js";
 import { createRuntime, type Runtime } from "./runtime.js";
@@ -27,12 +28,17 @@ export async function start(runtime: Runtime, role: "all" | "web" | "worker"): P
     const sweeper = startSweeper(deps, env.SESAME_SWEEP_INTERVAL);
     stops.push(() => sweeper.stop(), () => workers.close());
     started.sweeper = sweeper;
+    if (runtime.chat.adapters.length > 0) {
+      const chatWorker = startChatWorker(runtime.chat.dispatcher, runtime.logger, { redisUrl: env.REDIS_URL, prefix: env.SESAME_REDIS_PREFIX });
+      stops.push(() => chatWorker.close());
+    }
   }
   if (role !== "worker") {
     const server = await buildServer({
       deps,
       resolveToken: runtime.resolveToken,
       logLevel: env.LOG_LEVEL,
+      chatAdapters: runtime.chat.adapters,
       readiness: [
         { name: "postgres", check: async () => void (await runtime.db.$queryRaw`SELECT 1`) },
         { name: "redis", check: async () => void (await runtime.queues.connection.ping()) },
@@ -40,6 +46,10 @@ export async function start(runtime: Runtime, role: "all" | "web" | "worker"): P
     });
     started.url = await server.listen({ port: env.PORT, host: env.HOST });
     stops.push(() => server.close());
+    for (const adapter of runtime.chat.adapters) {
+      await adapter.start();
+      stops.push(() => adapter.stop());
+    }
   }
   return started;
 }

@@ -1,14 +1,22 @@
 import { pino, type Logger as PinoLogger } from "pino";
+import { createChatAdapters, enabledPlatforms } from "./chat/chat-adapters.js";
+import type { ChatAdapter } from "./chat/core/chat-adapter.js";
+import { createChatDispatcher, type ChatDispatcher } from "./chat/core/chat-dispatcher.js";
+import { createChatNotifier } from "./chat/core/chat-notifier.js";
+import type { ChatStore } from "./chat/core/chat-store.js";
+import { chatModes } from "./config/chat-env.js";
 import { envApiTokens, type Env } from "./config/env.js";
 import { loadPolicyFile } from "./config/policy-loader.js";
 import type { PolicyFile } from "./config/policy-schema.js";
 import { connectorValidators, createConnectorSet, type ConnectorSet } from "./connectors/connector-set.js";
 import { PolicyBook } from "./domain/policy-book.js";
 import { createJobScheduler } from "./jobs/bullmq-scheduler.js";
+import { createChatQueue, type ChatQueue } from "./jobs/chat-queue.js";
 import { createQueues, waitUntilReady, type QueueSet, type RetryPolicy } from "./jobs/queues.js";
 import type { ServiceDeps } from "./services/deps.js";
 import type { Notifier } from "./services/ports.js";
 import { identityForToken, syncEnvApiTokens } from "./storage/api-token-repository.js";
+import { createChatStore } from "./storage/chat-repository.js";
 import { syncIdentities } from "./storage/identity-repository.js";
 import { migrate } from "./storage/migrator.js";
 import { createDatabase, type Database } from "./storage/prisma-client.js";
@@ -23,12 +31,13 @@ export interface Runtime {
   connectors: ConnectorSet;
   policyFile: PolicyFile;
   deps: ServiceDeps;
+  chat: { adapters: ChatAdapter[]; dispatcher: ChatDispatcher; queue: ChatQueue; store: ChatStore };
   logger: PinoLogger;
   resolveToken(token: string): Promise<string | null>;
   close(): Promise<void>;
 }
 
-/** Until the chat adapters subscribe, notifications are logged (ids and types only, never secrets). */
+/** With no chat platform configured, notifications are only logged (ids and types only, never secrets). */
 function logNotifier(logger: PinoLogger): Notifier {
   return {
     async publish(notification) {
@@ -49,6 +58,7 @@ export async function createRuntime(
 ): Promise<Runtime> {
   const source = options.source ?? process.env;
   const logger = pino({ level: env.LOG_LEVEL, redact: ["*.password", "*.token", "*.url"] });
+  const modes = chatModes(env);
   const policyFile = await loadPolicy(env, source);
   const book = new PolicyBook(policyFile);
   if (options.migrate ?? env.SESAME_RUN_MIGRATIONS) {
@@ -71,16 +81,22 @@ export async function createRuntime(
   // Not fatal: Sesame runs without Redis (the sweeper revokes from the database); jobs resume when it returns.
   await waitUntilReady(queues.connection, 10_000).catch((error: unknown) => logger.warn({ error: String(error) }, "Redis is not reachable yet"));
   const connectors = createConnectorSet(policyFile, source);
+  const chatQueue = createChatQueue(env.REDIS_URL, env.SESAME_REDIS_PREFIX);
+  const platforms = enabledPlatforms(modes);
+  const policy = () => book;
   const deps: ServiceDeps = {
     store: createPrismaStore(db),
     jobs: createJobScheduler(queues),
     connectors,
-    policy: () => book,
+    policy,
     secrets: createSecretBox(env.SESAME_ENCRYPTION_KEY),
-    notifier: options.notifier ?? logNotifier(logger),
+    notifier: options.notifier ?? (platforms.length > 0 ? createChatNotifier({ platforms, policy, enqueue: chatQueue.enqueue, logger }) : logNotifier(logger)),
     logger,
     now: options.now ?? (() => new Date()),
   };
+  const chatStore = createChatStore(db);
+  const adapters = await createChatAdapters({ env, modes, db, context: { deps, store: chatStore, logger } });
+  const dispatcher = createChatDispatcher(deps, chatStore, new Map(adapters.map((adapter) => [adapter.platform, adapter])));
   return {
     env,
     db,
@@ -88,9 +104,11 @@ export async function createRuntime(
     connectors,
     policyFile,
     deps,
+    chat: { adapters, dispatcher, queue: chatQueue, store: chatStore },
     logger,
     resolveToken: (token) => identityForToken(db, token),
     async close() {
+      await chatQueue.close();
       await queues.close();
       await connectors.close();
       await db.$disconnect();

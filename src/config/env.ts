@@ -38,6 +38,18 @@ export const EnvSchema = z.object({
   SESAME_SWEEP_INTERVAL: Duration("30s").refine((seconds) => seconds <= 3_600, "must be at most 1h: overdue grants wait for the sweep when Redis lost their jobs"),
   SESAME_RUN_MIGRATIONS: z.enum(["true", "false"]).default("true").transform((v) => v === "true"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  SESAME_PUBLIC_URL: z.url({ protocol: /^https?$/, error: "must be the https:// address people and Slack/Teams reach Sesame at" }).optional(),
+  SLACK_SIGNING_SECRET: z.string().regex(/^[0-9a-f]{32,}$/, "must be the app's Signing Secret (Basic Information page), a hex string").optional(),
+  SLACK_BOT_TOKEN: z.string().regex(/^xoxb-/, "must be a bot token starting with xoxb-").optional(),
+  SLACK_APP_TOKEN: z.string().regex(/^xapp-/, "must be an app-level token starting with xapp- (with connections:write)").optional(),
+  SLACK_CLIENT_ID: z.string().regex(/^[0-9]+\.[0-9]+$/, "must be the app's Client ID, e.g. 1234567890.1234567890").optional(),
+  SLACK_CLIENT_SECRET: z.string().min(16, "must be the app's Client Secret").optional(),
+  SLACK_STATE_SECRET: z.string().min(24, "must be at least 24 random characters (openssl rand -hex 16)").optional(),
+  SLACK_API_URL: z.url({ protocol: /^https?$/, error: "must be an http(s) URL ending in /api/" }).default("https://slack.com/api/"),
+  TEAMS_APP_ID: z.uuid("must be the bot's Microsoft App ID (a GUID)").optional(),
+  TEAMS_APP_PASSWORD: z.string().min(1).optional(),
+  TEAMS_TENANT_ID: z.uuid("must be your Microsoft Entra tenant id (a GUID)").optional(),
+  TEAMS_DEV_NO_AUTH: z.enum(["true", "false"]).default("false").transform((v) => v === "true"),
 });
 
 export type Env = z.infer<typeof EnvSchema>;

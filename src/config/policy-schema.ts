@@ -141,6 +141,14 @@ export const PolicySchema = z
     steps: z.array(ApprovalStepSchema).min(1).optional().describe("Ordered approval steps; each must pass in turn"),
     selfApproval: z.boolean().default(false),
     autoApprove: z.array(AutoApproveRuleSchema).default([]),
+    approvalChannels: z
+      .object({
+        slack: z.string().regex(/^[CG][A-Z0-9]+$/, "must be a Slack channel id such as C0123ABCD (channel details → About)").optional(),
+        teams: z.string().min(1).optional().describe("Teams channel id (19:…@thread.tacv2); the bot must be added to its team"),
+      })
+      .strict()
+      .optional()
+      .describe("Also post approval cards to these channels (in addition to the approvers' direct messages)"),
     pendingTimeout: DurationTextSchema.default("24h").describe("How long a request may wait for a decision"),
     extension: z
       .object({

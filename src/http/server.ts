@@ -1,6 +1,7 @@
 import swagger from "@fastify/swagger";
 import Fastify, { type FastifyInstance } from "fastify";
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
+import type { ChatAdapter } from "../chat/core/chat-adapter.js";
 import type { ServiceDeps } from "../services/deps.js";
 import { requireIdentity, type TokenResolver } from "./authenticate.js";
 import { handleError } from "./error-handler.js";
@@ -17,9 +18,11 @@ export interface ServerOptions {
   resolveToken: TokenResolver;
   readiness: ReadinessCheck[];
   logLevel?: string;
+  /** Slack (/slack/*) and Teams (/api/messages) mount their own endpoints. */
+  chatAdapters?: ChatAdapter[];
 }
 
-/** One HTTP server: health, readiness, the REST API and its OpenAPI document. Chat adapters mount here later. */
+/** One HTTP server: health, readiness, the chat platforms' endpoints, the REST API and its OpenAPI document. */
 export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
   const app = Fastify({ logger: { level: options.logLevel ?? "info", redact: ["req.headers.authorization"] } }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
@@ -51,6 +54,8 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     const ready = results.every(([, state]) => state === "ok");
     return reply.status(ready ? 200 : 503).send({ ready, checks: Object.fromEntries(results) });
   });
+
+  for (const adapter of options.chatAdapters ?? []) await app.register(async (scope) => adapter.registerRoutes(scope));
 
   await app.register(
     async (api) => {

@@ -19,7 +19,7 @@ export async function publishOutcome(deps: ServiceDeps, outcome: AppliedTransiti
     request.status === "pending"
       ? outcome.stepAdvanced
         ? ({ type: "request.step_advanced", request } as const)
-        : undefined
+        : ({ type: "request.approval_recorded", request } as const)
       : ({ type: "request.decided", request } as const);
   if (notification) await afterCommit(deps, "notify", () => deps.notifier.publish(notification));
 }

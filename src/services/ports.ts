@@ -179,6 +179,8 @@ export interface SecretBox {
 export type Notification =
   | { type: "request.submitted"; request: RequestRow }
   | { type: "request.step_advanced"; request: RequestRow }
+  /** An approval was recorded but the step still needs more (N of M): cards show the new count. */
+  | { type: "request.approval_recorded"; request: RequestRow }
   | { type: "request.decided"; request: RequestRow }
   | { type: "grant.activated"; grant: GrantRow }
   | { type: "grant.revoked"; grant: GrantRow }

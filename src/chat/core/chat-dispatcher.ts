@@ -1,0 +1,82 @@
+import type { ServiceDeps } from "../../services/deps.js";
+import type { ChatAdapter, ChatPlatform, Recipient } from "./chat-adapter.js";
+import type { ChatJob } from "./chat-deliveries.js";
+import type { ChatStore } from "./chat-store.js";
+import { grantNotice, requestNotice } from "./notices.js";
+import { maxTotalFor } from "./overview.js";
+import { approvalCard } from "./request-cards.js";
+
+/** Runs one chat job: builds the card from the current database state and hands it to the platform's adapter. */
+
+export interface ChatDispatcher {
+  run(job: ChatJob): Promise<void>;
+}
+
+const toRecipient = (key: string): Recipient => (key.startsWith("channel:") ? { channel: key.slice("channel:".length) } : { identityId: key });
+
+export function createChatDispatcher(deps: ServiceDeps, store: ChatStore, adapters: Map<ChatPlatform, ChatAdapter>): ChatDispatcher {
+  const adapterFor = (platform: ChatPlatform): ChatAdapter => {
+    const adapter = adapters.get(platform);
+    if (!adapter) throw new Error(`chat platform ${platform} is not configured in this process`);
+    return adapter;
+  };
+
+  async function approvalCardJob(job: Extract<ChatJob, { kind: "approval_card" }>): Promise<void> {
+    const adapter = adapterFor(job.platform);
+    const request = await deps.store.getRequest(job.requestId);
+    // Decided before the card went out: nobody needs a card to act on.
+    if (!request || request.status !== "pending") return;
+    if (await store.findMessage(job.platform, request.id, job.recipient)) return;
+    const address = await adapter.post(toRecipient(job.recipient), approvalCard(deps.policy(), request));
+    if (!address) {
+      deps.logger.info({ platform: job.platform, requestId: request.id, recipient: job.recipient }, "approver not reachable on this platform; card not sent");
+      return;
+    }
+    await store.saveMessage(job.platform, request.id, job.recipient, address);
+    // A decision may have landed while the card was on its way; show it rather than live buttons.
+    const latest = await deps.store.getRequest(request.id);
+    if (latest && latest.version !== request.version) await adapter.update(address, approvalCard(deps.policy(), latest));
+  }
+
+  async function refreshJob(job: Extract<ChatJob, { kind: "refresh_cards" }>): Promise<void> {
+    const adapter = adapterFor(job.platform);
+    const request = await deps.store.getRequest(job.requestId);
+    if (!request) return;
+    const card = approvalCard(deps.policy(), request);
+    const failures: unknown[] = [];
+    for (const message of await store.messagesFor(job.platform, request.id)) {
+      await adapter.update(message.address, card).catch((error: unknown) => failures.push(error));
+    }
+    if (failures.length > 0) throw failures[0];
+  }
+
+  async function requestNoticeJob(job: Extract<ChatJob, { kind: "request_notice" }>): Promise<void> {
+    const request = await deps.store.getRequest(job.requestId);
+    if (!request) return;
+    await adapterFor(job.platform).post({ identityId: request.requesterId }, requestNotice(deps.policy(), job.notice, request));
+  }
+
+  async function grantNoticeJob(job: Extract<ChatJob, { kind: "grant_notice" }>): Promise<void> {
+    const grant = await deps.store.getGrant(job.grantId);
+    if (!grant) return;
+    // An expiry warning for an end that moved (extended) or a grant already gone says nothing.
+    if (job.notice === "expiring" && (grant.status !== "active" || grant.expiresAt.toISOString() !== job.expiresAt)) return;
+    const card = grantNotice(deps.policy(), job.notice, grant, await maxTotalFor(deps, grant));
+    await adapterFor(job.platform).post({ identityId: grant.subjectId }, card);
+  }
+
+  return {
+    async run(job) {
+      switch (job.kind) {
+        case "approval_card":
+          return approvalCardJob(job);
+        case "refresh_cards":
+          return refreshJob(job);
+        case "request_notice":
+          return requestNoticeJob(job);
+        case "grant_notice":
+          return grantNoticeJob(job);
+      }
+    },
+  };
+}

@@ -1,0 +1,74 @@
+import { isAppError } from "../../domain/errors.js";
+import { cancelRequest } from "../../services/cancel-request.js";
+import { decideRequest } from "../../services/decide-request.js";
+import type { ServiceDeps } from "../../services/deps.js";
+import { extendGrant, relinquishGrant } from "../../services/grant-actions.js";
+import type { GrantRow, RequestRow } from "../../services/ports.js";
+import type { ButtonValue } from "./action-payload.js";
+import { durationText, formatTime } from "./card-text.js";
+
+/**
+ * A click on a card, from any platform. `actorId` is the identity of the verified platform user;
+ * the button value only names the request and the version the clicker saw. The core decides
+ * whether that person may act; a refusal comes back as a sentence for the clicker alone.
+ */
+
+export interface ActionOutcome {
+  ok: boolean;
+  /** For the clicker only (Slack ephemeral message, Teams toast or reply). */
+  message: string;
+  request?: RequestRow;
+  grant?: GrantRow;
+}
+
+export interface ActionInput {
+  /** Deny: the approver's reason. */
+  reason?: string;
+  /** Extend: how much more time. */
+  duration?: string;
+}
+
+async function run(action: ButtonValue, deps: ServiceDeps, actorId: string, input: ActionInput): Promise<ActionOutcome> {
+  switch (action.kind) {
+    case "approve": {
+      const request = await decideRequest(deps, { requestId: action.requestId, actorId, decision: "approve", expectedVersion: action.version });
+      const message = request.status === "approved" ? "Approved. Sesame is granting the access now." : "Your approval was recorded; the request needs more approvals.";
+      return { ok: true, message, request };
+    }
+    case "deny": {
+      const request = await decideRequest(deps, { requestId: action.requestId, actorId, decision: "deny", expectedVersion: action.version, ...(input.reason?.trim() ? { comment: input.reason.trim() } : {}) });
+      return { ok: true, message: "Denied. The requester has been told.", request };
+    }
+    case "cancel": {
+      const existing = await deps.store.getRequest(action.requestId);
+      if (existing && existing.requesterId !== actorId) return { ok: false, message: "Only the requester can cancel this request." };
+      const request = await cancelRequest(deps, { requestId: action.requestId, actorId });
+      return { ok: true, message: "Your request was cancelled.", request };
+    }
+    case "relinquish": {
+      const grant = await relinquishGrant(deps, { grantId: action.grantId, actorId });
+      return { ok: true, message: "Thanks: your access is being removed now.", grant };
+    }
+    case "extend": {
+      if (!input.duration) return { ok: false, message: "Pick how much more time you need." };
+      const { request, grant } = await extendGrant(deps, { grantId: action.grantId, actorId, duration: input.duration });
+      const message =
+        request.status === "approved"
+          ? `Extended: your access now lasts until ${formatTime(grant.expiresAt)}.`
+          : `Your extension by ${durationText(request.durationSeconds)} is waiting for approval.`;
+      return { ok: true, message, request, grant };
+    }
+  }
+}
+
+export async function performCardAction(deps: ServiceDeps, actorId: string, action: ButtonValue, input: ActionInput = {}): Promise<ActionOutcome> {
+  try {
+    return await run(action, deps, actorId, input);
+  } catch (error) {
+    if (!isAppError(error) || error.code === "internal") throw error;
+    const current = "requestId" in action ? await deps.store.getRequest(action.requestId) : null;
+    // The current state goes back (to refresh the clicked card) only to people the request names.
+    const named = current && (current.requesterId === actorId || current.snapshot.steps.some((step) => step.approverIds.includes(actorId)));
+    return { ok: false, message: error.userMessage, ...(named ? { request: current } : {}) };
+  }
+}

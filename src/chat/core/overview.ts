@@ -1,0 +1,35 @@
+import type { ServiceDeps } from "../../services/deps.js";
+import type { GrantRow, RequestRow } from "../../services/ports.js";
+import type { Card } from "./card-model.js";
+import { approvalCard, grantCard, myRequestCard, pendingApprovers } from "./request-cards.js";
+
+/** One person's view (Slack App Home, `list` in both platforms): their requests, their grants, what waits for them. */
+
+export interface Overview {
+  myRequests: Card[];
+  myGrants: Card[];
+  awaitingMe: Card[];
+}
+
+/** How far each list goes; the platforms cap messages (Slack: 100 blocks on App Home). */
+export const OVERVIEW_LIMIT = 10;
+
+export async function maxTotalFor(deps: ServiceDeps, grant: GrantRow): Promise<number> {
+  const request = await deps.store.getRequest(grant.requestId);
+  return request?.snapshot.extension.maxTotalSeconds ?? 0;
+}
+
+export async function overviewFor(deps: ServiceDeps, identityId: string): Promise<Overview> {
+  const book = deps.policy();
+  const [mine, grants, awaiting] = await Promise.all([
+    deps.store.listRequests({ requesterId: identityId, status: ["pending"], limit: OVERVIEW_LIMIT }),
+    deps.store.listGrants({ subjectId: identityId, status: ["scheduled", "active"], limit: OVERVIEW_LIMIT }),
+    deps.store.listRequests({ approverId: identityId, status: ["pending"], limit: 100 }),
+  ]);
+  const waitingForMe = (request: RequestRow) => pendingApprovers(request).includes(identityId);
+  return {
+    myRequests: mine.map((request) => myRequestCard(book, request)),
+    myGrants: await Promise.all(grants.map(async (grant) => grantCard(book, grant, await maxTotalFor(deps, grant)))),
+    awaitingMe: awaiting.filter(waitingForMe).slice(0, OVERVIEW_LIMIT).map((request) => approvalCard(book, request)),
+  };
+}

@@ -1,0 +1,112 @@
+import type { PolicyBook } from "../../domain/policy-book.js";
+import type { GrantRow, RequestRow } from "../../services/ports.js";
+import type { Card, CardFact } from "./card-model.js";
+import { durationText, formatTime, peopleList, personName, resourceLabel, shortId } from "./card-text.js";
+import { extensionChoices } from "./request-form.js";
+
+/** The approval card: every fact an approver needs, and Approve / Deny while the request is pending. */
+
+function approvalsFact(book: PolicyBook, request: RequestRow): CardFact {
+  const steps = request.snapshot.steps;
+  const lines = steps.map((step, index) => {
+    const approvedBy = request.decisions.filter((d) => d.kind === "approve" && d.step === index).map((d) => d.approverId);
+    const where = steps.length > 1 ? `Step ${index + 1} of ${steps.length} "${step.name}": ` : "";
+    const received = approvedBy.length > 0 ? ` (${peopleList(book, approvedBy)})` : "";
+    return `${where}${approvedBy.length} of ${step.required} received${received}`;
+  });
+  return { label: "Approvals", value: lines.join("\n") };
+}
+
+/** Who can still act on the current step: its approvers, minus whoever already approved it and the requester (unless self-approval). */
+export function pendingApprovers(request: RequestRow): string[] {
+  if (request.status !== "pending") return [];
+  const step = request.snapshot.steps[request.currentStep];
+  if (!step) return [];
+  const approved = new Set(request.decisions.filter((d) => d.step === request.currentStep).map((d) => d.approverId));
+  return step.approverIds.filter((id) => !approved.has(id) && (request.snapshot.selfApproval || id !== request.requesterId));
+}
+
+function statusOf(book: PolicyBook, request: RequestRow): NonNullable<Card["status"]> {
+  const when = request.decidedAt ? ` at ${formatTime(request.decidedAt)}` : "";
+  const by = request.decidedById ? ` by ${personName(book, request.decidedById)}` : "";
+  switch (request.status) {
+    case "pending":
+      return { tone: "warning", text: `Waiting for approval (until ${formatTime(request.pendingUntil)})` };
+    case "approved":
+      return request.autoApprovalReason
+        ? { tone: "good", text: `Auto-approved${when}: ${request.autoApprovalReason}` }
+        : { tone: "good", text: `Approved${by}${when}` };
+    case "denied":
+      return { tone: "attention", text: `Denied${by}${when}${request.decisionReason ? `: ${request.decisionReason}` : ""}` };
+    case "cancelled":
+      return { tone: "neutral", text: `Cancelled by the requester${when}` };
+    case "expired":
+      return { tone: "neutral", text: `Expired without a decision${when}` };
+  }
+}
+
+export function approvalCard(book: PolicyBook, request: RequestRow): Card {
+  const requester = personName(book, request.requesterId);
+  const title =
+    request.kind === "extension"
+      ? `${requester} asks to extend ${request.resourceId} by ${durationText(request.durationSeconds)}`
+      : `${requester} requests ${request.resourceId} for ${durationText(request.durationSeconds)}`;
+  const facts: CardFact[] = [
+    { label: "Requester", value: requester },
+    { label: "Resource", value: resourceLabel(book, request.resourceId) },
+    { label: request.kind === "extension" ? "Extra time" : "Duration", value: durationText(request.durationSeconds) },
+    { label: "Reason", value: request.reason ?? "(none given)" },
+    ...(request.ticket ? [{ label: "Ticket", value: request.ticket }] : []),
+    { label: "Policy", value: request.snapshot.matchedBecause },
+    approvalsFact(book, request),
+    { label: "Request", value: shortId(request.id) },
+  ];
+  const pending = request.status === "pending";
+  return {
+    title,
+    status: statusOf(book, request),
+    facts,
+    notes: pending ? [`Approvers now: ${peopleList(book, pendingApprovers(request))}.`] : [],
+    actions: pending
+      ? [
+          { kind: "approve", requestId: request.id, version: request.version },
+          { kind: "deny", requestId: request.id, version: request.version },
+        ]
+      : [],
+    actionableBy: pendingApprovers(request),
+  };
+}
+
+/** A grant as its holder sees it (App Home, `list`): with Extend and Relinquish while active. */
+export function grantCard(book: PolicyBook, grant: GrantRow, maxTotalSeconds: number): Card {
+  const active = grant.status === "active";
+  const durations = active ? extensionChoices(grant, maxTotalSeconds) : [];
+  return {
+    title: `${grant.resourceId}: ${grant.status}${active ? ` until ${formatTime(grant.expiresAt)}` : ""}`,
+    facts: [
+      { label: "Resource", value: resourceLabel(book, grant.resourceId) },
+      { label: "Account", value: grant.principal },
+      { label: "Ends", value: formatTime(grant.expiresAt) },
+      { label: "Grant", value: shortId(grant.id) },
+    ],
+    notes: [],
+    actions: active
+      ? [
+          ...(durations.length > 0 ? [{ kind: "extend", grantId: grant.id, durations } as const] : []),
+          { kind: "relinquish", grantId: grant.id } as const,
+        ]
+      : [],
+    actionableBy: [grant.subjectId],
+  };
+}
+
+/** A request as its requester sees it (App Home, `list`): with Cancel while pending. */
+export function myRequestCard(book: PolicyBook, request: RequestRow): Card {
+  const card = approvalCard(book, request);
+  return {
+    ...card,
+    title: `Your request for ${request.resourceId} (${durationText(request.durationSeconds)})`,
+    actions: request.status === "pending" ? [{ kind: "cancel", requestId: request.id }] : [],
+    actionableBy: [request.requesterId],
+  };
+}
