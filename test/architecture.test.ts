@@ -125,3 +125,26 @@ describe("architecture: the import checker itself", () => {
     expect(importViolations(serviceFile, `// import pg from "pg";\n/* import { Queue } from "bullmq"; */\nexport const x = 1;`)).toEqual([]);
   });
 });
+
+describe("architecture: the chat core is channel-neutral", () => {
+  // Fastify is allowed (adapters mount routes through the contract); platform SDKs, queues and storage are not.
+  const CHAT_CORE_FORBIDDEN = ["@slack/", "botbuilder", "botframework-", "bullmq", "ioredis", "@prisma/", "pg"];
+  const CHAT_CORE_OUTER = ["storage", "jobs", "http", "chat/slack", "chat/teams"];
+
+  function chatCoreViolations(file: string): string[] {
+    return importSpecifiers(readFileSync(file, "utf8")).flatMap((specifier) => {
+      const from = relative(SRC, file).split(sep).join("/");
+      if (CHAT_CORE_FORBIDDEN.some((name) => specifier === name || specifier.startsWith(name.endsWith("/") || name.endsWith("-") ? name : `${name}/`))) return [`src/${from} imports "${specifier}"`];
+      if (!specifier.startsWith(".")) return [];
+      const target = relative(SRC, resolve(dirname(file), specifier)).split(sep).join("/");
+      return CHAT_CORE_OUTER.some((layer) => target === layer || target.startsWith(`${layer}/`)) ? [`src/${from} imports "${specifier}"`] : [];
+    });
+  }
+
+  it("src/chat/core imports no chat SDK, queue, database or adapter", () => {
+    const files = tsFilesUnder(join(SRC, "chat/core"));
+    expect(files.length).toBeGreaterThan(5);
+    const violations = files.flatMap(chatCoreViolations);
+    expect(violations, `chat core violations:\n${violations.join("\n")}`).toEqual([]);
+  });
+});
