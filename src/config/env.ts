@@ -49,6 +49,12 @@ export const EnvSchema = z.object({
   TEAMS_APP_ID: z.uuid("must be the bot's Microsoft App ID (a GUID)").optional(),
   TEAMS_APP_PASSWORD: z.string().min(1).optional(),
   TEAMS_TENANT_ID: z.uuid("must be your Microsoft Entra tenant id (a GUID)").optional(),
+  PAGERDUTY_API_TOKEN: z.string().min(8, "must be a PagerDuty REST API key").optional(),
+  PAGERDUTY_ROUTING_KEY: z.string().min(8, "must be the integration key of a PagerDuty Events API v2 integration").optional(),
+  PAGERDUTY_API_URL: z.url({ protocol: /^https?$/ }).default("https://api.pagerduty.com"),
+  PAGERDUTY_EVENTS_URL: z.url({ protocol: /^https?$/ }).default("https://events.pagerduty.com"),
+  OPSGENIE_API_KEY: z.string().min(8, "must be an Opsgenie API integration key").optional(),
+  OPSGENIE_API_URL: z.url({ protocol: /^https?$/ }).default("https://api.opsgenie.com"),
   TEAMS_DEV_NO_AUTH: z.enum(["true", "false"]).default("false").transform((v) => v === "true"),
 });
 

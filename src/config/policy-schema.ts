@@ -66,6 +66,18 @@ export const ResourceSchema = z
   })
   .strict();
 
+export const OnCallSourceSchema = z
+  .object({
+    provider: z.enum(["pagerduty", "opsgenie"]),
+    schedule: z.string().min(1).optional().describe("PagerDuty schedule id (P…) or Opsgenie schedule name"),
+    escalationPolicy: z.string().min(1).optional().describe("PagerDuty escalation policy id (P…)"),
+    level: z.number().int().min(1).optional().describe("PagerDuty escalation level: 1 is primary, 2 secondary…"),
+  })
+  .strict()
+  .refine((source) => source.schedule !== undefined || source.escalationPolicy !== undefined, "name a schedule or an escalationPolicy")
+  .refine((source) => source.provider === "pagerduty" || (source.escalationPolicy === undefined && source.level === undefined), "escalationPolicy and level are PagerDuty settings; Opsgenie takes a schedule");
+export type OnCallSource = z.infer<typeof OnCallSourceSchema>;
+
 export const SubjectSetSchema = z
   .object({
     users: z.array(Id).default([]),
@@ -167,6 +179,7 @@ export const PolicyFileSchema = z
     people: z.array(PersonSchema).default([]),
     groups: z.record(Id, z.array(Id)).default({}),
     connectors: z.record(Id, ConnectorInstanceSchema).default({}),
+    oncall: z.record(Id, OnCallSourceSchema).default({}).describe("Named on-call sources (PagerDuty schedules or escalation policies, Opsgenie schedules)"),
     resources: z.record(Id, ResourceSchema),
     policies: z.array(PolicySchema).min(1),
   })

@@ -196,3 +196,31 @@ export interface Logger {
   warn(object: Record<string, unknown>, message: string): void;
   error(object: Record<string, unknown>, message: string): void;
 }
+
+/** One person on call for a source, as the provider reports them. */
+export interface OnCallPerson {
+  email: string;
+  /** Escalation level (PagerDuty; 1 = primary); null when the provider has none (Opsgenie schedules). */
+  level: number | null;
+  /** When this shift ends; null when the provider gives no end. */
+  until: Date | null;
+}
+
+export interface OnCallPage {
+  /** Deterministic per request, so a retried trigger does not page twice and resolve finds it. */
+  key: string;
+  summary: string;
+  severity: "critical" | "error" | "warning" | "info";
+  details: Record<string, string>;
+}
+
+/**
+ * Who is on call, and paging them, behind the policy's named sources (PagerDuty, Opsgenie, and
+ * later Opsgenie's successor). Look-ups are cached briefly. Every method throws
+ * `OnCallUnavailableError` when the provider cannot answer (down, timeout, not configured).
+ */
+export interface OnCallDirectory {
+  whoIsOnCall(sourceName: string): Promise<OnCallPerson[]>;
+  page(sourceName: string, page: OnCallPage): Promise<void>;
+  resolvePage(sourceName: string, key: string): Promise<void>;
+}
