@@ -12,6 +12,7 @@ import { connectorValidators, createConnectorSet, type ConnectorSet } from "./co
 import { PolicyBook } from "./domain/policy-book.js";
 import { createJobScheduler } from "./jobs/bullmq-scheduler.js";
 import { createChatQueue, type ChatQueue } from "./jobs/chat-queue.js";
+import { createOnCallDirectory } from "./oncall/on-call-directory.js";
 import { createQueues, waitUntilReady, type QueueSet, type RetryPolicy } from "./jobs/queues.js";
 import type { ServiceDeps } from "./services/deps.js";
 import type { Notifier } from "./services/ports.js";
@@ -90,6 +91,7 @@ export async function createRuntime(
     connectors,
     policy,
     secrets: createSecretBox(env.SESAME_ENCRYPTION_KEY),
+    oncall: createOnCallDirectory(policyFile.oncall, env),
     notifier: options.notifier ?? (platforms.length > 0 ? createChatNotifier({ platforms, policy, enqueue: chatQueue.enqueue, logger }) : logNotifier(logger)),
     logger,
     now: options.now ?? (() => new Date()),

@@ -3,6 +3,7 @@ import { EnvError } from "../config/env.js";
 import { isAppError } from "../domain/errors.js";
 import { registerAdminCommands } from "./admin-commands.js";
 import { registerAuditCommands } from "./audit-commands.js";
+import { registerBreakGlassCommands } from "./break-glass-commands.js";
 import { registerConnectorCommands } from "./connector-commands.js";
 import { loadDotEnv } from "./context.js";
 import { registerGrantCommands } from "./grant-commands.js";
@@ -15,6 +16,7 @@ export function buildCli(): Command {
   registerGrantCommands(program);
   registerConnectorCommands(program);
   registerAuditCommands(program);
+  registerBreakGlassCommands(program);
   registerAdminCommands(program);
   return program;
 }

@@ -1,9 +1,23 @@
 import type { Command } from "commander";
 import { loadPolicyFile } from "../config/policy-loader.js";
+import type { Policy, PolicyFile } from "../config/policy-schema.js";
 import { connectorValidators } from "../connectors/connector-set.js";
 import { parseDuration } from "../domain/duration.js";
+import { EMPTY_ROSTER, type OnCallRoster } from "../domain/approval-steps.js";
 import { PolicyBook } from "../domain/policy-book.js";
-import { print } from "./context.js";
+import { createOnCallDirectory } from "../oncall/on-call-directory.js";
+import { rosterFor } from "../services/on-call-roster.js";
+import { envFor, print } from "./context.js";
+
+/** Asks the on-call providers (keys from the environment) about every source the matching policy uses. */
+async function onCallNow(book: PolicyBook, file: PolicyFile, policy: Policy | undefined): Promise<OnCallRoster> {
+  const used = policy ? book.onCallSourcesOf(policy) : { approvers: [], autoApproval: [] };
+  const pages = policy ? policy.escalation.flatMap((step) => (step.oncall ? [step.oncall] : [])) : [];
+  const names = [...used.approvers, ...used.autoApproval, ...pages];
+  if (names.length === 0) return EMPTY_ROSTER;
+  const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
+  return rosterFor({ policy: () => book, oncall: createOnCallDirectory(file.oncall, envFor([])), logger: quiet }, names);
+}
 
 const policyPath = (file: string | undefined): string => {
   const path = file ?? process.env.SESAME_POLICY_FILE;
@@ -31,11 +45,15 @@ export function registerPolicyCommands(program: Command): void {
     .option("--at <iso-time>", "evaluate time windows at this moment instead of now")
     .option("-f, --file <file>", "policy file (default: $SESAME_POLICY_FILE)")
     .option("--json", "print the explanation as JSON")
-    .action(async (requester: string, resource: string, options: { duration?: string; at?: string; file?: string; json?: boolean }) => {
-      const book = new PolicyBook(await loadPolicyFile(policyPath(options.file)));
+    .option("--no-oncall", "do not ask PagerDuty/Opsgenie who is on call now")
+    .action(async (requester: string, resource: string, options: { duration?: string; at?: string; file?: string; json?: boolean; oncall?: boolean }) => {
+      const file = await loadPolicyFile(policyPath(options.file));
+      const book = new PolicyBook(file);
       const at = options.at ? new Date(options.at) : new Date();
       if (Number.isNaN(at.getTime())) throw new Error(`--at: "${options.at}" is not a date; use ISO 8601, e.g. 2026-11-22T09:30:00Z.`);
-      const explanation = book.explain(requester, resource, at, options.duration ? parseDuration(options.duration) : undefined);
+      const matched = book.matchPolicy(requester, resource);
+      const roster = options.oncall === false ? EMPTY_ROSTER : await onCallNow(book, file, matched);
+      const explanation = book.explain(requester, resource, at, options.duration ? parseDuration(options.duration) : undefined, roster);
       if (options.json) print(JSON.stringify(explanation, null, 2));
       else explanation.lines.forEach((line) => print(line));
       if (explanation.outcome === "refused") process.exitCode = 1;

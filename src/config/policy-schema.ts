@@ -86,10 +86,16 @@ export const SubjectSetSchema = z
   .strict();
 export type SubjectSet = z.infer<typeof SubjectSetSchema>;
 
+/** Approvers: people, groups, and whoever is on call for the named sources at the time. */
+export const ApproverSetSchema = SubjectSetSchema.extend({
+  oncall: z.array(Id).default([]).describe("Names of entries in `oncall`: whoever is on call there may approve"),
+}).strict();
+export type ApproverSet = z.infer<typeof ApproverSetSchema>;
+
 export const ApprovalStepSchema = z
   .object({
     name: z.string().optional(),
-    approvers: SubjectSetSchema,
+    approvers: ApproverSetSchema,
     required: z.number().int().min(1).default(1).describe("How many distinct approvals this step needs (N of M)"),
   })
   .strict();
@@ -115,12 +121,15 @@ export const AutoApproveRuleSchema = z
     resourceRisk: z.enum(["low", "medium", "high"]).optional().describe("Matches resources of this risk"),
     withinTimeWindow: TimeWindowSchema.optional(),
     maxDuration: DurationTextSchema.optional().describe("Only requests no longer than this auto-approve"),
+    requesterOnCall: Id.optional().describe("Name of an entry in `oncall`: the requester must be on call there right now"),
+    endWithShift: z.boolean().default(false).describe("With requesterOnCall: the grant ends no later than the requester's shift"),
   })
   .strict()
   .refine(
-    (rule) => rule.requesterInGroup !== undefined || rule.resourceRisk !== undefined || rule.withinTimeWindow !== undefined,
-    "an auto-approval rule needs at least one condition (requesterInGroup, resourceRisk or withinTimeWindow)",
-  );
+    (rule) => rule.requesterInGroup !== undefined || rule.resourceRisk !== undefined || rule.withinTimeWindow !== undefined || rule.requesterOnCall !== undefined,
+    "an auto-approval rule needs at least one condition (requesterInGroup, resourceRisk, withinTimeWindow or requesterOnCall)",
+  )
+  .refine((rule) => !rule.endWithShift || rule.requesterOnCall !== undefined, "endWithShift needs requesterOnCall");
 export type AutoApproveRule = z.infer<typeof AutoApproveRuleSchema>;
 
 export const TextRequirementSchema = z
@@ -128,6 +137,30 @@ export const TextRequirementSchema = z
     required: z.boolean().default(false),
     pattern: z.string().optional().describe("Regular expression the value must match, e.g. ^OPS-[0-9]+$"),
     hint: z.string().optional().describe("Shown when the value is missing or does not match"),
+  })
+  .strict();
+
+export const EscalationStepSchema = z
+  .object({
+    after: DurationTextSchema.describe("Time since the request was made"),
+    action: z.enum(["remind", "reroute", "page", "expire"]).describe("remind approvers; reroute to more approvers; page on-call; expire the request"),
+    to: SubjectSetSchema.optional().describe("reroute: the approvers to add"),
+    oncall: Id.optional().describe("page: name of an entry in `oncall` to page and ask"),
+  })
+  .strict()
+  .refine((step) => step.action !== "reroute" || step.to !== undefined, "a reroute step needs `to` (users and/or groups)")
+  .refine((step) => step.action !== "page" || step.oncall !== undefined, "a page step needs `oncall` (the name of an on-call source)");
+export type EscalationStep = z.infer<typeof EscalationStepSchema>;
+
+export const BreakGlassSchema = z
+  .object({
+    maxDuration: DurationTextSchema.describe("Longest break-glass grant"),
+    page: Id.optional().describe("Name of an entry in `oncall` to page at once"),
+    channels: z
+      .object({ slack: z.string().optional(), teams: z.string().optional() })
+      .strict()
+      .optional()
+      .describe("Security channels told at once (Slack channel id, Teams channel id)"),
   })
   .strict();
 
@@ -148,7 +181,7 @@ export const PolicySchema = z
       }, "default must not exceed max"),
     reason: TextRequirementSchema.default({ required: true }),
     ticket: TextRequirementSchema.default({ required: false }),
-    approvers: SubjectSetSchema.optional().describe("Shorthand for a single approval step"),
+    approvers: ApproverSetSchema.optional().describe("Shorthand for a single approval step"),
     requiredApprovals: z.number().int().min(1).optional().describe("N of M for the `approvers` shorthand"),
     steps: z.array(ApprovalStepSchema).min(1).optional().describe("Ordered approval steps; each must pass in turn"),
     selfApproval: z.boolean().default(false),
@@ -161,6 +194,8 @@ export const PolicySchema = z
       .strict()
       .optional()
       .describe("Also post approval cards to these channels (in addition to the approvers' direct messages)"),
+    escalation: z.array(EscalationStepSchema).default([]).describe("What happens while nobody answers, in order of `after`"),
+    breakGlass: BreakGlassSchema.optional().describe("Allow immediate access in an emergency, paged and reviewed after the fact"),
     pendingTimeout: DurationTextSchema.default("24h").describe("How long a request may wait for a decision"),
     extension: z
       .object({

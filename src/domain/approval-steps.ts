@@ -1,4 +1,4 @@
-import type { Policy, PolicyFile, SubjectSet } from "../config/policy-schema.js";
+import type { ApproverSet, Policy, PolicyFile, SubjectSet } from "../config/policy-schema.js";
 
 /** Who approves a policy's requests, with groups expanded to person ids. */
 
@@ -12,7 +12,7 @@ export interface ResolvedStep {
 
 export interface StepRule {
   name: string;
-  approvers: SubjectSet;
+  approvers: ApproverSet;
   required: number;
   /** Where the rule's `required` lives in the policy, for problem reports. */
   requiredPath: Array<string | number>;
@@ -44,16 +44,34 @@ export function expandSubjects(subjects: SubjectSet, groups: PolicyFile["groups"
   return [...ids].sort();
 }
 
+/**
+ * Who is on call right now, per on-call source, as Sesame identities (only sources whose provider
+ * answered). `unavailable` names the sources that could not be asked.
+ */
+export interface OnCallRoster {
+  onCall: ReadonlyMap<string, { identityId: string; until: Date | null }[]>;
+  unavailable: ReadonlySet<string>;
+}
+
+export const EMPTY_ROSTER: OnCallRoster = { onCall: new Map(), unavailable: new Set() };
+
+/** Approvers with groups expanded and on-call sources filled in from the roster. */
+export function expandApprovers(approvers: ApproverSet, groups: PolicyFile["groups"], roster: OnCallRoster): string[] {
+  const ids = new Set(expandSubjects(approvers, groups));
+  for (const source of approvers.oncall) for (const person of roster.onCall.get(source) ?? []) ids.add(person.identityId);
+  return [...ids].sort();
+}
+
 export interface StepResolution {
   steps: ResolvedStep[];
   /** The first step that cannot collect its approvals, if any. */
   unreachable: { step: ResolvedStep; requesterExcluded: boolean } | undefined;
 }
 
-export function resolveSteps(policy: Policy, groups: PolicyFile["groups"], requesterId: string): StepResolution {
+export function resolveSteps(policy: Policy, groups: PolicyFile["groups"], requesterId: string, roster: OnCallRoster = EMPTY_ROSTER): StepResolution {
   let unreachable: StepResolution["unreachable"];
   const steps = stepRulesOf(policy).map((rule): ResolvedStep => {
-    const everyone = expandSubjects(rule.approvers, groups);
+    const everyone = expandApprovers(rule.approvers, groups, roster);
     const approverIds = policy.selfApproval ? everyone : everyone.filter((id) => id !== requesterId);
     const step = { name: rule.name, approverIds, required: rule.required };
     if (unreachable === undefined && approverIds.length < rule.required) {

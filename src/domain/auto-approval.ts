@@ -1,4 +1,5 @@
 import type { AutoApproveRule, Resource } from "../config/policy-schema.js";
+import type { OnCallRoster } from "./approval-steps.js";
 import { formatDuration, parseDuration } from "./duration.js";
 import { describeLocalClock, describeTimeWindow, isWithinTimeWindow } from "./time-window.js";
 
@@ -9,6 +10,8 @@ export interface AutoApprovalContext {
   resource: Resource;
   durationSeconds: number;
   now: Date;
+  requesterId: string;
+  roster: OnCallRoster;
 }
 
 export interface AutoApprovalRuleCheck {
@@ -34,7 +37,17 @@ function unmetConditions(rule: AutoApproveRule, context: AutoApprovalContext): s
   if (rule.maxDuration !== undefined && context.durationSeconds > parseDuration(rule.maxDuration)) {
     unmet.push(`${formatDuration(context.durationSeconds)} is longer than ${formatDuration(parseDuration(rule.maxDuration))}`);
   }
+  const source = rule.requesterOnCall;
+  if (source !== undefined) {
+    // An outage never approves: the rule simply does not apply and people decide.
+    if (context.roster.unavailable.has(source)) unmet.push(`on-call for ${source} could not be checked right now (provider unavailable), so people decide`);
+    else if (!shiftOf(context, source)) unmet.push(`you are not on call for ${source} right now`);
+  }
   return unmet;
+}
+
+function shiftOf(context: AutoApprovalContext, source: string): { until: Date | null } | undefined {
+  return context.roster.onCall.get(source)?.find((person) => person.identityId === context.requesterId && (person.until === null || person.until > context.now));
 }
 
 export function checkAutoApproveRules(rules: AutoApproveRule[], context: AutoApprovalContext): AutoApprovalRuleCheck[] {
@@ -44,7 +57,17 @@ export function checkAutoApproveRules(rules: AutoApproveRule[], context: AutoApp
   });
 }
 
-export function autoApprovalFor(rules: AutoApproveRule[], context: AutoApprovalContext): { reason: string } | null {
-  const match = checkAutoApproveRules(rules, context).find((check) => check.matched);
-  return match ? { reason: match.reason } : null;
+export interface AutoApproval {
+  reason: string;
+  /** The grant must end by then (the requester's on-call shift ends). */
+  endsBy?: Date;
+}
+
+export function autoApprovalFor(rules: AutoApproveRule[], context: AutoApprovalContext): AutoApproval | null {
+  const index = checkAutoApproveRules(rules, context).findIndex((check) => check.matched);
+  const rule = rules[index];
+  if (!rule) return null;
+  const until = rule.requesterOnCall && rule.endWithShift ? shiftOf(context, rule.requesterOnCall)?.until : undefined;
+  if (!until) return { reason: rule.reason };
+  return { reason: `${rule.reason} (on call for ${rule.requesterOnCall} until ${until.toISOString()}; the grant ends with the shift)`, endsBy: until };
 }

@@ -44,6 +44,8 @@ export function explanationLines(explanation: PolicyExplanation, policy: Policy,
   lines.push(...autoApprovalLines(explanation));
   lines.push(textLine("Reason", explanation.reason), textLine("Ticket", explanation.ticket));
   lines.push(`Pending requests expire after ${policy.pendingTimeout}.`);
+  if (explanation.escalation.length > 0) lines.push("Escalation while nobody answers:", ...explanation.escalation.map((step) => `  - ${step.text}.`));
+  if (policy.breakGlass) lines.push(`Break-glass: allowed, up to ${policy.breakGlass.maxDuration}${policy.breakGlass.page ? `, paging ${policy.breakGlass.page}` : ""}; reviewed after the fact.`);
   if (refusal) lines.push(`Outcome: refused: ${refusal.message}`);
   else if (autoApproval) lines.push(`Outcome: would auto-approve ("${autoApproval.reason}").`);
   else lines.push("Outcome: needs approval.");

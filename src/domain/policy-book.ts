@@ -1,5 +1,5 @@
 import type { Person, Policy, PolicyFile, Resource } from "../config/policy-schema.js";
-import { expandSubjects, stepRulesOf } from "./approval-steps.js";
+import { expandSubjects, stepRulesOf, type OnCallRoster } from "./approval-steps.js";
 import { AppError } from "./errors.js";
 import { checkPolicyConsistency } from "./policy-consistency.js";
 import { explainRequest, type PolicyExplanation } from "./policy-explain.js";
@@ -129,16 +129,25 @@ export class PolicyBook {
     return override ?? renderPrincipalTemplate(resource.principal, person);
   }
 
-  /** Everyone who could approve some step of the policy now, ignoring self-approval. */
+  /** On-call sources the policy uses: approvers, auto-approval rules, escalation pages and break-glass. */
+  onCallSourcesOf(policy: Policy): { approvers: string[]; autoApproval: string[] } {
+    const approvers = stepRulesOf(policy).flatMap((rule) => rule.approvers.oncall);
+    const autoApproval = policy.autoApprove.flatMap((rule) => (rule.requesterOnCall ? [rule.requesterOnCall] : []));
+    return { approvers: [...new Set(approvers)], autoApproval: [...new Set(autoApproval)] };
+  }
+
+  /** Everyone who could approve some step of the policy now (named people and groups, reroutes included), ignoring self-approval. */
   approversFor(policyId: string): string[] {
     const policy = this.policy(policyId);
     if (!policy) return [];
     const ids = stepRulesOf(policy).flatMap((rule) => expandSubjects(rule.approvers, this.file.groups));
-    return [...new Set(ids)].sort();
+    // People a reroute step adds are approvers the policy names, too.
+    const rerouted = policy.escalation.flatMap((step) => (step.to ? expandSubjects(step.to, this.file.groups) : []));
+    return [...new Set([...ids, ...rerouted])].sort();
   }
 
   /** Who would approve, whether it would auto-approve, and why. Never throws for a refused request. */
-  explain(requesterId: string, resourceId: string, now: Date, durationSeconds?: number): PolicyExplanation {
-    return explainRequest(this, this.file.groups, { requesterId, resourceId, now, durationSeconds });
+  explain(requesterId: string, resourceId: string, now: Date, durationSeconds?: number, onCall?: OnCallRoster): PolicyExplanation {
+    return explainRequest(this, this.file.groups, { requesterId, resourceId, now, durationSeconds, ...(onCall ? { onCall } : {}) });
   }
 }

@@ -1,4 +1,4 @@
-import type { Policy, PolicyFile, SubjectSet } from "../config/policy-schema.js";
+import type { ApproverSet, Policy, PolicyFile, SubjectSet } from "../config/policy-schema.js";
 import { expandSubjects, stepRulesOf } from "./approval-steps.js";
 import { parseDuration } from "./duration.js";
 import { principalTemplateProblems } from "./principal-template.js";
@@ -56,8 +56,9 @@ function checkPolicy(file: PolicyFile, policy: Policy, at: ProblemPath, report: 
     }
   });
   checkSubjects(file, policy.requesters, [...at, "requesters"], report);
-  if (policy.approvers) checkSubjects(file, policy.approvers, [...at, "approvers"], report);
-  policy.steps?.forEach((step, index) => checkSubjects(file, step.approvers, [...at, "steps", index, "approvers"], report));
+  if (policy.approvers) checkApprovers(file, policy.approvers, [...at, "approvers"], report);
+  policy.steps?.forEach((step, index) => checkApprovers(file, step.approvers, [...at, "steps", index, "approvers"], report));
+  checkEscalation(file, policy, at, report);
 
   if (policy.steps && policy.approvers) report([...at, "steps"], "use either steps or approvers, not both");
   if (!policy.steps && !policy.approvers) report(at, `policy ${policy.id} names no approvers: add approvers or steps`);
@@ -67,6 +68,8 @@ function checkPolicy(file: PolicyFile, policy: Policy, at: ProblemPath, report: 
   for (const rule of stepRulesOf(policy)) {
     // A step naming someone undefined is already reported; counting it too would only add noise.
     if (!namesAreDefined(file, rule.approvers)) continue;
+    // Whoever is on call is only known when a request arrives.
+    if (rule.approvers.oncall.length > 0) continue;
     const count = expandSubjects(rule.approvers, file.groups).length;
     if (count < rule.required) {
       const approvals = rule.required === 1 ? "1 approval" : `${rule.required} approvals`;
@@ -93,6 +96,7 @@ function checkPolicy(file: PolicyFile, policy: Policy, at: ProblemPath, report: 
       report([...ruleAt, "withinTimeWindow", "timezone"], `"${window.timezone}" is not an IANA time zone (e.g. Europe/Paris)`);
     }
     if (window && window.start === window.end) report([...ruleAt, "withinTimeWindow", "end"], "must differ from start");
+    if (rule.requesterOnCall !== undefined) checkOnCall(file, rule.requesterOnCall, [...ruleAt, "requesterOnCall"], report);
   });
 
   const maxTotal = policy.extension.maxTotal;
@@ -104,6 +108,32 @@ function checkPolicy(file: PolicyFile, policy: Policy, at: ProblemPath, report: 
 function checkSubjects(file: PolicyFile, subjects: SubjectSet, at: ProblemPath, report: Report): void {
   subjects.users.forEach((user, index) => checkPerson(file, user, [...at, "users", index], report));
   subjects.groups.forEach((group, index) => checkGroup(file, group, [...at, "groups", index], report));
+}
+
+function checkApprovers(file: PolicyFile, approvers: ApproverSet, at: ProblemPath, report: Report): void {
+  checkSubjects(file, approvers, at, report);
+  approvers.oncall.forEach((name, index) => checkOnCall(file, name, [...at, "oncall", index], report));
+}
+
+function checkOnCall(file: PolicyFile, name: string, path: ProblemPath, report: Report): void {
+  if (!Object.hasOwn(file.oncall, name)) report(path, `unknown on-call source "${name}" (defined in oncall: ${namesOf(file.oncall)})`);
+}
+
+function checkEscalation(file: PolicyFile, policy: Policy, at: ProblemPath, report: Report): void {
+  let previous = 0;
+  policy.escalation.forEach((step, index) => {
+    const stepAt = [...at, "escalation", index];
+    const after = parseDuration(step.after);
+    if (after <= previous) report([...stepAt, "after"], "must be later than the step before it");
+    previous = Math.max(previous, after);
+    if (step.to) checkSubjects(file, step.to, [...stepAt, "to"], report);
+    if (step.oncall !== undefined) checkOnCall(file, step.oncall, [...stepAt, "oncall"], report);
+    if (step.action === "expire" && index !== policy.escalation.length - 1) report([...stepAt, "action"], "expire ends the ladder: it must be the last step");
+  });
+  if (policy.breakGlass?.page !== undefined) checkOnCall(file, policy.breakGlass.page, [...at, "breakGlass", "page"], report);
+  if (policy.breakGlass && parseDuration(policy.breakGlass.maxDuration) > parseDuration(policy.duration.max)) {
+    report([...at, "breakGlass", "maxDuration"], `must not be longer than duration.max (${policy.duration.max})`);
+  }
 }
 
 function namesAreDefined(file: PolicyFile, subjects: SubjectSet): boolean {

@@ -1,5 +1,5 @@
 import type { Policy, PolicyFile } from "../config/policy-schema.js";
-import { expandSubjects, resolveSteps, stepRulesOf, type ResolvedStep } from "./approval-steps.js";
+import { EMPTY_ROSTER, expandApprovers, resolveSteps, stepRulesOf, type OnCallRoster, type ResolvedStep } from "./approval-steps.js";
 import { checkAutoApproveRules, type AutoApprovalRuleCheck } from "./auto-approval.js";
 import { parseDuration } from "./duration.js";
 import { isAppError, type AppError, type AppErrorCode } from "./errors.js";
@@ -39,6 +39,8 @@ export interface PolicyExplanation {
   reason: TextRequirementExplanation | null;
   ticket: TextRequirementExplanation | null;
   principal: string | null;
+  /** What would happen while nobody answers, in order. */
+  escalation: { afterSeconds: number; action: string; text: string }[];
   /** The same answer as text, one statement per line. */
   lines: string[];
 }
@@ -48,6 +50,8 @@ export interface ExplainQuery {
   resourceId: string;
   now: Date;
   durationSeconds: number | undefined;
+  /** Who is on call now (the CLI asks the providers); nobody when absent. */
+  onCall?: OnCallRoster;
 }
 
 const asRefusal = (error: AppError): Refusal => ({ code: error.code, message: error.userMessage });
@@ -78,6 +82,7 @@ export function explainRequest(book: PolicyBook, groups: PolicyFile["groups"], q
       selfApproval: false,
       autoApproval: null,
       autoApprovalRules: [],
+      escalation: [],
       reason: null,
       ticket: null,
       principal: null,
@@ -88,9 +93,10 @@ export function explainRequest(book: PolicyBook, groups: PolicyFile["groups"], q
   const defaultSeconds = parseDuration(policy.duration.default);
   const requestedSeconds = query.durationSeconds ?? defaultSeconds;
   const rules = stepRulesOf(policy);
-  const { steps, unreachable } = resolveSteps(policy, groups, requesterId);
+  const roster = query.onCall ?? EMPTY_ROSTER;
+  const { steps, unreachable } = resolveSteps(policy, groups, requesterId, roster);
   const requesterGroups = new Set(book.groupsOf(requesterId));
-  const autoApprovalRules = checkAutoApproveRules(policy.autoApprove, { requesterGroups, resource, durationSeconds: requestedSeconds, now });
+  const autoApprovalRules = checkAutoApproveRules(policy.autoApprove, { requesterGroups, resource, durationSeconds: requestedSeconds, now, requesterId, roster });
   const firstMatch = autoApprovalRules.find((rule) => rule.matched);
   const autoApproval = firstMatch ? { reason: firstMatch.reason } : null;
   const principal = attempt(() => book.principalFor(requesterId, resourceId));
@@ -107,12 +113,13 @@ export function explainRequest(book: PolicyBook, groups: PolicyFile["groups"], q
     matchedBecause: `policy ${policy.id}: ${book.requesterReason(policy, requesterId)}`,
     duration: { requestedSeconds, defaultSeconds, maxSeconds: parseDuration(policy.duration.max) },
     steps: steps.map((step, index) => {
-      const everyone = rules[index] ? expandSubjects(rules[index].approvers, groups) : [];
+      const everyone = rules[index] ? expandApprovers(rules[index].approvers, groups, roster) : [];
       return { ...step, requesterExcluded: !policy.selfApproval && everyone.includes(requesterId) };
     }),
     selfApproval: policy.selfApproval,
     autoApproval,
     autoApprovalRules,
+    escalation: escalationPlan(policy, groups, roster),
     reason: textRequirement(policy, "reason"),
     ticket: textRequirement(policy, "ticket"),
     principal: principal.value,
@@ -120,6 +127,26 @@ export function explainRequest(book: PolicyBook, groups: PolicyFile["groups"], q
   };
   explanation.lines = explanationLines(explanation, policy, resource.connector);
   return explanation;
+}
+
+function escalationPlan(policy: Policy, groups: PolicyFile["groups"], roster: OnCallRoster): PolicyExplanation["escalation"] {
+  return policy.escalation.map((step) => {
+    const afterSeconds = parseDuration(step.after);
+    const at = `after ${step.after}`;
+    switch (step.action) {
+      case "remind":
+        return { afterSeconds, action: step.action, text: `${at}: remind the approvers (their cards are updated)` };
+      case "reroute":
+        return { afterSeconds, action: step.action, text: `${at}: also ask ${expandApprovers({ ...step.to!, oncall: [] }, groups, roster).join(", ") || "nobody"}` };
+      case "page": {
+        const source = step.oncall!;
+        const now = roster.unavailable.has(source) ? "unknown right now (provider unavailable)" : (roster.onCall.get(source) ?? []).map((p) => p.identityId).join(", ") || "nobody Sesame knows";
+        return { afterSeconds, action: step.action, text: `${at}: page on-call ${source} and ask them to approve (on call now: ${now})` };
+      }
+      case "expire":
+        return { afterSeconds, action: step.action, text: `${at}: expire the request and tell the requester whom to contact` };
+    }
+  });
 }
 
 function textRequirement(policy: Policy, field: "reason" | "ticket"): TextRequirementExplanation {

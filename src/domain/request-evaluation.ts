@@ -1,6 +1,6 @@
 import type { Policy, PolicyFile, Resource } from "../config/policy-schema.js";
-import { resolveSteps, type ResolvedStep } from "./approval-steps.js";
-import { autoApprovalFor } from "./auto-approval.js";
+import { EMPTY_ROSTER, expandSubjects, resolveSteps, stepRulesOf, type OnCallRoster, type ResolvedStep } from "./approval-steps.js";
+import { autoApprovalFor, type AutoApproval } from "./auto-approval.js";
 import { parseDuration } from "./duration.js";
 import type { PolicyBook } from "./policy-book.js";
 import { checkDuration, checkText, unreachableStepError } from "./request-rules.js";
@@ -13,6 +13,8 @@ export interface RequestInput {
   durationSeconds?: number;
   reason?: string;
   ticket?: string;
+  /** Who is on call now, for on-call approvers and on-call auto-approval; nobody when absent. */
+  onCall?: OnCallRoster;
 }
 
 export interface RequestEvaluation {
@@ -24,7 +26,13 @@ export interface RequestEvaluation {
   durationSeconds: number;
   maxDurationSeconds: number;
   steps: ResolvedStep[];
-  autoApproval: { reason: string } | null;
+  autoApproval: AutoApproval | null;
+  /** Said to the requester when an on-call provider could not be asked and people decide instead. */
+  onCallFallback: string | null;
+  /** The escalation ladder with reroute targets resolved to people. */
+  escalation: EscalationPlanStep[];
+  /** Approvers who are there because they are on call now. */
+  onCallApproverIds: string[];
   pendingTimeoutSeconds: number;
   selfApproval: boolean;
   /** The account the connector grants to. */
@@ -33,17 +41,36 @@ export interface RequestEvaluation {
   matchedBecause: string;
 }
 
+export interface EscalationPlanStep {
+  afterSeconds: number;
+  action: "remind" | "reroute" | "page" | "expire";
+  approverIds: string[];
+  oncall: string | null;
+}
+
+export function escalationPlanOf(policy: Policy, groups: PolicyFile["groups"], requesterId: string): EscalationPlanStep[] {
+  return policy.escalation.map((step) => ({
+    afterSeconds: parseDuration(step.after),
+    action: step.action,
+    approverIds: step.to ? expandSubjects(step.to, groups).filter((id) => policy.selfApproval || id !== requesterId) : [],
+    oncall: step.oncall ?? null,
+  }));
+}
+
 export function evaluateRequest(book: PolicyBook, groups: PolicyFile["groups"], input: RequestInput, now: Date): RequestEvaluation {
   const { requesterId, resourceId } = input;
   const { resource, policy } = book.authorize(requesterId, resourceId);
   const durationSeconds = checkDuration(policy, resourceId, input.durationSeconds);
   checkText(policy, "reason", resourceId, input.reason);
   checkText(policy, "ticket", resourceId, input.ticket);
-  const { steps, unreachable } = resolveSteps(policy, groups, requesterId);
+  const roster = input.onCall ?? EMPTY_ROSTER;
+  const { steps, unreachable } = resolveSteps(policy, groups, requesterId, roster);
   const requesterGroups = new Set(book.groupsOf(requesterId));
-  const autoApproval = autoApprovalFor(policy.autoApprove, { requesterGroups, resource, durationSeconds, now });
+  const autoApproval = autoApprovalFor(policy.autoApprove, { requesterGroups, resource, durationSeconds, now, requesterId, roster });
   // An auto-approved request needs no approver, so an unreachable step only matters otherwise.
-  if (unreachable && !autoApproval) throw unreachableStepError(policy, unreachable);
+  if (unreachable && !autoApproval) throw unreachableStepError(policy, unreachable, [...roster.unavailable]);
+  const unavailable = policy.autoApprove.map((rule) => rule.requesterOnCall).filter((source) => source !== undefined && roster.unavailable.has(source));
+  const expireStep = policy.escalation.find((step) => step.action === "expire");
   return {
     policyId: policy.id,
     policy,
@@ -53,7 +80,10 @@ export function evaluateRequest(book: PolicyBook, groups: PolicyFile["groups"], 
     maxDurationSeconds: parseDuration(policy.duration.max),
     steps,
     autoApproval,
-    pendingTimeoutSeconds: parseDuration(policy.pendingTimeout),
+    onCallFallback: !autoApproval && unavailable.length > 0 ? `On-call for ${unavailable.join(", ")} could not be checked right now, so this request was not auto-approved; it went to the approvers instead.` : null,
+    escalation: escalationPlanOf(policy, groups, requesterId),
+    onCallApproverIds: [...new Set(stepRulesOf(policy).flatMap((rule) => rule.approvers.oncall.flatMap((source) => (roster.onCall.get(source) ?? []).map((p) => p.identityId))))].sort(),
+    pendingTimeoutSeconds: Math.min(parseDuration(policy.pendingTimeout), expireStep ? parseDuration(expireStep.after) : Number.POSITIVE_INFINITY),
     selfApproval: policy.selfApproval,
     principal: book.principalFor(requesterId, resourceId),
     matchedBecause: `policy ${policy.id}: ${book.requesterReason(policy, requesterId)}`,

@@ -63,7 +63,7 @@ export function checkText(policy: Policy, field: TextField, resourceId: string, 
 }
 
 /** The refusal for a step that cannot collect its approvals (see `resolveSteps`). */
-export function unreachableStepError(policy: Policy, unreachable: { step: ResolvedStep; requesterExcluded: boolean }): AppError {
+export function unreachableStepError(policy: Policy, unreachable: { step: ResolvedStep; requesterExcluded: boolean }, onCallUnavailable: string[] = []): AppError {
   const { step, requesterExcluded } = unreachable;
   const available = step.approverIds.length;
   const others = requesterExcluded ? "other " : "";
@@ -74,7 +74,9 @@ export function unreachableStepError(policy: Policy, unreachable: { step: Resolv
   return new AppError(
     "policy_violation",
     `${opening}: step "${step.name}" needs ${approvals} and only ${people} can give them${why}. ` +
-      `Ask an admin to add approvers to policy ${policy.id}.`,
+      (onCallUnavailable.length > 0
+        ? `Who is on call for ${onCallUnavailable.join(", ")} could not be checked right now; try again in a few minutes or ask an admin.`
+        : `Ask an admin to add approvers to policy ${policy.id}.`),
     { details: { policyId: policy.id, step: step.name, required: step.required, available, requesterExcluded } },
   );
 }

@@ -24,8 +24,11 @@ export const CreateRequestBody = z
     duration: DurationInput.optional().describe("Defaults to the policy's default duration"),
     reason: Text(2000).optional(),
     ticket: Text(200).optional(),
+    breakGlass: z.boolean().optional().describe("Emergency access: granted at once if the policy allows break-glass; pages on-call and needs a review afterwards"),
   })
   .strict();
+
+export const ReviewBody = z.object({ note: Text(2000).optional() }).strict().optional();
 
 export const DecisionBody = z
   .object({
@@ -92,6 +95,10 @@ export const RequestView = z.object({
   extendsGrant: z.string().nullable(),
   grant: z.string().nullable(),
   createdAt: z.string(),
+  escalation: z.array(z.object({ step: z.number(), action: z.string(), at: z.string(), summary: z.string() })).describe("What the escalation ladder did so far"),
+  onCallNote: z.string().nullable(),
+  breakGlass: z.boolean(),
+  review: z.object({ by: z.string().nullable(), at: z.string(), note: z.string().nullable() }).nullable().describe("Break-glass review, once done"),
 });
 
 export const GrantView = z.object({

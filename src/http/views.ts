@@ -33,6 +33,10 @@ export function requestView(row: RequestRow, grantId: string | null): z.infer<ty
     extendsGrant: row.extendsGrantId,
     grant: grantId,
     createdAt: row.createdAt.toISOString(),
+    escalation: row.escalationLog.map((entry) => ({ step: entry.step, action: entry.action, at: entry.at.toISOString(), summary: entry.summary })),
+    onCallNote: row.snapshot.onCallNote ?? null,
+    breakGlass: row.breakGlass,
+    review: row.reviewedAt ? { by: row.reviewedById, at: row.reviewedAt.toISOString(), note: row.reviewNote } : null,
   };
 }
 

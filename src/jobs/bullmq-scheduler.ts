@@ -50,5 +50,6 @@ export function createJobScheduler(queues: QueueSet): JobScheduler {
         })(),
       ),
     scheduleRequestExpiry: (requestId, at) => bounded("schedule request expiry", upsertDelayed(queues.requests, jobId.expireRequest(requestId), { requestId }, at)),
+    scheduleEscalation: (requestId, step, at) => bounded("schedule escalation", upsertDelayed(queues.escalations, jobId.escalate(requestId, step), { requestId, step }, at)),
   };
 }

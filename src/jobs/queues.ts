@@ -6,13 +6,19 @@ import { Redis } from "ioredis";
  * decides what a job does when it runs.
  */
 
-export const QUEUE = { grants: "grants", revokes: "revokes", requests: "requests" } as const;
+export const QUEUE = { grants: "grants", revokes: "revokes", requests: "requests", escalations: "escalations" } as const;
 
 export const jobId = {
   activate: (grantId: string) => `grant-${grantId}`,
   revoke: (grantId: string) => `revoke-${grantId}`,
   expireRequest: (requestId: string) => `expire-${requestId}`,
+  escalate: (requestId: string, step: number) => `escalate-${requestId}-${step}`,
 };
+
+export interface EscalationJobData {
+  requestId: string;
+  step: number;
+}
 
 export interface GrantJobData {
   grantId: string;
@@ -33,6 +39,7 @@ export interface QueueSet {
   grants: Queue<GrantJobData>;
   revokes: Queue<GrantJobData>;
   requests: Queue<RequestJobData>;
+  escalations: Queue<EscalationJobData>;
   connection: Redis;
   close(): Promise<void>;
 }
@@ -79,16 +86,19 @@ export function createQueues(redisUrl: string, prefix: string, retry?: RetryPoli
   const options = { connection, prefix, defaultJobOptions: jobOptions };
   const grants = new Queue<GrantJobData>(QUEUE.grants, options);
   const revokes = new Queue<GrantJobData>(QUEUE.revokes, options);
-  const requests = new Queue<RequestJobData>(QUEUE.requests, { ...options, defaultJobOptions: { attempts: 5, backoff: { type: "exponential", delay: 1_000 }, removeOnComplete: true, removeOnFail: 1000 } });
+  const requestJobs = { attempts: 5, backoff: { type: "exponential", delay: 1_000 }, removeOnComplete: true, removeOnFail: 1000 };
+  const requests = new Queue<RequestJobData>(QUEUE.requests, { ...options, defaultJobOptions: requestJobs });
+  const escalations = new Queue<EscalationJobData>(QUEUE.escalations, { ...options, defaultJobOptions: requestJobs });
   // Connection errors surface where they matter (a failed add); unheard, they would be printed or crash.
-  for (const queue of [grants, revokes, requests]) queue.on("error", () => undefined);
+  for (const queue of [grants, revokes, requests, escalations]) queue.on("error", () => undefined);
   return {
     grants,
     revokes,
     requests,
+    escalations,
     connection,
     async close() {
-      await Promise.all([grants.close(), revokes.close(), requests.close()]);
+      await Promise.all([grants.close(), revokes.close(), requests.close(), escalations.close()]);
       connection.disconnect();
     },
   };

@@ -2,8 +2,9 @@ import { DelayedError, Worker, type Job } from "bullmq";
 import { activateGrant } from "../services/activate-grant.js";
 import { expireRequest } from "../services/cancel-request.js";
 import type { ServiceDeps } from "../services/deps.js";
+import { runEscalationStep } from "../services/escalate-request.js";
 import { performRevoke } from "../services/revoke-grant.js";
-import { createWorkerRedis, QUEUE, type GrantJobData, type RequestJobData } from "./queues.js";
+import { createWorkerRedis, QUEUE, type EscalationJobData, type GrantJobData, type RequestJobData } from "./queues.js";
 
 const isFinalAttempt = (job: Job): boolean => job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
 
@@ -11,11 +12,11 @@ export interface WorkerSet {
   close(): Promise<void>;
 }
 
-/** The grant, revoke and request-expiry workers. Each claims the database row before acting. */
+/** The grant, revoke, request-expiry and escalation workers. Each claims the database row before acting. */
 export function startWorkers(deps: ServiceDeps, options: { redisUrl: string; prefix: string; concurrency?: number }): WorkerSet {
   const connection = createWorkerRedis(options.redisUrl);
   connection.on("error", () => undefined);
-  // 3 queues × 5 jobs, each holding a database connection through its connector call: well
+  // 4 queues × 5 jobs, each holding a database connection through its connector call: well
   // inside the pool (DATABASE_POOL_SIZE), leaving room for the API and the sweeper.
   const common = { connection, prefix: options.prefix, concurrency: options.concurrency ?? 5 };
 
@@ -41,13 +42,17 @@ export function startWorkers(deps: ServiceDeps, options: { redisUrl: string; pre
     await expireRequest(deps, job.data.requestId);
   }, common);
 
-  for (const worker of [grants, revokes, requests]) {
+  const escalations = new Worker<EscalationJobData>(QUEUE.escalations, async (job) => {
+    await runEscalationStep(deps, job.data.requestId, job.data.step);
+  }, common);
+
+  for (const worker of [grants, revokes, requests, escalations]) {
     worker.on("failed", (job, error) => deps.logger.warn({ queue: worker.name, jobId: job?.id, attemptsMade: job?.attemptsMade, error: error.message }, "job attempt failed"));
     worker.on("error", (error) => deps.logger.error({ queue: worker.name, error: error.message }, "worker error"));
   }
   return {
     async close() {
-      await Promise.all([grants.close(), revokes.close(), requests.close()]);
+      await Promise.all([grants.close(), revokes.close(), requests.close(), escalations.close()]);
       connection.disconnect();
     },
   };

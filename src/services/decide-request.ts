@@ -51,6 +51,11 @@ export async function decideRequest(deps: ServiceDeps, input: DecideInput): Prom
       }
     }
     const stillApprovers = new Set(deps.policy().approversFor(request.policyId));
+    // Someone asked because they were on call stays an approver of this request while the policy still uses on-call.
+    const policy = deps.policy().policy(request.policyId);
+    if (policy && (policy.escalation.some((step) => step.action === "page") || deps.policy().onCallSourcesOf(policy).approvers.length > 0)) {
+      for (const id of request.snapshot.onCallApproverIds ?? []) stillApprovers.add(id);
+    }
     const event =
       input.decision === "approve"
         ? ({ type: "approve", actorId: input.actorId, ...(input.comment ? { comment: input.comment } : {}) } as const)

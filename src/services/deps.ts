@@ -1,5 +1,5 @@
 import type { PolicyBook } from "../domain/policy-book.js";
-import type { ConnectorProvider, JobScheduler, Logger, Notifier, SecretBox, Store } from "./ports.js";
+import type { ConnectorProvider, JobScheduler, Logger, Notifier, OnCallDirectory, SecretBox, Store } from "./ports.js";
 
 /** Everything a service needs, built once by the composition root (src/main.ts). */
 export interface ServiceDeps {
@@ -10,6 +10,7 @@ export interface ServiceDeps {
   policy: () => PolicyBook;
   secrets: SecretBox;
   notifier: Notifier;
+  oncall: OnCallDirectory;
   logger: Logger;
   now: () => Date;
 }

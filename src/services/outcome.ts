@@ -1,4 +1,6 @@
 import { afterCommit, type ServiceDeps } from "./deps.js";
+import { breakGlassAlarm } from "./break-glass.js";
+import { resolvePages, scheduleEscalation } from "./escalate-request.js";
 import type { AppliedTransition } from "./request-transitions.js";
 
 /** Queues what an approval needs once committed: activation of a new grant, or the moved revoke of an extended one. */
@@ -22,6 +24,7 @@ export async function publishOutcome(deps: ServiceDeps, outcome: AppliedTransiti
         : ({ type: "request.approval_recorded", request } as const)
       : ({ type: "request.decided", request } as const);
   if (notification) await afterCommit(deps, "notify", () => deps.notifier.publish(notification));
+  if (request.status !== "pending" && !request.breakGlass) await resolvePages(deps, request);
 }
 
 /** After a new request (or extension) commits: queue its expiry or its grant, and tell people. */
@@ -30,7 +33,10 @@ export async function afterSubmission(deps: ServiceDeps, outcome: AppliedTransit
   if (outcome.request.status === "pending") {
     const request = outcome.request;
     await afterCommit(deps, "schedule request expiry", () => deps.jobs.scheduleRequestExpiry(request.id, request.pendingUntil));
+    await scheduleEscalation(deps, request);
     await afterCommit(deps, "notify", () => deps.notifier.publish({ type: "request.submitted", request }));
+  } else if (outcome.request.breakGlass) {
+    await breakGlassAlarm(deps, outcome.request);
   } else {
     await publishOutcome(deps, outcome);
   }

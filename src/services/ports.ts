@@ -1,6 +1,7 @@
 import type { Connector } from "../connectors/connector.js";
 import type { GrantStatus } from "../domain/grant-machine.js";
 import type { ApprovalStepState, RequestStatus } from "../domain/request-machine.js";
+import type { EscalationPlanStep } from "../domain/request-evaluation.js";
 
 /**
  * What the services need from the outside world. Storage, jobs and connectors implement these;
@@ -20,7 +21,16 @@ export interface RequestSnapshot {
   principal: string;
   /** Grants with the same key hold the same access (connector, normalised target, principal). */
   entitlementKey: string;
+  /** The policy's escalation ladder as it was at submission (reroute targets resolved to people). Absent on old rows. */
+  escalation?: SnapshotEscalationStep[];
+  /** Approvers who came from an on-call look-up (at submission or a page step). */
+  onCallApproverIds?: string[];
+  /** Why on-call auto-approval was not applied (provider unavailable), shown to people. */
+  onCallNote?: string;
 }
+
+/** reroute: `approverIds` are the people to add; page: `oncall` is the source to page. */
+export type SnapshotEscalationStep = EscalationPlanStep;
 
 export interface DecisionRow {
   approverId: string;
@@ -28,6 +38,18 @@ export interface DecisionRow {
   step: number;
   comment: string | null;
   createdAt: Date;
+}
+
+/** One thing the escalation ladder did, shown to the requester and kept with the request. */
+export interface EscalationEntry {
+  /** Index of the ladder step in the policy snapshot. */
+  step: number;
+  action: "remind" | "reroute" | "page" | "expire";
+  at: Date;
+  /** "reminded the approvers", "paged on-call dba-primary (bob)", … */
+  summary: string;
+  /** The on-call source paged, to resolve the page once the request is decided. */
+  paged?: string;
 }
 
 export interface RequestRow {
@@ -51,6 +73,11 @@ export interface RequestRow {
   decidedAt: Date | null;
   createdAt: Date;
   decisions: DecisionRow[];
+  escalationLog: EscalationEntry[];
+  breakGlass: boolean;
+  reviewedAt: Date | null;
+  reviewedById: string | null;
+  reviewNote: string | null;
 }
 
 export interface GrantRow {
@@ -79,13 +106,18 @@ export interface GrantRow {
   updatedAt: Date;
 }
 
-export type NewRequest = Omit<RequestRow, "id" | "version" | "createdAt" | "decisions" | "decidedAt" | "decidedById" | "decisionReason" | "currentStep" | "status">;
+export type NewRequest = Omit<
+  RequestRow,
+  "id" | "version" | "createdAt" | "decisions" | "decidedAt" | "decidedById" | "decisionReason" | "currentStep" | "status" | "escalationLog" | "breakGlass" | "reviewedAt" | "reviewedById" | "reviewNote"
+> & { breakGlass?: boolean };
 export type NewGrant = Pick<
   GrantRow,
   "requestId" | "subjectId" | "resourceId" | "connectorName" | "principal" | "target" | "entitlementKey" | "durationSeconds" | "startsAt" | "expiresAt"
 >;
 
-export type RequestPatch = Partial<Pick<RequestRow, "status" | "currentStep" | "autoApprovalReason" | "decisionReason" | "decidedById" | "decidedAt">>;
+export type RequestPatch = Partial<
+  Pick<RequestRow, "status" | "currentStep" | "autoApprovalReason" | "decisionReason" | "decidedById" | "decidedAt" | "snapshot" | "escalationLog" | "reviewedAt" | "reviewedById" | "reviewNote">
+>;
 export type GrantPatch = Partial<Pick<GrantRow, "status" | "expiresAt" | "activatedAt" | "revokedAt" | "revokeReason" | "revokedById" | "receipt" | "attempts" | "lastError">> & {
   sealedSecret?: string | null;
 };
@@ -99,6 +131,8 @@ export interface AuditInput {
 }
 
 export interface RequestFilter {
+  /** Break-glass requests nobody has reviewed yet. */
+  unreviewedBreakGlass?: boolean;
   status?: RequestStatus[];
   requesterId?: string;
   resourceId?: string;
@@ -159,6 +193,8 @@ export interface JobScheduler {
   scheduleRevoke(grantId: string, at: Date): Promise<void>;
   hasRevokeJob(grantId: string): Promise<boolean>;
   scheduleRequestExpiry(requestId: string, at: Date): Promise<void>;
+  /** The delayed job `escalate-<requestId>-<step>`; it does nothing if the request was decided meanwhile. */
+  scheduleEscalation(requestId: string, step: number, at: Date): Promise<void>;
 }
 
 export interface ConnectorProvider {
@@ -179,6 +215,11 @@ export interface SecretBox {
 export type Notification =
   | { type: "request.submitted"; request: RequestRow }
   | { type: "request.step_advanced"; request: RequestRow }
+  /** The escalation ladder took a step (reminded, re-routed, paged): cards and the requester show it. */
+  | { type: "request.escalated"; request: RequestRow; entry: EscalationEntry }
+  /** A break-glass request was granted at once: security is told and approvers get a review card. */
+  | { type: "request.break_glass"; request: RequestRow }
+  | { type: "request.reviewed"; request: RequestRow }
   /** An approval was recorded but the step still needs more (N of M): cards show the new count. */
   | { type: "request.approval_recorded"; request: RequestRow }
   | { type: "request.decided"; request: RequestRow }

@@ -1,6 +1,9 @@
-import { parseDuration, toSeconds } from "../domain/duration.js";
+import type { AutoApproval } from "../domain/auto-approval.js";
+import { formatDuration, parseDuration, toSeconds } from "../domain/duration.js";
+import { AppError } from "../domain/errors.js";
 import type { RequestEvaluation } from "../domain/policy-book.js";
 import type { ServiceDeps } from "./deps.js";
+import { rosterFor } from "./on-call-roster.js";
 import { afterSubmission } from "./outcome.js";
 import type { ConnectorProvider, RequestRow, RequestSnapshot } from "./ports.js";
 import { applyRequestEvent } from "./request-transitions.js";
@@ -12,6 +15,8 @@ export interface SubmitRequestInput {
   duration?: number | string;
   reason?: string;
   ticket?: string;
+  /** Emergency access: granted at once when the policy allows it, paged, and reviewed afterwards. */
+  breakGlass?: boolean;
 }
 
 export function snapshotOf(evaluation: RequestEvaluation, connectors: ConnectorProvider): RequestSnapshot {
@@ -31,45 +36,78 @@ export function snapshotOf(evaluation: RequestEvaluation, connectors: ConnectorP
     target: evaluation.resource.target,
     principal: evaluation.principal,
     entitlementKey: connectors.entitlementKeyFor(connectorName, evaluation.resource.target, evaluation.principal),
+    escalation: evaluation.escalation,
+    onCallApproverIds: evaluation.onCallApproverIds,
+    ...(evaluation.onCallFallback ? { onCallNote: evaluation.onCallFallback } : {}),
   };
+}
+
+/** Break-glass needs the policy's consent, a reason, and stays within its own (short) maximum. */
+function breakGlassApproval(evaluation: RequestEvaluation, reason: string | undefined): AutoApproval {
+  const rule = evaluation.policy.breakGlass;
+  if (!rule) throw new AppError("policy_violation", `Break-glass is not allowed for ${evaluation.resourceId} (policy ${evaluation.policyId}); request it normally.`);
+  const maxSeconds = parseDuration(rule.maxDuration);
+  if (evaluation.durationSeconds > maxSeconds) {
+    throw new AppError("policy_violation", `Break-glass access to ${evaluation.resourceId} lasts at most ${formatDuration(maxSeconds)}.`, { details: { field: "durationSeconds", maxSeconds } });
+  }
+  if (!reason?.trim()) throw new AppError("invalid_input", "Break-glass needs a reason: say what is on fire.", { details: { field: "reason" } });
+  return { reason: `break-glass: ${reason.trim()}` };
 }
 
 /** Submits an access request: checks it against the policy, stores it, and auto-approves when a rule says so. */
 export async function submitRequest(deps: ServiceDeps, input: SubmitRequestInput): Promise<RequestRow> {
   const now = deps.now();
-  const durationSeconds = input.duration === undefined ? undefined : toSeconds(input.duration);
-  const evaluation = deps.policy().evaluateRequest(
+  const book = deps.policy();
+  const requestedSeconds = input.duration === undefined ? undefined : toSeconds(input.duration);
+  const matched = book.matchPolicy(input.requesterId, input.resourceId);
+  const sources = matched ? book.onCallSourcesOf(matched) : { approvers: [], autoApproval: [] };
+  const onCall = await rosterFor(deps, [...sources.approvers, ...sources.autoApproval]);
+  const evaluation = book.evaluateRequest(
     {
       requesterId: input.requesterId,
       resourceId: input.resourceId,
-      ...(durationSeconds === undefined ? {} : { durationSeconds }),
+      ...(requestedSeconds === undefined ? {} : { durationSeconds: requestedSeconds }),
       ...(input.reason ? { reason: input.reason } : {}),
       ...(input.ticket ? { ticket: input.ticket } : {}),
+      onCall,
     },
     now,
   );
+  const autoApproval: AutoApproval | null = input.breakGlass ? breakGlassApproval(evaluation, input.reason) : evaluation.autoApproval;
+  // On-call auto-approval may end with the requester's shift.
+  const endsBy = autoApproval?.endsBy;
+  const durationSeconds = endsBy ? Math.min(evaluation.durationSeconds, Math.floor((endsBy.getTime() - now.getTime()) / 1000)) : evaluation.durationSeconds;
   const outcome = await deps.store.transaction(async (uow) => {
     const request = await uow.createRequest({
       kind: "access",
       requesterId: input.requesterId,
       resourceId: input.resourceId,
       policyId: evaluation.policyId,
-      durationSeconds: evaluation.durationSeconds,
+      durationSeconds,
       reason: input.reason?.trim() || null,
       ticket: input.ticket?.trim() || null,
       snapshot: snapshotOf(evaluation, deps.connectors),
       autoApprovalReason: null,
       extendsGrantId: null,
       pendingUntil: new Date(now.getTime() + evaluation.pendingTimeoutSeconds * 1000),
+      breakGlass: input.breakGlass === true,
     });
     await uow.appendAudit({
-      type: "request.submitted",
+      type: input.breakGlass ? "request.break_glass" : "request.submitted",
       actorId: input.requesterId,
       requestId: request.id,
-      data: { resourceId: request.resourceId, policyId: request.policyId, durationSeconds: request.durationSeconds, reason: request.reason, ticket: request.ticket, matchedBecause: evaluation.matchedBecause },
+      data: {
+        resourceId: request.resourceId,
+        policyId: request.policyId,
+        durationSeconds: request.durationSeconds,
+        reason: request.reason,
+        ticket: request.ticket,
+        matchedBecause: evaluation.matchedBecause,
+        ...(evaluation.onCallFallback ? { onCall: evaluation.onCallFallback } : {}),
+      },
     });
-    if (!evaluation.autoApproval) return { request, grant: null, stepAdvanced: false };
-    return applyRequestEvent(uow, request, { type: "auto_approve", reason: evaluation.autoApproval.reason }, { now, isStillApprover: () => false });
+    if (!autoApproval) return { request, grant: null, stepAdvanced: false };
+    return applyRequestEvent(uow, request, { type: "auto_approve", reason: autoApproval.reason }, { now, isStillApprover: () => false });
   });
   await afterSubmission(deps, outcome);
   return outcome.request;

@@ -1,5 +1,6 @@
 import { activateGrant } from "./activate-grant.js";
 import { expireRequest } from "./cancel-request.js";
+import { runEscalationStep } from "./escalate-request.js";
 import type { ServiceDeps } from "./deps.js";
 import { performRevoke, undoFailedGrant } from "./revoke-grant.js";
 
@@ -11,6 +12,8 @@ export interface SweepReport {
   /** Failed grants whose clean-up at the target was tried again. */
   failedGrantsCleaned: number;
   requestsExpired: number;
+  /** Escalation steps whose job Redis lost, run here. */
+  escalationsRun: number;
   errors: number;
 }
 
@@ -27,7 +30,7 @@ const finalAttempt = (grant: { attempts: number }) => ({ finalAttempt: grant.att
  */
 export async function sweep(deps: ServiceDeps): Promise<SweepReport> {
   const now = deps.now();
-  const report: SweepReport = { activationsQueued: 0, revokedOverdue: 0, revokeJobsRestored: 0, revokesRetried: 0, failedGrantsCleaned: 0, requestsExpired: 0, errors: 0 };
+  const report: SweepReport = { activationsQueued: 0, revokedOverdue: 0, revokeJobsRestored: 0, revokesRetried: 0, failedGrantsCleaned: 0, requestsExpired: 0, escalationsRun: 0, errors: 0 };
   const attempt = async (what: string, work: () => Promise<void>) => {
     try {
       await work();
@@ -79,6 +82,17 @@ export async function sweep(deps: ServiceDeps): Promise<SweepReport> {
     await attempt(`expire ${request.id}`, async () => {
       if (await expireRequest(deps, request.id)) report.requestsExpired += 1;
     });
+  }
+  // A step overdue by more than the sweep's own slack lost its job (Redis flushed or down).
+  const escalationDueBefore = now.getTime() - STUCK_AFTER_MS;
+  for (const request of await deps.store.listRequests({ status: ["pending"], limit: 1000 })) {
+    for (const [index, step] of (request.snapshot.escalation ?? []).entries()) {
+      const due = request.createdAt.getTime() + step.afterSeconds * 1000 <= escalationDueBefore;
+      if (!due || step.action === "expire" || request.escalationLog.some((entry) => entry.step === index)) continue;
+      await attempt(`escalate ${request.id} step ${index}`, async () => {
+        if (await runEscalationStep(deps, request.id, index)) report.escalationsRun += 1;
+      });
+    }
   }
   return report;
 }

@@ -25,6 +25,7 @@ function reader(client: Client): StoreReader {
           ...(filter.requesterId ? { requesterId: filter.requesterId } : {}),
           ...(filter.resourceId ? { resourceId: filter.resourceId } : {}),
           ...(filter.pendingUntilBefore ? { pendingUntil: { lte: filter.pendingUntilBefore } } : {}),
+          ...(filter.unreviewedBreakGlass ? { breakGlass: true, reviewedAt: null } : {}),
         },
         include: { decisions: true },
         orderBy: { createdAt: "desc" },
@@ -91,7 +92,14 @@ function unitOfWork(tx: Prisma.TransactionClient, pendingAudit: PendingAudit[]):
       return toRequestRow(row);
     },
     async updateRequest(id, expectedVersion, patch) {
-      const { count } = await tx.accessRequest.updateMany({ where: { id, version: expectedVersion }, data: { ...patch, version: { increment: 1 } } });
+      const { snapshot, escalationLog, ...rest } = patch;
+      const data = {
+        ...rest,
+        ...(snapshot ? { policySnapshot: asJson(snapshot) } : {}),
+        ...(escalationLog ? { escalationLog: asJson(escalationLog) } : {}),
+        version: { increment: 1 },
+      };
+      const { count } = await tx.accessRequest.updateMany({ where: { id, version: expectedVersion }, data });
       return count === 1;
     },
     async addDecision(requestId, decision) {

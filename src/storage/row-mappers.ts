@@ -1,6 +1,6 @@
 import type { Prisma } from "./generated/prisma/client.js";
 import type { AccessRequest, Decision, Grant } from "./generated/prisma/client.js";
-import type { GrantRow, RequestRow, RequestSnapshot } from "../services/ports.js";
+import type { EscalationEntry, GrantRow, RequestRow, RequestSnapshot } from "../services/ports.js";
 
 /** Prisma rows → service rows. The sealed secret never leaves storage through these. */
 
@@ -28,6 +28,11 @@ export function toRequestRow(row: AccessRequest & { decisions?: Decision[] }): R
     decisions: (row.decisions ?? [])
       .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime())
       .map((d) => ({ approverId: d.approverId, kind: d.kind, step: d.step, comment: d.comment, createdAt: d.createdAt })),
+    escalationLog: ((row.escalationLog ?? []) as unknown as (Omit<EscalationEntry, "at"> & { at: string })[]).map((entry) => ({ ...entry, at: new Date(entry.at) })),
+    breakGlass: row.breakGlass,
+    reviewedAt: row.reviewedAt,
+    reviewedById: row.reviewedById,
+    reviewNote: row.reviewNote,
   };
 }
 

@@ -15,7 +15,7 @@ const Platform = z.enum(["slack", "teams"]);
 export const ChatJobSchema = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("approval_card"), platform: Platform, requestId: z.string(), recipient: z.string() }),
   z.object({ kind: z.literal("refresh_cards"), platform: Platform, requestId: z.string() }),
-  z.object({ kind: z.literal("request_notice"), platform: Platform, requestId: z.string(), notice: z.enum(["submitted", "approved", "denied", "auto_approved", "expired"]) }),
+  z.object({ kind: z.literal("request_notice"), platform: Platform, requestId: z.string(), notice: z.enum(["submitted", "approved", "denied", "auto_approved", "expired", "escalated"]) }),
   z.object({ kind: z.literal("grant_notice"), platform: Platform, grantId: z.string(), notice: z.enum(["granted", "expiring", "extended", "revoked", "failed"]), expiresAt: z.string().optional() }),
 ]);
 export type ChatJob = z.infer<typeof ChatJobSchema>;
@@ -32,11 +32,14 @@ export function warningLeadSeconds(durationSeconds: number): number {
   return Math.min(600, Math.max(60, Math.floor(durationSeconds / 5)));
 }
 
-/** The policy's approval channel on a platform, if it names one. */
-export type ChannelOf = (policyId: string, platform: ChatPlatform) => string | undefined;
+/** The policy's approval channel on a platform, if it names one ("security": its break-glass channel). */
+export type ChannelOf = (policyId: string, platform: ChatPlatform, purpose?: "approval" | "security") => string | undefined;
 
 export function channelFromPolicy(book: PolicyBook): ChannelOf {
-  return (policyId, platform) => book.policy(policyId)?.approvalChannels?.[platform];
+  return (policyId, platform, purpose = "approval") => {
+    const policy = book.policy(policyId);
+    return purpose === "security" ? policy?.breakGlass?.channels?.[platform] : policy?.approvalChannels?.[platform];
+  };
 }
 
 function planFor(notification: Notification, platform: ChatPlatform, channelOf: ChannelOf): PlannedJob[] {
@@ -55,6 +58,23 @@ function planFor(notification: Notification, platform: ChatPlatform, channelOf: 
       }
       return [...cards, { id: `${p}-notice-submitted-${request.id}`, job: { kind: "request_notice", platform, requestId: request.id, notice: "submitted" } }];
     }
+    case "request.escalated": {
+      const { request, entry } = notification;
+      const cards = pendingApprovers(request).map((recipient) => ({ id: `${p}-card-${request.id}-${request.currentStep}-${recipient}`, job: { kind: "approval_card", platform, requestId: request.id, recipient } as const }));
+      return [
+        { id: `${p}-refresh-${request.id}-v${request.version}`, job: { kind: "refresh_cards", platform, requestId: request.id } },
+        ...cards,
+        { id: `${p}-notice-escalated-${request.id}-${entry.step}`, job: { kind: "request_notice", platform, requestId: request.id, notice: "escalated" } },
+      ];
+    }
+    case "request.break_glass": {
+      const request = notification.request;
+      const recipients = [...new Set(request.snapshot.steps.flatMap((step) => step.approverIds))].filter((id) => id !== request.requesterId);
+      for (const channel of [channelOf(request.policyId, platform, "security"), channelOf(request.policyId, platform)]) if (channel) recipients.push(`channel:${channel}`);
+      return [...new Set(recipients)].map((recipient) => ({ id: `${p}-card-${request.id}-bg-${recipient}`, job: { kind: "approval_card", platform, requestId: request.id, recipient } as const }));
+    }
+    case "request.reviewed":
+      return [{ id: `${p}-refresh-${notification.request.id}-v${notification.request.version}`, job: { kind: "refresh_cards", platform, requestId: notification.request.id } }];
     case "request.approval_recorded":
       return [{ id: `${p}-refresh-${notification.request.id}-v${notification.request.version}`, job: { kind: "refresh_cards", platform, requestId: notification.request.id } }];
     case "request.decided": {

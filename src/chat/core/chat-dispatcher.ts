@@ -24,8 +24,9 @@ export function createChatDispatcher(deps: ServiceDeps, store: ChatStore, adapte
   async function approvalCardJob(job: Extract<ChatJob, { kind: "approval_card" }>): Promise<void> {
     const adapter = adapterFor(job.platform);
     const request = await deps.store.getRequest(job.requestId);
-    // Decided before the card went out: nobody needs a card to act on.
-    if (!request || request.status !== "pending") return;
+    // Decided before the card went out: nobody needs a card to act on (break-glass waits for its review instead).
+    const awaitsReview = request?.breakGlass === true && request.reviewedAt === null;
+    if (!request || (request.status !== "pending" && !awaitsReview)) return;
     if (await store.findMessage(job.platform, request.id, job.recipient)) return;
     const address = await adapter.post(toRecipient(job.recipient), approvalCard(deps.policy(), request));
     if (!address) {

@@ -2,11 +2,11 @@ import type { PolicyBook } from "../../domain/policy-book.js";
 import type { GrantRow, RequestRow } from "../../services/ports.js";
 import type { Card } from "./card-model.js";
 import { durationText, formatTime, peopleList, personName, resourceLabel, shortId } from "./card-text.js";
-import { grantCard, pendingApprovers } from "./request-cards.js";
+import { escalationStatus, grantCard, pendingApprovers } from "./request-cards.js";
 
 /** The direct messages a requester gets as their request and grant move along. */
 
-export type RequestNotice = "submitted" | "approved" | "denied" | "auto_approved" | "expired";
+export type RequestNotice = "submitted" | "approved" | "denied" | "auto_approved" | "expired" | "escalated";
 export type GrantNotice = "granted" | "expiring" | "extended" | "revoked" | "failed";
 export type NoticeKind = RequestNotice | GrantNotice;
 
@@ -30,6 +30,11 @@ export function requestNotice(book: PolicyBook, kind: RequestNotice, request: Re
         `Denied by ${request.decidedById ? personName(book, request.decidedById) : "an approver"}${request.decisionReason ? `: ${request.decisionReason}` : " (no reason given)"}.`,
         id,
       ]);
+    case "escalated":
+      return plain(`Your request for ${what} is still waiting`, [`${escalationStatus(request)}.`, `Approvers now: ${peopleList(book, pendingApprovers(request))}. ${id}`], {
+        actions: [{ kind: "cancel", requestId: request.id }],
+        actionableBy: [request.requesterId],
+      });
     case "expired":
       return plain(`Your request for ${what} expired without a decision`, [
         `Nobody decided before ${formatTime(request.pendingUntil)}. Contact ${peopleList(book, request.snapshot.steps[request.currentStep]?.approverIds ?? [])} or request again.`,

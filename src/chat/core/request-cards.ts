@@ -45,6 +45,21 @@ function statusOf(book: PolicyBook, request: RequestRow): NonNullable<Card["stat
   }
 }
 
+/** "Reminded the approvers at 10:02 UTC; paged on-call dba-primary (asked bob) at 10:15 UTC". */
+export function escalationStatus(request: RequestRow): string {
+  const said = request.escalationLog.map((entry) => `${entry.summary} at ${formatTime(entry.at)}`);
+  const text = said.join("; ");
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+function breakGlassStatus(book: PolicyBook, request: RequestRow): NonNullable<Card["status"]> {
+  if (request.reviewedAt) {
+    const by = request.reviewedById ? personName(book, request.reviewedById) : "someone";
+    return { tone: "good", text: `Break-glass, reviewed by ${by} at ${formatTime(request.reviewedAt)}${request.reviewNote ? `: ${request.reviewNote}` : ""}` };
+  }
+  return { tone: "attention", text: `Break-glass: granted at once${request.decidedAt ? ` at ${formatTime(request.decidedAt)}` : ""}; waiting for review` };
+}
+
 export function approvalCard(book: PolicyBook, request: RequestRow): Card {
   const requester = personName(book, request.requesterId);
   const title =
@@ -62,11 +77,16 @@ export function approvalCard(book: PolicyBook, request: RequestRow): Card {
     { label: "Request", value: shortId(request.id) },
   ];
   const pending = request.status === "pending";
+  const notes = [
+    ...(pending ? [`Approvers now: ${peopleList(book, pendingApprovers(request))}.`] : []),
+    ...(request.escalationLog.length > 0 ? [`Where it stands: ${escalationStatus(request)}.`] : []),
+    ...(request.snapshot.onCallNote ? [request.snapshot.onCallNote] : []),
+  ];
   return {
-    title,
-    status: statusOf(book, request),
+    title: request.breakGlass ? `BREAK-GLASS: ${title}` : title,
+    status: request.breakGlass ? breakGlassStatus(book, request) : statusOf(book, request),
     facts,
-    notes: pending ? [`Approvers now: ${peopleList(book, pendingApprovers(request))}.`] : [],
+    notes,
     actions: pending
       ? [
           { kind: "approve", requestId: request.id, version: request.version },

@@ -6,7 +6,8 @@ import { decideRequest } from "../../services/decide-request.js";
 import type { ServiceDeps } from "../../services/deps.js";
 import type { RequestRow } from "../../services/ports.js";
 import { submitRequest } from "../../services/submit-request.js";
-import { CreateRequestBody, DecisionBody, DenyBody, ErrorResponses, IdParams, ListRequestsQuery, RequestView } from "../api-schemas.js";
+import { reviewBreakGlass } from "../../services/break-glass.js";
+import { CreateRequestBody, DecisionBody, ReviewBody, DenyBody, ErrorResponses, IdParams, ListRequestsQuery, RequestView } from "../api-schemas.js";
 import { requestView } from "../views.js";
 
 
@@ -27,8 +28,8 @@ export function requestRoutes(deps: ServiceDeps): FastifyPluginAsyncZod {
     const tags = ["requests"];
     app.post("/requests", { schema: { tags, summary: "Request access", body: CreateRequestBody, response: { 201: RequestView, ...ErrorResponses } } }, async (req, reply) => {
       const me = req.identityId;
-      const { resource, duration, reason, ticket } = req.body;
-      const created = await submitRequest(deps, { requesterId: me, resourceId: resource, ...(duration === undefined ? {} : { duration }), ...(reason ? { reason } : {}), ...(ticket ? { ticket } : {}) });
+      const { resource, duration, reason, ticket, breakGlass } = req.body;
+      const created = await submitRequest(deps, { requesterId: me, resourceId: resource, ...(duration === undefined ? {} : { duration }), ...(reason ? { reason } : {}), ...(ticket ? { ticket } : {}), ...(breakGlass ? { breakGlass } : {}) });
       return reply.status(201).send(await view(created));
     });
 
@@ -65,6 +66,12 @@ export function requestRoutes(deps: ServiceDeps): FastifyPluginAsyncZod {
       const me = req.identityId;
       const { version, reason } = req.body ?? {};
       return view(await decideRequest(deps, { requestId: req.params.id, actorId: me, decision: "deny", ...(version ? { expectedVersion: version } : {}), ...(reason ? { comment: reason } : {}) }));
+    });
+
+    app.post("/requests/:id/review", { schema: { tags, summary: "Review a break-glass request after the fact", params: IdParams, body: ReviewBody, response: { 200: RequestView, ...ErrorResponses } } }, async (req) => {
+      const me = req.identityId;
+      const note = req.body?.note;
+      return view(await reviewBreakGlass(deps, { requestId: req.params.id, actorId: me, ...(note ? { note } : {}) }));
     });
 
     app.post("/requests/:id/cancel", { schema: { tags, summary: "Cancel your pending request", params: IdParams, response: { 200: RequestView, ...ErrorResponses } } }, async (req) => {

@@ -34,6 +34,11 @@ const request = (patch: Partial<RequestRow> = {}): RequestRow => ({
   decidedAt: null,
   createdAt: new Date("2026-11-22T10:00:00Z"),
   decisions: [],
+  escalationLog: [],
+  breakGlass: false,
+  reviewedAt: null,
+  reviewedById: null,
+  reviewNote: null,
   ...patch,
 });
 

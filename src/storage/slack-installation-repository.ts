@@ -1,0 +1,51 @@
+import type { Installation, InstallationQuery, InstallationStore } from "@slack/oauth";
+import type { SecretBox } from "../services/ports.js";
+import type { Database } from "./prisma-client.js";
+
+/**
+ * Bolt's installation store for multi-workspace (OAuth) mode, in the SlackInstallation table.
+ * An installation holds bot tokens, so the row keeps it sealed with SESAME_ENCRYPTION_KEY; the
+ * key is "E<enterprise id>" for org-wide installs, else "T<team id>".
+ */
+
+type AnyInstallation = Installation<"v1" | "v2", boolean>;
+
+export interface SlackInstallationStore extends InstallationStore {
+  /** Every installed workspace's key, oldest first (to find a person whose workspace is not known yet). */
+  keys(): Promise<string[]>;
+  /** The installation stored under a key, or null. */
+  byKey(key: string): Promise<AnyInstallation | null>;
+}
+
+export function installationKey(source: { isEnterpriseInstall?: boolean | undefined; enterpriseId?: string | undefined; teamId?: string | undefined }): string {
+  if (source.isEnterpriseInstall && source.enterpriseId) return `E${source.enterpriseId}`;
+  if (source.teamId) return `T${source.teamId}`;
+  throw new Error("a Slack installation names neither a team nor an enterprise");
+}
+
+export function createSlackInstallationStore(db: Database, secrets: SecretBox): SlackInstallationStore {
+  const open = (sealed: string): AnyInstallation => JSON.parse(secrets.open(sealed)["installation"] ?? "null") as AnyInstallation;
+  const byKey = async (key: string) => {
+    const row = await db.slackInstallation.findUnique({ where: { key } });
+    return row ? open(row.sealed) : null;
+  };
+  return {
+    async storeInstallation(installation) {
+      const key = installationKey({ isEnterpriseInstall: installation.isEnterpriseInstall, enterpriseId: installation.enterprise?.id, teamId: installation.team?.id });
+      const sealed = secrets.seal({ installation: JSON.stringify(installation) });
+      await db.slackInstallation.upsert({ where: { key }, create: { key, sealed }, update: { sealed } });
+    },
+    async fetchInstallation(query: InstallationQuery<boolean>) {
+      const installation = await byKey(installationKey(query));
+      if (!installation) throw new Error("Sesame is not installed in this Slack workspace; install it from /slack/install");
+      return installation;
+    },
+    async deleteInstallation(query: InstallationQuery<boolean>) {
+      await db.slackInstallation.deleteMany({ where: { key: installationKey(query) } });
+    },
+    async keys() {
+      return (await db.slackInstallation.findMany({ select: { key: true }, orderBy: { createdAt: "asc" } })).map((row) => row.key);
+    },
+    byKey,
+  };
+}
