@@ -13,6 +13,7 @@ import { PolicyBook } from "./domain/policy-book.js";
 import { createJobScheduler } from "./jobs/bullmq-scheduler.js";
 import { createChatQueue, type ChatQueue } from "./jobs/chat-queue.js";
 import { createOnCallDirectory } from "./oncall/on-call-directory.js";
+import { describeOnCallSetup } from "./oncall/on-call-setup.js";
 import { createQueues, waitUntilReady, type QueueSet, type RetryPolicy } from "./jobs/queues.js";
 import type { ServiceDeps } from "./services/deps.js";
 import type { Notifier } from "./services/ports.js";
@@ -82,6 +83,8 @@ export async function createRuntime(
   // Not fatal: Sesame runs without Redis (the sweeper revokes from the database); jobs resume when it returns.
   await waitUntilReady(queues.connection, 10_000).catch((error: unknown) => logger.warn({ error: String(error) }, "Redis is not reachable yet"));
   const connectors = createConnectorSet(policyFile, source);
+  // Not fatal: without a key, look-ups fail and people decide; paging is reported where it fails.
+  for (const problem of describeOnCallSetup(policyFile.oncall, env)) logger.warn({ problem }, "on-call is not fully set up");
   const chatQueue = createChatQueue(env.REDIS_URL, env.SESAME_REDIS_PREFIX);
   const platforms = enabledPlatforms(modes);
   const policy = () => book;

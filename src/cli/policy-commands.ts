@@ -6,6 +6,7 @@ import { parseDuration } from "../domain/duration.js";
 import { EMPTY_ROSTER, type OnCallRoster } from "../domain/approval-steps.js";
 import { PolicyBook } from "../domain/policy-book.js";
 import { createOnCallDirectory } from "../oncall/on-call-directory.js";
+import { describeOnCallSetup } from "../oncall/on-call-setup.js";
 import { rosterFor } from "../services/on-call-roster.js";
 import { envFor, print } from "./context.js";
 
@@ -36,6 +37,7 @@ export function registerPolicyCommands(program: Command): void {
       const parsed = await loadPolicyFile(path, connectorValidators(process.env));
       new PolicyBook(parsed);
       print(`${path} is valid: ${parsed.people.length} people, ${Object.keys(parsed.resources).length} resources, ${parsed.policies.length} policies.`);
+      for (const problem of describeOnCallSetup(parsed.oncall, envFor([]))) print(`warning: ${problem}`);
     });
 
   policy
