@@ -145,6 +145,17 @@ describe("break-glass", () => {
     expect(types).toEqual(expect.arrayContaining(["request.break_glass", "request.auto_approved", "request.break_glass_paged", "request.break_glass_reviewed"]));
   });
 
+  it("works from a chat command too, and a bad one creates nothing", async () => {
+    const { runCommand } = await import("../../src/chat/core/chat-commands.js");
+    const deps = sesame.runtime.deps;
+    const ok = await runCommand(deps, "alice", "break-glass prod-db 10m database on fire");
+    expect(ok.kind === "reply" && ok.text).toMatch(/^Break-glass: prod-db is being granted now for 10m\./);
+    const before = (await deps.store.listRequests({ requesterId: "alice" })).length;
+    const refused = await runCommand(deps, "alice", "break-glass reports 10m nope");
+    expect(refused.kind === "reply" && refused.text).toMatch(/Break-glass is not allowed for reports.*Nothing was requested\./);
+    expect(await deps.store.listRequests({ requesterId: "alice" })).toHaveLength(before);
+  });
+
   it("refuses break-glass beyond its maximum, without a reason, or where the policy does not allow it, and creates nothing", async () => {
     const tooLong = await sesame.api("alice", "POST", "/api/v1/requests", { resource: "prod-db", duration: "1h", breakGlass: true, reason: "x" });
     expect(tooLong.status).toBe(422);

@@ -26,6 +26,7 @@ export function helpText(command: string): string {
     `${command} cancel <id>: withdraw a pending request.`,
     `${command} extend <id> <duration>: ask for more time on an active grant.`,
     `${command} relinquish <id>: give access back now.`,
+    `${command} break-glass <resource> <duration> <reason…>: emergency access at once, where the policy allows it; on-call is paged and it is reviewed afterwards.`,
     "Ids are the 8 characters shown in list (full ids work too).",
   ].join("\n");
 }
@@ -52,7 +53,7 @@ async function list(deps: ServiceDeps, actorId: string): Promise<CommandReply> {
   return reply(text, cards);
 }
 
-async function requestDirectly(deps: ServiceDeps, actorId: string, words: string[], command: string): Promise<CommandReply> {
+async function requestDirectly(deps: ServiceDeps, actorId: string, words: string[], command: string, breakGlass = false): Promise<CommandReply> {
   const ticketWord = words.find((w) => /^ticket:/i.test(w));
   const rest = words.filter((w) => w !== ticketWord);
   const [resourceId, durationWord, ...reasonWords] = rest;
@@ -68,7 +69,8 @@ async function requestDirectly(deps: ServiceDeps, actorId: string, words: string
   }
   const reason = reasonWords.join(" ").trim();
   const ticket = ticketWord?.slice("ticket:".length).trim();
-  const request = await submitRequest(deps, { requesterId: actorId, resourceId, duration: seconds, ...(reason ? { reason } : {}), ...(ticket ? { ticket } : {}) });
+  const request = await submitRequest(deps, { requesterId: actorId, resourceId, duration: seconds, ...(reason ? { reason } : {}), ...(ticket ? { ticket } : {}), ...(breakGlass ? { breakGlass } : {}) });
+  if (request.breakGlass) return reply(`Break-glass: ${resourceId} is being granted now for ${durationText(request.durationSeconds)}. On-call and security are told, and an approver will review it. Request ${shortId(request.id)}.`);
   if (request.status === "approved") return reply(`Auto-approved (${request.autoApprovalReason ?? "policy rule"}): ${resourceId} for ${durationText(request.durationSeconds)}. Request ${shortId(request.id)}; you will get a message when the access is ready.`);
   return reply(`Requested ${resourceId} for ${durationText(request.durationSeconds)}. Request ${shortId(request.id)} waits for approval until ${formatTime(request.pendingUntil)}.`);
 }
@@ -98,6 +100,8 @@ async function dispatch(deps: ServiceDeps, actorId: string, words: string[], com
       if (!args[1] || tryParseDuration(args[1]) === undefined) return reply(`Say how much more time, e.g. ${command} extend ${args[0]} 30m.`);
       return reply((await performCardAction(deps, actorId, { kind: "extend", grantId }, { duration: args[1] })).message);
     }
+    case "break-glass":
+      return requestDirectly(deps, actorId, args, `${command} break-glass`, true);
     default:
       return requestDirectly(deps, actorId, words, command);
   }
