@@ -28,3 +28,14 @@ describe("examples/policy.yaml", () => {
     expect(book.principalFor("dave", "prod-db-readonly")).toBe("dokafor");
   });
 });
+
+describe("examples/on-call.yaml", () => {
+  it("loads, and explains its ladder and on-call rules", async () => {
+    const book = new PolicyBook(await loadPolicyFile(fileURLToPath(new URL("../../examples/on-call.yaml", import.meta.url))));
+    const onCall = { onCall: new Map([["dba-primary", [{ identityId: "alice", until: null }]]]), unavailable: new Set<string>() };
+    const explanation = book.explain("alice", "prod-db", new Date("2025-03-04T09:00:00Z"), undefined, onCall);
+    expect(explanation.outcome).toBe("auto_approve");
+    expect(explanation.escalation.map((step) => step.action)).toEqual(["remind", "reroute", "page", "expire"]);
+    expect(book.explain("bob", "prod-db", new Date("2025-03-04T09:00:00Z")).outcome).toBe("needs_approval");
+  });
+});
