@@ -36,6 +36,6 @@ describe("examples/on-call.yaml", () => {
     const explanation = book.explain("alice", "prod-db", new Date("2025-03-04T09:00:00Z"), undefined, onCall);
     expect(explanation.outcome).toBe("auto_approve");
     expect(explanation.escalation.map((step) => step.action)).toEqual(["remind", "reroute", "page", "expire"]);
-    expect(book.explain("bob", "prod-db", new Date("2025-03-04T09:00:00Z")).outcome).toBe("needs_approval");
+    expect(book.explain("alice", "prod-db", new Date("2025-03-04T09:00:00Z")).outcome).toBe("needs_approval");
   });
 });
