@@ -4,8 +4,10 @@ export class OnCallUnavailableError extends Error {
     readonly sourceName: string,
     readonly provider: string,
     why: string,
+    readonly action: "look-up" | "page" | "resolve" = "look-up",
   ) {
-    super(`${provider} could not say who is on call for "${sourceName}": ${why}`);
+    const what = action === "look-up" ? "say who is on call for" : action === "page" ? "page on-call for" : "resolve the page for";
+    super(`${provider} could not ${what} "${sourceName}": ${why}`);
     this.name = "OnCallUnavailableError";
   }
 }

@@ -38,9 +38,9 @@ export function createOnCallDirectory(sources: PolicyFile["oncall"], env: OnCall
   const secrets = [env.PAGERDUTY_API_TOKEN, env.PAGERDUTY_ROUTING_KEY, env.OPSGENIE_API_KEY].filter((key): key is string => key !== undefined);
 
   /** Runs `work` against the source's provider; whatever goes wrong comes out as OnCallUnavailableError. */
-  async function withSource<T>(sourceName: string, work: (provider: OnCallProvider, source: PolicyFile["oncall"][string]) => Promise<T>): Promise<T> {
+  async function withSource<T>(sourceName: string, action: OnCallUnavailableError["action"], work: (provider: OnCallProvider, source: PolicyFile["oncall"][string]) => Promise<T>): Promise<T> {
     const source = Object.hasOwn(sources, sourceName) ? sources[sourceName] : undefined;
-    if (source === undefined) throw new OnCallUnavailableError(sourceName, "Sesame", "the policy file has no on-call source of that name");
+    if (source === undefined) throw new OnCallUnavailableError(sourceName, "Sesame", "the policy file has no on-call source of that name", action);
     const definition = ON_CALL_PROVIDERS[source.provider];
     const provider = providers.get(definition) ?? definition.create(env, http);
     providers.set(definition, provider);
@@ -49,12 +49,12 @@ export function createOnCallDirectory(sources: PolicyFile["oncall"], env: OnCall
     } catch (error) {
       // ProviderFailure reasons are built to be safe; anything else is unexpected, so redact it too.
       const reason = error instanceof ProviderFailure ? error.message : `unexpected error: ${error instanceof Error ? error.message : String(error)}`;
-      throw new OnCallUnavailableError(sourceName, definition.label, redactSecrets(reason, secrets));
+      throw new OnCallUnavailableError(sourceName, definition.label, redactSecrets(reason, secrets), action);
     }
   }
 
   async function lookUp(sourceName: string): Promise<OnCallPerson[]> {
-    const people = await withSource(sourceName, (provider, source) => provider.whoIsOnCall(source));
+    const people = await withSource(sourceName, "look-up", (provider, source) => provider.whoIsOnCall(source));
     const fetchedAt = now().getTime();
     // A handover inside the TTL must not leave the previous person on call until the TTL ends.
     const shiftEnds = people.flatMap((person) => (person.until === null ? [] : [person.until.getTime()]));
@@ -73,8 +73,8 @@ export function createOnCallDirectory(sources: PolicyFile["oncall"], env: OnCall
       }
       return copies(await pending);
     },
-    page: (sourceName, page) => withSource(sourceName, (provider, source) => provider.page(source, page)),
-    resolvePage: (sourceName, key) => withSource(sourceName, (provider, source) => provider.resolvePage(source, key)),
+    page: (sourceName, page) => withSource(sourceName, "page", (provider, source) => provider.page(source, page)),
+    resolvePage: (sourceName, key) => withSource(sourceName, "resolve", (provider, source) => provider.resolvePage(source, key)),
   };
 }
 
