@@ -1,0 +1,86 @@
+import { App } from "@slack/bolt";
+import type { WebClientOptions } from "@slack/web-api";
+import type { FastifyInstance } from "fastify";
+import type { SlackMode } from "../../config/chat-env.js";
+import type { Env } from "../../config/env.js";
+import { createSlackInstallationStore } from "../../storage/slack-installation-repository.js";
+import type { Database } from "../../storage/prisma-client.js";
+import type { ChatAdapter } from "../core/chat-adapter.js";
+import type { ChatContext } from "../core/chat-context.js";
+import { registerActions } from "./slack-action-listeners.js";
+import { registerCommand } from "./slack-command-listener.js";
+import { registerHome } from "./slack-home.js";
+import { registerViews } from "./slack-view-listeners.js";
+import { listenerDeps } from "./slack-listener-deps.js";
+import { boltLogger } from "./slack-logger.js";
+import { createInstaller, registerOAuthRoutes } from "./slack-oauth.js";
+import { createSlackOutbound } from "./slack-outbound.js";
+import { FastifySlackReceiver } from "./slack-receiver.js";
+import { installedWorkspaces, singleWorkspace } from "./slack-workspaces.js";
+
+/**
+ * The Slack adapter: Bolt for inbound traffic (on Sesame's own server at /slack/events, or over
+ * Socket Mode when SLACK_APP_TOKEN is set), a paced Web API client for outbound cards.
+ */
+
+export interface SlackAdapterOptions {
+  env: Env;
+  mode: Exclude<SlackMode, { kind: "off" }>;
+  context: ChatContext;
+  db: Database;
+  /** Minimum time between two messages to one channel (Slack allows about one per second). */
+  minIntervalMs?: number;
+}
+
+export async function createSlackAdapter(options: SlackAdapterOptions): Promise<ChatAdapter> {
+  const { mode, context } = options;
+  const logger = boltLogger(context.logger);
+  const clientOptions: WebClientOptions = {
+    slackApiUrl: options.env.SLACK_API_URL,
+    logger,
+    // Rate limits wait for Retry-After inside the client; other failures surface quickly so the chat queue retries the job.
+    retryConfig: { retries: 3, factor: 2, minTimeout: 500, maxTimeout: 5_000 },
+  };
+  const installations = createSlackInstallationStore(options.db, context.deps.secrets);
+  const workspaces = mode.kind === "oauth" ? installedWorkspaces(installations, clientOptions) : singleWorkspace(mode.botToken, clientOptions);
+  const outbound = createSlackOutbound({ workspaces, store: context.store, logger: context.logger, minIntervalMs: options.minIntervalMs ?? 1_000 });
+  const deps = listenerDeps(context, mode.kind === "oauth");
+  let app: App | undefined;
+
+  const withListeners = (built: App): App => {
+    registerCommand(built, deps);
+    registerActions(built, deps);
+    registerHome(built, deps);
+    registerViews(built, deps);
+    built.error(async (error) => context.logger.error({ error: error.message, code: error.code }, "Slack listener error"));
+    return built;
+  };
+
+  return {
+    platform: "slack",
+    async registerRoutes(scope: FastifyInstance) {
+      if (mode.kind === "socket") return;
+      const receiver = new FastifySlackReceiver({ signingSecret: mode.signingSecret, logger: context.logger });
+      receiver.register(scope);
+      if (mode.kind === "oauth") {
+        const installer = createInstaller(mode, installations, clientOptions, context.logger);
+        registerOAuthRoutes(scope, installer, mode);
+        app = withListeners(new App({ receiver, authorize: (source) => installer.authorize(source), clientOptions, logger }));
+      } else {
+        app = withListeners(new App({ receiver, token: mode.botToken, clientOptions, logger }));
+      }
+    },
+    async start() {
+      if (mode.kind !== "socket") return;
+      app = withListeners(new App({ token: mode.botToken, appToken: mode.appToken, socketMode: true, clientOptions, logger }));
+      // Slack being unreachable at boot must not stop Sesame; the Socket Mode client reconnects by itself.
+      void app.start().catch((error: unknown) => context.logger.error({ error: error instanceof Error ? error.message : String(error) }, "Slack Socket Mode could not connect"));
+    },
+    async stop() {
+      if (mode.kind === "socket") await app?.stop().catch(() => undefined);
+      await outbound.stop();
+    },
+    post: (to, card) => outbound.post(to, card),
+    update: (address, card) => outbound.update(address, card),
+  };
+}

@@ -1,0 +1,85 @@
+import Bottleneck from "bottleneck";
+import { z } from "zod";
+import type { MessageAddress, Recipient } from "../core/chat-adapter.js";
+import type { Card } from "../core/card-model.js";
+import type { ChatStore } from "../core/chat-store.js";
+import type { Logger } from "../../services/ports.js";
+import { cardBlocks, cardFallbackText } from "./card-blocks.js";
+import { errorText, slackErrorCode, UNREACHABLE } from "./slack-errors.js";
+import { findSlackPerson } from "./slack-people.js";
+import type { SlackWorkspaces } from "./slack-workspaces.js";
+
+/**
+ * Posting and updating cards. Slack allows about one message per second per channel, so calls
+ * are paced per channel (a Bottleneck group); a 429 is retried by the Web API client after its
+ * Retry-After. Anything else that fails is thrown, and the chat queue retries the job.
+ */
+
+export const SlackAddressSchema = z.object({
+  workspace: z.string().optional(),
+  channel: z.string().min(1),
+  ts: z.string().min(1),
+  /** The person a DM went to: DMs are paced per person. */
+  user: z.string().optional(),
+});
+export type SlackAddress = z.infer<typeof SlackAddressSchema>;
+
+export interface SlackOutbound {
+  post(to: Recipient, card: Card): Promise<MessageAddress | null>;
+  update(address: MessageAddress, card: Card): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export function createSlackOutbound(options: { workspaces: SlackWorkspaces; store: ChatStore; logger: Logger; minIntervalMs: number }): SlackOutbound {
+  const { workspaces, store, logger } = options;
+  const pace = new Bottleneck.Group({ maxConcurrent: 1, minTime: options.minIntervalMs });
+  const paced = <T>(workspace: string | undefined, channel: string, work: () => Promise<T>): Promise<T> => pace.key(`${workspace ?? ""}/${channel}`).schedule(work);
+  const message = (card: Card) => ({ text: cardFallbackText(card), blocks: cardBlocks(card) });
+
+  async function postTo(workspace: string | undefined, channel: string, card: Card, user?: string): Promise<SlackAddress | null> {
+    const client = await workspaces.client(workspace);
+    if (!client) return null;
+    try {
+      const result = await paced(workspace, user ?? channel, () => client.chat.postMessage({ channel, ...message(card), unfurl_links: false, unfurl_media: false }));
+      if (!result.channel || !result.ts) throw new Error("chat.postMessage answered without channel and ts");
+      return { ...(workspace ? { workspace } : {}), channel: result.channel, ts: result.ts, ...(user ? { user } : {}) };
+    } catch (error) {
+      if (!UNREACHABLE.has(slackErrorCode(error) ?? "")) throw error;
+      logger.warn({ workspace, channel, error: errorText(error) }, "Slack recipient not reachable");
+      return null;
+    }
+  }
+
+  return {
+    async post(to, card) {
+      if ("channel" in to) {
+        for (const workspace of await workspaces.candidates(undefined)) {
+          const address = await postTo(workspace, to.channel, card);
+          if (address) return address;
+        }
+        return null;
+      }
+      const person = await findSlackPerson(store, workspaces, to.identityId);
+      if (!person) return null;
+      // A DM to a user id opens (or reuses) the bot's direct conversation with them.
+      return postTo(person.workspace, person.userId, card, person.userId);
+    },
+    async update(raw, card) {
+      const address = SlackAddressSchema.parse(raw);
+      const client = await workspaces.client(address.workspace);
+      if (!client) {
+        logger.warn({ workspace: address.workspace }, "Slack workspace no longer installed; card not updated");
+        return;
+      }
+      try {
+        await paced(address.workspace, address.user ?? address.channel, () => client.chat.update({ channel: address.channel, ts: address.ts, ...message(card) }));
+      } catch (error) {
+        if (!UNREACHABLE.has(slackErrorCode(error) ?? "")) throw error;
+        logger.warn({ channel: address.channel, error: errorText(error) }, "Slack card could not be updated (gone); skipped");
+      }
+    },
+    async stop() {
+      await pace.disconnect(false);
+    },
+  };
+}

@@ -1,0 +1,104 @@
+import { parse as parseQuery } from "node:querystring";
+import type { App, Receiver } from "@slack/bolt";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { Logger } from "../../services/ports.js";
+import { verifySlackSignature } from "./slack-signature.js";
+
+/**
+ * A Bolt receiver fed by Sesame's own Fastify server: `POST /slack/events` takes slash commands,
+ * interactivity and events on one URL. The raw body is verified (signature and timestamp window)
+ * before Bolt sees anything; Bolt's listeners answer through `ack()`, which sends the HTTP reply.
+ */
+
+const ACK_WARNING_MS = 3_000;
+
+type ParsedBody = Record<string, unknown>;
+
+function header(req: FastifyRequest, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function parseBody(raw: string, contentType: string | undefined): ParsedBody | undefined {
+  try {
+    if (contentType?.startsWith("application/x-www-form-urlencoded")) {
+      const form = parseQuery(raw);
+      if (typeof form["payload"] === "string") return JSON.parse(form["payload"]) as ParsedBody;
+      return form as ParsedBody;
+    }
+    const json: unknown = JSON.parse(raw);
+    return json !== null && typeof json === "object" && !Array.isArray(json) ? (json as ParsedBody) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export class FastifySlackReceiver implements Receiver {
+  private app: App | undefined;
+
+  constructor(private readonly options: { signingSecret: string; logger: Logger; now?: () => Date }) {}
+
+  init(app: App): void {
+    this.app = app;
+  }
+
+  async start(): Promise<void> {}
+
+  async stop(): Promise<void> {}
+
+  /** Adds `POST /slack/events` to an encapsulated Fastify scope, whose body parsers then keep the raw text. */
+  register(scope: FastifyInstance): void {
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser("*", { parseAs: "string", bodyLimit: 1_048_576 }, (_req, body, done) => done(null, body));
+    scope.post("/slack/events", async (req, reply) => this.handle(req, reply));
+  }
+
+  private async handle(req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+    const rawBody = typeof req.body === "string" ? req.body : "";
+    const verdict = verifySlackSignature(
+      { signingSecret: this.options.signingSecret, timestamp: header(req, "x-slack-request-timestamp"), signature: header(req, "x-slack-signature"), rawBody },
+      this.options.now,
+    );
+    if (!verdict.ok) {
+      this.options.logger.warn({ reason: verdict.reason }, "refused a Slack request that failed verification");
+      return reply.status(401).send({ error: "This request is not signed by Slack with this app's signing secret." });
+    }
+    const body = parseBody(rawBody, header(req, "content-type"));
+    if (!body) return reply.status(400).send({ error: "The request body is not a Slack payload." });
+    if (body["ssl_check"] === "1") return reply.status(200).send();
+    if (body["type"] === "url_verification") return reply.status(200).send({ challenge: String(body["challenge"] ?? "") });
+    return this.dispatch(body, req, reply);
+  }
+
+  private async dispatch(body: ParsedBody, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+    const app = this.app;
+    if (!app) return reply.status(503).send({ error: "Sesame's Slack app is still starting; retry in a moment." });
+    let acknowledged = false;
+    let answer: (response: unknown) => void = () => undefined;
+    const acked = new Promise<unknown>((resolve) => (answer = resolve));
+    const slow = setTimeout(() => {
+      if (!acknowledged) this.options.logger.error({ type: String(body["type"]) }, "a Slack request was not acknowledged within 3 seconds");
+    }, ACK_WARNING_MS);
+    const retryNum = header(req, "x-slack-retry-num");
+    const retryReason = header(req, "x-slack-retry-reason");
+    const processed = app
+      .processEvent({
+        body,
+        ...(retryNum ? { retryNum: Number(retryNum) } : {}),
+        ...(retryReason ? { retryReason } : {}),
+        ack: async (response?: unknown) => {
+          if (acknowledged) return;
+          acknowledged = true;
+          answer(response);
+        },
+      })
+      .catch((error: unknown) => this.options.logger.error({ error: error instanceof Error ? error.message : String(error) }, "Slack listener failed"));
+    // Nobody acknowledged (no listener for this payload): answer anyway so Slack does not retry.
+    const response = await Promise.race([acked, processed.then(() => undefined)]);
+    clearTimeout(slow);
+    acknowledged = true;
+    if (response === undefined || response === "") return reply.status(200).send();
+    if (typeof response === "string") return reply.status(200).type("text/plain").send(response);
+    return reply.status(200).send(response);
+  }
+}

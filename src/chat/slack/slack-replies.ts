@@ -1,0 +1,55 @@
+import type { WebClient } from "@slack/web-api";
+import type { ButtonValue } from "../core/action-payload.js";
+import type { Card } from "../core/card-model.js";
+import type { ActionOutcome } from "../core/chat-interactions.js";
+import { maxTotalFor } from "../core/overview.js";
+import { approvalCard, grantCard, myRequestCard } from "../core/request-cards.js";
+import { mrkdwn } from "./block-kit-limits.js";
+import { cardBlocks, cardFallbackText } from "./card-blocks.js";
+import { publishHome } from "./slack-home.js";
+import type { SlackListenerDeps } from "./slack-listener-deps.js";
+import type { CardOrigin } from "./slack-payloads.js";
+
+/** What the clicker sees after a click: a message for them alone, and the clicked card redrawn in its current state. */
+
+/** Ephemeral in the card's channel; as a DM when the click came from App Home (no channel). */
+export async function tellClicker(client: WebClient, userId: string, origin: Pick<CardOrigin, "channel"> | undefined, text: string): Promise<void> {
+  if (origin?.channel) await client.chat.postEphemeral({ channel: origin.channel, user: userId, text: mrkdwn(text) });
+  else await client.chat.postMessage({ channel: userId, text: mrkdwn(text) });
+}
+
+const INTERNAL_PROBLEM = "Sesame hit an internal problem with this. Check /request-access list before trying again; if it keeps failing, tell a Sesame admin.";
+
+/** Runs a listener's slow part; a crash is logged and the clicker is told instead of being left without an answer. */
+export async function guarded(deps: SlackListenerDeps, client: WebClient, userId: string, origin: Pick<CardOrigin, "channel"> | undefined, work: () => Promise<void>): Promise<void> {
+  try {
+    await work();
+  } catch (error) {
+    deps.context.logger.error({ userId, error: error instanceof Error ? error.message : String(error) }, "Slack interaction failed");
+    await tellClicker(client, userId, origin, INTERNAL_PROBLEM).catch(() => undefined);
+  }
+}
+
+async function cardAfter(deps: SlackListenerDeps, action: ButtonValue, outcome: ActionOutcome): Promise<Card | undefined> {
+  const book = deps.context.deps.policy();
+  switch (action.kind) {
+    case "approve":
+    case "deny":
+      return outcome.request ? approvalCard(book, outcome.request) : undefined;
+    case "cancel":
+      return outcome.request ? myRequestCard(book, outcome.request) : undefined;
+    case "extend":
+    case "relinquish": {
+      const grant = outcome.grant ? await deps.context.deps.store.getGrant(outcome.grant.id) : null;
+      return grant ? grantCard(book, grant, await maxTotalFor(deps.context.deps, grant)) : undefined;
+    }
+  }
+}
+
+/** Redraws the clicked message (or App Home) right away; the chat queue then refreshes every other copy. */
+export async function redrawOrigin(deps: SlackListenerDeps, client: WebClient, userId: string, identityId: string, origin: CardOrigin, action: ButtonValue, outcome: ActionOutcome): Promise<void> {
+  if (origin.home) return publishHome(deps.context, client, userId, identityId);
+  if (!origin.channel || !origin.ts) return;
+  const card = await cardAfter(deps, action, outcome);
+  if (card) await client.chat.update({ channel: origin.channel, ts: origin.ts, text: cardFallbackText(card), blocks: cardBlocks(card) });
+}

@@ -1,0 +1,37 @@
+import { createHmac, timingSafeEqual } from "node:crypto";
+
+/**
+ * Slack's request signature (v0): HMAC-SHA256 of `v0:{timestamp}:{raw body}` with the app's
+ * signing secret. Checked before any handler runs. Bolt only refuses old timestamps; a replay
+ * window must be closed in both directions, so a timestamp more than five minutes away from now
+ * either way is refused too.
+ */
+
+export const MAX_CLOCK_SKEW_SECONDS = 300;
+
+export interface SignedRequest {
+  signingSecret: string;
+  /** `X-Slack-Request-Timestamp` (seconds since the epoch, as sent). */
+  timestamp: string | undefined;
+  /** `X-Slack-Signature`, e.g. `v0=a2114d57…`. */
+  signature: string | undefined;
+  rawBody: string;
+}
+
+export type SignatureVerdict = { ok: true } | { ok: false; reason: string };
+
+export function slackSignature(signingSecret: string, timestamp: string, rawBody: string): string {
+  return `v0=${createHmac("sha256", signingSecret).update(`v0:${timestamp}:${rawBody}`).digest("hex")}`;
+}
+
+export function verifySlackSignature(request: SignedRequest, now: () => Date = () => new Date()): SignatureVerdict {
+  const { timestamp, signature } = request;
+  if (!timestamp || !/^\d{1,12}$/.test(timestamp)) return { ok: false, reason: "missing or malformed X-Slack-Request-Timestamp" };
+  if (!signature || !signature.startsWith("v0=")) return { ok: false, reason: "missing or malformed X-Slack-Signature" };
+  const skew = Math.abs(Math.floor(now().getTime() / 1000) - Number(timestamp));
+  if (skew > MAX_CLOCK_SKEW_SECONDS) return { ok: false, reason: `timestamp is ${skew} s away from now (more than ${MAX_CLOCK_SKEW_SECONDS} s)` };
+  const expected = Buffer.from(slackSignature(request.signingSecret, timestamp, request.rawBody));
+  const given = Buffer.from(signature);
+  if (expected.length !== given.length || !timingSafeEqual(expected, given)) return { ok: false, reason: "signature does not match" };
+  return { ok: true };
+}
