@@ -3,14 +3,18 @@
  * - writes .env.development on first run (random encryption key and API tokens),
  * - creates the Sesame database and a demo target database with the roles the example policy
  *   grants (sesame_readonly, ...) and login roles for the example people,
- * - starts the API, the workers and the sweeper, and prints how to make a first request.
+ * - starts the API, the workers and the sweeper in credential-less Teams development mode, plus
+ *   two Microsoft 365 Agents Playgrounds (Alice requests, Bob approves), and prints how to try it.
  */
 import { randomBytes } from "node:crypto";
-import { existsSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import pg from "pg";
 import { parseEnv } from "../src/config/env.js";
 import { start } from "../src/main.js";
 import { createRuntime } from "../src/runtime.js";
+import { PLAYGROUND_APPROVER, PLAYGROUND_REQUESTER, playgroundPolicy, startPlayground, type Playground } from "./dev-playground.js";
 
 const ENV_FILE = ".env.development";
 const PEOPLE = ["alice", "bob", "carol", "dave"];
@@ -22,6 +26,8 @@ function writeDevEnv(): void {
   const lines = [
     "# Written by `npm run dev` for local development only. Delete it to start afresh.",
     "NODE_ENV=development",
+    "# Teams without credentials, for the local Agents Playground only (refused when NODE_ENV=production).",
+    "TEAMS_DEV_NO_AUTH=true",
     `DATABASE_URL=${url("sesame_dev")}`,
     "REDIS_URL=redis://127.0.0.1:6379",
     "PORT=3978",
@@ -63,12 +69,29 @@ async function prepareDatabases(databaseUrl: string, demoUrl: string): Promise<v
   }
 }
 
+const EXAMPLE_POLICY = "examples/policy.yaml";
+const DEV_DIR = join(tmpdir(), "sesame-dev");
+
 if (!existsSync(ENV_FILE)) writeDevEnv();
 process.loadEnvFile(ENV_FILE);
+// Older .env.development files predate Teams; `npm run dev` is always development.
+process.env.NODE_ENV = "development";
+process.env.TEAMS_DEV_NO_AUTH = "true";
+if (process.env.SESAME_POLICY_FILE === EXAMPLE_POLICY) {
+  // The example policy plus a noop resource Bob approves, so the playground can show a whole approval.
+  mkdirSync(DEV_DIR, { recursive: true });
+  writeFileSync(join(DEV_DIR, "policy.yaml"), playgroundPolicy(readFileSync(EXAMPLE_POLICY, "utf8")));
+  process.env.SESAME_POLICY_FILE = join(DEV_DIR, "policy.yaml");
+}
 const env = parseEnv();
 await prepareDatabases(env.DATABASE_URL, process.env.SESAME_PG_LOCAL_URL!);
 const runtime = await createRuntime(env);
 const started = await start(runtime, "all");
+const endpoint = `${started.url}/api/messages`;
+const playgrounds: Playground[] = [
+  await startPlayground({ endpoint, port: 56150, user: PLAYGROUND_REQUESTER, others: [PLAYGROUND_APPROVER], dir: DEV_DIR }),
+  await startPlayground({ endpoint, port: 56151, user: PLAYGROUND_APPROVER, others: [PLAYGROUND_REQUESTER], dir: DEV_DIR }),
+];
 const tokens = Object.fromEntries((env.SESAME_API_TOKENS ?? "").split(",").map((pair) => pair.split("=") as [string, string]));
 const api = `${started.url}/api/v1`;
 console.log(`
@@ -81,8 +104,18 @@ Try it: alice asks for 2 hours of read access to the demo database, bob (a DBA) 
   psql "${Object.assign(new URL(process.env.SESAME_PG_LOCAL_URL!), { username: "alice" }).toString()}" -c 'select current_user'
   curl -s -X POST ${api}/grants/<grant id>/relinquish -H 'authorization: Bearer ${tokens.alice}'
 Then: npx sesame audit verify   (with the same environment: set -a; . ./${ENV_FILE}; set +a)
+
+Or in Microsoft Teams, locally (Microsoft 365 Agents Playground, no account needed):
+  1. Open Bob (approver):   ${playgrounds[1]!.url}
+  2. Open Alice (requester): ${playgrounds[0]!.url}
+     and type: request-access playground-demo 1h trying Sesame   (or just request-access for the form)
+  3. Back in Bob's tab, click Approve on the card; Alice's tab tells her the access is active.
+  Each tab is one person: switch tabs to switch between requester and approver. Open Bob's tab
+  first: Sesame can message a person only after their Teams client has said hello.
+  Policy in use: ${env.SESAME_POLICY_FILE}
 `);
 const stop = async () => {
+  for (const playground of playgrounds) playground.stop();
   await started.stop();
   process.exit(0);
 };

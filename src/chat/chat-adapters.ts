@@ -3,6 +3,7 @@ import type { Env } from "../config/env.js";
 import type { ChatAdapter, ChatPlatform } from "./core/chat-adapter.js";
 import type { ChatContext } from "./core/chat-context.js";
 import { createSlackAdapter } from "./slack/slack-adapter.js";
+import { createTeamsAdapter } from "./teams/teams-adapter.js";
 import type { Database } from "../storage/prisma-client.js";
 
 /** Builds an adapter for every chat platform the environment configures. */
@@ -21,5 +22,6 @@ export function enabledPlatforms(modes: ChatModes): ChatPlatform[] {
 export async function createChatAdapters(options: ChatAdapterOptions): Promise<ChatAdapter[]> {
   const adapters: ChatAdapter[] = [];
   if (options.modes.slack.kind !== "off") adapters.push(await createSlackAdapter({ env: options.env, mode: options.modes.slack, context: options.context, db: options.db }));
+  if (options.modes.teams.kind !== "off") adapters.push(createTeamsAdapter(options.context, options.modes.teams));
   return adapters;
 }

@@ -1,0 +1,65 @@
+import type { Card } from "../core/card-model.js";
+import type { ChatContext } from "../core/chat-context.js";
+import { performCardAction } from "../core/chat-interactions.js";
+import { maxTotalFor } from "../core/overview.js";
+import { approvalCard, grantCard, myRequestCard } from "../core/request-cards.js";
+import { requestFormModel, submitRequestForm } from "../core/request-form.js";
+import { durationText, formatTime, shortId } from "../core/card-text.js";
+import { type AdaptiveCardJson, approvalRequestOf, type CardView, renderAdaptiveCard } from "./adaptive-card.js";
+import type { CardData } from "./card-data.js";
+import { teamsUserIds } from "./teams-conversations.js";
+import { requestFormCard } from "./request-form-card.js";
+
+/**
+ * What a card click (Action.Execute invoke or Action.Submit message) turns into: the card the
+ * clicker should now see, or a sentence when there is no card to show them. `actorId` is the
+ * identity of the verified Teams user; the card data only names the request or grant.
+ */
+
+export type CardAnswer = { card: AdaptiveCardJson } | { message: string };
+
+/** Renders a card for one viewer: buttons only if they may use them; approvers refresh to their own view. */
+export async function cardFor(context: ChatContext, card: Card, viewerId: string | null, notice?: CardView["notice"]): Promise<AdaptiveCardJson> {
+  const actionable = card.actionableBy.length === 0 || (viewerId !== null && card.actionableBy.includes(viewerId));
+  const refreshFor = approvalRequestOf(card) ? await teamsUserIds(context.store, card.actionableBy) : [];
+  return renderAdaptiveCard(card, { actionable, refreshFor, ...(notice ? { notice } : {}) });
+}
+
+async function refreshAnswer(context: ChatContext, requestId: string, viewerId: string | null): Promise<CardAnswer> {
+  const request = await context.deps.store.getRequest(requestId);
+  if (!request) return { message: "This request no longer exists." };
+  return { card: await cardFor(context, approvalCard(context.deps.policy(), request), viewerId) };
+}
+
+async function buttonAnswer(context: ChatContext, actorId: string, data: Extract<CardData, { kind: "button" }>): Promise<CardAnswer> {
+  const { deps } = context;
+  const outcome = await performCardAction(deps, actorId, data.value, { ...(data.reason ? { reason: data.reason } : {}), ...(data.duration ? { duration: data.duration } : {}) });
+  const notice = { tone: outcome.ok ? ("good" as const) : ("attention" as const), text: outcome.message };
+  const book = deps.policy();
+  if (outcome.request && (data.value.kind === "approve" || data.value.kind === "deny")) {
+    return { card: await cardFor(context, approvalCard(book, outcome.request), actorId, notice) };
+  }
+  if (outcome.request && data.value.kind === "cancel") return { card: await cardFor(context, myRequestCard(book, outcome.request), actorId, notice) };
+  if (outcome.grant) return { card: await cardFor(context, grantCard(book, outcome.grant, await maxTotalFor(deps, outcome.grant)), actorId, notice) };
+  return { message: outcome.message };
+}
+
+async function formAnswer(context: ChatContext, actorId: string, data: Extract<CardData, { kind: "form" }>): Promise<CardAnswer> {
+  const { deps } = context;
+  const result = await submitRequestForm(deps, actorId, data.input);
+  if (!result.ok) return { card: requestFormCard(requestFormModel(deps.policy(), actorId), data.input, result.errors) };
+  const request = result.request;
+  const text =
+    request.status === "approved"
+      ? `Auto-approved: ${request.resourceId} for ${durationText(request.durationSeconds)}. You will get a message when the access is ready.`
+      : `Requested ${request.resourceId} for ${durationText(request.durationSeconds)}. Request ${shortId(request.id)} waits for approval until ${formatTime(request.pendingUntil)}.`;
+  return { card: await cardFor(context, myRequestCard(deps.policy(), request), actorId, { tone: "good", text }) };
+}
+
+/** `actorId` null: a viewer Sesame does not know; they may only see (refresh), never act. */
+export async function answerCardData(context: ChatContext, actorId: string | null, data: CardData, unknownUserMessage: string): Promise<CardAnswer> {
+  if (data.kind === "refresh") return refreshAnswer(context, data.requestId, actorId);
+  if (actorId === null) return { message: unknownUserMessage };
+  if (data.kind === "form") return formAnswer(context, actorId, data);
+  return buttonAnswer(context, actorId, data);
+}
