@@ -13,14 +13,24 @@ export interface Started {
   stop(): Promise<void>;
 }
 
+/** Each shutdown step gets this long: a worker stuck on a reconnecting Redis must not keep the process alive forever. */
+const STOP_STEP_MS = 20_000;
+
+async function bounded(step: () => Promise<void>, runtime: Runtime): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), STOP_STEP_MS)));
+  const result = await Promise.race([step().then(() => "done" as const), timeout]).finally(() => clearTimeout(timer));
+  if (result === "timeout") runtime.logger.warn({ afterMs: STOP_STEP_MS }, "a shutdown step did not finish in time; going on without it");
+}
+
 /** Starts the web server, the workers and the sweeper (or one of them, per SESAME_ROLE / --role). */
 export async function start(runtime: Runtime, role: "all" | "web" | "worker"): Promise<Started> {
   const { env, deps } = runtime;
   const stops: (() => Promise<void>)[] = [];
   const started: Started = {
     async stop() {
-      for (const stop of stops.reverse()) await stop();
-      await runtime.close();
+      for (const stop of stops.reverse()) await bounded(stop, runtime);
+      await bounded(() => runtime.close(), runtime);
     },
   };
   if (role !== "web") {
