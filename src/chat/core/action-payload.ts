@@ -14,6 +14,7 @@ export const CardActionSchema = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("cancel"), requestId: Id }).strict(),
   z.object({ kind: z.literal("extend"), grantId: Id, durations: z.array(z.string().max(16)).max(20) }).strict(),
   z.object({ kind: z.literal("relinquish"), grantId: Id }).strict(),
+  z.object({ kind: z.literal("review"), requestId: Id }).strict(),
 ]);
 
 /** The compact form put into a button: ids and version only (well under Slack's 2,000-character limit). */
@@ -23,6 +24,7 @@ export function encodeAction(action: CardAction): string {
     case "deny":
       return JSON.stringify({ kind: action.kind, requestId: action.requestId, version: action.version });
     case "cancel":
+    case "review":
       return JSON.stringify({ kind: action.kind, requestId: action.requestId });
     case "extend":
     case "relinquish":
@@ -36,6 +38,7 @@ const ButtonValueSchema = z.discriminatedUnion("kind", [
   CardActionSchema.options[2],
   z.object({ kind: z.literal("extend"), grantId: Id }).strict(),
   CardActionSchema.options[4],
+  CardActionSchema.options[5],
 ]);
 export type ButtonValue = z.infer<typeof ButtonValueSchema>;
 

@@ -18,7 +18,9 @@ export type CardAction =
   | { kind: "cancel"; requestId: string }
   /** `durations`: the additional times the policy still allows, shortest first. */
   | { kind: "extend"; grantId: string; durations: string[] }
-  | { kind: "relinquish"; grantId: string };
+  | { kind: "relinquish"; grantId: string }
+  /** Break-glass: record the after-the-fact review. */
+  | { kind: "review"; requestId: string };
 
 export interface Card {
   /** One line; also the notification text and the fallback for clients that show no card. */

@@ -45,11 +45,11 @@ async function grantIdFor(deps: ServiceDeps, actorId: string, token: string | un
 
 async function list(deps: ServiceDeps, actorId: string): Promise<CommandReply> {
   const overview = await overviewFor(deps, actorId);
-  const cards = [...overview.myRequests, ...overview.myGrants, ...overview.awaitingMe];
+  const cards = [...overview.myRequests, ...overview.myGrants, ...overview.awaitingMe, ...overview.toReview];
   const text =
     cards.length === 0
       ? "You have no pending requests, no active grants, and nothing waits for your approval."
-      : `${overview.myRequests.length} pending request(s), ${overview.myGrants.length} grant(s), ${overview.awaitingMe.length} waiting for your approval.`;
+      : `${overview.myRequests.length} pending request(s), ${overview.myGrants.length} grant(s), ${overview.awaitingMe.length} waiting for your approval${overview.toReview.length > 0 ? `, ${overview.toReview.length} break-glass grant(s) to review` : ""}.`;
   return reply(text, cards);
 }
 

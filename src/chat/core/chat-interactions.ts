@@ -1,4 +1,5 @@
 import { isAppError } from "../../domain/errors.js";
+import { reviewBreakGlass } from "../../services/break-glass.js";
 import { cancelRequest } from "../../services/cancel-request.js";
 import { decideRequest } from "../../services/decide-request.js";
 import type { ServiceDeps } from "../../services/deps.js";
@@ -44,6 +45,10 @@ async function run(action: ButtonValue, deps: ServiceDeps, actorId: string, inpu
       if (existing && existing.requesterId !== actorId) return { ok: false, message: "Only the requester can cancel this request." };
       const request = await cancelRequest(deps, { requestId: action.requestId, actorId });
       return { ok: true, message: "Your request was cancelled.", request };
+    }
+    case "review": {
+      const request = await reviewBreakGlass(deps, { requestId: action.requestId, actorId, ...(input.reason?.trim() ? { note: input.reason.trim() } : {}) });
+      return { ok: true, message: "Thanks: the break-glass access is marked as reviewed.", request };
     }
     case "relinquish": {
       const grant = await relinquishGrant(deps, { grantId: action.grantId, actorId });

@@ -45,6 +45,13 @@ function statusOf(book: PolicyBook, request: RequestRow): NonNullable<Card["stat
   }
 }
 
+const awaitsReview = (request: RequestRow): boolean => request.breakGlass && request.reviewedAt === null;
+
+/** Who may review a break-glass request: its approvers (admins can too, from the API or CLI), never its requester. */
+export function reviewers(request: RequestRow): string[] {
+  return [...new Set(request.snapshot.steps.flatMap((step) => step.approverIds))].filter((id) => id !== request.requesterId).sort();
+}
+
 /** "Reminded the approvers at 10:02 UTC; paged on-call dba-primary (asked bob) at 10:15 UTC". */
 export function escalationStatus(request: RequestRow): string {
   const said = request.escalationLog.map((entry) => `${entry.summary} at ${formatTime(entry.at)}`);
@@ -92,8 +99,10 @@ export function approvalCard(book: PolicyBook, request: RequestRow): Card {
           { kind: "approve", requestId: request.id, version: request.version },
           { kind: "deny", requestId: request.id, version: request.version },
         ]
-      : [],
-    actionableBy: pendingApprovers(request),
+      : awaitsReview(request)
+        ? [{ kind: "review", requestId: request.id }]
+        : [],
+    actionableBy: awaitsReview(request) ? reviewers(request) : pendingApprovers(request),
   };
 }
 

@@ -13,6 +13,7 @@ export const ACTION_IDS = {
   cancel: "sesame_cancel",
   extend: "sesame_extend",
   relinquish: "sesame_relinquish",
+  review: "sesame_review",
 } as const satisfies Record<CardAction["kind"], string>;
 
 const TONE_MARK: Record<CardTone, string> = { neutral: "⚪", good: "✅", warning: "⏳", attention: "⛔" };
@@ -23,6 +24,7 @@ const BUTTON: Record<CardAction["kind"], { text: string; style?: "primary" | "da
   cancel: { text: "Cancel request" },
   extend: { text: "Extend" },
   relinquish: { text: "Relinquish now" },
+  review: { text: "Mark reviewed", style: "primary" },
 };
 
 function button(action: CardAction): types.Button {

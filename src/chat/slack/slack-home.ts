@@ -10,7 +10,8 @@ import { AppHomeOpenedSchema } from "./slack-payloads.js";
 
 /** App Home: my pending requests, my active grants (Relinquish, Extend), and what waits for my approval (Approve, Deny). */
 
-const SECTION_BUDGET = 32;
+/** Four sections and the intro share App Home's 100 blocks. */
+const SECTION_BUDGET = 24;
 
 function section(title: string, empty: string, cards: Parameters<typeof cardsBlocks>[0]): Block[] {
   const lead: Block[] = [{ type: "header", text: plain(title, LIMITS.headerText) }];
@@ -26,6 +27,7 @@ export async function homeView(context: ChatContext, identityId: string | null, 
     ...section("Your pending requests", "Nothing pending.", overview.myRequests),
     ...section("Your active grants", "No active grants.", overview.myGrants),
     ...section("Waiting for your approval", "Nothing waits for you.", overview.awaitingMe),
+    ...(overview.toReview.length > 0 ? section("Break-glass access to review", "", overview.toReview) : []),
   ];
   return { type: "home", blocks: blocks.slice(0, LIMITS.viewBlocks) };
 }

@@ -35,6 +35,7 @@ async function cardAfter(deps: SlackListenerDeps, action: ButtonValue, outcome: 
   switch (action.kind) {
     case "approve":
     case "deny":
+    case "review":
       return outcome.request ? approvalCard(book, outcome.request) : undefined;
     case "cancel":
       return outcome.request ? myRequestCard(book, outcome.request) : undefined;

@@ -62,6 +62,8 @@ function renderAction(action: CardAction): Record<string, unknown> {
       return execute("Cancel request", action);
     case "relinquish":
       return execute("Relinquish now", action);
+    case "review":
+      return execute("Mark reviewed", action, "positive");
     case "extend":
       return {
         type: "Action.ShowCard",
@@ -77,7 +79,7 @@ function renderAction(action: CardAction): Record<string, unknown> {
 
 /** The request an approval card is about (it refreshes while that request is pending). */
 export function approvalRequestOf(card: Card): string | undefined {
-  const action = card.actions.find((a) => a.kind === "approve" || a.kind === "deny");
+  const action = card.actions.find((a) => a.kind === "approve" || a.kind === "deny" || a.kind === "review");
   return action && "requestId" in action ? action.requestId : undefined;
 }
 

@@ -36,7 +36,7 @@ async function buttonAnswer(context: ChatContext, actorId: string, data: Extract
   const outcome = await performCardAction(deps, actorId, data.value, { ...(data.reason ? { reason: data.reason } : {}), ...(data.duration ? { duration: data.duration } : {}) });
   const notice = { tone: outcome.ok ? ("good" as const) : ("attention" as const), text: outcome.message };
   const book = deps.policy();
-  if (outcome.request && (data.value.kind === "approve" || data.value.kind === "deny")) {
+  if (outcome.request && (data.value.kind === "approve" || data.value.kind === "deny" || data.value.kind === "review")) {
     return { card: await cardFor(context, approvalCard(book, outcome.request), actorId, notice) };
   }
   if (outcome.request && data.value.kind === "cancel") return { card: await cardFor(context, myRequestCard(book, outcome.request), actorId, notice) };
