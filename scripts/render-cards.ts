@@ -33,7 +33,7 @@ interface PageGlobals {
 
 async function main(): Promise<void> {
   mkdirSync(OUT, { recursive: true });
-  const hostConfig = JSON.parse(readFileSync(file("../../shared/schemas/adaptivecards-hostconfig-microsoft-teams-light.json"), "utf8")) as unknown;
+  const hostConfig = JSON.parse(readFileSync(file("../schemas/vendor/adaptivecards-hostconfig-microsoft-teams-light.json"), "utf8")) as unknown;
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
   try {
     const page = await browser.newPage({ viewport: { width: 480, height: 800 }, deviceScaleFactor: 2 });

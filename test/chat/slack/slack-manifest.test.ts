@@ -8,7 +8,7 @@ import { BOT_SCOPES } from "../../../src/chat/slack/slack-oauth.js";
 /** manifest/slack.yaml is a valid Slack app manifest, and its scopes cover every Web API method Sesame calls. */
 
 const root = join(import.meta.dirname, "../../..");
-const schemaPath = join(root, "../shared/schemas/slack-app-manifest.schema.1.0.0.json");
+const schemaPath = join(root, "schemas/vendor/slack-app-manifest.schema.1.0.0.json");
 
 // The scope each Web API method needs (docs.slack.dev/reference/methods). A method missing here fails the test.
 const METHOD_SCOPES: Record<string, string[]> = {

@@ -4,9 +4,9 @@ import { Ajv, type ErrorObject } from "ajv";
 import Ajv04 from "ajv-draft-04";
 import addFormats from "ajv-formats";
 
-/** Validators for the official schemas in ../shared/schemas (Adaptive Card 1.5: draft-06; Teams manifest 1.22: draft-04). */
+/** Validators for the official schemas in schemas/vendor (Adaptive Card 1.5: draft-06; Teams manifest 1.22: draft-04). */
 
-const SCHEMAS = new URL("../../../../shared/schemas/", import.meta.url);
+const SCHEMAS = new URL("../../../schemas/vendor/", import.meta.url);
 const read = (name: string): Record<string, unknown> => JSON.parse(readFileSync(new URL(name, SCHEMAS), "utf8")) as Record<string, unknown>;
 const describe = (errors: ErrorObject[] | null | undefined): string[] => (errors ?? []).map((e) => `${e.instancePath || "/"} ${e.message ?? ""} ${JSON.stringify(e.params)}`);
 
