@@ -1,8 +1,9 @@
 import { z } from "zod";
 import type { PolicyBook } from "../../domain/policy-book.js";
-import type { Notification } from "../../services/ports.js";
-import type { ChatPlatform } from "./chat-adapter.js";
-import { pendingApprovers } from "./request-cards.js";
+import type { Notification, RequestRow } from "../../services/ports.js";
+import { recipientKey, type ChatPlatform } from "./chat-adapter.js";
+import { GRANT_NOTICES, REQUEST_NOTICES, type GrantNotice, type RequestNotice } from "./notices.js";
+import { pendingApprovers, reviewers } from "./request-cards.js";
 
 /**
  * Turns a core notification into chat jobs: one per card or message, so a failed DM is retried on
@@ -15,8 +16,8 @@ const Platform = z.enum(["slack", "teams"]);
 export const ChatJobSchema = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("approval_card"), platform: Platform, requestId: z.string(), recipient: z.string() }),
   z.object({ kind: z.literal("refresh_cards"), platform: Platform, requestId: z.string() }),
-  z.object({ kind: z.literal("request_notice"), platform: Platform, requestId: z.string(), notice: z.enum(["submitted", "approved", "denied", "auto_approved", "expired", "escalated"]) }),
-  z.object({ kind: z.literal("grant_notice"), platform: Platform, grantId: z.string(), notice: z.enum(["granted", "expiring", "extended", "revoked", "failed"]), expiresAt: z.string().optional() }),
+  z.object({ kind: z.literal("request_notice"), platform: Platform, requestId: z.string(), notice: z.enum(REQUEST_NOTICES) }),
+  z.object({ kind: z.literal("grant_notice"), platform: Platform, grantId: z.string(), notice: z.enum(GRANT_NOTICES), expiresAt: z.string().optional() }),
 ]);
 export type ChatJob = z.infer<typeof ChatJobSchema>;
 
@@ -42,64 +43,70 @@ export function channelFromPolicy(book: PolicyBook): ChannelOf {
   };
 }
 
-function planFor(notification: Notification, platform: ChatPlatform, channelOf: ChannelOf): PlannedJob[] {
+/** The few job shapes the plans are made of; ids say what and for which state, so repeats are not sent twice. */
+function jobsOn(platform: ChatPlatform) {
   const p = platform;
+  return {
+    cards: (request: RequestRow, recipients: string[], round: string | number): PlannedJob[] =>
+      [...new Set(recipients)].map((recipient) => ({ id: `${p}-card-${request.id}-${round}-${recipient}`, job: { kind: "approval_card", platform, requestId: request.id, recipient } })),
+    refresh: (request: RequestRow): PlannedJob => ({ id: `${p}-refresh-${request.id}-v${request.version}`, job: { kind: "refresh_cards", platform, requestId: request.id } }),
+    requestNotice: (request: RequestRow, notice: RequestNotice, suffix = ""): PlannedJob => ({ id: `${p}-notice-${notice}-${request.id}${suffix}`, job: { kind: "request_notice", platform, requestId: request.id, notice } }),
+    grantNotice: (grantId: string, notice: GrantNotice, suffix = "", extra: { expiresAt?: string; runAt?: Date } = {}): PlannedJob => ({
+      id: `${p}-notice-${notice}-${grantId}${suffix}`,
+      job: { kind: "grant_notice", platform, grantId, notice, ...(extra.expiresAt ? { expiresAt: extra.expiresAt } : {}) },
+      ...(extra.runAt ? { runAt: extra.runAt } : {}),
+    }),
+  };
+}
+
+function planFor(notification: Notification, platform: ChatPlatform, channelOf: ChannelOf): PlannedJob[] {
+  const jobs = jobsOn(platform);
+  const channels = (policyId: string, ...purposes: ("approval" | "security")[]) =>
+    purposes.flatMap((purpose) => {
+      const channel = channelOf(policyId, platform, purpose);
+      return channel ? [recipientKey({ channel })] : [];
+    });
   switch (notification.type) {
-    case "request.submitted":
+    case "request.submitted": {
+      const request = notification.request;
+      return [...jobs.cards(request, [...pendingApprovers(request), ...channels(request.policyId, "approval")], request.currentStep), jobs.requestNotice(request, "submitted")];
+    }
     case "request.step_advanced": {
       const request = notification.request;
-      const step = request.currentStep;
-      const recipients = [...pendingApprovers(request)];
-      const channel = channelOf(request.policyId, platform);
-      if (channel) recipients.push(`channel:${channel}`);
-      const cards = recipients.map((recipient) => ({ id: `${p}-card-${request.id}-${step}-${recipient}`, job: { kind: "approval_card", platform, requestId: request.id, recipient } as const }));
-      if (notification.type === "request.step_advanced") {
-        return [{ id: `${p}-refresh-${request.id}-v${request.version}`, job: { kind: "refresh_cards", platform, requestId: request.id } }, ...cards];
-      }
-      return [...cards, { id: `${p}-notice-submitted-${request.id}`, job: { kind: "request_notice", platform, requestId: request.id, notice: "submitted" } }];
+      return [jobs.refresh(request), ...jobs.cards(request, [...pendingApprovers(request), ...channels(request.policyId, "approval")], request.currentStep)];
     }
     case "request.escalated": {
       const { request, entry } = notification;
-      const cards = pendingApprovers(request).map((recipient) => ({ id: `${p}-card-${request.id}-${request.currentStep}-${recipient}`, job: { kind: "approval_card", platform, requestId: request.id, recipient } as const }));
-      return [
-        { id: `${p}-refresh-${request.id}-v${request.version}`, job: { kind: "refresh_cards", platform, requestId: request.id } },
-        ...cards,
-        { id: `${p}-notice-escalated-${request.id}-${entry.step}`, job: { kind: "request_notice", platform, requestId: request.id, notice: "escalated" } },
-      ];
+      return [jobs.refresh(request), ...jobs.cards(request, pendingApprovers(request), request.currentStep), jobs.requestNotice(request, "escalated", `-${entry.step}`)];
     }
     case "request.break_glass": {
       const request = notification.request;
-      const recipients = [...new Set(request.snapshot.steps.flatMap((step) => step.approverIds))].filter((id) => id !== request.requesterId);
-      for (const channel of [channelOf(request.policyId, platform, "security"), channelOf(request.policyId, platform)]) if (channel) recipients.push(`channel:${channel}`);
-      return [...new Set(recipients)].map((recipient) => ({ id: `${p}-card-${request.id}-bg-${recipient}`, job: { kind: "approval_card", platform, requestId: request.id, recipient } as const }));
+      return jobs.cards(request, [...reviewers(request), ...channels(request.policyId, "security", "approval")], "bg");
     }
     case "request.reviewed":
-      return [{ id: `${p}-refresh-${notification.request.id}-v${notification.request.version}`, job: { kind: "refresh_cards", platform, requestId: notification.request.id } }];
     case "request.approval_recorded":
-      return [{ id: `${p}-refresh-${notification.request.id}-v${notification.request.version}`, job: { kind: "refresh_cards", platform, requestId: notification.request.id } }];
+      return [jobs.refresh(notification.request)];
     case "request.decided": {
       const request = notification.request;
-      const refresh: PlannedJob = { id: `${p}-refresh-${request.id}-v${request.version}`, job: { kind: "refresh_cards", platform, requestId: request.id } };
       // Extensions speak through grant.extended; a cancel was the requester's own doing.
-      if (request.kind === "extension" && request.status === "approved") return [refresh];
+      if (request.kind === "extension" && request.status === "approved") return [jobs.refresh(request)];
       const notice = request.status === "approved" ? (request.autoApprovalReason ? "auto_approved" : "approved") : request.status === "cancelled" || request.status === "pending" ? undefined : request.status;
-      return notice ? [refresh, { id: `${p}-notice-${notice}-${request.id}`, job: { kind: "request_notice", platform, requestId: request.id, notice } }] : [refresh];
+      return notice ? [jobs.refresh(request), jobs.requestNotice(request, notice)] : [jobs.refresh(request)];
     }
     case "grant.activated":
     case "grant.extended": {
       const grant = notification.grant;
       const at = grant.expiresAt.getTime();
-      const notice = notification.type === "grant.activated" ? "granted" : "extended";
       const warnAt = new Date(at - warningLeadSeconds(Math.round((at - grant.startsAt.getTime()) / 1000)) * 1000);
       return [
-        { id: `${p}-notice-${notice}-${grant.id}-${at}`, job: { kind: "grant_notice", platform, grantId: grant.id, notice } },
-        { id: `${p}-notice-expiring-${grant.id}-${at}`, job: { kind: "grant_notice", platform, grantId: grant.id, notice: "expiring", expiresAt: grant.expiresAt.toISOString() }, runAt: warnAt },
+        jobs.grantNotice(grant.id, notification.type === "grant.activated" ? "granted" : "extended", `-${at}`),
+        jobs.grantNotice(grant.id, "expiring", `-${at}`, { expiresAt: grant.expiresAt.toISOString(), runAt: warnAt }),
       ];
     }
     case "grant.revoked":
-      return [{ id: `${p}-notice-revoked-${notification.grant.id}`, job: { kind: "grant_notice", platform, grantId: notification.grant.id, notice: "revoked" } }];
+      return [jobs.grantNotice(notification.grant.id, "revoked")];
     case "alert":
-      return notification.grantId ? [{ id: `${p}-notice-failed-${notification.grantId}`, job: { kind: "grant_notice", platform, grantId: notification.grantId, notice: "failed" } }] : [];
+      return notification.grantId ? [jobs.grantNotice(notification.grantId, "failed")] : [];
   }
 }
 

@@ -6,9 +6,10 @@ import { escalationStatus, grantCard, pendingApprovers } from "./request-cards.j
 
 /** The direct messages a requester gets as their request and grant move along. */
 
-export type RequestNotice = "submitted" | "approved" | "denied" | "auto_approved" | "expired" | "escalated";
-export type GrantNotice = "granted" | "expiring" | "extended" | "revoked" | "failed";
-export type NoticeKind = RequestNotice | GrantNotice;
+export const REQUEST_NOTICES = ["submitted", "approved", "denied", "auto_approved", "expired", "escalated"] as const;
+export const GRANT_NOTICES = ["granted", "expiring", "extended", "revoked", "failed"] as const;
+export type RequestNotice = (typeof REQUEST_NOTICES)[number];
+export type GrantNotice = (typeof GRANT_NOTICES)[number];
 
 const plain = (title: string, notes: string[], extra: Partial<Card> = {}): Card => ({ title, facts: [], notes, actions: [], actionableBy: [], ...extra });
 
