@@ -11,6 +11,8 @@ export async function cancelRequest(deps: ServiceDeps, input: { requestId: strin
   const outcome = await deps.store.transaction(async (uow) => {
     const request = await uow.lockRequest(input.requestId);
     if (!request) throw new AppError("not_found", `There is no request ${input.requestId}.`);
+    // Checked before the status, so someone else learns nothing about the request.
+    if (request.requesterId !== input.actorId) throw new AppError("forbidden", "Only the person who made this request can cancel it.");
     if (request.status !== "pending") throw new AppError("already_decided", `${describeDecided(request)} There is nothing to cancel.`);
     return applyRequestEvent(uow, request, { type: "cancel", actorId: input.actorId }, { now, isStillApprover: () => false });
   });

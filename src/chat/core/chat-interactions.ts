@@ -41,8 +41,6 @@ async function run(action: ButtonValue, deps: ServiceDeps, actorId: string, inpu
       return { ok: true, message: "Denied. The requester has been told.", request };
     }
     case "cancel": {
-      const existing = await deps.store.getRequest(action.requestId);
-      if (existing && existing.requesterId !== actorId) return { ok: false, message: "Only the requester can cancel this request." };
       const request = await cancelRequest(deps, { requestId: action.requestId, actorId });
       return { ok: true, message: "Your request was cancelled.", request };
     }
