@@ -50,7 +50,7 @@ function logNotifier(logger: PinoLogger): Notifier {
   };
 }
 
-export async function loadPolicy(env: Env, source: Record<string, string | undefined> = process.env): Promise<PolicyFile> {
+async function loadPolicy(env: Env, source: Record<string, string | undefined> = process.env): Promise<PolicyFile> {
   return loadPolicyFile(env.SESAME_POLICY_FILE, connectorValidators(source));
 }
 

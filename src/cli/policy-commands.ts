@@ -12,9 +12,8 @@ import { envFor, print } from "./context.js";
 
 /** Asks the on-call providers (keys from the environment) about every source the matching policy uses. */
 async function onCallNow(book: PolicyBook, file: PolicyFile, policy: Policy | undefined): Promise<OnCallRoster> {
-  const used = policy ? book.onCallSourcesOf(policy) : { approvers: [], autoApproval: [] };
-  const pages = policy ? policy.escalation.flatMap((step) => (step.oncall ? [step.oncall] : [])) : [];
-  const names = [...used.approvers, ...used.autoApproval, ...pages];
+  const used = policy ? book.onCallSourcesOf(policy) : { approvers: [], autoApproval: [], pages: [] };
+  const names = [...used.approvers, ...used.autoApproval, ...used.pages];
   if (names.length === 0) return EMPTY_ROSTER;
   const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
   return rosterFor({ policy: () => book, oncall: createOnCallDirectory(file.oncall, envFor([])), logger: quiet }, names);

@@ -130,10 +130,11 @@ export class PolicyBook {
   }
 
   /** On-call sources the policy uses: approvers, auto-approval rules, escalation pages and break-glass. */
-  onCallSourcesOf(policy: Policy): { approvers: string[]; autoApproval: string[] } {
+  onCallSourcesOf(policy: Policy): { approvers: string[]; autoApproval: string[]; pages: string[] } {
     const approvers = stepRulesOf(policy).flatMap((rule) => rule.approvers.oncall);
     const autoApproval = policy.autoApprove.flatMap((rule) => (rule.requesterOnCall ? [rule.requesterOnCall] : []));
-    return { approvers: [...new Set(approvers)], autoApproval: [...new Set(autoApproval)] };
+    const pages = [...policy.escalation.flatMap((step) => (step.oncall ? [step.oncall] : [])), ...(policy.breakGlass?.page ? [policy.breakGlass.page] : [])];
+    return { approvers: [...new Set(approvers)], autoApproval: [...new Set(autoApproval)], pages: [...new Set(pages)] };
   }
 
   /** Everyone who could approve some step of the policy now (named people and groups, reroutes included), ignoring self-approval. */

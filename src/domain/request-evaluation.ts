@@ -48,7 +48,7 @@ export interface EscalationPlanStep {
   oncall: string | null;
 }
 
-export function escalationPlanOf(policy: Policy, groups: PolicyFile["groups"], requesterId: string): EscalationPlanStep[] {
+function escalationPlanOf(policy: Policy, groups: PolicyFile["groups"], requesterId: string): EscalationPlanStep[] {
   return policy.escalation.map((step) => ({
     afterSeconds: parseDuration(step.after),
     action: step.action,

@@ -10,7 +10,7 @@ import { createProducerRedis, createWorkerRedis } from "./queues.js";
  * retried with backoff, and nothing here can roll back the decision that caused it.
  */
 
-export const CHAT_QUEUE = "chat";
+const CHAT_QUEUE = "chat";
 
 export interface ChatQueue {
   queue: Queue<ChatJob>;

@@ -60,6 +60,7 @@ export async function submitRequest(deps: ServiceDeps, input: SubmitRequestInput
   const book = deps.policy();
   const requestedSeconds = input.duration === undefined ? undefined : toSeconds(input.duration);
   const matched = book.matchPolicy(input.requesterId, input.resourceId);
+  // Pages come later (escalation, break-glass); at submission only approvers and auto-approval need to know.
   const sources = matched ? book.onCallSourcesOf(matched) : { approvers: [], autoApproval: [] };
   const onCall = await rosterFor(deps, [...sources.approvers, ...sources.autoApproval]);
   const evaluation = book.evaluateRequest(
