@@ -85,7 +85,7 @@ export async function createRuntime(
   const connectors = createConnectorSet(policyFile, source);
   // Not fatal: without a key, look-ups fail and people decide; paging is reported where it fails.
   for (const problem of describeOnCallSetup(policyFile.oncall, env)) logger.warn({ problem }, "on-call is not fully set up");
-  const chatQueue = createChatQueue(env.REDIS_URL, env.SESAME_REDIS_PREFIX);
+  const chatQueue = createChatQueue(queues.connection, env.SESAME_REDIS_PREFIX);
   const platforms = enabledPlatforms(modes);
   const policy = () => book;
   const deps: ServiceDeps = {

@@ -1,8 +1,9 @@
 import { Queue, Worker } from "bullmq";
+import type { Redis } from "ioredis";
 import { ChatJobSchema, type ChatJob, type PlannedJob } from "../chat/core/chat-deliveries.js";
 import type { ChatDispatcher } from "../chat/core/chat-dispatcher.js";
 import type { Logger } from "../services/ports.js";
-import { createProducerRedis, createWorkerRedis } from "./queues.js";
+import { createWorkerRedis } from "./queues.js";
 
 /**
  * Chat messages go through their own queue: a burst of notifications is paced by the adapters
@@ -18,9 +19,8 @@ export interface ChatQueue {
   close(): Promise<void>;
 }
 
-export function createChatQueue(redisUrl: string, prefix: string, retry = { attempts: 8, backoffMs: 3_000 }): ChatQueue {
-  const connection = createProducerRedis(redisUrl);
-  connection.on("error", () => undefined);
+/** Uses the process's producer connection (see `createQueues`); closing the queue leaves it to its owner. */
+export function createChatQueue(connection: Redis, prefix: string, retry = { attempts: 8, backoffMs: 3_000 }): ChatQueue {
   const queue = new Queue<ChatJob>(CHAT_QUEUE, {
     connection,
     prefix,
@@ -39,10 +39,7 @@ export function createChatQueue(redisUrl: string, prefix: string, retry = { atte
       if (jobs.length === 0) return;
       await queue.addBulk(jobs.map(({ id, job, runAt }) => ({ name: job.kind, data: job, opts: { jobId: id, ...(runAt ? { delay: Math.max(0, runAt.getTime() - Date.now()) } : {}) } })));
     },
-    async close() {
-      await queue.close();
-      connection.disconnect();
-    },
+    close: () => queue.close(),
   };
 }
 
