@@ -2,12 +2,12 @@ import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import type { TeamsMode } from "../../config/chat-env.js";
 import type { Card } from "../core/card-model.js";
-import type { ChatAdapter, MessageAddress, Recipient } from "../core/chat-adapter.js";
+import { recipientKey, type ChatAdapter, type MessageAddress, type Recipient } from "../core/chat-adapter.js";
 import type { ChatContext } from "../core/chat-context.js";
 import { createBotFrameworkTransport, type OutgoingMessage, type TeamsTransport } from "./bot-framework-transport.js";
 import { createTeamsBot } from "./teams-bot.js";
 import { cardFor } from "./teams-card-actions.js";
-import { channelKey, ReferenceSchema, storedReference, type ConversationReference } from "./teams-conversations.js";
+import { ReferenceSchema, storedReference, type ConversationReference } from "./teams-conversations.js";
 import { unreachableMentions } from "./teams-mentions.js";
 import { messagesRoute } from "./teams-route.js";
 
@@ -44,11 +44,15 @@ export function createTeamsAdapter(context: ChatContext, mode: Exclude<TeamsMode
     async stop() {},
     async post(to: Recipient, card: Card): Promise<MessageAddress | null> {
       if ("channel" in to) {
-        const reference = await storedReference(context.store, channelKey(to.channel));
-        if (!reference) return null;
+        const key = recipientKey(to);
+        const reference = await storedReference(context.store, key);
+        if (!reference) {
+          context.logger.warn({ channel: to.channel }, "no Teams conversation known for this approval channel: add Sesame to its team, or @mention Sesame once in the channel");
+          return null;
+        }
         const mentions = await unreachableMentions(context, card.actionableBy);
-        const message: OutgoingMessage = { cards: [await render(card, channelKey(to.channel))], ...mentions };
-        return { reference, activityId: await send(reference, message), recipient: channelKey(to.channel) };
+        const message: OutgoingMessage = { cards: [await render(card, key)], ...mentions };
+        return { reference, activityId: await send(reference, message), recipient: key };
       }
       const aad = await context.store.accountForIdentity("teams", to.identityId);
       const reference = aad ? await storedReference(context.store, aad) : null;

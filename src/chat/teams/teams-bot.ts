@@ -54,7 +54,7 @@ export function createTeamsBot(context: ChatContext): { handle(turn: TeamsTurn):
       return turn.respond(200, invokeError(400, INVALID_CARD));
     }
     const actor = await actorOf(activity, turn);
-    await turn.respond(200, invokeBody(await answerCardData(context, actor.identityId, data, actor.identityId === null ? actor.message : "")));
+    await turn.respond(200, invokeBody(await answerCardData(context, actor, data)));
   }
 
   /** Action.Submit (clients without Universal Actions): a message whose `value` is the card data. */
@@ -62,7 +62,7 @@ export function createTeamsBot(context: ChatContext): { handle(turn: TeamsTurn):
     const data = parseCardData(activity.value);
     if (!data || data.kind === "refresh") return void (await turn.send(say(INVALID_CARD)));
     const actor = await actorOf(activity, turn);
-    const answer = await answerCardData(context, actor.identityId, data, actor.identityId === null ? actor.message : "");
+    const answer = await answerCardData(context, actor, data);
     if ("card" in answer && activity.replyToId) await turn.update(activity.replyToId, { cards: [answer.card] });
     else await turn.send("card" in answer ? { cards: [answer.card] } : say(answer.message));
   }

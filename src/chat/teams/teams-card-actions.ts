@@ -1,5 +1,6 @@
 import type { Card } from "../core/card-model.js";
 import type { ChatContext } from "../core/chat-context.js";
+import type { ChatUser } from "../core/chat-identity.js";
 import { performCardAction } from "../core/chat-interactions.js";
 import { maxTotalFor } from "../core/overview.js";
 import { approvalCard, grantCard, myRequestCard } from "../core/request-cards.js";
@@ -56,10 +57,10 @@ async function formAnswer(context: ChatContext, actorId: string, data: Extract<C
   return { card: await cardFor(context, myRequestCard(deps.policy(), request), actorId, { tone: "good", text }) };
 }
 
-/** `actorId` null: a viewer Sesame does not know; they may only see (refresh), never act. */
-export async function answerCardData(context: ChatContext, actorId: string | null, data: CardData, unknownUserMessage: string): Promise<CardAnswer> {
-  if (data.kind === "refresh") return refreshAnswer(context, data.requestId, actorId);
-  if (actorId === null) return { message: unknownUserMessage };
-  if (data.kind === "form") return formAnswer(context, actorId, data);
-  return buttonAnswer(context, actorId, data);
+/** A viewer Sesame does not know may only see (refresh), never act; they are told what an admin must add. */
+export async function answerCardData(context: ChatContext, actor: ChatUser, data: CardData): Promise<CardAnswer> {
+  if (data.kind === "refresh") return refreshAnswer(context, data.requestId, actor.identityId);
+  if (actor.identityId === null) return { message: actor.message };
+  if (data.kind === "form") return formAnswer(context, actor.identityId, data);
+  return buttonAnswer(context, actor.identityId, data);
 }

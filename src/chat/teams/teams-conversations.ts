@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { recipientKey } from "../core/chat-adapter.js";
 import type { ChatStore } from "../core/chat-store.js";
 import { isPersonal, tenantOf, type TeamsActivity } from "./teams-activity.js";
 
@@ -16,8 +17,6 @@ export const ReferenceSchema = z.looseObject({
   bot: z.looseObject({ id: z.string().min(1) }).optional(),
 });
 export type ConversationReference = z.infer<typeof ReferenceSchema>;
-
-export const channelKey = (channelId: string): string => `channel:${channelId}`;
 
 function personalReference(activity: TeamsActivity): ConversationReference {
   return {
@@ -41,17 +40,27 @@ function channelReference(activity: TeamsActivity, channelId: string): Conversat
   };
 }
 
+/** What this process last saved per store and key: every activity (card refreshes too) carries a reference, and most repeat the last one. */
+const lastSaved = new WeakMap<ChatStore, Map<string, string>>();
+
+async function saveIfChanged(store: ChatStore, key: string, reference: ConversationReference): Promise<void> {
+  const saved = lastSaved.get(store) ?? new Map<string, string>();
+  lastSaved.set(store, saved);
+  const text = JSON.stringify(reference);
+  if (saved.get(key) === text) return;
+  await store.saveConversation("teams", key, reference);
+  saved.set(key, text);
+}
+
 /** Saves what this activity teaches about reaching its sender or its channel. */
 export async function rememberConversation(store: ChatStore, activity: TeamsActivity): Promise<void> {
   if (isPersonal(activity)) {
-    if (activity.from.aadObjectId && activity.from.id !== activity.recipient.id) {
-      await store.saveConversation("teams", activity.from.aadObjectId, personalReference(activity));
-    }
+    if (activity.from.aadObjectId && activity.from.id !== activity.recipient.id) await saveIfChanged(store, activity.from.aadObjectId, personalReference(activity));
     return;
   }
   // In a team, the General channel's id is the team id; other channels name themselves.
   const channelId = activity.channelData?.channel?.id ?? activity.channelData?.team?.id;
-  if (channelId) await store.saveConversation("teams", channelKey(channelId), channelReference(activity, channelId));
+  if (channelId) await saveIfChanged(store, recipientKey({ channel: channelId }), channelReference(activity, channelId));
 }
 
 export async function storedReference(store: ChatStore, key: string): Promise<ConversationReference | null> {
