@@ -6,6 +6,9 @@ import type { ServiceDeps } from "../../services/deps.js";
 import { extendGrant, relinquishGrant } from "../../services/grant-actions.js";
 import type { GrantRow, RequestRow } from "../../services/ports.js";
 import type { ButtonValue } from "./action-payload.js";
+import type { Card } from "./card-model.js";
+import { maxTotalFor } from "./overview.js";
+import { approvalCard, grantCard, myRequestCard } from "./request-cards.js";
 import { durationText, formatTime } from "./card-text.js";
 
 /**
@@ -73,5 +76,21 @@ export async function performCardAction(deps: ServiceDeps, actorId: string, acti
     // The current state goes back (to refresh the clicked card) only to people the request names.
     const named = current && (current.requesterId === actorId || current.snapshot.steps.some((step) => step.approverIds.includes(actorId)));
     return { ok: false, message: error.userMessage, ...(named ? { request: current } : {}) };
+  }
+}
+
+/** The card the clicked message should show now: the request or grant in its current state (undefined when the action changed nothing the clicker may see). */
+export async function cardAfterAction(deps: ServiceDeps, action: ButtonValue, outcome: ActionOutcome): Promise<Card | undefined> {
+  const book = deps.policy();
+  switch (action.kind) {
+    case "approve":
+    case "deny":
+    case "review":
+      return outcome.request ? approvalCard(book, outcome.request) : undefined;
+    case "cancel":
+      return outcome.request ? myRequestCard(book, outcome.request) : undefined;
+    case "extend":
+    case "relinquish":
+      return outcome.grant ? grantCard(book, outcome.grant, await maxTotalFor(deps, outcome.grant)) : undefined;
   }
 }

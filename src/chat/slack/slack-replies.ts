@@ -1,9 +1,6 @@
 import type { WebClient } from "@slack/web-api";
 import type { ButtonValue } from "../core/action-payload.js";
-import type { Card } from "../core/card-model.js";
-import type { ActionOutcome } from "../core/chat-interactions.js";
-import { maxTotalFor } from "../core/overview.js";
-import { approvalCard, grantCard, myRequestCard } from "../core/request-cards.js";
+import { cardAfterAction, type ActionOutcome } from "../core/chat-interactions.js";
 import { mrkdwn } from "./block-kit-limits.js";
 import { cardBlocks, cardFallbackText } from "./card-blocks.js";
 import { publishHome } from "./slack-home.js";
@@ -30,27 +27,10 @@ export async function guarded(deps: SlackListenerDeps, client: WebClient, userId
   }
 }
 
-async function cardAfter(deps: SlackListenerDeps, action: ButtonValue, outcome: ActionOutcome): Promise<Card | undefined> {
-  const book = deps.context.deps.policy();
-  switch (action.kind) {
-    case "approve":
-    case "deny":
-    case "review":
-      return outcome.request ? approvalCard(book, outcome.request) : undefined;
-    case "cancel":
-      return outcome.request ? myRequestCard(book, outcome.request) : undefined;
-    case "extend":
-    case "relinquish": {
-      const grant = outcome.grant ? await deps.context.deps.store.getGrant(outcome.grant.id) : null;
-      return grant ? grantCard(book, grant, await maxTotalFor(deps.context.deps, grant)) : undefined;
-    }
-  }
-}
-
 /** Redraws the clicked message (or App Home) right away; the chat queue then refreshes every other copy. */
 export async function redrawOrigin(deps: SlackListenerDeps, client: WebClient, userId: string, identityId: string, origin: CardOrigin, action: ButtonValue, outcome: ActionOutcome): Promise<void> {
   if (origin.home) return publishHome(deps.context, client, userId, identityId);
   if (!origin.channel || !origin.ts) return;
-  const card = await cardAfter(deps, action, outcome);
+  const card = await cardAfterAction(deps.context.deps, action, outcome);
   if (card) await client.chat.update({ channel: origin.channel, ts: origin.ts, text: cardFallbackText(card), blocks: cardBlocks(card) });
 }

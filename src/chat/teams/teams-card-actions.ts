@@ -1,9 +1,8 @@
 import type { Card } from "../core/card-model.js";
 import type { ChatContext } from "../core/chat-context.js";
 import type { ChatUser } from "../core/chat-identity.js";
-import { performCardAction } from "../core/chat-interactions.js";
-import { maxTotalFor } from "../core/overview.js";
-import { approvalCard, grantCard, myRequestCard } from "../core/request-cards.js";
+import { cardAfterAction, performCardAction } from "../core/chat-interactions.js";
+import { approvalCard, myRequestCard } from "../core/request-cards.js";
 import { requestFormModel, submitRequestForm } from "../core/request-form.js";
 import { durationText, formatTime, shortId } from "../core/card-text.js";
 import { type AdaptiveCardJson, approvalRequestOf, type CardView, renderAdaptiveCard } from "./adaptive-card.js";
@@ -36,13 +35,8 @@ async function buttonAnswer(context: ChatContext, actorId: string, data: Extract
   const { deps } = context;
   const outcome = await performCardAction(deps, actorId, data.value, { ...(data.reason ? { reason: data.reason } : {}), ...(data.duration ? { duration: data.duration } : {}) });
   const notice = { tone: outcome.ok ? ("good" as const) : ("attention" as const), text: outcome.message };
-  const book = deps.policy();
-  if (outcome.request && (data.value.kind === "approve" || data.value.kind === "deny" || data.value.kind === "review")) {
-    return { card: await cardFor(context, approvalCard(book, outcome.request), actorId, notice) };
-  }
-  if (outcome.request && data.value.kind === "cancel") return { card: await cardFor(context, myRequestCard(book, outcome.request), actorId, notice) };
-  if (outcome.grant) return { card: await cardFor(context, grantCard(book, outcome.grant, await maxTotalFor(deps, outcome.grant)), actorId, notice) };
-  return { message: outcome.message };
+  const card = await cardAfterAction(deps, data.value, outcome);
+  return card ? { card: await cardFor(context, card, actorId, notice) } : { message: outcome.message };
 }
 
 async function formAnswer(context: ChatContext, actorId: string, data: Extract<CardData, { kind: "form" }>): Promise<CardAnswer> {
