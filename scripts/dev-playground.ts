@@ -4,7 +4,7 @@
  * two run side by side: Alice (a requester) and Bob (an approver), each in a browser tab. They are
  * the example policy's alice and bob: Sesame finds them by the email the playground reports.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -65,7 +65,6 @@ export function playgroundPolicy(examplePolicy: string): string {
 
 export interface Playground {
   url: string;
-  process: ChildProcess;
   stop(): void;
 }
 
@@ -80,20 +79,24 @@ export async function startPlayground(options: { endpoint: string; port: number;
   });
   const port = await new Promise<number>((resolve, reject) => {
     let output = "";
+    let listening = false;
     const timer = setTimeout(() => reject(new Error(`the Agents Playground did not start within 30 s:\n${output}`)), 30_000);
+    // Stays attached after start-up so the pipes keep draining, but stops collecting.
     const onData = (chunk: Buffer) => {
+      if (listening) return;
       output += chunk.toString();
-      const listening = /Listening on (\d+)/.exec(output);
-      if (listening) {
+      const port = /Listening on (\d+)/.exec(output);
+      if (port) {
+        listening = true;
         clearTimeout(timer);
-        resolve(Number(listening[1]));
+        resolve(Number(port[1]));
       }
     };
     child.stdout.on("data", onData);
     child.stderr.on("data", onData);
     child.once("exit", (code) => reject(new Error(`the Agents Playground exited (${code}):\n${output}\n${readLog(options.dir, options.user)}`)));
   });
-  return { url: `http://127.0.0.1:${port}`, process: child, stop: () => void child.kill("SIGTERM") };
+  return { url: `http://127.0.0.1:${port}`, stop: () => void child.kill("SIGTERM") };
 }
 
 function readLog(dir: string, user: PlaygroundUser): string {

@@ -11,7 +11,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
-import { parseEnv } from "../src/config/env.js";
+import { envApiTokens, parseEnv } from "../src/config/env.js";
 import { start } from "../src/main.js";
 import { createRuntime } from "../src/runtime.js";
 import { PLAYGROUND_APPROVER, PLAYGROUND_REQUESTER, playgroundPolicy, startPlayground, type Playground } from "./dev-playground.js";
@@ -84,7 +84,14 @@ if (process.env.SESAME_POLICY_FILE === EXAMPLE_POLICY) {
   process.env.SESAME_POLICY_FILE = join(DEV_DIR, "policy.yaml");
 }
 const env = parseEnv();
-await prepareDatabases(env.DATABASE_URL, process.env.SESAME_PG_LOCAL_URL!);
+await prepareDatabases(env.DATABASE_URL, process.env.SESAME_PG_LOCAL_URL!).catch((error: unknown) => {
+  const where = Object.assign(new URL(env.DATABASE_URL), { password: "" }).host;
+  console.error(
+    `Cannot prepare the development databases on PostgreSQL at ${where}: ${error instanceof Error ? error.message : String(error)}\n` +
+      `Start PostgreSQL (docker compose up -d), or set SESAME_DEV_POSTGRES_URL, delete ${ENV_FILE} and run npm run dev again.`,
+  );
+  process.exit(1);
+});
 const runtime = await createRuntime(env);
 const started = await start(runtime, "all");
 const endpoint = `${started.url}/api/messages`;
@@ -92,7 +99,7 @@ const playgrounds: Playground[] = [
   await startPlayground({ endpoint, port: 56150, user: PLAYGROUND_REQUESTER, others: [PLAYGROUND_APPROVER], dir: DEV_DIR }),
   await startPlayground({ endpoint, port: 56151, user: PLAYGROUND_APPROVER, others: [PLAYGROUND_REQUESTER], dir: DEV_DIR }),
 ];
-const tokens = Object.fromEntries((env.SESAME_API_TOKENS ?? "").split(",").map((pair) => pair.split("=") as [string, string]));
+const tokens = Object.fromEntries(envApiTokens(env).map((t) => [t.identityId, t.token]));
 const api = `${started.url}/api/v1`;
 console.log(`
 Sesame is running at ${started.url} (API tokens for the example people are in ${ENV_FILE}).
@@ -101,7 +108,7 @@ Try it: alice asks for 2 hours of read access to the demo database, bob (a DBA) 
   curl -s -X POST ${api}/requests -H 'authorization: Bearer ${tokens.alice}' -H 'content-type: application/json' \\
        -d '{"resource":"prod-db-readonly","duration":"2h","reason":"look at slow queries"}'
   curl -s -X POST ${api}/requests/<id>/approve -H 'authorization: Bearer ${tokens.bob}' -H 'content-type: application/json' -d '{}'
-  psql "${Object.assign(new URL(process.env.SESAME_PG_LOCAL_URL!), { username: "alice" }).toString()}" -c 'select current_user'
+  psql "${Object.assign(new URL(process.env.SESAME_PG_LOCAL_URL!), { username: "alice", password: "" }).toString()}" -c 'select current_user'
   curl -s -X POST ${api}/grants/<grant id>/relinquish -H 'authorization: Bearer ${tokens.alice}'
 Then: npx sesame audit verify   (with the same environment: set -a; . ./${ENV_FILE}; set +a)
 

@@ -28,6 +28,7 @@ export function teamsManifest(options: PackageOptions): Record<string, any> {
   manifest.id = appId;
   for (const bot of manifest.bots) bot.botId = appId;
   if (options.publicUrl) {
+    if (!URL.canParse(options.publicUrl)) throw new PackageError(`SESAME_PUBLIC_URL must be an https:// address; got "${options.publicUrl}"`);
     const url = new URL(options.publicUrl);
     if (url.protocol !== "https:") throw new PackageError(`SESAME_PUBLIC_URL must be an https:// address; got "${options.publicUrl}"`);
     const site = url.origin;
