@@ -6,7 +6,7 @@ export type SlackMode =
   | { kind: "off" }
   | { kind: "single"; botToken: string; signingSecret: string }
   | { kind: "socket"; botToken: string; appToken: string; signingSecret: string | undefined }
-  | { kind: "oauth"; clientId: string; clientSecret: string; stateSecret: string; signingSecret: string; publicUrl: string };
+  | { kind: "oauth"; clientId: string; clientSecret: string; stateSecret: string; signingSecret: string; publicUrl: string; allowedWorkspaces: string[] };
 
 export type TeamsMode =
   | { kind: "off" }
@@ -27,11 +27,12 @@ function slackMode(env: Env, problems: string[]): SlackMode {
     return { kind: "off" };
   }
   if (oauth) {
-    const missing = (["SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET", "SLACK_STATE_SECRET", "SLACK_SIGNING_SECRET", "SESAME_PUBLIC_URL"] as const).filter((name) => !env[name]);
-    for (const name of missing) problems.push(`${name}: is required for Slack OAuth (multi-workspace) mode`);
+    const missing = (["SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET", "SLACK_STATE_SECRET", "SLACK_SIGNING_SECRET", "SESAME_PUBLIC_URL", "SLACK_ALLOWED_WORKSPACES"] as const).filter((name) => !env[name]);
+    for (const name of missing) problems.push(`${name}: is required for Slack OAuth (multi-workspace) mode${name === "SLACK_ALLOWED_WORKSPACES" ? " (the workspace ids that may install Sesame, e.g. T0123ABCD)" : ""}`);
     if (app) problems.push("SLACK_APP_TOKEN: Socket Mode needs a single workspace (SLACK_BOT_TOKEN); OAuth installs need the public URL");
     if (missing.length > 0 || app) return { kind: "off" };
-    return { kind: "oauth", clientId: clientId!, clientSecret: clientSecret!, stateSecret: state!, signingSecret: signing!, publicUrl: env.SESAME_PUBLIC_URL! };
+    const allowedWorkspaces = env.SLACK_ALLOWED_WORKSPACES!.split(",").map((id) => id.trim());
+    return { kind: "oauth", clientId: clientId!, clientSecret: clientSecret!, stateSecret: state!, signingSecret: signing!, publicUrl: env.SESAME_PUBLIC_URL!, allowedWorkspaces };
   }
   if (!bot) {
     problems.push("SLACK_BOT_TOKEN: is required when Slack is configured (or use SLACK_CLIENT_ID/SECRET for OAuth)");

@@ -45,6 +45,10 @@ export const EnvSchema = z.object({
   SLACK_CLIENT_ID: z.string().regex(/^[0-9]+\.[0-9]+$/, "must be the app's Client ID, e.g. 1234567890.1234567890").optional(),
   SLACK_CLIENT_SECRET: z.string().min(16, "must be the app's Client Secret").optional(),
   SLACK_STATE_SECRET: z.string().min(24, "must be at least 24 random characters (openssl rand -hex 16)").optional(),
+  SLACK_ALLOWED_WORKSPACES: z
+    .string()
+    .regex(/^\s*[TE][A-Z0-9]+\s*(,\s*[TE][A-Z0-9]+\s*)*$/, "must be comma-separated Slack workspace (T…) or Enterprise Grid (E…) ids")
+    .optional(),
   SLACK_API_URL: z.url({ protocol: /^https?$/, error: "must be an http(s) URL ending in /api/" }).default("https://slack.com/api/"),
   TEAMS_APP_ID: z.uuid("must be the bot's Microsoft App ID (a GUID)").optional(),
   TEAMS_APP_PASSWORD: z.string().min(1).optional(),

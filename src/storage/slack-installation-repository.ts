@@ -23,7 +23,16 @@ export function installationKey(source: { isEnterpriseInstall?: boolean | undefi
   throw new Error("a Slack installation names neither a team nor an enterprise");
 }
 
-export function createSlackInstallationStore(db: Database, secrets: SecretBox): SlackInstallationStore {
+/**
+ * `allowedWorkspaces`: team (T…) or Enterprise Grid (E…) ids. Any other workspace can neither
+ * install Sesame nor be served, since its admins control the emails Sesame maps people by.
+ */
+export function createSlackInstallationStore(db: Database, secrets: SecretBox, allowedWorkspaces: readonly string[]): SlackInstallationStore {
+  // Keys repeat the id's own first letter (installationKey): T0123 → "TT0123", E0123 → "EE0123".
+  const allowed = new Set(allowedWorkspaces.map((id) => `${id.charAt(0)}${id}`));
+  const refuseUnlisted = (key: string) => {
+    if (!allowed.has(key)) throw new Error(`Slack workspace ${key.slice(1)} is not in SLACK_ALLOWED_WORKSPACES; add its id there to let it use Sesame`);
+  };
   const open = (sealed: string): AnyInstallation => JSON.parse(secrets.open(sealed)["installation"] ?? "null") as AnyInstallation;
   const byKey = async (key: string) => {
     const row = await db.slackInstallation.findUnique({ where: { key } });
@@ -32,11 +41,14 @@ export function createSlackInstallationStore(db: Database, secrets: SecretBox): 
   return {
     async storeInstallation(installation) {
       const key = installationKey({ isEnterpriseInstall: installation.isEnterpriseInstall, enterpriseId: installation.enterprise?.id, teamId: installation.team?.id });
+      refuseUnlisted(key);
       const sealed = secrets.seal({ installation: JSON.stringify(installation) });
       await db.slackInstallation.upsert({ where: { key }, create: { key, sealed }, update: { sealed } });
     },
     async fetchInstallation(query: InstallationQuery<boolean>) {
-      const installation = await byKey(installationKey(query));
+      const key = installationKey(query);
+      refuseUnlisted(key);
+      const installation = await byKey(key);
       if (!installation) throw new Error("Sesame is not installed in this Slack workspace; install it from /slack/install");
       return installation;
     },

@@ -41,7 +41,7 @@ export async function createSlackAdapter(options: SlackAdapterOptions): Promise<
     // Rate limits wait for Retry-After inside the client; other failures surface quickly so the chat queue retries the job.
     retryConfig: { retries: 3, factor: 2, minTimeout: 500, maxTimeout: 5_000 },
   };
-  const installations = createSlackInstallationStore(options.db, context.deps.secrets);
+  const installations = createSlackInstallationStore(options.db, context.deps.secrets, mode.kind === "oauth" ? mode.allowedWorkspaces : []);
   const workspaces = mode.kind === "oauth" ? installedWorkspaces(installations, clientOptions) : singleWorkspace(mode.botToken, clientOptions);
   const outbound = createSlackOutbound({ workspaces, store: context.store, logger: context.logger, minIntervalMs: options.minIntervalMs ?? 1_000 });
   const deps = listenerDeps(context, mode.kind === "oauth");

@@ -41,6 +41,7 @@ beforeAll(async () => {
       SLACK_STATE_SECRET: "state-secret-0123456789abcdef",
       SLACK_SIGNING_SECRET: SIGNING_SECRET,
       SESAME_PUBLIC_URL: "https://sesame.example.com",
+      SLACK_ALLOWED_WORKSPACES: "T0OTHER",
       SLACK_API_URL: slack.apiUrl,
     },
   });
@@ -72,7 +73,7 @@ describe("Slack OAuth install", () => {
     const rows = await sesame.runtime.db.slackInstallation.findMany();
     expect(rows.map((row) => row.key)).toEqual(["TT0OTHER"]);
     expect(rows[0]!.sealed).not.toContain(INSTALLED_TOKEN);
-    const store = createSlackInstallationStore(sesame.runtime.db, sesame.runtime.deps.secrets);
+    const store = createSlackInstallationStore(sesame.runtime.db, sesame.runtime.deps.secrets, ["T0OTHER"]);
     const installation = await store.fetchInstallation({ teamId: "T0OTHER", enterpriseId: undefined, isEnterpriseInstall: false });
     expect(installation.bot?.token).toBe(INSTALLED_TOKEN);
 
@@ -93,5 +94,13 @@ describe("Slack OAuth install", () => {
     const callback = await fetch(`${sesame.baseUrl}/slack/oauth_redirect?code=x&state=forged`, { redirect: "manual" });
     expect(callback.status).toBeGreaterThanOrEqual(400);
     expect(await sesame.runtime.db.slackInstallation.count()).toBe(1);
+  });
+
+  it("refuses to install or serve a workspace that is not in SLACK_ALLOWED_WORKSPACES", async () => {
+    const store = createSlackInstallationStore(sesame.runtime.db, sesame.runtime.deps.secrets, ["T0OTHER"]);
+    const stranger = { team: { id: "T0EVIL" }, enterprise: undefined, isEnterpriseInstall: false, bot: { token: "xoxb-evil", scopes: [], id: "B1", userId: "U1" }, user: { id: "U0EVIL", token: undefined, scopes: undefined } };
+    await expect(store.storeInstallation(stranger as never)).rejects.toThrow(/T0EVIL is not in SLACK_ALLOWED_WORKSPACES/);
+    await expect(store.fetchInstallation({ teamId: "T0EVIL", enterpriseId: undefined, isEnterpriseInstall: false })).rejects.toThrow(/not in SLACK_ALLOWED_WORKSPACES/);
+    expect((await sesame.runtime.db.slackInstallation.findMany()).map((row) => row.key)).not.toContain("TT0EVIL");
   });
 });
