@@ -2,6 +2,7 @@ import { setTimeout as sleepFor } from "node:timers/promises";
 import type { z } from "zod";
 import { redactSecrets } from "../connectors/redact.js";
 import { withRetries, type Attempt } from "./provider-retry.js";
+import { truncate } from "./provider.js";
 
 /**
  * HTTP to on-call providers on Node's fetch: a timeout on every attempt, JSON in and out, every
@@ -124,5 +125,5 @@ function providerMessage(text: string): string {
     // Not JSON (a proxy's HTML page, say): its start is still a clue.
   }
   const oneLine = words.replace(/\s+/g, " ").trim();
-  return oneLine.length > 200 ? `${oneLine.slice(0, 199)}…` : oneLine;
+  return truncate(oneLine, 200);
 }

@@ -8,7 +8,7 @@ import type { CardAction } from "./card-model.js";
 
 const Id = z.uuid();
 
-export const CardActionSchema = z.discriminatedUnion("kind", [
+const CardActionSchema = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("approve"), requestId: Id, version: z.number().int().min(1) }).strict(),
   z.object({ kind: z.literal("deny"), requestId: Id, version: z.number().int().min(1) }).strict(),
   z.object({ kind: z.literal("cancel"), requestId: Id }).strict(),

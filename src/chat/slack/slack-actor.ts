@@ -2,6 +2,7 @@ import type { WebClient } from "@slack/web-api";
 import type { ChatContext } from "../core/chat-context.js";
 import { resolveChatUser, type ChatUser } from "../core/chat-identity.js";
 import { rememberWorkspace } from "./slack-people.js";
+import { errorText } from "./slack-errors.js";
 
 /**
  * The Sesame identity behind a verified Slack payload's user id: the explicit link, else the
@@ -13,7 +14,7 @@ export async function slackActor(context: ChatContext, client: WebClient, userId
     try {
       return (await client.users.info({ user: userId })).user?.profile?.email ?? undefined;
     } catch (error) {
-      context.logger.warn({ userId, error: error instanceof Error ? error.message : String(error) }, "users.info failed; cannot match the Slack user by email");
+      context.logger.warn({ userId, error: errorText(error) }, "users.info failed; cannot match the Slack user by email");
       return undefined;
     }
   });

@@ -17,6 +17,7 @@ import { createInstaller, registerOAuthRoutes } from "./slack-oauth.js";
 import { createSlackOutbound } from "./slack-outbound.js";
 import { FastifySlackReceiver } from "./slack-receiver.js";
 import { installedWorkspaces, singleWorkspace } from "./slack-workspaces.js";
+import { errorText } from "./slack-errors.js";
 
 /**
  * The Slack adapter: Bolt for inbound traffic (on Sesame's own server at /slack/events, or over
@@ -64,7 +65,7 @@ export async function createSlackAdapter(options: SlackAdapterOptions): Promise<
       receiver.register(scope);
       if (mode.kind === "oauth") {
         const installer = createInstaller(mode, installations, clientOptions, context.logger);
-        registerOAuthRoutes(scope, installer, mode);
+        registerOAuthRoutes(scope, installer);
         app = withListeners(new App({ receiver, authorize: (source) => installer.authorize(source), clientOptions, logger }));
       } else {
         app = withListeners(new App({ receiver, token: mode.botToken, clientOptions, logger }));
@@ -74,7 +75,7 @@ export async function createSlackAdapter(options: SlackAdapterOptions): Promise<
       if (mode.kind !== "socket") return;
       app = withListeners(new App({ token: mode.botToken, appToken: mode.appToken, socketMode: true, clientOptions, logger }));
       // Slack being unreachable at boot must not stop Sesame; the Socket Mode client reconnects by itself.
-      void app.start().catch((error: unknown) => context.logger.error({ error: error instanceof Error ? error.message : String(error) }, "Slack Socket Mode could not connect"));
+      void app.start().catch((error: unknown) => context.logger.error({ error: errorText(error) }, "Slack Socket Mode could not connect"));
     },
     async stop() {
       if (mode.kind === "socket") await app?.stop().catch(() => undefined);

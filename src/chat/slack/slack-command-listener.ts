@@ -9,6 +9,7 @@ import { slackActor } from "./slack-actor.js";
 import type { SlackListenerDeps } from "./slack-listener-deps.js";
 import { requestModal } from "./slack-modals.js";
 import { SlashCommandSchema, type SlashCommand } from "./slack-payloads.js";
+import { errorText } from "./slack-errors.js";
 
 /**
  * `/request-access`: no text opens the request form (the trigger id lives about three seconds, so
@@ -54,7 +55,7 @@ export function registerCommand(app: App, deps: SlackListenerDeps): void {
     try {
       await handle(deps, client, respond, parsed.data, deps.workspaceOf(context));
     } catch (error) {
-      deps.context.logger.error({ error: error instanceof Error ? error.message : String(error) }, "/request-access failed");
+      deps.context.logger.error({ error: errorText(error) }, "/request-access failed");
       await respond(ephemeral("Sesame hit an internal problem and did nothing. Try again in a minute; if it keeps failing, tell a Sesame admin."));
     }
   });

@@ -19,7 +19,7 @@ function section(title: string, empty: string, cards: Parameters<typeof cardsBlo
   return cardsBlocks(cards, SECTION_BUDGET, lead);
 }
 
-export async function homeView(context: ChatContext, identityId: string | null, unmappedMessage?: string): Promise<types.HomeView> {
+async function homeView(context: ChatContext, identityId: string | null, unmappedMessage?: string): Promise<types.HomeView> {
   if (!identityId) return { type: "home", blocks: [{ type: "section", text: { type: "mrkdwn", text: mrkdwn(unmappedMessage ?? "Sesame does not know you yet.") } }] };
   const overview = await overviewFor(context.deps, identityId);
   const blocks: Block[] = [

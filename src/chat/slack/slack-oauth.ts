@@ -30,16 +30,16 @@ export function createInstaller(mode: OAuthMode, store: SlackInstallationStore, 
   });
 }
 
-export const redirectUri = (mode: OAuthMode): string => `${mode.publicUrl.replace(/\/+$/, "")}/slack/oauth_redirect`;
+const redirectUri = (mode: OAuthMode): string => `${mode.publicUrl.replace(/\/+$/, "")}/slack/oauth_redirect`;
 
-export function registerOAuthRoutes(scope: FastifyInstance, installer: InstallProvider, mode: OAuthMode): void {
-  const installOptions = { scopes: [...BOT_SCOPES], redirectUri: redirectUri(mode) };
+/** The installer already holds the install options; the callback recovers them from the verified state. */
+export function registerOAuthRoutes(scope: FastifyInstance, installer: InstallProvider): void {
   scope.get("/slack/install", async (req, reply) => {
     reply.hijack();
-    await installer.handleInstallPath(req.raw, reply.raw, {}, installOptions);
+    await installer.handleInstallPath(req.raw, reply.raw);
   });
   scope.get("/slack/oauth_redirect", async (req, reply) => {
     reply.hijack();
-    await installer.handleCallback(req.raw, reply.raw, {}, installOptions);
+    await installer.handleCallback(req.raw, reply.raw);
   });
 }

@@ -15,7 +15,7 @@ import type { SlackWorkspaces } from "./slack-workspaces.js";
  * Retry-After. Anything else that fails is thrown, and the chat queue retries the job.
  */
 
-export const SlackAddressSchema = z.object({
+const SlackAddressSchema = z.object({
   workspace: z.string().optional(),
   channel: z.string().min(1),
   ts: z.string().min(1),

@@ -63,7 +63,7 @@ export function inputValue(view: ViewSubmission["view"], blockId: string): strin
 }
 
 /** Where a clicked card lives, carried through a modal in `private_metadata` (Slack returns it signed). */
-export const CardOriginSchema = z.object({
+const CardOriginSchema = z.object({
   value: z.string().max(2_000),
   channel: z.string().max(40).optional(),
   ts: z.string().max(40).optional(),

@@ -3,6 +3,7 @@ import type { App, Receiver } from "@slack/bolt";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Logger } from "../../services/ports.js";
 import { verifySlackSignature } from "./slack-signature.js";
+import { errorText } from "./slack-errors.js";
 
 /**
  * A Bolt receiver fed by Sesame's own Fastify server: `POST /slack/events` takes slash commands,
@@ -92,7 +93,7 @@ export class FastifySlackReceiver implements Receiver {
           answer(response);
         },
       })
-      .catch((error: unknown) => this.options.logger.error({ error: error instanceof Error ? error.message : String(error) }, "Slack listener failed"));
+      .catch((error: unknown) => this.options.logger.error({ error: errorText(error) }, "Slack listener failed"));
     // Nobody acknowledged (no listener for this payload): answer anyway so Slack does not retry.
     const response = await Promise.race([acked, processed.then(() => undefined)]);
     clearTimeout(slow);

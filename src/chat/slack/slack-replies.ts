@@ -6,6 +6,7 @@ import { cardBlocks, cardFallbackText } from "./card-blocks.js";
 import { publishHome } from "./slack-home.js";
 import type { SlackListenerDeps } from "./slack-listener-deps.js";
 import type { CardOrigin } from "./slack-payloads.js";
+import { errorText } from "./slack-errors.js";
 
 /** What the clicker sees after a click: a message for them alone, and the clicked card redrawn in its current state. */
 
@@ -22,7 +23,7 @@ export async function guarded(deps: SlackListenerDeps, client: WebClient, userId
   try {
     await work();
   } catch (error) {
-    deps.context.logger.error({ userId, error: error instanceof Error ? error.message : String(error) }, "Slack interaction failed");
+    deps.context.logger.error({ userId, error: errorText(error) }, "Slack interaction failed");
     await tellClicker(client, userId, origin, INTERNAL_PROBLEM).catch(() => undefined);
   }
 }

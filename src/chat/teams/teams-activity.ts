@@ -51,7 +51,6 @@ export const CardInvokeSchema = z.looseObject({
   }),
   trigger: z.enum(["manual", "automatic"]).optional(),
 });
-export type CardInvoke = z.infer<typeof CardInvokeSchema>;
 
 /** The tenant an activity comes from (both places Teams puts it). */
 export const tenantOf = (activity: TeamsActivity): string | undefined => activity.channelData?.tenant?.id ?? activity.conversation.tenantId;
