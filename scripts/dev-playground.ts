@@ -17,11 +17,27 @@ export interface PlaygroundUser {
   aadObjectId: string;
 }
 
-export const PLAYGROUND_REQUESTER: PlaygroundUser = { id: "user-id-alice", name: "Alice Martin", email: "alice@example.com", aadObjectId: "a11ce000-0000-4000-8000-000000000001" };
-export const PLAYGROUND_APPROVER: PlaygroundUser = { id: "user-id-bob", name: "Bob Chen", email: "bob@example.com", aadObjectId: "b0b00000-0000-4000-8000-000000000002" };
+export const PLAYGROUND_REQUESTER: PlaygroundUser = {
+  id: "user-id-alice",
+  name: "Alice Martin",
+  email: "alice@example.com",
+  aadObjectId: "a11ce000-0000-4000-8000-000000000001",
+};
+export const PLAYGROUND_APPROVER: PlaygroundUser = {
+  id: "user-id-bob",
+  name: "Bob Chen",
+  email: "bob@example.com",
+  aadObjectId: "b0b00000-0000-4000-8000-000000000002",
+};
 
 /** The playground wants exactly five other users in its roster. */
-const EXTRAS: PlaygroundUser[] = ["Megan Bowen", "Adele Vance", "Isaiah Langer", "Patti Fernandez", "Lynne Robbins"].map((name, i) => ({
+const EXTRAS: PlaygroundUser[] = [
+  "Megan Bowen",
+  "Adele Vance",
+  "Isaiah Langer",
+  "Patti Fernandez",
+  "Lynne Robbins",
+].map((name, i) => ({
   id: `user-id-${i + 1}`,
   name,
   email: `${name.split(" ")[0]!.toLowerCase()}@example.com`,
@@ -30,7 +46,15 @@ const EXTRAS: PlaygroundUser[] = ["Megan Bowen", "Adele Vance", "Isaiah Langer",
 
 const account = (user: PlaygroundUser) => {
   const [givenName = user.name, surname = ""] = user.name.split(" ");
-  return { id: user.id, name: user.name, userPrincipleName: user.email, aadObjectId: user.aadObjectId, givenName, surname, email: user.email };
+  return {
+    id: user.id,
+    name: user.name,
+    userPrincipleName: user.email,
+    aadObjectId: user.aadObjectId,
+    givenName,
+    surname,
+    email: user.email,
+  };
 };
 
 /** The playground's config file (its format 0.1.1) with `user` signed in. */
@@ -43,14 +67,24 @@ export function playgroundConfig(user: PlaygroundUser, others: PlaygroundUser[])
     users: [...others, ...EXTRAS].slice(0, 5).map(account),
     personalChat: { id: `personal-chat-${user.id}` },
     groupChat: { id: "group-chat", name: "Group Chat" },
-    team: { id: "team-id", name: "My Team", aadGroupId: "00000000-0000-4000-8000-000000000031", channels: [{ id: "channel-announcements-id", name: "Announcements" }] },
+    team: {
+      id: "team-id",
+      name: "My Team",
+      aadGroupId: "00000000-0000-4000-8000-000000000031",
+      channels: [{ id: "channel-announcements-id", name: "Announcements" }],
+    },
   });
 }
 
 /** The example policy plus a resource that grants nothing (noop) and needs Bob's approval. */
 export function playgroundPolicy(examplePolicy: string): string {
   const policy = parse(examplePolicy) as { resources: Record<string, unknown>; policies: unknown[] };
-  policy.resources["playground-demo"] = { description: "A pretend role for trying approvals; nothing is granted", connector: "demo", principal: "{{ id }}", risk: "high" };
+  policy.resources["playground-demo"] = {
+    description: "A pretend role for trying approvals; nothing is granted",
+    connector: "demo",
+    principal: "{{ id }}",
+    risk: "high",
+  };
   policy.policies.push({
     id: "playground",
     description: "Try a request and an approval in the Agents Playground",
@@ -69,18 +103,36 @@ export interface Playground {
 }
 
 /** Starts one playground for `user` against `endpoint`; resolves once it listens (on `port`, or another if taken). */
-export async function startPlayground(options: { endpoint: string; port: number; user: PlaygroundUser; others: PlaygroundUser[]; dir: string }): Promise<Playground> {
+export async function startPlayground(options: {
+  endpoint: string;
+  port: number;
+  user: PlaygroundUser;
+  others: PlaygroundUser[];
+  dir: string;
+}): Promise<Playground> {
   mkdirSync(options.dir, { recursive: true });
   const config = join(options.dir, `playground-${options.user.id}.yml`);
   writeFileSync(config, playgroundConfig(options.user, options.others));
-  const child = spawn(fileURLToPath(new URL("../node_modules/.bin/agentsplayground", import.meta.url)), ["-e", options.endpoint, "-c", "msteams", "-p", String(options.port), "--disable-telemetry"], {
-    env: { ...process.env, TEAMSAPPTESTER_BROWSER: "none", M365_AGENTS_PLAYGROUND_CONFIG_PATH: config, M365_AGENTS_PLAYGROUND_LOGFILE: join(options.dir, `playground-${options.user.id}.log`) },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const child = spawn(
+    fileURLToPath(new URL("../node_modules/.bin/agentsplayground", import.meta.url)),
+    ["-e", options.endpoint, "-c", "msteams", "-p", String(options.port), "--disable-telemetry"],
+    {
+      env: {
+        ...process.env,
+        TEAMSAPPTESTER_BROWSER: "none",
+        M365_AGENTS_PLAYGROUND_CONFIG_PATH: config,
+        M365_AGENTS_PLAYGROUND_LOGFILE: join(options.dir, `playground-${options.user.id}.log`),
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   const port = await new Promise<number>((resolve, reject) => {
     let output = "";
     let listening = false;
-    const timer = setTimeout(() => reject(new Error(`the Agents Playground did not start within 30 s:\n${output}`)), 30_000);
+    const timer = setTimeout(
+      () => reject(new Error(`the Agents Playground did not start within 30 s:\n${output}`)),
+      30_000,
+    );
     // Stays attached after start-up so the pipes keep draining, but stops collecting.
     const onData = (chunk: Buffer) => {
       if (listening) return;
@@ -94,14 +146,19 @@ export async function startPlayground(options: { endpoint: string; port: number;
     };
     child.stdout.on("data", onData);
     child.stderr.on("data", onData);
-    child.once("exit", (code) => reject(new Error(`the Agents Playground exited (${code}):\n${output}\n${readLog(options.dir, options.user)}`)));
+    child.once("exit", (code) =>
+      reject(new Error(`the Agents Playground exited (${code}):\n${output}\n${readLog(options.dir, options.user)}`)),
+    );
   });
   return { url: `http://127.0.0.1:${port}`, stop: () => void child.kill("SIGTERM") };
 }
 
 function readLog(dir: string, user: PlaygroundUser): string {
   try {
-    return readFileSync(join(dir, `playground-${user.id}.log`), "utf8").split("\n").filter((line) => /error/i.test(line)).join("\n");
+    return readFileSync(join(dir, `playground-${user.id}.log`), "utf8")
+      .split("\n")
+      .filter((line) => /error/i.test(line))
+      .join("\n");
   } catch {
     return "";
   }

@@ -14,7 +14,13 @@ import pg from "pg";
 import { envApiTokens, parseEnv } from "../src/config/env.js";
 import { start } from "../src/main.js";
 import { createRuntime } from "../src/runtime.js";
-import { PLAYGROUND_APPROVER, PLAYGROUND_REQUESTER, playgroundPolicy, startPlayground, type Playground } from "./dev-playground.js";
+import {
+  PLAYGROUND_APPROVER,
+  PLAYGROUND_REQUESTER,
+  playgroundPolicy,
+  startPlayground,
+  type Playground,
+} from "./dev-playground.js";
 
 const ENV_FILE = ".env.development";
 const PEOPLE = ["alice", "bob", "carol", "dave"];
@@ -46,7 +52,9 @@ function writeDevEnv(): void {
 }
 
 async function prepareDatabases(databaseUrl: string, demoUrl: string): Promise<void> {
-  const admin = new pg.Client({ connectionString: Object.assign(new URL(databaseUrl), { pathname: "/postgres" }).toString() });
+  const admin = new pg.Client({
+    connectionString: Object.assign(new URL(databaseUrl), { pathname: "/postgres" }).toString(),
+  });
   await admin.connect();
   try {
     for (const url of [databaseUrl, demoUrl]) {
@@ -96,8 +104,20 @@ const runtime = await createRuntime(env);
 const started = await start(runtime, "all");
 const endpoint = `${started.url}/api/messages`;
 const playgrounds: Playground[] = [
-  await startPlayground({ endpoint, port: 56150, user: PLAYGROUND_REQUESTER, others: [PLAYGROUND_APPROVER], dir: DEV_DIR }),
-  await startPlayground({ endpoint, port: 56151, user: PLAYGROUND_APPROVER, others: [PLAYGROUND_REQUESTER], dir: DEV_DIR }),
+  await startPlayground({
+    endpoint,
+    port: 56150,
+    user: PLAYGROUND_REQUESTER,
+    others: [PLAYGROUND_APPROVER],
+    dir: DEV_DIR,
+  }),
+  await startPlayground({
+    endpoint,
+    port: 56151,
+    user: PLAYGROUND_APPROVER,
+    others: [PLAYGROUND_REQUESTER],
+    dir: DEV_DIR,
+  }),
 ];
 const tokens = Object.fromEntries(envApiTokens(env).map((t) => [t.identityId, t.token]));
 const api = `${started.url}/api/v1`;

@@ -9,7 +9,15 @@ import { chromium } from "playwright-core";
 import { cardGallery } from "../test/chat/teams/card-gallery.js";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"];
+const FLAGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
+];
 const OUT = "docs/cards";
 const file = (relative: string) => fileURLToPath(new URL(relative, import.meta.url));
 
@@ -25,15 +33,23 @@ const PAGE = `<!doctype html><html><head><meta charset="utf-8"><style>
 /** The little of the browser this script touches (the project compiles without the DOM library). */
 interface PageGlobals {
   AdaptiveCards: {
-    AdaptiveCard: { new (): { hostConfig: unknown; parse(json: unknown): void; render(): unknown }; onProcessMarkdown: (text: string, result: { outputHtml?: string; didProcess: boolean }) => void };
+    AdaptiveCard: {
+      new (): { hostConfig: unknown; parse(json: unknown): void; render(): unknown };
+      onProcessMarkdown: (text: string, result: { outputHtml?: string; didProcess: boolean }) => void;
+    };
     HostConfig: new (json: unknown) => unknown;
   };
-  document: { getElementById(id: string): { replaceChildren(...nodes: unknown[]): void }; createTextNode(text: string): unknown };
+  document: {
+    getElementById(id: string): { replaceChildren(...nodes: unknown[]): void };
+    createTextNode(text: string): unknown;
+  };
 }
 
 async function main(): Promise<void> {
   mkdirSync(OUT, { recursive: true });
-  const hostConfig = JSON.parse(readFileSync(file("../schemas/vendor/adaptivecards-hostconfig-microsoft-teams-light.json"), "utf8")) as unknown;
+  const hostConfig = JSON.parse(
+    readFileSync(file("../schemas/vendor/adaptivecards-hostconfig-microsoft-teams-light.json"), "utf8"),
+  ) as unknown;
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
   try {
     const page = await browser.newPage({ viewport: { width: 480, height: 800 }, deviceScaleFactor: 2 });
@@ -46,13 +62,20 @@ async function main(): Promise<void> {
           // Sesame's card text is plain text with markdown escapes: show it as such.
           AC.AdaptiveCard.onProcessMarkdown = (text, result) => {
             // HTML-escape first; an escaped < is then "\&lt;", so "&" is in the unescape set.
-            result.outputHtml = text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/\\([\\`*_[\]&~])/g, "$1").replace(/\n/g, "<br>");
+            result.outputHtml = text
+              .replace(/&/g, "&amp;")
+              .replace(/</g, "&lt;")
+              .replace(/>/g, "&gt;")
+              .replace(/\\([\\`*_[\]&~])/g, "$1")
+              .replace(/\n/g, "<br>");
             result.didProcess = true;
           };
           const adaptive = new AC.AdaptiveCard();
           adaptive.hostConfig = new AC.HostConfig(config);
           adaptive.parse(card);
-          document.getElementById("card").replaceChildren(adaptive.render() ?? document.createTextNode("(renderer returned nothing)"));
+          document
+            .getElementById("card")
+            .replaceChildren(adaptive.render() ?? document.createTextNode("(renderer returned nothing)"));
         },
         { card: json, config: hostConfig },
       );

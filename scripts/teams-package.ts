@@ -22,15 +22,24 @@ export interface PackageOptions {
 
 export function teamsManifest(options: PackageOptions): Record<string, any> {
   const appId = options.appId?.trim();
-  if (!appId) throw new PackageError("TEAMS_APP_ID is not set: set it to your Azure Bot's Microsoft App ID (a GUID), e.g. TEAMS_APP_ID=… npm run teams:package");
-  if (!GUID.test(appId)) throw new PackageError(`TEAMS_APP_ID must be a GUID (the Azure Bot's Microsoft App ID); got "${appId}"`);
-  const manifest = JSON.parse(readFileSync(`${options.manifestDir ?? DIR}/manifest.json`, "utf8")) as Record<string, any>;
+  if (!appId)
+    throw new PackageError(
+      "TEAMS_APP_ID is not set: set it to your Azure Bot's Microsoft App ID (a GUID), e.g. TEAMS_APP_ID=… npm run teams:package",
+    );
+  if (!GUID.test(appId))
+    throw new PackageError(`TEAMS_APP_ID must be a GUID (the Azure Bot's Microsoft App ID); got "${appId}"`);
+  const manifest = JSON.parse(readFileSync(`${options.manifestDir ?? DIR}/manifest.json`, "utf8")) as Record<
+    string,
+    any
+  >;
   manifest.id = appId;
   for (const bot of manifest.bots) bot.botId = appId;
   if (options.publicUrl) {
-    if (!URL.canParse(options.publicUrl)) throw new PackageError(`SESAME_PUBLIC_URL must be an https:// address; got "${options.publicUrl}"`);
+    if (!URL.canParse(options.publicUrl))
+      throw new PackageError(`SESAME_PUBLIC_URL must be an https:// address; got "${options.publicUrl}"`);
     const url = new URL(options.publicUrl);
-    if (url.protocol !== "https:") throw new PackageError(`SESAME_PUBLIC_URL must be an https:// address; got "${options.publicUrl}"`);
+    if (url.protocol !== "https:")
+      throw new PackageError(`SESAME_PUBLIC_URL must be an https:// address; got "${options.publicUrl}"`);
     const site = url.origin;
     manifest.developer = { ...manifest.developer, websiteUrl: site, privacyUrl: site, termsOfUseUrl: site };
     manifest.validDomains = [url.host];
@@ -54,7 +63,9 @@ async function main(): Promise<void> {
   const zip = await buildTeamsPackage({ appId: process.env.TEAMS_APP_ID, publicUrl: process.env.SESAME_PUBLIC_URL });
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, zip);
-  console.log(`Wrote ${out}. Upload it in Teams (Apps → Manage your apps → Upload an app) or in the Teams admin center.`);
+  console.log(
+    `Wrote ${out}. Upload it in Teams (Apps → Manage your apps → Upload an app) or in the Teams admin center.`,
+  );
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -20,7 +20,8 @@ async function bounded(step: () => Promise<void>, runtime: Runtime): Promise<voi
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), STOP_STEP_MS)));
   const result = await Promise.race([step().then(() => "done" as const), timeout]).finally(() => clearTimeout(timer));
-  if (result === "timeout") runtime.logger.warn({ afterMs: STOP_STEP_MS }, "a shutdown step did not finish in time; going on without it");
+  if (result === "timeout")
+    runtime.logger.warn({ afterMs: STOP_STEP_MS }, "a shutdown step did not finish in time; going on without it");
 }
 
 /** Starts the web server, the workers and the sweeper (or one of them, per SESAME_ROLE / --role). */
@@ -36,10 +37,16 @@ export async function start(runtime: Runtime, role: "all" | "web" | "worker"): P
   if (role !== "web") {
     const workers = startWorkers(deps, { redisUrl: env.REDIS_URL, prefix: env.SESAME_REDIS_PREFIX });
     const sweeper = startSweeper(deps, env.SESAME_SWEEP_INTERVAL);
-    stops.push(() => sweeper.stop(), () => workers.close());
+    stops.push(
+      () => sweeper.stop(),
+      () => workers.close(),
+    );
     started.sweeper = sweeper;
     if (runtime.chat.adapters.length > 0) {
-      const chatWorker = startChatWorker(runtime.chat.dispatcher, runtime.logger, { redisUrl: env.REDIS_URL, prefix: env.SESAME_REDIS_PREFIX });
+      const chatWorker = startChatWorker(runtime.chat.dispatcher, runtime.logger, {
+        redisUrl: env.REDIS_URL,
+        prefix: env.SESAME_REDIS_PREFIX,
+      });
       stops.push(() => chatWorker.close());
     }
   }

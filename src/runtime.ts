@@ -44,7 +44,12 @@ function logNotifier(logger: PinoLogger): Notifier {
   return {
     async publish(notification) {
       const { type, ...rest } = notification;
-      const ids = "request" in rest ? { requestId: rest.request.id, status: rest.request.status } : "grant" in rest ? { grantId: rest.grant.id, status: rest.grant.status } : rest;
+      const ids =
+        "request" in rest
+          ? { requestId: rest.request.id, status: rest.request.status }
+          : "grant" in rest
+            ? { grantId: rest.grant.id, status: rest.grant.status }
+            : rest;
       logger.info({ notification: type, ...ids }, "notification");
     },
   };
@@ -56,7 +61,13 @@ async function loadPolicy(env: Env, source: Record<string, string | undefined> =
 
 export async function createRuntime(
   env: Env,
-  options: { source?: Record<string, string | undefined>; notifier?: Notifier; now?: () => Date; migrate?: boolean; retry?: RetryPolicy } = {},
+  options: {
+    source?: Record<string, string | undefined>;
+    notifier?: Notifier;
+    now?: () => Date;
+    migrate?: boolean;
+    retry?: RetryPolicy;
+  } = {},
 ): Promise<Runtime> {
   const source = options.source ?? process.env;
   const logger = pino({ level: env.LOG_LEVEL, redact: ["*.password", "*.token", "*.url"] });
@@ -75,16 +86,25 @@ export async function createRuntime(
       email: p.email,
       name: p.name,
       admin: p.admin,
-      links: [...(p.slack ? [{ platform: "slack", externalId: p.slack }] : []), ...(p.teams ? [{ platform: "teams", externalId: p.teams }] : [])],
+      links: [
+        ...(p.slack ? [{ platform: "slack", externalId: p.slack }] : []),
+        ...(p.teams ? [{ platform: "teams", externalId: p.teams }] : []),
+      ],
     })),
   );
-  await syncEnvApiTokens(db, envApiTokens(env).filter((t) => book.person(t.identityId) !== undefined));
+  await syncEnvApiTokens(
+    db,
+    envApiTokens(env).filter((t) => book.person(t.identityId) !== undefined),
+  );
   const queues = createQueues(env.REDIS_URL, env.SESAME_REDIS_PREFIX, options.retry);
   // Not fatal: Sesame runs without Redis (the sweeper revokes from the database); jobs resume when it returns.
-  await waitUntilReady(queues.connection, 10_000).catch((error: unknown) => logger.warn({ error: String(error) }, "Redis is not reachable yet"));
+  await waitUntilReady(queues.connection, 10_000).catch((error: unknown) =>
+    logger.warn({ error: String(error) }, "Redis is not reachable yet"),
+  );
   const connectors = createConnectorSet(policyFile, source);
   // Not fatal: without a key, look-ups fail and people decide; paging is reported where it fails.
-  for (const problem of describeOnCallSetup(policyFile.oncall, env)) logger.warn({ problem }, "on-call is not fully set up");
+  for (const problem of describeOnCallSetup(policyFile.oncall, env))
+    logger.warn({ problem }, "on-call is not fully set up");
   const chatQueue = createChatQueue(queues.connection, env.SESAME_REDIS_PREFIX);
   const platforms = enabledPlatforms(modes);
   const policy = () => book;
@@ -95,13 +115,21 @@ export async function createRuntime(
     policy,
     secrets: createSecretBox(env.SESAME_ENCRYPTION_KEY),
     oncall: createOnCallDirectory(policyFile.oncall, env),
-    notifier: options.notifier ?? (platforms.length > 0 ? createChatNotifier({ platforms, policy, enqueue: chatQueue.enqueue, logger }) : logNotifier(logger)),
+    notifier:
+      options.notifier ??
+      (platforms.length > 0
+        ? createChatNotifier({ platforms, policy, enqueue: chatQueue.enqueue, logger })
+        : logNotifier(logger)),
     logger,
     now: options.now ?? (() => new Date()),
   };
   const chatStore = createChatStore(db);
   const adapters = await createChatAdapters({ env, modes, db, context: { deps, store: chatStore, logger } });
-  const dispatcher = createChatDispatcher(deps, chatStore, new Map(adapters.map((adapter) => [adapter.platform, adapter])));
+  const dispatcher = createChatDispatcher(
+    deps,
+    chatStore,
+    new Map(adapters.map((adapter) => [adapter.platform, adapter])),
+  );
   return {
     env,
     db,

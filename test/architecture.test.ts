@@ -11,7 +11,16 @@ import { describe, expect, it } from "vitest";
 
 const SRC = resolve(dirname(fileURLToPath(import.meta.url)), "../src");
 
-const FORBIDDEN_PACKAGES = ["@slack/bolt", "botbuilder", "bullmq", "ioredis", "@prisma/client", "@prisma/adapter-pg", "pg", "fastify"];
+const FORBIDDEN_PACKAGES = [
+  "@slack/bolt",
+  "botbuilder",
+  "bullmq",
+  "ioredis",
+  "@prisma/client",
+  "@prisma/adapter-pg",
+  "pg",
+  "fastify",
+];
 const OUTER_LAYERS = ["storage", "jobs", "http"];
 
 function tsFilesUnder(dir: string): string[] {
@@ -51,10 +60,13 @@ function reasonForbidden(file: string, specifier: string, inDomain: boolean): st
   if (pkg) return `${pkg} is an I/O framework; only outer layers may use it`;
   if (specifier.includes("storage/generated")) return "the generated Prisma client belongs to src/storage";
   if (!specifier.startsWith(".")) return undefined;
-  const target = relative(SRC, resolve(dirname(file), specifier)).split(sep).join("/");
+  const target = relative(SRC, resolve(dirname(file), specifier))
+    .split(sep)
+    .join("/");
   const layer = OUTER_LAYERS.find((name) => target === name || target.startsWith(`${name}/`));
   if (layer) return `src/${layer} is an outer layer`;
-  if (inDomain && (target === "services" || target.startsWith("services/"))) return "src/domain must not depend on src/services";
+  if (inDomain && (target === "services" || target.startsWith("services/")))
+    return "src/domain must not depend on src/services";
   return undefined;
 }
 
@@ -68,7 +80,9 @@ describe("architecture: domain and services stay pure", () => {
 
   it("actually reads the machines it protects", () => {
     const domain = tsFilesUnder(join(SRC, "domain")).map((file) => relative(SRC, file).split(sep).join("/"));
-    expect(domain).toEqual(expect.arrayContaining(["domain/request-machine.ts", "domain/grant-machine.ts", "domain/audit-chain.ts"]));
+    expect(domain).toEqual(
+      expect.arrayContaining(["domain/request-machine.ts", "domain/grant-machine.ts", "domain/audit-chain.ts"]),
+    );
     expect(importSpecifiers(readFileSync(join(SRC, "domain/request-machine.ts"), "utf8"))).toContain("./errors.js");
   });
 });
@@ -89,12 +103,23 @@ describe("architecture: the import checker itself", () => {
       `const bb = require("botbuilder");`,
       `import * as client from "../storage/generated/prisma/client.js";`,
     ].join("\n");
-    expect(importSpecifiers(source)).toEqual(expect.arrayContaining(["bullmq", "ioredis", "@slack/bolt", "pg", "botbuilder", "../storage/generated/prisma/client.js"]));
+    expect(importSpecifiers(source)).toEqual(
+      expect.arrayContaining([
+        "bullmq",
+        "ioredis",
+        "@slack/bolt",
+        "pg",
+        "botbuilder",
+        "../storage/generated/prisma/client.js",
+      ]),
+    );
     expect(importViolations(serviceFile, source)).toHaveLength(6);
   });
 
   it("names the file and the import in each violation", () => {
-    expect(importViolations(serviceFile, `import { x } from "../jobs/queues.js";`)).toEqual([`src/services/example.ts imports "../jobs/queues.js" (src/jobs is an outer layer)`]);
+    expect(importViolations(serviceFile, `import { x } from "../jobs/queues.js";`)).toEqual([
+      `src/services/example.ts imports "../jobs/queues.js" (src/jobs is an outer layer)`,
+    ]);
   });
 
   it.each([
@@ -117,12 +142,19 @@ describe("architecture: the import checker itself", () => {
 
   it("lets services use ports but keeps domain from depending on services", () => {
     const source = `import type { Store } from "../services/ports.js";`;
-    expect(importViolations(domainFile, source)).toEqual([`src/domain/example.ts imports "../services/ports.js" (src/domain must not depend on src/services)`]);
+    expect(importViolations(domainFile, source)).toEqual([
+      `src/domain/example.ts imports "../services/ports.js" (src/domain must not depend on src/services)`,
+    ]);
     expect(importViolations(serviceFile, `import type { Store } from "./ports.js";`)).toEqual([]);
   });
 
   it("ignores imports that are only mentioned in comments", () => {
-    expect(importViolations(serviceFile, `// import pg from "pg";\n/* import { Queue } from "bullmq"; */\nexport const x = 1;`)).toEqual([]);
+    expect(
+      importViolations(
+        serviceFile,
+        `// import pg from "pg";\n/* import { Queue } from "bullmq"; */\nexport const x = 1;`,
+      ),
+    ).toEqual([]);
   });
 });
 
@@ -134,10 +166,20 @@ describe("architecture: the chat core is channel-neutral", () => {
   function chatCoreViolations(file: string): string[] {
     return importSpecifiers(readFileSync(file, "utf8")).flatMap((specifier) => {
       const from = relative(SRC, file).split(sep).join("/");
-      if (CHAT_CORE_FORBIDDEN.some((name) => specifier === name || specifier.startsWith(name.endsWith("/") || name.endsWith("-") ? name : `${name}/`))) return [`src/${from} imports "${specifier}"`];
+      if (
+        CHAT_CORE_FORBIDDEN.some(
+          (name) =>
+            specifier === name || specifier.startsWith(name.endsWith("/") || name.endsWith("-") ? name : `${name}/`),
+        )
+      )
+        return [`src/${from} imports "${specifier}"`];
       if (!specifier.startsWith(".")) return [];
-      const target = relative(SRC, resolve(dirname(file), specifier)).split(sep).join("/");
-      return CHAT_CORE_OUTER.some((layer) => target === layer || target.startsWith(`${layer}/`)) ? [`src/${from} imports "${specifier}"`] : [];
+      const target = relative(SRC, resolve(dirname(file), specifier))
+        .split(sep)
+        .join("/");
+      return CHAT_CORE_OUTER.some((layer) => target === layer || target.startsWith(`${layer}/`))
+        ? [`src/${from} imports "${specifier}"`]
+        : [];
     });
   }
 

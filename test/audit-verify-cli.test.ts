@@ -17,9 +17,19 @@ import { createMigratedDatabase } from "./helpers/database.js";
  */
 
 const EVENTS: AuditInput[] = [
-  { type: "request.submitted", actorId: "alice", requestId: "req-1", data: { reason: "incident 42", durationSeconds: 3600 } },
+  {
+    type: "request.submitted",
+    actorId: "alice",
+    requestId: "req-1",
+    data: { reason: "incident 42", durationSeconds: 3600 },
+  },
   { type: "request.approved", actorId: "bob", requestId: "req-1", data: { step: 0, comment: "ok" } },
-  { type: "grant.activated", requestId: "req-1", grantId: "grant-1", data: { connector: "postgres", target: { database: "app", role: "readonly" } } },
+  {
+    type: "grant.activated",
+    requestId: "req-1",
+    grantId: "grant-1",
+    data: { connector: "postgres", target: { database: "app", role: "readonly" } },
+  },
   { type: "grant.extended", actorId: "bob", grantId: "grant-1", data: { expiresAt: "2026-03-01T15:00:00.000Z" } },
   { type: "grant.revoked", grantId: "grant-1", data: { cause: "expired" } },
 ];
@@ -58,7 +68,11 @@ async function seededDatabase(label: string): Promise<{ url: string; seqs: bigin
   return { url: database.url, seqs: rows.map((row) => BigInt(row.seq)) };
 }
 
-async function sql<Row extends pg.QueryResultRow = pg.QueryResultRow>(url: string, text: string, params: unknown[] = []): Promise<pg.QueryResult<Row>> {
+async function sql<Row extends pg.QueryResultRow = pg.QueryResultRow>(
+  url: string,
+  text: string,
+  params: unknown[] = [],
+): Promise<pg.QueryResult<Row>> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
@@ -81,10 +95,14 @@ async function tamper(url: string, statements: [string, unknown[]?][]): Promise<
 }
 
 /** Runs the CLI in-process with DATABASE_URL set (or unset), capturing stdout and stderr. */
-async function sesame(args: string[], databaseUrl: string | undefined): Promise<{ code: number; stdout: string; stderr: string }> {
+async function sesame(
+  args: string[],
+  databaseUrl: string | undefined,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   const stdout: string[] = [];
   const stderr: string[] = [];
-  const capture = (sink: string[]) => ((chunk: string | Uint8Array) => (sink.push(String(chunk)), true)) as typeof process.stdout.write;
+  const capture = (sink: string[]) =>
+    ((chunk: string | Uint8Array) => (sink.push(String(chunk)), true)) as typeof process.stdout.write;
   vi.stubEnv("DATABASE_URL", databaseUrl);
   process.exitCode = undefined;
   vi.spyOn(process.stdout, "write").mockImplementation(capture(stdout));
@@ -107,7 +125,10 @@ describe("sesame audit verify on an untouched log", () => {
   it("reports the chain intact, across the gap a rolled-back append left in seq", async () => {
     expect(pristine.seqs).toHaveLength(EVENTS.length);
     expect(pristine.seqs[2]! - pristine.seqs[1]!).toBe(2n);
-    const { rows } = await sql<{ hash: string }>(pristine.url, `SELECT hash FROM "AuditEvent" ORDER BY seq DESC LIMIT 1`);
+    const { rows } = await sql<{ hash: string }>(
+      pristine.url,
+      `SELECT hash FROM "AuditEvent" ORDER BY seq DESC LIMIT 1`,
+    );
 
     const result = await sesame(["audit", "verify"], pristine.url);
     expect(result.code).toBe(0);
@@ -116,7 +137,9 @@ describe("sesame audit verify on an untouched log", () => {
 
   it("the database itself refuses UPDATE, DELETE and TRUNCATE while the triggers are on", async () => {
     const target = pristine.seqs[2]!.toString();
-    await expect(sql(pristine.url, `UPDATE "AuditEvent" SET data = '{"reason":"forged"}' WHERE seq = $1`, [target])).rejects.toThrow(/append-only/);
+    await expect(
+      sql(pristine.url, `UPDATE "AuditEvent" SET data = '{"reason":"forged"}' WHERE seq = $1`, [target]),
+    ).rejects.toThrow(/append-only/);
     await expect(sql(pristine.url, `DELETE FROM "AuditEvent" WHERE seq = $1`, [target])).rejects.toThrow(/append-only/);
     await expect(sql(pristine.url, `TRUNCATE "AuditEvent"`)).rejects.toThrow(/append-only/);
 
@@ -151,21 +174,33 @@ describe("sesame audit verify on an untouched log", () => {
       const objects = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
       expect(objects.map((o) => o.seq)).toEqual(pristine.seqs.map(String));
       expect(objects.map((o) => o.type)).toEqual(EVENTS.map((e) => e.type));
-      expect(objects[2]).toMatchObject({ requestId: "req-1", grantId: "grant-1", actorId: null, data: EVENTS[2]!.data });
+      expect(objects[2]).toMatchObject({
+        requestId: "req-1",
+        grantId: "grant-1",
+        actorId: null,
+        data: EVENTS[2]!.data,
+      });
       for (const o of objects) {
         expect(o.at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
         expect(o.hash).toMatch(/^[0-9a-f]{64}$/);
       }
 
       // The exported file carries everything needed to check the chain offline.
-      const rows = objects.map((o) => ({ ...o, seq: BigInt(o.seq as string), at: new Date(o.at as string) }) as unknown as ChainedAuditRow);
+      const rows = objects.map(
+        (o) => ({ ...o, seq: BigInt(o.seq as string), at: new Date(o.at as string) }) as unknown as ChainedAuditRow,
+      );
       expect(await verifyAuditChain(rows)).toMatchObject({ ok: true, checked: EVENTS.length });
     });
 
     it("writes to stdout without --output", async () => {
       const result = await sesame(["audit", "export"], pristine.url);
       expect(result.code).toBe(0);
-      expect(result.stdout.trimEnd().split("\n").map((line) => (JSON.parse(line) as { seq: string }).seq)).toEqual(pristine.seqs.map(String));
+      expect(
+        result.stdout
+          .trimEnd()
+          .split("\n")
+          .map((line) => (JSON.parse(line) as { seq: string }).seq),
+      ).toEqual(pristine.seqs.map(String));
     });
 
     it("--format csv fails with a clear message and writes nothing", async () => {
@@ -182,7 +217,12 @@ describe("sesame audit verify after superuser tampering", () => {
   it("an edited row: exit 1, naming that seq and 'edited'", async () => {
     const { url, seqs } = await seededDatabase("edited");
     const target = seqs[2]!;
-    await tamper(url, [[`UPDATE "AuditEvent" SET data = '{"connector":"postgres","target":{"database":"app","role":"owner"}}' WHERE seq = $1`, [target.toString()]]]);
+    await tamper(url, [
+      [
+        `UPDATE "AuditEvent" SET data = '{"connector":"postgres","target":{"database":"app","role":"owner"}}' WHERE seq = $1`,
+        [target.toString()],
+      ],
+    ]);
 
     const result = await sesame(["audit", "verify"], url);
     expect(result.code).toBe(1);
@@ -216,14 +256,19 @@ describe("sesame audit verify after superuser tampering", () => {
     const { url, seqs } = await seededDatabase("reordered");
     const [a, b] = [seqs[1]!.toString(), seqs[2]!.toString()];
     const columns = `"at", "type", "actorId", "requestId", "grantId", "data", "prevHash", "hash"`;
-    const copyFrom = (source: string) => `UPDATE "AuditEvent" SET (${columns}) = (SELECT ${columns} FROM original WHERE seq = ${source}) WHERE seq = $1`;
+    const copyFrom = (source: string) =>
+      `UPDATE "AuditEvent" SET (${columns}) = (SELECT ${columns} FROM original WHERE seq = ${source}) WHERE seq = $1`;
     await tamper(url, [
       [`CREATE TEMP TABLE original AS SELECT * FROM "AuditEvent" WHERE seq IN (${a}, ${b})`],
       [`UPDATE "AuditEvent" SET hash = 'moving-' || seq WHERE seq IN ($1, $2)`, [a, b]],
       [copyFrom(b), [a]],
       [copyFrom(a), [b]],
     ]);
-    const { rows } = await sql<{ seq: string; type: string }>(url, `SELECT seq, type FROM "AuditEvent" WHERE seq IN ($1, $2) ORDER BY seq`, [a, b]);
+    const { rows } = await sql<{ seq: string; type: string }>(
+      url,
+      `SELECT seq, type FROM "AuditEvent" WHERE seq IN ($1, $2) ORDER BY seq`,
+      [a, b],
+    );
     expect(rows.map((row) => row.type)).toEqual([EVENTS[2]!.type, EVENTS[1]!.type]);
 
     const result = await sesame(["audit", "verify"], url);

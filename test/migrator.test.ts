@@ -20,7 +20,10 @@ describe("migrator", () => {
     await client.connect();
     const { rows } = await client.query(`SELECT * FROM "_prisma_migrations" ORDER BY migration_name`);
     await client.end();
-    const sql = await readFile(new URL("../prisma/migrations/20261122000000_init/migration.sql", import.meta.url), "utf8");
+    const sql = await readFile(
+      new URL("../prisma/migrations/20261122000000_init/migration.sql", import.meta.url),
+      "utf8",
+    );
     expect(rows[0]).toMatchObject({
       migration_name: "20261122000000_init",
       checksum: createHash("sha256").update(sql).digest("hex"),

@@ -21,7 +21,15 @@ export function enabledPlatforms(modes: ChatModes): ChatPlatform[] {
 
 export async function createChatAdapters(options: ChatAdapterOptions): Promise<ChatAdapter[]> {
   const adapters: ChatAdapter[] = [];
-  if (options.modes.slack.kind !== "off") adapters.push(await createSlackAdapter({ env: options.env, mode: options.modes.slack, context: options.context, db: options.db }));
+  if (options.modes.slack.kind !== "off")
+    adapters.push(
+      await createSlackAdapter({
+        env: options.env,
+        mode: options.modes.slack,
+        context: options.context,
+        db: options.db,
+      }),
+    );
   if (options.modes.teams.kind !== "off") adapters.push(createTeamsAdapter(options.context, options.modes.teams));
   return adapters;
 }

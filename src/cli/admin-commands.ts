@@ -22,7 +22,10 @@ export function registerAdminCommands(program: Command): void {
     .action(async (identity: string, options: { name: string }) => {
       await withDatabase(async (db) => {
         const exists = await db.identity.findUnique({ where: { id: identity } });
-        if (!exists) throw new Error(`No identity "${identity}": add it under people in the policy file and start Sesame once (it syncs people at start-up).`);
+        if (!exists)
+          throw new Error(
+            `No identity "${identity}": add it under people in the policy file and start Sesame once (it syncs people at start-up).`,
+          );
         print(await createApiToken(db, identity, options.name));
       });
     });

@@ -10,13 +10,21 @@ export function registerAuditCommands(program: Command): void {
   audit
     .command("verify")
     .description("check the hash chain: an edited, deleted or reordered row is reported")
-    .option("--known-hash <hash>", "a last hash printed by an earlier verify: also detects rows deleted from the end since then")
+    .option(
+      "--known-hash <hash>",
+      "a last hash printed by an earlier verify: also detects rows deleted from the end since then",
+    )
     .action(async (options: { knownHash?: string }) => {
       await withDatabase(async (db) => {
-        const verdict = await verifyAuditChain(readAuditChain(db), options.knownHash ? { knownHash: options.knownHash } : {});
+        const verdict = await verifyAuditChain(
+          readAuditChain(db),
+          options.knownHash ? { knownHash: options.knownHash } : {},
+        );
         if (verdict.ok) print(`Audit chain intact: ${verdict.checked} events, last hash ${verdict.lastHash}.`);
         else {
-          print(`Audit chain BROKEN at event ${verdict.seq} (${verdict.checked} events before it are intact): ${verdict.problem}.`);
+          print(
+            `Audit chain BROKEN at event ${verdict.seq} (${verdict.checked} events before it are intact): ${verdict.problem}.`,
+          );
           process.exitCode = 1;
         }
       });
@@ -36,7 +44,8 @@ export function registerAuditCommands(program: Command): void {
             out.write(`${JSON.stringify({ ...row, seq: row.seq.toString(), at: row.at.toISOString() })}\n`);
           }
         } finally {
-          if (out !== process.stdout) await new Promise((resolve) => (out as ReturnType<typeof createWriteStream>).end(resolve));
+          if (out !== process.stdout)
+            await new Promise((resolve) => (out as ReturnType<typeof createWriteStream>).end(resolve));
         }
       });
     });

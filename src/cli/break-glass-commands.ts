@@ -5,7 +5,9 @@ import { createPrismaStore } from "../storage/prisma-store.js";
 import { print, withDatabase, withRuntime } from "./context.js";
 
 export function registerBreakGlassCommands(program: Command): void {
-  const breakGlass = program.command("breakglass").description("break-glass access waiting for its after-the-fact review");
+  const breakGlass = program
+    .command("breakglass")
+    .description("break-glass access waiting for its after-the-fact review");
 
   breakGlass
     .command("list")
@@ -17,7 +19,9 @@ export function registerBreakGlassCommands(program: Command): void {
         if (options.json) return print(JSON.stringify(rows, null, 2));
         if (rows.length === 0) return print("No break-glass access waits for review.");
         for (const r of rows) {
-          print(`${r.id}  ${r.createdAt.toISOString()}  ${r.requesterId} → ${r.resourceId} for ${formatDuration(r.durationSeconds)}: ${r.reason ?? "(no reason)"}`);
+          print(
+            `${r.id}  ${r.createdAt.toISOString()}  ${r.requesterId} → ${r.resourceId} for ${formatDuration(r.durationSeconds)}: ${r.reason ?? "(no reason)"}`,
+          );
         }
         print(`${rows.length} unreviewed. Review with: sesame breakglass review <id> --as <approver> [--note <text>]`);
       });
@@ -30,7 +34,11 @@ export function registerBreakGlassCommands(program: Command): void {
     .option("-n, --note <text>", "what the review found")
     .action(async (requestId: string, options: { as: string; note?: string }) => {
       await withRuntime(async ({ deps }) => {
-        const reviewed = await reviewBreakGlass(deps, { requestId, actorId: options.as, ...(options.note ? { note: options.note } : {}) });
+        const reviewed = await reviewBreakGlass(deps, {
+          requestId,
+          actorId: options.as,
+          ...(options.note ? { note: options.note } : {}),
+        });
         print(`Break-glass request ${reviewed.id} reviewed by ${options.as}.`);
       });
     });

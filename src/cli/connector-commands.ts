@@ -9,7 +9,9 @@ export function registerConnectorCommands(program: Command): void {
     .command("connectors")
     .description("the systems Sesame grants access in")
     .command("check")
-    .description("run each configured connector's check: reachable, credentials valid, privileges enough for its resources")
+    .description(
+      "run each configured connector's check: reachable, credentials valid, privileges enough for its resources",
+    )
     .option("-f, --file <file>", "policy file (default: $SESAME_POLICY_FILE)")
     .action(async (options: { file?: string }) => {
       const path = options.file ?? process.env.SESAME_POLICY_FILE;

@@ -30,7 +30,14 @@ export async function runCli(argv: string[]): Promise<number> {
     return typeof process.exitCode === "number" ? process.exitCode : 0;
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode;
-    const message = error instanceof EnvError ? error.message : isAppError(error) ? error.message : error instanceof Error ? error.message : String(error);
+    const message =
+      error instanceof EnvError
+        ? error.message
+        : isAppError(error)
+          ? error.message
+          : error instanceof Error
+            ? error.message
+            : String(error);
     process.stderr.write(`sesame: ${message}\n`);
     return 1;
   }

@@ -16,7 +16,10 @@ async function onCallNow(book: PolicyBook, file: PolicyFile, policy: Policy | un
   const names = [...used.approvers, ...used.autoApproval, ...used.pages];
   if (names.length === 0) return EMPTY_ROSTER;
   const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
-  return rosterFor({ policy: () => book, oncall: createOnCallDirectory(file.oncall, envFor([])), logger: quiet }, names);
+  return rosterFor(
+    { policy: () => book, oncall: createOnCallDirectory(file.oncall, envFor([])), logger: quiet },
+    names,
+  );
 }
 
 const policyPath = (file: string | undefined): string => {
@@ -35,7 +38,9 @@ export function registerPolicyCommands(program: Command): void {
       const path = policyPath(file);
       const parsed = await loadPolicyFile(path, connectorValidators(process.env));
       new PolicyBook(parsed);
-      print(`${path} is valid: ${parsed.people.length} people, ${Object.keys(parsed.resources).length} resources, ${parsed.policies.length} policies.`);
+      print(
+        `${path} is valid: ${parsed.people.length} people, ${Object.keys(parsed.resources).length} resources, ${parsed.policies.length} policies.`,
+      );
       for (const problem of describeOnCallSetup(parsed.oncall, envFor([]))) print(`warning: ${problem}`);
     });
 
@@ -47,16 +52,29 @@ export function registerPolicyCommands(program: Command): void {
     .option("-f, --file <file>", "policy file (default: $SESAME_POLICY_FILE)")
     .option("--json", "print the explanation as JSON")
     .option("--no-oncall", "do not ask PagerDuty/Opsgenie who is on call now")
-    .action(async (requester: string, resource: string, options: { duration?: string; at?: string; file?: string; json?: boolean; oncall?: boolean }) => {
-      const file = await loadPolicyFile(policyPath(options.file));
-      const book = new PolicyBook(file);
-      const at = options.at ? new Date(options.at) : new Date();
-      if (Number.isNaN(at.getTime())) throw new Error(`--at: "${options.at}" is not a date; use ISO 8601, e.g. 2026-11-22T09:30:00Z.`);
-      const matched = book.matchPolicy(requester, resource);
-      const roster = options.oncall === false ? EMPTY_ROSTER : await onCallNow(book, file, matched);
-      const explanation = book.explain(requester, resource, at, options.duration ? parseDuration(options.duration) : undefined, roster);
-      if (options.json) print(JSON.stringify(explanation, null, 2));
-      else explanation.lines.forEach((line) => print(line));
-      if (explanation.outcome === "refused") process.exitCode = 1;
-    });
+    .action(
+      async (
+        requester: string,
+        resource: string,
+        options: { duration?: string; at?: string; file?: string; json?: boolean; oncall?: boolean },
+      ) => {
+        const file = await loadPolicyFile(policyPath(options.file));
+        const book = new PolicyBook(file);
+        const at = options.at ? new Date(options.at) : new Date();
+        if (Number.isNaN(at.getTime()))
+          throw new Error(`--at: "${options.at}" is not a date; use ISO 8601, e.g. 2026-11-22T09:30:00Z.`);
+        const matched = book.matchPolicy(requester, resource);
+        const roster = options.oncall === false ? EMPTY_ROSTER : await onCallNow(book, file, matched);
+        const explanation = book.explain(
+          requester,
+          resource,
+          at,
+          options.duration ? parseDuration(options.duration) : undefined,
+          roster,
+        );
+        if (options.json) print(JSON.stringify(explanation, null, 2));
+        else explanation.lines.forEach((line) => print(line));
+        if (explanation.outcome === "refused") process.exitCode = 1;
+      },
+    );
 }

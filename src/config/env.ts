@@ -20,46 +20,90 @@ export const EnvSchema = z.object({
   NODE_ENV: z.enum(["development", "test", "production"]).default("production"),
   DATABASE_URL: PostgresUrl,
   REDIS_URL: RedisUrl,
-  PORT: z.coerce.number().int().min(0, "must be a port number (0 picks a free port)").max(65535, "must be a port number up to 65535").default(3978),
+  PORT: z.coerce
+    .number()
+    .int()
+    .min(0, "must be a port number (0 picks a free port)")
+    .max(65535, "must be a port number up to 65535")
+    .default(3978),
   HOST: z.string().default("0.0.0.0"),
   SESAME_POLICY_FILE: z.string().min(1),
   SESAME_ENCRYPTION_KEY: z
     .string()
-    .refine((value) => Buffer.from(value, "base64").length === 32, "must be 32 random bytes, base64-encoded (openssl rand -base64 32)"),
+    .refine(
+      (value) => Buffer.from(value, "base64").length === 32,
+      "must be 32 random bytes, base64-encoded (openssl rand -base64 32)",
+    ),
   SESAME_API_TOKENS: z
     .string()
     .optional()
     .refine(
-      (value) => value === undefined || value.split(",").every((pair) => /^[a-z0-9][a-z0-9._-]*=[A-Za-z0-9_\-.~]{24,}$/.test(pair.trim())),
+      (value) =>
+        value === undefined ||
+        value.split(",").every((pair) => /^[a-z0-9][a-z0-9._-]*=[A-Za-z0-9_\-.~]{24,}$/.test(pair.trim())),
       "must be a comma-separated list of identity=token pairs, each token at least 24 characters",
     ),
   SESAME_ROLE: z.enum(["all", "web", "worker"]).default("all"),
-  SESAME_REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]+$/, "letters, digits, ':', '_' or '-'").default("sesame"),
-  SESAME_SWEEP_INTERVAL: Duration("30s").refine((seconds) => seconds <= 3_600, "must be at most 1h: overdue grants wait for the sweep when Redis lost their jobs"),
-  SESAME_RUN_MIGRATIONS: z.enum(["true", "false"]).default("true").transform((v) => v === "true"),
+  SESAME_REDIS_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9:_-]+$/, "letters, digits, ':', '_' or '-'")
+    .default("sesame"),
+  SESAME_SWEEP_INTERVAL: Duration("30s").refine(
+    (seconds) => seconds <= 3_600,
+    "must be at most 1h: overdue grants wait for the sweep when Redis lost their jobs",
+  ),
+  SESAME_RUN_MIGRATIONS: z
+    .enum(["true", "false"])
+    .default("true")
+    .transform((v) => v === "true"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
-  SESAME_PUBLIC_URL: z.url({ protocol: /^https?$/, error: "must be the https:// address people and Slack/Teams reach Sesame at" }).optional(),
-  SLACK_SIGNING_SECRET: z.string().regex(/^[0-9a-f]{32,}$/, "must be the app's Signing Secret (Basic Information page), a hex string").optional(),
-  SLACK_BOT_TOKEN: z.string().regex(/^xoxb-/, "must be a bot token starting with xoxb-").optional(),
-  SLACK_APP_TOKEN: z.string().regex(/^xapp-/, "must be an app-level token starting with xapp- (with connections:write)").optional(),
-  SLACK_CLIENT_ID: z.string().regex(/^[0-9]+\.[0-9]+$/, "must be the app's Client ID, e.g. 1234567890.1234567890").optional(),
+  SESAME_PUBLIC_URL: z
+    .url({ protocol: /^https?$/, error: "must be the https:// address people and Slack/Teams reach Sesame at" })
+    .optional(),
+  SLACK_SIGNING_SECRET: z
+    .string()
+    .regex(/^[0-9a-f]{32,}$/, "must be the app's Signing Secret (Basic Information page), a hex string")
+    .optional(),
+  SLACK_BOT_TOKEN: z
+    .string()
+    .regex(/^xoxb-/, "must be a bot token starting with xoxb-")
+    .optional(),
+  SLACK_APP_TOKEN: z
+    .string()
+    .regex(/^xapp-/, "must be an app-level token starting with xapp- (with connections:write)")
+    .optional(),
+  SLACK_CLIENT_ID: z
+    .string()
+    .regex(/^[0-9]+\.[0-9]+$/, "must be the app's Client ID, e.g. 1234567890.1234567890")
+    .optional(),
   SLACK_CLIENT_SECRET: z.string().min(16, "must be the app's Client Secret").optional(),
   SLACK_STATE_SECRET: z.string().min(24, "must be at least 24 random characters (openssl rand -hex 16)").optional(),
   SLACK_ALLOWED_WORKSPACES: z
     .string()
-    .regex(/^\s*[TE][A-Z0-9]+\s*(,\s*[TE][A-Z0-9]+\s*)*$/, "must be comma-separated Slack workspace (T…) or Enterprise Grid (E…) ids")
+    .regex(
+      /^\s*[TE][A-Z0-9]+\s*(,\s*[TE][A-Z0-9]+\s*)*$/,
+      "must be comma-separated Slack workspace (T…) or Enterprise Grid (E…) ids",
+    )
     .optional(),
-  SLACK_API_URL: z.url({ protocol: /^https?$/, error: "must be an http(s) URL ending in /api/" }).default("https://slack.com/api/"),
+  SLACK_API_URL: z
+    .url({ protocol: /^https?$/, error: "must be an http(s) URL ending in /api/" })
+    .default("https://slack.com/api/"),
   TEAMS_APP_ID: z.uuid("must be the bot's Microsoft App ID (a GUID)").optional(),
   TEAMS_APP_PASSWORD: z.string().min(1).optional(),
   TEAMS_TENANT_ID: z.uuid("must be your Microsoft Entra tenant id (a GUID)").optional(),
   PAGERDUTY_API_TOKEN: z.string().min(8, "must be a PagerDuty REST API key").optional(),
-  PAGERDUTY_ROUTING_KEY: z.string().min(8, "must be the integration key of a PagerDuty Events API v2 integration").optional(),
+  PAGERDUTY_ROUTING_KEY: z
+    .string()
+    .min(8, "must be the integration key of a PagerDuty Events API v2 integration")
+    .optional(),
   PAGERDUTY_API_URL: z.url({ protocol: /^https?$/ }).default("https://api.pagerduty.com"),
   PAGERDUTY_EVENTS_URL: z.url({ protocol: /^https?$/ }).default("https://events.pagerduty.com"),
   OPSGENIE_API_KEY: z.string().min(8, "must be an Opsgenie API integration key").optional(),
   OPSGENIE_API_URL: z.url({ protocol: /^https?$/ }).default("https://api.opsgenie.com"),
-  TEAMS_DEV_NO_AUTH: z.enum(["true", "false"]).default("false").transform((v) => v === "true"),
+  TEAMS_DEV_NO_AUTH: z
+    .enum(["true", "false"])
+    .default("false")
+    .transform((v) => v === "true"),
 });
 
 export type Env = z.infer<typeof EnvSchema>;
@@ -77,7 +121,11 @@ export class EnvError extends Error {
  */
 export function parseEnv(source: Record<string, string | undefined> = process.env, only?: readonly (keyof Env)[]): Env {
   const input = Object.fromEntries(Object.entries(source).filter(([, value]) => value !== undefined && value !== ""));
-  const schema = only ? EnvSchema.partial().required(Object.fromEntries(only.map((key) => [key, true])) as Partial<Record<keyof Env, true>>) : EnvSchema;
+  const schema = only
+    ? EnvSchema.partial().required(
+        Object.fromEntries(only.map((key) => [key, true])) as Partial<Record<keyof Env, true>>,
+      )
+    : EnvSchema;
   const result = schema.safeParse(input);
   if (result.success) return result.data as Env;
   const problems = result.error.issues.map((issue) => {

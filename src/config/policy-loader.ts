@@ -61,7 +61,10 @@ export function parsePolicyText(text: string, fileName: string, options: PolicyL
   if (!parsed.success) throw invalidFile(fileName, parsed.error.issues.flatMap(describeIssue).map(locate));
   const problems = [...checkPolicyConsistency(parsed.data), ...connectorProblems(parsed.data, options)];
   if (problems.length > 0) {
-    throw invalidFile(fileName, problems.map((problem) => locate({ ...problem, at: "value" })));
+    throw invalidFile(
+      fileName,
+      problems.map((problem) => locate({ ...problem, at: "value" })),
+    );
   }
   return parsed.data;
 }
@@ -74,7 +77,9 @@ function connectorProblems(file: PolicyFile, options: PolicyLoadOptions): Policy
     }
   }
   for (const [id, resource] of Object.entries(file.resources)) {
-    const connector = Object.hasOwn(file.connectors, resource.connector) ? file.connectors[resource.connector] : undefined;
+    const connector = Object.hasOwn(file.connectors, resource.connector)
+      ? file.connectors[resource.connector]
+      : undefined;
     if (!connector) continue; // already reported as an unknown connector
     for (const message of options.validateTarget?.(connector.type, resource.target) ?? []) {
       problems.push({ path: ["resources", id, "target"], message });
@@ -85,7 +90,9 @@ function connectorProblems(file: PolicyFile, options: PolicyLoadOptions): Policy
 
 function invalidFile(fileName: string, problems: LocatedProblem[]): AppError {
   const sorted = [...problems].sort((a, b) => a.line - b.line || a.col - b.col);
-  const lines = sorted.map((problem) => `${problem.file}:${problem.line}:${problem.col} ${problem.path}: ${problem.message}`);
+  const lines = sorted.map(
+    (problem) => `${problem.file}:${problem.line}:${problem.col} ${problem.path}: ${problem.message}`,
+  );
   const count = sorted.length === 1 ? "1 problem" : `${sorted.length} problems`;
   return new AppError("config_invalid", `The policy file ${fileName} has ${count}:\n${lines.join("\n")}`, {
     details: { file: fileName, problems: sorted },

@@ -57,7 +57,10 @@ export const ResourceSchema = z
   .object({
     description: z.string().optional(),
     connector: Id.describe("Name of an entry in `connectors`"),
-    target: z.record(z.string(), z.unknown()).default({}).describe("Connector-specific target, e.g. { role: readonly }"),
+    target: z
+      .record(z.string(), z.unknown())
+      .default({})
+      .describe("Connector-specific target, e.g. { role: readonly }"),
     principal: z
       .string()
       .default("{{ id }}")
@@ -74,8 +77,15 @@ export const OnCallSourceSchema = z
     level: z.number().int().min(1).optional().describe("PagerDuty escalation level: 1 is primary, 2 secondary…"),
   })
   .strict()
-  .refine((source) => source.schedule !== undefined || source.escalationPolicy !== undefined, "name a schedule or an escalationPolicy")
-  .refine((source) => source.provider === "pagerduty" || (source.escalationPolicy === undefined && source.level === undefined), "escalationPolicy and level are PagerDuty settings; Opsgenie takes a schedule");
+  .refine(
+    (source) => source.schedule !== undefined || source.escalationPolicy !== undefined,
+    "name a schedule or an escalationPolicy",
+  )
+  .refine(
+    (source) =>
+      source.provider === "pagerduty" || (source.escalationPolicy === undefined && source.level === undefined),
+    "escalationPolicy and level are PagerDuty settings; Opsgenie takes a schedule",
+  );
 export type OnCallSource = z.infer<typeof OnCallSourceSchema>;
 
 export const SubjectSetSchema = z
@@ -121,12 +131,21 @@ export const AutoApproveRuleSchema = z
     resourceRisk: z.enum(["low", "medium", "high"]).optional().describe("Matches resources of this risk"),
     withinTimeWindow: TimeWindowSchema.optional(),
     maxDuration: DurationTextSchema.optional().describe("Only requests no longer than this auto-approve"),
-    requesterOnCall: Id.optional().describe("Name of an entry in `oncall`: the requester must be on call there right now"),
-    endWithShift: z.boolean().default(false).describe("With requesterOnCall: the grant ends no later than the requester's shift"),
+    requesterOnCall: Id.optional().describe(
+      "Name of an entry in `oncall`: the requester must be on call there right now",
+    ),
+    endWithShift: z
+      .boolean()
+      .default(false)
+      .describe("With requesterOnCall: the grant ends no later than the requester's shift"),
   })
   .strict()
   .refine(
-    (rule) => rule.requesterInGroup !== undefined || rule.resourceRisk !== undefined || rule.withinTimeWindow !== undefined || rule.requesterOnCall !== undefined,
+    (rule) =>
+      rule.requesterInGroup !== undefined ||
+      rule.resourceRisk !== undefined ||
+      rule.withinTimeWindow !== undefined ||
+      rule.requesterOnCall !== undefined,
     "an auto-approval rule needs at least one condition (requesterInGroup, resourceRisk, withinTimeWindow or requesterOnCall)",
   )
   .refine((rule) => !rule.endWithShift || rule.requesterOnCall !== undefined, "endWithShift needs requesterOnCall");
@@ -143,13 +162,21 @@ export const TextRequirementSchema = z
 export const EscalationStepSchema = z
   .object({
     after: DurationTextSchema.describe("Time since the request was made"),
-    action: z.enum(["remind", "reroute", "page", "expire"]).describe("remind approvers; reroute to more approvers; page on-call; expire the request"),
+    action: z
+      .enum(["remind", "reroute", "page", "expire"])
+      .describe("remind approvers; reroute to more approvers; page on-call; expire the request"),
     to: SubjectSetSchema.optional().describe("reroute: the approvers to add"),
     oncall: Id.optional().describe("page: name of an entry in `oncall` to page and ask"),
   })
   .strict()
-  .refine((step) => step.action !== "reroute" || step.to !== undefined, "a reroute step needs `to` (users and/or groups)")
-  .refine((step) => step.action !== "page" || step.oncall !== undefined, "a page step needs `oncall` (the name of an on-call source)");
+  .refine(
+    (step) => step.action !== "reroute" || step.to !== undefined,
+    "a reroute step needs `to` (users and/or groups)",
+  )
+  .refine(
+    (step) => step.action !== "page" || step.oncall !== undefined,
+    "a page step needs `oncall` (the name of an on-call source)",
+  );
 export type EscalationStep = z.infer<typeof EscalationStepSchema>;
 
 export const BreakGlassSchema = z
@@ -188,19 +215,33 @@ export const PolicySchema = z
     autoApprove: z.array(AutoApproveRuleSchema).default([]),
     approvalChannels: z
       .object({
-        slack: z.string().regex(/^[CG][A-Z0-9]+$/, "must be a Slack channel id such as C0123ABCD (channel details → About)").optional(),
-        teams: z.string().min(1).optional().describe("Teams channel id (19:…@thread.tacv2); the bot must be added to its team"),
+        slack: z
+          .string()
+          .regex(/^[CG][A-Z0-9]+$/, "must be a Slack channel id such as C0123ABCD (channel details → About)")
+          .optional(),
+        teams: z
+          .string()
+          .min(1)
+          .optional()
+          .describe("Teams channel id (19:…@thread.tacv2); the bot must be added to its team"),
       })
       .strict()
       .optional()
       .describe("Also post approval cards to these channels (in addition to the approvers' direct messages)"),
-    escalation: z.array(EscalationStepSchema).default([]).describe("What happens while nobody answers, in order of `after`"),
-    breakGlass: BreakGlassSchema.optional().describe("Allow immediate access in an emergency, paged and reviewed after the fact"),
+    escalation: z
+      .array(EscalationStepSchema)
+      .default([])
+      .describe("What happens while nobody answers, in order of `after`"),
+    breakGlass: BreakGlassSchema.optional().describe(
+      "Allow immediate access in an emergency, paged and reviewed after the fact",
+    ),
     pendingTimeout: DurationTextSchema.default("24h").describe("How long a request may wait for a decision"),
     extension: z
       .object({
         requiresApproval: z.boolean().default(true),
-        maxTotal: DurationTextSchema.optional().describe("Longest total grant including extensions (default: duration.max)"),
+        maxTotal: DurationTextSchema.optional().describe(
+          "Longest total grant including extensions (default: duration.max)",
+        ),
       })
       .strict()
       .default({ requiresApproval: true }),
@@ -214,7 +255,10 @@ export const PolicyFileSchema = z
     people: z.array(PersonSchema).default([]),
     groups: z.record(Id, z.array(Id)).default({}),
     connectors: z.record(Id, ConnectorInstanceSchema).default({}),
-    oncall: z.record(Id, OnCallSourceSchema).default({}).describe("Named on-call sources (PagerDuty schedules or escalation policies, Opsgenie schedules)"),
+    oncall: z
+      .record(Id, OnCallSourceSchema)
+      .default({})
+      .describe("Named on-call sources (PagerDuty schedules or escalation policies, Opsgenie schedules)"),
     resources: z.record(Id, ResourceSchema),
     policies: z.array(PolicySchema).min(1),
   })

@@ -33,15 +33,33 @@ export function describeIssue(issue: z.core.$ZodIssue): PathProblem[] {
     case "invalid_key":
       return [{ path, message: `invalid name: ${issue.issues.map((inner) => inner.message).join("; ")}`, at: "key" }];
     case "invalid_type": {
-      if (issue.input === undefined) return [{ path, message: `is required (${EXPECTED[issue.expected] ?? issue.expected})`, at: "value" }];
-      return [{ path, message: `expected ${EXPECTED[issue.expected] ?? issue.expected}, got ${describeValue(issue.input)}`, at: "value" }];
+      if (issue.input === undefined)
+        return [{ path, message: `is required (${EXPECTED[issue.expected] ?? issue.expected})`, at: "value" }];
+      return [
+        {
+          path,
+          message: `expected ${EXPECTED[issue.expected] ?? issue.expected}, got ${describeValue(issue.input)}`,
+          at: "value",
+        },
+      ];
     }
     case "invalid_value":
-      return [{ path, message: `must be ${issue.values.map((value) => JSON.stringify(value)).join(" or ")}`, at: "value" }];
+      return [
+        { path, message: `must be ${issue.values.map((value) => JSON.stringify(value)).join(" or ")}`, at: "value" },
+      ];
     case "too_small":
-      return [{ path, message: issue.origin === "array" ? `needs at least ${issue.minimum} item(s)` : `must be at least ${issue.minimum}`, at: "value" }];
+      return [
+        {
+          path,
+          message:
+            issue.origin === "array" ? `needs at least ${issue.minimum} item(s)` : `must be at least ${issue.minimum}`,
+          at: "value",
+        },
+      ];
     case "invalid_format":
-      return [{ path, message: issue.format === "email" ? "is not a valid email address" : issue.message, at: "value" }];
+      return [
+        { path, message: issue.format === "email" ? "is not a valid email address" : issue.message, at: "value" },
+      ];
     default:
       return [{ path, message: issue.message, at: "value" }];
   }

@@ -10,5 +10,7 @@ export function describeIssues(error: z.ZodError, where: string): string[] {
 }
 
 export function configInvalid(problems: readonly string[], details: Record<string, unknown>): AppError {
-  return new AppError("config_invalid", `Fix the policy file: ${problems.join("; ")}`, { details: { ...details, problems } });
+  return new AppError("config_invalid", `Fix the policy file: ${problems.join("; ")}`, {
+    details: { ...details, problems },
+  });
 }

@@ -21,7 +21,9 @@ export function connectorValidators(env: Record<string, string | undefined>): Po
         const definition = getDefinition(type);
         const resolved = resolveConnectorConfig(name, definition, (config ?? {}) as Record<string, unknown>, env);
         const parsed = definition.configSchema.safeParse(resolved.config);
-        return parsed.success ? [] : parsed.error.issues.map((issue) => `${issue.path.join(".") || "config"}: ${issue.message}`);
+        return parsed.success
+          ? []
+          : parsed.error.issues.map((issue) => `${issue.path.join(".") || "config"}: ${issue.message}`);
       } catch (error) {
         return problemsOf(error);
       }
@@ -54,12 +56,20 @@ export function createConnectorSet(policy: PolicyFile, env: Record<string, strin
   return {
     get(name) {
       const connector = connectors.get(name);
-      if (!connector) throw new AppError("config_invalid", `No connector named "${name}" is configured; add it under connectors in the policy file.`);
+      if (!connector)
+        throw new AppError(
+          "config_invalid",
+          `No connector named "${name}" is configured; add it under connectors in the policy file.`,
+        );
       return connector;
     },
     entitlementKeyFor(name, target, principal) {
       const type = types.get(name);
-      if (type === undefined) throw new AppError("config_invalid", `No connector named "${name}" is configured; add it under connectors in the policy file.`);
+      if (type === undefined)
+        throw new AppError(
+          "config_invalid",
+          `No connector named "${name}" is configured; add it under connectors in the policy file.`,
+        );
       const definition = getDefinition(type);
       if (definition.keepsGrantsApart) return `separate:${randomUUID()}`;
       const parsed = validateTarget(type, target);

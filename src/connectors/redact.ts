@@ -69,8 +69,13 @@ export function toConnectorError(error: unknown, options: ConnectorErrorOptions)
   });
 }
 
-function redactDetails(details: Record<string, unknown> | undefined, secrets: readonly string[]): Record<string, unknown> {
-  return details === undefined ? {} : (JSON.parse(redactSecrets(JSON.stringify(details), secrets)) as Record<string, unknown>);
+function redactDetails(
+  details: Record<string, unknown> | undefined,
+  secrets: readonly string[],
+): Record<string, unknown> {
+  return details === undefined
+    ? {}
+    : (JSON.parse(redactSecrets(JSON.stringify(details), secrets)) as Record<string, unknown>);
 }
 
 export function errorCode(error: unknown): string | undefined {

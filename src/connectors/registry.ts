@@ -33,7 +33,9 @@ export function listTypes(): string[] {
 export function getDefinition(type: string): AnyConnectorDefinition {
   const definition = DEFINITIONS.get(type);
   if (definition === undefined) {
-    throw new AppError("config_invalid", `Unknown connector type "${type}". Known types: ${listTypes().join(", ")}.`, { details: { type } });
+    throw new AppError("config_invalid", `Unknown connector type "${type}". Known types: ${listTypes().join(", ")}.`, {
+      details: { type },
+    });
   }
   return definition;
 }
@@ -50,7 +52,10 @@ export interface ResolvedConnectorConfig {
 }
 
 const isEnvReference = (value: unknown): value is EnvReference =>
-  typeof value === "object" && value !== null && Object.keys(value).length === 1 && typeof (value as { env?: unknown }).env === "string";
+  typeof value === "object" &&
+  value !== null &&
+  Object.keys(value).length === 1 &&
+  typeof (value as { env?: unknown }).env === "string";
 
 /**
  * Replaces `{ env: "VAR" }` references with values from `env`. Secret fields must be references:
@@ -68,7 +73,10 @@ export function resolveConnectorConfig(
   for (const [field, value] of Object.entries(rawConfig)) {
     const secret = definition.secretFields.includes(field);
     if (!isEnvReference(value)) {
-      if (secret) problems.push(`connector "${name}" config.${field} is a secret: write { env: "SOME_VARIABLE" } and set that environment variable instead of the value`);
+      if (secret)
+        problems.push(
+          `connector "${name}" config.${field} is a secret: write { env: "SOME_VARIABLE" } and set that environment variable instead of the value`,
+        );
       else config[field] = value;
       continue;
     }
@@ -94,10 +102,14 @@ export interface CreateConnectorInput {
 
 export function createConnector(input: CreateConnectorInput): Connector {
   const definition = getDefinition(input.type);
-  const secrets = definition.secretFields.map((field) => input.config[field]).filter((value): value is string => typeof value === "string" && value !== "");
+  const secrets = definition.secretFields
+    .map((field) => input.config[field])
+    .filter((value): value is string => typeof value === "string" && value !== "");
   const result = definition.configSchema.safeParse(input.config);
   if (!result.success) {
-    const problems = describeIssues(result.error, `connector "${input.name}" config`).map((problem) => redactSecrets(problem, secrets));
+    const problems = describeIssues(result.error, `connector "${input.name}" config`).map((problem) =>
+      redactSecrets(problem, secrets),
+    );
     throw configInvalid(problems, { connector: input.name });
   }
   return definition.create(result.data, { name: input.name, secrets });
@@ -109,6 +121,7 @@ export function validateTarget(type: string, target: unknown, resourceName?: str
   const details = { type, ...(resourceName === undefined ? {} : { resource: resourceName }) };
   const result = getDefinition(type).targetSchema.safeParse(target);
   if (!result.success) throw configInvalid(describeIssues(result.error, where), details);
-  if (typeof result.data !== "object" || result.data === null || Array.isArray(result.data)) throw configInvalid([`${where}: must be an object`], details);
+  if (typeof result.data !== "object" || result.data === null || Array.isArray(result.data))
+    throw configInvalid([`${where}: must be an object`], details);
   return result.data as Record<string, unknown>;
 }

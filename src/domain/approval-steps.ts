@@ -58,7 +58,8 @@ export const EMPTY_ROSTER: OnCallRoster = { onCall: new Map(), unavailable: new 
 /** Approvers with groups expanded and on-call sources filled in from the roster. */
 export function expandApprovers(approvers: ApproverSet, groups: PolicyFile["groups"], roster: OnCallRoster): string[] {
   const ids = new Set(expandSubjects(approvers, groups));
-  for (const source of approvers.oncall) for (const person of roster.onCall.get(source) ?? []) ids.add(person.identityId);
+  for (const source of approvers.oncall)
+    for (const person of roster.onCall.get(source) ?? []) ids.add(person.identityId);
   return [...ids].sort();
 }
 
@@ -68,7 +69,12 @@ export interface StepResolution {
   unreachable: { step: ResolvedStep; requesterExcluded: boolean } | undefined;
 }
 
-export function resolveSteps(policy: Policy, groups: PolicyFile["groups"], requesterId: string, roster: OnCallRoster = EMPTY_ROSTER): StepResolution {
+export function resolveSteps(
+  policy: Policy,
+  groups: PolicyFile["groups"],
+  requesterId: string,
+  roster: OnCallRoster = EMPTY_ROSTER,
+): StepResolution {
   let unreachable: StepResolution["unreachable"];
   const steps = stepRulesOf(policy).map((rule): ResolvedStep => {
     const everyone = expandApprovers(rule.approvers, groups, roster);

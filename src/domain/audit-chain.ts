@@ -68,10 +68,20 @@ export async function verifyAuditChain(
       return { ok: false, checked, seq: row.seq, problem: `row ${row.seq} is out of order (after ${lastSeq})` };
     }
     if (row.prevHash !== expectedPrev) {
-      return { ok: false, checked, seq: row.seq, problem: `row ${row.seq} does not follow the previous row: a row was deleted, inserted or reordered before it` };
+      return {
+        ok: false,
+        checked,
+        seq: row.seq,
+        problem: `row ${row.seq} does not follow the previous row: a row was deleted, inserted or reordered before it`,
+      };
     }
     if (computeAuditHash(row.prevHash, row) !== row.hash) {
-      return { ok: false, checked, seq: row.seq, problem: `row ${row.seq} was edited: its content no longer matches its hash` };
+      return {
+        ok: false,
+        checked,
+        seq: row.seq,
+        problem: `row ${row.seq} was edited: its content no longer matches its hash`,
+      };
     }
     expectedPrev = row.hash;
     lastSeq = row.seq;
@@ -79,7 +89,12 @@ export async function verifyAuditChain(
     if (row.hash === options.knownHash) knownHashSeen = true;
   }
   if (!knownHashSeen) {
-    return { ok: false, checked, seq: lastSeq ?? 0n, problem: `the chain no longer contains the hash ${options.knownHash} recorded earlier: its newest rows were deleted` };
+    return {
+      ok: false,
+      checked,
+      seq: lastSeq ?? 0n,
+      problem: `the chain no longer contains the hash ${options.knownHash} recorded earlier: its newest rows were deleted`,
+    };
   }
   return { ok: true, checked, lastHash: expectedPrev };
 }

@@ -35,19 +35,26 @@ function unmetConditions(rule: AutoApproveRule, context: AutoApprovalContext): s
     unmet.push(`it is ${local} in ${window.timezone}, outside ${describeTimeWindow(window)}`);
   }
   if (rule.maxDuration !== undefined && context.durationSeconds > parseDuration(rule.maxDuration)) {
-    unmet.push(`${formatDuration(context.durationSeconds)} is longer than ${formatDuration(parseDuration(rule.maxDuration))}`);
+    unmet.push(
+      `${formatDuration(context.durationSeconds)} is longer than ${formatDuration(parseDuration(rule.maxDuration))}`,
+    );
   }
   const source = rule.requesterOnCall;
   if (source !== undefined) {
     // An outage never approves: the rule simply does not apply and people decide.
-    if (context.roster.unavailable.has(source)) unmet.push(`on-call for ${source} could not be checked right now (provider unavailable), so people decide`);
+    if (context.roster.unavailable.has(source))
+      unmet.push(`on-call for ${source} could not be checked right now (provider unavailable), so people decide`);
     else if (!shiftOf(context, source)) unmet.push(`you are not on call for ${source} right now`);
   }
   return unmet;
 }
 
 function shiftOf(context: AutoApprovalContext, source: string): { until: Date | null } | undefined {
-  return context.roster.onCall.get(source)?.find((person) => person.identityId === context.requesterId && (person.until === null || person.until > context.now));
+  return context.roster.onCall
+    .get(source)
+    ?.find(
+      (person) => person.identityId === context.requesterId && (person.until === null || person.until > context.now),
+    );
 }
 
 export function checkAutoApproveRules(rules: AutoApproveRule[], context: AutoApprovalContext): AutoApprovalRuleCheck[] {
@@ -69,5 +76,8 @@ export function autoApprovalFor(rules: AutoApproveRule[], context: AutoApprovalC
   if (!rule) return null;
   const until = rule.requesterOnCall && rule.endWithShift ? shiftOf(context, rule.requesterOnCall)?.until : undefined;
   if (!until) return { reason: rule.reason };
-  return { reason: `${rule.reason} (on call for ${rule.requesterOnCall} until ${until.toISOString()}; the grant ends with the shift)`, endsBy: until };
+  return {
+    reason: `${rule.reason} (on call for ${rule.requesterOnCall} until ${until.toISOString()}; the grant ends with the shift)`,
+    endsBy: until,
+  };
 }

@@ -12,14 +12,20 @@ export function tryParseDuration(text: string): number | undefined {
   if (!match || trimmed === "") return undefined;
   const [, d, h, m, s] = match;
   const seconds =
-    Number(d ?? 0) * UNIT_SECONDS.d + Number(h ?? 0) * UNIT_SECONDS.h + Number(m ?? 0) * UNIT_SECONDS.m + Number(s ?? 0);
+    Number(d ?? 0) * UNIT_SECONDS.d +
+    Number(h ?? 0) * UNIT_SECONDS.h +
+    Number(m ?? 0) * UNIT_SECONDS.m +
+    Number(s ?? 0);
   return seconds > 0 && seconds <= MAX_DURATION_SECONDS ? seconds : undefined;
 }
 
 export function parseDuration(text: string): number {
   const seconds = tryParseDuration(text);
   if (seconds === undefined) {
-    throw new AppError("invalid_input", `"${text}" is not a duration. Use forms like 30m, 1h, 1h30m or 2d (at most 10 years).`);
+    throw new AppError(
+      "invalid_input",
+      `"${text}" is not a duration. Use forms like 30m, 1h, 1h30m or 2d (at most 10 years).`,
+    );
   }
   return seconds;
 }

@@ -20,7 +20,11 @@ export class AppError extends Error {
   readonly userMessage: string;
   readonly details: Record<string, unknown> | undefined;
 
-  constructor(code: AppErrorCode, userMessage: string, options: { internal?: string; details?: Record<string, unknown>; cause?: unknown } = {}) {
+  constructor(
+    code: AppErrorCode,
+    userMessage: string,
+    options: { internal?: string; details?: Record<string, unknown>; cause?: unknown } = {},
+  ) {
     super(options.internal ?? userMessage, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = "AppError";
     this.code = code;

@@ -16,7 +16,10 @@ export function refusedLines(requesterId: string, resourceId: string, refusal: R
 function describeRequesters(policy: Policy): string {
   const { users, groups, everyone } = policy.requesters;
   if (everyone) return "everyone may request";
-  const parts = [users.length > 0 ? `users ${users.join(", ")}` : "", groups.length > 0 ? `groups ${groups.join(", ")}` : ""];
+  const parts = [
+    users.length > 0 ? `users ${users.join(", ")}` : "",
+    groups.length > 0 ? `groups ${groups.join(", ")}` : "",
+  ];
   return `requesters: ${parts.filter(Boolean).join("; ") || "nobody"}`;
 }
 
@@ -31,7 +34,8 @@ export function explanationLines(explanation: PolicyExplanation, policy: Policy,
     );
   }
   lines.push(`Matched ${explanation.matchedBecause}.`);
-  if (explanation.principal !== null) lines.push(`Grants to principal "${explanation.principal}" via connector ${connector}.`);
+  if (explanation.principal !== null)
+    lines.push(`Grants to principal "${explanation.principal}" via connector ${connector}.`);
   steps.forEach((step, index) => {
     const excluded = step.requesterExcluded ? `; ${requesterId} is excluded (no self-approval)` : "";
     const approvers = step.approverIds.join(", ") || "nobody";
@@ -40,12 +44,18 @@ export function explanationLines(explanation: PolicyExplanation, policy: Policy,
         `approver(s): ${approvers}${excluded}.`,
     );
   });
-  lines.push(policy.selfApproval ? "Self-approval: on (the requester may approve their own request)." : "Self-approval: off.");
+  lines.push(
+    policy.selfApproval ? "Self-approval: on (the requester may approve their own request)." : "Self-approval: off.",
+  );
   lines.push(...autoApprovalLines(explanation));
   lines.push(textLine("Reason", explanation.reason), textLine("Ticket", explanation.ticket));
   lines.push(`Pending requests expire after ${policy.pendingTimeout}.`);
-  if (explanation.escalation.length > 0) lines.push("Escalation while nobody answers:", ...explanation.escalation.map((step) => `  - ${step.text}.`));
-  if (policy.breakGlass) lines.push(`Break-glass: allowed, up to ${policy.breakGlass.maxDuration}${policy.breakGlass.page ? `, paging ${policy.breakGlass.page}` : ""}; reviewed after the fact.`);
+  if (explanation.escalation.length > 0)
+    lines.push("Escalation while nobody answers:", ...explanation.escalation.map((step) => `  - ${step.text}.`));
+  if (policy.breakGlass)
+    lines.push(
+      `Break-glass: allowed, up to ${policy.breakGlass.maxDuration}${policy.breakGlass.page ? `, paging ${policy.breakGlass.page}` : ""}; reviewed after the fact.`,
+    );
   if (refusal) lines.push(`Outcome: refused: ${refusal.message}`);
   else if (autoApproval) lines.push(`Outcome: would auto-approve ("${autoApproval.reason}").`);
   else lines.push("Outcome: needs approval.");
@@ -58,7 +68,9 @@ function autoApprovalLines(explanation: PolicyExplanation): string[] {
   return [
     `Auto-approval: ${verdict}.`,
     ...explanation.autoApprovalRules.map((rule) =>
-      rule.matched ? `  - "${rule.reason}": matches.` : `  - "${rule.reason}": does not match: ${rule.unmet.join("; ")}.`,
+      rule.matched
+        ? `  - "${rule.reason}": matches.`
+        : `  - "${rule.reason}": does not match: ${rule.unmet.join("; ")}.`,
     ),
   ];
 }

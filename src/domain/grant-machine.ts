@@ -45,10 +45,14 @@ export function canApply(state: GrantState, event: GrantEvent): boolean {
 
 export function transitionGrant(state: GrantState, event: GrantEvent, now: Date): GrantState {
   if (!canApply(state, event)) {
-    throw new AppError("conflict", USER_MESSAGE[state.status] ?? `A grant that is ${state.status} cannot be changed that way.`, {
-      internal: `grant event ${event.type} not allowed in status ${state.status}`,
-      details: { status: state.status },
-    });
+    throw new AppError(
+      "conflict",
+      USER_MESSAGE[state.status] ?? `A grant that is ${state.status} cannot be changed that way.`,
+      {
+        internal: `grant event ${event.type} not allowed in status ${state.status}`,
+        details: { status: state.status },
+      },
+    );
   }
   const version = state.version + 1;
   switch (event.type) {
@@ -73,4 +77,5 @@ export function transitionGrant(state: GrantState, event: GrantEvent, now: Date)
 }
 
 /** A grant is due for revocation once its expiry has passed. */
-export const isDue = (state: GrantState, now: Date): boolean => state.status === "active" && state.expiresAt.getTime() <= now.getTime();
+export const isDue = (state: GrantState, now: Date): boolean =>
+  state.status === "active" && state.expiresAt.getTime() <= now.getTime();

@@ -6,7 +6,8 @@ export class OnCallUnavailableError extends Error {
     why: string,
     readonly action: "look-up" | "page" | "resolve" = "look-up",
   ) {
-    const what = action === "look-up" ? "say who is on call for" : action === "page" ? "page on-call for" : "resolve the page for";
+    const what =
+      action === "look-up" ? "say who is on call for" : action === "page" ? "page on-call for" : "resolve the page for";
     super(`${provider} could not ${what} "${sourceName}": ${why}`);
     this.name = "OnCallUnavailableError";
   }

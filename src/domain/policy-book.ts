@@ -133,7 +133,10 @@ export class PolicyBook {
   onCallSourcesOf(policy: Policy): { approvers: string[]; autoApproval: string[]; pages: string[] } {
     const approvers = stepRulesOf(policy).flatMap((rule) => rule.approvers.oncall);
     const autoApproval = policy.autoApprove.flatMap((rule) => (rule.requesterOnCall ? [rule.requesterOnCall] : []));
-    const pages = [...policy.escalation.flatMap((step) => (step.oncall ? [step.oncall] : [])), ...(policy.breakGlass?.page ? [policy.breakGlass.page] : [])];
+    const pages = [
+      ...policy.escalation.flatMap((step) => (step.oncall ? [step.oncall] : [])),
+      ...(policy.breakGlass?.page ? [policy.breakGlass.page] : []),
+    ];
     return { approvers: [...new Set(approvers)], autoApproval: [...new Set(autoApproval)], pages: [...new Set(pages)] };
   }
 
@@ -148,7 +151,19 @@ export class PolicyBook {
   }
 
   /** Who would approve, whether it would auto-approve, and why. Never throws for a refused request. */
-  explain(requesterId: string, resourceId: string, now: Date, durationSeconds?: number, onCall?: OnCallRoster): PolicyExplanation {
-    return explainRequest(this, this.file.groups, { requesterId, resourceId, now, durationSeconds, ...(onCall ? { onCall } : {}) });
+  explain(
+    requesterId: string,
+    resourceId: string,
+    now: Date,
+    durationSeconds?: number,
+    onCall?: OnCallRoster,
+  ): PolicyExplanation {
+    return explainRequest(this, this.file.groups, {
+      requesterId,
+      resourceId,
+      now,
+      durationSeconds,
+      ...(onCall ? { onCall } : {}),
+    });
   }
 }

@@ -26,24 +26,61 @@ export function checkPolicyConsistency(file: PolicyFile): PolicyProblem[] {
   }
   for (const [id, resource] of Object.entries(file.resources)) {
     if (!Object.hasOwn(file.connectors, resource.connector)) {
-      report(["resources", id, "connector"], `unknown connector "${resource.connector}" (defined: ${namesOf(file.connectors)})`);
+      report(
+        ["resources", id, "connector"],
+        `unknown connector "${resource.connector}" (defined: ${namesOf(file.connectors)})`,
+      );
     }
-    for (const problem of principalTemplateProblems(resource.principal)) report(["resources", id, "principal"], problem);
+    for (const problem of principalTemplateProblems(resource.principal))
+      report(["resources", id, "principal"], problem);
   }
-  reportDuplicates(file.policies.map((policy) => policy.id), "policies", "id", "policy id", report);
+  reportDuplicates(
+    file.policies.map((policy) => policy.id),
+    "policies",
+    "id",
+    "policy id",
+    report,
+  );
   file.policies.forEach((policy, index) => checkPolicy(file, policy, ["policies", index], report));
   return problems;
 }
 
 function checkPeople(file: PolicyFile, report: Report): void {
-  reportDuplicates(file.people.map((person) => person.id), "people", "id", "person id", report);
-  reportDuplicates(file.people.map((person) => person.email.toLowerCase()), "people", "email", "email", report);
-  reportDuplicates(file.people.map((person) => person.slack), "people", "slack", "Slack user id", report);
-  reportDuplicates(file.people.map((person) => person.teams), "people", "teams", "Teams object id", report);
+  reportDuplicates(
+    file.people.map((person) => person.id),
+    "people",
+    "id",
+    "person id",
+    report,
+  );
+  reportDuplicates(
+    file.people.map((person) => person.email.toLowerCase()),
+    "people",
+    "email",
+    "email",
+    report,
+  );
+  reportDuplicates(
+    file.people.map((person) => person.slack),
+    "people",
+    "slack",
+    "Slack user id",
+    report,
+  );
+  reportDuplicates(
+    file.people.map((person) => person.teams),
+    "people",
+    "teams",
+    "Teams object id",
+    report,
+  );
   file.people.forEach((person, index) => {
     for (const connector of Object.keys(person.principals ?? {})) {
       if (!Object.hasOwn(file.connectors, connector)) {
-        report(["people", index, "principals", connector], `unknown connector "${connector}" (defined: ${namesOf(file.connectors)})`);
+        report(
+          ["people", index, "principals", connector],
+          `unknown connector "${connector}" (defined: ${namesOf(file.connectors)})`,
+        );
       }
     }
   });
@@ -57,7 +94,9 @@ function checkPolicy(file: PolicyFile, policy: Policy, at: ProblemPath, report: 
   });
   checkSubjects(file, policy.requesters, [...at, "requesters"], report);
   if (policy.approvers) checkApprovers(file, policy.approvers, [...at, "approvers"], report);
-  policy.steps?.forEach((step, index) => checkApprovers(file, step.approvers, [...at, "steps", index, "approvers"], report));
+  policy.steps?.forEach((step, index) =>
+    checkApprovers(file, step.approvers, [...at, "steps", index, "approvers"], report),
+  );
   checkEscalation(file, policy, at, report);
 
   if (policy.steps && policy.approvers) report([...at, "steps"], "use either steps or approvers, not both");
@@ -90,13 +129,18 @@ function checkPolicy(file: PolicyFile, policy: Policy, at: ProblemPath, report: 
 
   policy.autoApprove.forEach((rule, index) => {
     const ruleAt = [...at, "autoApprove", index];
-    if (rule.requesterInGroup !== undefined) checkGroup(file, rule.requesterInGroup, [...ruleAt, "requesterInGroup"], report);
+    if (rule.requesterInGroup !== undefined)
+      checkGroup(file, rule.requesterInGroup, [...ruleAt, "requesterInGroup"], report);
     const window = rule.withinTimeWindow;
     if (window && !isValidTimeZone(window.timezone)) {
-      report([...ruleAt, "withinTimeWindow", "timezone"], `"${window.timezone}" is not an IANA time zone (e.g. Europe/Paris)`);
+      report(
+        [...ruleAt, "withinTimeWindow", "timezone"],
+        `"${window.timezone}" is not an IANA time zone (e.g. Europe/Paris)`,
+      );
     }
     if (window && window.start === window.end) report([...ruleAt, "withinTimeWindow", "end"], "must differ from start");
-    if (rule.requesterOnCall !== undefined) checkOnCall(file, rule.requesterOnCall, [...ruleAt, "requesterOnCall"], report);
+    if (rule.requesterOnCall !== undefined)
+      checkOnCall(file, rule.requesterOnCall, [...ruleAt, "requesterOnCall"], report);
   });
 
   const maxTotal = policy.extension.maxTotal;
@@ -116,7 +160,8 @@ function checkApprovers(file: PolicyFile, approvers: ApproverSet, at: ProblemPat
 }
 
 function checkOnCall(file: PolicyFile, name: string, path: ProblemPath, report: Report): void {
-  if (!Object.hasOwn(file.oncall, name)) report(path, `unknown on-call source "${name}" (defined in oncall: ${namesOf(file.oncall)})`);
+  if (!Object.hasOwn(file.oncall, name))
+    report(path, `unknown on-call source "${name}" (defined in oncall: ${namesOf(file.oncall)})`);
 }
 
 function checkEscalation(file: PolicyFile, policy: Policy, at: ProblemPath, report: Report): void {
@@ -128,9 +173,11 @@ function checkEscalation(file: PolicyFile, policy: Policy, at: ProblemPath, repo
     previous = Math.max(previous, after);
     if (step.to) checkSubjects(file, step.to, [...stepAt, "to"], report);
     if (step.oncall !== undefined) checkOnCall(file, step.oncall, [...stepAt, "oncall"], report);
-    if (step.action === "expire" && index !== policy.escalation.length - 1) report([...stepAt, "action"], "expire ends the ladder: it must be the last step");
+    if (step.action === "expire" && index !== policy.escalation.length - 1)
+      report([...stepAt, "action"], "expire ends the ladder: it must be the last step");
   });
-  if (policy.breakGlass?.page !== undefined) checkOnCall(file, policy.breakGlass.page, [...at, "breakGlass", "page"], report);
+  if (policy.breakGlass?.page !== undefined)
+    checkOnCall(file, policy.breakGlass.page, [...at, "breakGlass", "page"], report);
   if (policy.breakGlass && parseDuration(policy.breakGlass.maxDuration) > parseDuration(policy.duration.max)) {
     report([...at, "breakGlass", "maxDuration"], `must not be longer than duration.max (${policy.duration.max})`);
   }
@@ -156,7 +203,13 @@ function namesOf(record: Record<string, unknown>): string {
   return names.length === 0 ? "none" : names.join(", ");
 }
 
-function reportDuplicates(values: Array<string | undefined>, list: string, field: string, label: string, report: Report): void {
+function reportDuplicates(
+  values: Array<string | undefined>,
+  list: string,
+  field: string,
+  label: string,
+  report: Report,
+): void {
   const firstIndex = new Map<string, number>();
   values.forEach((value, index) => {
     if (value === undefined) return;

@@ -1,5 +1,12 @@
 import type { Policy, PolicyFile } from "../config/policy-schema.js";
-import { EMPTY_ROSTER, expandApprovers, resolveSteps, stepRulesOf, type OnCallRoster, type ResolvedStep } from "./approval-steps.js";
+import {
+  EMPTY_ROSTER,
+  expandApprovers,
+  resolveSteps,
+  stepRulesOf,
+  type OnCallRoster,
+  type ResolvedStep,
+} from "./approval-steps.js";
 import { checkAutoApproveRules, type AutoApprovalRuleCheck } from "./auto-approval.js";
 import { parseDuration } from "./duration.js";
 import { isAppError, type AppError, type AppErrorCode } from "./errors.js";
@@ -96,7 +103,14 @@ export function explainRequest(book: PolicyBook, groups: PolicyFile["groups"], q
   const roster = query.onCall ?? EMPTY_ROSTER;
   const { steps, unreachable } = resolveSteps(policy, groups, requesterId, roster);
   const requesterGroups = new Set(book.groupsOf(requesterId));
-  const autoApprovalRules = checkAutoApproveRules(policy.autoApprove, { requesterGroups, resource, durationSeconds: requestedSeconds, now, requesterId, roster });
+  const autoApprovalRules = checkAutoApproveRules(policy.autoApprove, {
+    requesterGroups,
+    resource,
+    durationSeconds: requestedSeconds,
+    now,
+    requesterId,
+    roster,
+  });
   const firstMatch = autoApprovalRules.find((rule) => rule.matched);
   const autoApproval = firstMatch ? { reason: firstMatch.reason } : null;
   const principal = attempt(() => book.principalFor(requesterId, resourceId));
@@ -129,7 +143,11 @@ export function explainRequest(book: PolicyBook, groups: PolicyFile["groups"], q
   return explanation;
 }
 
-function escalationPlan(policy: Policy, groups: PolicyFile["groups"], roster: OnCallRoster): PolicyExplanation["escalation"] {
+function escalationPlan(
+  policy: Policy,
+  groups: PolicyFile["groups"],
+  roster: OnCallRoster,
+): PolicyExplanation["escalation"] {
   return policy.escalation.map((step) => {
     const afterSeconds = parseDuration(step.after);
     const at = `after ${step.after}`;
@@ -137,14 +155,28 @@ function escalationPlan(policy: Policy, groups: PolicyFile["groups"], roster: On
       case "remind":
         return { afterSeconds, action: step.action, text: `${at}: remind the approvers (their cards are updated)` };
       case "reroute":
-        return { afterSeconds, action: step.action, text: `${at}: also ask ${expandApprovers({ ...step.to!, oncall: [] }, groups, roster).join(", ") || "nobody"}` };
+        return {
+          afterSeconds,
+          action: step.action,
+          text: `${at}: also ask ${expandApprovers({ ...step.to!, oncall: [] }, groups, roster).join(", ") || "nobody"}`,
+        };
       case "page": {
         const source = step.oncall!;
-        const now = roster.unavailable.has(source) ? "unknown right now (provider unavailable)" : (roster.onCall.get(source) ?? []).map((p) => p.identityId).join(", ") || "nobody Sesame knows";
-        return { afterSeconds, action: step.action, text: `${at}: page on-call ${source} and ask them to approve (on call now: ${now})` };
+        const now = roster.unavailable.has(source)
+          ? "unknown right now (provider unavailable)"
+          : (roster.onCall.get(source) ?? []).map((p) => p.identityId).join(", ") || "nobody Sesame knows";
+        return {
+          afterSeconds,
+          action: step.action,
+          text: `${at}: page on-call ${source} and ask them to approve (on call now: ${now})`,
+        };
       }
       case "expire":
-        return { afterSeconds, action: step.action, text: `${at}: expire the request and tell the requester whom to contact` };
+        return {
+          afterSeconds,
+          action: step.action,
+          text: `${at}: expire the request and tell the requester whom to contact`,
+        };
     }
   });
 }

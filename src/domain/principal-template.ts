@@ -60,10 +60,14 @@ export function principalTemplateProblems(template: string): string[] {
 export function renderPrincipalTemplate(template: string, person: TemplatePerson): string {
   const { segments, problems } = parseTemplate(template);
   const fail = (problem: string): AppError =>
-    new AppError("config_invalid", `Sesame cannot work out your account for this resource (${problem}); ask an admin.`, {
-      internal: `principal template "${template}" for ${person.id}: ${problem}`,
-      details: { template, personId: person.id },
-    });
+    new AppError(
+      "config_invalid",
+      `Sesame cannot work out your account for this resource (${problem}); ask an admin.`,
+      {
+        internal: `principal template "${template}" for ${person.id}: ${problem}`,
+        details: { template, personId: person.id },
+      },
+    );
   if (problems[0] !== undefined) throw fail(problems[0]);
   let rendered = "";
   for (const segment of segments) {

@@ -1,5 +1,12 @@
 import type { Policy, PolicyFile, Resource } from "../config/policy-schema.js";
-import { EMPTY_ROSTER, expandSubjects, resolveSteps, stepRulesOf, type OnCallRoster, type ResolvedStep } from "./approval-steps.js";
+import {
+  EMPTY_ROSTER,
+  expandSubjects,
+  resolveSteps,
+  stepRulesOf,
+  type OnCallRoster,
+  type ResolvedStep,
+} from "./approval-steps.js";
 import { autoApprovalFor, type AutoApproval } from "./auto-approval.js";
 import { parseDuration } from "./duration.js";
 import type { PolicyBook } from "./policy-book.js";
@@ -52,12 +59,19 @@ function escalationPlanOf(policy: Policy, groups: PolicyFile["groups"], requeste
   return policy.escalation.map((step) => ({
     afterSeconds: parseDuration(step.after),
     action: step.action,
-    approverIds: step.to ? expandSubjects(step.to, groups).filter((id) => policy.selfApproval || id !== requesterId) : [],
+    approverIds: step.to
+      ? expandSubjects(step.to, groups).filter((id) => policy.selfApproval || id !== requesterId)
+      : [],
     oncall: step.oncall ?? null,
   }));
 }
 
-export function evaluateRequest(book: PolicyBook, groups: PolicyFile["groups"], input: RequestInput, now: Date): RequestEvaluation {
+export function evaluateRequest(
+  book: PolicyBook,
+  groups: PolicyFile["groups"],
+  input: RequestInput,
+  now: Date,
+): RequestEvaluation {
   const { requesterId, resourceId } = input;
   const { resource, policy } = book.authorize(requesterId, resourceId);
   const durationSeconds = checkDuration(policy, resourceId, input.durationSeconds);
@@ -66,10 +80,19 @@ export function evaluateRequest(book: PolicyBook, groups: PolicyFile["groups"], 
   const roster = input.onCall ?? EMPTY_ROSTER;
   const { steps, unreachable } = resolveSteps(policy, groups, requesterId, roster);
   const requesterGroups = new Set(book.groupsOf(requesterId));
-  const autoApproval = autoApprovalFor(policy.autoApprove, { requesterGroups, resource, durationSeconds, now, requesterId, roster });
+  const autoApproval = autoApprovalFor(policy.autoApprove, {
+    requesterGroups,
+    resource,
+    durationSeconds,
+    now,
+    requesterId,
+    roster,
+  });
   // An auto-approved request needs no approver, so an unreachable step only matters otherwise.
   if (unreachable && !autoApproval) throw unreachableStepError(policy, unreachable, [...roster.unavailable]);
-  const unavailable = policy.autoApprove.map((rule) => rule.requesterOnCall).filter((source) => source !== undefined && roster.unavailable.has(source));
+  const unavailable = policy.autoApprove
+    .map((rule) => rule.requesterOnCall)
+    .filter((source) => source !== undefined && roster.unavailable.has(source));
   const expireStep = policy.escalation.find((step) => step.action === "expire");
   return {
     policyId: policy.id,
@@ -80,10 +103,22 @@ export function evaluateRequest(book: PolicyBook, groups: PolicyFile["groups"], 
     maxDurationSeconds: parseDuration(policy.duration.max),
     steps,
     autoApproval,
-    onCallFallback: !autoApproval && unavailable.length > 0 ? `On-call for ${unavailable.join(", ")} could not be checked right now, so this request was not auto-approved; it went to the approvers instead.` : null,
+    onCallFallback:
+      !autoApproval && unavailable.length > 0
+        ? `On-call for ${unavailable.join(", ")} could not be checked right now, so this request was not auto-approved; it went to the approvers instead.`
+        : null,
     escalation: escalationPlanOf(policy, groups, requesterId),
-    onCallApproverIds: [...new Set(stepRulesOf(policy).flatMap((rule) => rule.approvers.oncall.flatMap((source) => (roster.onCall.get(source) ?? []).map((p) => p.identityId))))].sort(),
-    pendingTimeoutSeconds: Math.min(parseDuration(policy.pendingTimeout), expireStep ? parseDuration(expireStep.after) : Number.POSITIVE_INFINITY),
+    onCallApproverIds: [
+      ...new Set(
+        stepRulesOf(policy).flatMap((rule) =>
+          rule.approvers.oncall.flatMap((source) => (roster.onCall.get(source) ?? []).map((p) => p.identityId)),
+        ),
+      ),
+    ].sort(),
+    pendingTimeoutSeconds: Math.min(
+      parseDuration(policy.pendingTimeout),
+      expireStep ? parseDuration(expireStep.after) : Number.POSITIVE_INFINITY,
+    ),
     selfApproval: policy.selfApproval,
     principal: book.principalFor(requesterId, resourceId),
     matchedBecause: `policy ${policy.id}: ${book.requesterReason(policy, requesterId)}`,

@@ -55,7 +55,11 @@ export interface TransitionContext {
   isStillApprover: (personId: string) => boolean;
 }
 
-export function transitionRequest(state: RequestState, event: RequestEvent, context: TransitionContext): RequestTransition {
+export function transitionRequest(
+  state: RequestState,
+  event: RequestEvent,
+  context: TransitionContext,
+): RequestTransition {
   if (state.status !== "pending") {
     throw new AppError("already_decided", `This request is already ${state.status}; nothing was changed.`, {
       details: { status: state.status },
@@ -67,12 +71,21 @@ export function transitionRequest(state: RequestState, event: RequestEvent, cont
     case "deny":
       assertMayDecide(state, event.actorId, context);
       if (state.approvals.some((a) => a.approverId === event.actorId && a.step === state.currentStep)) {
-        throw new AppError("already_decided", "You already approved this step of the request; your approval stands and cannot be turned into a denial. Ask another approver or an admin.");
+        throw new AppError(
+          "already_decided",
+          "You already approved this step of the request; your approval stands and cannot be turned into a denial. Ask another approver or an admin.",
+        );
       }
       return {
         next: { ...state, status: "denied", version: state.version + 1 },
         effects: [
-          { kind: "record_decision", approverId: event.actorId, decision: "deny", step: state.currentStep, ...(event.reason ? { comment: event.reason } : {}) },
+          {
+            kind: "record_decision",
+            approverId: event.actorId,
+            decision: "deny",
+            step: state.currentStep,
+            ...(event.reason ? { comment: event.reason } : {}),
+          },
           { kind: "notify_requester", outcome: "denied" },
         ],
       };
@@ -80,37 +93,64 @@ export function transitionRequest(state: RequestState, event: RequestEvent, cont
       if (event.actorId !== state.requesterId) {
         throw new AppError("forbidden", "Only the person who made this request can cancel it.");
       }
-      return { next: { ...state, status: "cancelled", version: state.version + 1 }, effects: [{ kind: "notify_requester", outcome: "cancelled" }] };
+      return {
+        next: { ...state, status: "cancelled", version: state.version + 1 },
+        effects: [{ kind: "notify_requester", outcome: "cancelled" }],
+      };
     case "auto_approve":
-      return { next: { ...state, status: "approved", version: state.version + 1 }, effects: [{ kind: "create_grant" }, { kind: "notify_requester", outcome: "approved" }] };
+      return {
+        next: { ...state, status: "approved", version: state.version + 1 },
+        effects: [{ kind: "create_grant" }, { kind: "notify_requester", outcome: "approved" }],
+      };
     case "expire":
       if (context.now.getTime() < state.pendingUntil.getTime()) {
         throw new AppError("conflict", "This request has not reached its pending deadline yet.");
       }
-      return { next: { ...state, status: "expired", version: state.version + 1 }, effects: [{ kind: "notify_requester", outcome: "expired" }] };
+      return {
+        next: { ...state, status: "expired", version: state.version + 1 },
+        effects: [{ kind: "notify_requester", outcome: "expired" }],
+      };
   }
 }
 
 function assertMayDecide(state: RequestState, actorId: string, context: TransitionContext): void {
   const step = state.steps[state.currentStep];
   if (actorId === state.requesterId && !state.selfApproval) {
-    throw new AppError("forbidden", "You cannot approve or deny your own request; one of the designated approvers must decide.");
+    throw new AppError(
+      "forbidden",
+      "You cannot approve or deny your own request; one of the designated approvers must decide.",
+    );
   }
   if (!step || !step.approverIds.includes(actorId) || !context.isStillApprover(actorId)) {
-    throw new AppError("forbidden", "You are not an approver for this request at its current step, so your decision was not recorded.", {
-      details: { step: step?.name },
-    });
+    throw new AppError(
+      "forbidden",
+      "You are not an approver for this request at its current step, so your decision was not recorded.",
+      {
+        details: { step: step?.name },
+      },
+    );
   }
 }
 
-function approve(state: RequestState, actorId: string, comment: string | undefined, context: TransitionContext): RequestTransition {
+function approve(
+  state: RequestState,
+  actorId: string,
+  comment: string | undefined,
+  context: TransitionContext,
+): RequestTransition {
   assertMayDecide(state, actorId, context);
   const step = state.steps[state.currentStep]!;
   if (state.approvals.some((a) => a.approverId === actorId && a.step === state.currentStep)) {
     throw new AppError("already_decided", "You already approved this request; it is waiting for other approvers.");
   }
   const approvals = [...state.approvals, { approverId: actorId, step: state.currentStep }];
-  const decision: RequestEffect = { kind: "record_decision", approverId: actorId, decision: "approve", step: state.currentStep, ...(comment ? { comment } : {}) };
+  const decision: RequestEffect = {
+    kind: "record_decision",
+    approverId: actorId,
+    decision: "approve",
+    step: state.currentStep,
+    ...(comment ? { comment } : {}),
+  };
   const received = approvals.filter((a) => a.step === state.currentStep).length;
   const base = { ...state, approvals, version: state.version + 1 };
   if (received < step.required) {
@@ -120,7 +160,11 @@ function approve(state: RequestState, actorId: string, comment: string | undefin
     const nextStep = state.currentStep + 1;
     return {
       next: { ...base, currentStep: nextStep },
-      effects: [decision, { kind: "notify_approvers", step: nextStep }, { kind: "notify_requester", outcome: "step_advanced" }],
+      effects: [
+        decision,
+        { kind: "notify_approvers", step: nextStep },
+        { kind: "notify_requester", outcome: "step_advanced" },
+      ],
     };
   }
   return {

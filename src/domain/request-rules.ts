@@ -15,10 +15,13 @@ export function unknownRequesterError(requesterId: string): AppError {
 
 /** Refuses a resource that does not exist or that no policy lets the person request. */
 export function resourceRefusal(resourceId: string, exists: boolean, allowed: string[]): AppError {
-  const youMay = allowed.length > 0 ? `You may request: ${allowed.join(", ")}.` : "You may not request anything yet; ask an admin.";
+  const youMay =
+    allowed.length > 0 ? `You may request: ${allowed.join(", ")}.` : "You may not request anything yet; ask an admin.";
   const details = { field: "resourceId", resourceId, allowed };
   if (!exists) return new AppError("not_found", `There is no resource "${resourceId}". ${youMay}`, { details });
-  return new AppError("forbidden", `You may not request ${resourceId}: no policy lists you as a requester. ${youMay}`, { details });
+  return new AppError("forbidden", `You may not request ${resourceId}: no policy lists you as a requester. ${youMay}`, {
+    details,
+  });
 }
 
 /** The duration to grant: the policy default when none is asked for, else the request if within max. */
@@ -43,7 +46,12 @@ export function checkDuration(policy: Policy, resourceId: string, requestedSecon
 type TextField = "reason" | "ticket";
 
 /** Checks a reason or ticket against the policy; returns the trimmed value (undefined when empty). */
-export function checkText(policy: Policy, field: TextField, resourceId: string, value: string | undefined): string | undefined {
+export function checkText(
+  policy: Policy,
+  field: TextField,
+  resourceId: string,
+  value: string | undefined,
+): string | undefined {
   const requirement = policy[field];
   const text = value?.trim() || undefined;
   const hint = requirement.hint === undefined ? "" : ` ${requirement.hint}`;
@@ -63,7 +71,11 @@ export function checkText(policy: Policy, field: TextField, resourceId: string, 
 }
 
 /** The refusal for a step that cannot collect its approvals (see `resolveSteps`). */
-export function unreachableStepError(policy: Policy, unreachable: { step: ResolvedStep; requesterExcluded: boolean }, onCallUnavailable: string[] = []): AppError {
+export function unreachableStepError(
+  policy: Policy,
+  unreachable: { step: ResolvedStep; requesterExcluded: boolean },
+  onCallUnavailable: string[] = [],
+): AppError {
   const { step, requesterExcluded } = unreachable;
   const available = step.approverIds.length;
   const others = requesterExcluded ? "other " : "";

@@ -13,7 +13,10 @@ const Text = (max: number) =>
 
 const DurationInput = z
   .union([z.string(), z.number().int().positive().max(MAX_DURATION_SECONDS, "must be at most 10 years")])
-  .refine((value) => typeof value === "number" || tryParseDuration(value) !== undefined, "must be a duration like 30m, 1h or 1h30m, or a number of seconds")
+  .refine(
+    (value) => typeof value === "number" || tryParseDuration(value) !== undefined,
+    "must be a duration like 30m, 1h or 1h30m, or a number of seconds",
+  )
   .describe("A duration such as 1h or 90m, or a number of seconds");
 
 export const IdParams = z.object({ id: z.uuid("must be a request or grant id (a UUID)") });
@@ -24,15 +27,28 @@ export const CreateRequestBody = z
     duration: DurationInput.optional().describe("Defaults to the policy's default duration"),
     reason: Text(2000).optional(),
     ticket: Text(200).optional(),
-    breakGlass: z.boolean().optional().describe("Emergency access: granted at once if the policy allows break-glass; pages on-call and needs a review afterwards"),
+    breakGlass: z
+      .boolean()
+      .optional()
+      .describe(
+        "Emergency access: granted at once if the policy allows break-glass; pages on-call and needs a review afterwards",
+      ),
   })
   .strict();
 
-export const ReviewBody = z.object({ note: Text(2000).optional() }).strict().optional();
+export const ReviewBody = z
+  .object({ note: Text(2000).optional() })
+  .strict()
+  .optional();
 
 export const DecisionBody = z
   .object({
-    version: z.number().int().positive().optional().describe("The request version you looked at; refused if it changed meanwhile"),
+    version: z
+      .number()
+      .int()
+      .positive()
+      .optional()
+      .describe("The request version you looked at; refused if it changed meanwhile"),
     comment: Text(2000).optional(),
   })
   .strict();
@@ -49,7 +65,11 @@ export const RevokeBody = z.object({ reason: Text(2000).optional() }).strict();
 
 const RequestStatus = z.enum(["pending", "approved", "denied", "cancelled", "expired"]);
 const GrantStatus = z.enum(["scheduled", "active", "revoking", "revoked", "grant_failed", "revoke_failed"]);
-const csv = <T extends z.ZodType<unknown, string>>(item: T) => z.string().transform((value) => value.split(",").filter(Boolean)).pipe(z.array(item));
+const csv = <T extends z.ZodType<unknown, string>>(item: T) =>
+  z
+    .string()
+    .transform((value) => value.split(",").filter(Boolean))
+    .pipe(z.array(item));
 
 export const ListRequestsQuery = z
   .object({
@@ -70,7 +90,13 @@ export const ListGrantsQuery = z
   })
   .strict();
 
-export const DecisionView = z.object({ approverId: z.string(), kind: z.enum(["approve", "deny"]), step: z.number(), comment: z.string().nullable(), at: z.string() });
+export const DecisionView = z.object({
+  approverId: z.string(),
+  kind: z.enum(["approve", "deny"]),
+  step: z.number(),
+  comment: z.string().nullable(),
+  at: z.string(),
+});
 
 export const RequestView = z.object({
   id: z.string(),
@@ -84,7 +110,9 @@ export const RequestView = z.object({
   reason: z.string().nullable(),
   ticket: z.string().nullable(),
   matchedBecause: z.string(),
-  steps: z.array(z.object({ name: z.string(), approvers: z.array(z.string()), required: z.number(), received: z.number() })),
+  steps: z.array(
+    z.object({ name: z.string(), approvers: z.array(z.string()), required: z.number(), received: z.number() }),
+  ),
   currentStep: z.number(),
   decisions: z.array(DecisionView),
   autoApprovalReason: z.string().nullable(),
@@ -95,10 +123,15 @@ export const RequestView = z.object({
   extendsGrant: z.string().nullable(),
   grant: z.string().nullable(),
   createdAt: z.string(),
-  escalation: z.array(z.object({ step: z.number(), action: z.string(), at: z.string(), summary: z.string() })).describe("What the escalation ladder did so far"),
+  escalation: z
+    .array(z.object({ step: z.number(), action: z.string(), at: z.string(), summary: z.string() }))
+    .describe("What the escalation ladder did so far"),
   onCallNote: z.string().nullable(),
   breakGlass: z.boolean(),
-  review: z.object({ by: z.string().nullable(), at: z.string(), note: z.string().nullable() }).nullable().describe("Break-glass review, once done"),
+  review: z
+    .object({ by: z.string().nullable(), at: z.string(), note: z.string().nullable() })
+    .nullable()
+    .describe("Break-glass review, once done"),
 });
 
 export const GrantView = z.object({
@@ -132,4 +165,11 @@ export const ErrorView = z.object({
 });
 
 /** The error answers every authenticated route may give, for the OpenAPI document. */
-export const ErrorResponses = { 400: ErrorView, 401: ErrorView, 403: ErrorView, 404: ErrorView, 409: ErrorView, 422: ErrorView };
+export const ErrorResponses = {
+  400: ErrorView,
+  401: ErrorView,
+  403: ErrorView,
+  404: ErrorView,
+  409: ErrorView,
+  422: ErrorView,
+};

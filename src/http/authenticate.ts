@@ -19,7 +19,11 @@ export function requireIdentity(resolve: TokenResolver): (request: FastifyReques
   return async (request) => {
     const header = request.headers.authorization;
     const match = header ? /^Bearer\s+(\S+)$/i.exec(header) : null;
-    if (!match) throw new AppError("unauthenticated", "Send an API token as `Authorization: Bearer <token>` (create one with `sesame tokens create <identity>`).");
+    if (!match)
+      throw new AppError(
+        "unauthenticated",
+        "Send an API token as `Authorization: Bearer <token>` (create one with `sesame tokens create <identity>`).",
+      );
     const identityId = await resolve(match[1]!);
     if (!identityId) throw new AppError("unauthenticated", "This API token is unknown or revoked.");
     request.identityId = identityId;

@@ -31,12 +31,27 @@ export function handleError(error: FastifyError, request: FastifyRequest, reply:
   if (isAppError(error)) {
     const status = STATUS[error.code];
     if (status >= 500) request.log.error({ code: error.code, err: error.message }, "request failed");
-    return reply.status(status).send({ error: { code: error.code, message: error.userMessage, ...(error.details ? { details: error.details } : {}) } });
+    return reply
+      .status(status)
+      .send({
+        error: { code: error.code, message: error.userMessage, ...(error.details ? { details: error.details } : {}) },
+      });
   }
   if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
-    const message = error.code === "FST_ERR_CTP_INVALID_JSON_BODY" || error.code === "FST_ERR_CTP_EMPTY_JSON_BODY" ? "The body is not valid JSON." : error.message;
+    const message =
+      error.code === "FST_ERR_CTP_INVALID_JSON_BODY" || error.code === "FST_ERR_CTP_EMPTY_JSON_BODY"
+        ? "The body is not valid JSON."
+        : error.message;
     return reply.status(error.statusCode).send({ error: { code: "invalid_input", message } });
   }
   request.log.error({ err: error }, "unexpected error");
-  return reply.status(500).send({ error: { code: "internal", message: "Something went wrong on Sesame's side; the error is logged. Try again, and tell an admin if it persists." } });
+  return reply
+    .status(500)
+    .send({
+      error: {
+        code: "internal",
+        message:
+          "Something went wrong on Sesame's side; the error is logged. Try again, and tell an admin if it persists.",
+      },
+    });
 }

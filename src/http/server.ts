@@ -1,6 +1,11 @@
 import swagger from "@fastify/swagger";
 import Fastify, { type FastifyInstance } from "fastify";
-import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
+import {
+  jsonSchemaTransform,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from "fastify-type-provider-zod";
 import type { ChatAdapter } from "../chat/core/chat-adapter.js";
 import type { ServiceDeps } from "../services/deps.js";
 import { requireIdentity, type TokenResolver } from "./authenticate.js";
@@ -24,11 +29,22 @@ export interface ServerOptions {
 
 /** One HTTP server: health, readiness, the chat platforms' endpoints, the REST API and its OpenAPI document. */
 export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
-  const app = Fastify({ logger: { level: options.logLevel ?? "info", redact: ["req.headers.authorization"] } }).withTypeProvider<ZodTypeProvider>();
+  const app = Fastify({
+    logger: { level: options.logLevel ?? "info", redact: ["req.headers.authorization"] },
+  }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler(handleError);
-  app.setNotFoundHandler((req, reply) => reply.status(404).send({ error: { code: "not_found", message: `No route ${req.method} ${req.url}. The API lives under /api/v1 (see /api/v1/openapi.json).` } }));
+  app.setNotFoundHandler((req, reply) =>
+    reply
+      .status(404)
+      .send({
+        error: {
+          code: "not_found",
+          message: `No route ${req.method} ${req.url}. The API lives under /api/v1 (see /api/v1/openapi.json).`,
+        },
+      }),
+  );
 
   await app.register(swagger, {
     openapi: {

@@ -30,15 +30,20 @@ const CALL_TIMEOUT_MS = 5_000;
 function bounded<T>(what: string, work: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: Redis did not answer within ${CALL_TIMEOUT_MS} ms`)), CALL_TIMEOUT_MS);
+    timer = setTimeout(
+      () => reject(new Error(`${what}: Redis did not answer within ${CALL_TIMEOUT_MS} ms`)),
+      CALL_TIMEOUT_MS,
+    );
   });
   return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
 
 export function createJobScheduler(queues: QueueSet): JobScheduler {
   return {
-    enqueueActivation: (grantId) => bounded("enqueue activation", upsertDelayed(queues.grants, jobId.activate(grantId), { grantId }, new Date())),
-    scheduleRevoke: (grantId, at) => bounded("schedule revoke", upsertDelayed(queues.revokes, jobId.revoke(grantId), { grantId }, at)),
+    enqueueActivation: (grantId) =>
+      bounded("enqueue activation", upsertDelayed(queues.grants, jobId.activate(grantId), { grantId }, new Date())),
+    scheduleRevoke: (grantId, at) =>
+      bounded("schedule revoke", upsertDelayed(queues.revokes, jobId.revoke(grantId), { grantId }, at)),
     hasRevokeJob: (grantId) =>
       bounded(
         "look up revoke job",
@@ -49,7 +54,15 @@ export function createJobScheduler(queues: QueueSet): JobScheduler {
           return state === "delayed" || state === "waiting" || state === "active" || state === "prioritized";
         })(),
       ),
-    scheduleRequestExpiry: (requestId, at) => bounded("schedule request expiry", upsertDelayed(queues.requests, jobId.expireRequest(requestId), { requestId }, at)),
-    scheduleEscalation: (requestId, step, at) => bounded("schedule escalation", upsertDelayed(queues.escalations, jobId.escalate(requestId, step), { requestId, step }, at)),
+    scheduleRequestExpiry: (requestId, at) =>
+      bounded(
+        "schedule request expiry",
+        upsertDelayed(queues.requests, jobId.expireRequest(requestId), { requestId }, at),
+      ),
+    scheduleEscalation: (requestId, step, at) =>
+      bounded(
+        "schedule escalation",
+        upsertDelayed(queues.escalations, jobId.escalate(requestId, step), { requestId, step }, at),
+      ),
   };
 }

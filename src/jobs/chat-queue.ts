@@ -20,7 +20,11 @@ export interface ChatQueue {
 }
 
 /** Uses the process's producer connection (see `createQueues`); closing the queue leaves it to its owner. */
-export function createChatQueue(connection: Redis, prefix: string, retry = { attempts: 8, backoffMs: 3_000 }): ChatQueue {
+export function createChatQueue(
+  connection: Redis,
+  prefix: string,
+  retry = { attempts: 8, backoffMs: 3_000 },
+): ChatQueue {
   const queue = new Queue<ChatJob>(CHAT_QUEUE, {
     connection,
     prefix,
@@ -37,13 +41,23 @@ export function createChatQueue(connection: Redis, prefix: string, retry = { att
     queue,
     async enqueue(jobs) {
       if (jobs.length === 0) return;
-      await queue.addBulk(jobs.map(({ id, job, runAt }) => ({ name: job.kind, data: job, opts: { jobId: id, ...(runAt ? { delay: Math.max(0, runAt.getTime() - Date.now()) } : {}) } })));
+      await queue.addBulk(
+        jobs.map(({ id, job, runAt }) => ({
+          name: job.kind,
+          data: job,
+          opts: { jobId: id, ...(runAt ? { delay: Math.max(0, runAt.getTime() - Date.now()) } : {}) },
+        })),
+      );
     },
     close: () => queue.close(),
   };
 }
 
-export function startChatWorker(dispatcher: ChatDispatcher, logger: Logger, options: { redisUrl: string; prefix: string; concurrency?: number }): { close(): Promise<void> } {
+export function startChatWorker(
+  dispatcher: ChatDispatcher,
+  logger: Logger,
+  options: { redisUrl: string; prefix: string; concurrency?: number },
+): { close(): Promise<void> } {
   const connection = createWorkerRedis(options.redisUrl);
   connection.on("error", () => undefined);
   const worker = new Worker<ChatJob>(
@@ -61,7 +75,16 @@ export function startChatWorker(dispatcher: ChatDispatcher, logger: Logger, opti
   worker.on("failed", (job, error) => {
     const final = job !== undefined && job.attemptsMade >= (job.opts.attempts ?? 1);
     const log = final ? logger.error.bind(logger) : logger.warn.bind(logger);
-    log({ jobId: job?.id, kind: job?.data.kind, platform: job?.data.platform, attemptsMade: job?.attemptsMade, error: error.message }, final ? "chat message failed for good" : "chat message failed; retrying");
+    log(
+      {
+        jobId: job?.id,
+        kind: job?.data.kind,
+        platform: job?.data.platform,
+        attemptsMade: job?.attemptsMade,
+        error: error.message,
+      },
+      final ? "chat message failed for good" : "chat message failed; retrying",
+    );
   });
   worker.on("error", (error) => logger.error({ queue: CHAT_QUEUE, error: error.message }, "worker error"));
   return {

@@ -6,7 +6,12 @@ import { Redis } from "ioredis";
  * decides what a job does when it runs.
  */
 
-export const QUEUE = { grants: "grants", revokes: "revokes", requests: "requests", escalations: "escalations" } as const;
+export const QUEUE = {
+  grants: "grants",
+  revokes: "revokes",
+  requests: "requests",
+  escalations: "escalations",
+} as const;
 
 export const jobId = {
   activate: (grantId: string) => `grant-${grantId}`,
@@ -82,11 +87,18 @@ export function createQueues(redisUrl: string, prefix: string, retry?: RetryPoli
   const connection = createProducerRedis(redisUrl);
   // A connection error is retried by ioredis; unheard, the event would crash the process.
   connection.on("error", () => undefined);
-  const jobOptions = retry ? { ...CONNECTOR_JOB_OPTIONS, attempts: retry.attempts, backoff: { type: "exponential", delay: retry.backoffMs } } : CONNECTOR_JOB_OPTIONS;
+  const jobOptions = retry
+    ? { ...CONNECTOR_JOB_OPTIONS, attempts: retry.attempts, backoff: { type: "exponential", delay: retry.backoffMs } }
+    : CONNECTOR_JOB_OPTIONS;
   const options = { connection, prefix, defaultJobOptions: jobOptions };
   const grants = new Queue<GrantJobData>(QUEUE.grants, options);
   const revokes = new Queue<GrantJobData>(QUEUE.revokes, options);
-  const requestJobs = { attempts: 5, backoff: { type: "exponential", delay: 1_000 }, removeOnComplete: true, removeOnFail: 1000 };
+  const requestJobs = {
+    attempts: 5,
+    backoff: { type: "exponential", delay: 1_000 },
+    removeOnComplete: true,
+    removeOnFail: 1000,
+  };
   const requests = new Queue<RequestJobData>(QUEUE.requests, { ...options, defaultJobOptions: requestJobs });
   const escalations = new Queue<EscalationJobData>(QUEUE.escalations, { ...options, defaultJobOptions: requestJobs });
   // Connection errors surface where they matter (a failed add); unheard, they would be printed or crash.

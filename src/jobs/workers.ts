@@ -13,41 +13,65 @@ export interface WorkerSet {
 }
 
 /** The grant, revoke, request-expiry and escalation workers. Each claims the database row before acting. */
-export function startWorkers(deps: ServiceDeps, options: { redisUrl: string; prefix: string; concurrency?: number }): WorkerSet {
+export function startWorkers(
+  deps: ServiceDeps,
+  options: { redisUrl: string; prefix: string; concurrency?: number },
+): WorkerSet {
   const connection = createWorkerRedis(options.redisUrl);
   connection.on("error", () => undefined);
   // 4 queues × 5 jobs, each holding a database connection through its connector call: well
   // inside the pool (DATABASE_POOL_SIZE), leaving room for the API and the sweeper.
   const common = { connection, prefix: options.prefix, concurrency: options.concurrency ?? 5 };
 
-  const grants = new Worker<GrantJobData>(QUEUE.grants, async (job) => {
-    await activateGrant(deps, job.data.grantId, { finalAttempt: isFinalAttempt(job) });
-  }, common);
+  const grants = new Worker<GrantJobData>(
+    QUEUE.grants,
+    async (job) => {
+      await activateGrant(deps, job.data.grantId, { finalAttempt: isFinalAttempt(job) });
+    },
+    common,
+  );
 
-  const revokes = new Worker<GrantJobData>(QUEUE.revokes, async (job, token) => {
-    const result = await performRevoke(deps, job.data.grantId, { finalAttempt: isFinalAttempt(job) });
-    if (result.kind === "not_due") {
-      // The grant was extended after this job was scheduled: sleep again until the new expiry.
-      await job.moveToDelayed(result.expiresAt.getTime(), token);
-      throw new DelayedError();
-    }
-  }, common);
+  const revokes = new Worker<GrantJobData>(
+    QUEUE.revokes,
+    async (job, token) => {
+      const result = await performRevoke(deps, job.data.grantId, { finalAttempt: isFinalAttempt(job) });
+      if (result.kind === "not_due") {
+        // The grant was extended after this job was scheduled: sleep again until the new expiry.
+        await job.moveToDelayed(result.expiresAt.getTime(), token);
+        throw new DelayedError();
+      }
+    },
+    common,
+  );
 
-  const requests = new Worker<RequestJobData>(QUEUE.requests, async (job, token) => {
-    const request = await deps.store.getRequest(job.data.requestId);
-    if (request?.status === "pending" && request.pendingUntil > deps.now()) {
-      await job.moveToDelayed(request.pendingUntil.getTime(), token);
-      throw new DelayedError();
-    }
-    await expireRequest(deps, job.data.requestId);
-  }, common);
+  const requests = new Worker<RequestJobData>(
+    QUEUE.requests,
+    async (job, token) => {
+      const request = await deps.store.getRequest(job.data.requestId);
+      if (request?.status === "pending" && request.pendingUntil > deps.now()) {
+        await job.moveToDelayed(request.pendingUntil.getTime(), token);
+        throw new DelayedError();
+      }
+      await expireRequest(deps, job.data.requestId);
+    },
+    common,
+  );
 
-  const escalations = new Worker<EscalationJobData>(QUEUE.escalations, async (job) => {
-    await runEscalationStep(deps, job.data.requestId, job.data.step);
-  }, common);
+  const escalations = new Worker<EscalationJobData>(
+    QUEUE.escalations,
+    async (job) => {
+      await runEscalationStep(deps, job.data.requestId, job.data.step);
+    },
+    common,
+  );
 
   for (const worker of [grants, revokes, requests, escalations]) {
-    worker.on("failed", (job, error) => deps.logger.warn({ queue: worker.name, jobId: job?.id, attemptsMade: job?.attemptsMade, error: error.message }, "job attempt failed"));
+    worker.on("failed", (job, error) =>
+      deps.logger.warn(
+        { queue: worker.name, jobId: job?.id, attemptsMade: job?.attemptsMade, error: error.message },
+        "job attempt failed",
+      ),
+    );
     worker.on("error", (error) => deps.logger.error({ queue: worker.name, error: error.message }, "worker error"));
   }
   return {

@@ -27,20 +27,39 @@ interface CachedLookUp {
   expiresAt: number;
 }
 
-export function createOnCallDirectory(sources: PolicyFile["oncall"], env: OnCallEnv, options: OnCallDirectoryOptions = {}): OnCallDirectory {
+export function createOnCallDirectory(
+  sources: PolicyFile["oncall"],
+  env: OnCallEnv,
+  options: OnCallDirectoryOptions = {},
+): OnCallDirectory {
   const cacheTtlMs = options.cacheTtlMs ?? 60_000;
   const now = options.now ?? (() => new Date());
-  const http = createProviderHttp({ timeoutMs: options.timeoutMs ?? 5_000, ...(options.sleep ? { sleep: options.sleep } : {}) });
+  const http = createProviderHttp({
+    timeoutMs: options.timeoutMs ?? 5_000,
+    ...(options.sleep ? { sleep: options.sleep } : {}),
+  });
   const providers = new Map<OnCallProviderDefinition, OnCallProvider>();
   const cache = new Map<string, CachedLookUp>();
   // Concurrent look-ups of one source share a request instead of each asking the provider.
   const inFlight = new Map<string, Promise<OnCallPerson[]>>();
-  const secrets = [env.PAGERDUTY_API_TOKEN, env.PAGERDUTY_ROUTING_KEY, env.OPSGENIE_API_KEY].filter((key): key is string => key !== undefined);
+  const secrets = [env.PAGERDUTY_API_TOKEN, env.PAGERDUTY_ROUTING_KEY, env.OPSGENIE_API_KEY].filter(
+    (key): key is string => key !== undefined,
+  );
 
   /** Runs `work` against the source's provider; whatever goes wrong comes out as OnCallUnavailableError. */
-  async function withSource<T>(sourceName: string, action: OnCallUnavailableError["action"], work: (provider: OnCallProvider, source: PolicyFile["oncall"][string]) => Promise<T>): Promise<T> {
+  async function withSource<T>(
+    sourceName: string,
+    action: OnCallUnavailableError["action"],
+    work: (provider: OnCallProvider, source: PolicyFile["oncall"][string]) => Promise<T>,
+  ): Promise<T> {
     const source = Object.hasOwn(sources, sourceName) ? sources[sourceName] : undefined;
-    if (source === undefined) throw new OnCallUnavailableError(sourceName, "Sesame", "the policy file has no on-call source of that name", action);
+    if (source === undefined)
+      throw new OnCallUnavailableError(
+        sourceName,
+        "Sesame",
+        "the policy file has no on-call source of that name",
+        action,
+      );
     const definition = ON_CALL_PROVIDERS[source.provider];
     const provider = providers.get(definition) ?? definition.create(env, http);
     providers.set(definition, provider);
@@ -48,7 +67,10 @@ export function createOnCallDirectory(sources: PolicyFile["oncall"], env: OnCall
       return await work(provider, source);
     } catch (error) {
       // ProviderFailure reasons are built to be safe; anything else is unexpected, so redact it too.
-      const reason = error instanceof ProviderFailure ? error.message : `unexpected error: ${error instanceof Error ? error.message : String(error)}`;
+      const reason =
+        error instanceof ProviderFailure
+          ? error.message
+          : `unexpected error: ${error instanceof Error ? error.message : String(error)}`;
       throw new OnCallUnavailableError(sourceName, definition.label, redactSecrets(reason, secrets), action);
     }
   }
@@ -74,9 +96,11 @@ export function createOnCallDirectory(sources: PolicyFile["oncall"], env: OnCall
       return copies(await pending);
     },
     page: (sourceName, page) => withSource(sourceName, "page", (provider, source) => provider.page(source, page)),
-    resolvePage: (sourceName, key) => withSource(sourceName, "resolve", (provider, source) => provider.resolvePage(source, key)),
+    resolvePage: (sourceName, key) =>
+      withSource(sourceName, "resolve", (provider, source) => provider.resolvePage(source, key)),
   };
 }
 
 /** Callers get their own objects: one mutating its list must not change what the cache serves others. */
-const copies = (people: OnCallPerson[]): OnCallPerson[] => people.map((person) => ({ ...person, until: person.until && new Date(person.until) }));
+const copies = (people: OnCallPerson[]): OnCallPerson[] =>
+  people.map((person) => ({ ...person, until: person.until && new Date(person.until) }));

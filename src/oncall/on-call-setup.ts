@@ -17,7 +17,8 @@ export function describeOnCallSetup(sources: PolicyFile["oncall"], env: OnCallEn
     for (const variable of definition.urlVariables) {
       const url = new URL(env[variable]);
       // The API key would cross the network in clear text; plain http is fine only to this machine (a test fake).
-      if (url.protocol === "http:" && !isLoopbackHost(url.hostname)) problems.push(`${prefix} ${variable} must be https:// (it is plain http:// to ${url.hostname})`);
+      if (url.protocol === "http:" && !isLoopbackHost(url.hostname))
+        problems.push(`${prefix} ${variable} must be https:// (it is plain http:// to ${url.hostname})`);
     }
   }
   return problems;

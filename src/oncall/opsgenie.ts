@@ -25,18 +25,23 @@ const PRIORITY: Record<OnCallPage["severity"], string> = { critical: "P1", error
 export const opsgenie: OnCallProviderDefinition = {
   label: "Opsgenie",
   urlVariables: ["OPSGENIE_API_URL"],
-  missingSettings: (_source, env) => (env.OPSGENIE_API_KEY ? [] : ["set OPSGENIE_API_KEY (an API integration key) to see who is on call and to page"]),
+  missingSettings: (_source, env) =>
+    env.OPSGENIE_API_KEY ? [] : ["set OPSGENIE_API_KEY (an API integration key) to see who is on call and to page"],
   create: (env, http) => ({
     async whoIsOnCall(source) {
       const url = endpoint(env.OPSGENIE_API_URL, `/v2/schedules/${encodeURIComponent(scheduleOf(source))}/on-calls`);
       url.searchParams.set("scheduleIdentifierType", "name");
       url.searchParams.set("flat", "true");
       const { headers, secrets } = credentials(env);
-      const answer = await http.read({ method: "GET", url, headers }, { okStatus: 200, schema: OnCallsAnswerSchema, secrets });
+      const answer = await http.read(
+        { method: "GET", url, headers },
+        { okStatus: 200, schema: OnCallsAnswerSchema, secrets },
+      );
       return answer.data.onCallRecipients.map((email): OnCallPerson => ({ email, level: null, until: null }));
     },
     async page(source, page) {
-      if (page.key.length > MAX_ALIAS) throw new ProviderFailure(`the page key is longer than Opsgenie's ${MAX_ALIAS} characters`);
+      if (page.key.length > MAX_ALIAS)
+        throw new ProviderFailure(`the page key is longer than Opsgenie's ${MAX_ALIAS} characters`);
       const body = {
         message: truncate(page.summary, MAX_MESSAGE),
         alias: page.key,
@@ -47,13 +52,19 @@ export const opsgenie: OnCallProviderDefinition = {
         source: "sesame",
       };
       const { headers, secrets } = credentials(env);
-      await http.send({ method: "POST", url: endpoint(env.OPSGENIE_API_URL, "/v2/alerts"), headers, body }, { okStatus: 202, schema: AcceptedSchema, secrets });
+      await http.send(
+        { method: "POST", url: endpoint(env.OPSGENIE_API_URL, "/v2/alerts"), headers, body },
+        { okStatus: 202, schema: AcceptedSchema, secrets },
+      );
     },
     async resolvePage(_source, key) {
       const url = endpoint(env.OPSGENIE_API_URL, `/v2/alerts/${encodeURIComponent(key)}/close`);
       url.searchParams.set("identifierType", "alias");
       const { headers, secrets } = credentials(env);
-      await http.send({ method: "POST", url, headers, body: { source: "sesame" } }, { okStatus: 202, schema: AcceptedSchema, secrets });
+      await http.send(
+        { method: "POST", url, headers, body: { source: "sesame" } },
+        { okStatus: 202, schema: AcceptedSchema, secrets },
+      );
     },
   }),
 };

@@ -14,13 +14,20 @@ const EnqueueAnswerSchema = z.object({ status: z.string(), dedup_key: z.string()
 const MAX_SUMMARY = 1024;
 const MAX_DEDUP_KEY = 255;
 
-export type PagerDutyEvent = { event_action: "trigger"; dedup_key: string; page: OnCallPage } | { event_action: "resolve"; dedup_key: string };
+export type PagerDutyEvent =
+  | { event_action: "trigger"; dedup_key: string; page: OnCallPage }
+  | { event_action: "resolve"; dedup_key: string };
 
-export async function pageWithPagerDutyEvents(env: OnCallEnv, http: ProviderHttp, event: PagerDutyEvent): Promise<void> {
+export async function pageWithPagerDutyEvents(
+  env: OnCallEnv,
+  http: ProviderHttp,
+  event: PagerDutyEvent,
+): Promise<void> {
   const routingKey = env.PAGERDUTY_ROUTING_KEY;
   if (!routingKey) throw new ProviderFailure("PAGERDUTY_ROUTING_KEY is not set, so Sesame cannot page");
   // Cutting the key would merge pages, or make a resolve miss its trigger: refuse instead.
-  if (event.dedup_key.length > MAX_DEDUP_KEY) throw new ProviderFailure(`the page key is longer than PagerDuty's ${MAX_DEDUP_KEY} characters`);
+  if (event.dedup_key.length > MAX_DEDUP_KEY)
+    throw new ProviderFailure(`the page key is longer than PagerDuty's ${MAX_DEDUP_KEY} characters`);
   const body = {
     routing_key: routingKey,
     event_action: event.event_action,

@@ -48,11 +48,19 @@ async function whoIsOnCall(source: OnCallSource, env: OnCallEnv, http: ProviderH
   for (let pageIndex = 0; pageIndex < MAX_PAGES; pageIndex += 1) {
     const url = onCallsUrl(env.PAGERDUTY_API_URL, source, pageIndex * PAGE_LIMIT);
     const headers = { Authorization: `Token token=${token}`, Accept: "application/vnd.pagerduty+json;version=2" };
-    const page = await http.read({ method: "GET", url, headers }, { okStatus: 200, schema: OnCallsPageSchema, secrets: [token] });
+    const page = await http.read(
+      { method: "GET", url, headers },
+      { okStatus: 200, schema: OnCallsPageSchema, secrets: [token] },
+    );
     for (const entry of page.oncalls) {
       // A schedule used by two escalation policies lists its people once per policy: one is enough.
       const key = `${entry.escalation_level}:${entry.user.email.toLowerCase()}`;
-      if (!people.has(key)) people.set(key, { email: entry.user.email, level: entry.escalation_level, until: entry.end === null ? null : new Date(entry.end) });
+      if (!people.has(key))
+        people.set(key, {
+          email: entry.user.email,
+          level: entry.escalation_level,
+          until: entry.end === null ? null : new Date(entry.end),
+        });
     }
     if (!page.more) return [...people.values()];
     if (page.oncalls.length === 0) break; // "more" with an empty page would never end

@@ -52,7 +52,12 @@ export function createProviderHttp(options: ProviderHttpOptions): ProviderHttp {
   return {
     read: async (request, expect) => parseAnswer(await exchange(request, options.timeoutMs), expect),
     send: async (request, expect) => {
-      const policy = { attempts: SEND_ATTEMPTS, timeoutMs: options.timeoutMs, budgetMs: SEND_ATTEMPTS * options.timeoutMs, sleep };
+      const policy = {
+        attempts: SEND_ATTEMPTS,
+        timeoutMs: options.timeoutMs,
+        budgetMs: SEND_ATTEMPTS * options.timeoutMs,
+        sleep,
+      };
       return parseAnswer(await withRetries((timeoutMs) => exchange(request, timeoutMs), policy), expect);
     },
   };
@@ -63,7 +68,11 @@ async function exchange(request: ProviderRequest, timeoutMs: number): Promise<At
   try {
     const response = await fetch(request.url, {
       method: request.method,
-      headers: { ...request.headers, Accept: request.headers.Accept ?? "application/json", ...(json ? { "Content-Type": "application/json" } : {}) },
+      headers: {
+        ...request.headers,
+        Accept: request.headers.Accept ?? "application/json",
+        ...(json ? { "Content-Type": "application/json" } : {}),
+      },
       ...(json ? { body: JSON.stringify(request.body) } : {}),
       // A redirect would carry the Authorization header to wherever it points: take it as an answer instead.
       redirect: "manual",
@@ -71,7 +80,14 @@ async function exchange(request: ProviderRequest, timeoutMs: number): Promise<At
       signal: AbortSignal.timeout(timeoutMs),
     });
     const text = await response.text();
-    return { answer: { status: response.status, statusText: response.statusText, retryAfter: response.headers.get("retry-after") ?? undefined, text } };
+    return {
+      answer: {
+        status: response.status,
+        statusText: response.statusText,
+        retryAfter: response.headers.get("retry-after") ?? undefined,
+        text,
+      },
+    };
   } catch (error) {
     return { failure: transportReason(error, timeoutMs) };
   }
@@ -86,7 +102,8 @@ const CONNECT_WORDS: Record<string, string> = {
 
 /** Built from the error's name and code only: fetch's messages may quote the URL. */
 function transportReason(error: unknown, timeoutMs: number): string {
-  if (error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError")) return `no answer within ${timeoutMs / 1000} s`;
+  if (error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError"))
+    return `no answer within ${timeoutMs / 1000} s`;
   const cause = (error as { cause?: { code?: unknown } } | null)?.cause;
   const code = typeof cause?.code === "string" ? cause.code : undefined;
   if (code === undefined) return "cannot reach it";
@@ -98,9 +115,17 @@ function parseAnswer<S extends z.ZodType>(attempt: Attempt, expect: Expectation<
   const { answer } = attempt;
   const secrets = expect.secrets.filter((secret): secret is string => secret !== undefined && secret !== "");
   if (answer.status !== expect.okStatus) {
-    const waitHint = answer.status === 429 && answer.retryAfter !== undefined ? ` (asked to retry after ${answer.retryAfter.slice(0, 40)})` : "";
+    const waitHint =
+      answer.status === 429 && answer.retryAfter !== undefined
+        ? ` (asked to retry after ${answer.retryAfter.slice(0, 40)})`
+        : "";
     const detail = providerMessage(answer.text);
-    throw new ProviderFailure(redactSecrets(`it answered HTTP ${answer.status} ${answer.statusText}`.trim() + waitHint + (detail ? `: ${detail}` : ""), secrets));
+    throw new ProviderFailure(
+      redactSecrets(
+        `it answered HTTP ${answer.status} ${answer.statusText}`.trim() + waitHint + (detail ? `: ${detail}` : ""),
+        secrets,
+      ),
+    );
   }
   let body: unknown;
   try {
@@ -111,16 +136,24 @@ function parseAnswer<S extends z.ZodType>(attempt: Attempt, expect: Expectation<
   const parsed = expect.schema.safeParse(body);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];
-  throw new ProviderFailure(`it answered JSON Sesame does not understand (${issue?.path.join(".") || "body"}: ${issue?.message ?? "invalid"})`);
+  throw new ProviderFailure(
+    `it answered JSON Sesame does not understand (${issue?.path.join(".") || "body"}: ${issue?.message ?? "invalid"})`,
+  );
 }
 
 /** The provider's own words about an error (PagerDuty and Opsgenie both use message/errors), shortened. */
 function providerMessage(text: string): string {
   let words = text;
   try {
-    const body = JSON.parse(text) as { message?: unknown; errors?: unknown; error?: { message?: unknown; errors?: unknown } };
+    const body = JSON.parse(text) as {
+      message?: unknown;
+      errors?: unknown;
+      error?: { message?: unknown; errors?: unknown };
+    };
     const source = typeof body.error === "object" && body.error !== null ? body.error : body;
-    words = [source.message, ...(Array.isArray(source.errors) ? source.errors : [])].filter((part) => typeof part === "string").join("; ");
+    words = [source.message, ...(Array.isArray(source.errors) ? source.errors : [])]
+      .filter((part) => typeof part === "string")
+      .join("; ");
   } catch {
     // Not JSON (a proxy's HTML page, say): its start is still a clue.
   }

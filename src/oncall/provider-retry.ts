@@ -27,7 +27,10 @@ export interface RetryPolicy {
 
 const BASE_DELAY_MS = 250;
 
-export async function withRetries(send: (timeoutMs: number) => Promise<Attempt>, policy: RetryPolicy): Promise<Attempt> {
+export async function withRetries(
+  send: (timeoutMs: number) => Promise<Attempt>,
+  policy: RetryPolicy,
+): Promise<Attempt> {
   const deadline = Date.now() + policy.budgetMs;
   for (let attempt = 1; ; attempt += 1) {
     const outcome = await send(Math.max(1, Math.min(policy.timeoutMs, deadline - Date.now())));

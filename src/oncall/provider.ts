@@ -11,7 +11,12 @@ import type { ProviderHttp } from "./provider-http.js";
 /** The environment variables on-call providers read; a full `Env` satisfies it. */
 export type OnCallEnv = Pick<
   Env,
-  "PAGERDUTY_API_TOKEN" | "PAGERDUTY_ROUTING_KEY" | "PAGERDUTY_API_URL" | "PAGERDUTY_EVENTS_URL" | "OPSGENIE_API_KEY" | "OPSGENIE_API_URL"
+  | "PAGERDUTY_API_TOKEN"
+  | "PAGERDUTY_ROUTING_KEY"
+  | "PAGERDUTY_API_URL"
+  | "PAGERDUTY_EVENTS_URL"
+  | "OPSGENIE_API_KEY"
+  | "OPSGENIE_API_URL"
 >;
 
 /** Env variables that hold an endpoint URL, checked at start-up for plain http:// to remote hosts. */

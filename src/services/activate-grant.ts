@@ -10,7 +10,11 @@ export type ActivationResult = { kind: "activated"; grant: GrantRow } | { kind: 
  * locked, so a revoke or a second worker waits; a grant that is no longer `scheduled` is left alone.
  * Throws on connector failure so the job retries; the last attempt marks the grant failed.
  */
-export async function activateGrant(deps: ServiceDeps, grantId: string, options: { finalAttempt: boolean }): Promise<ActivationResult> {
+export async function activateGrant(
+  deps: ServiceDeps,
+  grantId: string,
+  options: { finalAttempt: boolean },
+): Promise<ActivationResult> {
   let result: ActivationResult;
   try {
     result = await deps.store.transaction(
@@ -19,7 +23,9 @@ export async function activateGrant(deps: ServiceDeps, grantId: string, options:
         if (grant?.status !== "scheduled") return { kind: "skipped", grant };
         const activatedAt = deps.now();
         const expiresAt = new Date(activatedAt.getTime() + grant.durationSeconds * 1000);
-        const receipt = await deps.connectors.get(grant.connectorName).grant({ grantId, principal: grant.principal, target: grant.target, expiresAt });
+        const receipt = await deps.connectors
+          .get(grant.connectorName)
+          .grant({ grantId, principal: grant.principal, target: grant.target, expiresAt });
         const next = transitionGrant(grant, { type: "activated" }, activatedAt);
         await uow.updateGrant(grant.id, grant.version, {
           status: next.status,
@@ -34,7 +40,13 @@ export async function activateGrant(deps: ServiceDeps, grantId: string, options:
           type: "grant.activated",
           requestId: grant.requestId,
           grantId,
-          data: { principal: grant.principal, connectorName: grant.connectorName, expiresAt: expiresAt.toISOString(), receipt: receipt.data, issuedCredentials: receipt.secret !== undefined },
+          data: {
+            principal: grant.principal,
+            connectorName: grant.connectorName,
+            expiresAt: expiresAt.toISOString(),
+            receipt: receipt.data,
+            issuedCredentials: receipt.secret !== undefined,
+          },
         });
         return { kind: "activated", grant: (await uow.getGrant(grantId))! };
       },

@@ -26,6 +26,9 @@ export async function afterCommit(deps: ServiceDeps, what: string, effect: () =>
   try {
     await effect();
   } catch (error) {
-    deps.logger.warn({ err: error instanceof Error ? error.message : String(error), what }, "after-commit step failed; the sweeper will repair it");
+    deps.logger.warn(
+      { err: error instanceof Error ? error.message : String(error), what },
+      "after-commit step failed; the sweeper will repair it",
+    );
   }
 }

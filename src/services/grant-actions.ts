@@ -15,17 +15,33 @@ async function loadGrant(deps: ServiceDeps, grantId: string): Promise<GrantRow> 
 }
 
 /** The holder gives the access back before it expires. */
-export async function relinquishGrant(deps: ServiceDeps, input: { grantId: string; actorId: string }): Promise<GrantRow> {
+export async function relinquishGrant(
+  deps: ServiceDeps,
+  input: { grantId: string; actorId: string },
+): Promise<GrantRow> {
   const grant = await loadGrant(deps, input.grantId);
-  if (grant.subjectId !== input.actorId) throw new AppError("forbidden", "Only the person who holds this grant can relinquish it; an admin can revoke it.");
+  if (grant.subjectId !== input.actorId)
+    throw new AppError("forbidden", "Only the person who holds this grant can relinquish it; an admin can revoke it.");
   return requestRevoke(deps, { grantId: grant.id, actorId: input.actorId, cause: "relinquished" });
 }
 
 /** An admin takes the access away now. */
-export async function adminRevokeGrant(deps: ServiceDeps, input: { grantId: string; actorId: string; reason?: string }): Promise<GrantRow> {
-  if (!deps.policy().isAdmin(input.actorId)) throw new AppError("forbidden", "Only admins (people with admin: true in the policy file) can revoke someone else's grant.");
+export async function adminRevokeGrant(
+  deps: ServiceDeps,
+  input: { grantId: string; actorId: string; reason?: string },
+): Promise<GrantRow> {
+  if (!deps.policy().isAdmin(input.actorId))
+    throw new AppError(
+      "forbidden",
+      "Only admins (people with admin: true in the policy file) can revoke someone else's grant.",
+    );
   await loadGrant(deps, input.grantId);
-  return requestRevoke(deps, { grantId: input.grantId, actorId: input.actorId, cause: "admin", ...(input.reason ? { reason: input.reason } : {}) });
+  return requestRevoke(deps, {
+    grantId: input.grantId,
+    actorId: input.actorId,
+    cause: "admin",
+    ...(input.reason ? { reason: input.reason } : {}),
+  });
 }
 
 /**
@@ -39,37 +55,63 @@ export async function extendGrant(
 ): Promise<{ request: RequestRow; grant: GrantRow }> {
   const now = deps.now();
   const grant = await loadGrant(deps, input.grantId);
-  if (grant.subjectId !== input.actorId) throw new AppError("forbidden", "Only the person who holds this grant can extend it.");
-  if (grant.status !== "active") throw new AppError("conflict", `Only an active grant can be extended; this one is ${grant.status}.`);
+  if (grant.subjectId !== input.actorId)
+    throw new AppError("forbidden", "Only the person who holds this grant can extend it.");
+  if (grant.status !== "active")
+    throw new AppError("conflict", `Only an active grant can be extended; this one is ${grant.status}.`);
   const original = (await deps.store.getRequest(grant.requestId))!;
   const additionalSeconds = toSeconds(input.duration);
   extendedExpiry(grant, additionalSeconds, original.snapshot.extension.maxTotalSeconds);
   const reason = input.reason ?? original.reason ?? undefined;
-  const evaluation = deps.policy().evaluateRequest(
-    { requesterId: input.actorId, resourceId: grant.resourceId, durationSeconds: Math.min(additionalSeconds, original.snapshot.maxDurationSeconds), ...(reason ? { reason } : {}), ...(original.ticket ? { ticket: original.ticket } : {}) },
-    now,
-  );
+  const evaluation = deps
+    .policy()
+    .evaluateRequest(
+      {
+        requesterId: input.actorId,
+        resourceId: grant.resourceId,
+        durationSeconds: Math.min(additionalSeconds, original.snapshot.maxDurationSeconds),
+        ...(reason ? { reason } : {}),
+        ...(original.ticket ? { ticket: original.ticket } : {}),
+      },
+      now,
+    );
   const autoReason = !original.snapshot.extension.requiresApproval
     ? `policy ${original.policyId} lets holders extend without re-approval`
     : evaluation.autoApproval?.reason;
-  const outcome = await deps.store.transaction(async (uow) => {
-    const request = await uow.createRequest({
-      kind: "extension",
-      requesterId: input.actorId,
-      resourceId: grant.resourceId,
-      policyId: evaluation.policyId,
-      durationSeconds: additionalSeconds,
-      reason: reason ?? null,
-      ticket: original.ticket,
-      snapshot: { ...snapshotOf(evaluation, deps.connectors), extension: original.snapshot.extension },
-      autoApprovalReason: null,
-      extendsGrantId: grant.id,
-      pendingUntil: new Date(Math.min(now.getTime() + evaluation.pendingTimeoutSeconds * 1000, grant.expiresAt.getTime())),
-    });
-    await uow.appendAudit({ type: "extension.submitted", actorId: input.actorId, requestId: request.id, grantId: grant.id, data: { additionalSeconds, reason: reason ?? null } });
-    if (!autoReason) return { request, grant: null, stepAdvanced: false };
-    return applyRequestEvent(uow, request, { type: "auto_approve", reason: autoReason }, { now, isStillApprover: () => false, extendTarget: extendAtTarget(deps) });
-  }, { timeoutMs: CONNECTOR_TRANSACTION_MS });
+  const outcome = await deps.store.transaction(
+    async (uow) => {
+      const request = await uow.createRequest({
+        kind: "extension",
+        requesterId: input.actorId,
+        resourceId: grant.resourceId,
+        policyId: evaluation.policyId,
+        durationSeconds: additionalSeconds,
+        reason: reason ?? null,
+        ticket: original.ticket,
+        snapshot: { ...snapshotOf(evaluation, deps.connectors), extension: original.snapshot.extension },
+        autoApprovalReason: null,
+        extendsGrantId: grant.id,
+        pendingUntil: new Date(
+          Math.min(now.getTime() + evaluation.pendingTimeoutSeconds * 1000, grant.expiresAt.getTime()),
+        ),
+      });
+      await uow.appendAudit({
+        type: "extension.submitted",
+        actorId: input.actorId,
+        requestId: request.id,
+        grantId: grant.id,
+        data: { additionalSeconds, reason: reason ?? null },
+      });
+      if (!autoReason) return { request, grant: null, stepAdvanced: false };
+      return applyRequestEvent(
+        uow,
+        request,
+        { type: "auto_approve", reason: autoReason },
+        { now, isStillApprover: () => false, extendTarget: extendAtTarget(deps) },
+      );
+    },
+    { timeoutMs: CONNECTOR_TRANSACTION_MS },
+  );
   await afterSubmission(deps, outcome);
   return { request: outcome.request, grant: (await deps.store.getGrant(grant.id))! };
 }

@@ -14,7 +14,9 @@ export function extendedExpiry(grant: GrantRow, additionalSeconds: number, maxTo
     throw new AppError(
       "invalid_input",
       `That extension would make this grant last ${formatDuration(totalSeconds)}; the maximum in total is ${formatDuration(maxTotalSeconds)}` +
-        (left > 0 ? `, so you can extend by at most ${formatDuration(left)}.` : ", and it has been reached. Make a new request instead."),
+        (left > 0
+          ? `, so you can extend by at most ${formatDuration(left)}.`
+          : ", and it has been reached. Make a new request instead."),
       { details: { field: "duration", maxTotalSeconds } },
     );
   }
@@ -28,17 +30,31 @@ export function extendAtTarget(deps: Pick<ServiceDeps, "connectors" | "secrets">
   return async (grant, expiresAt) => {
     const connector = deps.connectors.get(grant.connectorName);
     if (!connector.extend) return {};
-    const receipt = await connector.extend({ grantId: grant.id, principal: grant.principal, target: grant.target, expiresAt, receipt: grant.receipt });
+    const receipt = await connector.extend({
+      grantId: grant.id,
+      principal: grant.principal,
+      target: grant.target,
+      expiresAt,
+      receipt: grant.receipt,
+    });
     if (!receipt) return {};
     return { receipt: receipt.data, ...(receipt.secret ? { sealedSecret: deps.secrets.seal(receipt.secret) } : {}) };
   };
 }
 
 /** Applies an approved extension request to its grant, inside the caller's transaction. */
-export async function applyExtension(uow: UnitOfWork, request: RequestRow, now: Date, extendTarget: ExtendAtTarget): Promise<GrantRow> {
+export async function applyExtension(
+  uow: UnitOfWork,
+  request: RequestRow,
+  now: Date,
+  extendTarget: ExtendAtTarget,
+): Promise<GrantRow> {
   const grant = request.extendsGrantId ? await uow.lockGrantAndEntitlement(request.extendsGrantId) : null;
   if (!grant || !canApply(grant, { type: "extend", expiresAt: now })) {
-    throw new AppError("conflict", `The grant this extension is for is no longer active (${grant?.status ?? "missing"}), so there is nothing to extend.`);
+    throw new AppError(
+      "conflict",
+      `The grant this extension is for is no longer active (${grant?.status ?? "missing"}), so there is nothing to extend.`,
+    );
   }
   const expiresAt = extendedExpiry(grant, request.durationSeconds, request.snapshot.extension.maxTotalSeconds);
   const next = transitionGrant(grant, { type: "extend", expiresAt }, now);
@@ -50,7 +66,11 @@ export async function applyExtension(uow: UnitOfWork, request: RequestRow, now: 
     type: "grant.extended",
     requestId: request.id,
     grantId: grant.id,
-    data: { previousExpiresAt: grant.expiresAt.toISOString(), expiresAt: expiresAt.toISOString(), byRequest: request.id },
+    data: {
+      previousExpiresAt: grant.expiresAt.toISOString(),
+      expiresAt: expiresAt.toISOString(),
+      byRequest: request.id,
+    },
   });
   return { ...grant, expiresAt, version: next.version };
 }

@@ -6,7 +6,10 @@ import type { ServiceDeps } from "./deps.js";
  * by email. A provider that cannot answer marks its source unavailable; nothing else changes, so
  * an outage can only mean fewer approvers and never an approval.
  */
-export async function rosterFor(deps: Pick<ServiceDeps, "policy" | "oncall" | "logger">, sources: string[]): Promise<OnCallRoster> {
+export async function rosterFor(
+  deps: Pick<ServiceDeps, "policy" | "oncall" | "logger">,
+  sources: string[],
+): Promise<OnCallRoster> {
   if (sources.length === 0) return EMPTY_ROSTER;
   const book = deps.policy();
   const onCall = new Map<string, { identityId: string; until: Date | null }[]>();
@@ -24,7 +27,10 @@ export async function rosterFor(deps: Pick<ServiceDeps, "policy" | "oncall" | "l
         );
       } catch (error) {
         unavailable.add(source);
-        deps.logger.warn({ source, error: error instanceof Error ? error.message : String(error) }, "on-call look-up failed; people decide instead");
+        deps.logger.warn(
+          { source, error: error instanceof Error ? error.message : String(error) },
+          "on-call look-up failed; people decide instead",
+        );
       }
     }),
   );

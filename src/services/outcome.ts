@@ -32,7 +32,9 @@ export async function afterSubmission(deps: ServiceDeps, outcome: AppliedTransit
   await scheduleAfterApproval(deps, outcome);
   if (outcome.request.status === "pending") {
     const request = outcome.request;
-    await afterCommit(deps, "schedule request expiry", () => deps.jobs.scheduleRequestExpiry(request.id, request.pendingUntil));
+    await afterCommit(deps, "schedule request expiry", () =>
+      deps.jobs.scheduleRequestExpiry(request.id, request.pendingUntil),
+    );
     await scheduleEscalation(deps, request);
     await afterCommit(deps, "notify", () => deps.notifier.publish({ type: "request.submitted", request }));
   } else if (outcome.request.breakGlass) {

@@ -108,17 +108,65 @@ export interface GrantRow {
 
 export type NewRequest = Omit<
   RequestRow,
-  "id" | "version" | "createdAt" | "decisions" | "decidedAt" | "decidedById" | "decisionReason" | "currentStep" | "status" | "escalationLog" | "breakGlass" | "reviewedAt" | "reviewedById" | "reviewNote"
+  | "id"
+  | "version"
+  | "createdAt"
+  | "decisions"
+  | "decidedAt"
+  | "decidedById"
+  | "decisionReason"
+  | "currentStep"
+  | "status"
+  | "escalationLog"
+  | "breakGlass"
+  | "reviewedAt"
+  | "reviewedById"
+  | "reviewNote"
 > & { breakGlass?: boolean };
 export type NewGrant = Pick<
   GrantRow,
-  "requestId" | "subjectId" | "resourceId" | "connectorName" | "principal" | "target" | "entitlementKey" | "durationSeconds" | "startsAt" | "expiresAt"
+  | "requestId"
+  | "subjectId"
+  | "resourceId"
+  | "connectorName"
+  | "principal"
+  | "target"
+  | "entitlementKey"
+  | "durationSeconds"
+  | "startsAt"
+  | "expiresAt"
 >;
 
 export type RequestPatch = Partial<
-  Pick<RequestRow, "status" | "currentStep" | "autoApprovalReason" | "decisionReason" | "decidedById" | "decidedAt" | "snapshot" | "escalationLog" | "reviewedAt" | "reviewedById" | "reviewNote">
+  Pick<
+    RequestRow,
+    | "status"
+    | "currentStep"
+    | "autoApprovalReason"
+    | "decisionReason"
+    | "decidedById"
+    | "decidedAt"
+    | "snapshot"
+    | "escalationLog"
+    | "reviewedAt"
+    | "reviewedById"
+    | "reviewNote"
+  >
 >;
-export type GrantPatch = Partial<Pick<GrantRow, "status" | "expiresAt" | "activatedAt" | "revokedAt" | "revokeReason" | "revokedById" | "receipt" | "attempts" | "lastError">> & {
+export type GrantPatch = Partial<
+  Pick<
+    GrantRow,
+    | "status"
+    | "expiresAt"
+    | "activatedAt"
+    | "revokedAt"
+    | "revokeReason"
+    | "revokedById"
+    | "receipt"
+    | "attempts"
+    | "lastError"
+  >
+> & {
   sealedSecret?: string | null;
 };
 

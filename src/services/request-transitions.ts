@@ -18,7 +18,9 @@ export function toRequestState(row: RequestRow): RequestState {
     steps: row.snapshot.steps,
     currentStep: row.currentStep,
     selfApproval: row.snapshot.selfApproval,
-    approvals: row.decisions.filter((d) => d.kind === "approve").map((d) => ({ approverId: d.approverId, step: d.step })),
+    approvals: row.decisions
+      .filter((d) => d.kind === "approve")
+      .map((d) => ({ approverId: d.approverId, step: d.step })),
     pendingUntil: row.pendingUntil,
   };
 }
@@ -51,12 +53,21 @@ export async function applyRequestEvent(
     ...(event.type === "deny" && event.reason ? { decisionReason: event.reason } : {}),
     ...(event.type === "auto_approve" ? { autoApprovalReason: event.reason } : {}),
   });
-  if (!saved) throw new AppError("conflict", "This request changed while your decision was being saved; nothing was recorded. Look at it again.");
+  if (!saved)
+    throw new AppError(
+      "conflict",
+      "This request changed while your decision was being saved; nothing was recorded. Look at it again.",
+    );
 
   let grant: GrantRow | null = null;
   for (const effect of effects) {
     if (effect.kind === "record_decision") {
-      await uow.addDecision(request.id, { approverId: effect.approverId, kind: effect.decision, step: effect.step, comment: effect.comment ?? null });
+      await uow.addDecision(request.id, {
+        approverId: effect.approverId,
+        kind: effect.decision,
+        step: effect.step,
+        comment: effect.comment ?? null,
+      });
     }
     if (effect.kind === "create_grant") {
       grant =
@@ -97,6 +108,11 @@ async function createGrant(uow: UnitOfWork, request: RequestRow, now: Date): Pro
     // Provisional: activation sets the real expiry to activation time + duration.
     expiresAt: new Date(now.getTime() + request.durationSeconds * 1000),
   });
-  await uow.appendAudit({ type: "grant.scheduled", requestId: request.id, grantId: grant.id, data: { principal, connectorName, durationSeconds: request.durationSeconds } });
+  await uow.appendAudit({
+    type: "grant.scheduled",
+    requestId: request.id,
+    grantId: grant.id,
+    data: { principal, connectorName, durationSeconds: request.durationSeconds },
+  });
   return grant;
 }

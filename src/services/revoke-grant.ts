@@ -17,10 +17,16 @@ const REVOCABLE: readonly GrantStatus[] = ["active", "revoking", "revoke_failed"
  * will remove it (invariant 6). An `active` grant is revoked only once its expiry has passed.
  * Throws on connector failure so the job retries; the last attempt marks it revoke_failed.
  */
-export async function performRevoke(deps: ServiceDeps, grantId: string, options: { finalAttempt: boolean }): Promise<RevokeResult> {
+export async function performRevoke(
+  deps: ServiceDeps,
+  grantId: string,
+  options: { finalAttempt: boolean },
+): Promise<RevokeResult> {
   let result: RevokeResult;
   try {
-    result = await deps.store.transaction(async (uow) => revokeLocked(deps, uow, grantId), { timeoutMs: CONNECTOR_TRANSACTION_MS });
+    result = await deps.store.transaction(async (uow) => revokeLocked(deps, uow, grantId), {
+      timeoutMs: CONNECTOR_TRANSACTION_MS,
+    });
   } catch (error) {
     await recordConnectorFailure(deps, grantId, "revoke", error, options.finalAttempt);
     throw error;
@@ -40,7 +46,9 @@ async function revokeLocked(deps: ServiceDeps, uow: UnitOfWork, grantId: string)
   if (grant.status === "active" && grant.expiresAt > now) return { kind: "not_due", expiresAt: grant.expiresAt };
   if (grant.status !== "revoking") {
     // An active grant got here by expiring; a revoke_failed one is being retried.
-    await moveTo(uow, grant, "revoking", { revokeReason: grant.revokeReason ?? (grant.status === "active" ? "expired" : "retry") });
+    await moveTo(uow, grant, "revoking", {
+      revokeReason: grant.revokeReason ?? (grant.status === "active" ? "expired" : "retry"),
+    });
     grant = (await uow.getGrant(grantId))!;
   }
   const holders = await uow.countOtherActiveHolders(grant.entitlementKey, grant.id);
@@ -58,14 +66,28 @@ async function revokeLocked(deps: ServiceDeps, uow: UnitOfWork, grantId: string)
 
 async function removeAccess(deps: ServiceDeps, grant: GrantRow): Promise<void> {
   const connector = deps.connectors.get(grant.connectorName);
-  const context = { grantId: grant.id, principal: grant.principal, target: grant.target, expiresAt: grant.expiresAt, receipt: grant.receipt };
+  const context = {
+    grantId: grant.id,
+    principal: grant.principal,
+    target: grant.target,
+    expiresAt: grant.expiresAt,
+    receipt: grant.receipt,
+  };
   await connector.revoke(context);
   if (connector.verifyRevoked && !(await connector.verifyRevoked(context))) {
-    throw new AppError("connector_failed", `The ${grant.connectorName} connector revoked ${grant.principal}, but the access is still there.`);
+    throw new AppError(
+      "connector_failed",
+      `The ${grant.connectorName} connector revoked ${grant.principal}, but the access is still there.`,
+    );
   }
 }
 
-async function moveTo(uow: UnitOfWork, grant: GrantRow, status: GrantStatus, patch: Parameters<UnitOfWork["updateGrant"]>[2]): Promise<void> {
+async function moveTo(
+  uow: UnitOfWork,
+  grant: GrantRow,
+  status: GrantStatus,
+  patch: Parameters<UnitOfWork["updateGrant"]>[2],
+): Promise<void> {
   if (!(await uow.updateGrant(grant.id, grant.version, { ...patch, status }))) {
     throw new AppError("conflict", "The grant changed while it was being revoked; the revoke will be retried.");
   }
@@ -77,17 +99,29 @@ async function moveTo(uow: UnitOfWork, grant: GrantRow, status: GrantStatus, pat
  */
 export async function undoFailedGrant(deps: ServiceDeps, grantId: string): Promise<void> {
   try {
-    await deps.store.transaction(async (uow) => {
-      const grant = await uow.lockGrantAndEntitlement(grantId);
-      if (!grant || grant.status !== "grant_failed" || grant.revokedAt) return;
-      if ((await uow.countOtherActiveHolders(grant.entitlementKey, grant.id)) === 0) await removeAccess(deps, grant);
-      await uow.updateGrant(grant.id, grant.version, { revokedAt: deps.now() });
-      await uow.appendAudit({ type: "grant.failed_cleanup", grantId, requestId: grant.requestId, data: { principal: grant.principal } });
-    }, { timeoutMs: CONNECTOR_TRANSACTION_MS });
+    await deps.store.transaction(
+      async (uow) => {
+        const grant = await uow.lockGrantAndEntitlement(grantId);
+        if (!grant || grant.status !== "grant_failed" || grant.revokedAt) return;
+        if ((await uow.countOtherActiveHolders(grant.entitlementKey, grant.id)) === 0) await removeAccess(deps, grant);
+        await uow.updateGrant(grant.id, grant.version, { revokedAt: deps.now() });
+        await uow.appendAudit({
+          type: "grant.failed_cleanup",
+          grantId,
+          requestId: grant.requestId,
+          data: { principal: grant.principal },
+        });
+      },
+      { timeoutMs: CONNECTOR_TRANSACTION_MS },
+    );
   } catch (error) {
     await deps.store.transaction(async (uow) => {
       const grant = await uow.lockGrant(grantId);
-      if (grant) await uow.updateGrant(grant.id, grant.version, { attempts: grant.attempts + 1, lastError: `cleanup after the failed grant: ${safeErrorText(error)}` });
+      if (grant)
+        await uow.updateGrant(grant.id, grant.version, {
+          attempts: grant.attempts + 1,
+          lastError: `cleanup after the failed grant: ${safeErrorText(error)}`,
+        });
     });
     throw error;
   }
@@ -105,9 +139,16 @@ export async function requestRevoke(
     const next = transitionGrant(current, { type: "revoke", cause: input.cause }, deps.now());
     const revokeReason = input.reason ? `${input.cause}: ${input.reason}` : input.cause;
     await moveTo(uow, current, next.status, { revokeReason, revokedById: input.actorId });
-    await uow.appendAudit({ type: "grant.revoke_requested", actorId: input.actorId, requestId: current.requestId, grantId: current.id, data: { cause: input.cause, reason: input.reason ?? null } });
+    await uow.appendAudit({
+      type: "grant.revoke_requested",
+      actorId: input.actorId,
+      requestId: current.requestId,
+      grantId: current.id,
+      data: { cause: input.cause, reason: input.reason ?? null },
+    });
     return (await uow.getGrant(current.id))!;
   });
-  if (grant.status === "revoking") await afterCommit(deps, "enqueue revoke", () => deps.jobs.scheduleRevoke(grant.id, deps.now()));
+  if (grant.status === "revoking")
+    await afterCommit(deps, "enqueue revoke", () => deps.jobs.scheduleRevoke(grant.id, deps.now()));
   return grant;
 }

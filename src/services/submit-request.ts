@@ -45,12 +45,23 @@ export function snapshotOf(evaluation: RequestEvaluation, connectors: ConnectorP
 /** Break-glass needs the policy's consent, a reason, and stays within its own (short) maximum. */
 function breakGlassApproval(evaluation: RequestEvaluation, reason: string | undefined): AutoApproval {
   const rule = evaluation.policy.breakGlass;
-  if (!rule) throw new AppError("policy_violation", `Break-glass is not allowed for ${evaluation.resourceId} (policy ${evaluation.policyId}); request it normally.`);
+  if (!rule)
+    throw new AppError(
+      "policy_violation",
+      `Break-glass is not allowed for ${evaluation.resourceId} (policy ${evaluation.policyId}); request it normally.`,
+    );
   const maxSeconds = parseDuration(rule.maxDuration);
   if (evaluation.durationSeconds > maxSeconds) {
-    throw new AppError("policy_violation", `Break-glass access to ${evaluation.resourceId} lasts at most ${formatDuration(maxSeconds)}.`, { details: { field: "durationSeconds", maxSeconds } });
+    throw new AppError(
+      "policy_violation",
+      `Break-glass access to ${evaluation.resourceId} lasts at most ${formatDuration(maxSeconds)}.`,
+      { details: { field: "durationSeconds", maxSeconds } },
+    );
   }
-  if (!reason?.trim()) throw new AppError("invalid_input", "Break-glass needs a reason: say what is on fire.", { details: { field: "reason" } });
+  if (!reason?.trim())
+    throw new AppError("invalid_input", "Break-glass needs a reason: say what is on fire.", {
+      details: { field: "reason" },
+    });
   return { reason: `break-glass: ${reason.trim()}` };
 }
 
@@ -74,10 +85,14 @@ export async function submitRequest(deps: ServiceDeps, input: SubmitRequestInput
     },
     now,
   );
-  const autoApproval: AutoApproval | null = input.breakGlass ? breakGlassApproval(evaluation, input.reason) : evaluation.autoApproval;
+  const autoApproval: AutoApproval | null = input.breakGlass
+    ? breakGlassApproval(evaluation, input.reason)
+    : evaluation.autoApproval;
   // On-call auto-approval may end with the requester's shift.
   const endsBy = autoApproval?.endsBy;
-  const durationSeconds = endsBy ? Math.min(evaluation.durationSeconds, Math.floor((endsBy.getTime() - now.getTime()) / 1000)) : evaluation.durationSeconds;
+  const durationSeconds = endsBy
+    ? Math.min(evaluation.durationSeconds, Math.floor((endsBy.getTime() - now.getTime()) / 1000))
+    : evaluation.durationSeconds;
   const outcome = await deps.store.transaction(async (uow) => {
     const request = await uow.createRequest({
       kind: "access",
@@ -108,7 +123,12 @@ export async function submitRequest(deps: ServiceDeps, input: SubmitRequestInput
       },
     });
     if (!autoApproval) return { request, grant: null, stepAdvanced: false };
-    return applyRequestEvent(uow, request, { type: "auto_approve", reason: autoApproval.reason }, { now, isStillApprover: () => false });
+    return applyRequestEvent(
+      uow,
+      request,
+      { type: "auto_approve", reason: autoApproval.reason },
+      { now, isStillApprover: () => false },
+    );
   });
   await afterSubmission(deps, outcome);
   return outcome.request;

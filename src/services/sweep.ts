@@ -30,13 +30,25 @@ const finalAttempt = (grant: { attempts: number }) => ({ finalAttempt: grant.att
  */
 export async function sweep(deps: ServiceDeps): Promise<SweepReport> {
   const now = deps.now();
-  const report: SweepReport = { activationsQueued: 0, revokedOverdue: 0, revokeJobsRestored: 0, revokesRetried: 0, failedGrantsCleaned: 0, requestsExpired: 0, escalationsRun: 0, errors: 0 };
+  const report: SweepReport = {
+    activationsQueued: 0,
+    revokedOverdue: 0,
+    revokeJobsRestored: 0,
+    revokesRetried: 0,
+    failedGrantsCleaned: 0,
+    requestsExpired: 0,
+    escalationsRun: 0,
+    errors: 0,
+  };
   const attempt = async (what: string, work: () => Promise<void>) => {
     try {
       await work();
     } catch (error) {
       report.errors += 1;
-      deps.logger.warn({ what, error: error instanceof Error ? error.message : String(error) }, "sweep step failed; it will be tried again next sweep");
+      deps.logger.warn(
+        { what, error: error instanceof Error ? error.message : String(error) },
+        "sweep step failed; it will be tried again next sweep",
+      );
     }
   };
 
@@ -52,13 +64,25 @@ export async function sweep(deps: ServiceDeps): Promise<SweepReport> {
       if ((await performRevoke(deps, grant.id, finalAttempt(grant))).kind === "revoked") report.revokedOverdue += 1;
     });
   }
-  for (const grant of await deps.store.listGrants({ status: ["grant_failed"], updatedBefore: retryBefore, notRevokedYet: true, limit: 100 })) {
+  for (const grant of await deps.store.listGrants({
+    status: ["grant_failed"],
+    updatedBefore: retryBefore,
+    notRevokedYet: true,
+    limit: 100,
+  })) {
     report.failedGrantsCleaned += 1;
     await attempt(`clean up failed grant ${grant.id}`, () => undoFailedGrant(deps, grant.id));
   }
-  for (const grant of await deps.store.listGrants({ status: ["revoke_failed"], updatedBefore: retryBefore, limit: 100 })) {
+  for (const grant of await deps.store.listGrants({
+    status: ["revoke_failed"],
+    updatedBefore: retryBefore,
+    limit: 100,
+  })) {
     report.revokesRetried += 1;
-    await attempt(`retry failed revoke ${grant.id}`, async () => void (await performRevoke(deps, grant.id, { finalAttempt: true })));
+    await attempt(
+      `retry failed revoke ${grant.id}`,
+      async () => void (await performRevoke(deps, grant.id, { finalAttempt: true })),
+    );
   }
   for (const grant of await deps.store.listGrants({ status: ["active"], limit: 5000 })) {
     if (grant.expiresAt <= now) continue;

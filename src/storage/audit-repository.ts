@@ -11,7 +11,11 @@ const AUDIT_CHAIN_LOCK = 0x5e5a_a0d1;
  * Appends one chained audit row inside the caller's transaction. The advisory lock serialises
  * writers until commit, so `seq` order and chain order are the same.
  */
-export async function appendAuditEvent(tx: Prisma.TransactionClient, event: AuditInput, at: Date = new Date()): Promise<void> {
+export async function appendAuditEvent(
+  tx: Prisma.TransactionClient,
+  event: AuditInput,
+  at: Date = new Date(),
+): Promise<void> {
   await tx.$executeRaw`SELECT pg_advisory_xact_lock(${AUDIT_CHAIN_LOCK})`;
   const last = await tx.auditEvent.findFirst({ orderBy: { seq: "desc" }, select: { hash: true } });
   const prevHash = last?.hash ?? GENESIS_HASH;

@@ -37,7 +37,9 @@ export function createChatStore(db: Database): ChatStore {
       });
     },
     async findMessage(platform, requestId, recipient) {
-      const row = await db.chatMessage.findUnique({ where: { platform_requestId_recipient: { platform, requestId, recipient } } });
+      const row = await db.chatMessage.findUnique({
+        where: { platform_requestId_recipient: { platform, requestId, recipient } },
+      });
       return (row?.address as MessageAddress | undefined) ?? null;
     },
     async messagesFor(platform, requestId) {

@@ -34,7 +34,9 @@ function reader(client: Client): StoreReader {
       const mapped = rows.map(toRequestRow);
       if (!filter.approverId) return mapped;
       const approverId = filter.approverId;
-      return mapped.filter((r) => r.snapshot.steps[r.currentStep]?.approverIds.includes(approverId)).slice(0, filter.limit ?? 100);
+      return mapped
+        .filter((r) => r.snapshot.steps[r.currentStep]?.approverIds.includes(approverId))
+        .slice(0, filter.limit ?? 100);
     },
     async getGrant(id) {
       const row = await client.grant.findUnique({ where: { id } });
@@ -88,7 +90,10 @@ function unitOfWork(tx: Prisma.TransactionClient, pendingAudit: PendingAudit[]):
     },
     async createRequest(data) {
       const { snapshot, ...rest } = data;
-      const row = await tx.accessRequest.create({ data: { ...rest, policySnapshot: asJson(snapshot) }, include: { decisions: true } });
+      const row = await tx.accessRequest.create({
+        data: { ...rest, policySnapshot: asJson(snapshot) },
+        include: { decisions: true },
+      });
       return toRequestRow(row);
     },
     async updateRequest(id, expectedVersion, patch) {
@@ -145,7 +150,9 @@ export function createPrismaStore(db: Database): Store {
       // A session-level try-lock needs one pinned connection: hold it in a transaction for the duration.
       return db.$transaction(
         async (tx) => {
-          const [row] = await tx.$queryRaw<{ locked: boolean }[]>`SELECT pg_try_advisory_xact_lock(${lockKey(`exclusive:${name}`)}) AS locked`;
+          const [row] = await tx.$queryRaw<
+            { locked: boolean }[]
+          >`SELECT pg_try_advisory_xact_lock(${lockKey(`exclusive:${name}`)}) AS locked`;
           return row?.locked ? work() : undefined;
         },
         { timeout: 10 * 60_000, maxWait: 10_000 },

@@ -27,8 +27,16 @@ export function toRequestRow(row: AccessRequest & { decisions?: Decision[] }): R
     createdAt: row.createdAt,
     decisions: (row.decisions ?? [])
       .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime())
-      .map((d) => ({ approverId: d.approverId, kind: d.kind, step: d.step, comment: d.comment, createdAt: d.createdAt })),
-    escalationLog: ((row.escalationLog ?? []) as unknown as (Omit<EscalationEntry, "at"> & { at: string })[]).map((entry) => ({ ...entry, at: new Date(entry.at) })),
+      .map((d) => ({
+        approverId: d.approverId,
+        kind: d.kind,
+        step: d.step,
+        comment: d.comment,
+        createdAt: d.createdAt,
+      })),
+    escalationLog: ((row.escalationLog ?? []) as unknown as (Omit<EscalationEntry, "at"> & { at: string })[]).map(
+      (entry) => ({ ...entry, at: new Date(entry.at) }),
+    ),
     breakGlass: row.breakGlass,
     reviewedAt: row.reviewedAt,
     reviewedById: row.reviewedById,

@@ -31,7 +31,9 @@ afterAll(async () => sesame?.stop());
 async function sesameCli(args: string[]): Promise<{ code: number; stdout: string }> {
   const stdout: string[] = [];
   vi.stubEnv("DATABASE_URL", sesame.databaseUrl);
-  vi.spyOn(process.stdout, "write").mockImplementation(((chunk: string | Uint8Array) => (stdout.push(String(chunk)), true)) as typeof process.stdout.write);
+  vi.spyOn(process.stdout, "write").mockImplementation(
+    ((chunk: string | Uint8Array) => (stdout.push(String(chunk)), true)) as typeof process.stdout.write,
+  );
   try {
     return { code: await runCli(args), stdout: stdout.join("") };
   } finally {
@@ -44,7 +46,12 @@ async function sesameCli(args: string[]): Promise<{ code: number; stdout: string
 describe("sesame breakglass list", () => {
   it("lists break-glass access until it is reviewed", async () => {
     expect((await sesameCli(["breakglass", "list"])).stdout).toBe("No break-glass access waits for review.\n");
-    const created = await sesame.api("alice", "POST", "/api/v1/requests", { resource: "prod-db", duration: "20m", breakGlass: true, reason: "payments are down" });
+    const created = await sesame.api("alice", "POST", "/api/v1/requests", {
+      resource: "prod-db",
+      duration: "20m",
+      breakGlass: true,
+      reason: "payments are down",
+    });
     expect(created.status).toBe(201);
     const listed = await sesameCli(["breakglass", "list"]);
     expect(listed.code).toBe(0);

@@ -29,7 +29,12 @@ describe("environment", () => {
 
   it("applies defaults when only the required variables are set", () => {
     const env = parseEnv(minimal);
-    expect(env).toMatchObject({ PORT: 3978, SESAME_ROLE: "all", SESAME_SWEEP_INTERVAL: 30, SESAME_RUN_MIGRATIONS: true });
+    expect(env).toMatchObject({
+      PORT: 3978,
+      SESAME_ROLE: "all",
+      SESAME_SWEEP_INTERVAL: 30,
+      SESAME_RUN_MIGRATIONS: true,
+    });
   });
 
   it("names every missing or malformed variable on its own line, without echoing values", () => {
@@ -55,10 +60,14 @@ describe("environment", () => {
   });
 
   it("has no default for any secret", () => {
-    expect(() => parseEnv({ ...minimal, SESAME_ENCRYPTION_KEY: undefined })).toThrow(/SESAME_ENCRYPTION_KEY: is required/);
+    expect(() => parseEnv({ ...minimal, SESAME_ENCRYPTION_KEY: undefined })).toThrow(
+      /SESAME_ENCRYPTION_KEY: is required/,
+    );
   });
 
   it("refuses malformed API token pairs", () => {
-    expect(() => parseEnv({ ...minimal, SESAME_API_TOKENS: "alice=short" })).toThrow(/SESAME_API_TOKENS: must be a comma-separated list/);
+    expect(() => parseEnv({ ...minimal, SESAME_API_TOKENS: "alice=short" })).toThrow(
+      /SESAME_API_TOKENS: must be a comma-separated list/,
+    );
   });
 });

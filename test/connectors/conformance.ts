@@ -22,7 +22,10 @@ export interface ConformanceSubject {
   makeFailingContext?(): GrantContext;
 }
 
-const revokeContext = (context: GrantContext, receipt: GrantReceipt | null): RevokeContext => ({ ...context, receipt: receipt?.data ?? null });
+const revokeContext = (context: GrantContext, receipt: GrantReceipt | null): RevokeContext => ({
+  ...context,
+  receipt: receipt?.data ?? null,
+});
 
 /** Every text a logger, an API response or a chat card could take from an error. */
 function errorTexts(error: unknown): string[] {
@@ -53,7 +56,11 @@ async function expectSafeFailure(promise: Promise<unknown>, secrets: readonly st
  * Registers the shared suite. The two error-safety cases run only for connectors that can offer a
  * broken instance or a context to refuse; they are not registered at all otherwise, never skipped.
  */
-export function runConnectorConformance(name: string, setup: () => Promise<ConformanceSubject>, cases: { brokenConnector: boolean; failingContext: boolean }): void {
+export function runConnectorConformance(
+  name: string,
+  setup: () => Promise<ConformanceSubject>,
+  cases: { brokenConnector: boolean; failingContext: boolean },
+): void {
   describe(`${name}: connector conformance`, () => {
     let subject: ConformanceSubject;
     beforeAll(async () => {
@@ -116,22 +123,24 @@ export function runConnectorConformance(name: string, setup: () => Promise<Confo
       expect(await subject.hasAccess(context)).toBe(false);
     });
 
-    if (cases.brokenConnector) it("keeps secrets out of errors from a broken connector", async () => {
-      const broken = await subject.breakConnector!();
-      try {
-        const context = subject.makeContext();
-        await expectSafeFailure(broken.grant(context), subject.secrets);
-        await expectSafeFailure(broken.revoke(revokeContext(context, null)), subject.secrets);
-        const check = await broken.check();
-        expect(check.ok).toBe(false);
-        expectNoSecret(check.problems, subject.secrets);
-      } finally {
-        await broken.close?.();
-      }
-    });
+    if (cases.brokenConnector)
+      it("keeps secrets out of errors from a broken connector", async () => {
+        const broken = await subject.breakConnector!();
+        try {
+          const context = subject.makeContext();
+          await expectSafeFailure(broken.grant(context), subject.secrets);
+          await expectSafeFailure(broken.revoke(revokeContext(context, null)), subject.secrets);
+          const check = await broken.check();
+          expect(check.ok).toBe(false);
+          expectNoSecret(check.problems, subject.secrets);
+        } finally {
+          await broken.close?.();
+        }
+      });
 
-    if (cases.failingContext) it("keeps secrets out of errors for a context it must refuse", async () => {
-      await expectSafeFailure(subject.connector.grant(subject.makeFailingContext!()), subject.secrets);
-    });
+    if (cases.failingContext)
+      it("keeps secrets out of errors for a context it must refuse", async () => {
+        await expectSafeFailure(subject.connector.grant(subject.makeFailingContext!()), subject.secrets);
+      });
   });
 }

@@ -47,7 +47,9 @@ export async function freePorts(count: number): Promise<number[]> {
     const port = await new Promise<number>((resolve, reject) => {
       const server = createServer().listen(0, "127.0.0.1", () => {
         const address = server.address();
-        server.close(() => (typeof address === "object" && address !== null ? resolve(address.port) : reject(new Error("no port"))));
+        server.close(() =>
+          typeof address === "object" && address !== null ? resolve(address.port) : reject(new Error("no port")),
+        );
       });
     });
     const udpFree = await new Promise<boolean>((resolve) => {

@@ -31,7 +31,9 @@ export interface KerberosFixture {
   cleanup(): Promise<void>;
 }
 
-export type KinitResult = { ok: true; startsAt: Date; endsAt: Date; renewUntil: Date | undefined } | { ok: false; reason: string };
+export type KinitResult =
+  | { ok: true; startsAt: Date; endsAt: Date; renewUntil: Date | undefined }
+  | { ok: false; reason: string };
 
 // What the KDC says to a disabled, expired or missing principal; any other failure is a test error.
 const REFUSED = /credentials have been revoked|entry in database has expired|not found in Kerberos database/;
@@ -53,17 +55,27 @@ export async function createKerberosFixture(label: string): Promise<KerberosFixt
   const realm = `SESAME-${label.toUpperCase()}-${randomBytes(3).toString("hex").toUpperCase()}.TEST`;
   const [kdcPort, kadmindPort, kpasswdPort] = await freePorts(3);
   const file = (name: string) => join(dir, name);
-  const env: NodeJS.ProcessEnv = { ...process.env, KRB5_CONFIG: file("krb5.conf"), KRB5_KDC_PROFILE: file("kdc.conf"), TZ: "UTC", LC_ALL: "C" };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    KRB5_CONFIG: file("krb5.conf"),
+    KRB5_KDC_PROFILE: file("kdc.conf"),
+    TZ: "UTC",
+    LC_ALL: "C",
+  };
   await writeFile(file("krb5.conf"), krb5Conf(realm, kdcPort!, kadmindPort!));
   await writeFile(file("kdc.conf"), kdcConf(realm, dir, kdcPort!, kadmindPort!, kpasswdPort!));
-  await writeFile(file("kadm5.acl"), `admin/admin@${realm} im */admin@${realm}\nweak/admin@${realm} i */admin@${realm}\n`);
+  await writeFile(
+    file("kadm5.acl"),
+    `admin/admin@${realm} im */admin@${realm}\nweak/admin@${realm} i */admin@${realm}\n`,
+  );
 
   const masterPassword = randomBytes(12).toString("base64url");
   const secrets: string[] = [masterPassword];
   const passwords = new Map<string, string>();
   const checked = async (command: string, args: string[], extraEnv: NodeJS.ProcessEnv = {}, input?: string) => {
     const result = await run(command, args, { ...env, ...extraEnv }, input);
-    if (result.code !== 0 || /^\S+: .* while /m.test(result.stderr)) throw new Error(`${command} ${args[0]} failed: ${result.stderr.trim()}`);
+    if (result.code !== 0 || /^\S+: .* while /m.test(result.stderr))
+      throw new Error(`${command} ${args[0]} failed: ${result.stderr.trim()}`);
     return result.stdout;
   };
   const local = (args: string[]) => checked("/usr/sbin/kadmin.local", ["-r", realm, ...args]);
@@ -86,7 +98,17 @@ export async function createKerberosFixture(label: string): Promise<KerberosFixt
     await waitForPort(kdcPort!);
     await waitForPort(kadmindPort!);
     // Proves both daemons are this realm's (a port taken by someone else in between fails here).
-    const adminLogin = ["-r", realm, "-p", "admin/admin", "-k", "-t", file("admin.keytab"), "-s", `127.0.0.1:${kadmindPort}`];
+    const adminLogin = [
+      "-r",
+      realm,
+      "-p",
+      "admin/admin",
+      "-k",
+      "-t",
+      file("admin.keytab"),
+      "-s",
+      `127.0.0.1:${kadmindPort}`,
+    ];
     await checked("/usr/bin/kadmin", [...adminLogin, "getprinc", "-terse", "admin/admin"]);
   } catch (error) {
     await cleanup();
@@ -96,7 +118,12 @@ export async function createKerberosFixture(label: string): Promise<KerberosFixt
   let users = 0;
   const kinit = async (principal: string): Promise<KinitResult> => {
     const cache = { KRB5CCNAME: `FILE:${file(`cc-${randomBytes(4).toString("hex")}`)}` };
-    const result = await run("/usr/bin/kinit", [`${principal}@${realm}`], { ...env, ...cache }, `${passwords.get(principal) ?? "unknown"}\n`);
+    const result = await run(
+      "/usr/bin/kinit",
+      [`${principal}@${realm}`],
+      { ...env, ...cache },
+      `${passwords.get(principal) ?? "unknown"}\n`,
+    );
     if (result.code !== 0) {
       if (REFUSED.test(result.stderr)) return { ok: false, reason: result.stderr.trim() };
       throw new Error(`kinit ${principal} failed unexpectedly: ${result.stderr.trim()}`);
@@ -133,6 +160,7 @@ function ticketTimes(listing: string): { startsAt: Date; endsAt: Date; renewUnti
   const stamp = "(\\d\\d)/(\\d\\d)/(\\d\\d) (\\d\\d:\\d\\d:\\d\\d)";
   const line = new RegExp(`^${stamp}\\s+${stamp}\\s+krbtgt/.*(?:\\n\\s+renew until ${stamp})?`, "m").exec(listing);
   if (line === null) throw new Error(`no TGT in klist output: ${listing}`);
-  const date = (offset: number) => new Date(`20${line[offset + 2]}-${line[offset]}-${line[offset + 1]}T${line[offset + 3]}Z`);
+  const date = (offset: number) =>
+    new Date(`20${line[offset + 2]}-${line[offset]}-${line[offset + 1]}T${line[offset + 3]}Z`);
   return { startsAt: date(1), endsAt: date(5), renewUntil: line[9] === undefined ? undefined : date(9) };
 }

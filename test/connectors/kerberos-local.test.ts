@@ -35,20 +35,24 @@ const kerberosLocal = (config: Record<string, unknown> = {}, name = "krb-local")
   );
 
 let users: string[] = [];
-runConnectorConformance("kerberos (kadmin.local)", async () => {
-  users = await Promise.all(Array.from({ length: 8 }, () => fixture.addUser("conf")));
-  return {
-    connector: kerberosLocal(),
-    makeContext: () => context(users.shift()!),
-    hasAccess: (grant) => fixture.canLogIn(grant.principal),
-    removeOutOfBand: async (grant) => {
-      await fixture.local(["modprinc", "-allow_tix", grant.principal]);
-    },
-    secrets: fixture.secrets,
-    breakConnector: async () => kerberosLocal({ kdcProfile: `${fixture.kdcProfile}.missing` }, "krb-local-broken"),
-    makeFailingContext: () => context("ghost/admin"),
-  };
-}, { brokenConnector: true, failingContext: true });
+runConnectorConformance(
+  "kerberos (kadmin.local)",
+  async () => {
+    users = await Promise.all(Array.from({ length: 8 }, () => fixture.addUser("conf")));
+    return {
+      connector: kerberosLocal(),
+      makeContext: () => context(users.shift()!),
+      hasAccess: (grant) => fixture.canLogIn(grant.principal),
+      removeOutOfBand: async (grant) => {
+        await fixture.local(["modprinc", "-allow_tix", grant.principal]);
+      },
+      secrets: fixture.secrets,
+      breakConnector: async () => kerberosLocal({ kdcProfile: `${fixture.kdcProfile}.missing` }, "krb-local-broken"),
+      makeFailingContext: () => context("ghost/admin"),
+    };
+  },
+  { brokenConnector: true, failingContext: true },
+);
 
 describe("kerberos connector, kadmin.local", () => {
   it("refuses kinit before the grant, allows it during with a bounded ticket, refuses it after", async () => {

@@ -17,7 +17,8 @@ afterAll(async () => {
 
 const MINUTE = 60_000;
 let sequence = 0;
-const target = (raw: Record<string, unknown> = {}) => kerberosConnectorDefinition.targetSchema.parse({ instance: "admin", ...raw }) as Record<string, unknown>;
+const target = (raw: Record<string, unknown> = {}) =>
+  kerberosConnectorDefinition.targetSchema.parse({ instance: "admin", ...raw }) as Record<string, unknown>;
 const context = (principal: string, minutes = 20, raw: Record<string, unknown> = {}): GrantContext => ({
   grantId: `grant-${++sequence}`,
   principal,
@@ -41,23 +42,31 @@ async function principalLimits(principal: string) {
   const fields = (await fixture.local(["getprinc", "-terse", principal])).trim().split("\t").map(Number);
   return { expiration: fields[1]!, maxLife: fields[4]!, maxRenewableLife: fields[11]! };
 }
-const failure = (promise: Promise<unknown>) => promise.then(() => expect.fail("expected a failure"), (error: unknown) => error);
+const failure = (promise: Promise<unknown>) =>
+  promise.then(
+    () => expect.fail("expected a failure"),
+    (error: unknown) => error,
+  );
 
 let users: string[] = [];
-runConnectorConformance("kerberos (kadmin with keytab)", async () => {
-  users = await Promise.all(Array.from({ length: 8 }, () => fixture.addUser("conf")));
-  return {
-    connector: kerberos(),
-    makeContext: () => context(users.shift()!),
-    hasAccess: (grant) => fixture.canLogIn(grant.principal),
-    removeOutOfBand: async (grant) => {
-      await fixture.local(["delprinc", "-force", grant.principal]);
-    },
-    secrets: fixture.secrets,
-    breakConnector: async () => kerberos({ adminServer: "127.0.0.1:1" }, "krb-unreachable"),
-    makeFailingContext: () => context("ghost/admin"),
-  };
-}, { brokenConnector: true, failingContext: true });
+runConnectorConformance(
+  "kerberos (kadmin with keytab)",
+  async () => {
+    users = await Promise.all(Array.from({ length: 8 }, () => fixture.addUser("conf")));
+    return {
+      connector: kerberos(),
+      makeContext: () => context(users.shift()!),
+      hasAccess: (grant) => fixture.canLogIn(grant.principal),
+      removeOutOfBand: async (grant) => {
+        await fixture.local(["delprinc", "-force", grant.principal]);
+      },
+      secrets: fixture.secrets,
+      breakConnector: async () => kerberos({ adminServer: "127.0.0.1:1" }, "krb-unreachable"),
+      makeFailingContext: () => context("ghost/admin"),
+    };
+  },
+  { brokenConnector: true, failingContext: true },
+);
 
 describe("kerberos connector, kadmin with keytab", () => {
   let connector: Connector;
@@ -124,7 +133,9 @@ describe("kerberos connector, kadmin with keytab", () => {
     const longReceipt = await connector.grant(long);
     const shortReceipt = await connector.grant(short);
     expect(shortReceipt.data.principalExpiresAt).toBe(longReceipt.data.principalExpiresAt);
-    expect((await principalLimits(dave)).expiration * 1000).toBe(Date.parse(longReceipt.data.principalExpiresAt as string));
+    expect((await principalLimits(dave)).expiration * 1000).toBe(
+      Date.parse(longReceipt.data.principalExpiresAt as string),
+    );
     await connector.grant(long);
     expect(await fixture.canLogIn(dave)).toBe(true);
     await connector.revoke({ ...long, receipt: longReceipt.data });
@@ -141,7 +152,9 @@ describe("kerberos connector, kadmin with keytab", () => {
     expect((await principalLimits(frank)).expiration * 1000).toBe(later.getTime());
 
     await fixture.local(["modprinc", "-allow_tix", frank]);
-    expect(await connector.extend!({ ...grant, expiresAt: new Date(later.getTime() + 10 * MINUTE), receipt: receipt.data })).toBeUndefined();
+    expect(
+      await connector.extend!({ ...grant, expiresAt: new Date(later.getTime() + 10 * MINUTE), receipt: receipt.data }),
+    ).toBeUndefined();
     expect(await fixture.canLogIn(frank)).toBe(false);
     await connector.revoke({ ...grant, receipt: receipt.data });
   });
@@ -158,19 +171,36 @@ describe("kerberos connector, kadmin with keytab", () => {
 
   it("refuses a principal that does not exist and does not create it", async () => {
     const error = await failure(connector.grant(context("nobody/admin")));
-    expect(error).toMatchObject({ code: "connector_failed", userMessage: expect.stringMatching(/nobody\/admin@.* does not exist on the KDC.*addprinc -allow_tix/) });
+    expect(error).toMatchObject({
+      code: "connector_failed",
+      userMessage: expect.stringMatching(/nobody\/admin@.* does not exist on the KDC.*addprinc -allow_tix/),
+    });
     await expect(fixture.local(["getprinc", "nobody/admin"])).rejects.toThrow(/does not exist/);
   });
 
   it("refuses hostile or out-of-scope principal names before running kadmin", async () => {
     // A kadmin that cannot start: reaching it would fail with "not found" instead.
     const guarded = kerberos({ command: "/nonexistent/kadmin" });
-    const names = ['alice" -allow_tix', "alice admin", "alice\n/admin", "-alice/admin", "alice/admin;rm", "krbtgt/admin", "K/M", "a/b/c", `alice/admin@OTHER.TEST`, "alice/root", "alice"];
+    const names = [
+      'alice" -allow_tix',
+      "alice admin",
+      "alice\n/admin",
+      "-alice/admin",
+      "alice/admin;rm",
+      "krbtgt/admin",
+      "K/M",
+      "a/b/c",
+      `alice/admin@OTHER.TEST`,
+      "alice/root",
+      "alice",
+    ];
     for (const name of names) {
       const error = await failure(guarded.grant(context(name)));
       expect(isAppError(error) && error.userMessage).toMatch(/cannot use principal/);
     }
-    expect(await failure(guarded.grant(context("alice/admin")))).toMatchObject({ userMessage: expect.stringMatching(/"\/nonexistent\/kadmin" was not found/) });
+    expect(await failure(guarded.grant(context("alice/admin")))).toMatchObject({
+      userMessage: expect.stringMatching(/"\/nonexistent\/kadmin" was not found/),
+    });
   });
 
   it("refuses a grant that has already expired", async () => {
@@ -184,8 +214,14 @@ describe("kerberos connector, kadmin with keytab", () => {
     const targets = [target()];
     expect(await connector.check({ targets })).toEqual({ ok: true, problems: [] });
     const cases: [Record<string, unknown>, RegExp][] = [
-      [{ adminPrincipal: "weak/admin", keytab: fixture.keytab("weak") }, /lacks the kadm5\.acl right m \(modify\) on principals like \*\/admin@.*: add "weak\/admin@\S+ im \*\/admin@/],
-      [{ adminPrincipal: "none/admin", keytab: fixture.keytab("none") }, /lacks the kadm5\.acl rights i \(inquire\) and m \(modify\)/],
+      [
+        { adminPrincipal: "weak/admin", keytab: fixture.keytab("weak") },
+        /lacks the kadm5\.acl right m \(modify\) on principals like \*\/admin@.*: add "weak\/admin@\S+ im \*\/admin@/,
+      ],
+      [
+        { adminPrincipal: "none/admin", keytab: fixture.keytab("none") },
+        /lacks the kadm5\.acl rights i \(inquire\) and m \(modify\)/,
+      ],
       [{ keytab: fixture.keytab("weak") }, /cannot log in to kadmind: .*Keytab contains no suitable keys.*ktadd/],
       [{ keytab: `${fixture.keytab("admin")}.missing` }, /cannot read the keytab file .*ENOENT/],
       [{ adminServer: "127.0.0.1:1" }, /cannot log in to kadmind: .*Communication failure.*adminServer/],
@@ -196,20 +232,28 @@ describe("kerberos connector, kadmin with keytab", () => {
       expect(result.problems.join("\n")).toMatch(problem);
       expectNoSecret(result.problems, fixture.secrets);
     }
-    expect((await connector.check({ targets: [{ instance: "bad instance" }] })).problems.join("\n")).toMatch(/target 1\.instance/);
+    expect((await connector.check({ targets: [{ instance: "bad instance" }] })).problems.join("\n")).toMatch(
+      /target 1\.instance/,
+    );
   });
 
   it("reports an unreachable kadmind on grant in words, with the setting to check", async () => {
     const error = await failure(kerberos({ adminServer: "127.0.0.1:1" }, "krb-broken").grant(context("alice/admin")));
-    expect(error).toMatchObject({ code: "connector_failed", userMessage: expect.stringMatching(/krb-broken.*could not grant access.*Communication failure.*adminServer/) });
+    expect(error).toMatchObject({
+      code: "connector_failed",
+      userMessage: expect.stringMatching(/krb-broken.*could not grant access.*Communication failure.*adminServer/),
+    });
   });
 
   it("validates its config: keytab mode needs a keytab, names are checked", () => {
-    const parse = (config: Record<string, unknown>) => kerberosConnectorDefinition.configSchema.safeParse(config).success;
+    const parse = (config: Record<string, unknown>) =>
+      kerberosConnectorDefinition.configSchema.safeParse(config).success;
     expect(parse({ realm: "EXAMPLE.COM", adminPrincipal: "sesame/kadmin", keytab: "/etc/sesame.keytab" })).toBe(true);
     expect(parse({ mode: "kadmin.local", realm: "EXAMPLE.COM" })).toBe(true);
     expect(parse({ realm: "EXAMPLE.COM", adminPrincipal: "sesame/kadmin" })).toBe(false);
-    expect(parse({ realm: "EXAMPLE.COM", adminPrincipal: "sesame/kadmin", keytab: "/k", adminServer: "kdc -q x" })).toBe(false);
+    expect(
+      parse({ realm: "EXAMPLE.COM", adminPrincipal: "sesame/kadmin", keytab: "/k", adminServer: "kdc -q x" }),
+    ).toBe(false);
     expect(parse({ realm: "EXAMPLE COM", mode: "kadmin.local" })).toBe(false);
     expect(parse({ realm: "EXAMPLE.COM", adminPrincipal: '"x"', keytab: "/k" })).toBe(false);
   });

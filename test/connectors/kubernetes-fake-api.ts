@@ -18,7 +18,8 @@ import { FakeRbacStore, type Identity } from "./kubernetes-fake-rbac.js";
  */
 
 const RBAC = "rbac.authorization.k8s.io";
-const BINDING_PATH = /^\/apis\/rbac\.authorization\.k8s\.io\/v1\/(?:namespaces\/([^/]+)\/(rolebindings)|(clusterrolebindings))(?:\/([^/]+))?$/;
+const BINDING_PATH =
+  /^\/apis\/rbac\.authorization\.k8s\.io\/v1\/(?:namespaces\/([^/]+)\/(rolebindings)|(clusterrolebindings))(?:\/([^/]+))?$/;
 const SSAR_PATH = "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews";
 const PODS_PATH = /^\/api\/v1\/namespaces\/([^/]+)\/pods$/;
 
@@ -33,7 +34,16 @@ type Reply = [status: number, body: unknown];
 
 export const failure = (code: number, reason: string, message: string, details?: Record<string, unknown>): Reply => [
   code,
-  { kind: "Status", apiVersion: "v1", metadata: {}, status: "Failure", message, reason, ...(details === undefined ? {} : { details }), code },
+  {
+    kind: "Status",
+    apiVersion: "v1",
+    metadata: {},
+    status: "Failure",
+    message,
+    reason,
+    ...(details === undefined ? {} : { details }),
+    code,
+  },
 ];
 
 export class FakeKubernetesApi {
@@ -81,80 +91,190 @@ export class FakeKubernetesApi {
     const binding = BINDING_PATH.exec(path);
     if (binding !== null) {
       const [, namespace, namespaced, , name] = binding;
-      return this.#bindings(identity, method, namespaced === undefined ? "clusterrolebindings" : "rolebindings", namespace, name, body, request.headers["content-type"] ?? "");
+      return this.#bindings(
+        identity,
+        method,
+        namespaced === undefined ? "clusterrolebindings" : "rolebindings",
+        namespace,
+        name,
+        body,
+        request.headers["content-type"] ?? "",
+      );
     }
     if (path === SSAR_PATH && method === "POST") {
-      const attributes = (body?.spec as { resourceAttributes?: Record<string, string> } | undefined)?.resourceAttributes ?? {};
-      const allowed = this.store.authorize(identity, { verb: attributes.verb ?? "", group: attributes.group ?? "", resource: attributes.resource ?? "", namespace: attributes.namespace, name: attributes.name });
+      const attributes =
+        (body?.spec as { resourceAttributes?: Record<string, string> } | undefined)?.resourceAttributes ?? {};
+      const allowed = this.store.authorize(identity, {
+        verb: attributes.verb ?? "",
+        group: attributes.group ?? "",
+        resource: attributes.resource ?? "",
+        namespace: attributes.namespace,
+        name: attributes.name,
+      });
       return [201, { ...body, metadata: {}, status: { allowed } }];
     }
     const pods = PODS_PATH.exec(path);
     if (pods !== null && method === "GET") {
       const namespace = pods[1]!;
       if (!this.store.authorize(identity, { verb: "list", group: "", resource: "pods", namespace })) {
-        return failure(403, "Forbidden", `pods is forbidden: User "${identity.user}" cannot list resource "pods" in API group "" in the namespace "${namespace}"`, { kind: "pods" });
+        return failure(
+          403,
+          "Forbidden",
+          `pods is forbidden: User "${identity.user}" cannot list resource "pods" in API group "" in the namespace "${namespace}"`,
+          { kind: "pods" },
+        );
       }
       return [200, { kind: "PodList", apiVersion: "v1", metadata: { resourceVersion: "1" }, items: [] }];
     }
     return failure(404, "NotFound", "the server could not find the requested resource");
   }
 
-  #bindings(identity: Identity, method: string, resource: string, namespace: string | undefined, name: string | undefined, body: Record<string, unknown> | undefined, contentType: string): Reply {
-    const verb = ({ POST: "create", DELETE: "delete", PATCH: "patch", PUT: "update" } as Record<string, string>)[method] ?? (name === undefined ? "list" : "get");
+  #bindings(
+    identity: Identity,
+    method: string,
+    resource: string,
+    namespace: string | undefined,
+    name: string | undefined,
+    body: Record<string, unknown> | undefined,
+    contentType: string,
+  ): Reply {
+    const verb =
+      ({ POST: "create", DELETE: "delete", PATCH: "patch", PUT: "update" } as Record<string, string>)[method] ??
+      (name === undefined ? "list" : "get");
     const scope = namespace === undefined ? "" : ` in the namespace "${namespace}"`;
     if (!this.store.authorize(identity, { verb, group: RBAC, resource, namespace, name })) {
-      return failure(403, "Forbidden", `${resource}.${RBAC}${name === undefined ? "" : ` "${name}"`} is forbidden: User "${identity.user}" cannot ${verb} resource "${resource}" in API group "${RBAC}"${scope}`, { group: RBAC, kind: resource });
+      return failure(
+        403,
+        "Forbidden",
+        `${resource}.${RBAC}${name === undefined ? "" : ` "${name}"`} is forbidden: User "${identity.user}" cannot ${verb} resource "${resource}" in API group "${RBAC}"${scope}`,
+        { group: RBAC, kind: resource },
+      );
     }
-    if (namespace !== undefined && !this.store.namespaces.has(namespace)) return failure(404, "NotFound", `namespaces "${namespace}" not found`, { name: namespace, kind: "namespaces" });
+    if (namespace !== undefined && !this.store.namespaces.has(namespace))
+      return failure(404, "NotFound", `namespaces "${namespace}" not found`, { name: namespace, kind: "namespaces" });
     if (verb === "list") {
-      const items = [...this.store.bindings].filter(([key]) => key.startsWith(`${namespace ?? ""}/`)).map(([, stored]) => stored);
-      return [200, { kind: resource === "rolebindings" ? "RoleBindingList" : "ClusterRoleBindingList", apiVersion: `${RBAC}/v1`, metadata: { resourceVersion: "1" }, items }];
+      const items = [...this.store.bindings]
+        .filter(([key]) => key.startsWith(`${namespace ?? ""}/`))
+        .map(([, stored]) => stored);
+      return [
+        200,
+        {
+          kind: resource === "rolebindings" ? "RoleBindingList" : "ClusterRoleBindingList",
+          apiVersion: `${RBAC}/v1`,
+          metadata: { resourceVersion: "1" },
+          items,
+        },
+      ];
     }
     if (verb === "create") return this.#create(identity, resource, namespace, body ?? {});
     const key = FakeRbacStore.key(namespace, name ?? "");
     const existing = this.store.bindings.get(key);
-    if (existing === undefined) return failure(404, "NotFound", `${resource}.${RBAC} "${name}" not found`, { name, group: RBAC, kind: resource });
+    if (existing === undefined)
+      return failure(404, "NotFound", `${resource}.${RBAC} "${name}" not found`, { name, group: RBAC, kind: resource });
     if (verb === "get") return [200, existing];
-    if (verb === "patch" || verb === "update") return this.#update(identity, resource, namespace, key, verb === "update" ? body : applyPatch(existing, body, contentType));
+    if (verb === "patch" || verb === "update")
+      return this.#update(
+        identity,
+        resource,
+        namespace,
+        key,
+        verb === "update" ? body : applyPatch(existing, body, contentType),
+      );
     const precondition = (body?.preconditions as { uid?: string } | undefined)?.uid;
     if (precondition !== undefined && precondition !== existing.metadata.uid) {
-      return failure(409, "Conflict", `Operation cannot be fulfilled on ${resource}.${RBAC} "${name}": Precondition failed: UID in precondition: ${precondition}, UID in object meta: ${existing.metadata.uid}`, { name, group: RBAC, kind: resource });
+      return failure(
+        409,
+        "Conflict",
+        `Operation cannot be fulfilled on ${resource}.${RBAC} "${name}": Precondition failed: UID in precondition: ${precondition}, UID in object meta: ${existing.metadata.uid}`,
+        { name, group: RBAC, kind: resource },
+      );
     }
     this.store.bindings.delete(key);
-    return [200, { kind: "Status", apiVersion: "v1", metadata: {}, status: "Success", details: { name, group: RBAC, kind: resource, uid: existing.metadata.uid } }];
+    return [
+      200,
+      {
+        kind: "Status",
+        apiVersion: "v1",
+        metadata: {},
+        status: "Success",
+        details: { name, group: RBAC, kind: resource, uid: existing.metadata.uid },
+      },
+    ];
   }
 
   #create(identity: Identity, resource: string, namespace: string | undefined, body: Record<string, unknown>): Reply {
     const name = (body.metadata as { name?: string } | undefined)?.name ?? "";
     const roleRef = body.roleRef as { kind: string; name: string };
     if (this.store.bindings.has(FakeRbacStore.key(namespace, name))) {
-      return failure(409, "AlreadyExists", `${resource}.${RBAC} "${name}" already exists`, { name, group: RBAC, kind: resource });
+      return failure(409, "AlreadyExists", `${resource}.${RBAC} "${name}" already exists`, {
+        name,
+        group: RBAC,
+        kind: resource,
+      });
     }
     if (!this.store.mayBind(identity, roleRef, namespace)) {
-      return failure(403, "Forbidden", `${resource}.${RBAC} "${name}" is forbidden: user "${identity.user}" (groups=${JSON.stringify(identity.groups)}) is attempting to grant RBAC permissions not currently held`, { name, group: RBAC, kind: resource });
+      return failure(
+        403,
+        "Forbidden",
+        `${resource}.${RBAC} "${name}" is forbidden: user "${identity.user}" (groups=${JSON.stringify(identity.groups)}) is attempting to grant RBAC permissions not currently held`,
+        { name, group: RBAC, kind: resource },
+      );
     }
     return [201, this.store.putBinding(body, namespace)];
   }
 
   /** PUT, or PATCH once applied: same uid, roleRef unchanged, and RBAC's escalation check on the result. */
-  #update(identity: Identity, resource: string, namespace: string | undefined, key: string, updated: Record<string, unknown> | Reply | undefined): Reply {
+  #update(
+    identity: Identity,
+    resource: string,
+    namespace: string | undefined,
+    key: string,
+    updated: Record<string, unknown> | Reply | undefined,
+  ): Reply {
     if (Array.isArray(updated)) return updated;
     const existing = this.store.bindings.get(key)!;
     const { name } = existing.metadata;
     if (updated === undefined || typeof updated.roleRef !== "object" || updated.roleRef === null) {
-      return failure(422, "Invalid", `${resource}.${RBAC} "${name}" is invalid: roleRef: Required value`, { name, group: RBAC, kind: resource });
+      return failure(422, "Invalid", `${resource}.${RBAC} "${name}" is invalid: roleRef: Required value`, {
+        name,
+        group: RBAC,
+        kind: resource,
+      });
     }
     const metadata = (updated.metadata ?? {}) as { name?: string; uid?: string; resourceVersion?: string };
-    if (metadata.name !== undefined && metadata.name !== name) return failure(400, "BadRequest", `the name of the object (${metadata.name}) does not match the name on the URL (${name})`);
-    if ((metadata.uid !== undefined && metadata.uid !== existing.metadata.uid) || (metadata.resourceVersion !== undefined && metadata.resourceVersion !== existing.metadata.resourceVersion)) {
-      return failure(409, "Conflict", `Operation cannot be fulfilled on ${resource}.${RBAC} "${name}": the object has been modified; please apply your changes to the latest version and try again`, { name, group: RBAC, kind: resource });
+    if (metadata.name !== undefined && metadata.name !== name)
+      return failure(
+        400,
+        "BadRequest",
+        `the name of the object (${metadata.name}) does not match the name on the URL (${name})`,
+      );
+    if (
+      (metadata.uid !== undefined && metadata.uid !== existing.metadata.uid) ||
+      (metadata.resourceVersion !== undefined && metadata.resourceVersion !== existing.metadata.resourceVersion)
+    ) {
+      return failure(
+        409,
+        "Conflict",
+        `Operation cannot be fulfilled on ${resource}.${RBAC} "${name}": the object has been modified; please apply your changes to the latest version and try again`,
+        { name, group: RBAC, kind: resource },
+      );
     }
     const roleRef = updated.roleRef as { kind: string; name: string };
     if (roleRef.kind !== existing.roleRef.kind || roleRef.name !== existing.roleRef.name) {
-      return failure(422, "Invalid", `${resource}.${RBAC} "${name}" is invalid: roleRef: Invalid value: cannot change roleRef`, { name, group: RBAC, kind: resource });
+      return failure(
+        422,
+        "Invalid",
+        `${resource}.${RBAC} "${name}" is invalid: roleRef: Invalid value: cannot change roleRef`,
+        { name, group: RBAC, kind: resource },
+      );
     }
     if (!this.store.mayBind(identity, roleRef, namespace)) {
-      return failure(403, "Forbidden", `${resource}.${RBAC} "${name}" is forbidden: user "${identity.user}" (groups=${JSON.stringify(identity.groups)}) is attempting to grant RBAC permissions not currently held`, { name, group: RBAC, kind: resource });
+      return failure(
+        403,
+        "Forbidden",
+        `${resource}.${RBAC} "${name}" is forbidden: user "${identity.user}" (groups=${JSON.stringify(identity.groups)}) is attempting to grant RBAC permissions not currently held`,
+        { name, group: RBAC, kind: resource },
+      );
     }
     return [200, this.store.replaceBinding(key, updated)];
   }
@@ -165,21 +285,40 @@ function applyPatch(existing: object, patch: unknown, contentType: string): Reco
   const copy = structuredClone(existing) as Record<string, unknown>;
   const mediaType = contentType.split(";")[0]!.trim();
   if (mediaType === "application/merge-patch+json" || mediaType === "application/strategic-merge-patch+json") {
-    if (typeof patch !== "object" || patch === null || Array.isArray(patch)) return failure(400, "BadRequest", "a merge patch must be a JSON object");
+    if (typeof patch !== "object" || patch === null || Array.isArray(patch))
+      return failure(400, "BadRequest", "a merge patch must be a JSON object");
     return mergePatch(copy, patch) as Record<string, unknown>;
   }
-  if (mediaType !== "application/json-patch+json") return failure(415, "UnsupportedMediaType", `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json`);
+  if (mediaType !== "application/json-patch+json")
+    return failure(
+      415,
+      "UnsupportedMediaType",
+      `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json`,
+    );
   if (!Array.isArray(patch)) return failure(400, "BadRequest", "json patch must be an array of operations");
   for (const operation of patch as { op: string; path: string; value?: unknown }[]) {
-    const tokens = operation.path.split("/").slice(1).map((token) => token.replace(/~1/g, "/").replace(/~0/g, "~"));
+    const tokens = operation.path
+      .split("/")
+      .slice(1)
+      .map((token) => token.replace(/~1/g, "/").replace(/~0/g, "~"));
     const last = tokens.pop();
     let parent: unknown = copy;
     for (const token of tokens) parent = (parent as Record<string, unknown> | undefined)?.[token];
-    if (typeof parent !== "object" || parent === null || last === undefined) return failure(422, "Invalid", `the server rejected our request due to an error in our request: path ${operation.path} not found`);
+    if (typeof parent !== "object" || parent === null || last === undefined)
+      return failure(
+        422,
+        "Invalid",
+        `the server rejected our request due to an error in our request: path ${operation.path} not found`,
+      );
     const container = parent as Record<string, unknown> & unknown[];
     const index = Array.isArray(container) ? (last === "-" ? container.length : Number(last)) : undefined;
     const present = index === undefined ? Object.hasOwn(container, last) : index < container.length;
-    if ((operation.op === "remove" || operation.op === "replace") && !present) return failure(422, "Invalid", `the server rejected our request due to an error in our request: unable to ${operation.op} nonexistent key: ${last}`);
+    if ((operation.op === "remove" || operation.op === "replace") && !present)
+      return failure(
+        422,
+        "Invalid",
+        `the server rejected our request due to an error in our request: unable to ${operation.op} nonexistent key: ${last}`,
+      );
     if (operation.op === "remove") {
       if (index === undefined) delete container[last];
       else container.splice(index, 1);
@@ -189,7 +328,11 @@ function applyPatch(existing: object, patch: unknown, contentType: string): Reco
       if (index === undefined) container[last] = operation.value;
       else container[index] = operation.value;
     } else {
-      return failure(422, "Invalid", `the server rejected our request due to an error in our request: unsupported operation ${operation.op}`);
+      return failure(
+        422,
+        "Invalid",
+        `the server rejected our request due to an error in our request: unsupported operation ${operation.op}`,
+      );
     }
   }
   return copy;
@@ -198,7 +341,10 @@ function applyPatch(existing: object, patch: unknown, contentType: string): Reco
 /** RFC 7386: objects merge, null removes a key, anything else replaces. */
 function mergePatch(target: unknown, patch: unknown): unknown {
   if (typeof patch !== "object" || patch === null || Array.isArray(patch)) return patch;
-  const result: Record<string, unknown> = typeof target === "object" && target !== null && !Array.isArray(target) ? { ...(target as Record<string, unknown>) } : {};
+  const result: Record<string, unknown> =
+    typeof target === "object" && target !== null && !Array.isArray(target)
+      ? { ...(target as Record<string, unknown>) }
+      : {};
   for (const [key, value] of Object.entries(patch)) {
     if (value === null) delete result[key];
     else result[key] = mergePatch(result[key], value);

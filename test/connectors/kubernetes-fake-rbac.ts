@@ -31,7 +31,15 @@ export interface AccessAttributes {
 export interface StoredObject {
   apiVersion: string;
   kind: string;
-  metadata: { name: string; namespace?: string; uid: string; resourceVersion: string; creationTimestamp: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  metadata: {
+    name: string;
+    namespace?: string;
+    uid: string;
+    resourceVersion: string;
+    creationTimestamp: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+  };
   [field: string]: unknown;
 }
 
@@ -85,7 +93,14 @@ export class FakeRbacStore {
     const metadata = object.metadata as Partial<StoredObject["metadata"]> | undefined;
     const stored = {
       ...object,
-      metadata: { ...metadata, name: previous.metadata.name, ...(previous.metadata.namespace === undefined ? {} : { namespace: previous.metadata.namespace }), uid: previous.metadata.uid, resourceVersion: String(++this.#resourceVersion), creationTimestamp: previous.metadata.creationTimestamp },
+      metadata: {
+        ...metadata,
+        name: previous.metadata.name,
+        ...(previous.metadata.namespace === undefined ? {} : { namespace: previous.metadata.namespace }),
+        uid: previous.metadata.uid,
+        resourceVersion: String(++this.#resourceVersion),
+        creationTimestamp: previous.metadata.creationTimestamp,
+      },
     } as Binding;
     this.bindings.set(key, stored);
     return stored;
@@ -98,14 +113,20 @@ export class FakeRbacStore {
    */
   mayBind(identity: Identity, roleRef: { kind: string; name: string }, namespace: string | undefined): boolean {
     const resource = roleRef.kind === "Role" ? "roles" : "clusterroles";
-    if (this.authorize(identity, { verb: "bind", group: RBAC_GROUP, resource, namespace, name: roleRef.name })) return true;
-    const rules = roleRef.kind === "ClusterRole" ? this.clusterRoles.get(roleRef.name) : this.roles.get(`${namespace ?? ""}/${roleRef.name}`);
+    if (this.authorize(identity, { verb: "bind", group: RBAC_GROUP, resource, namespace, name: roleRef.name }))
+      return true;
+    const rules =
+      roleRef.kind === "ClusterRole"
+        ? this.clusterRoles.get(roleRef.name)
+        : this.roles.get(`${namespace ?? ""}/${roleRef.name}`);
     if (rules === undefined) return false;
     return rules.every((rule) =>
       rule.apiGroups.every((group) =>
         rule.resources.every((resource) =>
           rule.verbs.every((verb) =>
-            (rule.resourceNames?.length ? rule.resourceNames : [undefined]).every((name) => this.authorize(identity, { verb, group, resource, namespace, name })),
+            (rule.resourceNames?.length ? rule.resourceNames : [undefined]).every((name) =>
+              this.authorize(identity, { verb, group, resource, namespace, name }),
+            ),
           ),
         ),
       ),
@@ -115,7 +136,10 @@ export class FakeRbacStore {
   #matches(subject: Subject, identity: Identity): boolean {
     if (subject.kind === "User") return subject.name === identity.user;
     if (subject.kind === "Group") return identity.groups.includes(subject.name);
-    return subject.kind === "ServiceAccount" && identity.user === `system:serviceaccount:${subject.namespace}:${subject.name}`;
+    return (
+      subject.kind === "ServiceAccount" &&
+      identity.user === `system:serviceaccount:${subject.namespace}:${subject.name}`
+    );
   }
 
   #rulesFor(identity: Identity, namespace: string | undefined): PolicyRule[] {
@@ -124,7 +148,10 @@ export class FakeRbacStore {
       const bindingNamespace = key.slice(0, key.indexOf("/"));
       const applies = bindingNamespace === "" || bindingNamespace === namespace;
       if (!applies || !(binding.subjects ?? []).some((subject) => this.#matches(subject, identity))) continue;
-      const role = binding.roleRef.kind === "ClusterRole" ? this.clusterRoles.get(binding.roleRef.name) : this.roles.get(`${bindingNamespace}/${binding.roleRef.name}`);
+      const role =
+        binding.roleRef.kind === "ClusterRole"
+          ? this.clusterRoles.get(binding.roleRef.name)
+          : this.roles.get(`${bindingNamespace}/${binding.roleRef.name}`);
       rules.push(...(role ?? []));
     }
     return rules;
@@ -137,7 +164,9 @@ export class FakeRbacStore {
         has(rule.apiGroups, attributes.group) &&
         has(rule.resources, attributes.resource) &&
         has(rule.verbs, attributes.verb) &&
-        (rule.resourceNames === undefined || rule.resourceNames.length === 0 || (attributes.name !== undefined && rule.resourceNames.includes(attributes.name))),
+        (rule.resourceNames === undefined ||
+          rule.resourceNames.length === 0 ||
+          (attributes.name !== undefined && rule.resourceNames.includes(attributes.name))),
     );
   }
 }

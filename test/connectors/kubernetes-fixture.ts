@@ -44,9 +44,23 @@ async function selfSignedCertificate(): Promise<{ key: string; cert: string }> {
   const dir = await mkdtemp(join(tmpdir(), "sesame-k8s-"));
   try {
     await run("openssl", [
-      "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1",
-      "-subj", "/CN=sesame-fake-apiserver", "-addext", "subjectAltName=IP:127.0.0.1",
-      "-keyout", join(dir, "key.pem"), "-out", join(dir, "cert.pem"),
+      "req",
+      "-x509",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:prime256v1",
+      "-nodes",
+      "-days",
+      "1",
+      "-subj",
+      "/CN=sesame-fake-apiserver",
+      "-addext",
+      "subjectAltName=IP:127.0.0.1",
+      "-keyout",
+      join(dir, "key.pem"),
+      "-out",
+      join(dir, "cert.pem"),
     ]);
     return { key: await readFile(join(dir, "key.pem"), "utf8"), cert: await readFile(join(dir, "cert.pem"), "utf8") };
   } finally {
@@ -66,17 +80,31 @@ export async function createKubernetesFixture(): Promise<KubernetesFixture> {
   store.clusterRoles.set("ns-admin", [...POD_READER, { apiGroups: [RBAC], resources: ["rolebindings"], verbs: ["*"] }]);
   store.clusterRoles.set("sesame-granter", [
     { apiGroups: [RBAC], resources: ["rolebindings", "clusterrolebindings"], verbs: ["get", "create", "delete"] },
-    { apiGroups: [RBAC], resources: ["roles", "clusterroles"], verbs: ["bind"], resourceNames: ["pod-reader", "ns-admin"] },
+    {
+      apiGroups: [RBAC],
+      resources: ["roles", "clusterroles"],
+      verbs: ["bind"],
+      resourceNames: ["pod-reader", "ns-admin"],
+    },
   ]);
   store.putBinding(
-    { apiVersion: `${RBAC}/v1`, kind: "ClusterRoleBinding", metadata: { name: "sesame-granter" }, roleRef: { apiGroup: RBAC, kind: "ClusterRole", name: "sesame-granter" }, subjects: [{ kind: "ServiceAccount", name: "sesame", namespace: "sesame" }] },
+    {
+      apiVersion: `${RBAC}/v1`,
+      kind: "ClusterRoleBinding",
+      metadata: { name: "sesame-granter" },
+      roleRef: { apiGroup: RBAC, kind: "ClusterRole", name: "sesame-granter" },
+      subjects: [{ kind: "ServiceAccount", name: "sesame", namespace: "sesame" }],
+    },
     undefined,
   );
   // Token-like values with characters that JSON and URLs escape, to exercise every redaction spelling.
   const sesameToken = `sesame.${randomBytes(18).toString("base64url")}+/=`;
   const weakToken = `weak.${randomBytes(18).toString("base64url")}`;
   api.addToken(sesameToken, { user: SESAME_SA, groups: ["system:serviceaccounts", "system:authenticated"] });
-  api.addToken(weakToken, { user: "system:serviceaccount:sesame:weak", groups: ["system:serviceaccounts", "system:authenticated"] });
+  api.addToken(weakToken, {
+    user: "system:serviceaccount:sesame:weak",
+    groups: ["system:serviceaccounts", "system:authenticated"],
+  });
 
   function userConfig(user: string, groups: string[] = []): KubeConfig {
     const token = `user.${randomBytes(12).toString("hex")}`;
@@ -93,7 +121,13 @@ export async function createKubernetesFixture(): Promise<KubernetesFixture> {
     sesameToken,
     weakToken,
     connector(overrides = {}, name = "k8s-test") {
-      const config = kubernetesConnectorDefinition.configSchema.parse({ server, token: sesameToken, caData, allowedNamespaces: ["team-*"], ...overrides });
+      const config = kubernetesConnectorDefinition.configSchema.parse({
+        server,
+        token: sesameToken,
+        caData,
+        allowedNamespaces: ["team-*"],
+        ...overrides,
+      });
       return kubernetesConnectorDefinition.create(config, { name, secrets: [config.token] });
     },
     userConfig,
@@ -113,7 +147,11 @@ export async function createKubernetesFixture(): Promise<KubernetesFixture> {
 }
 
 /** A fresh grant (new UUID) of `target` to `principal`, the target validated as the policy loader would. */
-export function kubernetesContext(principal: string, target: Record<string, unknown> = { namespace: "team-a", role: "pod-reader" }, grantId: string = randomUUID()): GrantContext {
+export function kubernetesContext(
+  principal: string,
+  target: Record<string, unknown> = { namespace: "team-a", role: "pod-reader" },
+  grantId: string = randomUUID(),
+): GrantContext {
   return {
     grantId,
     principal,

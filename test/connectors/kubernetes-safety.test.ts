@@ -8,7 +8,11 @@ import { kubernetesConnectorDefinition } from "../../src/connectors/kubernetes/k
 import { isAppError } from "../../src/domain/errors.js";
 import { expectNoSecret } from "./conformance.js";
 import { FakeRbacStore } from "./kubernetes-fake-rbac.js";
-import { createKubernetesFixture, kubernetesContext as contextFor, type KubernetesFixture } from "./kubernetes-fixture.js";
+import {
+  createKubernetesFixture,
+  kubernetesContext as contextFor,
+  type KubernetesFixture,
+} from "./kubernetes-fixture.js";
 
 /** The kubernetes connector's guardrails, ownership rules and error reporting, against the local stand-in API server. */
 
@@ -33,9 +37,16 @@ const foreignBinding = (name: string, subject: string) => ({
 });
 
 async function failure(promise: Promise<unknown>): Promise<{ code: string; userMessage: string; texts: string[] }> {
-  const error = await promise.then(() => expect.fail("expected a failure"), (caught: unknown) => caught);
+  const error = await promise.then(
+    () => expect.fail("expected a failure"),
+    (caught: unknown) => caught,
+  );
   if (!isAppError(error)) throw new Error(`expected an AppError, got ${String(error)}`);
-  return { code: error.code, userMessage: error.userMessage, texts: [error.message, error.userMessage, error.stack ?? "", JSON.stringify(error)] };
+  return {
+    code: error.code,
+    userMessage: error.userMessage,
+    texts: [error.message, error.userMessage, error.stack ?? "", JSON.stringify(error)],
+  };
 }
 
 describe("kubernetes connector: only what Sesame gave", () => {
@@ -45,7 +56,9 @@ describe("kubernetes connector: only what Sesame gave", () => {
     const context = contextFor(gina);
     const key = FakeRbacStore.key("team-a", `sesame-${context.grantId}`);
     fixture.api.store.putBinding(foreignBinding(`sesame-${context.grantId}`, colleague), "team-a");
-    expect((await failure(connector.grant(context))).userMessage).toMatch(/already exists and was not created by Sesame for this grant/);
+    expect((await failure(connector.grant(context))).userMessage).toMatch(
+      /already exists and was not created by Sesame for this grant/,
+    );
     await connector.revoke({ ...context, receipt: null });
     expect(fixture.api.store.bindings.has(key)).toBe(true);
     expect(await connector.verifyRevoked?.({ ...context, receipt: null })).toBe(true);
@@ -59,7 +72,9 @@ describe("kubernetes connector: only what Sesame gave", () => {
     const context = contextFor(gwen);
     const key = FakeRbacStore.key("team-a", `sesame-${context.grantId}`);
     fixture.api.store.putBinding(foreignBinding(`sesame-${context.grantId}`, gwen), "team-a");
-    expect((await failure(connector.grant(context))).userMessage).toMatch(/already exists and was not created by Sesame for this grant/);
+    expect((await failure(connector.grant(context))).userMessage).toMatch(
+      /already exists and was not created by Sesame for this grant/,
+    );
     expect(await connector.verifyRevoked?.({ ...context, receipt: null })).toBe(false);
     await connector.revoke({ ...context, receipt: null });
     expect(fixture.api.store.bindings.has(key)).toBe(false);
@@ -89,7 +104,9 @@ describe("kubernetes connector: only what Sesame gave", () => {
     await connector.grant(context);
     const stored = fixture.api.store.bindings.get(FakeRbacStore.key("team-a", `sesame-${context.grantId}`))!;
     stored.subjects = [{ kind: "User", name: person("intruder") }];
-    expect((await failure(connector.grant(context))).userMessage).toMatch(/binds a different role or subject; it was changed outside Sesame/);
+    expect((await failure(connector.grant(context))).userMessage).toMatch(
+      /binds a different role or subject; it was changed outside Sesame/,
+    );
     await connector.revoke({ ...context, receipt: null });
     expect(await fixture.canListPods(person("intruder"), "team-a")).toBe(false);
   });
@@ -109,16 +126,22 @@ describe("kubernetes connector: a grantee who edits Sesame's binding", () => {
   // The grantee holds ns-admin (like Kubernetes' `admin`): it may patch, update, delete and create
   // rolebindings in the namespace, Sesame's own included. Edits go through the API as the grantee.
   const adminContext = (name: string) => contextFor(person(name), { namespace: "team-a", clusterRole: "ns-admin" });
-  const asGrantee = (context: { principal: string }) => fixture.userConfig(context.principal).makeApiClient(RbacAuthorizationV1Api);
+  const asGrantee = (context: { principal: string }) =>
+    fixture.userConfig(context.principal).makeApiClient(RbacAuthorizationV1Api);
   const bindingName = (context: { grantId: string }) => `sesame-${context.grantId}`;
-  const stored = (context: { grantId: string }) => fixture.api.store.bindings.get(FakeRbacStore.key("team-a", bindingName(context)));
+  const stored = (context: { grantId: string }) =>
+    fixture.api.store.bindings.get(FakeRbacStore.key("team-a", bindingName(context)));
 
   it("removes the binding whose grant label the grantee removed, by the uid in the receipt", async () => {
     const context = adminContext("nora");
     const receipt = await connector.grant(context);
     const uid = stored(context)?.metadata.uid;
     expect(receipt.data.uid).toBe(uid);
-    await asGrantee(context).patchNamespacedRoleBinding({ name: bindingName(context), namespace: "team-a", body: [{ op: "remove", path: "/metadata/labels/sesame.dev~1grant-id" }] });
+    await asGrantee(context).patchNamespacedRoleBinding({
+      name: bindingName(context),
+      namespace: "team-a",
+      body: [{ op: "remove", path: "/metadata/labels/sesame.dev~1grant-id" }],
+    });
     expect(stored(context)?.metadata.labels).toEqual({ "app.kubernetes.io/managed-by": "sesame" });
     expect(stored(context)?.metadata.uid).toBe(uid);
     expect(await connector.verifyRevoked?.({ ...context, receipt: receipt.data })).toBe(false);
@@ -128,7 +151,9 @@ describe("kubernetes connector: a grantee who edits Sesame's binding", () => {
     expect(await fixture.canListPods(context.principal, "team-a")).toBe(false);
     expect(await connector.verifyRevoked?.({ ...context, receipt: receipt.data })).toBe(true);
     // The delete still carried the uid precondition.
-    const deletion = fixture.api.requests.findLast((request) => request.method === "DELETE" && request.path.endsWith(`/rolebindings/${bindingName(context)}`));
+    const deletion = fixture.api.requests.findLast(
+      (request) => request.method === "DELETE" && request.path.endsWith(`/rolebindings/${bindingName(context)}`),
+    );
     expect(deletion?.body).toMatchObject({ preconditions: { uid } });
   });
 
@@ -157,7 +182,11 @@ describe("kubernetes connector: a grantee who edits Sesame's binding", () => {
       name: bindingName(context),
       namespace: "team-a",
       body: {
-        metadata: { name: current.metadata.name, uid: current.metadata.uid, resourceVersion: current.metadata.resourceVersion },
+        metadata: {
+          name: current.metadata.name,
+          uid: current.metadata.uid,
+          resourceVersion: current.metadata.resourceVersion,
+        },
         roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "ns-admin" },
         subjects: [{ apiGroup: "rbac.authorization.k8s.io", kind: "User", name: accomplice }],
       },
@@ -200,7 +229,11 @@ describe("kubernetes connector: a grantee who edits Sesame's binding", () => {
     const context = adminContext("rosa");
     const receipt = await connector.grant(context);
     const error = await asGrantee(context)
-      .patchNamespacedRoleBinding({ name: bindingName(context), namespace: "team-a", body: [{ op: "replace", path: "/roleRef/name", value: "pod-reader" }] })
+      .patchNamespacedRoleBinding({
+        name: bindingName(context),
+        namespace: "team-a",
+        body: [{ op: "replace", path: "/roleRef/name", value: "pod-reader" }],
+      })
       .catch((caught: unknown) => caught);
     expect(error).toMatchObject({ code: 422 });
     await connector.revoke({ ...context, receipt: receipt.data });
@@ -212,7 +245,9 @@ describe("kubernetes connector: validation before any request", () => {
   it("refuses Kubernetes system identities and malformed principals as subjects", async () => {
     const before = fixture.api.requests.length;
     for (const principal of ["system:masters", "System:Authenticated", "eve\nadmin", " eve"]) {
-      const result = await failure(connector.grant(contextFor(principal, { namespace: "team-a", role: "pod-reader", subjectKind: "Group" })));
+      const result = await failure(
+        connector.grant(contextFor(principal, { namespace: "team-a", role: "pod-reader", subjectKind: "Group" })),
+      );
       expect(result.userMessage).toMatch(/cannot bind principal/);
     }
     expect(fixture.api.requests.length).toBe(before);
@@ -229,7 +264,8 @@ describe("kubernetes connector: validation before any request", () => {
       { clusterWide: true, clusterRole: "view", namespace: "team-a" },
       { namespace: "team-a", role: "pod-reader", subjectKind: "ServiceAccount" },
     ];
-    for (const target of invalid) expect(kubernetesConnectorDefinition.targetSchema.safeParse(target).success, JSON.stringify(target)).toBe(false);
+    for (const target of invalid)
+      expect(kubernetesConnectorDefinition.targetSchema.safeParse(target).success, JSON.stringify(target)).toBe(false);
   });
 
   it("rejects unsafe or ambiguous connector configs", () => {
@@ -243,27 +279,47 @@ describe("kubernetes connector: validation before any request", () => {
       { ...base, allowedNamespaces: ["te*m"] },
       { ...base, allowedNamespaces: ["Team-A"] },
     ];
-    for (const config of invalid) expect(kubernetesConnectorDefinition.configSchema.safeParse(config).success, JSON.stringify(config)).toBe(false);
-    expect(kubernetesConnectorDefinition.configSchema.parse({ ...base, server: "https://k8s.example.com:6443/" })).toMatchObject({ server: "https://k8s.example.com:6443" });
+    for (const config of invalid)
+      expect(kubernetesConnectorDefinition.configSchema.safeParse(config).success, JSON.stringify(config)).toBe(false);
+    expect(
+      kubernetesConnectorDefinition.configSchema.parse({ ...base, server: "https://k8s.example.com:6443/" }),
+    ).toMatchObject({ server: "https://k8s.example.com:6443" });
   });
 });
 
 describe("kubernetes connector: check() and errors", () => {
-  const targets = [{ namespace: "team-a", role: "pod-reader" }, { namespace: "team-b", clusterRole: "pod-reader" }];
+  const targets = [
+    { namespace: "team-a", role: "pod-reader" },
+    { namespace: "team-b", clusterRole: "pod-reader" },
+  ];
 
   it("passes for the least-privilege account, with and without targets, and through a trailing slash", async () => {
     expect(await connector.check({ targets })).toEqual({ ok: true, problems: [] });
-    expect(await fixture.connector({ allowedNamespaces: ["team-a", "team-b"] }).check()).toEqual({ ok: true, problems: [] });
+    expect(await fixture.connector({ allowedNamespaces: ["team-a", "team-b"] }).check()).toEqual({
+      ok: true,
+      problems: [],
+    });
     expect(await fixture.connector({ server: `${fixture.server}/` }).check()).toEqual({ ok: true, problems: [] });
   });
 
   it("names each missing permission and each target the guardrails would refuse", async () => {
     const weak = fixture.connector({ token: fixture.weakToken }, "k8s-weak");
-    const result = await weak.check({ targets: [...targets, { namespace: "other", role: "pod-reader" }, { clusterWide: true, clusterRole: "pod-reader" }, { role: "x" }] });
+    const result = await weak.check({
+      targets: [
+        ...targets,
+        { namespace: "other", role: "pod-reader" },
+        { clusterWide: true, clusterRole: "pod-reader" },
+        { role: "x" },
+      ],
+    });
     const text = result.problems.join("\n");
     expect(result.ok).toBe(false);
-    expect(text).toMatch(/may not create rolebindings \(API group rbac.authorization.k8s.io\) in namespace "team-a": add the rule .*verbs: \["create"\]/);
-    expect(text).toMatch(/may not bind roles "pod-reader" .* in namespace "team-a": add the rule .*resourceNames: \["pod-reader"\]/);
+    expect(text).toMatch(
+      /may not create rolebindings \(API group rbac.authorization.k8s.io\) in namespace "team-a": add the rule .*verbs: \["create"\]/,
+    );
+    expect(text).toMatch(
+      /may not bind roles "pod-reader" .* in namespace "team-a": add the rule .*resourceNames: \["pod-reader"\]/,
+    );
     expect(text).toMatch(/may not bind clusterroles "pod-reader" .* in namespace "team-b"/);
     expect(text).toMatch(/target 3: namespace "other" is not in the connector's allowedNamespaces/);
     expect(text).toMatch(/target 4: clusterWide needs allowClusterRoleBindings: true/);
@@ -275,7 +331,10 @@ describe("kubernetes connector: check() and errors", () => {
     const badToken = `bad.${randomBytes(16).toString("base64url")}`;
     const bad = fixture.connector({ token: badToken }, "k8s-bad-token");
     const check = await bad.check({ targets });
-    expect(check).toEqual({ ok: false, problems: [expect.stringMatching(/HTTP 401: Unauthorized\. The API server did not accept the connector's token/)] });
+    expect(check).toEqual({
+      ok: false,
+      problems: [expect.stringMatching(/HTTP 401: Unauthorized\. The API server did not accept the connector's token/)],
+    });
     const grant = await failure(bad.grant(contextFor(person("kim"))));
     expect(grant.code).toBe("connector_failed");
     expect(grant.userMessage).toMatch(/Connector "k8s-bad-token" could not grant access: HTTP 401/);
@@ -295,7 +354,10 @@ describe("kubernetes connector: check() and errors", () => {
     const untrusted = await fixture.connector({ caData: undefined }, "k8s-untrusted").check();
     expect(untrusted.problems.join("\n")).toMatch(/certificate.*set caData/);
     expectNoSecret([...unreachable.problems, ...untrusted.problems], [fixture.sesameToken]);
-    expect(await fixture.connector({ caData: undefined, insecureSkipTlsVerify: true }).check()).toEqual({ ok: true, problems: [] });
+    expect(await fixture.connector({ caData: undefined, insecureSkipTlsVerify: true }).check()).toEqual({
+      ok: true,
+      problems: [],
+    });
   });
 
   it("gives up on a server that never answers after requestTimeoutSeconds", async () => {
@@ -303,9 +365,14 @@ describe("kubernetes connector: check() and errors", () => {
     await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
     try {
       const port = (silent.address() as AddressInfo).port;
-      const hanging = fixture.connector({ server: `https://127.0.0.1:${port}`, requestTimeoutSeconds: 1 }, "k8s-silent");
+      const hanging = fixture.connector(
+        { server: `https://127.0.0.1:${port}`, requestTimeoutSeconds: 1 },
+        "k8s-silent",
+      );
       const started = Date.now();
-      expect((await failure(hanging.grant(contextFor(person("max"), undefined, randomUUID())))).userMessage).toMatch(/did not answer in time/);
+      expect((await failure(hanging.grant(contextFor(person("max"), undefined, randomUUID())))).userMessage).toMatch(
+        /did not answer in time/,
+      );
       expect(Date.now() - started).toBeLessThan(5_000);
     } finally {
       silent.close();

@@ -3,7 +3,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Connector } from "../../src/connectors/connector.js";
 import { FakeRbacStore } from "./kubernetes-fake-rbac.js";
 import { runConnectorConformance } from "./conformance.js";
-import { createKubernetesFixture, kubernetesContext as contextFor, type KubernetesFixture } from "./kubernetes-fixture.js";
+import {
+  createKubernetesFixture,
+  kubernetesContext as contextFor,
+  type KubernetesFixture,
+} from "./kubernetes-fixture.js";
 
 /**
  * The kubernetes connector against a LOCAL STAND-IN for the API server (kubernetes-fake-api.ts):
@@ -23,19 +27,27 @@ const suffix = randomBytes(3).toString("hex");
 const person = (name: string) => `${name}-${suffix}@example.com`;
 
 let people = 0;
-runConnectorConformance("kubernetes", async () => ({
-  connector: fixture.connector(),
-  makeContext: () => contextFor(person(`alice${++people}`)),
-  hasAccess: (context) => fixture.canListPods(context.principal, "team-a"),
-  countAccess: async (context) =>
-    [...fixture.api.store.bindings.values()].filter((binding) => binding.metadata.namespace === "team-a" && binding.subjects?.some((subject) => subject.name === context.principal)).length,
-  removeOutOfBand: async (context) => {
-    fixture.api.store.bindings.delete(FakeRbacStore.key("team-a", `sesame-${context.grantId}`));
-  },
-  secrets: [fixture.sesameToken],
-  breakConnector: async () => fixture.connector({ server: "https://127.0.0.1:1" }, "k8s-unreachable"),
-  makeFailingContext: () => contextFor(person("mallory"), { namespace: "other", role: "pod-reader" }),
-}), { brokenConnector: true, failingContext: true });
+runConnectorConformance(
+  "kubernetes",
+  async () => ({
+    connector: fixture.connector(),
+    makeContext: () => contextFor(person(`alice${++people}`)),
+    hasAccess: (context) => fixture.canListPods(context.principal, "team-a"),
+    countAccess: async (context) =>
+      [...fixture.api.store.bindings.values()].filter(
+        (binding) =>
+          binding.metadata.namespace === "team-a" &&
+          binding.subjects?.some((subject) => subject.name === context.principal),
+      ).length,
+    removeOutOfBand: async (context) => {
+      fixture.api.store.bindings.delete(FakeRbacStore.key("team-a", `sesame-${context.grantId}`));
+    },
+    secrets: [fixture.sesameToken],
+    breakConnector: async () => fixture.connector({ server: "https://127.0.0.1:1" }, "k8s-unreachable"),
+    makeFailingContext: () => contextFor(person("mallory"), { namespace: "other", role: "pod-reader" }),
+  }),
+  { brokenConnector: true, failingContext: true },
+);
 
 describe("kubernetes connector", () => {
   let connector: Connector;
@@ -63,7 +75,10 @@ describe("kubernetes connector", () => {
     });
     expect(await fixture.canListPods(bob, "team-a")).toBe(true);
     expect(await fixture.canListPods(bob, "team-b")).toBe(false);
-    expect(stored?.metadata.labels).toEqual({ "app.kubernetes.io/managed-by": "sesame", "sesame.dev/grant-id": context.grantId });
+    expect(stored?.metadata.labels).toEqual({
+      "app.kubernetes.io/managed-by": "sesame",
+      "sesame.dev/grant-id": context.grantId,
+    });
     expect(stored?.metadata.annotations).toMatchObject({ "sesame.dev/expires-at": context.expiresAt.toISOString() });
     await connector.revoke({ ...context, receipt: receipt.data });
     expect(await fixture.canListPods(bob, "team-a")).toBe(false);
@@ -85,8 +100,13 @@ describe("kubernetes connector", () => {
   it("refuses a namespace outside allowedNamespaces without making any request", async () => {
     // Sesame's service account could create bindings in "other": only the connector's guardrail stops it.
     const before = fixture.api.requests.length;
-    const error = await connector.grant(contextFor(person("dave"), { namespace: "other", role: "pod-reader" })).catch((caught: unknown) => caught);
-    expect(error).toMatchObject({ code: "connector_failed", userMessage: expect.stringMatching(/namespace "other" is not in the connector's allowedNamespaces/) });
+    const error = await connector
+      .grant(contextFor(person("dave"), { namespace: "other", role: "pod-reader" }))
+      .catch((caught: unknown) => caught);
+    expect(error).toMatchObject({
+      code: "connector_failed",
+      userMessage: expect.stringMatching(/namespace "other" is not in the connector's allowedNamespaces/),
+    });
     expect(fixture.api.requests.length).toBe(before);
     expect(await fixture.canListPods(person("dave"), "other")).toBe(false);
   });
@@ -95,13 +115,18 @@ describe("kubernetes connector", () => {
     const erin = person("erin");
     const target = { clusterWide: true, clusterRole: "pod-reader" };
     const before = fixture.api.requests.length;
-    await expect(connector.grant(contextFor(erin, target))).rejects.toMatchObject({ userMessage: expect.stringMatching(/clusterWide needs allowClusterRoleBindings: true/) });
+    await expect(connector.grant(contextFor(erin, target))).rejects.toMatchObject({
+      userMessage: expect.stringMatching(/clusterWide needs allowClusterRoleBindings: true/),
+    });
     expect(fixture.api.requests.length).toBe(before);
 
     const clusterConnector = fixture.connector({ allowClusterRoleBindings: true });
     const context = contextFor(erin, target);
     const receipt = await clusterConnector.grant(context);
-    expect(receipt.data).toMatchObject({ kind: "ClusterRoleBinding", roleRef: { kind: "ClusterRole", name: "pod-reader" } });
+    expect(receipt.data).toMatchObject({
+      kind: "ClusterRoleBinding",
+      roleRef: { kind: "ClusterRole", name: "pod-reader" },
+    });
     expect(receipt.data).not.toHaveProperty("namespace");
     for (const namespace of ["team-a", "other"]) expect(await fixture.canListPods(erin, namespace)).toBe(true);
     await clusterConnector.revoke({ ...context, receipt: null });

@@ -35,7 +35,10 @@ describe("mysql connector: check()", () => {
   it("works through the server's Unix socket", async () => {
     const connector = fixture.connector({ url: fixture.sesameSocketUrl }, "mysql-socket");
     try {
-      expect(await connector.check({ targets: [{ mode: "role", role: fixture.role }] })).toEqual({ ok: true, problems: [] });
+      expect(await connector.check({ targets: [{ mode: "role", role: fixture.role }] })).toEqual({
+        ok: true,
+        problems: [],
+      });
       const dave = await fixture.requester("dave");
       const context = fixture.context(dave, { mode: "role", role: fixture.role });
       const receipt = await connector.grant(context);
@@ -69,7 +72,9 @@ describe("mysql connector: check()", () => {
       expect(text).toMatch(/run GRANT CONNECTION ADMIN ON \*\.\*/);
       expect(text).toMatch(/cannot grant role ".*_reader".*WITH ADMIN OPTION/);
       expect(text).toMatch(/cannot set default roles: run GRANT UPDATE ON mysql\.\*/);
-      expect(text).toMatch(/cannot grant SELECT on .*_db\.\*: run GRANT SELECT ON `.*\\_db`\.\* TO .* WITH GRANT OPTION/);
+      expect(text).toMatch(
+        /cannot grant SELECT on .*_db\.\*: run GRANT SELECT ON `.*\\_db`\.\* TO .* WITH GRANT OPTION/,
+      );
       expect(text).toMatch(/target 3\.privileges: EXECUTE cannot be granted on a single table/);
       expectNoSecret(result.problems, [url, WEAK_PASSWORD]);
     } finally {
@@ -87,7 +92,10 @@ describe("mysql connector: check()", () => {
     for (const { url, reason, hint } of cases) {
       const broken = fixture.connector({ url }, "mysql-broken");
       try {
-        const error = await broken.grant(fixture.context("someone", { mode: "role", role: fixture.role })).then(() => undefined, (caught: unknown) => caught);
+        const error = await broken.grant(fixture.context("someone", { mode: "role", role: fixture.role })).then(
+          () => undefined,
+          (caught: unknown) => caught,
+        );
         if (!isAppError(error)) throw new Error(`expected an AppError, got ${String(error)}`);
         expect(error.code).toBe("connector_failed");
         expect(error.userMessage).toMatch(reason);
@@ -121,7 +129,11 @@ describe("mysql connector: input validation", () => {
   });
 
   it("normalizes privilege names and accepts re-parsing its own output", () => {
-    const parsed = MysqlTargetSchema.parse({ mode: "privileges", privileges: ["select", " create   view ", "SELECT"], on: "app_db.orders" });
+    const parsed = MysqlTargetSchema.parse({
+      mode: "privileges",
+      privileges: ["select", " create   view ", "SELECT"],
+      on: "app_db.orders",
+    });
     expect(parsed).toEqual({ mode: "privileges", privileges: ["CREATE VIEW", "SELECT"], on: "app_db.orders" });
     expect(MysqlTargetSchema.parse(parsed)).toEqual(parsed);
   });
@@ -129,14 +141,19 @@ describe("mysql connector: input validation", () => {
   it("refuses a url with driver options and an account host with quotes", () => {
     expect(MysqlConfigSchema.safeParse({ url: "mysql://u:p@h:3306/?multipleStatements=true" }).success).toBe(false);
     expect(MysqlConfigSchema.safeParse({ url: "mysql://u:p@h:3306", accountHost: "%' OR '1" }).success).toBe(false);
-    expect(MysqlConfigSchema.parse({ url: "mysql://u:p@h/?socketPath=/run/mysqld/mysqld.sock" })).toMatchObject({ accountHost: "%", ledgerDatabase: "sesame" });
+    expect(MysqlConfigSchema.parse({ url: "mysql://u:p@h/?socketPath=/run/mysqld/mysqld.sock" })).toMatchObject({
+      accountHost: "%",
+      ledgerDatabase: "sesame",
+    });
   });
 
   it("refuses principals that are not plain user names, and Sesame's own account", async () => {
     const connector = fixture.connector();
     try {
       for (const principal of ["alice@example.com", "a'b", "", `${fixture.prefix}_sesame`]) {
-        await expect(connector.grant(fixture.context(principal, { mode: "role", role: fixture.role }))).rejects.toMatchObject({ code: "connector_failed" });
+        await expect(
+          connector.grant(fixture.context(principal, { mode: "role", role: fixture.role })),
+        ).rejects.toMatchObject({ code: "connector_failed" });
       }
     } finally {
       await connector.close?.();

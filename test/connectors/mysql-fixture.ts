@@ -103,10 +103,13 @@ export async function createMysqlFixture(label: string): Promise<MysqlFixture> {
   socketUrl.host = "localhost";
   socketUrl.searchParams.set("socketPath", TEST_MYSQL_SOCKET);
   const connector = (overrides: Record<string, unknown> = {}, name = "mysql-test") =>
-    mysqlConnectorDefinition.create(mysqlConnectorDefinition.configSchema.parse({ url: sesameUrl, ledgerDatabase, ...overrides }), {
-      name,
-      secrets: [typeof overrides.url === "string" ? overrides.url : sesameUrl],
-    });
+    mysqlConnectorDefinition.create(
+      mysqlConnectorDefinition.configSchema.parse({ url: sesameUrl, ledgerDatabase, ...overrides }),
+      {
+        name,
+        secrets: [typeof overrides.url === "string" ? overrides.url : sesameUrl],
+      },
+    );
   let sequence = 0;
 
   return {
@@ -151,7 +154,9 @@ export async function createMysqlFixture(label: string): Promise<MysqlFixture> {
       return connection;
     },
     async cleanup() {
-      await root(`DROP DATABASE IF EXISTS ${id(database)}; DROP DATABASE IF EXISTS ${id(lookalikeDatabase)}; DROP DATABASE IF EXISTS ${id(ledgerDatabase)}`);
+      await root(
+        `DROP DATABASE IF EXISTS ${id(database)}; DROP DATABASE IF EXISTS ${id(lookalikeDatabase)}; DROP DATABASE IF EXISTS ${id(ledgerDatabase)}`,
+      );
       await root(`DROP ROLE IF EXISTS ${id(role)}`);
       for (const user of users) await root(`DROP USER IF EXISTS ${account(user)}`);
     },

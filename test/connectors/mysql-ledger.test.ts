@@ -27,12 +27,16 @@ const privilegesTarget = (privileges: string[]) => ({ mode: "privileges", privil
 const ledger = () => `${id(fixture.ledgerDatabase)}.sesame_grants_v2`;
 const legacyLedger = () => `${id(fixture.ledgerDatabase)}.sesame_grants`;
 const itemOf = (privilege: string) => `privilege:${privilege} on ${onDatabase()}`;
-const revoke = (context: GrantContext, data: Record<string, unknown> | null) => connector.revoke({ ...context, receipt: data });
-const verify = (context: GrantContext, data: Record<string, unknown> | null) => connector.verifyRevoked!({ ...context, receipt: data });
+const revoke = (context: GrantContext, data: Record<string, unknown> | null) =>
+  connector.revoke({ ...context, receipt: data });
+const verify = (context: GrantContext, data: Record<string, unknown> | null) =>
+  connector.verifyRevoked!({ ...context, receipt: data });
 const sesameAccount = () => `${mysql.escape(`${fixture.prefix}_sesame`)}@'%'`;
 /** What SHOW GRANTS lists for the account on the test database. */
 const shownGrants = async (user: string) =>
-  ((await fixture.root(`SHOW GRANTS FOR ${mysql.escape(user)}@'%'`)) as Record<string, string>[]).map((row) => Object.values(row)[0]!).filter((line) => line.includes("_db`"));
+  ((await fixture.root(`SHOW GRANTS FOR ${mysql.escape(user)}@'%'`)) as Record<string, string>[])
+    .map((row) => Object.values(row)[0]!)
+    .filter((line) => line.includes("_db`"));
 /** The previous version's ledger table, as it created it. */
 const createLegacyLedger = async () => {
   await connector.check({});
@@ -46,9 +50,13 @@ describe("mysql ledger: a failed grant's rows never hold access", () => {
   it("grant A fails (Sesame may not grant UPDATE), grant B succeeds later: revoking B removes UPDATE", async () => {
     const alice = await fixture.requester("alice");
     const a = fixture.context(alice, privilegesTarget(["UPDATE"]));
-    await expect(connector.grant(a)).rejects.toMatchObject({ userMessage: expect.stringMatching(/may not grant UPDATE/) });
+    await expect(connector.grant(a)).rejects.toMatchObject({
+      userMessage: expect.stringMatching(/may not grant UPDATE/),
+    });
     // A's row stays live: the grant was cancelled, or its undo never ran.
-    expect(await fixture.root(`SELECT applied, revoked_at FROM ${ledger()} WHERE grant_id = ?`, [a.grantId])).toEqual([{ applied: 0, revoked_at: null }]);
+    expect(await fixture.root(`SELECT applied, revoked_at FROM ${ledger()} WHERE grant_id = ?`, [a.grantId])).toEqual([
+      { applied: 0, revoked_at: null },
+    ]);
     await fixture.root(`GRANT UPDATE ON ${id(escapedDatabase())}.* TO ${sesameAccount()} WITH GRANT OPTION`);
     try {
       const b = fixture.context(alice, privilegesTarget(["UPDATE"]));
@@ -66,7 +74,9 @@ describe("mysql ledger: a failed grant's rows never hold access", () => {
     const bob = await fixture.requester("bob");
     const a = fixture.context(bob, privilegesTarget(["INSERT", "UPDATE"]));
     await expect(connector.grant(a)).rejects.toMatchObject({ code: "connector_failed" });
-    expect(await fixture.root(`SELECT item, applied FROM ${ledger()} WHERE grant_id = ? ORDER BY item`, [a.grantId])).toEqual([
+    expect(
+      await fixture.root(`SELECT item, applied FROM ${ledger()} WHERE grant_id = ? ORDER BY item`, [a.grantId]),
+    ).toEqual([
       { item: itemOf("INSERT"), applied: 0 },
       { item: itemOf("UPDATE"), applied: 0 },
     ]);
@@ -125,10 +135,19 @@ describe("mysql ledger: rows written by others", () => {
     const fred = await fixture.requester("fred");
     const account = `${fred}@%`;
     await connector.check({});
-    await fixture.root(`INSERT INTO ${ledger()} (grant_id, item, account, preexisting, expires_at) VALUES ('forged-1', ?, ?, 0, '2999-01-01')`, [itemOf("SELECT"), account]);
-    await fixture.root(`INSERT INTO ${ledger()} (grant_id, item, account, preexisting, applied, expires_at) VALUES ('forged-2', ?, ?, 0, 1, '2000-01-01')`, [itemOf("SELECT"), account]);
+    await fixture.root(
+      `INSERT INTO ${ledger()} (grant_id, item, account, preexisting, expires_at) VALUES ('forged-1', ?, ?, 0, '2999-01-01')`,
+      [itemOf("SELECT"), account],
+    );
+    await fixture.root(
+      `INSERT INTO ${ledger()} (grant_id, item, account, preexisting, applied, expires_at) VALUES ('forged-2', ?, ?, 0, 1, '2000-01-01')`,
+      [itemOf("SELECT"), account],
+    );
     await createLegacyLedger();
-    await fixture.root(`INSERT INTO ${legacyLedger()} (grant_id, item, account, preexisting) VALUES ('forged-3', ?, ?, 0)`, [itemOf("SELECT"), account]);
+    await fixture.root(
+      `INSERT INTO ${legacyLedger()} (grant_id, item, account, preexisting) VALUES ('forged-3', ?, ?, 0)`,
+      [itemOf("SELECT"), account],
+    );
     const context = fixture.context(fred, privilegesTarget(["SELECT"]));
     const receipt = await connector.grant(context);
     expect(await fixture.canRead(fred)).toBe(true);
@@ -141,7 +160,9 @@ describe("mysql ledger: rows written by others", () => {
     const gina = await fixture.requester("gina");
     const context = fixture.context(gina, privilegesTarget(["SELECT"]));
     const receipt = await connector.grant(context);
-    await fixture.root(`UPDATE ${ledger()} SET preexisting = 1, revoked_at = CURRENT_TIMESTAMP WHERE grant_id = ?`, [context.grantId]);
+    await fixture.root(`UPDATE ${ledger()} SET preexisting = 1, revoked_at = CURRENT_TIMESTAMP WHERE grant_id = ?`, [
+      context.grantId,
+    ]);
     expect(await verify(context, receipt.data)).toBe(false);
     await revoke(context, receipt.data);
     expect(await verify(context, receipt.data)).toBe(true);
@@ -169,7 +190,9 @@ describe("mysql ledger: rows written by others", () => {
       expect(problem).toContain(`'${role}'@''`);
       expect(problem).not.toContain(`${fixture.prefix}_sesame`);
     } finally {
-      await fixture.root(`DROP USER ${mysql.escape(writer)}@'%'; DROP USER ${mysql.escape(columnWriter)}@'%'; DROP ROLE ${id(role)}`);
+      await fixture.root(
+        `DROP USER ${mysql.escape(writer)}@'%'; DROP USER ${mysql.escape(columnWriter)}@'%'; DROP ROLE ${id(role)}`,
+      );
     }
     expect(await connector.check({})).toEqual({ ok: true, problems: [] });
   });
@@ -182,12 +205,27 @@ describe("mysql ledger: grants recorded by the previous version (table sesame_gr
     const grantSelect = () => fixture.root(`GRANT SELECT ON ${id(escapedDatabase())}.* TO ${mysql.escape(hugo)}@'%'`);
     for (const withReceipt of [true, false]) {
       const old = fixture.context(hugo, privilegesTarget(["SELECT"]));
-      await fixture.root(`INSERT INTO ${legacyLedger()} (grant_id, item, account, preexisting) VALUES (?, ?, ?, 0)`, [old.grantId, itemOf("SELECT"), `${hugo}@%`]);
+      await fixture.root(`INSERT INTO ${legacyLedger()} (grant_id, item, account, preexisting) VALUES (?, ?, ?, 0)`, [
+        old.grantId,
+        itemOf("SELECT"),
+        `${hugo}@%`,
+      ]);
       await grantSelect();
-      const receipt = { mode: "privileges", account: `${hugo}@%`, privileges: ["SELECT"], on: onDatabase(), preexisting: false, items: [{ item: itemOf("SELECT"), preexisting: false, previous: null }] };
+      const receipt = {
+        mode: "privileges",
+        account: `${hugo}@%`,
+        privileges: ["SELECT"],
+        on: onDatabase(),
+        preexisting: false,
+        items: [{ item: itemOf("SELECT"), preexisting: false, previous: null }],
+      };
       await revoke(old, withReceipt ? receipt : null);
       expect(await fixture.canRead(hugo)).toBe(false);
-      expect(await fixture.root(`SELECT 1 FROM ${legacyLedger()} WHERE grant_id = ? AND revoked_at IS NOT NULL`, [old.grantId])).toHaveLength(1);
+      expect(
+        await fixture.root(`SELECT 1 FROM ${legacyLedger()} WHERE grant_id = ? AND revoked_at IS NOT NULL`, [
+          old.grantId,
+        ]),
+      ).toHaveLength(1);
     }
   });
 
@@ -195,11 +233,17 @@ describe("mysql ledger: grants recorded by the previous version (table sesame_gr
     const ines = await fixture.requester("ines");
     const old = fixture.context(ines, privilegesTarget(["SELECT"]));
     await createLegacyLedger();
-    await fixture.root(`INSERT INTO ${legacyLedger()} (grant_id, item, account, preexisting) VALUES (?, ?, ?, 0)`, [old.grantId, itemOf("SELECT"), `${ines}@%`]);
+    await fixture.root(`INSERT INTO ${legacyLedger()} (grant_id, item, account, preexisting) VALUES (?, ?, ?, 0)`, [
+      old.grantId,
+      itemOf("SELECT"),
+      `${ines}@%`,
+    ]);
     await fixture.root(`GRANT SELECT ON ${id(escapedDatabase())}.* TO ${mysql.escape(ines)}@'%'`);
     const retried = await connector.grant(old);
     expect(retried.data).toMatchObject({ preexisting: false });
-    expect(await fixture.root(`SELECT applied FROM ${ledger()} WHERE grant_id = ?`, [old.grantId])).toEqual([{ applied: 1 }]);
+    expect(await fixture.root(`SELECT applied FROM ${ledger()} WHERE grant_id = ?`, [old.grantId])).toEqual([
+      { applied: 1 },
+    ]);
     await revoke(old, null);
     expect(await fixture.canRead(ines)).toBe(false);
   });
@@ -207,7 +251,10 @@ describe("mysql ledger: grants recorded by the previous version (table sesame_gr
   it("a live grant of the previous version makes a new grant of the same item Sesame's (not preexisting), but does not hold it", async () => {
     const jan = await fixture.requester("jan");
     await createLegacyLedger();
-    await fixture.root(`INSERT INTO ${legacyLedger()} (grant_id, item, account, preexisting) VALUES ('old-live', ?, ?, 0)`, [itemOf("SELECT"), `${jan}@%`]);
+    await fixture.root(
+      `INSERT INTO ${legacyLedger()} (grant_id, item, account, preexisting) VALUES ('old-live', ?, ?, 0)`,
+      [itemOf("SELECT"), `${jan}@%`],
+    );
     await fixture.root(`GRANT SELECT ON ${id(escapedDatabase())}.* TO ${mysql.escape(jan)}@'%'`);
     const fresh = fixture.context(jan, privilegesTarget(["SELECT"]));
     const receipt = await connector.grant(fresh);

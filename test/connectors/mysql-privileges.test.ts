@@ -17,26 +17,45 @@ afterAll(async () => {
 });
 
 const onDatabase = () => `${fixture.database}.*`;
-const privilegesTarget = (privileges: string[] = ["select"], on = onDatabase()) => ({ mode: "privileges", privileges, on });
+const privilegesTarget = (privileges: string[] = ["select"], on = onDatabase()) => ({
+  mode: "privileges",
+  privileges,
+  on,
+});
 const escapedDatabase = () => fixture.database.replace(/_/g, "\\_");
-const dbRows = async (user: string) => (await fixture.root("SELECT 1 FROM mysql.db WHERE User = ? AND Host = '%'", [user])).length;
+const dbRows = async (user: string) =>
+  (await fixture.root("SELECT 1 FROM mysql.db WHERE User = ? AND Host = '%'", [user])).length;
 const dbPrivilege = async (user: string, column: string) =>
-  ((await fixture.root(`SELECT ${mysql.escapeId(column)} AS held FROM mysql.db WHERE User = ? AND Host = '%' AND Db = ?`, [user, escapedDatabase()])) as { held: string }[])[0]?.held;
+  (
+    (await fixture.root(
+      `SELECT ${mysql.escapeId(column)} AS held FROM mysql.db WHERE User = ? AND Host = '%' AND Db = ?`,
+      [user, escapedDatabase()],
+    )) as { held: string }[]
+  )[0]?.held;
 
-runConnectorConformance("mysql (privileges)", async () => ({
-  connector: fixture.connector(),
-  makeContext: () => fixture.context(carol, privilegesTarget()),
-  hasAccess: (context) => fixture.canRead(context.principal),
-  countAccess: (context) => dbRows(context.principal),
-  removeOutOfBand: async (context) => void (await fixture.root(`REVOKE SELECT ON ${mysql.escapeId(escapedDatabase())}.* FROM ${mysql.escape(context.principal)}@'%'`)),
-  secrets: fixture.secrets,
-  breakConnector: async () => fixture.connector({ url: fixture.sesameUrl.replace(/:\d+\/?$/, ":1") }, "mysql-unreachable"),
-  makeFailingContext: () => fixture.context(`${fixture.prefix}_nobody`, privilegesTarget()),
-}), { brokenConnector: true, failingContext: true });
+runConnectorConformance(
+  "mysql (privileges)",
+  async () => ({
+    connector: fixture.connector(),
+    makeContext: () => fixture.context(carol, privilegesTarget()),
+    hasAccess: (context) => fixture.canRead(context.principal),
+    countAccess: (context) => dbRows(context.principal),
+    removeOutOfBand: async (context) =>
+      void (await fixture.root(
+        `REVOKE SELECT ON ${mysql.escapeId(escapedDatabase())}.* FROM ${mysql.escape(context.principal)}@'%'`,
+      )),
+    secrets: fixture.secrets,
+    breakConnector: async () =>
+      fixture.connector({ url: fixture.sesameUrl.replace(/:\d+\/?$/, ":1") }, "mysql-unreachable"),
+    makeFailingContext: () => fixture.context(`${fixture.prefix}_nobody`, privilegesTarget()),
+  }),
+  { brokenConnector: true, failingContext: true },
+);
 
 describe("mysql connector, privileges mode", () => {
   let connector: Connector;
-  const revoke = (context: GrantContext, data: Record<string, unknown> | null) => connector.revoke({ ...context, receipt: data });
+  const revoke = (context: GrantContext, data: Record<string, unknown> | null) =>
+    connector.revoke({ ...context, receipt: data });
   beforeAll(() => {
     connector = fixture.connector();
   });
@@ -48,7 +67,13 @@ describe("mysql connector, privileges mode", () => {
     const context = fixture.context(carol, privilegesTarget());
     expect(await fixture.canRead(carol)).toBe(false);
     const receipt = await connector.grant(context);
-    expect(receipt.data).toMatchObject({ mode: "privileges", account: `${carol}@%`, privileges: ["SELECT"], on: onDatabase(), preexisting: false });
+    expect(receipt.data).toMatchObject({
+      mode: "privileges",
+      account: `${carol}@%`,
+      privileges: ["SELECT"],
+      on: onDatabase(),
+      preexisting: false,
+    });
     expect(await fixture.canRead(carol)).toBe(true);
     expect(await connector.verifyRevoked?.({ ...context, receipt: receipt.data })).toBe(false);
     await revoke(context, receipt.data);
@@ -88,7 +113,10 @@ describe("mysql connector, privileges mode", () => {
     await fixture.root(`GRANT SELECT ON ${mysql.escapeId(escapedDatabase())}.* TO ${mysql.escape(bob)}@'%'`);
     const context = fixture.context(bob, privilegesTarget(["SELECT", "INSERT"]));
     const receipt = await connector.grant(context);
-    expect(receipt.data).toMatchObject({ preexisting: false, items: [{ item: `privilege:INSERT on ${onDatabase()}`, preexisting: false }, { preexisting: true }] });
+    expect(receipt.data).toMatchObject({
+      preexisting: false,
+      items: [{ item: `privilege:INSERT on ${onDatabase()}`, preexisting: false }, { preexisting: true }],
+    });
     expect(await dbPrivilege(bob, "Insert_priv")).toBe("Y");
     await revoke(context, receipt.data);
     expect(await dbPrivilege(bob, "Insert_priv")).toBe("N");
@@ -105,7 +133,9 @@ describe("mysql connector, privileges mode", () => {
     const context = fixture.context(carol, privilegesTarget(["SELECT", "UPDATE"]));
     await expect(connector.grant(context)).rejects.toMatchObject({
       code: "connector_failed",
-      userMessage: expect.stringMatching(/may not grant UPDATE on .*_db\.\* .*it needs UPDATE on .*_db\.\* WITH GRANT OPTION/),
+      userMessage: expect.stringMatching(
+        /may not grant UPDATE on .*_db\.\* .*it needs UPDATE on .*_db\.\* WITH GRANT OPTION/,
+      ),
     });
     expect(await fixture.canRead(carol)).toBe(false);
     await revoke(context, null);

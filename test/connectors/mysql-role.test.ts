@@ -18,23 +18,36 @@ afterAll(async () => {
 
 const roleTarget = (extra: Record<string, unknown> = {}) => ({ mode: "role", role: fixture.role, ...extra });
 const roleRows = async (user: string, role = fixture.role) =>
-  (await fixture.root("SELECT 1 FROM mysql.roles_mapping WHERE User = ? AND Host = '%' AND Role = ?", [user, role])).length;
-const defaultRole = async (user: string) => ((await fixture.root("SELECT default_role AS role FROM mysql.user WHERE User = ? AND Host = '%'", [user])) as { role: string }[])[0]?.role;
+  (await fixture.root("SELECT 1 FROM mysql.roles_mapping WHERE User = ? AND Host = '%' AND Role = ?", [user, role]))
+    .length;
+const defaultRole = async (user: string) =>
+  (
+    (await fixture.root("SELECT default_role AS role FROM mysql.user WHERE User = ? AND Host = '%'", [user])) as {
+      role: string;
+    }[]
+  )[0]?.role;
 
-runConnectorConformance("mysql (role)", async () => ({
-  connector: fixture.connector(),
-  makeContext: () => fixture.context(alice, roleTarget()),
-  hasAccess: (context) => fixture.canRead(context.principal),
-  countAccess: (context) => roleRows(context.principal),
-  removeOutOfBand: async (context) => void (await fixture.root(`REVOKE ${mysql.escapeId(fixture.role)} FROM ${mysql.escape(context.principal)}@'%'`)),
-  secrets: fixture.secrets,
-  breakConnector: async () => fixture.connector({ url: fixture.sesameUrl.replace(/:\d+\/?$/, ":1") }, "mysql-unreachable"),
-  makeFailingContext: () => fixture.context(`${fixture.prefix}_nobody`, roleTarget()),
-}), { brokenConnector: true, failingContext: true });
+runConnectorConformance(
+  "mysql (role)",
+  async () => ({
+    connector: fixture.connector(),
+    makeContext: () => fixture.context(alice, roleTarget()),
+    hasAccess: (context) => fixture.canRead(context.principal),
+    countAccess: (context) => roleRows(context.principal),
+    removeOutOfBand: async (context) =>
+      void (await fixture.root(`REVOKE ${mysql.escapeId(fixture.role)} FROM ${mysql.escape(context.principal)}@'%'`)),
+    secrets: fixture.secrets,
+    breakConnector: async () =>
+      fixture.connector({ url: fixture.sesameUrl.replace(/:\d+\/?$/, ":1") }, "mysql-unreachable"),
+    makeFailingContext: () => fixture.context(`${fixture.prefix}_nobody`, roleTarget()),
+  }),
+  { brokenConnector: true, failingContext: true },
+);
 
 describe("mysql connector, role mode", () => {
   let connector: Connector;
-  const revoke = (context: GrantContext, data: Record<string, unknown> | null) => connector.revoke({ ...context, receipt: data });
+  const revoke = (context: GrantContext, data: Record<string, unknown> | null) =>
+    connector.revoke({ ...context, receipt: data });
   beforeAll(() => {
     connector = fixture.connector();
   });
@@ -59,7 +72,9 @@ describe("mysql connector, role mode", () => {
     const context = fixture.context(alice, roleTarget());
     const receipt = await connector.grant(context);
     const session = await fixture.openSession(alice);
-    await expect(session.query(`SELECT COUNT(*) FROM ${mysql.escapeId(fixture.database)}.items`)).resolves.toBeDefined();
+    await expect(
+      session.query(`SELECT COUNT(*) FROM ${mysql.escapeId(fixture.database)}.items`),
+    ).resolves.toBeDefined();
     await revoke(context, receipt.data);
     await expect(session.query("SELECT 1")).rejects.toThrow();
     expect(await fixture.canRead(alice)).toBe(false);
@@ -67,7 +82,9 @@ describe("mysql connector, role mode", () => {
 
   it("never removes a role (or default role) the account had before Sesame's grant", async () => {
     const bob = await fixture.requester("bob");
-    await fixture.root(`GRANT ${mysql.escapeId(fixture.role)} TO ${mysql.escape(bob)}@'%'; SET DEFAULT ROLE ${mysql.escapeId(fixture.role)} FOR ${mysql.escape(bob)}@'%'`);
+    await fixture.root(
+      `GRANT ${mysql.escapeId(fixture.role)} TO ${mysql.escape(bob)}@'%'; SET DEFAULT ROLE ${mysql.escapeId(fixture.role)} FOR ${mysql.escape(bob)}@'%'`,
+    );
     const context = fixture.context(bob, roleTarget());
     const receipt = await connector.grant(context);
     expect(receipt.data).toMatchObject({ preexisting: true });
@@ -82,7 +99,9 @@ describe("mysql connector, role mode", () => {
   it("puts back the default role its grant displaced (MariaDB keeps only one)", async () => {
     const erin = await fixture.requester("erin");
     const other = `${fixture.prefix}_other`;
-    await fixture.root(`CREATE ROLE ${mysql.escapeId(other)}; GRANT ${mysql.escapeId(other)} TO ${mysql.escape(erin)}@'%'; SET DEFAULT ROLE ${mysql.escapeId(other)} FOR ${mysql.escape(erin)}@'%'`);
+    await fixture.root(
+      `CREATE ROLE ${mysql.escapeId(other)}; GRANT ${mysql.escapeId(other)} TO ${mysql.escape(erin)}@'%'; SET DEFAULT ROLE ${mysql.escapeId(other)} FOR ${mysql.escape(erin)}@'%'`,
+    );
     try {
       const context = fixture.context(erin, roleTarget());
       await connector.grant(context);
@@ -123,7 +142,10 @@ describe("mysql connector, role mode", () => {
     try {
       const contexts = [fixture.context(alice, roleTarget()), fixture.context(alice, roleTarget())];
       const receipts = [await connector.grant(contexts[0]!), await other.grant(contexts[1]!)];
-      await Promise.all([revoke(contexts[0]!, receipts[0]!.data), other.revoke({ ...contexts[1]!, receipt: receipts[1]!.data })]);
+      await Promise.all([
+        revoke(contexts[0]!, receipts[0]!.data),
+        other.revoke({ ...contexts[1]!, receipt: receipts[1]!.data }),
+      ]);
       expect(await roleRows(alice)).toBe(0);
       expect(await defaultRole(alice)).toBe("");
     } finally {
@@ -137,17 +159,21 @@ describe("mysql connector, role mode", () => {
     expect(await fixture.canRead(alice)).toBe(false);
     const session = await fixture.openSession(alice);
     await session.query(`SET ROLE ${mysql.escapeId(fixture.role)}`);
-    await expect(session.query(`SELECT COUNT(*) FROM ${mysql.escapeId(fixture.database)}.items`)).resolves.toBeDefined();
+    await expect(
+      session.query(`SELECT COUNT(*) FROM ${mysql.escapeId(fixture.database)}.items`),
+    ).resolves.toBeDefined();
     await revoke(context, receipt.data);
     await expect(session.query("SELECT 1")).rejects.toThrow();
     expect(await roleRows(alice)).toBe(0);
   });
 
   it("names a missing role or account in words an operator can act on", async () => {
-    await expect(connector.grant(fixture.context(alice, { mode: "role", role: "no_such_role" }))).rejects.toMatchObject({
-      code: "connector_failed",
-      userMessage: expect.stringMatching(/Role "no_such_role" does not exist/),
-    });
+    await expect(connector.grant(fixture.context(alice, { mode: "role", role: "no_such_role" }))).rejects.toMatchObject(
+      {
+        code: "connector_failed",
+        userMessage: expect.stringMatching(/Role "no_such_role" does not exist/),
+      },
+    );
     await expect(connector.grant(fixture.context(`${fixture.prefix}_ghost`, roleTarget()))).rejects.toMatchObject({
       userMessage: expect.stringMatching(/no account .*_ghost@% on the target/),
     });

@@ -19,17 +19,21 @@ function noop(config: Record<string, unknown> = {}): NoopConnector {
   return connector;
 }
 
-runConnectorConformance("noop", async () => {
-  const connector = noop();
-  return {
-    connector,
-    makeContext,
-    hasAccess: async (context) => connector.activeGrantIds().includes(context.grantId),
-    removeOutOfBand: async (context) => connector.removeOutOfBand(context.grantId),
-    secrets: [],
-    breakConnector: async () => noop({ failGrant: true, failRevoke: true }),
-  };
-}, { brokenConnector: true, failingContext: false });
+runConnectorConformance(
+  "noop",
+  async () => {
+    const connector = noop();
+    return {
+      connector,
+      makeContext,
+      hasAccess: async (context) => connector.activeGrantIds().includes(context.grantId),
+      removeOutOfBand: async (context) => connector.removeOutOfBand(context.grantId),
+      secrets: [],
+      breakConnector: async () => noop({ failGrant: true, failRevoke: true }),
+    };
+  },
+  { brokenConnector: true, failingContext: false },
+);
 
 describe("noop connector", () => {
   it("records every call in order", async () => {

@@ -98,7 +98,8 @@ export async function createPostgresFixture(label: string): Promise<PostgresFixt
     async cleanup() {
       await database.drop();
       const roles = await adminQuery(`SELECT rolname FROM pg_roles WHERE starts_with(rolname, $1)`, [prefix]);
-      for (const { rolname } of roles.rows as { rolname: string }[]) await adminQuery(`DROP ROLE IF EXISTS ${q(rolname)}`);
+      for (const { rolname } of roles.rows as { rolname: string }[])
+        await adminQuery(`DROP ROLE IF EXISTS ${q(rolname)}`);
     },
   };
 }

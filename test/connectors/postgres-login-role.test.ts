@@ -22,9 +22,14 @@ const loginRoleContext = (principal = fixture.role(`temp${++sequence}`)): GrantC
   target: validateTarget("postgres", { mode: "login-role", memberOf: [fixture.role("reader")] }),
   expiresAt: new Date(Date.now() + 3_600_000),
 });
-const postgres = (url: string, name = "pg-login"): Connector => createConnector({ name, type: "postgres", config: { url } });
+const postgres = (url: string, name = "pg-login"): Connector =>
+  createConnector({ name, type: "postgres", config: { url } });
 
-async function roleRow(name: string): Promise<{ rolcanlogin: boolean; rolvaliduntil: Date | null; rolpassword: string | null; member: boolean } | undefined> {
+async function roleRow(
+  name: string,
+): Promise<
+  { rolcanlogin: boolean; rolvaliduntil: Date | null; rolpassword: string | null; member: boolean } | undefined
+> {
   const result = await fixture.superuser(
     `SELECT rolcanlogin, rolvaliduntil, rolpassword, pg_has_role(oid, $2, 'MEMBER') AS member FROM pg_authid WHERE rolname = $1`,
     [name, fixture.role("reader")],
@@ -32,18 +37,22 @@ async function roleRow(name: string): Promise<{ rolcanlogin: boolean; rolvalidun
   return result.rows[0];
 }
 
-runConnectorConformance("postgres (login-role)", async () => ({
-  connector: postgres(fixture.creatorUrl),
-  makeContext: () => loginRoleContext(),
-  hasAccess: (context) => fixture.canConnect(context.principal),
-  countAccess: async (context) => ((await roleRow(context.principal))?.rolcanlogin ? 1 : 0),
-  removeOutOfBand: async (context) => {
-    await fixture.superuser(`DROP ROLE "${context.principal}"`);
-  },
-  secrets: fixture.secrets,
-  breakConnector: async () => postgres(fixture.urlFor(fixture.role("ghost"), fixture.secrets[3]), "pg-ghost"),
-  makeFailingContext: () => ({ ...loginRoleContext(), target: { mode: "login-role", memberOf: ["no_such_role"] } }),
-}), { brokenConnector: true, failingContext: true });
+runConnectorConformance(
+  "postgres (login-role)",
+  async () => ({
+    connector: postgres(fixture.creatorUrl),
+    makeContext: () => loginRoleContext(),
+    hasAccess: (context) => fixture.canConnect(context.principal),
+    countAccess: async (context) => ((await roleRow(context.principal))?.rolcanlogin ? 1 : 0),
+    removeOutOfBand: async (context) => {
+      await fixture.superuser(`DROP ROLE "${context.principal}"`);
+    },
+    secrets: fixture.secrets,
+    breakConnector: async () => postgres(fixture.urlFor(fixture.role("ghost"), fixture.secrets[3]), "pg-ghost"),
+    makeFailingContext: () => ({ ...loginRoleContext(), target: { mode: "login-role", memberOf: ["no_such_role"] } }),
+  }),
+  { brokenConnector: true, failingContext: true },
+);
 
 describe("postgres connector, login-role mode", () => {
   let connector: Connector;
@@ -60,7 +69,11 @@ describe("postgres connector, login-role mode", () => {
     const receipt = await connector.grant(context);
     const password = receipt.secret?.password ?? "";
     expect(password).toMatch(/^[A-Za-z0-9_-]{32}$/);
-    expect(receipt.data).toMatchObject({ mode: "login-role", role: context.principal, validUntil: context.expiresAt.toISOString() });
+    expect(receipt.data).toMatchObject({
+      mode: "login-role",
+      role: context.principal,
+      validUntil: context.expiresAt.toISOString(),
+    });
 
     const row = await roleRow(context.principal);
     expect(row).toMatchObject({ rolcanlogin: true, member: true });
@@ -100,7 +113,10 @@ describe("postgres connector, login-role mode", () => {
   it("refuses to take over or drop a role it did not create", async () => {
     const alice = fixture.role("alice");
     const context = loginRoleContext(alice);
-    await expect(connector.grant(context)).rejects.toMatchObject({ code: "connector_failed", userMessage: expect.stringMatching(/already exists .* will not take it over/) });
+    await expect(connector.grant(context)).rejects.toMatchObject({
+      code: "connector_failed",
+      userMessage: expect.stringMatching(/already exists .* will not take it over/),
+    });
     await connector.revoke({ ...context, receipt: null });
     expect(await roleRow(alice)).toMatchObject({ rolcanlogin: true, member: false });
   });
@@ -108,7 +124,9 @@ describe("postgres connector, login-role mode", () => {
   it("keeps a role that owns objects, locked and without memberships, instead of failing the revoke", async () => {
     const context = loginRoleContext();
     const receipt = await connector.grant(context);
-    await fixture.superuser(`CREATE TABLE "${context.principal}_notes" (id int); ALTER TABLE "${context.principal}_notes" OWNER TO "${context.principal}"`);
+    await fixture.superuser(
+      `CREATE TABLE "${context.principal}_notes" (id int); ALTER TABLE "${context.principal}_notes" OWNER TO "${context.principal}"`,
+    );
     await connector.revoke({ ...context, receipt: receipt.data });
     expect(await roleRow(context.principal)).toMatchObject({ rolcanlogin: false, rolpassword: null, member: false });
     expect(await connector.verifyRevoked?.({ ...context, receipt: receipt.data })).toBe(true);
@@ -130,9 +148,13 @@ describe("postgres connector, login-role mode", () => {
 describe("scramSha256Verifier", () => {
   it("produces what PostgreSQL itself stores for the same password and salt", async () => {
     const name = fixture.role("scram");
-    await fixture.superuser(`SET password_encryption = 'scram-sha-256'; CREATE ROLE "${name}" PASSWORD 'correct horse battery staple'`);
+    await fixture.superuser(
+      `SET password_encryption = 'scram-sha-256'; CREATE ROLE "${name}" PASSWORD 'correct horse battery staple'`,
+    );
     const stored = (await roleRow(name))?.rolpassword ?? "";
     const [, iterations, salt] = /^SCRAM-SHA-256\$(\d+):([^$]+)\$/.exec(stored) ?? [];
-    expect(scramSha256Verifier("correct horse battery staple", Buffer.from(salt ?? "", "base64"), Number(iterations))).toBe(stored);
+    expect(
+      scramSha256Verifier("correct horse battery staple", Buffer.from(salt ?? "", "base64"), Number(iterations)),
+    ).toBe(stored);
   });
 });

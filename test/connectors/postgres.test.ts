@@ -22,7 +22,8 @@ const membershipContext = (principal: string, target: Record<string, unknown> = 
   target: validateTarget("postgres", { role: fixture.role("reader"), ...target }),
   expiresAt: new Date(Date.now() + 3_600_000),
 });
-const postgres = (url: string, name = "pg-test"): Connector => createConnector({ name, type: "postgres", config: { url } });
+const postgres = (url: string, name = "pg-test"): Connector =>
+  createConnector({ name, type: "postgres", config: { url } });
 
 async function membershipCount(principal: string): Promise<number> {
   const result = await fixture.superuser(
@@ -32,18 +33,22 @@ async function membershipCount(principal: string): Promise<number> {
   return (result.rows[0] as { n: number }).n;
 }
 
-runConnectorConformance("postgres (membership)", async () => ({
-  connector: postgres(fixture.granterUrl),
-  makeContext: () => membershipContext(fixture.role("alice")),
-  hasAccess: (context) => fixture.canConnect(context.principal),
-  countAccess: (context) => membershipCount(context.principal),
-  removeOutOfBand: async (context) => {
-    await fixture.superuser(`REVOKE "${fixture.role("reader")}" FROM "${context.principal}"`);
-  },
-  secrets: fixture.secrets,
-  breakConnector: async () => postgres(fixture.granterUrl.replace(/:\d+\//, ":1/"), "pg-unreachable"),
-  makeFailingContext: () => membershipContext(fixture.role("nobody")),
-}), { brokenConnector: true, failingContext: true });
+runConnectorConformance(
+  "postgres (membership)",
+  async () => ({
+    connector: postgres(fixture.granterUrl),
+    makeContext: () => membershipContext(fixture.role("alice")),
+    hasAccess: (context) => fixture.canConnect(context.principal),
+    countAccess: (context) => membershipCount(context.principal),
+    removeOutOfBand: async (context) => {
+      await fixture.superuser(`REVOKE "${fixture.role("reader")}" FROM "${context.principal}"`);
+    },
+    secrets: fixture.secrets,
+    breakConnector: async () => postgres(fixture.granterUrl.replace(/:\d+\//, ":1/"), "pg-unreachable"),
+    makeFailingContext: () => membershipContext(fixture.role("nobody")),
+  }),
+  { brokenConnector: true, failingContext: true },
+);
 
 describe("postgres connector, membership mode", () => {
   let connector: Connector;
@@ -59,7 +64,9 @@ describe("postgres connector, membership mode", () => {
     const context = membershipContext(alice);
     expect(await fixture.canConnect(alice)).toBe(false);
     const receipt = await connector.grant(context);
-    expect(receipt).toEqual({ data: { mode: "membership", role: fixture.role("reader"), principal: alice, preexisting: false } });
+    expect(receipt).toEqual({
+      data: { mode: "membership", role: fixture.role("reader"), principal: alice, preexisting: false },
+    });
     expect(await fixture.canConnect(alice)).toBe(true);
     await connector.revoke({ ...context, receipt: receipt.data });
     expect(await fixture.canConnect(alice)).toBe(false);
@@ -98,12 +105,20 @@ describe("postgres connector, membership mode", () => {
   });
 
   it("names a missing role or principal in words an operator can act on", async () => {
-    const missingRole = { ...membershipContext(fixture.role("alice")), target: { mode: "membership", role: "no_such_role", terminateSessions: true } };
-    await expect(connector.grant(missingRole)).rejects.toMatchObject({ code: "connector_failed", userMessage: expect.stringMatching(/Role "no_such_role" does not exist/) });
+    const missingRole = {
+      ...membershipContext(fixture.role("alice")),
+      target: { mode: "membership", role: "no_such_role", terminateSessions: true },
+    };
+    await expect(connector.grant(missingRole)).rejects.toMatchObject({
+      code: "connector_failed",
+      userMessage: expect.stringMatching(/Role "no_such_role" does not exist/),
+    });
     await expect(connector.grant(membershipContext(fixture.role("nobody")))).rejects.toMatchObject({
       userMessage: expect.stringMatching(/principal ".*_nobody" has no role on the target/),
     });
-    await expect(connector.grant({ ...membershipContext("x"), target: { mode: "membership" } })).rejects.toMatchObject({ code: "config_invalid" });
+    await expect(connector.grant({ ...membershipContext("x"), target: { mode: "membership" } })).rejects.toMatchObject({
+      code: "config_invalid",
+    });
   });
 
   it("check() passes for the least-privilege account and names each missing privilege otherwise", async () => {
@@ -111,10 +126,14 @@ describe("postgres connector, membership mode", () => {
     expect(await connector.check({ targets })).toEqual({ ok: true, problems: [] });
 
     const weak = fixture.role("weak");
-    await fixture.superuser(`CREATE ROLE "${weak}" LOGIN; GRANT CONNECT ON DATABASE "${fixture.databaseName}" TO "${weak}"`);
+    await fixture.superuser(
+      `CREATE ROLE "${weak}" LOGIN; GRANT CONNECT ON DATABASE "${fixture.databaseName}" TO "${weak}"`,
+    );
     const weakConnector = postgres(fixture.urlFor(weak, "weak-password-123"));
     try {
-      const result = await weakConnector.check({ targets: [...targets, validateTarget("postgres", { mode: "login-role" }), { role: "no_such_role" }] });
+      const result = await weakConnector.check({
+        targets: [...targets, validateTarget("postgres", { mode: "login-role" }), { role: "no_such_role" }],
+      });
       expect(result.ok).toBe(false);
       expect(result.problems.join("\n")).toMatch(/cannot grant role ".*_reader": run GRANT .* WITH ADMIN OPTION/);
       expect(result.problems.join("\n")).toMatch(/cannot end sessions on revoke: run GRANT pg_signal_backend/);
@@ -128,18 +147,32 @@ describe("postgres connector, membership mode", () => {
 
   it("reports an unreachable server or unknown account without the password", async () => {
     const cases = [
-      { url: fixture.urlFor(fixture.role("granter"), "S3cret/p@ss:word", 1), reason: /ECONNREFUSED/, hint: /host and port/ },
-      { url: fixture.urlFor(fixture.role("ghost"), "S3cret/p@ss:word"), reason: /does not exist/, hint: /user and password/ },
+      {
+        url: fixture.urlFor(fixture.role("granter"), "S3cret/p@ss:word", 1),
+        reason: /ECONNREFUSED/,
+        hint: /host and port/,
+      },
+      {
+        url: fixture.urlFor(fixture.role("ghost"), "S3cret/p@ss:word"),
+        reason: /does not exist/,
+        hint: /user and password/,
+      },
     ];
     for (const { url, reason, hint } of cases) {
       const broken = postgres(url, "pg-broken");
       try {
-        const error = await broken.grant(membershipContext(fixture.role("alice"))).then(() => undefined, (caught: unknown) => caught);
+        const error = await broken.grant(membershipContext(fixture.role("alice"))).then(
+          () => undefined,
+          (caught: unknown) => caught,
+        );
         if (!isAppError(error)) throw new Error(`expected an AppError, got ${String(error)}`);
         expect(error.code).toBe("connector_failed");
         expect(error.userMessage).toMatch(reason);
         expect(error.userMessage).toMatch(hint);
-        expectNoSecret([error.message, error.userMessage, error.stack ?? "", JSON.stringify(error)], [url, "S3cret/p@ss:word"]);
+        expectNoSecret(
+          [error.message, error.userMessage, error.stack ?? "", JSON.stringify(error)],
+          [url, "S3cret/p@ss:word"],
+        );
         const check = await broken.check();
         expect(check.ok).toBe(false);
         expectNoSecret(check.problems, [url, "S3cret/p@ss:word"]);

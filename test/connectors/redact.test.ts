@@ -20,7 +20,9 @@ describe("redactSecrets", () => {
   });
 
   it("leaves text without secrets alone", () => {
-    expect(redactSecrets("connect ECONNREFUSED 127.0.0.1:5432", ["unrelated-secret"])).toBe("connect ECONNREFUSED 127.0.0.1:5432");
+    expect(redactSecrets("connect ECONNREFUSED 127.0.0.1:5432", ["unrelated-secret"])).toBe(
+      "connect ECONNREFUSED 127.0.0.1:5432",
+    );
   });
 });
 
@@ -30,14 +32,22 @@ describe("toConnectorError", () => {
   it("wraps a driver error into a connector_failed AppError without the secret or the original error", () => {
     const driverError = Object.assign(new Error(`could not connect with ${url}`), { code: "ECONNREFUSED", input: url });
     const error = toConnectorError(driverError, options);
-    expect(error).toMatchObject({ code: "connector_failed", details: { connector: "prod-db", action: "grant access", driverCode: "ECONNREFUSED" } });
-    expect(error.userMessage).toBe(`Connector "prod-db" could not grant access: could not connect with ${REDACTED}. Check the url.`);
+    expect(error).toMatchObject({
+      code: "connector_failed",
+      details: { connector: "prod-db", action: "grant access", driverCode: "ECONNREFUSED" },
+    });
+    expect(error.userMessage).toBe(
+      `Connector "prod-db" could not grant access: could not connect with ${REDACTED}. Check the url.`,
+    );
     expect(error.cause).toBeUndefined();
     expectNoSecret([error.message, error.userMessage, error.stack ?? "", JSON.stringify(error)], [url]);
   });
 
   it("describes Node's empty-message AggregateError by its parts", () => {
-    const aggregate = new AggregateError([Object.assign(new Error("connect ECONNREFUSED ::1:5432"), { code: "ECONNREFUSED" })], "");
+    const aggregate = new AggregateError(
+      [Object.assign(new Error("connect ECONNREFUSED ::1:5432"), { code: "ECONNREFUSED" })],
+      "",
+    );
     expect(toConnectorError(aggregate, options).userMessage).toContain("connect ECONNREFUSED ::1:5432");
   });
 

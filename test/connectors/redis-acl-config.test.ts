@@ -11,15 +11,48 @@ const rulesProblem = (rules: unknown[]): string | undefined => {
 
 describe("redis-acl target rules", () => {
   it.each([
-    "+@read", "-@dangerous", "+get", "-flushall", "+config|get", "+json.get", "~cache:*", "%R~reports:[0-9]*", "%W~tmp:{a,b}?",
-    "%RW~x", "&news.*", "resetkeys", "resetchannels", "allkeys", "allchannels", "allcommands", "nocommands",
+    "+@read",
+    "-@dangerous",
+    "+get",
+    "-flushall",
+    "+config|get",
+    "+json.get",
+    "~cache:*",
+    "%R~reports:[0-9]*",
+    "%W~tmp:{a,b}?",
+    "%RW~x",
+    "&news.*",
+    "resetkeys",
+    "resetchannels",
+    "allkeys",
+    "allchannels",
+    "allcommands",
+    "nocommands",
   ])("accepts %s", (rule) => {
     expect(rulesProblem([rule])).toBeUndefined();
   });
 
   it.each([
-    "on", "off", "reset", "nopass", "resetpass", "clearselectors", "skip-sanitize-payload", "(~x +@all)", "~a b", '~a"', "~a\\b",
-    "~(x)", "~", "&", "+@", "+@read +@write", "", "%X~x", "+get|", "+@READ ",
+    "on",
+    "off",
+    "reset",
+    "nopass",
+    "resetpass",
+    "clearselectors",
+    "skip-sanitize-payload",
+    "(~x +@all)",
+    "~a b",
+    '~a"',
+    "~a\\b",
+    "~(x)",
+    "~",
+    "&",
+    "+@",
+    "+@read +@write",
+    "",
+    "%X~x",
+    "+get|",
+    "+@READ ",
   ])("refuses %j", (rule) => {
     expect(rulesProblem([rule])).toMatch(/not an allowed ACL rule|pattern in/);
   });
@@ -56,7 +89,8 @@ describe("redis-acl config", () => {
   });
 
   it("persists with auto unless told otherwise, and takes cleared run_ids only as 40 hex digits", () => {
-    const parse = (extra: Record<string, unknown>) => definition.configSchema.safeParse({ url: "redis://sesame:pw@redis:6379", ...extra });
+    const parse = (extra: Record<string, unknown>) =>
+      definition.configSchema.safeParse({ url: "redis://sesame:pw@redis:6379", ...extra });
     for (const persist of ["auto", "acl-file", "config-rewrite", "none"]) expect(parse({ persist }).success).toBe(true);
     expect(parse({ persist: "always" }).success).toBe(false);
     // The former boolean is gone: persist: auto covers servers with and without an aclfile.
@@ -72,7 +106,8 @@ describe("redis-acl config", () => {
 
   it("accepts principals that are safe ACL user names only", () => {
     expect(principalProblem("jit-alice@example.com", "sesame")).toBeUndefined();
-    for (const bad of ["", "alice smith", "-alice", 'al"ice', "a".repeat(129), "alice\n"]) expect(principalProblem(bad, "sesame")).toMatch(/must be/);
+    for (const bad of ["", "alice smith", "-alice", 'al"ice', "a".repeat(129), "alice\n"])
+      expect(principalProblem(bad, "sesame")).toMatch(/must be/);
     expect(principalProblem("default", "sesame")).toMatch(/default user/);
     expect(principalProblem("sesame", "sesame")).toMatch(/Sesame's own/);
   });

@@ -12,7 +12,18 @@ import { TEST_REDIS_URL } from "../helpers/database.js";
  */
 
 /** Exactly what Sesame's user needs for both target modes with `persist: none`, plus ACL DRYRUN for check(). */
-export const SESAME_RULES = ["resetkeys", "resetchannels", "-@all", "+acl|getuser", "+acl|setuser", "+acl|deluser", "+acl|dryrun", "+client|list", "+client|kill", "+info"];
+export const SESAME_RULES = [
+  "resetkeys",
+  "resetchannels",
+  "-@all",
+  "+acl|getuser",
+  "+acl|setuser",
+  "+acl|deluser",
+  "+acl|dryrun",
+  "+client|list",
+  "+client|kill",
+  "+info",
+];
 /** What `persist: auto` adds: ACL SAVE, and CONFIG REWRITE for servers without an aclfile. */
 export const PERSIST_RULES = ["+acl|save", "+config|rewrite"];
 
@@ -59,7 +70,12 @@ export interface RedisAclFixture {
   cleanup(): Promise<void>;
 }
 
-const clientOptions = { lazyConnect: true, enableReadyCheck: false, retryStrategy: () => null, maxRetriesPerRequest: 0 } as const;
+const clientOptions = {
+  lazyConnect: true,
+  enableReadyCheck: false,
+  retryStrategy: () => null,
+  maxRetriesPerRequest: 0,
+} as const;
 
 export async function createRedisAclFixture(label: string): Promise<RedisAclFixture> {
   const prefix = `sesame_t${randomBytes(4).toString("hex")}_${label}`;

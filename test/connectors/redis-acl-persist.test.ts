@@ -22,14 +22,20 @@ afterAll(async () => {
 });
 
 /** A private server with Sesame's user (with `rules`) and an operator-defined user bob, switched off, both in the server's files. */
-async function privateServer(kind: PrivateRedis["kind"], rules: readonly string[] = [...SESAME_RULES, ...PERSIST_RULES]): Promise<PrivateRedis> {
+async function privateServer(
+  kind: PrivateRedis["kind"],
+  rules: readonly string[] = [...SESAME_RULES, ...PERSIST_RULES],
+): Promise<PrivateRedis> {
   const server = await startPrivateRedis(kind);
   servers.push(server);
   await provision(server, rules);
   return server;
 }
 
-async function provision(server: PrivateRedis, rules: readonly string[] = [...SESAME_RULES, ...PERSIST_RULES]): Promise<void> {
+async function provision(
+  server: PrivateRedis,
+  rules: readonly string[] = [...SESAME_RULES, ...PERSIST_RULES],
+): Promise<void> {
   await server.admin.call("ACL", ["SETUSER", "sesame", "reset", "on", `>${SESAME_PASSWORD}`, ...rules]);
   await server.admin.call("ACL", ["SETUSER", "bob", "reset", "off", `>${BOB_PASSWORD}`, "+@read"]);
   if (server.kind !== "memory") await server.persistOutOfBand();
@@ -39,9 +45,14 @@ function connectorFor(server: PrivateRedis, config: Record<string, unknown> = {}
   return redisAclConnector({ url: server.urlFor("sesame", SESAME_PASSWORD), persist: "auto", ...config });
 }
 
-const revokeContext = (context: GrantContext, receipt: GrantReceipt | null): RevokeContext => ({ ...context, receipt: receipt?.data ?? null });
-const userExists = async (server: PrivateRedis, user: string) => (await server.admin.call("ACL", ["GETUSER", user])) !== null;
-const flags = async (server: PrivateRedis, user: string) => ((await server.admin.call("ACL", ["GETUSER", user])) as unknown[])[1] as string[];
+const revokeContext = (context: GrantContext, receipt: GrantReceipt | null): RevokeContext => ({
+  ...context,
+  receipt: receipt?.data ?? null,
+});
+const userExists = async (server: PrivateRedis, user: string) =>
+  (await server.admin.call("ACL", ["GETUSER", user])) !== null;
+const flags = async (server: PrivateRedis, user: string) =>
+  ((await server.admin.call("ACL", ["GETUSER", user])) as unknown[])[1] as string[];
 
 describe("redis-acl persist on a server that keeps its users in redis.conf", () => {
   let server: PrivateRedis;
@@ -127,28 +138,65 @@ describe("redis-acl persist on a server that keeps its users in redis.conf", () 
   });
 
   it("without +config|rewrite: check() names it, and a grant fails and is undone in memory", async () => {
-    await server.admin.call("ACL", ["SETUSER", "sesame-lite", "reset", "on", `>${SESAME_PASSWORD}`, ...SESAME_RULES, "+acl|save"]);
+    await server.admin.call("ACL", [
+      "SETUSER",
+      "sesame-lite",
+      "reset",
+      "on",
+      `>${SESAME_PASSWORD}`,
+      ...SESAME_RULES,
+      "+acl|save",
+    ]);
     const url = server.urlFor("sesame-lite", SESAME_PASSWORD);
     const lite = redisAclConnector({ url, persist: "auto" });
     const check = await lite.check({ targets: [ENABLE, TEMPORARY] });
-    expect(check).toEqual({ ok: false, problems: [expect.stringMatching(/keeps its ACL users in redis\.conf .*ACL SETUSER sesame-lite \+config\|rewrite$/)] });
+    expect(check).toEqual({
+      ok: false,
+      problems: [
+        expect.stringMatching(/keeps its ACL users in redis\.conf .*ACL SETUSER sesame-lite \+config\|rewrite$/),
+      ],
+    });
 
     const temporary = redisAclContext("tmp-lite", TEMPORARY);
-    const error = await lite.grant(temporary).then(() => undefined, (caught: unknown) => caught);
-    expect(error).toMatchObject({ code: "connector_failed", userMessage: expect.stringMatching(/grant of "tmp-lite" was undone.*lacks \+config\|rewrite/) });
+    const error = await lite.grant(temporary).then(
+      () => undefined,
+      (caught: unknown) => caught,
+    );
+    expect(error).toMatchObject({
+      code: "connector_failed",
+      userMessage: expect.stringMatching(/grant of "tmp-lite" was undone.*lacks \+config\|rewrite/),
+    });
     expect(await userExists(server, "tmp-lite")).toBe(false);
-    await expect(lite.grant(redisAclContext("bob", ENABLE))).rejects.toMatchObject({ userMessage: expect.stringMatching(/grant of "bob" was undone/) });
+    await expect(lite.grant(redisAclContext("bob", ENABLE))).rejects.toMatchObject({
+      userMessage: expect.stringMatching(/grant of "bob" was undone/),
+    });
     expect(await flags(server, "bob")).toContain("off");
 
     // A revoke removes the access in memory, then fails so that Sesame retries and alerts.
     await server.admin.call("ACL", ["SETUSER", "bob", "on"]);
-    const revokeError = await lite.revoke(revokeContext(redisAclContext("bob", ENABLE), null)).then(() => undefined, (caught: unknown) => caught);
-    expect(revokeError).toMatchObject({ userMessage: expect.stringMatching(/"bob" is removed in memory, but .* a restart of the server could bring the access back/) });
+    const revokeError = await lite.revoke(revokeContext(redisAclContext("bob", ENABLE), null)).then(
+      () => undefined,
+      (caught: unknown) => caught,
+    );
+    expect(revokeError).toMatchObject({
+      userMessage: expect.stringMatching(
+        /"bob" is removed in memory, but .* a restart of the server could bring the access back/,
+      ),
+    });
     expect(await flags(server, "bob")).toContain("off");
-    expectNoSecret([String(error), JSON.stringify(error), String(revokeError), JSON.stringify(revokeError), ...check.problems], [url, SESAME_PASSWORD]);
+    expectNoSecret(
+      [String(error), JSON.stringify(error), String(revokeError), JSON.stringify(revokeError), ...check.problems],
+      [url, SESAME_PASSWORD],
+    );
 
-    const aclFile = await redisAclConnector({ url: server.urlFor("sesame", SESAME_PASSWORD), persist: "acl-file" }).check();
-    expect(aclFile).toEqual({ ok: false, problems: [expect.stringMatching(/persist is acl-file but the Redis server keeps no ACL file/)] });
+    const aclFile = await redisAclConnector({
+      url: server.urlFor("sesame", SESAME_PASSWORD),
+      persist: "acl-file",
+    }).check();
+    expect(aclFile).toEqual({
+      ok: false,
+      problems: [expect.stringMatching(/persist is acl-file but the Redis server keeps no ACL file/)],
+    });
   });
 });
 
@@ -164,16 +212,24 @@ describe("redis-acl persist on a server with an aclfile", () => {
     expect(await connector.check({ targets: [ENABLE, TEMPORARY] })).toEqual({ ok: true, problems: [] });
     expect(await connectorFor(server, { persist: "acl-file" }).check()).toEqual({ ok: true, problems: [] });
     await server.admin.call("ACL", ["SETUSER", "sesame-nosave", "reset", "on", `>${SESAME_PASSWORD}`, ...SESAME_RULES]);
-    const check = await redisAclConnector({ url: server.urlFor("sesame-nosave", SESAME_PASSWORD), persist: "auto" }).check();
+    const check = await redisAclConnector({
+      url: server.urlFor("sesame-nosave", SESAME_PASSWORD),
+      persist: "auto",
+    }).check();
     expect(check).toEqual({ ok: false, problems: [expect.stringMatching(/ACL SETUSER sesame-nosave \+acl\|save$/)] });
   });
 
   it("writes a temporary user to the ACL file in a form Redis loads back, and removes it on revoke", async () => {
-    const context = redisAclContext("tmp-carol", { mode: "temporary-user", rules: ["+@read", "%R~reports:{2024}*", "&news.*"] });
+    const context = redisAclContext("tmp-carol", {
+      mode: "temporary-user",
+      rules: ["+@read", "%R~reports:{2024}*", "&news.*"],
+    });
     const receipt = await connector.grant(context);
     expect(receipt.data).toMatchObject({ persisted: "acl-file" });
     const line = await server.userLine("tmp-carol");
-    expect(line).toMatch(new RegExp(`^user tmp-carol on .*\\(~sesame-grant:${context.grantId} resetchannels -@all\\)$`));
+    expect(line).toMatch(
+      new RegExp(`^user tmp-carol on .*\\(~sesame-grant:${context.grantId} resetchannels -@all\\)$`),
+    );
     expect(line).toContain("&news.*");
     expect(line).not.toContain("&*");
 
@@ -239,9 +295,19 @@ describe("redis-acl revoke when the url leads to another server", () => {
     const grantRunId = String(receipt.data.runId);
 
     // A failover behind a VIP: the same url now reaches the promoted replica, which never had the user.
-    const error = await connectorFor(promoted).revoke(revokeContext(context, receipt)).then(() => undefined, (caught: unknown) => caught);
-    expect(error).toMatchObject({ code: "connector_failed", userMessage: expect.stringMatching(/not the one the grant was made on/) });
-    expect((error as { userMessage: string }).userMessage).toContain(`add "${grantRunId}" to this connector's clearedRunIds`);
+    const error = await connectorFor(promoted)
+      .revoke(revokeContext(context, receipt))
+      .then(
+        () => undefined,
+        (caught: unknown) => caught,
+      );
+    expect(error).toMatchObject({
+      code: "connector_failed",
+      userMessage: expect.stringMatching(/not the one the grant was made on/),
+    });
+    expect((error as { userMessage: string }).userMessage).toContain(
+      `add "${grantRunId}" to this connector's clearedRunIds`,
+    );
     expect(await primary.canAuth("tmp-frank", receipt.secret?.password ?? "")).toBe(true);
 
     // The operator removes the user on the old node, then tells Sesame it did.
@@ -252,7 +318,9 @@ describe("redis-acl revoke when the url leads to another server", () => {
   it("does the same for an enable-user user that is off on the other node", async () => {
     const context = redisAclContext("bob", ENABLE);
     const receipt = await connectorFor(primary).grant(context);
-    await expect(connectorFor(promoted).revoke(revokeContext(context, receipt))).rejects.toMatchObject({ userMessage: expect.stringMatching(/not the one the grant was made on/) });
+    await expect(connectorFor(promoted).revoke(revokeContext(context, receipt))).rejects.toMatchObject({
+      userMessage: expect.stringMatching(/not the one the grant was made on/),
+    });
     expect(await primary.canAuth("bob", BOB_PASSWORD)).toBe(true);
     await connectorFor(primary).revoke(revokeContext(context, receipt));
     expect(await primary.canAuth("bob", BOB_PASSWORD)).toBe(false);

@@ -38,7 +38,12 @@ export interface PrivateRedis {
   stop(): Promise<void>;
 }
 
-const clientOptions = { host: "127.0.0.1", lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 } as const;
+const clientOptions = {
+  host: "127.0.0.1",
+  lazyConnect: true,
+  retryStrategy: () => null,
+  maxRetriesPerRequest: 0,
+} as const;
 
 export async function startPrivateRedis(kind: PrivateRedisKind = "acl-file"): Promise<PrivateRedis> {
   const dir = await mkdtemp(join(tmpdir(), "sesame-redis-acl-"));
@@ -72,7 +77,14 @@ export async function startPrivateRedis(kind: PrivateRedisKind = "acl-file"): Pr
     server = spawn("redis-server", args, { stdio: "ignore" });
     const admin = new Redis({ ...clientOptions, port });
     admin.on("error", () => undefined);
-    await waitFor(() => admin.connect().then(() => true, () => false), `redis-server on port ${port}`);
+    await waitFor(
+      () =>
+        admin.connect().then(
+          () => true,
+          () => false,
+        ),
+      `redis-server on port ${port}`,
+    );
     return admin;
   };
   const shutdown = async () => {

@@ -21,7 +21,10 @@ let lenient: Connector;
 beforeAll(async () => {
   receiver = await createWebhookReceiver(secret);
   connector = webhook({ url: receiver.url, secret, statusUrl: receiver.statusUrl, retries: 1 });
-  lenient = webhook({ url: receiver.url, secret, statusUrl: receiver.statusUrl, retries: 1, requireSignedResponses: false }, "hooks-lenient");
+  lenient = webhook(
+    { url: receiver.url, secret, statusUrl: receiver.statusUrl, retries: 1, requireSignedResponses: false },
+    "hooks-lenient",
+  );
 });
 afterAll(async () => {
   await connector?.close?.();
@@ -38,7 +41,8 @@ async function granted(): Promise<RevokeContext> {
 }
 
 const confirmation = (grantId: string) => JSON.stringify({ grantId, revoked: true });
-const NGINX_404 = "<html><head><title>404 Not Found</title></head><body><center><h1>404 Not Found</h1></center><hr><center>nginx</center></body></html>";
+const NGINX_404 =
+  "<html><head><title>404 Not Found</title></head><body><center><h1>404 Not Found</h1></center><hr><center>nginx</center></body></html>";
 
 /** Revoke fails with this message, after exactly one request (final: no quick retry), and the access is still there. */
 async function expectRefusedRevoke(hooks: Connector, context: RevokeContext, message: RegExp): Promise<void> {
@@ -61,9 +65,17 @@ describe("webhook revoke answers", () => {
     );
     // Without signatures, the answer still has to name the grant: a page of HTML does not.
     receiver.script({ status: 404, headers: { "Content-Type": "text/html" }, body: NGINX_404 });
-    await expectRefusedRevoke(lenient, context, /answered HTTP 404 Not Found with an answer that is not a JSON object: <html>.*A 404 counts only when the receiver confirms it.*check the connector's url/);
+    await expectRefusedRevoke(
+      lenient,
+      context,
+      /answered HTTP 404 Not Found with an answer that is not a JSON object: <html>.*A 404 counts only when the receiver confirms it.*check the connector's url/,
+    );
     receiver.script({ status: 410, body: "" });
-    await expectRefusedRevoke(lenient, context, /answered HTTP 410 Gone with an answer that is not a JSON object\. A 410 counts only/);
+    await expectRefusedRevoke(
+      lenient,
+      context,
+      /answered HTTP 410 Gone with an answer that is not a JSON object\. A 410 counts only/,
+    );
     // The real revoke, retried later, goes through.
     await connector.revoke(context);
     expect(receiver.grantsOf(context.principal)).toEqual([]);
@@ -72,11 +84,31 @@ describe("webhook revoke answers", () => {
   it("does not count a signed 404, 410 or 2xx that does not confirm this grant", async () => {
     const context = await granted();
     const answers: [status: number, body: unknown, message: RegExp][] = [
-      [404, { error: "not found" }, /answered HTTP 404 Not Found with an answer whose "grantId" is not "grant-[^"]+": \{"error":"not found"\}\. A 404 counts only/],
-      [404, { grantId: `${context.grantId}-other`, revoked: true }, /HTTP 404 Not Found with an answer whose "grantId" is not/],
-      [410, { grantId: context.grantId, active: false }, /HTTP 410 Gone with an answer that does not say "revoked": true/],
-      [404, { grantId: context.grantId, revoked: "yes" }, /HTTP 404 Not Found with an answer that does not say "revoked": true/],
-      [200, { ok: true }, /HTTP 200 OK with an answer whose "grantId" is not .*not as expected \(2xx, 404 or 410 with \{"grantId": "<id>", "revoked": true\}\)/],
+      [
+        404,
+        { error: "not found" },
+        /answered HTTP 404 Not Found with an answer whose "grantId" is not "grant-[^"]+": \{"error":"not found"\}\. A 404 counts only/,
+      ],
+      [
+        404,
+        { grantId: `${context.grantId}-other`, revoked: true },
+        /HTTP 404 Not Found with an answer whose "grantId" is not/,
+      ],
+      [
+        410,
+        { grantId: context.grantId, active: false },
+        /HTTP 410 Gone with an answer that does not say "revoked": true/,
+      ],
+      [
+        404,
+        { grantId: context.grantId, revoked: "yes" },
+        /HTTP 404 Not Found with an answer that does not say "revoked": true/,
+      ],
+      [
+        200,
+        { ok: true },
+        /HTTP 200 OK with an answer whose "grantId" is not .*not as expected \(2xx, 404 or 410 with \{"grantId": "<id>", "revoked": true\}\)/,
+      ],
       [204, undefined, /HTTP 204 No Content with an answer that is not a JSON object/],
       [200, [{ grantId: context.grantId, revoked: true }], /HTTP 200 OK with an answer that is not a JSON object/],
     ];
@@ -94,14 +126,35 @@ describe("webhook revoke answers", () => {
     const body = confirmation(context.grantId);
     const signedWith = (headers: Record<string, string>) => ({ status: 404, body, headers });
     const answers: [answer: Parameters<WebhookReceiver["script"]>[0], message: RegExp][] = [
-      [{ status: 404, body }, /answered HTTP 404 Not Found without a signature .*Receivers must sign their answers \(X-Sesame-Timestamp, and X-Sesame-Signature over "<timestamp>\.<body>"/],
-      [signedWith(signSesameAnswer(body, makeSecret())), /HTTP 404 Not Found with a signature that does not match \(another secret, or the answer was changed on the way\)/],
-      [signedWith(signSesameAnswer(confirmation(`${context.grantId}-other`), secret)), /with a signature that does not match/],
-      [signedWith({ "X-Sesame-Signature": signSesameAnswer(body, secret)["X-Sesame-Signature"]! }), /signed without a valid X-Sesame-Timestamp/],
-      [signedWith(signSesameAnswer(body, secret, Date.now() - 10 * 60_000)), /signed with a timestamp more than 5 minutes away from Sesame's clock/],
+      [
+        { status: 404, body },
+        /answered HTTP 404 Not Found without a signature .*Receivers must sign their answers \(X-Sesame-Timestamp, and X-Sesame-Signature over "<timestamp>\.<body>"/,
+      ],
+      [
+        signedWith(signSesameAnswer(body, makeSecret())),
+        /HTTP 404 Not Found with a signature that does not match \(another secret, or the answer was changed on the way\)/,
+      ],
+      [
+        signedWith(signSesameAnswer(confirmation(`${context.grantId}-other`), secret)),
+        /with a signature that does not match/,
+      ],
+      [
+        signedWith({ "X-Sesame-Signature": signSesameAnswer(body, secret)["X-Sesame-Signature"]! }),
+        /signed without a valid X-Sesame-Timestamp/,
+      ],
+      [
+        signedWith(signSesameAnswer(body, secret, Date.now() - 10 * 60_000)),
+        /signed with a timestamp more than 5 minutes away from Sesame's clock/,
+      ],
       [signedWith(signSesameAnswer(body, secret, Date.now() + 10 * 60_000)), /more than 5 minutes away/],
-      [signedWith({ ...signSesameAnswer(body, secret), "X-Sesame-Timestamp": "99999999999999999999" }), /signed without a valid X-Sesame-Timestamp/],
-      [signedWith({ ...signSesameAnswer(body, secret), "X-Sesame-Signature": "v1=" }), /with a signature that does not match/],
+      [
+        signedWith({ ...signSesameAnswer(body, secret), "X-Sesame-Timestamp": "99999999999999999999" }),
+        /signed without a valid X-Sesame-Timestamp/,
+      ],
+      [
+        signedWith({ ...signSesameAnswer(body, secret), "X-Sesame-Signature": "v1=" }),
+        /with a signature that does not match/,
+      ],
       [{ status: 200, body, sign: true, headers: { "X-Sesame-Signature": "" } }, /HTTP 200 OK without a signature/],
     ];
     for (const [answer, message] of answers) {
@@ -121,7 +174,11 @@ describe("webhook revoke answers", () => {
     await connector.revoke({ ...makeContext(), receipt: null });
     for (const status of [200, 202, 404, 410]) {
       const other = makeContext();
-      receiver.script({ status, body: JSON.stringify({ grantId: other.grantId, revoked: true, note: "extra members are fine" }), sign: true });
+      receiver.script({
+        status,
+        body: JSON.stringify({ grantId: other.grantId, revoked: true, note: "extra members are fine" }),
+        sign: true,
+      });
       await connector.revoke({ ...other, receipt: null });
     }
   });
@@ -142,10 +199,22 @@ describe("webhook status answers", () => {
     const context = await granted();
     expect(await connector.verifyRevoked!(context)).toBe(false);
     const answers: [answer: Parameters<WebhookReceiver["script"]>[0], message: RegExp][] = [
-      [{ status: 200, body: JSON.stringify({ grantId: context.grantId, active: false }) }, /could not verify a revoke: the receiver at http:\/\/127\.0\.0\.1:\d+\/status answered HTTP 200 OK without a signature/],
-      [{ status: 200, body: JSON.stringify({ active: false }), sign: true }, /HTTP 200 OK with an answer whose "grantId" is not/],
-      [{ status: 200, body: JSON.stringify({ grantId: `${context.grantId}-other`, active: false }), sign: true }, /whose "grantId" is not/],
-      [{ status: 404, headers: { "Content-Type": "text/html" }, body: NGINX_404 }, /HTTP 404 Not Found: <html>.*Check the connector's url/],
+      [
+        { status: 200, body: JSON.stringify({ grantId: context.grantId, active: false }) },
+        /could not verify a revoke: the receiver at http:\/\/127\.0\.0\.1:\d+\/status answered HTTP 200 OK without a signature/,
+      ],
+      [
+        { status: 200, body: JSON.stringify({ active: false }), sign: true },
+        /HTTP 200 OK with an answer whose "grantId" is not/,
+      ],
+      [
+        { status: 200, body: JSON.stringify({ grantId: `${context.grantId}-other`, active: false }), sign: true },
+        /whose "grantId" is not/,
+      ],
+      [
+        { status: 404, headers: { "Content-Type": "text/html" }, body: NGINX_404 },
+        /HTTP 404 Not Found: <html>.*Check the connector's url/,
+      ],
     ];
     for (const [answer, message] of answers) {
       receiver.script(answer);
@@ -162,15 +231,29 @@ describe("webhook status answers", () => {
 
 describe("webhook check()", () => {
   it("reports a receiver that does not sign its answers, before any revoke depends on it", async () => {
-    receiver.script({ status: 200, body: JSON.stringify({ pong: true }) }, { status: 200, body: JSON.stringify({ active: false }) });
+    receiver.script(
+      { status: 200, body: JSON.stringify({ pong: true }) },
+      { status: 200, body: JSON.stringify({ active: false }) },
+    );
     const result = await connector.check();
     expect(result.ok).toBe(false);
     expect(result.problems).toEqual([
-      expect.stringMatching(/^ping answer refused \(revokes would fail\): the receiver at http:\/\/127\.0\.0\.1:\d+\/hooks\/sesame answered HTTP 200 OK without a signature .*: \{"pong":true\}\. Receivers must sign their answers/),
-      expect.stringMatching(/^status check failed: the receiver at http:\/\/127\.0\.0\.1:\d+\/status answered HTTP 200 OK without a signature/),
+      expect.stringMatching(
+        /^ping answer refused \(revokes would fail\): the receiver at http:\/\/127\.0\.0\.1:\d+\/hooks\/sesame answered HTTP 200 OK without a signature .*: \{"pong":true\}\. Receivers must sign their answers/,
+      ),
+      expect.stringMatching(
+        /^status check failed: the receiver at http:\/\/127\.0\.0\.1:\d+\/status answered HTTP 200 OK without a signature/,
+      ),
     ]);
-    receiver.script({ status: 200, body: JSON.stringify({ pong: true }) }, { status: 200, body: JSON.stringify({ active: false }) });
-    expect((await lenient.check()).problems).toEqual([expect.stringMatching(/^status check failed: .* answered HTTP 200 OK with an answer whose "grantId" is not "sesame-check-/)]);
+    receiver.script(
+      { status: 200, body: JSON.stringify({ pong: true }) },
+      { status: 200, body: JSON.stringify({ active: false }) },
+    );
+    expect((await lenient.check()).problems).toEqual([
+      expect.stringMatching(
+        /^status check failed: .* answered HTTP 200 OK with an answer whose "grantId" is not "sesame-check-/,
+      ),
+    ]);
     receiver.script({ status: 200, body: "" }, { status: 200, body: "", headers: signSesameAnswer("", secret) });
     expect((await connector.check()).problems).toEqual([
       expect.stringMatching(/^ping answer refused/),
@@ -182,13 +265,23 @@ describe("webhook check()", () => {
   it("reports a status url that says an unknown grant is active", async () => {
     // A receiver that signs correctly but answers "active" for anything: verifyRevoked would never succeed.
     const server = http.createServer((req, res) => {
-      const body = JSON.stringify({ grantId: new URL(req.url ?? "/", "http://x").searchParams.get("grantId"), active: true });
+      const body = JSON.stringify({
+        grantId: new URL(req.url ?? "/", "http://x").searchParams.get("grantId"),
+        active: true,
+      });
       res.writeHead(200, signSesameAnswer(body, secret)).end(body);
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    const hooks = webhook({ url: receiver.url, secret, statusUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/status` }, "hooks-always-active");
+    const hooks = webhook(
+      { url: receiver.url, secret, statusUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/status` },
+      "hooks-always-active",
+    );
     try {
-      expect((await hooks.check()).problems).toEqual([expect.stringMatching(/^status check failed: .* answered HTTP 200 OK with "active": true for a grant id it cannot know: .*not as expected/)]);
+      expect((await hooks.check()).problems).toEqual([
+        expect.stringMatching(
+          /^status check failed: .* answered HTTP 200 OK with "active": true for a grant id it cannot know: .*not as expected/,
+        ),
+      ]);
     } finally {
       await hooks.close?.();
       server.closeAllConnections();
@@ -198,7 +291,16 @@ describe("webhook check()", () => {
 
   it("reports plain http:// to another machine", async () => {
     const password = "pa55w0rd-in-url";
-    const remote = webhook({ url: "http://192.0.2.10:8080/hooks?token=abc", secret, statusUrl: `http://sesame:${password}@192.0.2.10/status`, timeoutSeconds: 0.2, retries: 0 }, "hooks-remote");
+    const remote = webhook(
+      {
+        url: "http://192.0.2.10:8080/hooks?token=abc",
+        secret,
+        statusUrl: `http://sesame:${password}@192.0.2.10/status`,
+        timeoutSeconds: 0.2,
+        retries: 0,
+      },
+      "hooks-remote",
+    );
     const result = await remote.check();
     expect(result.ok).toBe(false);
     expect(result.problems.slice(0, 2)).toEqual([
@@ -206,17 +308,37 @@ describe("webhook check()", () => {
       "statusUrl http://192.0.2.10/status is plain http:// to another machine: grant status travels unencrypted; use https",
     ]);
     expectNoSecret(result.problems, [secret, password, "abc"]);
-    const secure = webhook({ url: "https://192.0.2.10/hooks", secret, timeoutSeconds: 0.2, retries: 0 }, "hooks-secure");
+    const secure = webhook(
+      { url: "https://192.0.2.10/hooks", secret, timeoutSeconds: 0.2, retries: 0 },
+      "hooks-secure",
+    );
     expect((await secure.check()).problems).toEqual([expect.stringMatching(/^ping failed: /)]);
     await Promise.all([remote.close?.(), secure.close?.()]);
   });
 
   it("counts only this machine as loopback", () => {
     const loopback = (url: string) => isLoopbackHost(new URL(url).hostname);
-    for (const url of ["http://localhost:8080/", "http://LOCALHOST./", "http://127.0.0.1/", "http://127.1.2.3/", "http://127.1/", "http://[::1]:9000/", "http://[::ffff:127.0.0.1]/"]) {
+    for (const url of [
+      "http://localhost:8080/",
+      "http://LOCALHOST./",
+      "http://127.0.0.1/",
+      "http://127.1.2.3/",
+      "http://127.1/",
+      "http://[::1]:9000/",
+      "http://[::ffff:127.0.0.1]/",
+    ]) {
       expect(loopback(url), url).toBe(true);
     }
-    for (const url of ["http://10.0.0.1/", "http://0.0.0.0/", "http://hooks.example.com/", "http://localhost.example.com/", "http://api.localhost/", "http://[::ffff:10.0.0.1]/", "http://[fe80::1]/", "http://128.0.0.1/"]) {
+    for (const url of [
+      "http://10.0.0.1/",
+      "http://0.0.0.0/",
+      "http://hooks.example.com/",
+      "http://localhost.example.com/",
+      "http://api.localhost/",
+      "http://[::ffff:10.0.0.1]/",
+      "http://[fe80::1]/",
+      "http://128.0.0.1/",
+    ]) {
       expect(loopback(url), url).toBe(false);
     }
   });

@@ -31,7 +31,13 @@ describe("webhook config", () => {
 
   it("names each bad field without echoing the secret", () => {
     const shortSecret = "short-but-secret";
-    const found = problems({ url: "ftp://hooks.example.com", secret: shortSecret, statusUrl: "not a url", retries: -1, extra: 1 });
+    const found = problems({
+      url: "ftp://hooks.example.com",
+      secret: shortSecret,
+      statusUrl: "not a url",
+      retries: -1,
+      extra: 1,
+    });
     expect(found).toEqual([
       expect.stringMatching(/config\.url: must be an http:\/\/ or https:\/\/ URL/),
       expect.stringMatching(/config\.secret: must be at least 32 characters long/),
@@ -40,16 +46,24 @@ describe("webhook config", () => {
       expect.stringMatching(/config: Unrecognized key: "extra"/),
     ]);
     expectNoSecret(found, [shortSecret]);
-    expect(problems({ url: "https://u:50%zz@hooks.example.com", secret })).toEqual([expect.stringMatching(/config\.url: percent-encode special characters/)]);
+    expect(problems({ url: "https://u:50%zz@hooks.example.com", secret })).toEqual([
+      expect.stringMatching(/config\.url: percent-encode special characters/),
+    ]);
   });
 
   it("refuses extra headers that Sesame sets, that carry credentials, or that could inject headers", () => {
     expect(problems({ url: "https://h.example", secret, headers: { "X-Team": "payments" } })).toEqual([]);
     for (const name of ["Authorization", "x-sesame-signature", "Idempotency-Key", "Cookie"]) {
-      expect(problems({ url: "https://h.example", secret, headers: { [name]: "x" } })).toEqual([expect.stringMatching(/is set by Sesame or would carry a credential/)]);
+      expect(problems({ url: "https://h.example", secret, headers: { [name]: "x" } })).toEqual([
+        expect.stringMatching(/is set by Sesame or would carry a credential/),
+      ]);
     }
-    expect(problems({ url: "https://h.example", secret, headers: { "X-Team": "a\r\nX-Evil: 1" } })).toEqual([expect.stringMatching(/must not contain line breaks/)]);
-    expect(problems({ url: "https://h.example", secret, headers: { "Bad Name": "x" } })).toEqual([expect.stringMatching(/valid HTTP header name/)]);
+    expect(problems({ url: "https://h.example", secret, headers: { "X-Team": "a\r\nX-Evil: 1" } })).toEqual([
+      expect.stringMatching(/must not contain line breaks/),
+    ]);
+    expect(problems({ url: "https://h.example", secret, headers: { "Bad Name": "x" } })).toEqual([
+      expect.stringMatching(/valid HTTP header name/),
+    ]);
   });
 
   it("accepts any plain JSON object as target, nothing else", () => {
@@ -63,8 +77,15 @@ describe("webhook config", () => {
   it("refuses a principal with control characters, or a target that is not an object, before sending anything", async () => {
     const hooks = webhook({ url: "http://127.0.0.1:9/never", secret, retries: 0 });
     const error = await failure(hooks.grant(makeContext(undefined, "alice\nX-Evil: 1")));
-    expect(error).toMatchObject({ code: "connector_failed", userMessage: expect.stringMatching(/cannot use principal "alice\\nX-Evil: 1": it must not contain control characters/) });
-    expect((await failure(hooks.grant({ ...makeContext(), target: ["vault"] as unknown as Record<string, unknown> }))).code).toBe("config_invalid");
+    expect(error).toMatchObject({
+      code: "connector_failed",
+      userMessage: expect.stringMatching(
+        /cannot use principal "alice\\nX-Evil: 1": it must not contain control characters/,
+      ),
+    });
+    expect(
+      (await failure(hooks.grant({ ...makeContext(), target: ["vault"] as unknown as Record<string, unknown> }))).code,
+    ).toBe("config_invalid");
     await hooks.close?.();
   });
 

@@ -25,7 +25,12 @@ async function requestsDuring(work: () => Promise<unknown>) {
   return receiver.requests.slice(before);
 }
 
-const errorTexts = (error: Error & { userMessage?: string }) => [error.message, error.userMessage ?? "", error.stack ?? "", JSON.stringify(error)];
+const errorTexts = (error: Error & { userMessage?: string }) => [
+  error.message,
+  error.userMessage ?? "",
+  error.stack ?? "",
+  JSON.stringify(error),
+];
 
 describe("webhook connector failures", () => {
   it("retries 503 twice with backoff, then grants once", async () => {
@@ -33,7 +38,9 @@ describe("webhook connector failures", () => {
     receiver.script({ status: 503 }, { status: 503 });
     const requests = await requestsDuring(() => connector.grant(context));
     expect(requests).toHaveLength(3);
-    expect(new Set(requests.map((request) => request.headers["idempotency-key"]))).toEqual(new Set([`${context.grantId}:grant`]));
+    expect(new Set(requests.map((request) => request.headers["idempotency-key"]))).toEqual(
+      new Set([`${context.grantId}:grant`]),
+    );
     expect(requests[2]!.receivedAt - requests[0]!.receivedAt).toBeGreaterThanOrEqual(125 + 250);
     expect(receiver.grantsOf(context.principal)).toEqual([context.grantId]);
     await connector.revoke({ ...context, receipt: null });
@@ -47,7 +54,9 @@ describe("webhook connector failures", () => {
     expect(requests[1]!.receivedAt - requests[0]!.receivedAt).toBeGreaterThanOrEqual(950);
     receiver.script({ status: 429, headers: { "Retry-After": "3600" } });
     let error: Error & { userMessage?: string } = new Error();
-    expect(await requestsDuring(async () => (error = await failure(connector.revoke({ ...context, receipt: null }))))).toHaveLength(1);
+    expect(
+      await requestsDuring(async () => (error = await failure(connector.revoke({ ...context, receipt: null })))),
+    ).toHaveLength(1);
     expect(error.userMessage).toMatch(/HTTP 429 .*asked to retry after 3600 s; the job will be retried later/);
   });
 
@@ -56,14 +65,18 @@ describe("webhook connector failures", () => {
     let error: Error & { userMessage?: string } = new Error();
     expect(await requestsDuring(async () => (error = await failure(connector.grant(makeContext()))))).toHaveLength(1);
     expect(error).toMatchObject({ code: "connector_failed" });
-    expect(error.userMessage).toMatch(/could not grant access: the receiver at http:\/\/127\.0\.0\.1:\d+\/hooks\/sesame answered HTTP 400 Bad Request: \{"error":"unknown policy prod-read"\}\. The receiver rejected/);
+    expect(error.userMessage).toMatch(
+      /could not grant access: the receiver at http:\/\/127\.0\.0\.1:\d+\/hooks\/sesame answered HTTP 400 Bad Request: \{"error":"unknown policy prod-read"\}\. The receiver rejected/,
+    );
   });
 
   it("gives up after the configured retries of 5xx", async () => {
     const hooks = webhook({ url: receiver.url, secret, retries: 1 });
     receiver.script({ status: 500 }, { status: 502 });
     const error = await failure(hooks.grant(makeContext()));
-    expect(error.userMessage).toMatch(/answered HTTP 502 Bad Gateway \(after 2 attempts\)\. The receiver is failing or overloaded/);
+    expect(error.userMessage).toMatch(
+      /answered HTTP 502 Bad Gateway \(after 2 attempts\)\. The receiver is failing or overloaded/,
+    );
     await hooks.close?.();
   });
 
@@ -73,23 +86,35 @@ describe("webhook connector failures", () => {
     const started = Date.now();
     const error = await failure(hooks.grant(makeContext()));
     expect(Date.now() - started).toBeLessThan(2_500);
-    expect(error.userMessage).toMatch(/did not answer within 0\.3 s \(after 2 attempts\)\. Check that the receiver is up/);
+    expect(error.userMessage).toMatch(
+      /did not answer within 0\.3 s \(after 2 attempts\)\. Check that the receiver is up/,
+    );
     await hooks.close?.();
   });
 
   it("reports an unreachable receiver and a TLS mismatch in words", async () => {
     const unreachable = webhook({ url: `http://127.0.0.1:${await closedPort()}/hooks`, secret, retries: 0 });
     const error = await failure(unreachable.grant(makeContext()));
-    expect(error.userMessage).toMatch(/cannot reach the receiver at http:\/\/127\.0\.0\.1:\d+\/hooks: connection refused \(ECONNREFUSED\)\. Check the host and port/);
-    expect((await unreachable.check()).problems).toEqual([expect.stringMatching(/^ping failed: cannot reach the receiver/)]);
+    expect(error.userMessage).toMatch(
+      /cannot reach the receiver at http:\/\/127\.0\.0\.1:\d+\/hooks: connection refused \(ECONNREFUSED\)\. Check the host and port/,
+    );
+    expect((await unreachable.check()).problems).toEqual([
+      expect.stringMatching(/^ping failed: cannot reach the receiver/),
+    ]);
     const tls = webhook({ url: receiver.url.replace("http:", "https:"), secret });
-    expect((await tls.check()).problems).toEqual([expect.stringMatching(/^ping failed: TLS with https:\/\/127\.0\.0\.1:\d+\/hooks\/sesame failed: wrong version number \((EPROTO|ERR_SSL_WRONG_VERSION_NUMBER)\)/)]);
+    expect((await tls.check()).problems).toEqual([
+      expect.stringMatching(
+        /^ping failed: TLS with https:\/\/127\.0\.0\.1:\d+\/hooks\/sesame failed: wrong version number \((EPROTO|ERR_SSL_WRONG_VERSION_NUMBER)\)/,
+      ),
+    ]);
     await Promise.all([unreachable.close?.(), tls.close?.()]);
   });
 
   it("does not follow redirects", async () => {
     receiver.script({ status: 302, headers: { Location: "http://elsewhere.example/" } });
-    expect((await failure(connector.grant(makeContext()))).userMessage).toMatch(/HTTP 302 Found\. Sesame does not follow redirects/);
+    expect((await failure(connector.grant(makeContext()))).userMessage).toMatch(
+      /HTTP 302 Found\. Sesame does not follow redirects/,
+    );
   });
 
   it("never shows the HMAC secret or the url's password, even when the receiver echoes them", async () => {
@@ -105,7 +130,9 @@ describe("webhook connector failures", () => {
     expect(error.userMessage).toContain("[redacted]");
     expect(error.userMessage).toMatch(/receiver at http:\/\/127\.0\.0\.1:\d+\/hooks\/sesame answered/);
     expectNoSecret(errorTexts(error), leaks);
-    expect(receiver.requests.at(-1)!.headers.authorization).toBe(`Basic ${Buffer.from(`sesame:${password}`).toString("base64")}`);
+    expect(receiver.requests.at(-1)!.headers.authorization).toBe(
+      `Basic ${Buffer.from(`sesame:${password}`).toString("base64")}`,
+    );
 
     receiver.script({ status: 200, body: JSON.stringify({ echo: secret, [secret]: [secret] }) });
     const receipt = await hooks.grant(makeContext());

@@ -18,9 +18,17 @@ const suffix = randomBytes(3).toString("hex");
 let sequence = 0;
 
 /** A fresh grant for a fresh principal, so tests never see each other's state. */
-export function makeContext(target: Record<string, unknown> = { system: "vault", policy: "prod-read" }, principal?: string): GrantContext {
+export function makeContext(
+  target: Record<string, unknown> = { system: "vault", policy: "prod-read" },
+  principal?: string,
+): GrantContext {
   sequence += 1;
-  return { grantId: `grant-${suffix}-${sequence}`, principal: principal ?? `user-${suffix}-${sequence}@example.com`, target, expiresAt: new Date(Date.now() + 3_600_000) };
+  return {
+    grantId: `grant-${suffix}-${sequence}`,
+    principal: principal ?? `user-${suffix}-${sequence}@example.com`,
+    target,
+    expiresAt: new Date(Date.now() + 3_600_000),
+  };
 }
 
 /** A loopback port nobody listens on: connections to it are refused. */

@@ -61,7 +61,10 @@ export function signSesameAnswer(body: string, secret: string, now = Date.now())
   return { "Content-Type": "application/json", "X-Sesame-Timestamp": timestamp, "X-Sesame-Signature": signature };
 }
 
-export async function createWebhookReceiver(secret: string, options: { issueCredentials?: boolean } = {}): Promise<WebhookReceiver> {
+export async function createWebhookReceiver(
+  secret: string,
+  options: { issueCredentials?: boolean } = {},
+): Promise<WebhookReceiver> {
   const requests: ReceivedRequest[] = [];
   const scripted: ScriptedAnswer[] = [];
   const grants = new Map<string, Map<string, unknown>>();
@@ -93,7 +96,9 @@ export async function createWebhookReceiver(secret: string, options: { issueCred
     // Revoked now, or already gone (never granted, removed out of band): either way it is confirmed.
     if (event.event === "revoke") return { status: held.delete(grantId) ? 200 : 404, body: { grantId, revoked: true } };
     held.set(grantId, event.target);
-    const credentials = options.issueCredentials ? { secret: { username: principal, password: randomBytes(12).toString("hex") } } : {};
+    const credentials = options.issueCredentials
+      ? { secret: { username: principal, password: randomBytes(12).toString("hex") } }
+      : {};
     return { status: 201, body: { accessId: `acc-${grantId}`, ...credentials } };
   }
 
@@ -101,7 +106,13 @@ export async function createWebhookReceiver(secret: string, options: { issueCred
     const chunks: Buffer[] = [];
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
     req.on("end", () => {
-      const request = { method: req.method ?? "", path: req.url ?? "/", headers: req.headers, body: Buffer.concat(chunks).toString("utf8"), receivedAt: Date.now() };
+      const request = {
+        method: req.method ?? "",
+        path: req.url ?? "/",
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString("utf8"),
+        receivedAt: Date.now(),
+      };
       requests.push(request);
       const next = scripted.shift();
       const answer = next ?? handle(request);

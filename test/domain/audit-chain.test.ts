@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { canonicalJson, computeAuditHash, GENESIS_HASH, verifyAuditChain, type AuditContent, type ChainedAuditRow } from "../../src/domain/audit-chain.js";
+import {
+  canonicalJson,
+  computeAuditHash,
+  GENESIS_HASH,
+  verifyAuditChain,
+  type AuditContent,
+  type ChainedAuditRow,
+} from "../../src/domain/audit-chain.js";
 
 const T0 = Date.parse("2026-03-01T12:00:00.000Z");
 
@@ -50,7 +57,7 @@ describe("canonicalJson", () => {
   it("drops undefined properties and writes null and primitives as JSON does", () => {
     expect(canonicalJson({ a: undefined, b: null })).toBe('{"b":null}');
     expect(canonicalJson(undefined)).toBe("null");
-    expect(canonicalJson("x\"y")).toBe('"x\\"y"');
+    expect(canonicalJson('x"y')).toBe('"x\\"y"');
     expect(canonicalJson(true)).toBe("true");
   });
 });
@@ -74,8 +81,14 @@ describe("computeAuditHash", () => {
     { field: "requestId", changed: { ...base, requestId: "req-9" } },
     { field: "grantId", changed: { ...base, grantId: "grant-9" } },
     { field: "data (a value)", changed: { ...base, data: { index: 1, reason: "reason 2", nested: { list: [1, 2] } } } },
-    { field: "data (a nested value)", changed: { ...base, data: { index: 1, reason: "reason 1", nested: { list: [2, 1] } } } },
-    { field: "data (an added key)", changed: { ...base, data: { index: 1, reason: "reason 1", nested: { list: [1, 2] }, extra: true } } },
+    {
+      field: "data (a nested value)",
+      changed: { ...base, data: { index: 1, reason: "reason 1", nested: { list: [2, 1] } } },
+    },
+    {
+      field: "data (an added key)",
+      changed: { ...base, data: { index: 1, reason: "reason 1", nested: { list: [1, 2] }, extra: true } },
+    },
   ];
 
   it.each(changes)("changes when $field changes", ({ changed }) => {
@@ -149,7 +162,12 @@ describe("verifyAuditChain", () => {
   it("detects a row inserted in a seq gap with a self-consistent forged hash, at the row after it", async () => {
     const rows = chain([1, 2, 5, 6]);
     const forgedContent: AuditContent = { ...content(9), type: "grant.revoked" };
-    const forged = { ...forgedContent, seq: 3n, prevHash: rows[1]!.hash, hash: computeAuditHash(rows[1]!.hash, forgedContent) };
+    const forged = {
+      ...forgedContent,
+      seq: 3n,
+      prevHash: rows[1]!.hash,
+      hash: computeAuditHash(rows[1]!.hash, forgedContent),
+    };
     rows.splice(2, 0, forged);
     const verdict = await verifyAuditChain(rows);
     // The forged row itself links and hashes correctly; the original next row no longer follows it.

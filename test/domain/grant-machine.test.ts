@@ -1,6 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { AppError } from "../../src/domain/errors.js";
-import { canApply, isDue, transitionGrant, type GrantEvent, type GrantState, type GrantStatus } from "../../src/domain/grant-machine.js";
+import {
+  canApply,
+  isDue,
+  transitionGrant,
+  type GrantEvent,
+  type GrantState,
+  type GrantStatus,
+} from "../../src/domain/grant-machine.js";
 
 const NOW = new Date("2026-03-01T12:00:00.000Z");
 const EXPIRES = new Date("2026-03-01T13:00:00.000Z");
@@ -27,7 +34,12 @@ const EXPECTED: Record<GrantEvent["type"], Partial<Record<GrantStatus, GrantStat
   extend: { active: "active" },
 };
 
-const grant = (status: GrantStatus, overrides: Partial<GrantState> = {}): GrantState => ({ status, version: 4, expiresAt: EXPIRES, ...overrides });
+const grant = (status: GrantStatus, overrides: Partial<GrantState> = {}): GrantState => ({
+  status,
+  version: 4,
+  expiresAt: EXPIRES,
+  ...overrides,
+});
 
 function conflictOf(work: () => unknown): AppError {
   try {
@@ -39,7 +51,9 @@ function conflictOf(work: () => unknown): AppError {
   throw new Error("expected the transition to throw");
 }
 
-const cells = EVENTS.flatMap((event) => STATUSES.map((status) => ({ event, status, to: EXPECTED[event.type][status] })));
+const cells = EVENTS.flatMap((event) =>
+  STATUSES.map((status) => ({ event, status, to: EXPECTED[event.type][status] })),
+);
 const allowed = cells.filter((cell) => cell.to !== undefined);
 const refused = cells.filter((cell) => cell.to === undefined);
 
@@ -69,19 +83,28 @@ describe("transitionGrant: every event × every status", () => {
   });
 
   it("tells the user plainly why a revoked grant cannot change", () => {
-    expect(conflictOf(() => transitionGrant(grant("revoked"), { type: "extend", expiresAt: LATER }, NOW)).userMessage).toBe("This grant has already been revoked.");
+    expect(
+      conflictOf(() => transitionGrant(grant("revoked"), { type: "extend", expiresAt: LATER }, NOW)).userMessage,
+    ).toBe("This grant has already been revoked.");
   });
 });
 
 describe("transitionGrant: revoke", () => {
-  it.each(["expired", "relinquished", "admin", "request_cancelled"] as const)("a scheduled grant revoked (%s) still goes through revoking, so the connector cleans up", (cause) => {
-    expect(transitionGrant(grant("scheduled"), { type: "revoke", cause }, NOW).status).toBe("revoking");
-  });
+  it.each(["expired", "relinquished", "admin", "request_cancelled"] as const)(
+    "a scheduled grant revoked (%s) still goes through revoking, so the connector cleans up",
+    (cause) => {
+      expect(transitionGrant(grant("scheduled"), { type: "revoke", cause }, NOW).status).toBe("revoking");
+    },
+  );
 
   it("an active grant goes through revoking, then revoked", () => {
     const revoking = transitionGrant(grant("active"), { type: "revoke", cause: "expired" }, NOW);
     expect(revoking).toEqual({ status: "revoking", version: 5, expiresAt: EXPIRES });
-    expect(transitionGrant(revoking, { type: "revoked" }, NOW)).toEqual({ status: "revoked", version: 6, expiresAt: EXPIRES });
+    expect(transitionGrant(revoking, { type: "revoked" }, NOW)).toEqual({
+      status: "revoked",
+      version: 6,
+      expiresAt: EXPIRES,
+    });
   });
 
   it("a failed revoke can be retried until it succeeds", () => {
@@ -94,7 +117,11 @@ describe("transitionGrant: revoke", () => {
 
 describe("transitionGrant: extend", () => {
   it("moves the expiry later and keeps the grant active", () => {
-    expect(transitionGrant(grant("active"), { type: "extend", expiresAt: LATER }, NOW)).toEqual({ status: "active", version: 5, expiresAt: LATER });
+    expect(transitionGrant(grant("active"), { type: "extend", expiresAt: LATER }, NOW)).toEqual({
+      status: "active",
+      version: 5,
+      expiresAt: LATER,
+    });
   });
 
   it.each([
@@ -108,7 +135,9 @@ describe("transitionGrant: extend", () => {
   it("refuses an extension of an overdue grant that still ends in the past", () => {
     const overdue = grant("active", { expiresAt: new Date(NOW.getTime() - 120_000) });
     const stillPast = new Date(NOW.getTime() - 60_000);
-    expect(conflictOf(() => transitionGrant(overdue, { type: "extend", expiresAt: stillPast }, NOW)).code).toBe("invalid_input");
+    expect(conflictOf(() => transitionGrant(overdue, { type: "extend", expiresAt: stillPast }, NOW)).code).toBe(
+      "invalid_input",
+    );
     expect(transitionGrant(overdue, { type: "extend", expiresAt: LATER }, NOW).expiresAt).toEqual(LATER);
   });
 });

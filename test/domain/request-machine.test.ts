@@ -73,14 +73,27 @@ describe("transitionRequest: a decided request never changes", () => {
   });
 
   it("refuses even a decision that would have been valid while pending (a would-be second approver)", () => {
-    const approved = request({ status: "approved", steps: [{ ...OWNERS, required: 2 }], approvals: [{ approverId: "bob", step: 0 }] });
-    expectAppError(() => transitionRequest(approved, { type: "approve", actorId: "carol" }, context()), "already_decided");
+    const approved = request({
+      status: "approved",
+      steps: [{ ...OWNERS, required: 2 }],
+      approvals: [{ approverId: "bob", step: 0 }],
+    });
+    expectAppError(
+      () => transitionRequest(approved, { type: "approve", actorId: "carol" }, context()),
+      "already_decided",
+    );
     expectAppError(() => transitionRequest(approved, { type: "deny", actorId: "carol" }, context()), "already_decided");
   });
 });
 
 describe("transitionRequest: every event from pending", () => {
-  const table: { name: string; event: RequestEvent; ctx: TransitionContext; status: RequestStatus; effects: RequestEffect[] }[] = [
+  const table: {
+    name: string;
+    event: RequestEvent;
+    ctx: TransitionContext;
+    status: RequestStatus;
+    effects: RequestEffect[];
+  }[] = [
     {
       name: "approve (1 of 1, single step)",
       event: { type: "approve", actorId: "bob" },
@@ -153,20 +166,31 @@ describe("transitionRequest: every event from pending", () => {
     },
   ];
 
-  it.each(table)("$name → $status with exactly the documented effects and version + 1", ({ event, ctx, status, effects }) => {
-    const state = request();
-    const snapshot = structuredClone(state);
-    const { next, effects: actual } = transitionRequest(state, event, ctx);
-    expect(next.status).toBe(status);
-    expect(next.version).toBe(state.version + 1);
-    expect(actual).toStrictEqual(effects);
-    // Identity fields are carried over untouched, and the input is not mutated (the machine is pure).
-    expect(next).toMatchObject({ id: state.id, requesterId: state.requesterId, steps: state.steps, pendingUntil: state.pendingUntil, selfApproval: false });
-    expect(state).toEqual(snapshot);
-  });
+  it.each(table)(
+    "$name → $status with exactly the documented effects and version + 1",
+    ({ event, ctx, status, effects }) => {
+      const state = request();
+      const snapshot = structuredClone(state);
+      const { next, effects: actual } = transitionRequest(state, event, ctx);
+      expect(next.status).toBe(status);
+      expect(next.version).toBe(state.version + 1);
+      expect(actual).toStrictEqual(effects);
+      // Identity fields are carried over untouched, and the input is not mutated (the machine is pure).
+      expect(next).toMatchObject({
+        id: state.id,
+        requesterId: state.requesterId,
+        steps: state.steps,
+        pendingUntil: state.pendingUntil,
+        selfApproval: false,
+      });
+      expect(state).toEqual(snapshot);
+    },
+  );
 
   it("records the approval in `approvals` only for approve", () => {
-    expect(transitionRequest(request(), { type: "approve", actorId: "bob" }, context()).next.approvals).toEqual([{ approverId: "bob", step: 0 }]);
+    expect(transitionRequest(request(), { type: "approve", actorId: "bob" }, context()).next.approvals).toEqual([
+      { approverId: "bob", step: 0 },
+    ]);
     expect(transitionRequest(request(), { type: "deny", actorId: "bob" }, context()).next.approvals).toEqual([]);
     expect(transitionRequest(request(), { type: "auto_approve", reason: "r" }, context()).next.approvals).toEqual([]);
   });
@@ -176,39 +200,67 @@ describe("transitionRequest: the requester never approves their own request (inv
   const requesterIsListed = request({ steps: [{ name: "owners", approverIds: ["alice", "bob"], required: 1 }] });
 
   it("refuses approve and deny from the requester even when the policy lists them as approver", () => {
-    const error = expectAppError(() => transitionRequest(requesterIsListed, { type: "approve", actorId: "alice" }, context()), "forbidden");
+    const error = expectAppError(
+      () => transitionRequest(requesterIsListed, { type: "approve", actorId: "alice" }, context()),
+      "forbidden",
+    );
     expect(error.userMessage).toMatch(/your own request/);
-    expectAppError(() => transitionRequest(requesterIsListed, { type: "deny", actorId: "alice" }, context()), "forbidden");
+    expectAppError(
+      () => transitionRequest(requesterIsListed, { type: "deny", actorId: "alice" }, context()),
+      "forbidden",
+    );
   });
 
   it("allows it when the policy says selfApproval: true", () => {
-    const { next, effects } = transitionRequest({ ...requesterIsListed, selfApproval: true }, { type: "approve", actorId: "alice" }, context());
+    const { next, effects } = transitionRequest(
+      { ...requesterIsListed, selfApproval: true },
+      { type: "approve", actorId: "alice" },
+      context(),
+    );
     expect(next.status).toBe("approved");
     expect(effects[0]).toStrictEqual({ kind: "record_decision", approverId: "alice", decision: "approve", step: 0 });
   });
 
   it("selfApproval does not make a requester an approver when the policy does not name them", () => {
-    expectAppError(() => transitionRequest(request({ selfApproval: true }), { type: "approve", actorId: "alice" }, context()), "forbidden");
+    expectAppError(
+      () => transitionRequest(request({ selfApproval: true }), { type: "approve", actorId: "alice" }, context()),
+      "forbidden",
+    );
   });
 });
 
 describe("transitionRequest: only approvers the current policy names can decide (invariant 2)", () => {
-  it.each(["approve", "deny"] as const)("%s by someone who is not an approver is refused and names the step", (type) => {
-    const error = expectAppError(() => transitionRequest(request(), { type, actorId: "mallory" }, context()), "forbidden");
-    expect(error.details).toEqual({ step: "owners" });
-  });
+  it.each(["approve", "deny"] as const)(
+    "%s by someone who is not an approver is refused and names the step",
+    (type) => {
+      const error = expectAppError(
+        () => transitionRequest(request(), { type, actorId: "mallory" }, context()),
+        "forbidden",
+      );
+      expect(error.details).toEqual({ step: "owners" });
+    },
+  );
 
-  it.each(["approve", "deny"] as const)("%s by an approver who left the group since the request was made is refused", (type) => {
-    const asked: string[] = [];
-    const ctx = context({ isStillApprover: (id) => (asked.push(id), id !== "bob") });
-    expectAppError(() => transitionRequest(request(), { type, actorId: "bob" }, ctx), "forbidden");
-    expect(asked).toContain("bob");
-    // Other approvers still can.
-    expect(transitionRequest(request(), { type, actorId: "carol" }, ctx).next.status).toBe(type === "approve" ? "approved" : "denied");
-  });
+  it.each(["approve", "deny"] as const)(
+    "%s by an approver who left the group since the request was made is refused",
+    (type) => {
+      const asked: string[] = [];
+      const ctx = context({ isStillApprover: (id) => (asked.push(id), id !== "bob") });
+      expectAppError(() => transitionRequest(request(), { type, actorId: "bob" }, ctx), "forbidden");
+      expect(asked).toContain("bob");
+      // Other approvers still can.
+      expect(transitionRequest(request(), { type, actorId: "carol" }, ctx).next.status).toBe(
+        type === "approve" ? "approved" : "denied",
+      );
+    },
+  );
 
   it("isStillApprover cannot promote someone the snapshot does not list", () => {
-    expectAppError(() => transitionRequest(request(), { type: "approve", actorId: "mallory" }, context({ isStillApprover: () => true })), "forbidden");
+    expectAppError(
+      () =>
+        transitionRequest(request(), { type: "approve", actorId: "mallory" }, context({ isStillApprover: () => true })),
+      "forbidden",
+    );
   });
 });
 
@@ -238,13 +290,19 @@ describe("transitionRequest: N of M approvers", () => {
 
   it("the same approver approving twice is refused and does not count twice", () => {
     const first = transitionRequest(twoOfThree, { type: "approve", actorId: "bob" }, context());
-    expectAppError(() => transitionRequest(first.next, { type: "approve", actorId: "bob" }, context()), "already_decided");
+    expectAppError(
+      () => transitionRequest(first.next, { type: "approve", actorId: "bob" }, context()),
+      "already_decided",
+    );
     expect(first.next.status).toBe("pending");
   });
 
   it("an approver who already approved this step cannot turn it into a denial", () => {
     const first = transitionRequest(twoOfThree, { type: "approve", actorId: "bob" }, context());
-    const error = expectAppError(() => transitionRequest(first.next, { type: "deny", actorId: "bob", reason: "changed my mind" }, context()), "already_decided");
+    const error = expectAppError(
+      () => transitionRequest(first.next, { type: "deny", actorId: "bob", reason: "changed my mind" }, context()),
+      "already_decided",
+    );
     expect(error.userMessage).toMatch(/already approved this step/);
   });
 
@@ -268,7 +326,10 @@ describe("transitionRequest: ordered approval steps", () => {
   });
 
   it("a step-1 approver cannot decide while step 0 is open", () => {
-    const approve = expectAppError(() => transitionRequest(stepped, { type: "approve", actorId: "sam" }, context()), "forbidden");
+    const approve = expectAppError(
+      () => transitionRequest(stepped, { type: "approve", actorId: "sam" }, context()),
+      "forbidden",
+    );
     expect(approve.details).toEqual({ step: "team-lead" });
     expectAppError(() => transitionRequest(stepped, { type: "deny", actorId: "sam" }, context()), "forbidden");
   });
@@ -312,7 +373,11 @@ describe("transitionRequest: cancel and expire", () => {
   });
 
   it("the requester may cancel even in the middle of a multi-step approval", () => {
-    const partly = request({ steps: [{ ...OWNERS, required: 2 }], approvals: [{ approverId: "bob", step: 0 }], version: 8 });
+    const partly = request({
+      steps: [{ ...OWNERS, required: 2 }],
+      approvals: [{ approverId: "bob", step: 0 }],
+      version: 8,
+    });
     const { next } = transitionRequest(partly, { type: "cancel", actorId: "alice" }, context());
     expect(next).toMatchObject({ status: "cancelled", version: 9, approvals: [{ approverId: "bob", step: 0 }] });
   });

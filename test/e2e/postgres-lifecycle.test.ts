@@ -88,11 +88,16 @@ async function loginAs(user: string, password?: string): Promise<string> {
 async function approvedGrant(duration: string, resource = "prod-db"): Promise<{ requestId: string; grantId: string }> {
   const created = await sesame.api("alice", "POST", "/api/v1/requests", { resource, duration, reason: "incident 42" });
   expect(created.status).toBe(201);
-  const approved = await sesame.api("bob", "POST", `/api/v1/requests/${created.body.id}/approve`, { version: created.body.version });
+  const approved = await sesame.api("bob", "POST", `/api/v1/requests/${created.body.id}/approve`, {
+    version: created.body.version,
+  });
   expect(approved.status).toBe(200);
   expect(approved.body.status).toBe("approved");
   const grantId = approved.body.grant as string;
-  await waitFor(async () => (await sesame.api("alice", "GET", `/api/v1/grants/${grantId}`)).body.status === "active", "grant to become active");
+  await waitFor(
+    async () => (await sesame.api("alice", "GET", `/api/v1/grants/${grantId}`)).body.status === "active",
+    "grant to become active",
+  );
   return { requestId: created.body.id, grantId };
 }
 
@@ -103,7 +108,11 @@ beforeAll(async () => {
   await adminQuery(`CREATE ROLE "${tag}_bob" LOGIN`);
   await adminQuery(`REVOKE CONNECT ON DATABASE "${target.name}" FROM PUBLIC`);
   await adminQuery(`GRANT CONNECT ON DATABASE "${target.name}" TO "${readonlyRole}"`);
-  sesame = await startSesame("e2e", { policy: policy(), identities: ["alice", "bob", "carol", "mallory", "dave"], env: { E2E_TARGET_URL: target.url } });
+  sesame = await startSesame("e2e", {
+    policy: policy(),
+    identities: ["alice", "bob", "carol", "mallory", "dave"],
+    env: { E2E_TARGET_URL: target.url },
+  });
 });
 
 afterAll(async () => {
@@ -117,7 +126,11 @@ describe("request → approve → grant → revoke, through the API", () => {
     expect(await canLogin()).toBe(false);
     const { grantId } = await approvedGrant("3s");
     expect(await canLogin()).toBe(true);
-    await waitFor(async () => (await sesame.api("alice", "GET", `/api/v1/grants/${grantId}`)).body.status === "revoked", "revoke at expiry", 15_000);
+    await waitFor(
+      async () => (await sesame.api("alice", "GET", `/api/v1/grants/${grantId}`)).body.status === "revoked",
+      "revoke at expiry",
+      15_000,
+    );
     expect(await canLogin()).toBe(false);
   });
 
@@ -141,7 +154,10 @@ describe("request → approve → grant → revoke, through the API", () => {
     expect(await sesame.runtime.deps.jobs.hasRevokeJob(grantId)).toBe(true);
     const relinquished = await sesame.api("alice", "POST", `/api/v1/grants/${grantId}/relinquish`);
     expect(relinquished.body.status).toBe("revoking");
-    await waitFor(async () => (await sesame.api("alice", "GET", `/api/v1/grants/${grantId}`)).body.status === "revoked", "relinquish");
+    await waitFor(
+      async () => (await sesame.api("alice", "GET", `/api/v1/grants/${grantId}`)).body.status === "revoked",
+      "relinquish",
+    );
     expect(await canLogin()).toBe(false);
   });
 
@@ -149,10 +165,16 @@ describe("request → approve → grant → revoke, through the API", () => {
     const viaMain = await approvedGrant("1h");
     const viaAlias = await approvedGrant("1h", "prod-db-keep-sessions");
     await sesame.api("alice", "POST", `/api/v1/grants/${viaAlias.grantId}/relinquish`);
-    await waitFor(async () => (await sesame.api("alice", "GET", `/api/v1/grants/${viaAlias.grantId}`)).body.status === "revoked", "alias revoke");
+    await waitFor(
+      async () => (await sesame.api("alice", "GET", `/api/v1/grants/${viaAlias.grantId}`)).body.status === "revoked",
+      "alias revoke",
+    );
     expect(await canLogin()).toBe(true);
     await sesame.api("alice", "POST", `/api/v1/grants/${viaMain.grantId}/relinquish`);
-    await waitFor(async () => (await sesame.api("alice", "GET", `/api/v1/grants/${viaMain.grantId}`)).body.status === "revoked", "main revoke");
+    await waitFor(
+      async () => (await sesame.api("alice", "GET", `/api/v1/grants/${viaMain.grantId}`)).body.status === "revoked",
+      "main revoke",
+    );
     expect(await canLogin()).toBe(false);
   });
 
@@ -160,11 +182,17 @@ describe("request → approve → grant → revoke, through the API", () => {
     const first = await approvedGrant("1h");
     const second = await approvedGrant("1h");
     await sesame.api("alice", "POST", `/api/v1/grants/${first.grantId}/relinquish`);
-    await waitFor(async () => (await sesame.api("alice", "GET", `/api/v1/grants/${first.grantId}`)).body.status === "revoked", "first revoke");
+    await waitFor(
+      async () => (await sesame.api("alice", "GET", `/api/v1/grants/${first.grantId}`)).body.status === "revoked",
+      "first revoke",
+    );
     expect(await canLogin()).toBe(true);
     const revoked = await sesame.api("dave", "POST", `/api/v1/grants/${second.grantId}/revoke`, { reason: "done" });
     expect(revoked.status).toBe(200);
-    await waitFor(async () => (await sesame.api("alice", "GET", `/api/v1/grants/${second.grantId}`)).body.status === "revoked", "second revoke");
+    await waitFor(
+      async () => (await sesame.api("alice", "GET", `/api/v1/grants/${second.grantId}`)).body.status === "revoked",
+      "second revoke",
+    );
     expect(await canLogin()).toBe(false);
   });
 });
@@ -183,7 +211,10 @@ describe("temporary login roles", () => {
     expect(JSON.stringify(grant.body)).not.toContain(credentials.body.credentials.password);
 
     await sesame.api("alice", "POST", `/api/v1/grants/${grantId}/relinquish`);
-    await waitFor(async () => (await sesame.api("alice", "GET", `/api/v1/grants/${grantId}`)).body.status === "revoked", "login role revoke");
+    await waitFor(
+      async () => (await sesame.api("alice", "GET", `/api/v1/grants/${grantId}`)).body.status === "revoked",
+      "login role revoke",
+    );
     expect(await loginAs(role, credentials.body.credentials.password)).toMatch(/refused: .*role .* does not exist/);
     expect((await sesame.api("alice", "GET", `/api/v1/grants/${grantId}/credentials`)).status).toBe(409);
   });
@@ -191,10 +222,17 @@ describe("temporary login roles", () => {
 
 describe("decisions", () => {
   it("applies exactly one of two concurrent decisions; the other is told it was already decided", async () => {
-    const created = await sesame.api("alice", "POST", "/api/v1/requests", { resource: "prod-db", duration: "1h", reason: "race" });
+    const created = await sesame.api("alice", "POST", "/api/v1/requests", {
+      resource: "prod-db",
+      duration: "1h",
+      reason: "race",
+    });
     const [approve, deny] = await Promise.all([
       sesame.api("bob", "POST", `/api/v1/requests/${created.body.id}/approve`, { version: created.body.version }),
-      sesame.api("carol", "POST", `/api/v1/requests/${created.body.id}/deny`, { version: created.body.version, reason: "no" }),
+      sesame.api("carol", "POST", `/api/v1/requests/${created.body.id}/deny`, {
+        version: created.body.version,
+        reason: "no",
+      }),
     ]);
     const statuses = [approve.status, deny.status].sort();
     expect(statuses).toEqual([200, 409]);
@@ -224,7 +262,9 @@ describe("decisions", () => {
 
   it("refuses a stale card: the version moved on", async () => {
     const created = await sesame.api("alice", "POST", "/api/v1/requests", { resource: "prod-db", reason: "x" });
-    const stale = await sesame.api("bob", "POST", `/api/v1/requests/${created.body.id}/approve`, { version: created.body.version + 5 });
+    const stale = await sesame.api("bob", "POST", `/api/v1/requests/${created.body.id}/approve`, {
+      version: created.body.version + 5,
+    });
     expect(stale.status).toBe(409);
     expect(stale.body.error.code).toBe("stale");
     await sesame.api("alice", "POST", `/api/v1/requests/${created.body.id}/cancel`);
@@ -233,24 +273,40 @@ describe("decisions", () => {
 
 describe("bad input loses nothing and says what is wrong", () => {
   it("refuses a duration over the maximum, naming the maximum", async () => {
-    const response = await sesame.api("alice", "POST", "/api/v1/requests", { resource: "prod-db", duration: "5h", reason: "x" });
+    const response = await sesame.api("alice", "POST", "/api/v1/requests", {
+      resource: "prod-db",
+      duration: "5h",
+      reason: "x",
+    });
     expect(response.status).toBe(422);
     expect(response.body.error.message).toContain("4h");
-    expect((await sesame.api("alice", "GET", "/api/v1/requests?status=pending")).body.requests.every((r: { durationSeconds: number }) => r.durationSeconds <= 4 * 3600)).toBe(true);
+    expect(
+      (await sesame.api("alice", "GET", "/api/v1/requests?status=pending")).body.requests.every(
+        (r: { durationSeconds: number }) => r.durationSeconds <= 4 * 3600,
+      ),
+    ).toBe(true);
   });
 
   it("names the field of a malformed body", async () => {
     const response = await sesame.api("alice", "POST", "/api/v1/requests", { resource: 42, duration: "soon" });
     expect(response.status).toBe(400);
-    expect(response.body.error.fields.map((f: { field: string }) => f.field)).toEqual(expect.arrayContaining(["body.resource", "body.duration"]));
+    expect(response.body.error.fields.map((f: { field: string }) => f.field)).toEqual(
+      expect.arrayContaining(["body.resource", "body.duration"]),
+    );
   });
 
   it("answers 404 for unknown ids, 401 without a token, and never 500", async () => {
-    expect((await sesame.api("alice", "GET", "/api/v1/requests/00000000-0000-4000-8000-000000000000")).status).toBe(404);
+    expect((await sesame.api("alice", "GET", "/api/v1/requests/00000000-0000-4000-8000-000000000000")).status).toBe(
+      404,
+    );
     expect((await sesame.api("alice", "GET", "/api/v1/requests/not-a-uuid")).status).toBe(400);
     const anonymous = await fetch(`${sesame.baseUrl}/api/v1/requests`);
     expect(anonymous.status).toBe(401);
-    const garbage = await fetch(`${sesame.baseUrl}/api/v1/requests`, { method: "POST", headers: { authorization: `Bearer ${sesame.tokens.alice}`, "content-type": "application/json" }, body: "{" });
+    const garbage = await fetch(`${sesame.baseUrl}/api/v1/requests`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${sesame.tokens.alice}`, "content-type": "application/json" },
+      body: "{",
+    });
     expect(garbage.status).toBe(400);
   });
 
@@ -258,8 +314,12 @@ describe("bad input loses nothing and says what is wrong", () => {
     expect((await fetch(`${sesame.baseUrl}/healthz`)).status).toBe(200);
     const ready = await fetch(`${sesame.baseUrl}/readyz`);
     expect(await ready.json()).toEqual({ ready: true, checks: { postgres: "ok", redis: "ok" } });
-    const openapi = (await (await fetch(`${sesame.baseUrl}/api/v1/openapi.json`)).json()) as { paths: Record<string, unknown> };
-    expect(Object.keys(openapi.paths)).toEqual(expect.arrayContaining(["/api/v1/requests", "/api/v1/requests/{id}/approve", "/api/v1/grants/{id}/extend"]));
+    const openapi = (await (await fetch(`${sesame.baseUrl}/api/v1/openapi.json`)).json()) as {
+      paths: Record<string, unknown>;
+    };
+    expect(Object.keys(openapi.paths)).toEqual(
+      expect.arrayContaining(["/api/v1/requests", "/api/v1/requests/{id}/approve", "/api/v1/grants/{id}/extend"]),
+    );
   });
 });
 
@@ -267,7 +327,9 @@ describe("audit", () => {
   it("never writes an issued password into the audit log", async () => {
     const rows = await sesame.runtime.db.auditEvent.findMany();
     expect(rows.some((row) => row.type === "grant.credentials_read")).toBe(true);
-    expect(JSON.stringify(rows, (_key, value: unknown) => (typeof value === "bigint" ? value.toString() : value))).not.toMatch(/"password"\s*:\s*"/);
+    expect(
+      JSON.stringify(rows, (_key, value: unknown) => (typeof value === "bigint" ? value.toString() : value)),
+    ).not.toMatch(/"password"\s*:\s*"/);
   });
 
   it("keeps an intact hash chain of everything above", async () => {

@@ -26,7 +26,16 @@ export interface TestSesame {
  * Starts a whole Sesame (API + workers + sweeper) on its own database and Redis prefix, with the
  * given policy YAML. Tokens are created for `identities`.
  */
-export async function startSesame(label: string, options: { policy: string; identities: string[]; env?: Record<string, string>; role?: "all" | "web" | "worker"; sweepInterval?: string }): Promise<TestSesame> {
+export async function startSesame(
+  label: string,
+  options: {
+    policy: string;
+    identities: string[];
+    env?: Record<string, string>;
+    role?: "all" | "web" | "worker";
+    sweepInterval?: string;
+  },
+): Promise<TestSesame> {
   const database = await createMigratedDatabase(label);
   const prefix = testRedisPrefix(label);
   const dir = await mkdtemp(join(tmpdir(), "sesame-"));
@@ -44,10 +53,12 @@ export async function startSesame(label: string, options: { policy: string; iden
     LOG_LEVEL: "silent",
     ...options.env,
   };
-  const runtime = await createRuntime(parseEnv(source), { source, retry: { attempts: 3, backoffMs: 100 } }).catch(async (error: unknown) => {
-    await database.drop();
-    throw error;
-  });
+  const runtime = await createRuntime(parseEnv(source), { source, retry: { attempts: 3, backoffMs: 100 } }).catch(
+    async (error: unknown) => {
+      await database.drop();
+      throw error;
+    },
+  );
   const tokens: Record<string, string> = {};
   for (const id of options.identities) tokens[id] = await createApiToken(runtime.db, id, "test");
   const started = await start(runtime, options.role ?? "all");
@@ -62,7 +73,10 @@ export async function startSesame(label: string, options: { policy: string; iden
     async api(identity, method, path, body) {
       const response = await fetch(`${baseUrl}${path}`, {
         method,
-        headers: { authorization: `Bearer ${tokens[identity]}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+        headers: {
+          authorization: `Bearer ${tokens[identity]}`,
+          ...(body === undefined ? {} : { "content-type": "application/json" }),
+        },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       });
       const text = await response.text();

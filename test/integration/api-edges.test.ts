@@ -84,9 +84,15 @@ describe("API edges", () => {
   });
 
   it("refuses absurd durations with a message, not a 500", async () => {
-    const huge = await sesame.api("alice", "POST", "/api/v1/requests", { resource: "app-db", duration: 9007199254740991 });
+    const huge = await sesame.api("alice", "POST", "/api/v1/requests", {
+      resource: "app-db",
+      duration: 9007199254740991,
+    });
     expect(huge.status).toBe(400);
-    const hugeText = await sesame.api("alice", "POST", "/api/v1/requests", { resource: "app-db", duration: "99999999d" });
+    const hugeText = await sesame.api("alice", "POST", "/api/v1/requests", {
+      resource: "app-db",
+      duration: "99999999d",
+    });
     expect(hugeText.status).toBe(400);
   });
 

@@ -84,7 +84,10 @@ async function requestCount(): Promise<number> {
 }
 
 beforeAll(async () => {
-  sesame = await startSesame("int_approval_flows", { policy, identities: ["alice", "bob", "carol", "erin", "frank", "grace", "mallory", "dave"] });
+  sesame = await startSesame("int_approval_flows", {
+    policy,
+    identities: ["alice", "bob", "carol", "erin", "frank", "grace", "mallory", "dave"],
+  });
 });
 
 afterAll(async () => {
@@ -95,9 +98,14 @@ describe("N of M approvals", () => {
   it("stays pending after the first approval and approves on the second", async () => {
     const created = await submit("alice", { resource: "two-key-db", reason: "schema migration" });
     expect(created.status).toBe(201);
-    expect(created.body.steps).toEqual([{ name: "approval", approvers: ["bob", "carol", "erin"], required: 2, received: 0 }]);
+    expect(created.body.steps).toEqual([
+      { name: "approval", approvers: ["bob", "carol", "erin"], required: 2, received: 0 },
+    ]);
 
-    const first = await sesame.api("bob", "POST", `/api/v1/requests/${created.body.id}/approve`, { version: created.body.version, comment: "looks fine" });
+    const first = await sesame.api("bob", "POST", `/api/v1/requests/${created.body.id}/approve`, {
+      version: created.body.version,
+      comment: "looks fine",
+    });
     expect(first.status).toBe(200);
     expect(first.body.status).toBe("pending");
     expect(first.body.steps[0]).toMatchObject({ required: 2, received: 1 });
@@ -109,11 +117,15 @@ describe("N of M approvals", () => {
     expect(again.status).toBe(409);
     expect(again.body.error.message).toMatch(/already approved/);
     // A card sent before bob's approval is stale now.
-    const stale = await sesame.api("carol", "POST", `/api/v1/requests/${created.body.id}/approve`, { version: created.body.version });
+    const stale = await sesame.api("carol", "POST", `/api/v1/requests/${created.body.id}/approve`, {
+      version: created.body.version,
+    });
     expect(stale.status).toBe(409);
     expect(stale.body.error.code).toBe("stale");
 
-    const second = await sesame.api("carol", "POST", `/api/v1/requests/${created.body.id}/approve`, { version: first.body.version });
+    const second = await sesame.api("carol", "POST", `/api/v1/requests/${created.body.id}/approve`, {
+      version: first.body.version,
+    });
     expect(second.status).toBe(200);
     expect(second.body.status).toBe("approved");
     expect(second.body.decidedBy).toBe("carol");
@@ -123,15 +135,30 @@ describe("N of M approvals", () => {
     await waitForGrantStatus(sesame, "alice", second.body.grant, "active");
 
     const types = (await auditEvents(sesame, { requestId: created.body.id })).map((e) => e.type);
-    expect(types).toEqual(expect.arrayContaining(["request.submitted", "request.approval_recorded", "request.approved", "grant.scheduled", "grant.activated"]));
+    expect(types).toEqual(
+      expect.arrayContaining([
+        "request.submitted",
+        "request.approval_recorded",
+        "request.approved",
+        "grant.scheduled",
+        "grant.activated",
+      ]),
+    );
   });
 
   it("is denied outright by a denial after one approval, and no grant is created", async () => {
     const created = await submit("alice", { resource: "two-key-db", reason: "bulk delete" });
     await sesame.api("erin", "POST", `/api/v1/requests/${created.body.id}/approve`, {});
-    const denied = await sesame.api("carol", "POST", `/api/v1/requests/${created.body.id}/deny`, { reason: "use the batch job" });
+    const denied = await sesame.api("carol", "POST", `/api/v1/requests/${created.body.id}/deny`, {
+      reason: "use the batch job",
+    });
     expect(denied.status).toBe(200);
-    expect(denied.body).toMatchObject({ status: "denied", decidedBy: "carol", decisionReason: "use the batch job", grant: null });
+    expect(denied.body).toMatchObject({
+      status: "denied",
+      decidedBy: "carol",
+      decisionReason: "use the batch job",
+      grant: null,
+    });
     const late = await sesame.api("bob", "POST", `/api/v1/requests/${created.body.id}/approve`, {});
     expect(late.status).toBe(409);
     expect(late.body.error.message).toMatch(/already denied by carol/);
@@ -148,7 +175,8 @@ describe("ordered approval steps", () => {
       ["team lead", ["bob"]],
       ["security", ["frank", "grace"]],
     ]);
-    const awaiting = async (who: string) => (await sesame.api(who, "GET", "/api/v1/requests?awaitingMe=true")).body.requests.map((r: { id: string }) => r.id);
+    const awaiting = async (who: string) =>
+      (await sesame.api(who, "GET", "/api/v1/requests?awaitingMe=true")).body.requests.map((r: { id: string }) => r.id);
     expect(await awaiting("bob")).toContain(created.body.id);
     expect(await awaiting("frank")).not.toContain(created.body.id);
 
@@ -180,7 +208,12 @@ describe("auto-approval", () => {
   it("approves a low-risk request at once, says why, and activates it with no human involved", async () => {
     const created = await submit("mallory", { resource: "sandbox", duration: "30m" });
     expect(created.status).toBe(201);
-    expect(created.body).toMatchObject({ status: "approved", autoApprovalReason: "sandbox is low risk", decisions: [], decidedBy: null });
+    expect(created.body).toMatchObject({
+      status: "approved",
+      autoApprovalReason: "sandbox is low risk",
+      decisions: [],
+      decidedBy: null,
+    });
     expect(created.body.grant).toEqual(expect.any(String));
     const grant = await waitForGrantStatus(sesame, "mallory", created.body.grant, "active");
     expect(grant).toMatchObject({ subject: "mallory", resource: "sandbox", principal: "mallory" });
@@ -208,7 +241,9 @@ describe("refusals create nothing", () => {
     expect(response.body.error.message).toContain('"JIRA-12"');
     expect(response.body.error.message).toContain("e.g. OPS-1234");
     expect(response.body.error.details).toMatchObject({ field: "ticket", pattern: "^OPS-[0-9]+$" });
-    expect((await sesame.api("alice", "GET", "/api/v1/requests?resource=ticketed-db")).body.requests).toHaveLength(before);
+    expect((await sesame.api("alice", "GET", "/api/v1/requests?resource=ticketed-db")).body.requests).toHaveLength(
+      before,
+    );
   });
 
   it("names the pattern when the policy gives no hint", async () => {
@@ -241,7 +276,8 @@ describe("refusals create nothing", () => {
     const response = await submit("alice", { resource: "prod-dbb", reason: "typo" });
     expect(response.status).toBe(404);
     expect(response.body.error.message).toContain('There is no resource "prod-dbb"');
-    for (const resource of ["two-key-db", "stepped-db", "sandbox", "ticketed-db", "change-db"]) expect(response.body.error.message).toContain(resource);
+    for (const resource of ["two-key-db", "stepped-db", "sandbox", "ticketed-db", "change-db"])
+      expect(response.body.error.message).toContain(resource);
     expect(response.body.error.message).not.toContain("restricted-db");
     expect(response.body.error.details.allowed).toEqual(expect.arrayContaining(["two-key-db", "sandbox"]));
     expect(await requestCount()).toBe(before);

@@ -57,7 +57,12 @@ beforeAll(async () => {
   sesame = await startSesame("escalation", {
     policy: POLICY,
     identities: ["alice", "bob", "carol", "oscar", "sam"],
-    env: { PAGERDUTY_API_TOKEN: "pd-token-0123456789", PAGERDUTY_ROUTING_KEY: "pd-routing-0123456789", PAGERDUTY_API_URL: pagerDuty.url, PAGERDUTY_EVENTS_URL: pagerDuty.url },
+    env: {
+      PAGERDUTY_API_TOKEN: "pd-token-0123456789",
+      PAGERDUTY_ROUTING_KEY: "pd-routing-0123456789",
+      PAGERDUTY_API_URL: pagerDuty.url,
+      PAGERDUTY_EVENTS_URL: pagerDuty.url,
+    },
   });
 });
 afterAll(async () => {
@@ -78,7 +83,11 @@ async function runLadderStep(requestId: string, step: number, expectedLogLength:
   expect(job, `escalation job ${step}`).toBeDefined();
   expect(await job!.getState()).toBe("delayed");
   await job!.promote();
-  await waitFor(async () => (await getRequest(sesame, "alice", requestId)).escalation.length === expectedLogLength, `ladder step ${step}`, SLOW_MS);
+  await waitFor(
+    async () => (await getRequest(sesame, "alice", requestId)).escalation.length === expectedLogLength,
+    `ladder step ${step}`,
+    SLOW_MS,
+  );
 }
 
 describe("on-call", () => {
@@ -100,7 +109,9 @@ describe("on-call", () => {
     ]);
     const primary = await submit("oscar", { resource: "prod-db", duration: "2h" });
     expect(primary.status).toBe("approved");
-    expect(primary.autoApprovalReason).toMatch(/^primary on-call may take prod-db \(on call for db-primary until .*; the grant ends with the shift\)$/);
+    expect(primary.autoApprovalReason).toMatch(
+      /^primary on-call may take prod-db \(on call for db-primary until .*; the grant ends with the shift\)$/,
+    );
     expect(primary.durationSeconds).toBeLessThanOrEqual(30 * 60);
     const grant = await waitForGrantStatus(sesame, "oscar", primary.grant, "active");
     expect(new Date(grant.expiresAt).getTime()).toBeLessThanOrEqual(shiftEnd.getTime() + 1000);
@@ -115,7 +126,9 @@ describe("on-call", () => {
     pagerDuty.setOnCall([{ email: "sam@example.com", level: 2, schedule: "PSCHED1" }]);
     const request = await submit("alice", { resource: "reports" });
     expect(request.steps[0].approvers).toEqual(["bob", "sam"]);
-    const approved = await sesame.api("sam", "POST", `/api/v1/requests/${request.id}/approve`, { version: request.version });
+    const approved = await sesame.api("sam", "POST", `/api/v1/requests/${request.id}/approve`, {
+      version: request.version,
+    });
     expect(approved.status, JSON.stringify(approved.body)).toBe(200);
     expect(approved.body.status).toBe("approved");
   });
@@ -123,11 +136,25 @@ describe("on-call", () => {
 
 describe("break-glass", () => {
   it("grants at once, pages on-call, and waits for a review nobody may give themselves", async () => {
-    const request = await submit("alice", { resource: "prod-db", duration: "15m", breakGlass: true, reason: "prod is down, INC-9" });
-    expect(request).toMatchObject({ status: "approved", breakGlass: true, review: null, autoApprovalReason: "break-glass: prod is down, INC-9" });
+    const request = await submit("alice", {
+      resource: "prod-db",
+      duration: "15m",
+      breakGlass: true,
+      reason: "prod is down, INC-9",
+    });
+    expect(request).toMatchObject({
+      status: "approved",
+      breakGlass: true,
+      review: null,
+      autoApprovalReason: "break-glass: prod is down, INC-9",
+    });
     await waitForGrantStatus(sesame, "alice", request.grant, "active");
     await waitFor(async () => pagerDuty.events.length === 1, "the break-glass page", SLOW_MS);
-    expect(pagerDuty.events[0]).toMatchObject({ event_action: "trigger", dedup_key: `sesame-${request.id}`, payload: { severity: "critical" } });
+    expect(pagerDuty.events[0]).toMatchObject({
+      event_action: "trigger",
+      dedup_key: `sesame-${request.id}`,
+      payload: { severity: "critical" },
+    });
 
     const { createPrismaStore } = await import("../../src/storage/prisma-store.js");
     const unreviewed = await createPrismaStore(sesame.runtime.db).listRequests({ unreviewedBreakGlass: true });
@@ -135,14 +162,23 @@ describe("break-glass", () => {
 
     const self = await sesame.api("alice", "POST", `/api/v1/requests/${request.id}/review`, { note: "fine" });
     expect(self.status).toBe(403);
-    const reviewed = await sesame.api("bob", "POST", `/api/v1/requests/${request.id}/review`, { note: "checked the session log" });
+    const reviewed = await sesame.api("bob", "POST", `/api/v1/requests/${request.id}/review`, {
+      note: "checked the session log",
+    });
     expect(reviewed.status, JSON.stringify(reviewed.body)).toBe(200);
     expect(reviewed.body.review).toMatchObject({ by: "bob", note: "checked the session log" });
     await waitFor(async () => pagerDuty.openIncidents().length === 0, "the break-glass page to be resolved", SLOW_MS);
     const twice = await sesame.api("carol", "POST", `/api/v1/requests/${request.id}/review`, {});
     expect(twice.status).toBe(403);
     const types = (await auditEvents(sesame, { requestId: request.id })).map((e) => e.type);
-    expect(types).toEqual(expect.arrayContaining(["request.break_glass", "request.auto_approved", "request.break_glass_paged", "request.break_glass_reviewed"]));
+    expect(types).toEqual(
+      expect.arrayContaining([
+        "request.break_glass",
+        "request.auto_approved",
+        "request.break_glass_paged",
+        "request.break_glass_reviewed",
+      ]),
+    );
   });
 
   it("works from a chat command too, and a bad one creates nothing", async () => {
@@ -152,17 +188,33 @@ describe("break-glass", () => {
     expect(ok.kind === "reply" && ok.text).toMatch(/^Break-glass: prod-db is being granted now for 10m\./);
     const before = (await deps.store.listRequests({ requesterId: "alice" })).length;
     const refused = await runCommand(deps, "alice", "break-glass reports 10m nope");
-    expect(refused.kind === "reply" && refused.text).toMatch(/Break-glass is not allowed for reports.*Nothing was requested\./);
+    expect(refused.kind === "reply" && refused.text).toMatch(
+      /Break-glass is not allowed for reports.*Nothing was requested\./,
+    );
     expect(await deps.store.listRequests({ requesterId: "alice" })).toHaveLength(before);
   });
 
   it("refuses break-glass beyond its maximum, without a reason, or where the policy does not allow it, and creates nothing", async () => {
-    const tooLong = await sesame.api("alice", "POST", "/api/v1/requests", { resource: "prod-db", duration: "1h", breakGlass: true, reason: "x" });
+    const tooLong = await sesame.api("alice", "POST", "/api/v1/requests", {
+      resource: "prod-db",
+      duration: "1h",
+      breakGlass: true,
+      reason: "x",
+    });
     expect(tooLong.status).toBe(422);
     expect(tooLong.body.error.message).toMatch(/lasts at most 30m/);
-    const noReason = await sesame.api("alice", "POST", "/api/v1/requests", { resource: "prod-db", duration: "10m", breakGlass: true, reason: " " });
+    const noReason = await sesame.api("alice", "POST", "/api/v1/requests", {
+      resource: "prod-db",
+      duration: "10m",
+      breakGlass: true,
+      reason: " ",
+    });
     expect([400, 422]).toContain(noReason.status);
-    const notAllowed = await sesame.api("alice", "POST", "/api/v1/requests", { resource: "reports", breakGlass: true, reason: "x" });
+    const notAllowed = await sesame.api("alice", "POST", "/api/v1/requests", {
+      resource: "reports",
+      breakGlass: true,
+      reason: "x",
+    });
     expect(notAllowed.status).toBe(422);
     expect(notAllowed.body.error.message).toMatch(/Break-glass is not allowed for reports/);
     await waitForRequestStatus(sesame, "alice", (await submit("alice", { resource: "reports" })).id, "pending");
@@ -175,7 +227,9 @@ describe("the escalation ladder", () => {
     const request = await submit("alice", { resource: "prod-db" });
     expect(request.status).toBe("pending");
     // The ladder's expire step (1h) is the pending deadline.
-    expect(Math.abs(new Date(request.pendingUntil).getTime() - new Date(request.createdAt).getTime() - 3_600_000)).toBeLessThan(2_000);
+    expect(
+      Math.abs(new Date(request.pendingUntil).getTime() - new Date(request.createdAt).getTime() - 3_600_000),
+    ).toBeLessThan(2_000);
 
     await runLadderStep(request.id, 0, 1);
     await runLadderStep(request.id, 1, 2);
@@ -185,14 +239,30 @@ describe("the escalation ladder", () => {
 
     await runLadderStep(request.id, 2, 3);
     const paged = await getRequest(sesame, "alice", request.id);
-    expect(paged.escalation.map((e: { summary: string }) => e.summary)).toEqual(["reminded the approvers", "also asked carol", "paged on-call db-primary (asked oscar)"]);
+    expect(paged.escalation.map((e: { summary: string }) => e.summary)).toEqual([
+      "reminded the approvers",
+      "also asked carol",
+      "paged on-call db-primary (asked oscar)",
+    ]);
     expect(paged.steps[0].approvers).toEqual(["bob", "carol", "oscar"]);
-    expect(pagerDuty.events).toEqual([expect.objectContaining({ event_action: "trigger", dedup_key: `sesame-${request.id}`, routing_key: "pd-routing-0123456789" })]);
+    expect(pagerDuty.events).toEqual([
+      expect.objectContaining({
+        event_action: "trigger",
+        dedup_key: `sesame-${request.id}`,
+        routing_key: "pd-routing-0123456789",
+      }),
+    ]);
 
     // The on-call person asked by the ladder may decide.
-    const approved = await sesame.api("oscar", "POST", `/api/v1/requests/${request.id}/approve`, { version: paged.version });
+    const approved = await sesame.api("oscar", "POST", `/api/v1/requests/${request.id}/approve`, {
+      version: paged.version,
+    });
     expect(approved.status, JSON.stringify(approved.body)).toBe(200);
-    await waitFor(async () => pagerDuty.openIncidents().length === 0 && pagerDuty.events.length === 2, "the page to be resolved", SLOW_MS);
+    await waitFor(
+      async () => pagerDuty.openIncidents().length === 0 && pagerDuty.events.length === 2,
+      "the page to be resolved",
+      SLOW_MS,
+    );
     expect(pagerDuty.events[1]).toMatchObject({ event_action: "resolve", dedup_key: `sesame-${request.id}` });
     const types = (await auditEvents(sesame, { requestId: request.id })).map((e) => e.type);
     expect(types.filter((t) => t === "request.escalated")).toHaveLength(3);
@@ -202,12 +272,23 @@ describe("the escalation ladder", () => {
     const request = await submit("alice", { resource: "prod-db" });
     await runLadderStep(request.id, 0, 1);
     const current = await getRequest(sesame, "bob", request.id);
-    expect((await sesame.api("bob", "POST", `/api/v1/requests/${request.id}/deny`, { version: current.version, reason: "not now" })).status).toBe(200);
+    expect(
+      (
+        await sesame.api("bob", "POST", `/api/v1/requests/${request.id}/deny`, {
+          version: current.version,
+          reason: "not now",
+        })
+      ).status,
+    ).toBe(200);
     for (const step of [1, 2]) {
       const job = await sesame.runtime.queues.escalations.getJob(`escalate-${request.id}-${step}`);
       await job!.promote();
       // Finished jobs are removed, so a finished job reads as "unknown".
-      await waitFor(async () => ["completed", "unknown"].includes(await job!.getState()), `step ${step} to run`, SLOW_MS);
+      await waitFor(
+        async () => ["completed", "unknown"].includes(await job!.getState()),
+        `step ${step} to run`,
+        SLOW_MS,
+      );
     }
     const after = await getRequest(sesame, "alice", request.id);
     expect(after.status).toBe("denied");
@@ -225,6 +306,8 @@ describe("the escalation ladder", () => {
     const report = await sweep(deps);
     // Other tests' pending requests are due too; this one must be among them.
     expect(report.escalationsRun).toBeGreaterThanOrEqual(1);
-    expect((await getRequest(sesame, "alice", request.id)).escalation.map((e: { summary: string }) => e.summary)).toEqual(["reminded the approvers"]);
+    expect(
+      (await getRequest(sesame, "alice", request.id)).escalation.map((e: { summary: string }) => e.summary),
+    ).toEqual(["reminded the approvers"]);
   });
 });

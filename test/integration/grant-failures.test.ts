@@ -1,7 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { NoopConnector } from "../../src/connectors/noop/noop-connector.js";
 import { startSesame, type TestSesame } from "../helpers/sesame.js";
-import { activeGrant, auditEvents, expectIntactAuditChain, getGrant, getRequest, requestAndApprove, waitForGrantStatus } from "./support.js";
+import {
+  activeGrant,
+  auditEvents,
+  expectIntactAuditChain,
+  getGrant,
+  getRequest,
+  requestAndApprove,
+  waitForGrantStatus,
+} from "./support.js";
 
 /**
  * What an SRE sees when the target system misbehaves: connector grants and revokes that fail,
@@ -44,7 +52,8 @@ policies:
 
 let sesame: TestSesame;
 const noop = (name: string) => sesame.runtime.connectors.get(name) as NoopConnector;
-const callsOf = (name: string, grantId: string, operation: "grant" | "revoke") => noop(name).calls.filter((c) => c.grantId === grantId && c.operation === operation);
+const callsOf = (name: string, grantId: string, operation: "grant" | "revoke") =>
+  noop(name).calls.filter((c) => c.grantId === grantId && c.operation === operation);
 
 /** Nothing secret may end up in an error text: no API token, no encryption key, no stack trace. */
 function expectNoSecret(text: string): void {
@@ -56,7 +65,8 @@ function expectNoSecret(text: string): void {
 
 /** Makes a grant look untouched for ten minutes, the age at which the sweeper retries a failed revoke. */
 async function backdate(grantId: string): Promise<void> {
-  await sesame.runtime.db.$executeRaw`UPDATE "Grant" SET "updatedAt" = now() - interval '10 minutes' WHERE id = ${grantId}`;
+  await sesame.runtime.db
+    .$executeRaw`UPDATE "Grant" SET "updatedAt" = now() - interval '10 minutes' WHERE id = ${grantId}`;
 }
 
 beforeAll(async () => {
@@ -92,7 +102,9 @@ describe("connector grant failures", () => {
     const [failed] = (await sesame.api("dave", "GET", "/api/v1/grants?status=grant_failed")).body.grants;
     expect(failed).toBeDefined();
     // The best-effort cleanup runs after the failure is recorded, so it may trail it a little.
-    await expect.poll(async () => (await auditEvents(sesame, { grantId: failed.id })).map((e) => e.type), { timeout: 10_000 }).toContain("grant.failed_cleanup");
+    await expect
+      .poll(async () => (await auditEvents(sesame, { grantId: failed.id })).map((e) => e.type), { timeout: 10_000 })
+      .toContain("grant.failed_cleanup");
     expect(noop("broken-grant").activeGrantIds()).not.toContain(failed.id);
   });
 
@@ -153,7 +165,11 @@ describe("connector revoke failures", () => {
     const adminList = await sesame.api("dave", "GET", "/api/v1/grants?status=revoke_failed");
     expect(adminList.status).toBe(200);
     expect(adminList.body.grants.map((g: { id: string }) => g.id)).toEqual([grantId]);
-    expect(adminList.body.grants[0]).toMatchObject({ subject: "alice", resource: "broken-revoke-db", status: "revoke_failed" });
+    expect(adminList.body.grants[0]).toMatchObject({
+      subject: "alice",
+      resource: "broken-revoke-db",
+      status: "revoke_failed",
+    });
     // bob holds no grant: his own list is empty, and he may not look at alice's.
     expect((await sesame.api("bob", "GET", "/api/v1/grants?status=revoke_failed")).body.grants).toEqual([]);
     expect((await sesame.api("bob", "GET", "/api/v1/grants?subject=alice")).status).toBe(403);
@@ -162,7 +178,9 @@ describe("connector revoke failures", () => {
   it("lets an admin retry a failed revoke; it fails again and is still visible", async () => {
     const [stuck] = (await sesame.api("dave", "GET", "/api/v1/grants?status=revoke_failed")).body.grants;
     const callsBefore = callsOf("broken-revoke", stuck.id, "revoke").length;
-    const retried = await sesame.api("dave", "POST", `/api/v1/grants/${stuck.id}/revoke`, { reason: "retry after fixing the target" });
+    const retried = await sesame.api("dave", "POST", `/api/v1/grants/${stuck.id}/revoke`, {
+      reason: "retry after fixing the target",
+    });
     expect(retried.status).toBe(200);
     expect(retried.body.status).toBe("revoking");
 
@@ -192,7 +210,9 @@ describe("revoke failures at expiry", () => {
     const failed = (await auditEvents(sesame, { grantId })).filter((e) => e.type === "grant.revoke_failed");
     expect(failed).toHaveLength(1);
     expect(failed[0]!.data).toMatchObject({ alert: true });
-    const listed = (await sesame.api("dave", "GET", "/api/v1/grants?status=revoke_failed")).body.grants.map((g: { id: string }) => g.id);
+    const listed = (await sesame.api("dave", "GET", "/api/v1/grants?status=revoke_failed")).body.grants.map(
+      (g: { id: string }) => g.id,
+    );
     expect(listed).toContain(grantId);
   });
 });
@@ -217,13 +237,16 @@ describe("the sweeper and failed revokes", () => {
   });
 
   it("keeps a revoke that still fails in revoke_failed, with no second alert", async () => {
-    const [stuck] = (await sesame.api("dave", "GET", "/api/v1/grants?status=revoke_failed&resource=broken-expiry-db")).body.grants;
+    const [stuck] = (await sesame.api("dave", "GET", "/api/v1/grants?status=revoke_failed&resource=broken-expiry-db"))
+      .body.grants;
     await backdate(stuck.id);
     expect((await sesame.started.sweeper!.runOnce())?.revokesRetried).toBe(1);
     const grant = await getGrant(sesame, "dave", stuck.id);
     expect(grant).toMatchObject({ status: "revoke_failed", revokeReason: "expired" });
     expect(grant.attempts).toBe(stuck.attempts + 1);
-    expect((await auditEvents(sesame, { grantId: stuck.id })).filter((e) => e.type === "grant.revoke_failed")).toHaveLength(1);
+    expect(
+      (await auditEvents(sesame, { grantId: stuck.id })).filter((e) => e.type === "grant.revoke_failed"),
+    ).toHaveLength(1);
   });
 });
 

@@ -5,7 +5,16 @@ import type { ServiceDeps } from "../../src/services/deps.js";
 import { relinquishGrant } from "../../src/services/grant-actions.js";
 import { revokeApiTokens } from "../../src/storage/api-token-repository.js";
 import { startSesame, type TestSesame } from "../helpers/sesame.js";
-import { activeGrant, auditEvents, expectIntactAuditChain, getGrant, getRequest, requestAndApprove, waitForGrantStatus, waitForRequestStatus } from "./support.js";
+import {
+  activeGrant,
+  auditEvents,
+  expectIntactAuditChain,
+  getGrant,
+  getRequest,
+  requestAndApprove,
+  waitForGrantStatus,
+  waitForRequestStatus,
+} from "./support.js";
 
 /**
  * The life of requests and grants after submission, through the REST API: cancel, relinquish,
@@ -64,7 +73,8 @@ function depsThatLoseJobs(): ServiceDeps {
 
 /** Makes a grant look untouched for five minutes: the sweeper leaves younger ones to their jobs. */
 async function backdate(grantId: string): Promise<void> {
-  await sesame.runtime.db.$executeRaw`UPDATE "Grant" SET "updatedAt" = now() - interval '5 minutes' WHERE id = ${grantId}`;
+  await sesame.runtime.db
+    .$executeRaw`UPDATE "Grant" SET "updatedAt" = now() - interval '5 minutes' WHERE id = ${grantId}`;
 }
 
 beforeAll(async () => {
@@ -147,9 +157,17 @@ describe("taking access back", () => {
 describe("extensions", () => {
   it("extends at once when the policy needs no re-approval", async () => {
     const { grantId, grant } = await activeGrant(sesame, "alice", "carol", { resource: "app-db", duration: "1h" });
-    const extended = await sesame.api("alice", "POST", `/api/v1/grants/${grantId}/extend`, { duration: "30m", reason: "migration runs long" });
+    const extended = await sesame.api("alice", "POST", `/api/v1/grants/${grantId}/extend`, {
+      duration: "30m",
+      reason: "migration runs long",
+    });
     expect(extended.status).toBe(200);
-    expect(extended.body.request).toMatchObject({ kind: "extension", status: "approved", extendsGrant: grantId, durationSeconds: 1800 });
+    expect(extended.body.request).toMatchObject({
+      kind: "extension",
+      status: "approved",
+      extendsGrant: grantId,
+      durationSeconds: 1800,
+    });
     expect(extended.body.request.autoApprovalReason).toMatch(/without re-approval/);
     expect(ms(extended.body.grant.expiresAt) - ms(grant.expiresAt)).toBe(30 * 60 * 1000);
     expect(ms((await getGrant(sesame, "alice", grantId)).expiresAt)).toBe(ms(extended.body.grant.expiresAt));
@@ -176,14 +194,30 @@ describe("extensions", () => {
   });
 
   it("turns an extension into a pending request when the policy needs re-approval", async () => {
-    const { grantId, grant } = await activeGrant(sesame, "alice", "carol", { resource: "gated-db", duration: "1h", reason: "incident 7" });
+    const { grantId, grant } = await activeGrant(sesame, "alice", "carol", {
+      resource: "gated-db",
+      duration: "1h",
+      reason: "incident 7",
+    });
     const asked = await sesame.api("alice", "POST", `/api/v1/grants/${grantId}/extend`, { duration: "30m" });
     expect(asked.status).toBe(200);
-    expect(asked.body.request).toMatchObject({ kind: "extension", status: "pending", extendsGrant: grantId, reason: "incident 7", autoApprovalReason: null });
+    expect(asked.body.request).toMatchObject({
+      kind: "extension",
+      status: "pending",
+      extendsGrant: grantId,
+      reason: "incident 7",
+      autoApprovalReason: null,
+    });
     expect(asked.body.grant.expiresAt).toBe(grant.expiresAt);
-    expect((await sesame.api("carol", "GET", "/api/v1/requests?awaitingMe=true")).body.requests.map((r: { id: string }) => r.id)).toContain(asked.body.request.id);
+    expect(
+      (await sesame.api("carol", "GET", "/api/v1/requests?awaitingMe=true")).body.requests.map(
+        (r: { id: string }) => r.id,
+      ),
+    ).toContain(asked.body.request.id);
 
-    const approved = await sesame.api("carol", "POST", `/api/v1/requests/${asked.body.request.id}/approve`, { version: asked.body.request.version });
+    const approved = await sesame.api("carol", "POST", `/api/v1/requests/${asked.body.request.id}/approve`, {
+      version: asked.body.request.version,
+    });
     expect(approved.status).toBe(200);
     expect(approved.body).toMatchObject({ kind: "extension", status: "approved", decidedBy: "carol" });
     const after = await getGrant(sesame, "alice", grantId);
@@ -198,7 +232,9 @@ describe("extensions", () => {
     const before = await sesame.runtime.db.accessRequest.count();
     const tooLong = await sesame.api("alice", "POST", `/api/v1/grants/${grantId}/extend`, { duration: "90m" });
     expect(tooLong.status).toBe(400);
-    expect(tooLong.body.error.message).toMatch(/would make this grant last 2h30m; the maximum in total is 2h, so you can extend by at most 1h\./);
+    expect(tooLong.body.error.message).toMatch(
+      /would make this grant last 2h30m; the maximum in total is 2h, so you can extend by at most 1h\./,
+    );
     expect(tooLong.body.error.details).toMatchObject({ field: "duration", maxTotalSeconds: 7200 });
     expect(await sesame.runtime.db.accessRequest.count()).toBe(before);
     expect((await getGrant(sesame, "alice", grantId)).expiresAt).toBe(grant.expiresAt);
@@ -211,7 +247,9 @@ describe("extensions", () => {
     const first = await sesame.api("alice", "POST", `/api/v1/grants/${grantId}/extend`, { duration: "45m" });
     const second = await sesame.api("alice", "POST", `/api/v1/grants/${grantId}/extend`, { duration: "45m" });
     expect([first.status, second.status]).toEqual([200, 200]);
-    expect((await sesame.api("carol", "POST", `/api/v1/requests/${first.body.request.id}/approve`, {})).status).toBe(200);
+    expect((await sesame.api("carol", "POST", `/api/v1/requests/${first.body.request.id}/approve`, {})).status).toBe(
+      200,
+    );
     const extendedTo = (await getGrant(sesame, "alice", grantId)).expiresAt;
     expect(ms(extendedTo) - ms(grant.expiresAt)).toBe(45 * 60 * 1000);
 
@@ -238,7 +276,9 @@ describe("extensions", () => {
     const after = await getGrant(sesame, "alice", grantId);
     expect(after).toMatchObject({ status: "revoked", expiresAt: revoked.expiresAt });
     expect((await sesame.api("alice", "GET", `/api/v1/requests/${asked.body.request.id}`)).body.status).toBe("pending");
-    const denied = await sesame.api("carol", "POST", `/api/v1/requests/${asked.body.request.id}/deny`, { reason: "grant is gone" });
+    const denied = await sesame.api("carol", "POST", `/api/v1/requests/${asked.body.request.id}/deny`, {
+      reason: "grant is gone",
+    });
     expect(denied.body.status).toBe("denied");
     const types = (await auditEvents(sesame, { requestId: asked.body.request.id })).map((e) => e.type);
     expect(types).not.toContain("grant.extended");
@@ -273,7 +313,11 @@ describe("pending timeouts", () => {
 describe("the sweeper finishes what a crash interrupted", () => {
   it("activates an approved grant whose activation job was never enqueued", async () => {
     const created = await sesame.api("alice", "POST", "/api/v1/requests", { resource: "app-db" });
-    const approved = await decideRequest(depsThatLoseJobs(), { requestId: created.body.id, actorId: "carol", decision: "approve" });
+    const approved = await decideRequest(depsThatLoseJobs(), {
+      requestId: created.body.id,
+      actorId: "carol",
+      decision: "approve",
+    });
     expect(approved.status).toBe("approved");
     const grantId = (await getRequest(sesame, "alice", created.body.id)).grant as string;
     expect((await getGrant(sesame, "alice", grantId)).status).toBe("scheduled");

@@ -38,7 +38,10 @@ policies:
 
 let redis: PrivateRedis;
 let sesame: TestSesame;
-const later = (deps: ServiceDeps, minutes: number): ServiceDeps => ({ ...deps, now: () => new Date(Date.now() + minutes * 60_000) });
+const later = (deps: ServiceDeps, minutes: number): ServiceDeps => ({
+  ...deps,
+  now: () => new Date(Date.now() + minutes * 60_000),
+});
 /** Brings the private Redis back and waits until Sesame's producer connection is back on it. */
 async function restartRedis(): Promise<void> {
   await redis.start();
@@ -86,7 +89,12 @@ describe("half-finished work", () => {
     await redis.stop();
     const { grantId } = await requestAndApprove(sesame, "alice", "bob", { resource: "app-db" });
     // An activation that reached the target but whose transaction never committed.
-    await noop("ok").grant({ grantId, principal: "alice", target: { role: "app" }, expiresAt: new Date(Date.now() + 3_600_000) });
+    await noop("ok").grant({
+      grantId,
+      principal: "alice",
+      target: { role: "app" },
+      expiresAt: new Date(Date.now() + 3_600_000),
+    });
     expect((await getGrant(sesame, "alice", grantId)).status).toBe("scheduled");
 
     const relinquished = await sesame.api("alice", "POST", `/api/v1/grants/${grantId}/relinquish`);
@@ -115,7 +123,11 @@ describe("half-finished work", () => {
     const { grantId } = await activeGrant(sesame, "alice", "bob", { resource: "sticky-db", duration: "1s" });
     await sesame.flushRedis();
     await new Promise((resolve) => setTimeout(resolve, 1_200));
-    for (let round = 0; round < 15 && (await getGrant(sesame, "alice", grantId)).status !== "revoke_failed"; round += 1) {
+    for (
+      let round = 0;
+      round < 15 && (await getGrant(sesame, "alice", grantId)).status !== "revoke_failed";
+      round += 1
+    ) {
       await sweep(sesame.runtime.deps);
     }
     expect((await getGrant(sesame, "alice", grantId)).status).toBe("revoke_failed");

@@ -18,9 +18,18 @@ export interface AuditRow {
 }
 
 /** The audit rows about one grant or request, in chain order. */
-export async function auditEvents(sesame: TestSesame, where: { grantId?: string; requestId?: string }): Promise<AuditRow[]> {
+export async function auditEvents(
+  sesame: TestSesame,
+  where: { grantId?: string; requestId?: string },
+): Promise<AuditRow[]> {
   const rows = await sesame.runtime.db.auditEvent.findMany({ where, orderBy: { seq: "asc" } });
-  return rows.map((row) => ({ type: row.type, actorId: row.actorId, requestId: row.requestId, grantId: row.grantId, data: row.data as Record<string, unknown> }));
+  return rows.map((row) => ({
+    type: row.type,
+    actorId: row.actorId,
+    requestId: row.requestId,
+    grantId: row.grantId,
+    data: row.data as Record<string, unknown>,
+  }));
 }
 
 export async function getGrant(sesame: TestSesame, identity: string, grantId: string): Promise<any> {
@@ -36,7 +45,13 @@ export async function getRequest(sesame: TestSesame, identity: string, requestId
 }
 
 /** Waits until the grant reaches `status` (as seen by `identity`) and returns it. */
-export async function waitForGrantStatus(sesame: TestSesame, identity: string, grantId: string, status: string, timeoutMs = SLOW_MS): Promise<any> {
+export async function waitForGrantStatus(
+  sesame: TestSesame,
+  identity: string,
+  grantId: string,
+  status: string,
+  timeoutMs = SLOW_MS,
+): Promise<any> {
   let last: any;
   await waitFor(
     async () => {
@@ -51,7 +66,13 @@ export async function waitForGrantStatus(sesame: TestSesame, identity: string, g
   return last;
 }
 
-export async function waitForRequestStatus(sesame: TestSesame, identity: string, requestId: string, status: string, timeoutMs = SLOW_MS): Promise<any> {
+export async function waitForRequestStatus(
+  sesame: TestSesame,
+  identity: string,
+  requestId: string,
+  status: string,
+  timeoutMs = SLOW_MS,
+): Promise<any> {
   let last: any;
   await waitFor(
     async () => {
@@ -76,7 +97,9 @@ export async function requestAndApprove(
   const created = await sesame.api(requester, "POST", "/api/v1/requests", { reason: "integration test", ...body });
   expect(created.status, JSON.stringify(created.body)).toBe(201);
   expect(created.body.status).toBe("pending");
-  const approved = await sesame.api(approver, "POST", `/api/v1/requests/${created.body.id}/approve`, { version: created.body.version });
+  const approved = await sesame.api(approver, "POST", `/api/v1/requests/${created.body.id}/approve`, {
+    version: created.body.version,
+  });
   expect(approved.status, JSON.stringify(approved.body)).toBe(200);
   expect(approved.body.status).toBe("approved");
   expect(approved.body.grant).toEqual(expect.any(String));

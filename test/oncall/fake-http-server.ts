@@ -41,12 +41,16 @@ export interface FakeServerControls {
   close(): Promise<void>;
 }
 
-type Fault = { kind: "status"; status: number; retryAfter?: string; body?: string } | { kind: "hang" } | { kind: "garbage"; body: string };
+type Fault =
+  | { kind: "status"; status: number; retryAfter?: string; body?: string }
+  | { kind: "hang" }
+  | { kind: "garbage"; body: string };
 
 export async function startFakeServer(handle: (request: RecordedRequest) => FakeAnswer): Promise<FakeServerControls> {
   const requests: RecordedRequest[] = [];
   let fault: { fault: Fault; remaining: number } | undefined;
-  const misbehave = (next: Fault, options: Times = {}) => void (fault = { fault: next, remaining: options.times ?? Number.POSITIVE_INFINITY });
+  const misbehave = (next: Fault, options: Times = {}) =>
+    void (fault = { fault: next, remaining: options.times ?? Number.POSITIVE_INFINITY });
 
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -54,15 +58,28 @@ export async function startFakeServer(handle: (request: RecordedRequest) => Fake
     req.on("end", () => {
       const url = new URL(req.url ?? "/", "http://fake");
       const text = Buffer.concat(chunks).toString("utf8");
-      const request = { method: req.method ?? "", path: url.pathname, query: url.searchParams, headers: req.headers, body: parseBody(text), receivedAt: Date.now() };
+      const request = {
+        method: req.method ?? "",
+        path: url.pathname,
+        query: url.searchParams,
+        headers: req.headers,
+        body: parseBody(text),
+        receivedAt: Date.now(),
+      };
       requests.push(request);
       const current = fault?.fault;
       if (fault !== undefined && (fault.remaining -= 1) <= 0) fault = undefined;
       if (current?.kind === "hang") return;
-      if (current?.kind === "garbage") return void res.writeHead(200, { "Content-Type": "application/json" }).end(current.body);
+      if (current?.kind === "garbage")
+        return void res.writeHead(200, { "Content-Type": "application/json" }).end(current.body);
       if (current?.kind === "status") {
-        const headers = { "Content-Type": "application/json", ...(current.retryAfter === undefined ? {} : { "Retry-After": current.retryAfter }) };
-        return void res.writeHead(current.status, headers).end(current.body ?? JSON.stringify({ message: `scripted ${current.status}` }));
+        const headers = {
+          "Content-Type": "application/json",
+          ...(current.retryAfter === undefined ? {} : { "Retry-After": current.retryAfter }),
+        };
+        return void res
+          .writeHead(current.status, headers)
+          .end(current.body ?? JSON.stringify({ message: `scripted ${current.status}` }));
       }
       const answer = handle(request);
       res.writeHead(answer.status, { "Content-Type": "application/json" }).end(JSON.stringify(answer.body));
@@ -74,9 +91,18 @@ export async function startFakeServer(handle: (request: RecordedRequest) => Fake
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     requests,
     failWith: (status, options = {}) =>
-      misbehave({ kind: "status", status, ...(options.retryAfter === undefined ? {} : { retryAfter: String(options.retryAfter) }), ...(options.body === undefined ? {} : { body: options.body }) }, options),
+      misbehave(
+        {
+          kind: "status",
+          status,
+          ...(options.retryAfter === undefined ? {} : { retryAfter: String(options.retryAfter) }),
+          ...(options.body === undefined ? {} : { body: options.body }),
+        },
+        options,
+      ),
     hang: (options) => misbehave({ kind: "hang" }, options),
-    answerGarbage: (options = {}) => misbehave({ kind: "garbage", body: options.body ?? "<html>upstream error</html>" }, options),
+    answerGarbage: (options = {}) =>
+      misbehave({ kind: "garbage", body: options.body ?? "<html>upstream error</html>" }, options),
     heal: () => void (fault = undefined),
     reset() {
       fault = undefined;

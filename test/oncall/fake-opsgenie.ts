@@ -12,7 +12,15 @@ const AlertSchema = z.object({
   alias: z.string().max(512).optional(),
   description: z.string().max(15_000).optional(),
   priority: z.enum(["P1", "P2", "P3", "P4", "P5"]).default("P3"),
-  responders: z.array(z.object({ type: z.enum(["team", "user", "escalation", "schedule"]), name: z.string().optional(), id: z.string().optional() })).default([]),
+  responders: z
+    .array(
+      z.object({
+        type: z.enum(["team", "user", "escalation", "schedule"]),
+        name: z.string().optional(),
+        id: z.string().optional(),
+      }),
+    )
+    .default([]),
   details: z.record(z.string(), z.string()).default({}),
   source: z.string().optional(),
 });
@@ -36,16 +44,28 @@ export async function startFakeOpsgenie(options: { apiKey?: string } = {}): Prom
     const byName = request.query.get("scheduleIdentifierType") === "name";
     const name = byName ? identifier : identifier.replace(/^id-/, "");
     const emails = schedules.get(name);
-    if (emails === undefined) return { status: 404, body: { message: `No schedule exists with ${byName ? "name" : "id"} [${identifier}]`, ...meta() } };
+    if (emails === undefined)
+      return {
+        status: 404,
+        body: { message: `No schedule exists with ${byName ? "name" : "id"} [${identifier}]`, ...meta() },
+      };
     const parent = { id: `id-${name}`, name, enabled: true };
-    if (request.query.get("flat") === "true") return { status: 200, body: { data: { _parent: parent, onCallRecipients: emails }, ...meta() } };
+    if (request.query.get("flat") === "true")
+      return { status: 200, body: { data: { _parent: parent, onCallRecipients: emails }, ...meta() } };
     const participants = emails.map((email) => ({ id: `user-${email}`, name: email, type: "user" }));
     return { status: 200, body: { data: { _parent: parent, onCallParticipants: participants }, ...meta() } };
   }
 
   function createAlert(request: RecordedRequest): FakeAnswer {
     const parsed = AlertSchema.safeParse(request.body);
-    if (!parsed.success) return { status: 422, body: { message: parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`).join("; "), ...meta() } };
+    if (!parsed.success)
+      return {
+        status: 422,
+        body: {
+          message: parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`).join("; "),
+          ...meta(),
+        },
+      };
     const alias = parsed.data.alias ?? `alert-${alerts.size}`;
     const existing = alerts.get(alias);
     // An open alert with the same alias is deduplicated: its count goes up, nobody is paged again.

@@ -23,7 +23,12 @@ const EventSchema = z.object({
   event_action: z.enum(["trigger", "acknowledge", "resolve"]),
   dedup_key: z.string().min(1).max(255).optional(),
   payload: z
-    .object({ summary: z.string().min(1).max(1024), source: z.string().min(1), severity: z.enum(["critical", "error", "warning", "info"]), custom_details: z.unknown().optional() })
+    .object({
+      summary: z.string().min(1).max(1024),
+      source: z.string().min(1),
+      severity: z.enum(["critical", "error", "warning", "info"]),
+      custom_details: z.unknown().optional(),
+    })
     .optional(),
 });
 export type FakePagerDutyEvent = z.infer<typeof EventSchema>;
@@ -36,7 +41,9 @@ export interface FakePagerDuty extends FakeServerControls {
   openIncidents(): string[];
 }
 
-export async function startFakePagerDuty(options: { apiToken?: string; routingKey?: string } = {}): Promise<FakePagerDuty> {
+export async function startFakePagerDuty(
+  options: { apiToken?: string; routingKey?: string } = {},
+): Promise<FakePagerDuty> {
   let onCall: FakeOnCallEntry[] = [];
   const events: FakePagerDutyEvent[] = [];
   const open = new Set<string>();
@@ -46,7 +53,8 @@ export async function startFakePagerDuty(options: { apiToken?: string; routingKe
       return { status: 401, body: { error: { message: "Unauthorized", code: 2006 } } };
     }
     const { query } = request;
-    const listed = (name: string, value: string | undefined) => query.getAll(name).length === 0 || (value !== undefined && query.getAll(name).includes(value));
+    const listed = (name: string, value: string | undefined) =>
+      query.getAll(name).length === 0 || (value !== undefined && query.getAll(name).includes(value));
     const matching = onCall.filter(
       (entry) =>
         listed("schedule_ids[]", entry.schedule ?? undefined) &&
@@ -57,11 +65,21 @@ export async function startFakePagerDuty(options: { apiToken?: string; routingKe
     const offset = Number(query.get("offset") ?? 0);
     const withUsers = query.getAll("include[]").includes("users");
     const page = matching.slice(offset, offset + limit).map((entry, index) => ({
-      escalation_policy: { id: entry.escalationPolicy ?? "PEPDEFAULT", type: "escalation_policy_reference", summary: "Escalation policy" },
+      escalation_policy: {
+        id: entry.escalationPolicy ?? "PEPDEFAULT",
+        type: "escalation_policy_reference",
+        summary: "Escalation policy",
+      },
       escalation_level: entry.level ?? 1,
       schedule: entry.schedule ? { id: entry.schedule, type: "schedule_reference", summary: "Schedule" } : null,
       user: withUsers
-        ? { id: `PU${offset + index}`, type: "user", name: entry.email.split("@")[0], email: entry.email, summary: entry.email }
+        ? {
+            id: `PU${offset + index}`,
+            type: "user",
+            name: entry.email.split("@")[0],
+            email: entry.email,
+            summary: entry.email,
+          }
         : { id: `PU${offset + index}`, type: "user_reference", summary: entry.email.split("@")[0] },
       start: entry.end === undefined || entry.end === null ? null : "2026-01-01T00:00:00Z",
       end: entry.end ?? null,
@@ -71,12 +89,31 @@ export async function startFakePagerDuty(options: { apiToken?: string; routingKe
 
   function enqueue(request: RecordedRequest): FakeAnswer {
     const parsed = EventSchema.safeParse(request.body);
-    if (!parsed.success) return { status: 400, body: { status: "invalid event", message: "Event object is invalid", errors: parsed.error.issues.map((issue) => issue.message) } };
+    if (!parsed.success)
+      return {
+        status: 400,
+        body: {
+          status: "invalid event",
+          message: "Event object is invalid",
+          errors: parsed.error.issues.map((issue) => issue.message),
+        },
+      };
     const event = parsed.data;
     if (options.routingKey !== undefined && event.routing_key !== options.routingKey) {
-      return { status: 400, body: { status: "invalid event", message: "Event object is invalid", errors: ["Invalid routing key"] } };
+      return {
+        status: 400,
+        body: { status: "invalid event", message: "Event object is invalid", errors: ["Invalid routing key"] },
+      };
     }
-    if (event.event_action === "trigger" && event.payload === undefined) return { status: 400, body: { status: "invalid event", message: "Event object is invalid", errors: ["'payload' is missing or invalid"] } };
+    if (event.event_action === "trigger" && event.payload === undefined)
+      return {
+        status: 400,
+        body: {
+          status: "invalid event",
+          message: "Event object is invalid",
+          errors: ["'payload' is missing or invalid"],
+        },
+      };
     const dedupKey = event.dedup_key ?? `generated-${events.length}`;
     events.push(event);
     if (event.event_action === "trigger") open.add(dedupKey);

@@ -80,11 +80,27 @@ describe("on-call directory: caching", () => {
 describe("on-call directory: failures are OnCallUnavailableError, fast and without secrets", () => {
   const fastDirectory = () => createOnCallDirectory(SOURCES, onCallEnv(pd.url), { timeoutMs: 300 });
   const cases: [string, () => void, RegExp][] = [
-    ["HTTP 500", () => pd.failWith(500), /PagerDuty could not say who is on call for "db-primary": it answered HTTP 500 Internal Server Error/],
+    [
+      "HTTP 500",
+      () => pd.failWith(500),
+      /PagerDuty could not say who is on call for "db-primary": it answered HTTP 500 Internal Server Error/,
+    ],
     ["no answer (timeout)", () => pd.hang(), /no answer within 0\.3 s/],
     ["a body that is not JSON", () => pd.answerGarbage(), /something other than JSON/],
-    ["JSON of the wrong shape", () => pd.answerGarbage({ body: JSON.stringify({ oncalls: [{ escalation_level: 1, user: { id: "PU1" }, end: null }], more: false }) }), /JSON Sesame does not understand \(oncalls\.0\.user\.email/],
-    ["a wrong API key (401)", () => pd.failWith(401, { body: JSON.stringify({ error: { message: `Unauthorized: Token token=${PD_API_TOKEN}` } }) }), /HTTP 401 Unauthorized: Unauthorized: Token token=\[redacted\]/],
+    [
+      "JSON of the wrong shape",
+      () =>
+        pd.answerGarbage({
+          body: JSON.stringify({ oncalls: [{ escalation_level: 1, user: { id: "PU1" }, end: null }], more: false }),
+        }),
+      /JSON Sesame does not understand \(oncalls\.0\.user\.email/,
+    ],
+    [
+      "a wrong API key (401)",
+      () =>
+        pd.failWith(401, { body: JSON.stringify({ error: { message: `Unauthorized: Token token=${PD_API_TOKEN}` } }) }),
+      /HTTP 401 Unauthorized: Unauthorized: Token token=\[redacted\]/,
+    ],
   ];
 
   it.each(cases)("%s", async (_name, misbehave, reason) => {
@@ -106,10 +122,21 @@ describe("on-call directory: failures are OnCallUnavailableError, fast and witho
   });
 
   it("a key missing from the environment, without calling the provider", async () => {
-    const oncall = createOnCallDirectory(SOURCES, onCallEnv(pd.url, { PAGERDUTY_API_TOKEN: undefined, PAGERDUTY_ROUTING_KEY: undefined, OPSGENIE_API_KEY: undefined }));
+    const oncall = createOnCallDirectory(
+      SOURCES,
+      onCallEnv(pd.url, {
+        PAGERDUTY_API_TOKEN: undefined,
+        PAGERDUTY_ROUTING_KEY: undefined,
+        OPSGENIE_API_KEY: undefined,
+      }),
+    );
     expect((await unavailable(oncall.whoIsOnCall("db-primary"))).message).toMatch(/PAGERDUTY_API_TOKEN is not set/);
-    expect((await unavailable(oncall.page("db-primary", { key: "k", summary: "s", severity: "info", details: {} }))).message).toMatch(/PAGERDUTY_ROUTING_KEY is not set/);
-    expect((await unavailable(oncall.whoIsOnCall("platform"))).message).toMatch(/Opsgenie could not say .*OPSGENIE_API_KEY is not set/);
+    expect(
+      (await unavailable(oncall.page("db-primary", { key: "k", summary: "s", severity: "info", details: {} }))).message,
+    ).toMatch(/PAGERDUTY_ROUTING_KEY is not set/);
+    expect((await unavailable(oncall.whoIsOnCall("platform"))).message).toMatch(
+      /Opsgenie could not say .*OPSGENIE_API_KEY is not set/,
+    );
     expect([pd.requests.length, opsgenie.requests.length]).toEqual([0, 0]);
   });
 

@@ -21,10 +21,14 @@ describe("describeOnCallSetup", () => {
 
   it("flags plain http:// to another machine, where the key would travel in clear text", () => {
     const problems = describeOnCallSetup({ platform: SOURCES.platform! }, onCallEnv("http://opsgenie-proxy.internal"));
-    expect(problems).toEqual(["oncall.platform (Opsgenie): OPSGENIE_API_URL must be https:// (it is plain http:// to opsgenie-proxy.internal)"]);
+    expect(problems).toEqual([
+      "oncall.platform (Opsgenie): OPSGENIE_API_URL must be https:// (it is plain http:// to opsgenie-proxy.internal)",
+    ]);
   });
 
   it("has nothing to say about a policy without on-call sources", () => {
-    expect(describeOnCallSetup({}, onCallEnv("https://api.example.com", { PAGERDUTY_API_TOKEN: undefined }))).toEqual([]);
+    expect(describeOnCallSetup({}, onCallEnv("https://api.example.com", { PAGERDUTY_API_TOKEN: undefined }))).toEqual(
+      [],
+    );
   });
 });

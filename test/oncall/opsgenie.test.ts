@@ -18,7 +18,12 @@ afterAll(async () => {
 });
 
 const directory = () => createOnCallDirectory(SOURCES, onCallEnv(opsgenie.url), { cacheTtlMs: 0 });
-const page = { key: "sesame-request-7", summary: `Break-glass: alice took prod-db ${"!".repeat(200)}`, severity: "error" as const, details: { requester: "alice" } };
+const page = {
+  key: "sesame-request-7",
+  summary: `Break-glass: alice took prod-db ${"!".repeat(200)}`,
+  severity: "error" as const,
+  details: { requester: "alice" },
+};
 
 describe("Opsgenie: who is on call", () => {
   it("asks the schedule by name, flat, with the GenieKey header, and maps recipients to people without level or end", async () => {
@@ -60,7 +65,8 @@ describe("Opsgenie: paging with alerts", () => {
 
   it("maps severities to priorities P1 (critical) to P5 (info)", async () => {
     const oncall = directory();
-    for (const severity of ["critical", "error", "warning", "info"] as const) await oncall.page("platform", { ...page, key: severity, severity });
+    for (const severity of ["critical", "error", "warning", "info"] as const)
+      await oncall.page("platform", { ...page, key: severity, severity });
     expect([...opsgenie.alerts.values()].map((alert) => alert.priority)).toEqual(["P1", "P2", "P3", "P5"]);
   });
 
@@ -70,13 +76,19 @@ describe("Opsgenie: paging with alerts", () => {
     await oncall.page("platform", page); // a retried page: Opsgenie deduplicates it by alias
     await oncall.resolvePage("platform", "sesame-request-7");
     const close = opsgenie.requests[2]!;
-    expect(close).toMatchObject({ method: "POST", path: "/v2/alerts/sesame-request-7/close", body: { source: "sesame" } });
+    expect(close).toMatchObject({
+      method: "POST",
+      path: "/v2/alerts/sesame-request-7/close",
+      body: { source: "sesame" },
+    });
     expect(close.query.get("identifierType")).toBe("alias");
     expect(opsgenie.alerts.get("sesame-request-7")).toMatchObject({ status: "closed", count: 2 });
   });
 
   it("takes a 422 as final and keeps the API key out of the message even when Opsgenie echoes it", async () => {
-    opsgenie.failWith(422, { body: JSON.stringify({ message: `Key ${OPSGENIE_API_KEY} cannot create alerts`, took: 0.01 }) });
+    opsgenie.failWith(422, {
+      body: JSON.stringify({ message: `Key ${OPSGENIE_API_KEY} cannot create alerts`, took: 0.01 }),
+    });
     const error = await unavailable(directory().page("platform", page));
     expect(error.message).toMatch(/HTTP 422 Unprocessable Entity: Key \[redacted\] cannot create alerts/);
     expect(opsgenie.requests).toHaveLength(1);

@@ -17,7 +17,8 @@ afterAll(async () => {
   await pd?.close();
 });
 
-const directory = (options: Parameters<typeof createOnCallDirectory>[2] = {}) => createOnCallDirectory(SOURCES, onCallEnv(pd.url), { cacheTtlMs: 0, ...options });
+const directory = (options: Parameters<typeof createOnCallDirectory>[2] = {}) =>
+  createOnCallDirectory(SOURCES, onCallEnv(pd.url), { cacheTtlMs: 0, ...options });
 
 const TEAM: FakeOnCallEntry[] = [
   { email: "alice@example.com", level: 1, schedule: "PSCHED1", escalationPolicy: "PEP1", end: "2026-03-02T09:00:00Z" },
@@ -28,31 +29,59 @@ const TEAM: FakeOnCallEntry[] = [
 describe("PagerDuty: who is on call", () => {
   it("asks for the schedule's primary only, with the documented headers and query", async () => {
     pd.setOnCall(TEAM);
-    expect(await directory().whoIsOnCall("db-primary")).toEqual([{ email: "alice@example.com", level: 1, until: new Date("2026-03-02T09:00:00Z") }]);
+    expect(await directory().whoIsOnCall("db-primary")).toEqual([
+      { email: "alice@example.com", level: 1, until: new Date("2026-03-02T09:00:00Z") },
+    ]);
     const [request] = pd.requests;
     expect(request).toMatchObject({ method: "GET", path: "/oncalls" });
-    expect(request!.headers).toMatchObject({ authorization: `Token token=${PD_API_TOKEN}`, accept: "application/vnd.pagerduty+json;version=2" });
+    expect(request!.headers).toMatchObject({
+      authorization: `Token token=${PD_API_TOKEN}`,
+      accept: "application/vnd.pagerduty+json;version=2",
+    });
     const query = request!.query;
-    expect([query.getAll("schedule_ids[]"), query.getAll("escalation_levels[]"), query.getAll("include[]")]).toEqual([["PSCHED1"], ["1"], ["users"]]);
-    expect([query.get("time_zone"), query.get("earliest"), query.has("escalation_policy_ids[]")]).toEqual(["UTC", "true", false]);
+    expect([query.getAll("schedule_ids[]"), query.getAll("escalation_levels[]"), query.getAll("include[]")]).toEqual([
+      ["PSCHED1"],
+      ["1"],
+      ["users"],
+    ]);
+    expect([query.get("time_zone"), query.get("earliest"), query.has("escalation_policy_ids[]")]).toEqual([
+      "UTC",
+      "true",
+      false,
+    ]);
   });
 
   it("asks an escalation policy for its secondary by level", async () => {
     pd.setOnCall(TEAM);
-    expect(await directory().whoIsOnCall("db-secondary")).toEqual([{ email: "bob@example.com", level: 2, until: new Date("2026-03-03T09:00:00Z") }]);
+    expect(await directory().whoIsOnCall("db-secondary")).toEqual([
+      { email: "bob@example.com", level: 2, until: new Date("2026-03-03T09:00:00Z") },
+    ]);
     const query = pd.requests[0]!.query;
-    expect([query.getAll("escalation_policy_ids[]"), query.getAll("escalation_levels[]"), query.has("schedule_ids[]")]).toEqual([["PEP1"], ["2"], false]);
+    expect([
+      query.getAll("escalation_policy_ids[]"),
+      query.getAll("escalation_levels[]"),
+      query.has("schedule_ids[]"),
+    ]).toEqual([["PEP1"], ["2"], false]);
   });
 
   it("lists every level of an escalation policy when the source names no level", async () => {
     pd.setOnCall(TEAM);
     const people = await directory().whoIsOnCall("db-policy");
-    expect(people.map((person) => [person.email, person.level])).toEqual([["alice@example.com", 1], ["bob@example.com", 2]]);
+    expect(people.map((person) => [person.email, person.level])).toEqual([
+      ["alice@example.com", 1],
+      ["bob@example.com", 2],
+    ]);
     expect(pd.requests[0]!.query.has("escalation_levels[]")).toBe(false);
   });
 
   it("follows pagination until PagerDuty says there is no more", async () => {
-    pd.setOnCall(Array.from({ length: 230 }, (_, index) => ({ email: `person${index}@example.com`, schedule: "PSCHED1", escalationPolicy: "PEP1" })));
+    pd.setOnCall(
+      Array.from({ length: 230 }, (_, index) => ({
+        email: `person${index}@example.com`,
+        schedule: "PSCHED1",
+        escalationPolicy: "PEP1",
+      })),
+    );
     const people = await directory().whoIsOnCall("db-primary");
     expect(people).toHaveLength(230);
     expect(people[229]!.email).toBe("person229@example.com");
@@ -73,12 +102,19 @@ describe("PagerDuty: who is on call", () => {
       { email: "alice@example.com", schedule: "PSCHED1", escalationPolicy: "PEP1" },
       { email: "alice@example.com", schedule: "PSCHED1", escalationPolicy: "PEP2" },
     ]);
-    expect(await directory().whoIsOnCall("db-primary")).toEqual([{ email: "alice@example.com", level: 1, until: null }]);
+    expect(await directory().whoIsOnCall("db-primary")).toEqual([
+      { email: "alice@example.com", level: 1, until: null },
+    ]);
   });
 });
 
 describe("PagerDuty: paging through Events API v2", () => {
-  const page = { key: "sesame-request-42", summary: "x".repeat(1500), severity: "critical" as const, details: { requester: "alice", resource: "prod-db" } };
+  const page = {
+    key: "sesame-request-42",
+    summary: "x".repeat(1500),
+    severity: "critical" as const,
+    details: { requester: "alice", resource: "prod-db" },
+  };
 
   it("triggers and resolves with the same dedup_key", async () => {
     const oncall = directory();
@@ -86,13 +122,21 @@ describe("PagerDuty: paging through Events API v2", () => {
     expect(pd.openIncidents()).toEqual(["sesame-request-42"]);
     await oncall.resolvePage("db-primary", "sesame-request-42");
     expect(pd.openIncidents()).toEqual([]);
-    expect(pd.requests.map((request) => [request.method, request.path])).toEqual([["POST", "/v2/enqueue"], ["POST", "/v2/enqueue"]]);
+    expect(pd.requests.map((request) => [request.method, request.path])).toEqual([
+      ["POST", "/v2/enqueue"],
+      ["POST", "/v2/enqueue"],
+    ]);
     const [trigger, resolve] = pd.events;
     expect(trigger).toEqual({
       routing_key: PD_ROUTING_KEY,
       event_action: "trigger",
       dedup_key: "sesame-request-42",
-      payload: { summary: `${"x".repeat(1023)}…`, source: "sesame", severity: "critical", custom_details: page.details },
+      payload: {
+        summary: `${"x".repeat(1023)}…`,
+        source: "sesame",
+        severity: "critical",
+        custom_details: page.details,
+      },
     });
     expect(resolve).toEqual({ routing_key: PD_ROUTING_KEY, event_action: "resolve", dedup_key: "sesame-request-42" });
   });
@@ -124,7 +168,13 @@ describe("PagerDuty: paging through Events API v2", () => {
   });
 
   it("takes a 400 as final, and keeps the routing key out of the message even when PagerDuty echoes it", async () => {
-    pd.failWith(400, { body: JSON.stringify({ status: "invalid event", message: "Event object is invalid", errors: [`unknown routing_key ${PD_ROUTING_KEY}`] }) });
+    pd.failWith(400, {
+      body: JSON.stringify({
+        status: "invalid event",
+        message: "Event object is invalid",
+        errors: [`unknown routing_key ${PD_ROUTING_KEY}`],
+      }),
+    });
     const error = await unavailable(directory().resolvePage("db-primary", "sesame-request-42"));
     expect(error.message).toMatch(/HTTP 400 Bad Request: Event object is invalid; unknown routing_key \[redacted\]/);
     expect(pd.requests).toHaveLength(1);

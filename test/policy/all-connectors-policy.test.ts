@@ -40,9 +40,14 @@ describe("examples/all-connectors.yaml", () => {
     const { readFile, writeFile, mkdtemp } = await import("node:fs/promises");
     const { join } = await import("node:path");
     const { tmpdir } = await import("node:os");
-    const broken = (await readFile(EXAMPLE, "utf8")).replace("namespace: payments, clusterRole: view", "namespace: Payments!, clusterRole: view");
+    const broken = (await readFile(EXAMPLE, "utf8")).replace(
+      "namespace: payments, clusterRole: view",
+      "namespace: Payments!, clusterRole: view",
+    );
     const path = join(await mkdtemp(join(tmpdir(), "sesame-")), "policy.yaml");
     await writeFile(path, broken);
-    await expect(loadPolicyFile(path, connectorValidators(env))).rejects.toThrow(/policy\.yaml:\d+:\d+ resources\.payments-view/);
+    await expect(loadPolicyFile(path, connectorValidators(env))).rejects.toThrow(
+      /policy\.yaml:\d+:\d+ resources\.payments-view/,
+    );
   });
 });

@@ -78,7 +78,11 @@ describe("auto-approval rules", () => {
   it("applies the first rule whose every condition holds", () => {
     const book = bookWithRules([
       { reason: "high risk only for dbas", requesterInGroup: "dba", resourceRisk: "high" },
-      { reason: "SRE on weekdays", requesterInGroup: "sre", withinTimeWindow: window({ start: "08:00", end: "20:00" }) },
+      {
+        reason: "SRE on weekdays",
+        requesterInGroup: "sre",
+        withinTimeWindow: window({ start: "08:00", end: "20:00" }),
+      },
       { reason: "any SRE", requesterInGroup: "sre" },
     ]);
     const tuesday = new Date("2025-03-04T10:00:00Z");
@@ -93,9 +97,11 @@ describe("auto-approval rules", () => {
     const demo = makeBook((input) => {
       input.policies[3]!.autoApprove = [{ reason: "low risk", resourceRisk: "low" }];
     });
-    expect(demo.evaluateRequest({ requesterId: "bob", resourceId: "demo-admin" }, TUESDAY_10_UTC).autoApproval).toEqual({
-      reason: "low risk",
-    });
+    expect(demo.evaluateRequest({ requesterId: "bob", resourceId: "demo-admin" }, TUESDAY_10_UTC).autoApproval).toEqual(
+      {
+        reason: "low risk",
+      },
+    );
   });
 
   it("honours maxDuration against the requested (or default) duration", () => {

@@ -28,13 +28,17 @@ describe("PolicyBook.evaluateRequest", () => {
   it("refuses a person without a Sesame identity", () => {
     const error = thrown(() => makeBook().evaluateRequest({ ...prodRead, requesterId: "zed" }, now));
     expect(error.code).toBe("forbidden");
-    expect(error.userMessage).toBe('You have no Sesame identity ("zed"). Ask an admin to add you to people in the policy file.');
+    expect(error.userMessage).toBe(
+      'You have no Sesame identity ("zed"). Ask an admin to add you to people in the policy file.',
+    );
   });
 
   it("refuses an unknown resource and names what the person may request", () => {
     const error = thrown(() => makeBook().evaluateRequest({ ...prodRead, resourceId: "prod-dbb" }, now));
     expect(error.code).toBe("not_found");
-    expect(error.userMessage).toBe('There is no resource "prod-dbb". You may request: prod-db, staging-db, demo-admin.');
+    expect(error.userMessage).toBe(
+      'There is no resource "prod-dbb". You may request: prod-db, staging-db, demo-admin.',
+    );
     expect(error.details).toMatchObject({ field: "resourceId", allowed: ["prod-db", "staging-db", "demo-admin"] });
   });
 
@@ -77,14 +81,18 @@ describe("PolicyBook.evaluateRequest", () => {
   it("refuses a ticket that does not match the pattern, with the hint or else the pattern", () => {
     const withHint = thrown(() => makeBook().evaluateRequest({ ...prodRead, ticket: "JIRA-1" }, now));
     expect(withHint.code).toBe("invalid_input");
-    expect(withHint.userMessage).toBe('The ticket "JIRA-1" does not look right for prod-db. Use the OPS ticket, e.g. OPS-12.');
+    expect(withHint.userMessage).toBe(
+      'The ticket "JIRA-1" does not look right for prod-db. Use the OPS ticket, e.g. OPS-12.',
+    );
     expect(withHint.details).toMatchObject({ field: "ticket", pattern: "^OPS-[0-9]+$" });
 
     const book = makeBook((input) => {
       input.policies[0]!.ticket = { required: true, pattern: "^OPS-[0-9]+$" };
     });
     const withoutHint = thrown(() => book.evaluateRequest({ ...prodRead, ticket: "JIRA-1" }, now));
-    expect(withoutHint.userMessage).toBe('The ticket "JIRA-1" does not look right for prod-db. It must match ^OPS-[0-9]+$.');
+    expect(withoutHint.userMessage).toBe(
+      'The ticket "JIRA-1" does not look right for prod-db. It must match ^OPS-[0-9]+$.',
+    );
   });
 
   it("checks an optional reason against its pattern only when one is given", () => {
@@ -93,7 +101,9 @@ describe("PolicyBook.evaluateRequest", () => {
     });
     const request = { requesterId: "bob", resourceId: "demo-admin" };
     expect(book.evaluateRequest(request, now).policyId).toBe("demo");
-    expect(thrown(() => book.evaluateRequest({ ...request, reason: "lowercase" }, now)).details).toMatchObject({ field: "reason" });
+    expect(thrown(() => book.evaluateRequest({ ...request, reason: "lowercase" }, now)).details).toMatchObject({
+      field: "reason",
+    });
   });
 });
 
@@ -123,7 +133,9 @@ describe("approvers of a request", () => {
   });
 
   it("refuses when excluding the requester leaves a step short of its N of M", () => {
-    const error = thrown(() => makeBook().evaluateRequest({ requesterId: "bob", resourceId: "prod-admin", reason: "fix" }, now));
+    const error = thrown(() =>
+      makeBook().evaluateRequest({ requesterId: "bob", resourceId: "prod-admin", reason: "fix" }, now),
+    );
     expect(error.code).toBe("policy_violation");
     expect(error.userMessage).toBe(
       'Nobody else can approve this: step "approval" needs 2 approvals and only 1 other person can give them ' +

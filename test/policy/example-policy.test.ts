@@ -15,11 +15,17 @@ describe("examples/policy.yaml", () => {
       { requesterId: "alice", resourceId: "prod-db-readonly", reason: "check a slow query" },
       tuesdayMorningParis,
     );
-    expect(officeHours).toMatchObject({ principal: "alice", autoApproval: { reason: "SRE during office hours, up to 1h" } });
+    expect(officeHours).toMatchObject({
+      principal: "alice",
+      autoApproval: { reason: "SRE during office hours, up to 1h" },
+    });
     expect(officeHours.steps).toEqual([{ name: "approval", approverIds: ["bob", "carol"], required: 1 }]);
     expect(book.explain("alice", "prod-db-readonly", saturday).outcome).toBe("needs_approval");
 
-    const write = book.evaluateRequest({ requesterId: "alice", resourceId: "prod-db-admin", reason: "fix", ticket: "INC-42" }, saturday);
+    const write = book.evaluateRequest(
+      { requesterId: "alice", resourceId: "prod-db-admin", reason: "fix", ticket: "INC-42" },
+      saturday,
+    );
     expect(write.steps.map((step) => [step.name, step.required, step.approverIds])).toEqual([
       ["database owners", 2, ["bob", "carol"]],
       ["admin sign-off", 1, ["dave"]],
@@ -31,8 +37,13 @@ describe("examples/policy.yaml", () => {
 
 describe("examples/on-call.yaml", () => {
   it("loads, and explains its ladder and on-call rules", async () => {
-    const book = new PolicyBook(await loadPolicyFile(fileURLToPath(new URL("../../examples/on-call.yaml", import.meta.url))));
-    const onCall = { onCall: new Map([["dba-primary", [{ identityId: "alice", until: null }]]]), unavailable: new Set<string>() };
+    const book = new PolicyBook(
+      await loadPolicyFile(fileURLToPath(new URL("../../examples/on-call.yaml", import.meta.url))),
+    );
+    const onCall = {
+      onCall: new Map([["dba-primary", [{ identityId: "alice", until: null }]]]),
+      unavailable: new Set<string>(),
+    };
     const explanation = book.explain("alice", "prod-db", new Date("2025-03-04T09:00:00Z"), undefined, onCall);
     expect(explanation.outcome).toBe("auto_approve");
     expect(explanation.escalation.map((step) => step.action)).toEqual(["remind", "reroute", "page", "expire"]);

@@ -61,18 +61,27 @@ describe("PolicyBook.explain", () => {
       ["you are not in group sre", "3h is longer than 2h"],
     ]);
     expect(no.steps[0]).toMatchObject({ approverIds: ["alice", "carol", "erin"], requesterExcluded: true });
-    expect(no.lines).toContain("Step 1/2 (peer): needs 1 of 3 approver(s): alice, carol, erin; bob is excluded (no self-approval).");
+    expect(no.lines).toContain(
+      "Step 1/2 (peer): needs 1 of 3 approver(s): alice, carol, erin; bob is excluded (no self-approval).",
+    );
   });
 
   it("says self-approval applies", () => {
     const explanation = makeBook().explain("dave", "demo-admin", TUESDAY_10_UTC);
-    expect(explanation.steps).toEqual([{ name: "approval", approverIds: ["dave"], required: 1, requesterExcluded: false }]);
+    expect(explanation.steps).toEqual([
+      { name: "approval", approverIds: ["dave"], required: 1, requesterExcluded: false },
+    ]);
     expect(explanation.lines).toContain("Self-approval: on (the requester may approve their own request).");
   });
 
   it("explains, without throwing, why a person may not request a resource", () => {
     const explanation = makeBook().explain("alice", "prod-admin", TUESDAY_10_UTC);
-    expect(explanation).toMatchObject({ outcome: "refused", policyId: null, steps: [], refusal: { code: "forbidden" } });
+    expect(explanation).toMatchObject({
+      outcome: "refused",
+      policyId: null,
+      steps: [],
+      refusal: { code: "forbidden" },
+    });
     expect(explanation.lines).toEqual([
       "Request: alice → prod-admin.",
       "Policies listing prod-admin: prod-admin (requesters: groups dba).",
@@ -101,6 +110,8 @@ describe("PolicyBook.explain", () => {
     const explanation = makeBook().explain("bob", "prod-admin", TUESDAY_10_UTC);
     expect(explanation.outcome).toBe("refused");
     expect(explanation.refusal?.message).toMatch(/^Nobody else can approve this/);
-    expect(explanation.lines).toContain("Step 1/1 (approval): needs 2 of 1 approver(s): carol; bob is excluded (no self-approval).");
+    expect(explanation.lines).toContain(
+      "Step 1/1 (approval): needs 2 of 1 approver(s): carol; bob is excluded (no self-approval).",
+    );
   });
 });

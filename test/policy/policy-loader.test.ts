@@ -62,7 +62,9 @@ describe("parsePolicyText", () => {
   });
 
   it("lists the allowed keys when nothing is close", () => {
-    expect(problems(edit("    email: bob@example.com", "    email: bob@example.com\n    favouriteColour: blue"))).toEqual([
+    expect(
+      problems(edit("    email: bob@example.com", "    email: bob@example.com\n    favouriteColour: blue")),
+    ).toEqual([
       "policy.yaml:7:5 people[1].favouriteColour: unknown key (allowed: id, email, name, admin, slack, teams, principals)",
     ]);
   });
@@ -86,7 +88,9 @@ describe("parsePolicyText", () => {
   });
 
   it("reports duplicate keys as YAML errors", () => {
-    expect(problems(edit("  dba: [bob]", "  dba: [bob]\n  dba: [alice]"))[0]).toMatch(/^policy\.yaml:9:3 \(yaml syntax\): Map keys must be unique/);
+    expect(problems(edit("  dba: [bob]", "  dba: [bob]\n  dba: [alice]"))[0]).toMatch(
+      /^policy\.yaml:9:3 \(yaml syntax\): Map keys must be unique/,
+    );
   });
 
   it("lists every problem, one per line, in file order", () => {
@@ -94,7 +98,7 @@ describe("parsePolicyText", () => {
       .replace("connector: pg", "connector: pgg")
       .replace("version: 1", "version: 2");
     expect(problems(text)).toEqual([
-      'policy.yaml:1:10 version: must be 1',
+      "policy.yaml:1:10 version: must be 1",
       "policy.yaml:6:12 people[1].email: is not a valid email address",
     ]);
     // Cross references are checked once the schema passes, so they come in a second round.
@@ -124,10 +128,10 @@ describe("parsePolicyText", () => {
         [
           "    approvers: { groups: [dba] }",
           "    requiredApprovals: 2",
-          "    ticket: { pattern: \"^OPS-[0-9+$\" }",
+          '    ticket: { pattern: "^OPS-[0-9+$" }',
           "    autoApprove:",
           "      - reason: office hours",
-          "        withinTimeWindow: { start: \"09:00\", end: \"17:00\", timezone: Europe/Pariss }",
+          '        withinTimeWindow: { start: "09:00", end: "17:00", timezone: Europe/Pariss }',
         ].join("\n"),
       );
     expect(problems(text)).toEqual([
@@ -141,7 +145,10 @@ describe("parsePolicyText", () => {
   });
 
   it("checks every other reference and rule", () => {
-    const text = edit("    email: alice@example.com", "    email: alice@example.com\n    principals: { mysql: alice_m }")
+    const text = edit(
+      "    email: alice@example.com",
+      "    email: alice@example.com\n    principals: { mysql: alice_m }",
+    )
       .replace("resources: [prod-db]", "resources: [prod-db, prod-dbx]")
       .replace("requesters: { users: [alice] }", "requesters: { users: [alice, zoe] }")
       .replace(
@@ -178,13 +185,17 @@ describe("parsePolicyText", () => {
     );
     expect(problems(both)).toEqual(["policy.yaml:25:7 policies[0].steps: use either steps or approvers, not both"]);
     const neither = edit("    approvers: { groups: [dba] }\n", "");
-    expect(problems(neither)).toEqual(["policy.yaml:19:5 policies[0]: policy prod-read names no approvers: add approvers or steps"]);
+    expect(problems(neither)).toEqual([
+      "policy.yaml:19:5 policies[0]: policy prod-read names no approvers: add approvers or steps",
+    ]);
   });
 
   it("validates connector configs and targets through the callbacks", () => {
     const options: PolicyLoadOptions = {
-      validateConnector: (name, type, config) => (type === "postgres" && name === "pg" ? [`config: ${JSON.stringify(config)} is missing ssl`] : []),
-      validateTarget: (type, target) => (type === "postgres" ? [`role ${(target as { role: string }).role} is not allowed`] : []),
+      validateConnector: (name, type, config) =>
+        type === "postgres" && name === "pg" ? [`config: ${JSON.stringify(config)} is missing ssl`] : [],
+      validateTarget: (type, target) =>
+        type === "postgres" ? [`role ${(target as { role: string }).role} is not allowed`] : [],
     };
     expect(problems(VALID, options)).toEqual([
       'policy.yaml:11:5 connectors.pg: config: {"url":{"env":"PG_URL"}} is missing ssl',

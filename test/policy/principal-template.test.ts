@@ -19,12 +19,16 @@ describe("principal templates", () => {
   });
 
   it("names unknown variables and filters", () => {
-    expect(principalTemplateProblems("{{ username }}")).toEqual(['unknown variable "username" in {{ username }} (use id, email, name)']);
+    expect(principalTemplateProblems("{{ username }}")).toEqual([
+      'unknown variable "username" in {{ username }} (use id, email, name)',
+    ]);
     expect(principalTemplateProblems("{{ email | local }}")).toEqual([
       'unknown filter "local" in {{ email | local }} (use localpart, domain, lower, upper)',
     ]);
     expect(principalTemplateProblems("{{ id ")).toEqual(['"{{" is never closed with "}}"']);
-    expect(principalTemplateProblems("  ")).toEqual(["renders an empty principal; use e.g. {{ id }} or {{ email | localpart }}"]);
+    expect(principalTemplateProblems("  ")).toEqual([
+      "renders an empty principal; use e.g. {{ id }} or {{ email | localpart }}",
+    ]);
   });
 
   it("refuses to render an invalid template or a missing name", () => {

@@ -31,7 +31,11 @@ export function helpText(command: string): string {
   ].join("\n");
 }
 
-async function requestIdFor(deps: ServiceDeps, actorId: string, token: string | undefined): Promise<string | undefined> {
+async function requestIdFor(
+  deps: ServiceDeps,
+  actorId: string,
+  token: string | undefined,
+): Promise<string | undefined> {
   if (!token) return undefined;
   const mine = await deps.store.listRequests({ requesterId: actorId, status: ["pending"], limit: 200 });
   return mine.find((r) => r.id === token || shortId(r.id) === token.toLowerCase())?.id;
@@ -53,26 +57,51 @@ async function list(deps: ServiceDeps, actorId: string): Promise<CommandReply> {
   return reply(text, cards);
 }
 
-async function requestDirectly(deps: ServiceDeps, actorId: string, words: string[], command: string, breakGlass = false): Promise<CommandReply> {
+async function requestDirectly(
+  deps: ServiceDeps,
+  actorId: string,
+  words: string[],
+  command: string,
+  breakGlass = false,
+): Promise<CommandReply> {
   const ticketWord = words.find((w) => /^ticket:/i.test(w));
   const rest = words.filter((w) => w !== ticketWord);
   const [resourceId, durationWord, ...reasonWords] = rest;
   const allowed = requestFormModel(deps.policy(), actorId).resources.map((r) => r.id);
   if (!resourceId || !durationWord) {
-    return reply(`Say what and for how long: ${command} <resource> <duration> <reason…>. You may request: ${allowed.join(", ") || "nothing yet (ask an admin)"}.`);
+    return reply(
+      `Say what and for how long: ${command} <resource> <duration> <reason…>. You may request: ${allowed.join(", ") || "nothing yet (ask an admin)"}.`,
+    );
   }
   const seconds = tryParseDuration(durationWord);
   if (seconds === undefined) {
     const policy = deps.policy().matchPolicy(actorId, resourceId);
-    const choices = policy ? ` For ${resourceId}: up to ${policy.duration.max}, e.g. ${durationChoices(tryParseDuration(policy.duration.max)!).slice(0, 5).join(", ")}.` : "";
+    const choices = policy
+      ? ` For ${resourceId}: up to ${policy.duration.max}, e.g. ${durationChoices(tryParseDuration(policy.duration.max)!).slice(0, 5).join(", ")}.`
+      : "";
     return reply(`"${durationWord}" is not a duration. Use forms like 30m, 1h or 2d.${choices} Nothing was requested.`);
   }
   const reason = reasonWords.join(" ").trim();
   const ticket = ticketWord?.slice("ticket:".length).trim();
-  const request = await submitRequest(deps, { requesterId: actorId, resourceId, duration: seconds, ...(reason ? { reason } : {}), ...(ticket ? { ticket } : {}), ...(breakGlass ? { breakGlass } : {}) });
-  if (request.breakGlass) return reply(`Break-glass: ${resourceId} is being granted now for ${durationText(request.durationSeconds)}. On-call and security are told, and an approver will review it. Request ${shortId(request.id)}.`);
-  if (request.status === "approved") return reply(`Auto-approved (${request.autoApprovalReason ?? "policy rule"}): ${resourceId} for ${durationText(request.durationSeconds)}. Request ${shortId(request.id)}; you will get a message when the access is ready.`);
-  return reply(`Requested ${resourceId} for ${durationText(request.durationSeconds)}. Request ${shortId(request.id)} waits for approval until ${formatTime(request.pendingUntil)}.`);
+  const request = await submitRequest(deps, {
+    requesterId: actorId,
+    resourceId,
+    duration: seconds,
+    ...(reason ? { reason } : {}),
+    ...(ticket ? { ticket } : {}),
+    ...(breakGlass ? { breakGlass } : {}),
+  });
+  if (request.breakGlass)
+    return reply(
+      `Break-glass: ${resourceId} is being granted now for ${durationText(request.durationSeconds)}. On-call and security are told, and an approver will review it. Request ${shortId(request.id)}.`,
+    );
+  if (request.status === "approved")
+    return reply(
+      `Auto-approved (${request.autoApprovalReason ?? "policy rule"}): ${resourceId} for ${durationText(request.durationSeconds)}. Request ${shortId(request.id)}; you will get a message when the access is ready.`,
+    );
+  return reply(
+    `Requested ${resourceId} for ${durationText(request.durationSeconds)}. Request ${shortId(request.id)} waits for approval until ${formatTime(request.pendingUntil)}.`,
+  );
 }
 
 async function dispatch(deps: ServiceDeps, actorId: string, words: string[], command: string): Promise<CommandReply> {
@@ -86,19 +115,25 @@ async function dispatch(deps: ServiceDeps, actorId: string, words: string[], com
       return list(deps, actorId);
     case "cancel": {
       const requestId = await requestIdFor(deps, actorId, args[0]);
-      if (!requestId) return reply(`You have no pending request "${args[0] ?? ""}". Use ${command} list to see your requests.`);
+      if (!requestId)
+        return reply(`You have no pending request "${args[0] ?? ""}". Use ${command} list to see your requests.`);
       return reply((await performCardAction(deps, actorId, { kind: "cancel", requestId })).message);
     }
     case "relinquish": {
       const grantId = await grantIdFor(deps, actorId, args[0]);
-      if (!grantId) return reply(`You hold no active grant "${args[0] ?? ""}". Use ${command} list to see your grants.`);
+      if (!grantId)
+        return reply(`You hold no active grant "${args[0] ?? ""}". Use ${command} list to see your grants.`);
       return reply((await performCardAction(deps, actorId, { kind: "relinquish", grantId })).message);
     }
     case "extend": {
       const grantId = await grantIdFor(deps, actorId, args[0]);
-      if (!grantId) return reply(`You hold no active grant "${args[0] ?? ""}". Use ${command} list to see your grants.`);
-      if (!args[1] || tryParseDuration(args[1]) === undefined) return reply(`Say how much more time, e.g. ${command} extend ${args[0]} 30m.`);
-      return reply((await performCardAction(deps, actorId, { kind: "extend", grantId }, { duration: args[1] })).message);
+      if (!grantId)
+        return reply(`You hold no active grant "${args[0] ?? ""}". Use ${command} list to see your grants.`);
+      if (!args[1] || tryParseDuration(args[1]) === undefined)
+        return reply(`Say how much more time, e.g. ${command} extend ${args[0]} 30m.`);
+      return reply(
+        (await performCardAction(deps, actorId, { kind: "extend", grantId }, { duration: args[1] })).message,
+      );
     }
     case "break-glass":
       return requestDirectly(deps, actorId, args, `${command} break-glass`, true);
@@ -108,7 +143,12 @@ async function dispatch(deps: ServiceDeps, actorId: string, words: string[], com
 }
 
 /** Runs one command for a verified identity. Refusals are replies that name the problem; nothing is created. */
-export async function runCommand(deps: ServiceDeps, actorId: string, text: string, command = "/request-access"): Promise<CommandReply> {
+export async function runCommand(
+  deps: ServiceDeps,
+  actorId: string,
+  text: string,
+  command = "/request-access",
+): Promise<CommandReply> {
   const words = text.trim().split(/\s+/).filter(Boolean);
   try {
     return await dispatch(deps, actorId, words, command);

@@ -16,8 +16,19 @@ const Platform = z.enum(["slack", "teams"]);
 export const ChatJobSchema = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("approval_card"), platform: Platform, requestId: z.string(), recipient: z.string() }),
   z.object({ kind: z.literal("refresh_cards"), platform: Platform, requestId: z.string() }),
-  z.object({ kind: z.literal("request_notice"), platform: Platform, requestId: z.string(), notice: z.enum(REQUEST_NOTICES) }),
-  z.object({ kind: z.literal("grant_notice"), platform: Platform, grantId: z.string(), notice: z.enum(GRANT_NOTICES), expiresAt: z.string().optional() }),
+  z.object({
+    kind: z.literal("request_notice"),
+    platform: Platform,
+    requestId: z.string(),
+    notice: z.enum(REQUEST_NOTICES),
+  }),
+  z.object({
+    kind: z.literal("grant_notice"),
+    platform: Platform,
+    grantId: z.string(),
+    notice: z.enum(GRANT_NOTICES),
+    expiresAt: z.string().optional(),
+  }),
 ]);
 export type ChatJob = z.infer<typeof ChatJobSchema>;
 
@@ -34,7 +45,11 @@ export function warningLeadSeconds(durationSeconds: number): number {
 }
 
 /** The policy's approval channel on a platform, if it names one ("security": its break-glass channel). */
-export type ChannelOf = (policyId: string, platform: ChatPlatform, purpose?: "approval" | "security") => string | undefined;
+export type ChannelOf = (
+  policyId: string,
+  platform: ChatPlatform,
+  purpose?: "approval" | "security",
+) => string | undefined;
 
 export function channelFromPolicy(book: PolicyBook): ChannelOf {
   return (policyId, platform, purpose = "approval") => {
@@ -48,12 +63,32 @@ function jobsOn(platform: ChatPlatform) {
   const p = platform;
   return {
     cards: (request: RequestRow, recipients: string[], round: string | number): PlannedJob[] =>
-      [...new Set(recipients)].map((recipient) => ({ id: `${p}-card-${request.id}-${round}-${recipient}`, job: { kind: "approval_card", platform, requestId: request.id, recipient } })),
-    refresh: (request: RequestRow): PlannedJob => ({ id: `${p}-refresh-${request.id}-v${request.version}`, job: { kind: "refresh_cards", platform, requestId: request.id } }),
-    requestNotice: (request: RequestRow, notice: RequestNotice, suffix = ""): PlannedJob => ({ id: `${p}-notice-${notice}-${request.id}${suffix}`, job: { kind: "request_notice", platform, requestId: request.id, notice } }),
-    grantNotice: (grantId: string, notice: GrantNotice, suffix = "", extra: { expiresAt?: string; runAt?: Date } = {}): PlannedJob => ({
+      [...new Set(recipients)].map((recipient) => ({
+        id: `${p}-card-${request.id}-${round}-${recipient}`,
+        job: { kind: "approval_card", platform, requestId: request.id, recipient },
+      })),
+    refresh: (request: RequestRow): PlannedJob => ({
+      id: `${p}-refresh-${request.id}-v${request.version}`,
+      job: { kind: "refresh_cards", platform, requestId: request.id },
+    }),
+    requestNotice: (request: RequestRow, notice: RequestNotice, suffix = ""): PlannedJob => ({
+      id: `${p}-notice-${notice}-${request.id}${suffix}`,
+      job: { kind: "request_notice", platform, requestId: request.id, notice },
+    }),
+    grantNotice: (
+      grantId: string,
+      notice: GrantNotice,
+      suffix = "",
+      extra: { expiresAt?: string; runAt?: Date } = {},
+    ): PlannedJob => ({
       id: `${p}-notice-${notice}-${grantId}${suffix}`,
-      job: { kind: "grant_notice", platform, grantId, notice, ...(extra.expiresAt ? { expiresAt: extra.expiresAt } : {}) },
+      job: {
+        kind: "grant_notice",
+        platform,
+        grantId,
+        notice,
+        ...(extra.expiresAt ? { expiresAt: extra.expiresAt } : {}),
+      },
       ...(extra.runAt ? { runAt: extra.runAt } : {}),
     }),
   };
@@ -69,15 +104,33 @@ function planFor(notification: Notification, platform: ChatPlatform, channelOf: 
   switch (notification.type) {
     case "request.submitted": {
       const request = notification.request;
-      return [...jobs.cards(request, [...pendingApprovers(request), ...channels(request.policyId, "approval")], request.currentStep), jobs.requestNotice(request, "submitted")];
+      return [
+        ...jobs.cards(
+          request,
+          [...pendingApprovers(request), ...channels(request.policyId, "approval")],
+          request.currentStep,
+        ),
+        jobs.requestNotice(request, "submitted"),
+      ];
     }
     case "request.step_advanced": {
       const request = notification.request;
-      return [jobs.refresh(request), ...jobs.cards(request, [...pendingApprovers(request), ...channels(request.policyId, "approval")], request.currentStep)];
+      return [
+        jobs.refresh(request),
+        ...jobs.cards(
+          request,
+          [...pendingApprovers(request), ...channels(request.policyId, "approval")],
+          request.currentStep,
+        ),
+      ];
     }
     case "request.escalated": {
       const { request, entry } = notification;
-      return [jobs.refresh(request), ...jobs.cards(request, pendingApprovers(request), request.currentStep), jobs.requestNotice(request, "escalated", `-${entry.step}`)];
+      return [
+        jobs.refresh(request),
+        ...jobs.cards(request, pendingApprovers(request), request.currentStep),
+        jobs.requestNotice(request, "escalated", `-${entry.step}`),
+      ];
     }
     case "request.break_glass": {
       const request = notification.request;
@@ -90,7 +143,14 @@ function planFor(notification: Notification, platform: ChatPlatform, channelOf: 
       const request = notification.request;
       // Extensions speak through grant.extended; a cancel was the requester's own doing.
       if (request.kind === "extension" && request.status === "approved") return [jobs.refresh(request)];
-      const notice = request.status === "approved" ? (request.autoApprovalReason ? "auto_approved" : "approved") : request.status === "cancelled" || request.status === "pending" ? undefined : request.status;
+      const notice =
+        request.status === "approved"
+          ? request.autoApprovalReason
+            ? "auto_approved"
+            : "approved"
+          : request.status === "cancelled" || request.status === "pending"
+            ? undefined
+            : request.status;
       return notice ? [jobs.refresh(request), jobs.requestNotice(request, notice)] : [jobs.refresh(request)];
     }
     case "grant.activated":
@@ -110,7 +170,13 @@ function planFor(notification: Notification, platform: ChatPlatform, channelOf: 
   }
 }
 
-export function planChatJobs(notification: Notification, platforms: readonly ChatPlatform[], channelOf: ChannelOf): PlannedJob[] {
+export function planChatJobs(
+  notification: Notification,
+  platforms: readonly ChatPlatform[],
+  channelOf: ChannelOf,
+): PlannedJob[] {
   // BullMQ refuses ':' in job ids; Slack and Teams channel ids may hold one.
-  return platforms.flatMap((platform) => planFor(notification, platform, channelOf)).map((planned) => ({ ...planned, id: planned.id.replace(/[^A-Za-z0-9._@-]/g, "_") }));
+  return platforms
+    .flatMap((platform) => planFor(notification, platform, channelOf))
+    .map((planned) => ({ ...planned, id: planned.id.replace(/[^A-Za-z0-9._@-]/g, "_") }));
 }

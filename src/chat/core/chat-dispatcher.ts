@@ -12,9 +12,14 @@ export interface ChatDispatcher {
   run(job: ChatJob): Promise<void>;
 }
 
-const toRecipient = (key: string): Recipient => (key.startsWith("channel:") ? { channel: key.slice("channel:".length) } : { identityId: key });
+const toRecipient = (key: string): Recipient =>
+  key.startsWith("channel:") ? { channel: key.slice("channel:".length) } : { identityId: key };
 
-export function createChatDispatcher(deps: ServiceDeps, store: ChatStore, adapters: Map<ChatPlatform, ChatAdapter>): ChatDispatcher {
+export function createChatDispatcher(
+  deps: ServiceDeps,
+  store: ChatStore,
+  adapters: Map<ChatPlatform, ChatAdapter>,
+): ChatDispatcher {
   const adapterFor = (platform: ChatPlatform): ChatAdapter => {
     const adapter = adapters.get(platform);
     if (!adapter) throw new Error(`chat platform ${platform} is not configured in this process`);
@@ -30,13 +35,17 @@ export function createChatDispatcher(deps: ServiceDeps, store: ChatStore, adapte
     if (await store.findMessage(job.platform, request.id, job.recipient)) return;
     const address = await adapter.post(toRecipient(job.recipient), approvalCard(deps.policy(), request));
     if (!address) {
-      deps.logger.info({ platform: job.platform, requestId: request.id, recipient: job.recipient }, "approver not reachable on this platform; card not sent");
+      deps.logger.info(
+        { platform: job.platform, requestId: request.id, recipient: job.recipient },
+        "approver not reachable on this platform; card not sent",
+      );
       return;
     }
     await store.saveMessage(job.platform, request.id, job.recipient, address);
     // A decision may have landed while the card was on its way; show it rather than live buttons.
     const latest = await deps.store.getRequest(request.id);
-    if (latest && latest.version !== request.version) await adapter.update(address, approvalCard(deps.policy(), latest));
+    if (latest && latest.version !== request.version)
+      await adapter.update(address, approvalCard(deps.policy(), latest));
   }
 
   async function refreshJob(job: Extract<ChatJob, { kind: "refresh_cards" }>): Promise<void> {
@@ -54,14 +63,18 @@ export function createChatDispatcher(deps: ServiceDeps, store: ChatStore, adapte
   async function requestNoticeJob(job: Extract<ChatJob, { kind: "request_notice" }>): Promise<void> {
     const request = await deps.store.getRequest(job.requestId);
     if (!request) return;
-    await adapterFor(job.platform).post({ identityId: request.requesterId }, requestNotice(deps.policy(), job.notice, request));
+    await adapterFor(job.platform).post(
+      { identityId: request.requesterId },
+      requestNotice(deps.policy(), job.notice, request),
+    );
   }
 
   async function grantNoticeJob(job: Extract<ChatJob, { kind: "grant_notice" }>): Promise<void> {
     const grant = await deps.store.getGrant(job.grantId);
     if (!grant) return;
     // An expiry warning for an end that moved (extended) or a grant already gone says nothing.
-    if (job.notice === "expiring" && (grant.status !== "active" || grant.expiresAt.toISOString() !== job.expiresAt)) return;
+    if (job.notice === "expiring" && (grant.status !== "active" || grant.expiresAt.toISOString() !== job.expiresAt))
+      return;
     const card = grantNotice(deps.policy(), job.notice, grant, await maxTotalFor(deps, grant));
     await adapterFor(job.platform).post({ identityId: grant.subjectId }, card);
   }

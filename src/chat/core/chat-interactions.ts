@@ -32,15 +32,34 @@ export interface ActionInput {
   duration?: string;
 }
 
-async function run(action: ButtonValue, deps: ServiceDeps, actorId: string, input: ActionInput): Promise<ActionOutcome> {
+async function run(
+  action: ButtonValue,
+  deps: ServiceDeps,
+  actorId: string,
+  input: ActionInput,
+): Promise<ActionOutcome> {
   switch (action.kind) {
     case "approve": {
-      const request = await decideRequest(deps, { requestId: action.requestId, actorId, decision: "approve", expectedVersion: action.version });
-      const message = request.status === "approved" ? "Approved. Sesame is granting the access now." : "Your approval was recorded; the request needs more approvals.";
+      const request = await decideRequest(deps, {
+        requestId: action.requestId,
+        actorId,
+        decision: "approve",
+        expectedVersion: action.version,
+      });
+      const message =
+        request.status === "approved"
+          ? "Approved. Sesame is granting the access now."
+          : "Your approval was recorded; the request needs more approvals.";
       return { ok: true, message, request };
     }
     case "deny": {
-      const request = await decideRequest(deps, { requestId: action.requestId, actorId, decision: "deny", expectedVersion: action.version, ...(input.reason?.trim() ? { comment: input.reason.trim() } : {}) });
+      const request = await decideRequest(deps, {
+        requestId: action.requestId,
+        actorId,
+        decision: "deny",
+        expectedVersion: action.version,
+        ...(input.reason?.trim() ? { comment: input.reason.trim() } : {}),
+      });
       return { ok: true, message: "Denied. The requester has been told.", request };
     }
     case "cancel": {
@@ -48,7 +67,11 @@ async function run(action: ButtonValue, deps: ServiceDeps, actorId: string, inpu
       return { ok: true, message: "Your request was cancelled.", request };
     }
     case "review": {
-      const request = await reviewBreakGlass(deps, { requestId: action.requestId, actorId, ...(input.reason?.trim() ? { note: input.reason.trim() } : {}) });
+      const request = await reviewBreakGlass(deps, {
+        requestId: action.requestId,
+        actorId,
+        ...(input.reason?.trim() ? { note: input.reason.trim() } : {}),
+      });
       return { ok: true, message: "Thanks: the break-glass access is marked as reviewed.", request };
     }
     case "relinquish": {
@@ -57,7 +80,11 @@ async function run(action: ButtonValue, deps: ServiceDeps, actorId: string, inpu
     }
     case "extend": {
       if (!input.duration) return { ok: false, message: "Pick how much more time you need." };
-      const { request, grant } = await extendGrant(deps, { grantId: action.grantId, actorId, duration: input.duration });
+      const { request, grant } = await extendGrant(deps, {
+        grantId: action.grantId,
+        actorId,
+        duration: input.duration,
+      });
       const message =
         request.status === "approved"
           ? `Extended: your access now lasts until ${formatTime(grant.expiresAt)}.`
@@ -67,20 +94,31 @@ async function run(action: ButtonValue, deps: ServiceDeps, actorId: string, inpu
   }
 }
 
-export async function performCardAction(deps: ServiceDeps, actorId: string, action: ButtonValue, input: ActionInput = {}): Promise<ActionOutcome> {
+export async function performCardAction(
+  deps: ServiceDeps,
+  actorId: string,
+  action: ButtonValue,
+  input: ActionInput = {},
+): Promise<ActionOutcome> {
   try {
     return await run(action, deps, actorId, input);
   } catch (error) {
     if (!isAppError(error) || error.code === "internal") throw error;
     const current = "requestId" in action ? await deps.store.getRequest(action.requestId) : null;
     // The current state goes back (to refresh the clicked card) only to people the request names.
-    const named = current && (current.requesterId === actorId || current.snapshot.steps.some((step) => step.approverIds.includes(actorId)));
+    const named =
+      current &&
+      (current.requesterId === actorId || current.snapshot.steps.some((step) => step.approverIds.includes(actorId)));
     return { ok: false, message: error.userMessage, ...(named ? { request: current } : {}) };
   }
 }
 
 /** The card the clicked message should show now: the request or grant in its current state (undefined when the action changed nothing the clicker may see). */
-export async function cardAfterAction(deps: ServiceDeps, action: ButtonValue, outcome: ActionOutcome): Promise<Card | undefined> {
+export async function cardAfterAction(
+  deps: ServiceDeps,
+  action: ButtonValue,
+  outcome: ActionOutcome,
+): Promise<Card | undefined> {
   const book = deps.policy();
   switch (action.kind) {
     case "approve":

@@ -12,7 +12,12 @@ export function createChatNotifier(options: {
 }): Notifier {
   return {
     async publish(notification: Notification) {
-      const ids = "request" in notification ? { requestId: notification.request.id } : "grant" in notification ? { grantId: notification.grant.id } : {};
+      const ids =
+        "request" in notification
+          ? { requestId: notification.request.id }
+          : "grant" in notification
+            ? { grantId: notification.grant.id }
+            : {};
       options.logger.info({ notification: notification.type, ...ids }, "notification");
       if (notification.type === "alert") options.logger.error({ alert: notification.message, ...ids }, "alert");
       await options.enqueue(planChatJobs(notification, options.platforms, channelFromPolicy(options.policy())));

@@ -11,31 +11,55 @@ export const GRANT_NOTICES = ["granted", "expiring", "extended", "revoked", "fai
 export type RequestNotice = (typeof REQUEST_NOTICES)[number];
 export type GrantNotice = (typeof GRANT_NOTICES)[number];
 
-const plain = (title: string, notes: string[], extra: Partial<Card> = {}): Card => ({ title, facts: [], notes, actions: [], actionableBy: [], ...extra });
+const plain = (title: string, notes: string[], extra: Partial<Card> = {}): Card => ({
+  title,
+  facts: [],
+  notes,
+  actions: [],
+  actionableBy: [],
+  ...extra,
+});
 
 export function requestNotice(book: PolicyBook, kind: RequestNotice, request: RequestRow): Card {
   const what = `${request.resourceId} (${durationText(request.durationSeconds)})`;
   const id = `Request ${shortId(request.id)}.`;
   switch (kind) {
     case "submitted":
-      return plain(`Your request for ${what} is waiting for approval`, [`Asked: ${peopleList(book, pendingApprovers(request))}.`, `${id} You will hear here when it is decided; until ${formatTime(request.pendingUntil)} at the latest.`], {
-        actions: [{ kind: "cancel", requestId: request.id }],
-        actionableBy: [request.requesterId],
-      });
+      return plain(
+        `Your request for ${what} is waiting for approval`,
+        [
+          `Asked: ${peopleList(book, pendingApprovers(request))}.`,
+          `${id} You will hear here when it is decided; until ${formatTime(request.pendingUntil)} at the latest.`,
+        ],
+        {
+          actions: [{ kind: "cancel", requestId: request.id }],
+          actionableBy: [request.requesterId],
+        },
+      );
     case "approved":
-      return plain(`Your request for ${what} was approved`, [`Approved by ${request.decidedById ? personName(book, request.decidedById) : "the approvers"}. Sesame is granting the access now; you will get a message when it is ready.`, id]);
+      return plain(`Your request for ${what} was approved`, [
+        `Approved by ${request.decidedById ? personName(book, request.decidedById) : "the approvers"}. Sesame is granting the access now; you will get a message when it is ready.`,
+        id,
+      ]);
     case "auto_approved":
-      return plain(`Your request for ${what} was auto-approved`, [`Rule: ${request.autoApprovalReason ?? "auto-approval"}. Sesame is granting the access now.`, id]);
+      return plain(`Your request for ${what} was auto-approved`, [
+        `Rule: ${request.autoApprovalReason ?? "auto-approval"}. Sesame is granting the access now.`,
+        id,
+      ]);
     case "denied":
       return plain(`Your request for ${what} was denied`, [
         `Denied by ${request.decidedById ? personName(book, request.decidedById) : "an approver"}${request.decisionReason ? `: ${request.decisionReason}` : " (no reason given)"}.`,
         id,
       ]);
     case "escalated":
-      return plain(`Your request for ${what} is still waiting`, [`${escalationStatus(request)}.`, `Approvers now: ${peopleList(book, pendingApprovers(request))}. ${id}`], {
-        actions: [{ kind: "cancel", requestId: request.id }],
-        actionableBy: [request.requesterId],
-      });
+      return plain(
+        `Your request for ${what} is still waiting`,
+        [`${escalationStatus(request)}.`, `Approvers now: ${peopleList(book, pendingApprovers(request))}. ${id}`],
+        {
+          actions: [{ kind: "cancel", requestId: request.id }],
+          actionableBy: [request.requesterId],
+        },
+      );
     case "expired":
       return plain(`Your request for ${what} expired without a decision`, [
         `Nobody decided before ${formatTime(request.pendingUntil)}. Contact ${peopleList(book, request.snapshot.steps[request.currentStep]?.approverIds ?? [])} or request again.`,
@@ -56,20 +80,38 @@ export function grantNotice(book: PolicyBook, kind: GrantNotice, grant: GrantRow
       return withButtons(
         plain(`Your access to ${grant.resourceId} is active until ${formatTime(grant.expiresAt)}`, [
           `What to do now: use ${resource} as ${grant.principal}.`,
-          ...(grant.hasSecret ? ["Temporary credentials were issued: fetch them with `GET /api/v1/grants/<id>/credentials` (they are never sent in chat)."] : []),
+          ...(grant.hasSecret
+            ? [
+                "Temporary credentials were issued: fetch them with `GET /api/v1/grants/<id>/credentials` (they are never sent in chat).",
+              ]
+            : []),
           `It is removed automatically at ${formatTime(grant.expiresAt)}; relinquish it as soon as you are done. ${id}`,
         ]),
       );
     case "expiring":
-      return withButtons(plain(`Your access to ${grant.resourceId} ends at ${formatTime(grant.expiresAt)}`, [`Extend it if you still need it (the policy decides whether that needs approval). ${id}`]));
+      return withButtons(
+        plain(`Your access to ${grant.resourceId} ends at ${formatTime(grant.expiresAt)}`, [
+          `Extend it if you still need it (the policy decides whether that needs approval). ${id}`,
+        ]),
+      );
     case "extended":
-      return withButtons(plain(`Your access to ${grant.resourceId} now lasts until ${formatTime(grant.expiresAt)}`, [id]));
+      return withButtons(
+        plain(`Your access to ${grant.resourceId} now lasts until ${formatTime(grant.expiresAt)}`, [id]),
+      );
     case "revoked":
-      return plain(`Your access to ${grant.resourceId} has ended`, [`${grant.revokeReason ? `Reason: ${grant.revokeReason}. ` : ""}${id}`]);
+      return plain(`Your access to ${grant.resourceId} has ended`, [
+        `${grant.revokeReason ? `Reason: ${grant.revokeReason}. ` : ""}${id}`,
+      ]);
     case "failed":
       return plain(
-        grant.status === "grant_failed" ? `Sesame could not grant ${grant.resourceId}` : `Sesame could not yet remove your access to ${grant.resourceId}`,
-        [grant.status === "grant_failed" ? `The connector failed; the admins were alerted. ${id}` : `It keeps retrying and the admins were alerted. ${id}`],
+        grant.status === "grant_failed"
+          ? `Sesame could not grant ${grant.resourceId}`
+          : `Sesame could not yet remove your access to ${grant.resourceId}`,
+        [
+          grant.status === "grant_failed"
+            ? `The connector failed; the admins were alerted. ${id}`
+            : `It keeps retrying and the admins were alerted. ${id}`,
+        ],
       );
   }
 }

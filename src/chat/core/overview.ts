@@ -33,7 +33,13 @@ export async function overviewFor(deps: ServiceDeps, identityId: string): Promis
   return {
     myRequests: mine.map((request) => myRequestCard(book, request)),
     myGrants: await Promise.all(grants.map(async (grant) => grantCard(book, grant, await maxTotalFor(deps, grant)))),
-    awaitingMe: awaiting.filter(waitingForMe).slice(0, OVERVIEW_LIMIT).map((request) => approvalCard(book, request)),
-    toReview: unreviewed.filter((request) => reviewers(request).includes(identityId)).slice(0, OVERVIEW_LIMIT).map((request) => approvalCard(book, request)),
+    awaitingMe: awaiting
+      .filter(waitingForMe)
+      .slice(0, OVERVIEW_LIMIT)
+      .map((request) => approvalCard(book, request)),
+    toReview: unreviewed
+      .filter((request) => reviewers(request).includes(identityId))
+      .slice(0, OVERVIEW_LIMIT)
+      .map((request) => approvalCard(book, request)),
   };
 }

@@ -9,7 +9,9 @@ import { extensionChoices } from "./request-form.js";
 function approvalsFact(book: PolicyBook, request: RequestRow): CardFact {
   const steps = request.snapshot.steps;
   const lines = steps.map((step, index) => {
-    const approvedBy = request.decisions.filter((d) => d.kind === "approve" && d.step === index).map((d) => d.approverId);
+    const approvedBy = request.decisions
+      .filter((d) => d.kind === "approve" && d.step === index)
+      .map((d) => d.approverId);
     const where = steps.length > 1 ? `Step ${index + 1} of ${steps.length} "${step.name}": ` : "";
     const received = approvedBy.length > 0 ? ` (${peopleList(book, approvedBy)})` : "";
     return `${where}${approvedBy.length} of ${step.required} received${received}`;
@@ -23,7 +25,9 @@ export function pendingApprovers(request: RequestRow): string[] {
   const step = request.snapshot.steps[request.currentStep];
   if (!step) return [];
   const approved = new Set(request.decisions.filter((d) => d.step === request.currentStep).map((d) => d.approverId));
-  return step.approverIds.filter((id) => !approved.has(id) && (request.snapshot.selfApproval || id !== request.requesterId));
+  return step.approverIds.filter(
+    (id) => !approved.has(id) && (request.snapshot.selfApproval || id !== request.requesterId),
+  );
 }
 
 function statusOf(book: PolicyBook, request: RequestRow): NonNullable<Card["status"]> {
@@ -37,7 +41,10 @@ function statusOf(book: PolicyBook, request: RequestRow): NonNullable<Card["stat
         ? { tone: "good", text: `Auto-approved${when}: ${request.autoApprovalReason}` }
         : { tone: "good", text: `Approved${by}${when}` };
     case "denied":
-      return { tone: "attention", text: `Denied${by}${when}${request.decisionReason ? `: ${request.decisionReason}` : ""}` };
+      return {
+        tone: "attention",
+        text: `Denied${by}${when}${request.decisionReason ? `: ${request.decisionReason}` : ""}`,
+      };
     case "cancelled":
       return { tone: "neutral", text: `Cancelled by the requester${when}` };
     case "expired":
@@ -49,7 +56,9 @@ const awaitsReview = (request: RequestRow): boolean => request.breakGlass && req
 
 /** Who may review a break-glass request: its approvers (admins can too, from the API or CLI), never its requester. */
 export function reviewers(request: RequestRow): string[] {
-  return [...new Set(request.snapshot.steps.flatMap((step) => step.approverIds))].filter((id) => id !== request.requesterId).sort();
+  return [...new Set(request.snapshot.steps.flatMap((step) => step.approverIds))]
+    .filter((id) => id !== request.requesterId)
+    .sort();
 }
 
 /** "Reminded the approvers at 10:02 UTC; paged on-call dba-primary (asked bob) at 10:15 UTC". */
@@ -62,9 +71,15 @@ export function escalationStatus(request: RequestRow): string {
 function breakGlassStatus(book: PolicyBook, request: RequestRow): NonNullable<Card["status"]> {
   if (request.reviewedAt) {
     const by = request.reviewedById ? personName(book, request.reviewedById) : "someone";
-    return { tone: "good", text: `Break-glass, reviewed by ${by} at ${formatTime(request.reviewedAt)}${request.reviewNote ? `: ${request.reviewNote}` : ""}` };
+    return {
+      tone: "good",
+      text: `Break-glass, reviewed by ${by} at ${formatTime(request.reviewedAt)}${request.reviewNote ? `: ${request.reviewNote}` : ""}`,
+    };
   }
-  return { tone: "attention", text: `Break-glass: granted at once${request.decidedAt ? ` at ${formatTime(request.decidedAt)}` : ""}; waiting for review` };
+  return {
+    tone: "attention",
+    text: `Break-glass: granted at once${request.decidedAt ? ` at ${formatTime(request.decidedAt)}` : ""}; waiting for review`,
+  };
 }
 
 export function approvalCard(book: PolicyBook, request: RequestRow): Card {

@@ -46,20 +46,23 @@ export interface RequestFormModel {
 }
 
 export function requestFormModel(book: PolicyBook, identityId: string): RequestFormModel {
-  const resources = book.requestableResources(identityId).map(({ resourceId, resource, policy }): FormResource => ({
-    id: resourceId,
-    label: resource.description ? `${resourceId}: ${resource.description}` : resourceId,
-    defaultDuration: policy.duration.default,
-    maxDuration: policy.duration.max,
-    reasonRequired: policy.reason.required,
-    ticketRequired: policy.ticket.required,
-    ...(policy.ticket.hint ? { ticketHint: policy.ticket.hint } : {}),
-  }));
+  const resources = book.requestableResources(identityId).map(
+    ({ resourceId, resource, policy }): FormResource => ({
+      id: resourceId,
+      label: resource.description ? `${resourceId}: ${resource.description}` : resourceId,
+      defaultDuration: policy.duration.default,
+      maxDuration: policy.duration.max,
+      reasonRequired: policy.reason.required,
+      ticketRequired: policy.ticket.required,
+      ...(policy.ticket.hint ? { ticketHint: policy.ticket.hint } : {}),
+    }),
+  );
   const longest = Math.max(0, ...resources.map((r) => parseDuration(r.maxDuration)));
   const first = resources[0];
   return {
     resources,
-    durations: resources.length > 0 ? durationChoices(longest, first ? parseDuration(first.defaultDuration) : undefined) : [],
+    durations:
+      resources.length > 0 ? durationChoices(longest, first ? parseDuration(first.defaultDuration) : undefined) : [],
     defaultDuration: first?.defaultDuration,
     reasonRequired: resources.some((r) => r.reasonRequired),
     ticketRequired: resources.some((r) => r.ticketRequired),
@@ -78,10 +81,19 @@ export type FormField = keyof RequestFormInput;
 
 export type FormResult = { ok: true; request: RequestRow } | { ok: false; errors: Partial<Record<FormField, string>> };
 
-const FIELD_OF: Record<string, FormField> = { resourceId: "resource", durationSeconds: "duration", reason: "reason", ticket: "ticket" };
+const FIELD_OF: Record<string, FormField> = {
+  resourceId: "resource",
+  durationSeconds: "duration",
+  reason: "reason",
+  ticket: "ticket",
+};
 
 /** Submits the form; a refusal comes back as a message on the field it concerns, and nothing is created. */
-export async function submitRequestForm(deps: ServiceDeps, requesterId: string, input: RequestFormInput): Promise<FormResult> {
+export async function submitRequestForm(
+  deps: ServiceDeps,
+  requesterId: string,
+  input: RequestFormInput,
+): Promise<FormResult> {
   if (!input.resource) return { ok: false, errors: { resource: "Pick a resource." } };
   const duration = input.duration ? tryParseDuration(input.duration) : undefined;
   if (input.duration && duration === undefined) {

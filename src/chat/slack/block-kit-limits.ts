@@ -45,4 +45,8 @@ export function mrkdwn(text: string, max: number = LIMITS.text): string {
   return escapeMrkdwn(truncate(text, low));
 }
 
-export const plain = (text: string, max: number) => ({ type: "plain_text" as const, text: truncate(text, max) || " ", emoji: false });
+export const plain = (text: string, max: number) => ({
+  type: "plain_text" as const,
+  text: truncate(text, max) || " ",
+  emoji: false,
+});

@@ -47,23 +47,45 @@ function chunk<T>(items: T[], size: number): T[][] {
 /** One card in at most `budget` blocks; header, status and buttons always survive, facts and notes are cut first. */
 export function cardBlocks(card: Card, budget: number = LIMITS.messageBlocks): Block[] {
   const head: Block[] = [{ type: "header", text: plain(card.title, LIMITS.headerText) }];
-  if (card.status) head.push({ type: "section", text: { type: "mrkdwn", text: mrkdwn(`${TONE_MARK[card.status.tone]} ${card.status.text}`), verbatim: true } });
-  const tail: Block[] =
-    card.actions.length > 0 ? [{ type: "actions", elements: card.actions.slice(0, LIMITS.actionsElements).map(button) }] : [];
-  const body: Block[] = [
-    ...chunk(card.facts, LIMITS.fieldsPerSection).map((facts): Block => ({
+  if (card.status)
+    head.push({
       type: "section",
-      fields: facts.map((fact) => ({ type: "mrkdwn", text: `*${mrkdwn(fact.label, 100)}*\n${mrkdwn(fact.value, LIMITS.fieldText - 110)}`, verbatim: true })),
-    })),
-    ...card.notes.map((note): Block => ({ type: "section", text: { type: "mrkdwn", text: mrkdwn(note), verbatim: true } })),
+      text: { type: "mrkdwn", text: mrkdwn(`${TONE_MARK[card.status.tone]} ${card.status.text}`), verbatim: true },
+    });
+  const tail: Block[] =
+    card.actions.length > 0
+      ? [{ type: "actions", elements: card.actions.slice(0, LIMITS.actionsElements).map(button) }]
+      : [];
+  const body: Block[] = [
+    ...chunk(card.facts, LIMITS.fieldsPerSection).map(
+      (facts): Block => ({
+        type: "section",
+        fields: facts.map((fact) => ({
+          type: "mrkdwn",
+          text: `*${mrkdwn(fact.label, 100)}*\n${mrkdwn(fact.value, LIMITS.fieldText - 110)}`,
+          verbatim: true,
+        })),
+      }),
+    ),
+    ...card.notes.map(
+      (note): Block => ({ type: "section", text: { type: "mrkdwn", text: mrkdwn(note), verbatim: true } }),
+    ),
   ];
   const room = Math.max(0, budget - head.length - tail.length);
-  const shown = body.length <= room ? body : room === 0 ? [] : [...body.slice(0, room - 1), omitted(body.length - room + 1, "part(s) of this card")];
+  const shown =
+    body.length <= room
+      ? body
+      : room === 0
+        ? []
+        : [...body.slice(0, room - 1), omitted(body.length - room + 1, "part(s) of this card")];
   return [...head, ...shown, ...tail].slice(0, budget);
 }
 
 function omitted(count: number, what: string): Block {
-  return { type: "context", elements: [{ type: "plain_text", text: `… ${count} more ${what} not shown (Slack's size limit).` }] };
+  return {
+    type: "context",
+    elements: [{ type: "plain_text", text: `… ${count} more ${what} not shown (Slack's size limit).` }],
+  };
 }
 
 const PER_CARD_IN_LIST = 12;

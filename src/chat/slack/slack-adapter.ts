@@ -42,9 +42,21 @@ export async function createSlackAdapter(options: SlackAdapterOptions): Promise<
     // Rate limits wait for Retry-After inside the client; other failures surface quickly so the chat queue retries the job.
     retryConfig: { retries: 3, factor: 2, minTimeout: 500, maxTimeout: 5_000 },
   };
-  const installations = createSlackInstallationStore(options.db, context.deps.secrets, mode.kind === "oauth" ? mode.allowedWorkspaces : []);
-  const workspaces = mode.kind === "oauth" ? installedWorkspaces(installations, clientOptions) : singleWorkspace(mode.botToken, clientOptions);
-  const outbound = createSlackOutbound({ workspaces, store: context.store, logger: context.logger, minIntervalMs: options.minIntervalMs ?? 1_000 });
+  const installations = createSlackInstallationStore(
+    options.db,
+    context.deps.secrets,
+    mode.kind === "oauth" ? mode.allowedWorkspaces : [],
+  );
+  const workspaces =
+    mode.kind === "oauth"
+      ? installedWorkspaces(installations, clientOptions)
+      : singleWorkspace(mode.botToken, clientOptions);
+  const outbound = createSlackOutbound({
+    workspaces,
+    store: context.store,
+    logger: context.logger,
+    minIntervalMs: options.minIntervalMs ?? 1_000,
+  });
   const deps = listenerDeps(context, mode.kind === "oauth");
   let app: App | undefined;
 
@@ -53,7 +65,9 @@ export async function createSlackAdapter(options: SlackAdapterOptions): Promise<
     registerActions(built, deps);
     registerHome(built, deps);
     registerViews(built, deps);
-    built.error(async (error) => context.logger.error({ error: error.message, code: error.code }, "Slack listener error"));
+    built.error(async (error) =>
+      context.logger.error({ error: error.message, code: error.code }, "Slack listener error"),
+    );
     return built;
   };
 
@@ -66,16 +80,24 @@ export async function createSlackAdapter(options: SlackAdapterOptions): Promise<
       if (mode.kind === "oauth") {
         const installer = createInstaller(mode, installations, clientOptions, context.logger);
         registerOAuthRoutes(scope, installer);
-        app = withListeners(new App({ receiver, authorize: (source) => installer.authorize(source), clientOptions, logger }));
+        app = withListeners(
+          new App({ receiver, authorize: (source) => installer.authorize(source), clientOptions, logger }),
+        );
       } else {
         app = withListeners(new App({ receiver, token: mode.botToken, clientOptions, logger }));
       }
     },
     async start() {
       if (mode.kind !== "socket") return;
-      app = withListeners(new App({ token: mode.botToken, appToken: mode.appToken, socketMode: true, clientOptions, logger }));
+      app = withListeners(
+        new App({ token: mode.botToken, appToken: mode.appToken, socketMode: true, clientOptions, logger }),
+      );
       // Slack being unreachable at boot must not stop Sesame; the Socket Mode client reconnects by itself.
-      void app.start().catch((error: unknown) => context.logger.error({ error: errorText(error) }, "Slack Socket Mode could not connect"));
+      void app
+        .start()
+        .catch((error: unknown) =>
+          context.logger.error({ error: errorText(error) }, "Slack Socket Mode could not connect"),
+        );
     },
     async stop() {
       if (mode.kind === "socket") await app?.stop().catch(() => undefined);

@@ -24,22 +24,40 @@ function ephemeral(text: string, cards: Card[] = []) {
     response_type: "ephemeral" as const,
     replace_original: false,
     text: mrkdwn(text),
-    blocks: cardsBlocks(cards, LIMITS.messageBlocks, [{ type: "section", text: { type: "mrkdwn", text: mrkdwn(text), verbatim: true } }]),
+    blocks: cardsBlocks(cards, LIMITS.messageBlocks, [
+      { type: "section", text: { type: "mrkdwn", text: mrkdwn(text), verbatim: true } },
+    ]),
   };
 }
 
-async function openForm(deps: SlackListenerDeps, client: WebClient, command: SlashCommand, identityId: string): Promise<void> {
-  await client.views.open({ trigger_id: command.trigger_id, view: requestModal(requestFormModel(deps.context.deps.policy(), identityId)) });
+async function openForm(
+  deps: SlackListenerDeps,
+  client: WebClient,
+  command: SlashCommand,
+  identityId: string,
+): Promise<void> {
+  await client.views.open({
+    trigger_id: command.trigger_id,
+    view: requestModal(requestFormModel(deps.context.deps.policy(), identityId)),
+  });
 }
 
-async function handle(deps: SlackListenerDeps, client: WebClient, respond: RespondFn, command: SlashCommand, workspace: string | undefined): Promise<void> {
+async function handle(
+  deps: SlackListenerDeps,
+  client: WebClient,
+  respond: RespondFn,
+  command: SlashCommand,
+  workspace: string | undefined,
+): Promise<void> {
   const actor = await slackActor(deps.context, client, command.user_id, workspace);
   if (actor.identityId === null) {
     await respond(ephemeral(actor.message));
     return;
   }
   const text = command.text.trim();
-  const reply = text ? await runCommand(deps.context.deps, actor.identityId, text, COMMAND) : ({ kind: "open_form" } as const);
+  const reply = text
+    ? await runCommand(deps.context.deps, actor.identityId, text, COMMAND)
+    : ({ kind: "open_form" } as const);
   if (reply.kind === "open_form") return openForm(deps, client, command, actor.identityId);
   await respond(ephemeral(reply.text, reply.cards));
 }
@@ -48,7 +66,10 @@ export function registerCommand(app: App, deps: SlackListenerDeps): void {
   app.command(COMMAND, async ({ ack, command, client, respond, context }) => {
     const parsed = SlashCommandSchema.safeParse(command);
     if (!parsed.success) {
-      await ack({ response_type: "ephemeral", text: "Sesame could not read this command. Try again, or use /request-access help." });
+      await ack({
+        response_type: "ephemeral",
+        text: "Sesame could not read this command. Try again, or use /request-access help.",
+      });
       return;
     }
     await ack();
@@ -56,7 +77,11 @@ export function registerCommand(app: App, deps: SlackListenerDeps): void {
       await handle(deps, client, respond, parsed.data, deps.workspaceOf(context));
     } catch (error) {
       deps.context.logger.error({ error: errorText(error) }, "/request-access failed");
-      await respond(ephemeral("Sesame hit an internal problem and did nothing. Try again in a minute; if it keeps failing, tell a Sesame admin."));
+      await respond(
+        ephemeral(
+          "Sesame hit an internal problem and did nothing. Try again in a minute; if it keeps failing, tell a Sesame admin.",
+        ),
+      );
     }
   });
 }

@@ -18,4 +18,5 @@ export const UNREACHABLE = new Set([
   "cannot_dm_bot",
 ]);
 
-export const errorText = (error: unknown): string => slackErrorCode(error) ?? (error instanceof Error ? error.message : String(error));
+export const errorText = (error: unknown): string =>
+  slackErrorCode(error) ?? (error instanceof Error ? error.message : String(error));

@@ -19,11 +19,24 @@ function section(title: string, empty: string, cards: Parameters<typeof cardsBlo
   return cardsBlocks(cards, SECTION_BUDGET, lead);
 }
 
-async function homeView(context: ChatContext, identityId: string | null, unmappedMessage?: string): Promise<types.HomeView> {
-  if (!identityId) return { type: "home", blocks: [{ type: "section", text: { type: "mrkdwn", text: mrkdwn(unmappedMessage ?? "Sesame does not know you yet.") } }] };
+async function homeView(
+  context: ChatContext,
+  identityId: string | null,
+  unmappedMessage?: string,
+): Promise<types.HomeView> {
+  if (!identityId)
+    return {
+      type: "home",
+      blocks: [
+        { type: "section", text: { type: "mrkdwn", text: mrkdwn(unmappedMessage ?? "Sesame does not know you yet.") } },
+      ],
+    };
   const overview = await overviewFor(context.deps, identityId);
   const blocks: Block[] = [
-    { type: "section", text: { type: "mrkdwn", text: "Request access with `/request-access` (or `/request-access help`)." } },
+    {
+      type: "section",
+      text: { type: "mrkdwn", text: "Request access with `/request-access` (or `/request-access help`)." },
+    },
     ...section("Your pending requests", "Nothing pending.", overview.myRequests),
     ...section("Your active grants", "No active grants.", overview.myGrants),
     ...section("Waiting for your approval", "Nothing waits for you.", overview.awaitingMe),
@@ -32,7 +45,13 @@ async function homeView(context: ChatContext, identityId: string | null, unmappe
   return { type: "home", blocks: blocks.slice(0, LIMITS.viewBlocks) };
 }
 
-export async function publishHome(context: ChatContext, client: WebClient, userId: string, identityId: string | null, unmappedMessage?: string): Promise<void> {
+export async function publishHome(
+  context: ChatContext,
+  client: WebClient,
+  userId: string,
+  identityId: string | null,
+  unmappedMessage?: string,
+): Promise<void> {
   await client.views.publish({ user_id: userId, view: await homeView(context, identityId, unmappedMessage) });
 }
 
@@ -42,6 +61,12 @@ export function registerHome(app: App, listener: SlackListenerDeps): void {
     if (!parsed.success || (parsed.data.event.tab && parsed.data.event.tab !== "home")) return;
     const user = parsed.data.event.user;
     const actor = await slackActor(listener.context, client, user, listener.workspaceOf(bolt));
-    await publishHome(listener.context, client, user, actor.identityId, actor.identityId === null ? actor.message : undefined);
+    await publishHome(
+      listener.context,
+      client,
+      user,
+      actor.identityId,
+      actor.identityId === null ? actor.message : undefined,
+    );
   });
 }

@@ -14,7 +14,11 @@ export function listenerDeps(context: ChatContext, multi: boolean): SlackListene
     context,
     workspaceOf(bolt) {
       if (!multi || (!bolt.teamId && !bolt.enterpriseId)) return undefined;
-      return installationKey({ isEnterpriseInstall: bolt.isEnterpriseInstall, enterpriseId: bolt.enterpriseId, teamId: bolt.teamId });
+      return installationKey({
+        isEnterpriseInstall: bolt.isEnterpriseInstall,
+        enterpriseId: bolt.enterpriseId,
+        teamId: bolt.teamId,
+      });
     },
   };
 }

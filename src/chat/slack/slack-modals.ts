@@ -6,25 +6,51 @@ import type { CardOrigin } from "./slack-payloads.js";
 
 /** The modals: the request form, the reason for a Deny, and how much more time for an Extend. */
 
-export const CALLBACK_IDS = { request: "sesame_request_form", deny: "sesame_deny_reason", extend: "sesame_extend" } as const;
+export const CALLBACK_IDS = {
+  request: "sesame_request_form",
+  deny: "sesame_deny_reason",
+  extend: "sesame_extend",
+} as const;
 /** Block ids of the request form, the same as the form's field names so errors map one to one. */
 export const FORM_BLOCKS = { resource: "resource", duration: "duration", reason: "reason", ticket: "ticket" } as const;
 
-const option = (value: string, label: string): types.PlainTextOption => ({ text: plain(label, LIMITS.optionText), value: value.slice(0, LIMITS.optionValue) });
+const option = (value: string, label: string): types.PlainTextOption => ({
+  text: plain(label, LIMITS.optionText),
+  value: value.slice(0, LIMITS.optionValue),
+});
 
-function select(actionId: string, choices: { value: string; label: string }[], initial: string | undefined): types.StaticSelect {
+function select(
+  actionId: string,
+  choices: { value: string; label: string }[],
+  initial: string | undefined,
+): types.StaticSelect {
   const options = choices.slice(0, LIMITS.options).map((c) => option(c.value, c.label));
   const initialOption = options.find((o) => o.value === initial);
-  return { type: "static_select", action_id: actionId, options, ...(initialOption ? { initial_option: initialOption } : {}) };
+  return {
+    type: "static_select",
+    action_id: actionId,
+    options,
+    ...(initialOption ? { initial_option: initialOption } : {}),
+  };
 }
 
-function textInput(blockId: string, label: string, optional: boolean, options: { multiline?: boolean; hint?: string; maxLength: number }): types.InputBlock {
+function textInput(
+  blockId: string,
+  label: string,
+  optional: boolean,
+  options: { multiline?: boolean; hint?: string; maxLength: number },
+): types.InputBlock {
   return {
     type: "input",
     block_id: blockId,
     optional,
     label: plain(label, LIMITS.inputLabel),
-    element: { type: "plain_text_input", action_id: "value", multiline: options.multiline ?? false, max_length: options.maxLength },
+    element: {
+      type: "plain_text_input",
+      action_id: "value",
+      multiline: options.multiline ?? false,
+      max_length: options.maxLength,
+    },
     ...(options.hint ? { hint: plain(options.hint, LIMITS.hint) } : {}),
   };
 }
@@ -36,23 +62,66 @@ const metadata = (origin: CardOrigin): string => {
 };
 
 export function requestModal(model: RequestFormModel): types.ModalView {
-  const base = { type: "modal" as const, callback_id: CALLBACK_IDS.request, title: plain("Request access", LIMITS.viewTitle), close: plain("Cancel", LIMITS.viewTitle) };
+  const base = {
+    type: "modal" as const,
+    callback_id: CALLBACK_IDS.request,
+    title: plain("Request access", LIMITS.viewTitle),
+    close: plain("Cancel", LIMITS.viewTitle),
+  };
   if (model.resources.length === 0) {
-    return { ...base, blocks: [{ type: "section", text: { type: "mrkdwn", text: "There is nothing you may request yet. Ask a Sesame admin to add you to a policy's `requesters`." } }] };
+    return {
+      ...base,
+      blocks: [
+        {
+          type: "section",
+          text: {
+            type: "mrkdwn",
+            text: "There is nothing you may request yet. Ask a Sesame admin to add you to a policy's `requesters`.",
+          },
+        },
+      ],
+    };
   }
   const needs = (flag: "reasonRequired" | "ticketRequired") => model.resources.filter((r) => r[flag]).map((r) => r.id);
   const everyone = (flag: "reasonRequired" | "ticketRequired") => needs(flag).length === model.resources.length;
-  const requiredFor = (flag: "reasonRequired" | "ticketRequired") => (needs(flag).length > 0 && !everyone(flag) ? `Required for ${truncate(needs(flag).join(", "), 1_500)}.` : undefined);
+  const requiredFor = (flag: "reasonRequired" | "ticketRequired") =>
+    needs(flag).length > 0 && !everyone(flag) ? `Required for ${truncate(needs(flag).join(", "), 1_500)}.` : undefined;
   const ticketHint = [model.ticketHint, requiredFor("ticketRequired")].filter(Boolean).join(" ");
   const reasonHint = requiredFor("reasonRequired");
   return {
     ...base,
     submit: plain("Request", LIMITS.viewTitle),
     blocks: [
-      { type: "input", block_id: FORM_BLOCKS.resource, label: plain("Resource", LIMITS.inputLabel), element: select("value", model.resources.map((r) => ({ value: r.id, label: r.label })), model.resources.length === 1 ? model.resources[0]?.id : undefined) },
-      { type: "input", block_id: FORM_BLOCKS.duration, label: plain("For how long", LIMITS.inputLabel), element: select("value", model.durations.map((d) => ({ value: d, label: d })), model.defaultDuration), hint: plain("Each resource has its own maximum; Sesame tells you if this one is over it.", LIMITS.hint) },
-      textInput(FORM_BLOCKS.reason, "Reason", !everyone("reasonRequired"), { multiline: true, maxLength: LIMITS.text, ...(reasonHint ? { hint: reasonHint } : {}) }),
-      textInput(FORM_BLOCKS.ticket, "Ticket", !everyone("ticketRequired"), { maxLength: 200, ...(ticketHint ? { hint: ticketHint } : {}) }),
+      {
+        type: "input",
+        block_id: FORM_BLOCKS.resource,
+        label: plain("Resource", LIMITS.inputLabel),
+        element: select(
+          "value",
+          model.resources.map((r) => ({ value: r.id, label: r.label })),
+          model.resources.length === 1 ? model.resources[0]?.id : undefined,
+        ),
+      },
+      {
+        type: "input",
+        block_id: FORM_BLOCKS.duration,
+        label: plain("For how long", LIMITS.inputLabel),
+        element: select(
+          "value",
+          model.durations.map((d) => ({ value: d, label: d })),
+          model.defaultDuration,
+        ),
+        hint: plain("Each resource has its own maximum; Sesame tells you if this one is over it.", LIMITS.hint),
+      },
+      textInput(FORM_BLOCKS.reason, "Reason", !everyone("reasonRequired"), {
+        multiline: true,
+        maxLength: LIMITS.text,
+        ...(reasonHint ? { hint: reasonHint } : {}),
+      }),
+      textInput(FORM_BLOCKS.ticket, "Ticket", !everyone("ticketRequired"), {
+        maxLength: 200,
+        ...(ticketHint ? { hint: ticketHint } : {}),
+      }),
     ],
   };
 }
@@ -82,7 +151,16 @@ export function extendModal(origin: CardOrigin, summary: string, durations: stri
     close: plain("Back", LIMITS.viewTitle),
     blocks: [
       { type: "section", text: { type: "mrkdwn", text: mrkdwn(summary) } },
-      { type: "input", block_id: "duration", label: plain("How much more time", LIMITS.inputLabel), element: select("value", durations.map((d) => ({ value: d, label: d })), durations[0]) },
+      {
+        type: "input",
+        block_id: "duration",
+        label: plain("How much more time", LIMITS.inputLabel),
+        element: select(
+          "value",
+          durations.map((d) => ({ value: d, label: d })),
+          durations[0],
+        ),
+      },
     ],
   };
 }

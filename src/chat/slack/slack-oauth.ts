@@ -16,7 +16,12 @@ export const BOT_SCOPES = ["commands", "chat:write", "users:read", "users:read.e
 
 export type OAuthMode = Extract<SlackMode, { kind: "oauth" }>;
 
-export function createInstaller(mode: OAuthMode, store: SlackInstallationStore, clientOptions: WebClientOptions, logger: Logger): InstallProvider {
+export function createInstaller(
+  mode: OAuthMode,
+  store: SlackInstallationStore,
+  clientOptions: WebClientOptions,
+  logger: Logger,
+): InstallProvider {
   const { logger: _ignored, ...webOptions } = clientOptions;
   return new InstallProvider({
     clientId: mode.clientId,

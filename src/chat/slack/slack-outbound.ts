@@ -30,17 +30,30 @@ export interface SlackOutbound {
   stop(): Promise<void>;
 }
 
-export function createSlackOutbound(options: { workspaces: SlackWorkspaces; store: ChatStore; logger: Logger; minIntervalMs: number }): SlackOutbound {
+export function createSlackOutbound(options: {
+  workspaces: SlackWorkspaces;
+  store: ChatStore;
+  logger: Logger;
+  minIntervalMs: number;
+}): SlackOutbound {
   const { workspaces, store, logger } = options;
   const pace = new Bottleneck.Group({ maxConcurrent: 1, minTime: options.minIntervalMs });
-  const paced = <T>(workspace: string | undefined, channel: string, work: () => Promise<T>): Promise<T> => pace.key(`${workspace ?? ""}/${channel}`).schedule(work);
+  const paced = <T>(workspace: string | undefined, channel: string, work: () => Promise<T>): Promise<T> =>
+    pace.key(`${workspace ?? ""}/${channel}`).schedule(work);
   const message = (card: Card) => ({ text: cardFallbackText(card), blocks: cardBlocks(card) });
 
-  async function postTo(workspace: string | undefined, channel: string, card: Card, user?: string): Promise<SlackAddress | null> {
+  async function postTo(
+    workspace: string | undefined,
+    channel: string,
+    card: Card,
+    user?: string,
+  ): Promise<SlackAddress | null> {
     const client = await workspaces.client(workspace);
     if (!client) return null;
     try {
-      const result = await paced(workspace, user ?? channel, () => client.chat.postMessage({ channel, ...message(card), unfurl_links: false, unfurl_media: false }));
+      const result = await paced(workspace, user ?? channel, () =>
+        client.chat.postMessage({ channel, ...message(card), unfurl_links: false, unfurl_media: false }),
+      );
       if (!result.channel || !result.ts) throw new Error("chat.postMessage answered without channel and ts");
       return { ...(workspace ? { workspace } : {}), channel: result.channel, ts: result.ts, ...(user ? { user } : {}) };
     } catch (error) {
@@ -72,10 +85,15 @@ export function createSlackOutbound(options: { workspaces: SlackWorkspaces; stor
         return;
       }
       try {
-        await paced(address.workspace, address.user ?? address.channel, () => client.chat.update({ channel: address.channel, ts: address.ts, ...message(card) }));
+        await paced(address.workspace, address.user ?? address.channel, () =>
+          client.chat.update({ channel: address.channel, ts: address.ts, ...message(card) }),
+        );
       } catch (error) {
         if (!UNREACHABLE.has(slackErrorCode(error) ?? "")) throw error;
-        logger.warn({ channel: address.channel, error: errorText(error) }, "Slack card could not be updated (gone); skipped");
+        logger.warn(
+          { channel: address.channel, error: errorText(error) },
+          "Slack card could not be updated (gone); skipped",
+        );
       }
     },
     async stop() {

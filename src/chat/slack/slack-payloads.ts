@@ -26,7 +26,14 @@ export const BlockActionSchema = z.object({
   team: z.object({ id: SlackId }).nullish(),
   enterprise: z.object({ id: SlackId }).nullish(),
   trigger_id: z.string().min(1),
-  container: z.object({ type: z.string(), channel_id: z.string().optional(), message_ts: z.string().optional(), view_id: z.string().optional() }).optional(),
+  container: z
+    .object({
+      type: z.string(),
+      channel_id: z.string().optional(),
+      message_ts: z.string().optional(),
+      view_id: z.string().optional(),
+    })
+    .optional(),
   channel: z.object({ id: z.string() }).nullish(),
   message: z.object({ ts: z.string() }).nullish(),
   actions: z.array(z.object({ action_id: z.string().max(255), value: z.string().max(2_000).optional() })).min(1),

@@ -35,21 +35,36 @@ async function byEmail(client: WebClient, email: string): Promise<string | undef
   }
 }
 
-export async function rememberWorkspace(store: ChatStore, userId: string, workspace: string | undefined): Promise<void> {
+export async function rememberWorkspace(
+  store: ChatStore,
+  userId: string,
+  workspace: string | undefined,
+): Promise<void> {
   if (!workspace) return;
   const known = await store.conversation("slack", userId);
   if (known?.["workspace"] !== workspace) await store.saveConversation("slack", userId, { workspace });
 }
 
-export async function findSlackPerson(store: ChatStore, workspaces: SlackWorkspaces, identityId: string): Promise<SlackPerson | null> {
+export async function findSlackPerson(
+  store: ChatStore,
+  workspaces: SlackWorkspaces,
+  identityId: string,
+): Promise<SlackPerson | null> {
   const linked = await store.accountForIdentity("slack", identityId);
   const likely = linked ? (await store.conversation("slack", linked))?.["workspace"] : undefined;
-  if (linked && (!workspaces.multi || typeof likely === "string")) return { workspace: typeof likely === "string" ? likely : undefined, userId: linked };
+  if (linked && (!workspaces.multi || typeof likely === "string"))
+    return { workspace: typeof likely === "string" ? likely : undefined, userId: linked };
   const email = await store.emailOf(identityId);
   for (const workspace of await workspaces.candidates(typeof likely === "string" ? likely : undefined)) {
     const client = await workspaces.client(workspace);
     if (!client) continue;
-    const userId = linked ? ((await exists(client, linked)) ? linked : undefined) : email ? await byEmail(client, email) : undefined;
+    const userId = linked
+      ? (await exists(client, linked))
+        ? linked
+        : undefined
+      : email
+        ? await byEmail(client, email)
+        : undefined;
     if (!userId) continue;
     if (!linked) await store.linkAccount("slack", userId, identityId);
     await rememberWorkspace(store, userId, workspace);

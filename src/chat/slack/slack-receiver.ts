@@ -50,14 +50,21 @@ export class FastifySlackReceiver implements Receiver {
   /** Adds `POST /slack/events` to an encapsulated Fastify scope, whose body parsers then keep the raw text. */
   register(scope: FastifyInstance): void {
     scope.removeAllContentTypeParsers();
-    scope.addContentTypeParser("*", { parseAs: "string", bodyLimit: 1_048_576 }, (_req, body, done) => done(null, body));
+    scope.addContentTypeParser("*", { parseAs: "string", bodyLimit: 1_048_576 }, (_req, body, done) =>
+      done(null, body),
+    );
     scope.post("/slack/events", async (req, reply) => this.handle(req, reply));
   }
 
   private async handle(req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
     const rawBody = typeof req.body === "string" ? req.body : "";
     const verdict = verifySlackSignature(
-      { signingSecret: this.options.signingSecret, timestamp: header(req, "x-slack-request-timestamp"), signature: header(req, "x-slack-signature"), rawBody },
+      {
+        signingSecret: this.options.signingSecret,
+        timestamp: header(req, "x-slack-request-timestamp"),
+        signature: header(req, "x-slack-signature"),
+        rawBody,
+      },
       this.options.now,
     );
     if (!verdict.ok) {
@@ -67,7 +74,8 @@ export class FastifySlackReceiver implements Receiver {
     const body = parseBody(rawBody, header(req, "content-type"));
     if (!body) return reply.status(400).send({ error: "The request body is not a Slack payload." });
     if (body["ssl_check"] === "1") return reply.status(200).send();
-    if (body["type"] === "url_verification") return reply.status(200).send({ challenge: String(body["challenge"] ?? "") });
+    if (body["type"] === "url_verification")
+      return reply.status(200).send({ challenge: String(body["challenge"] ?? "") });
     return this.dispatch(body, req, reply);
   }
 
@@ -78,7 +86,11 @@ export class FastifySlackReceiver implements Receiver {
     let answer: (response: unknown) => void = () => undefined;
     const acked = new Promise<unknown>((resolve) => (answer = resolve));
     const slow = setTimeout(() => {
-      if (!acknowledged) this.options.logger.error({ type: String(body["type"]) }, "a Slack request was not acknowledged within 3 seconds");
+      if (!acknowledged)
+        this.options.logger.error(
+          { type: String(body["type"]) },
+          "a Slack request was not acknowledged within 3 seconds",
+        );
     }, ACK_WARNING_MS);
     const retryNum = header(req, "x-slack-retry-num");
     const retryReason = header(req, "x-slack-retry-reason");

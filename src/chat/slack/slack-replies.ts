@@ -11,15 +11,27 @@ import { errorText } from "./slack-errors.js";
 /** What the clicker sees after a click: a message for them alone, and the clicked card redrawn in its current state. */
 
 /** Ephemeral in the card's channel; as a DM when the click came from App Home (no channel). */
-export async function tellClicker(client: WebClient, userId: string, origin: Pick<CardOrigin, "channel"> | undefined, text: string): Promise<void> {
+export async function tellClicker(
+  client: WebClient,
+  userId: string,
+  origin: Pick<CardOrigin, "channel"> | undefined,
+  text: string,
+): Promise<void> {
   if (origin?.channel) await client.chat.postEphemeral({ channel: origin.channel, user: userId, text: mrkdwn(text) });
   else await client.chat.postMessage({ channel: userId, text: mrkdwn(text) });
 }
 
-const INTERNAL_PROBLEM = "Sesame hit an internal problem with this. Check /request-access list before trying again; if it keeps failing, tell a Sesame admin.";
+const INTERNAL_PROBLEM =
+  "Sesame hit an internal problem with this. Check /request-access list before trying again; if it keeps failing, tell a Sesame admin.";
 
 /** Runs a listener's slow part; a crash is logged and the clicker is told instead of being left without an answer. */
-export async function guarded(deps: SlackListenerDeps, client: WebClient, userId: string, origin: Pick<CardOrigin, "channel"> | undefined, work: () => Promise<void>): Promise<void> {
+export async function guarded(
+  deps: SlackListenerDeps,
+  client: WebClient,
+  userId: string,
+  origin: Pick<CardOrigin, "channel"> | undefined,
+  work: () => Promise<void>,
+): Promise<void> {
   try {
     await work();
   } catch (error) {
@@ -29,9 +41,23 @@ export async function guarded(deps: SlackListenerDeps, client: WebClient, userId
 }
 
 /** Redraws the clicked message (or App Home) right away; the chat queue then refreshes every other copy. */
-export async function redrawOrigin(deps: SlackListenerDeps, client: WebClient, userId: string, identityId: string, origin: CardOrigin, action: ButtonValue, outcome: ActionOutcome): Promise<void> {
+export async function redrawOrigin(
+  deps: SlackListenerDeps,
+  client: WebClient,
+  userId: string,
+  identityId: string,
+  origin: CardOrigin,
+  action: ButtonValue,
+  outcome: ActionOutcome,
+): Promise<void> {
   if (origin.home) return publishHome(deps.context, client, userId, identityId);
   if (!origin.channel || !origin.ts) return;
   const card = await cardAfterAction(deps.context.deps, action, outcome);
-  if (card) await client.chat.update({ channel: origin.channel, ts: origin.ts, text: cardFallbackText(card), blocks: cardBlocks(card) });
+  if (card)
+    await client.chat.update({
+      channel: origin.channel,
+      ts: origin.ts,
+      text: cardFallbackText(card),
+      blocks: cardBlocks(card),
+    });
 }

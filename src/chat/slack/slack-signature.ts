@@ -26,12 +26,16 @@ export function slackSignature(signingSecret: string, timestamp: string, rawBody
 
 export function verifySlackSignature(request: SignedRequest, now: () => Date = () => new Date()): SignatureVerdict {
   const { timestamp, signature } = request;
-  if (!timestamp || !/^\d{1,12}$/.test(timestamp)) return { ok: false, reason: "missing or malformed X-Slack-Request-Timestamp" };
-  if (!signature || !signature.startsWith("v0=")) return { ok: false, reason: "missing or malformed X-Slack-Signature" };
+  if (!timestamp || !/^\d{1,12}$/.test(timestamp))
+    return { ok: false, reason: "missing or malformed X-Slack-Request-Timestamp" };
+  if (!signature || !signature.startsWith("v0="))
+    return { ok: false, reason: "missing or malformed X-Slack-Signature" };
   const skew = Math.abs(Math.floor(now().getTime() / 1000) - Number(timestamp));
-  if (skew > MAX_CLOCK_SKEW_SECONDS) return { ok: false, reason: `timestamp is ${skew} s away from now (more than ${MAX_CLOCK_SKEW_SECONDS} s)` };
+  if (skew > MAX_CLOCK_SKEW_SECONDS)
+    return { ok: false, reason: `timestamp is ${skew} s away from now (more than ${MAX_CLOCK_SKEW_SECONDS} s)` };
   const expected = Buffer.from(slackSignature(request.signingSecret, timestamp, request.rawBody));
   const given = Buffer.from(signature);
-  if (expected.length !== given.length || !timingSafeEqual(expected, given)) return { ok: false, reason: "signature does not match" };
+  if (expected.length !== given.length || !timingSafeEqual(expected, given))
+    return { ok: false, reason: "signature does not match" };
   return { ok: true };
 }

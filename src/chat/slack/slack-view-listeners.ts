@@ -17,7 +17,12 @@ import { guarded, redrawOrigin, tellClicker } from "./slack-replies.js";
 
 const ERROR_TEXT_MAX = 1_000;
 
-async function submitForm(deps: SlackListenerDeps, client: WebClient, submission: ViewSubmission, workspace: string | undefined): Promise<Record<string, string> | undefined> {
+async function submitForm(
+  deps: SlackListenerDeps,
+  client: WebClient,
+  submission: ViewSubmission,
+  workspace: string | undefined,
+): Promise<Record<string, string> | undefined> {
   const actor = await slackActor(deps.context, client, submission.user.id, workspace);
   if (actor.identityId === null) return { [FORM_BLOCKS.resource]: truncate(actor.message, ERROR_TEXT_MAX) };
   const field = (name: FormField) => inputValue(submission.view, FORM_BLOCKS[name]);
@@ -28,19 +33,33 @@ async function submitForm(deps: SlackListenerDeps, client: WebClient, submission
     ...(field("ticket") ? { ticket: field("ticket") } : {}),
   });
   if (result.ok) return undefined;
-  return Object.fromEntries(Object.entries(result.errors).map(([name, message]) => [FORM_BLOCKS[name as FormField], truncate(message, ERROR_TEXT_MAX)]));
+  return Object.fromEntries(
+    Object.entries(result.errors).map(([name, message]) => [
+      FORM_BLOCKS[name as FormField],
+      truncate(message, ERROR_TEXT_MAX),
+    ]),
+  );
 }
 
 /** Deny (with its reason) or Extend (with its duration), decided for the verified submitter. */
-async function decideFromModal(deps: SlackListenerDeps, client: WebClient, submission: ViewSubmission, workspace: string | undefined): Promise<void> {
+async function decideFromModal(
+  deps: SlackListenerDeps,
+  client: WebClient,
+  submission: ViewSubmission,
+  workspace: string | undefined,
+): Promise<void> {
   const userId = submission.user.id;
   const origin = parseOrigin(submission.view.private_metadata);
   const action = origin ? parseButtonValue(origin.value) : undefined;
   const expected = submission.view.callback_id === CALLBACK_IDS.deny ? "deny" : "extend";
-  if (!origin || !action || action.kind !== expected) return tellClicker(client, userId, origin, "Sesame could not read this form; open it again from the card.");
+  if (!origin || !action || action.kind !== expected)
+    return tellClicker(client, userId, origin, "Sesame could not read this form; open it again from the card.");
   const actor = await slackActor(deps.context, client, userId, workspace);
   if (actor.identityId === null) return tellClicker(client, userId, origin, actor.message);
-  const input = expected === "deny" ? { reason: inputValue(submission.view, "reason") ?? "" } : { duration: inputValue(submission.view, "duration") ?? "" };
+  const input =
+    expected === "deny"
+      ? { reason: inputValue(submission.view, "reason") ?? "" }
+      : { duration: inputValue(submission.view, "duration") ?? "" };
   const outcome = await performCardAction(deps.context.deps, actor.identityId, action, input);
   await tellClicker(client, userId, origin, outcome.message);
   await redrawOrigin(deps, client, userId, actor.identityId, origin, action, outcome);
@@ -50,7 +69,10 @@ export function registerViews(app: App, deps: SlackListenerDeps): void {
   app.view(CALLBACK_IDS.request, async ({ ack, body, client, context }) => {
     const parsed = ViewSubmissionSchema.safeParse(body);
     if (!parsed.success) {
-      await ack({ response_action: "errors", errors: { [FORM_BLOCKS.resource]: "Sesame could not read this form; close it and run /request-access again." } });
+      await ack({
+        response_action: "errors",
+        errors: { [FORM_BLOCKS.resource]: "Sesame could not read this form; close it and run /request-access again." },
+      });
       return;
     }
     const errors = await submitForm(deps, client, parsed.data, deps.workspaceOf(context));
@@ -65,7 +87,9 @@ export function registerViews(app: App, deps: SlackListenerDeps): void {
         return;
       }
       const channel = parseOrigin(parsed.data.view.private_metadata)?.channel;
-      await guarded(deps, client, parsed.data.user.id, channel ? { channel } : undefined, () => decideFromModal(deps, client, parsed.data, deps.workspaceOf(context)));
+      await guarded(deps, client, parsed.data.user.id, channel ? { channel } : undefined, () =>
+        decideFromModal(deps, client, parsed.data, deps.workspaceOf(context)),
+      );
     });
   }
 }

@@ -23,14 +23,24 @@ export interface CardView {
   notice?: { tone: CardTone; text: string };
 }
 
-const COLOR: Record<CardTone, string> = { neutral: "Default", good: "Good", warning: "Warning", attention: "Attention" };
+const COLOR: Record<CardTone, string> = {
+  neutral: "Default",
+  good: "Good",
+  warning: "Warning",
+  attention: "Attention",
+};
 
 /** Card text is plain: markdown punctuation is escaped so a reason cannot add links or formatting. */
 export function escapeMarkdown(text: string): string {
   return text.replace(/[\\`*_[\]<>~]/g, (c) => `\\${c}`);
 }
 
-const textBlock = (text: string, extra: Record<string, unknown> = {}) => ({ type: "TextBlock", text: escapeMarkdown(text), wrap: true, ...extra });
+const textBlock = (text: string, extra: Record<string, unknown> = {}) => ({
+  type: "TextBlock",
+  text: escapeMarkdown(text),
+  wrap: true,
+  ...extra,
+});
 
 function execute(title: string, action: CardAction, style?: "positive" | "destructive") {
   const data = actionData(action);
@@ -54,7 +64,16 @@ function renderAction(action: CardAction): Record<string, unknown> {
         title: "Deny…",
         card: {
           type: "AdaptiveCard",
-          body: [{ type: "Input.Text", id: INPUT.reason, label: "Reason (the requester sees it)", isMultiline: true, maxLength: 500, placeholder: "Why not?" }],
+          body: [
+            {
+              type: "Input.Text",
+              id: INPUT.reason,
+              label: "Reason (the requester sees it)",
+              isMultiline: true,
+              maxLength: 500,
+              placeholder: "Why not?",
+            },
+          ],
           actions: [execute("Deny", action, "destructive")],
         },
       };
@@ -70,7 +89,16 @@ function renderAction(action: CardAction): Record<string, unknown> {
         title: "Extend…",
         card: {
           type: "AdaptiveCard",
-          body: [{ type: "Input.ChoiceSet", id: INPUT.duration, label: "How much more time", style: "compact", value: action.durations[0], choices: action.durations.map((d) => ({ title: d, value: d })) }],
+          body: [
+            {
+              type: "Input.ChoiceSet",
+              id: INPUT.duration,
+              label: "How much more time",
+              style: "compact",
+              value: action.durations[0],
+              choices: action.durations.map((d) => ({ title: d, value: d })),
+            },
+          ],
           actions: [execute("Extend", action, "positive")],
         },
       };
@@ -89,7 +117,14 @@ export function renderAdaptiveCard(card: Card, view: CardView): AdaptiveCardJson
     ...(view.notice ? [textBlock(view.notice.text, { color: COLOR[view.notice.tone], weight: "Bolder" })] : []),
     textBlock(card.title, { size: "Medium", weight: "Bolder" }),
     ...(card.status ? [textBlock(card.status.text, { color: COLOR[card.status.tone], spacing: "Small" })] : []),
-    ...(card.facts.length > 0 ? [{ type: "FactSet", facts: card.facts.map((f) => ({ title: escapeMarkdown(f.label), value: escapeMarkdown(f.value) })) }] : []),
+    ...(card.facts.length > 0
+      ? [
+          {
+            type: "FactSet",
+            facts: card.facts.map((f) => ({ title: escapeMarkdown(f.label), value: escapeMarkdown(f.value) })),
+          },
+        ]
+      : []),
     ...card.notes.map((note) => textBlock(note, { isSubtle: true })),
   ];
   const actions = view.actionable ? card.actions.map(renderAction) : [];
@@ -98,7 +133,14 @@ export function renderAdaptiveCard(card: Card, view: CardView): AdaptiveCardJson
     $schema: CARD_SCHEMA,
     version: "1.5",
     fallbackText: card.title,
-    ...(requestId ? { refresh: { action: { type: "Action.Execute", title: "Refresh", verb: REFRESH_VERB, data: refreshData(requestId) }, userIds: view.refreshFor.slice(0, MAX_REFRESH_USERS) } } : {}),
+    ...(requestId
+      ? {
+          refresh: {
+            action: { type: "Action.Execute", title: "Refresh", verb: REFRESH_VERB, data: refreshData(requestId) },
+            userIds: view.refreshFor.slice(0, MAX_REFRESH_USERS),
+          },
+        }
+      : {}),
     body,
     ...(actions.length > 0 ? { actions } : {}),
   };

@@ -1,4 +1,11 @@
-import { type Activity, CloudAdapter, ConfigurationBotFrameworkAuthentication, type ConversationReference, TeamsInfo, type TurnContext } from "botbuilder";
+import {
+  type Activity,
+  CloudAdapter,
+  ConfigurationBotFrameworkAuthentication,
+  type ConversationReference,
+  TeamsInfo,
+  type TurnContext,
+} from "botbuilder";
 import type { TeamsMode } from "../../config/chat-env.js";
 
 /**
@@ -35,13 +42,21 @@ export interface InvokeResult {
 
 export interface TeamsTransport {
   /** Authenticates and runs one inbound activity. Throws `{ statusCode: 401 }` when authentication fails. */
-  process(authorization: string, activity: Record<string, unknown>, logic: (turn: TeamsTurn) => Promise<void>): Promise<InvokeResult | undefined>;
+  process(
+    authorization: string,
+    activity: Record<string, unknown>,
+    logic: (turn: TeamsTurn) => Promise<void>,
+  ): Promise<InvokeResult | undefined>;
   /** A proactive turn in a stored conversation. */
   continue(reference: Record<string, unknown>, logic: (turn: TeamsTurn) => Promise<void>): Promise<void>;
 }
 
 class SesameCloudAdapter extends CloudAdapter {
-  run(authorization: string, activity: Activity, logic: (context: TurnContext) => Promise<void>): Promise<InvokeResult | undefined> {
+  run(
+    authorization: string,
+    activity: Activity,
+    logic: (context: TurnContext) => Promise<void>,
+  ): Promise<InvokeResult | undefined> {
     return this.processActivity(authorization, activity, logic);
   }
 }
@@ -50,8 +65,23 @@ function toActivity(message: OutgoingMessage): Partial<Activity> {
   return {
     type: "message",
     ...(message.text ? { text: message.text, textFormat: "markdown" } : {}),
-    ...(message.cards?.length ? { attachments: message.cards.map((content) => ({ contentType: "application/vnd.microsoft.card.adaptive", content })) } : {}),
-    ...(message.mentions?.length ? { entities: message.mentions.map((m) => ({ type: "mention", text: m.text, mentioned: { id: m.id, name: m.name } })) } : {}),
+    ...(message.cards?.length
+      ? {
+          attachments: message.cards.map((content) => ({
+            contentType: "application/vnd.microsoft.card.adaptive",
+            content,
+          })),
+        }
+      : {}),
+    ...(message.mentions?.length
+      ? {
+          entities: message.mentions.map((m) => ({
+            type: "mention",
+            text: m.text,
+            mentioned: { id: m.id, name: m.name },
+          })),
+        }
+      : {}),
   };
 }
 
@@ -78,12 +108,21 @@ export function createBotFrameworkTransport(mode: Exclude<TeamsMode, { kind: "of
   // Single-tenant only: Azure no longer offers new multi-tenant bot registrations.
   const auth =
     mode.kind === "authenticated"
-      ? new ConfigurationBotFrameworkAuthentication({ MicrosoftAppId: mode.appId, MicrosoftAppPassword: mode.appPassword, MicrosoftAppTenantId: mode.tenantId, MicrosoftAppType: "SingleTenant" })
+      ? new ConfigurationBotFrameworkAuthentication({
+          MicrosoftAppId: mode.appId,
+          MicrosoftAppPassword: mode.appPassword,
+          MicrosoftAppTenantId: mode.tenantId,
+          MicrosoftAppType: "SingleTenant",
+        })
       : new ConfigurationBotFrameworkAuthentication({});
   const adapter = new SesameCloudAdapter(auth);
   const appId = mode.kind === "authenticated" ? mode.appId : "";
   return {
-    process: (authorization, activity, logic) => adapter.run(authorization, activity as unknown as Activity, (context) => logic(turnOf(context))),
-    continue: (reference, logic) => adapter.continueConversationAsync(appId, reference as unknown as ConversationReference, (context) => logic(turnOf(context))),
+    process: (authorization, activity, logic) =>
+      adapter.run(authorization, activity as unknown as Activity, (context) => logic(turnOf(context))),
+    continue: (reference, logic) =>
+      adapter.continueConversationAsync(appId, reference as unknown as ConversationReference, (context) =>
+        logic(turnOf(context)),
+      ),
   };
 }

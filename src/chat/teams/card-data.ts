@@ -16,8 +16,12 @@ export const SUBMIT_FORM_VERB = "submit_request";
 /** Input ids used in cards. */
 export const INPUT = { reason: "reason", duration: "duration", resource: "resource", ticket: "ticket" } as const;
 
-export const actionData = (action: CardAction): Record<string, unknown> => ({ sesame: JSON.parse(encodeAction(action)) as unknown });
-export const refreshData = (requestId: string): Record<string, unknown> => ({ sesame: { kind: REFRESH_VERB, requestId } });
+export const actionData = (action: CardAction): Record<string, unknown> => ({
+  sesame: JSON.parse(encodeAction(action)) as unknown,
+});
+export const refreshData = (requestId: string): Record<string, unknown> => ({
+  sesame: { kind: REFRESH_VERB, requestId },
+});
 export const formData = (): Record<string, unknown> => ({ sesame: { kind: SUBMIT_FORM_VERB } });
 
 const ButtonDataSchema = z.strictObject({
@@ -25,8 +29,12 @@ const ButtonDataSchema = z.strictObject({
   reason: z.string().max(2000).optional(),
   duration: z.string().max(32).optional(),
 });
-const RefreshDataSchema = z.strictObject({ sesame: z.strictObject({ kind: z.literal(REFRESH_VERB), requestId: z.uuid() }) });
-const FormDataSchema = RequestFormSchema.extend({ sesame: z.strictObject({ kind: z.literal(SUBMIT_FORM_VERB) }) }).strict();
+const RefreshDataSchema = z.strictObject({
+  sesame: z.strictObject({ kind: z.literal(REFRESH_VERB), requestId: z.uuid() }),
+});
+const FormDataSchema = RequestFormSchema.extend({
+  sesame: z.strictObject({ kind: z.literal(SUBMIT_FORM_VERB) }),
+}).strict();
 
 export type CardData =
   | { kind: "button"; value: ButtonValue; reason?: string; duration?: string }
@@ -46,5 +54,10 @@ export function parseCardData(data: unknown): CardData | undefined {
   if (!button.success) return undefined;
   const value = parseButtonValue(button.data.sesame);
   if (!value) return undefined;
-  return { kind: "button", value, ...(button.data.reason ? { reason: button.data.reason } : {}), ...(button.data.duration ? { duration: button.data.duration } : {}) };
+  return {
+    kind: "button",
+    value,
+    ...(button.data.reason ? { reason: button.data.reason } : {}),
+    ...(button.data.duration ? { duration: button.data.duration } : {}),
+  };
 }

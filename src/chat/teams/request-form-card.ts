@@ -11,15 +11,46 @@ import { formData, INPUT, SUBMIT_FORM_VERB } from "./card-data.js";
 export type FormErrors = Partial<Record<FormField, string>>;
 
 const errorLine = (errors: FormErrors, field: FormField) =>
-  errors[field] ? [{ type: "TextBlock", text: escapeMarkdown(errors[field]), color: "Attention", wrap: true, spacing: "None", id: `${field}-error` }] : [];
+  errors[field]
+    ? [
+        {
+          type: "TextBlock",
+          text: escapeMarkdown(errors[field]),
+          color: "Attention",
+          wrap: true,
+          spacing: "None",
+          id: `${field}-error`,
+        },
+      ]
+    : [];
 
-export function requestFormCard(model: RequestFormModel, values: RequestFormInput = {}, errors: FormErrors = {}): AdaptiveCardJson {
+export function requestFormCard(
+  model: RequestFormModel,
+  values: RequestFormInput = {},
+  errors: FormErrors = {},
+): AdaptiveCardJson {
   const card = { type: "AdaptiveCard", $schema: CARD_SCHEMA, version: "1.5", fallbackText: "Request access" };
   const title = { type: "TextBlock", text: "Request access", size: "Medium", weight: "Bolder", wrap: true };
   if (model.resources.length === 0) {
-    return { ...card, body: [title, { type: "TextBlock", wrap: true, text: "The policy lets you request nothing yet. Ask a Sesame admin to add you to a policy's requesters." }] };
+    return {
+      ...card,
+      body: [
+        title,
+        {
+          type: "TextBlock",
+          wrap: true,
+          text: "The policy lets you request nothing yet. Ask a Sesame admin to add you to a policy's requesters.",
+        },
+      ],
+    };
   }
-  const submit = { type: "Action.Execute", title: "Request", verb: SUBMIT_FORM_VERB, data: formData(), style: "positive" };
+  const submit = {
+    type: "Action.Execute",
+    title: "Request",
+    verb: SUBMIT_FORM_VERB,
+    data: formData(),
+    style: "positive",
+  };
   return {
     ...card,
     body: [

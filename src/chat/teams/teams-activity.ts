@@ -53,10 +53,12 @@ export const CardInvokeSchema = z.looseObject({
 });
 
 /** The tenant an activity comes from (both places Teams puts it). */
-export const tenantOf = (activity: TeamsActivity): string | undefined => activity.channelData?.tenant?.id ?? activity.conversation.tenantId;
+export const tenantOf = (activity: TeamsActivity): string | undefined =>
+  activity.channelData?.tenant?.id ?? activity.conversation.tenantId;
 
 /** A message in a one-to-one chat with the bot (where requests are made). */
-export const isPersonal = (activity: TeamsActivity): boolean => (activity.conversation.conversationType ?? "personal") === "personal" && !activity.conversation.isGroup;
+export const isPersonal = (activity: TeamsActivity): boolean =>
+  (activity.conversation.conversationType ?? "personal") === "personal" && !activity.conversation.isGroup;
 
 /** The text a person typed, without the bot's `<at>Sesame</at>` mention or stray markup. */
 export function commandText(activity: TeamsActivity): string {

@@ -18,9 +18,17 @@ import { messagesRoute } from "./teams-route.js";
  * installed for them), which the dispatcher logs.
  */
 
-const AddressSchema = z.object({ reference: ReferenceSchema, activityId: z.string().min(1), recipient: z.string().min(1) });
+const AddressSchema = z.object({
+  reference: ReferenceSchema,
+  activityId: z.string().min(1),
+  recipient: z.string().min(1),
+});
 
-export function createTeamsAdapter(context: ChatContext, mode: Exclude<TeamsMode, { kind: "off" }>, transport: TeamsTransport = createBotFrameworkTransport(mode)): ChatAdapter {
+export function createTeamsAdapter(
+  context: ChatContext,
+  mode: Exclude<TeamsMode, { kind: "off" }>,
+  transport: TeamsTransport = createBotFrameworkTransport(mode),
+): ChatAdapter {
   const bot = createTeamsBot(context);
 
   async function send(reference: ConversationReference, message: OutgoingMessage): Promise<string> {
@@ -33,7 +41,8 @@ export function createTeamsAdapter(context: ChatContext, mode: Exclude<TeamsMode
   }
 
   /** A personal copy shows buttons to its recipient; a channel copy is read-only and refreshes to live buttons for the approvers. */
-  const render = (card: Card, recipient: string) => cardFor(context, card, recipient.startsWith("channel:") ? null : recipient);
+  const render = (card: Card, recipient: string) =>
+    cardFor(context, card, recipient.startsWith("channel:") ? null : recipient);
 
   return {
     platform: "teams",
@@ -47,7 +56,10 @@ export function createTeamsAdapter(context: ChatContext, mode: Exclude<TeamsMode
         const key = recipientKey(to);
         const reference = await storedReference(context.store, key);
         if (!reference) {
-          context.logger.warn({ channel: to.channel }, "no Teams conversation known for this approval channel: add Sesame to its team, or @mention Sesame once in the channel");
+          context.logger.warn(
+            { channel: to.channel },
+            "no Teams conversation known for this approval channel: add Sesame to its team, or @mention Sesame once in the channel",
+          );
           return null;
         }
         const mentions = await unreachableMentions(context, card.actionableBy);
@@ -57,7 +69,11 @@ export function createTeamsAdapter(context: ChatContext, mode: Exclude<TeamsMode
       const aad = await context.store.accountForIdentity("teams", to.identityId);
       const reference = aad ? await storedReference(context.store, aad) : null;
       if (!reference) return null;
-      return { reference, activityId: await send(reference, { cards: [await render(card, to.identityId)] }), recipient: to.identityId };
+      return {
+        reference,
+        activityId: await send(reference, { cards: [await render(card, to.identityId)] }),
+        recipient: to.identityId,
+      };
     },
     async update(address: MessageAddress, card: Card): Promise<void> {
       const parsed = AddressSchema.parse(address);

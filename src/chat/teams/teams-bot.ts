@@ -16,29 +16,43 @@ import { requestFormCard } from "./request-form-card.js";
  */
 
 export const COMMAND = "request-access";
-const INVALID_CARD = "This card action is not valid (it was not sent by Sesame, or it was changed). Nothing was changed.";
+const INVALID_CARD =
+  "This card action is not valid (it was not sent by Sesame, or it was changed). Nothing was changed.";
 const PERSONAL_ONLY = `Requests are made in a personal chat with me, so reasons stay private: open a chat with Sesame and type "help".`;
 
 /** Sesame's sentences are plain text; Teams reads markdown, where one newline is no break. */
 const say = (text: string): OutgoingMessage => ({ text: escapeMarkdown(text).replace(/\n/g, "\n\n") });
 
-const verbOf = (data: CardData): string => (data.kind === "button" ? data.value.kind : data.kind === "refresh" ? "refresh" : "submit_request");
+const verbOf = (data: CardData): string =>
+  data.kind === "button" ? data.value.kind : data.kind === "refresh" ? "refresh" : "submit_request";
 
 const invokeBody = (answer: CardAnswer) =>
   "card" in answer
     ? { statusCode: 200, type: "application/vnd.microsoft.card.adaptive", value: answer.card }
     : { statusCode: 200, type: "application/vnd.microsoft.activity.message", value: answer.message };
-const invokeError = (statusCode: number, message: string) => ({ statusCode, type: "application/vnd.microsoft.error", value: { code: statusCode === 400 ? "BadRequest" : "InternalServerError", message } });
+const invokeError = (statusCode: number, message: string) => ({
+  statusCode,
+  type: "application/vnd.microsoft.error",
+  value: { code: statusCode === 400 ? "BadRequest" : "InternalServerError", message },
+});
 
 export function createTeamsBot(context: ChatContext): { handle(turn: TeamsTurn): Promise<void> } {
   const { store, deps, logger } = context;
 
   async function actorOf(activity: TeamsActivity, turn: TeamsTurn): Promise<ChatUser> {
     const aad = activity.from.aadObjectId;
-    if (!aad) return { identityId: null, message: "Sesame could not read your Microsoft Entra account from this message. Message me from Microsoft Teams." };
+    if (!aad)
+      return {
+        identityId: null,
+        message:
+          "Sesame could not read your Microsoft Entra account from this message. Message me from Microsoft Teams.",
+      };
     return resolveChatUser(store, "teams", aad, () =>
       turn.memberEmail(activity.from.id).catch((error: unknown) => {
-        logger.warn({ err: error instanceof Error ? error.message : String(error) }, "could not read a Teams member's email");
+        logger.warn(
+          { err: error instanceof Error ? error.message : String(error) },
+          "could not read a Teams member's email",
+        );
         return undefined;
       }),
     );
@@ -49,8 +63,16 @@ export function createTeamsBot(context: ChatContext): { handle(turn: TeamsTurn):
     const invoke = CardInvokeSchema.safeParse(activity.value);
     const data = invoke.success ? parseCardData(invoke.data.action.data) : undefined;
     // An automatic refresh only shows the card; it can never approve, deny or submit anything.
-    if (!invoke.success || !data || verbOf(data) !== invoke.data.action.verb || (invoke.data.trigger === "automatic" && data.kind !== "refresh")) {
-      logger.warn({ verb: invoke.success ? invoke.data.action.verb : undefined }, "refused an invalid Teams card action");
+    if (
+      !invoke.success ||
+      !data ||
+      verbOf(data) !== invoke.data.action.verb ||
+      (invoke.data.trigger === "automatic" && data.kind !== "refresh")
+    ) {
+      logger.warn(
+        { verb: invoke.success ? invoke.data.action.verb : undefined },
+        "refused an invalid Teams card action",
+      );
       return turn.respond(200, invokeError(400, INVALID_CARD));
     }
     const actor = await actorOf(activity, turn);
@@ -73,7 +95,8 @@ export function createTeamsBot(context: ChatContext): { handle(turn: TeamsTurn):
     if (actor.identityId === null) return void (await turn.send(say(actor.message)));
     const text = commandText(activity).replace(/^\/?request-access\b/i, "");
     const result = await runCommand(deps, actor.identityId, text, COMMAND);
-    if (result.kind === "open_form") return void (await turn.send({ cards: [requestFormCard(requestFormModel(deps.policy(), actor.identityId))] }));
+    if (result.kind === "open_form")
+      return void (await turn.send({ cards: [requestFormCard(requestFormModel(deps.policy(), actor.identityId))] }));
     const cards = await Promise.all(result.cards.map((card) => cardFor(context, card, actor.identityId)));
     await turn.send({ ...say(result.text), cards });
   }
@@ -82,7 +105,11 @@ export function createTeamsBot(context: ChatContext): { handle(turn: TeamsTurn):
   async function welcome(activity: TeamsActivity, turn: TeamsTurn): Promise<void> {
     if (!isPersonal(activity)) return;
     await actorOf(activity, turn);
-    await turn.send(say(`Hi, I am Sesame: I grant temporary access after approval. Type "${COMMAND}" to open the request form.\n${helpText(COMMAND)}`));
+    await turn.send(
+      say(
+        `Hi, I am Sesame: I grant temporary access after approval. Type "${COMMAND}" to open the request form.\n${helpText(COMMAND)}`,
+      ),
+    );
   }
 
   async function route(activity: TeamsActivity, turn: TeamsTurn): Promise<void> {
@@ -103,7 +130,10 @@ export function createTeamsBot(context: ChatContext): { handle(turn: TeamsTurn):
     async handle(turn) {
       const parsed = ActivitySchema.safeParse(turn.activity);
       if (!parsed.success) {
-        logger.warn({ issues: parsed.error.issues.slice(0, 3).map((i) => i.path.join(".")) }, "ignored a Teams activity Sesame cannot read");
+        logger.warn(
+          { issues: parsed.error.issues.slice(0, 3).map((i) => i.path.join(".")) },
+          "ignored a Teams activity Sesame cannot read",
+        );
         return;
       }
       const activity = parsed.data;
@@ -111,8 +141,12 @@ export function createTeamsBot(context: ChatContext): { handle(turn: TeamsTurn):
         await rememberConversation(store, activity);
         await route(activity, turn);
       } catch (error) {
-        logger.error({ err: error instanceof Error ? error.message : String(error), type: activity.type }, "Teams activity failed");
-        const sorry = "Sesame hit an internal error and changed nothing it could not finish. Try again; if it persists, tell a Sesame admin.";
+        logger.error(
+          { err: error instanceof Error ? error.message : String(error), type: activity.type },
+          "Teams activity failed",
+        );
+        const sorry =
+          "Sesame hit an internal error and changed nothing it could not finish. Try again; if it persists, tell a Sesame admin.";
         if (activity.type === "invoke") await turn.respond(200, invokeError(500, sorry));
         else await turn.send(say(sorry)).catch(() => undefined);
       }

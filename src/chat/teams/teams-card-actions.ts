@@ -19,7 +19,12 @@ import { requestFormCard } from "./request-form-card.js";
 export type CardAnswer = { card: AdaptiveCardJson } | { message: string };
 
 /** Renders a card for one viewer: buttons only if they may use them; approvers refresh to their own view. */
-export async function cardFor(context: ChatContext, card: Card, viewerId: string | null, notice?: CardView["notice"]): Promise<AdaptiveCardJson> {
+export async function cardFor(
+  context: ChatContext,
+  card: Card,
+  viewerId: string | null,
+  notice?: CardView["notice"],
+): Promise<AdaptiveCardJson> {
   const actionable = card.actionableBy.length === 0 || (viewerId !== null && card.actionableBy.includes(viewerId));
   const refreshFor = approvalRequestOf(card) ? await teamsUserIds(context.store, card.actionableBy) : [];
   return renderAdaptiveCard(card, { actionable, refreshFor, ...(notice ? { notice } : {}) });
@@ -31,15 +36,26 @@ async function refreshAnswer(context: ChatContext, requestId: string, viewerId: 
   return { card: await cardFor(context, approvalCard(context.deps.policy(), request), viewerId) };
 }
 
-async function buttonAnswer(context: ChatContext, actorId: string, data: Extract<CardData, { kind: "button" }>): Promise<CardAnswer> {
+async function buttonAnswer(
+  context: ChatContext,
+  actorId: string,
+  data: Extract<CardData, { kind: "button" }>,
+): Promise<CardAnswer> {
   const { deps } = context;
-  const outcome = await performCardAction(deps, actorId, data.value, { ...(data.reason ? { reason: data.reason } : {}), ...(data.duration ? { duration: data.duration } : {}) });
+  const outcome = await performCardAction(deps, actorId, data.value, {
+    ...(data.reason ? { reason: data.reason } : {}),
+    ...(data.duration ? { duration: data.duration } : {}),
+  });
   const notice = { tone: outcome.ok ? ("good" as const) : ("attention" as const), text: outcome.message };
   const card = await cardAfterAction(deps, data.value, outcome);
   return card ? { card: await cardFor(context, card, actorId, notice) } : { message: outcome.message };
 }
 
-async function formAnswer(context: ChatContext, actorId: string, data: Extract<CardData, { kind: "form" }>): Promise<CardAnswer> {
+async function formAnswer(
+  context: ChatContext,
+  actorId: string,
+  data: Extract<CardData, { kind: "form" }>,
+): Promise<CardAnswer> {
   const { deps } = context;
   const result = await submitRequestForm(deps, actorId, data.input);
   if (!result.ok) return { card: requestFormCard(requestFormModel(deps.policy(), actorId), data.input, result.errors) };

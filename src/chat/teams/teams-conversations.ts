@@ -22,7 +22,11 @@ function personalReference(activity: TeamsActivity): ConversationReference {
   return {
     serviceUrl: activity.serviceUrl,
     channelId: activity.channelId,
-    conversation: { id: activity.conversation.id, conversationType: "personal", ...(tenantOf(activity) ? { tenantId: tenantOf(activity) } : {}) },
+    conversation: {
+      id: activity.conversation.id,
+      conversationType: "personal",
+      ...(tenantOf(activity) ? { tenantId: tenantOf(activity) } : {}),
+    },
     user: { id: activity.from.id, ...(activity.from.aadObjectId ? { aadObjectId: activity.from.aadObjectId } : {}) },
     bot: { id: activity.recipient.id, ...(activity.recipient.name ? { name: activity.recipient.name } : {}) },
     ...(activity.locale ? { locale: activity.locale } : {}),
@@ -55,12 +59,14 @@ async function saveIfChanged(store: ChatStore, key: string, reference: Conversat
 /** Saves what this activity teaches about reaching its sender or its channel. */
 export async function rememberConversation(store: ChatStore, activity: TeamsActivity): Promise<void> {
   if (isPersonal(activity)) {
-    if (activity.from.aadObjectId && activity.from.id !== activity.recipient.id) await saveIfChanged(store, activity.from.aadObjectId, personalReference(activity));
+    if (activity.from.aadObjectId && activity.from.id !== activity.recipient.id)
+      await saveIfChanged(store, activity.from.aadObjectId, personalReference(activity));
     return;
   }
   // In a team, the General channel's id is the team id; other channels name themselves.
   const channelId = activity.channelData?.channel?.id ?? activity.channelData?.team?.id;
-  if (channelId) await saveIfChanged(store, recipientKey({ channel: channelId }), channelReference(activity, channelId));
+  if (channelId)
+    await saveIfChanged(store, recipientKey({ channel: channelId }), channelReference(activity, channelId));
 }
 
 export async function storedReference(store: ChatStore, key: string): Promise<ConversationReference | null> {

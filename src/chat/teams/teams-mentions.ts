@@ -6,7 +6,10 @@ import { storedReference } from "./teams-conversations.js";
  * Approvers Sesame cannot message directly (they never opened a chat with the bot) are
  * @mentioned on the channel post, so Teams notifies them there instead.
  */
-export async function unreachableMentions(context: ChatContext, identityIds: string[]): Promise<Pick<OutgoingMessage, "text" | "mentions">> {
+export async function unreachableMentions(
+  context: ChatContext,
+  identityIds: string[],
+): Promise<Pick<OutgoingMessage, "text" | "mentions">> {
   const book = context.deps.policy();
   const mentions: NonNullable<OutgoingMessage["mentions"]> = [];
   for (const identityId of identityIds) {
@@ -16,5 +19,8 @@ export async function unreachableMentions(context: ChatContext, identityIds: str
     mentions.push({ text: `<at>${name}</at>`, id: aad, name });
   }
   if (mentions.length === 0) return {};
-  return { text: `${mentions.map((m) => m.text).join(", ")}: your approval is asked for below. Open a personal chat with Sesame to get these cards directly.`, mentions };
+  return {
+    text: `${mentions.map((m) => m.text).join(", ")}: your approval is asked for below. Open a personal chat with Sesame to get these cards directly.`,
+    mentions,
+  };
 }

@@ -14,11 +14,18 @@ import { ActivitySchema, tenantOf } from "./teams-activity.js";
 const BEARER = /^Bearer [A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 
 const statusOf = (error: unknown): number | undefined =>
-  typeof error === "object" && error !== null && "statusCode" in error && typeof error.statusCode === "number" ? error.statusCode : undefined;
+  typeof error === "object" && error !== null && "statusCode" in error && typeof error.statusCode === "number"
+    ? error.statusCode
+    : undefined;
 
 export function messagesRoute(
   app: FastifyInstance,
-  options: { mode: Exclude<TeamsMode, { kind: "off" }>; transport: TeamsTransport; logger: Logger; handle: (turn: TeamsTurn) => Promise<void> },
+  options: {
+    mode: Exclude<TeamsMode, { kind: "off" }>;
+    transport: TeamsTransport;
+    logger: Logger;
+    handle: (turn: TeamsTurn) => Promise<void>;
+  },
 ): void {
   const { mode, transport, logger } = options;
   app.post("/api/messages", { bodyLimit: 256 * 1024 }, async (req, reply) => {

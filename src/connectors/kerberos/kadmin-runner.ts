@@ -7,7 +7,14 @@ import type { KerberosConfig } from "./kerberos-config.js";
  * whose parser understands only double quotes.
  */
 
-export type KadminFailureKind = "missing" | "privilege" | "unreachable" | "credentials" | "database" | "program" | "other";
+export type KadminFailureKind =
+  | "missing"
+  | "privilege"
+  | "unreachable"
+  | "credentials"
+  | "database"
+  | "program"
+  | "other";
 
 /** A failed kadmin command. The message is kadmin's own line: names and paths, never key material. */
 export class KadminFailure extends Error {
@@ -33,8 +40,14 @@ const FAILURE_LINE = /^(kadmin(\.local)?|[a-z]+(_[a-z]+)+): .+$/m;
 const KINDS: readonly [RegExp, KadminFailureKind][] = [
   [/Principal does not exist/i, "missing"],
   [/Operation requires ``[\w-]+'' privilege/, "privilege"],
-  [/Communication failure|Cannot contact any KDC|Connection refused|Cannot resolve network address|Cannot find KDC|GSS-API \(or Kerberos\) error|timed out/i, "unreachable"],
-  [/Key table file .* not found|Keytab contains no suitable keys|Client not found in Kerberos database|Preauthentication failed|Password incorrect|Permission denied|Clock skew/i, "credentials"],
+  [
+    /Communication failure|Cannot contact any KDC|Connection refused|Cannot resolve network address|Cannot find KDC|GSS-API \(or Kerberos\) error|timed out/i,
+    "unreachable",
+  ],
+  [
+    /Key table file .* not found|Keytab contains no suitable keys|Client not found in Kerberos database|Preauthentication failed|Password incorrect|Permission denied|Clock skew/i,
+    "credentials",
+  ],
   [/Cannot open DB2 database|master key|stash/i, "database"],
 ];
 
@@ -46,7 +59,16 @@ function classify(line: string): KadminFailure {
 export function createKadmin(config: KerberosConfig): Kadmin {
   const base =
     config.mode === "kadmin"
-      ? ["-r", config.realm, "-p", qualify(config.adminPrincipal, config.realm), "-k", "-t", config.keytab, ...(config.adminServer === undefined ? [] : ["-s", config.adminServer])]
+      ? [
+          "-r",
+          config.realm,
+          "-p",
+          qualify(config.adminPrincipal, config.realm),
+          "-k",
+          "-t",
+          config.keytab,
+          ...(config.adminServer === undefined ? [] : ["-s", config.adminServer]),
+        ]
       : ["-r", config.realm];
   const command = config.command ?? config.mode;
   // UTC and the C locale keep kadmin's dates and messages in the form the parsers expect.
@@ -58,15 +80,32 @@ export function createKadmin(config: KerberosConfig): Kadmin {
   return {
     run: (args) =>
       new Promise((resolve, reject) => {
-        const child = execFile(command, [...base, ...args], { env, timeout, killSignal: "SIGKILL", maxBuffer: 1 << 20 }, (error, stdout, stderr) => {
-          const failure = FAILURE_LINE.exec(stderr)?.[0];
-          if (error === null && failure === undefined) return resolve(stdout);
-          if (failure !== undefined) return reject(classify(failure));
-          const code = (error as { code?: unknown } | null)?.code;
-          if (code === "ENOENT") return reject(new KadminFailure("program", `the program "${command}" was not found`));
-          if (error?.killed === true) return reject(new KadminFailure("unreachable", `${command} did not answer within ${config.timeoutSeconds} s (timed out)`));
-          reject(new KadminFailure("other", `${command} failed (exit status ${String(code)}): ${lastLine(stderr) || "no message"}`));
-        });
+        const child = execFile(
+          command,
+          [...base, ...args],
+          { env, timeout, killSignal: "SIGKILL", maxBuffer: 1 << 20 },
+          (error, stdout, stderr) => {
+            const failure = FAILURE_LINE.exec(stderr)?.[0];
+            if (error === null && failure === undefined) return resolve(stdout);
+            if (failure !== undefined) return reject(classify(failure));
+            const code = (error as { code?: unknown } | null)?.code;
+            if (code === "ENOENT")
+              return reject(new KadminFailure("program", `the program "${command}" was not found`));
+            if (error?.killed === true)
+              return reject(
+                new KadminFailure(
+                  "unreachable",
+                  `${command} did not answer within ${config.timeoutSeconds} s (timed out)`,
+                ),
+              );
+            reject(
+              new KadminFailure(
+                "other",
+                `${command} failed (exit status ${String(code)}): ${lastLine(stderr) || "no message"}`,
+              ),
+            );
+          },
+        );
         // kadmin never needs input here; a closed stdin turns any unexpected prompt into a failure, not a hang.
         // An early exit of kadmin must not surface as an unhandled EPIPE that ends Sesame.
         child.stdin?.on("error", () => undefined);
@@ -75,6 +114,7 @@ export function createKadmin(config: KerberosConfig): Kadmin {
   };
 }
 
-export const qualify = (principal: string, realm: string): string => (principal.includes("@") ? principal : `${principal}@${realm}`);
+export const qualify = (principal: string, realm: string): string =>
+  principal.includes("@") ? principal : `${principal}@${realm}`;
 
 const lastLine = (text: string): string => text.trim().split("\n").at(-1)?.trim() ?? "";

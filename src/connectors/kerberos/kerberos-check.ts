@@ -11,13 +11,20 @@ import { MARKER } from "./principal-state.js";
  * exist: kadmind checks the ACL before it looks the principal up, and nothing changes.
  */
 
-export async function checkProblems(kadmin: Kadmin, config: KerberosConfig, targets: readonly KerberosTarget[], secrets: readonly string[]): Promise<string[]> {
+export async function checkProblems(
+  kadmin: Kadmin,
+  config: KerberosConfig,
+  targets: readonly KerberosTarget[],
+  secrets: readonly string[],
+): Promise<string[]> {
   if (config.mode === "kadmin") {
     try {
       await access(config.keytab, constants.R_OK);
     } catch (error) {
       const code = (error as { code?: unknown }).code;
-      return [`cannot read the keytab file ${config.keytab} (${String(code)}): check the path and that Sesame's user may read it`];
+      return [
+        `cannot read the keytab file ${config.keytab} (${String(code)}): check the path and that Sesame's user may read it`,
+      ];
     }
   }
   // Needs no right in kadm5.acl: a principal may always read itself, and kadmin.local has no ACL.
@@ -25,7 +32,13 @@ export async function checkProblems(kadmin: Kadmin, config: KerberosConfig, targ
   try {
     await kadmin.run(["getprinc", "-terse", self]);
   } catch (error) {
-    return [kerberosProblem(config.mode === "kadmin" ? "cannot log in to kadmind" : "cannot open the KDC database", error, secrets)];
+    return [
+      kerberosProblem(
+        config.mode === "kadmin" ? "cannot log in to kadmind" : "cannot open the KDC database",
+        error,
+        secrets,
+      ),
+    ];
   }
   if (config.mode === "kadmin.local") return [];
   const actor = qualify(config.adminPrincipal, config.realm);
@@ -43,13 +56,19 @@ export async function checkProblems(kadmin: Kadmin, config: KerberosConfig, targ
     }
     if (denied.length > 0) {
       const pattern = `${instance === undefined ? "*" : `*/${instance}`}@${config.realm}`;
-      problems.add(`Sesame's principal ${actor} lacks the kadm5.acl right${denied.length > 1 ? "s" : ""} ${denied.join(" and ")} on principals like ${pattern}: add "${actor} im ${pattern}" to kadm5.acl on the KDC and restart kadmind`);
+      problems.add(
+        `Sesame's principal ${actor} lacks the kadm5.acl right${denied.length > 1 ? "s" : ""} ${denied.join(" and ")} on principals like ${pattern}: add "${actor} im ${pattern}" to kadm5.acl on the KDC and restart kadmind`,
+      );
     }
   }
   return [...problems];
 }
 
-async function probeProblem(kadmin: Kadmin, args: string[], secrets: readonly string[]): Promise<string | "denied" | undefined> {
+async function probeProblem(
+  kadmin: Kadmin,
+  args: string[],
+  secrets: readonly string[],
+): Promise<string | "denied" | undefined> {
   try {
     await kadmin.run(args);
     return undefined;

@@ -12,19 +12,28 @@ const PRINCIPAL = new RegExp(`^(${COMPONENT})(?:/(${COMPONENT}))?(?:@(${REALM}))
 
 /** Principals of the KDC itself: enabling or disabling one would break the realm. */
 const RESERVED_NAMES = new Set(["krbtgt", "kadmin", "kiprop", "changepw", "wellknown"]);
-const isReserved = (name: string, instance: string | undefined): boolean => RESERVED_NAMES.has(name.toLowerCase()) || (name === "K" && instance === "M");
+const isReserved = (name: string, instance: string | undefined): boolean =>
+  RESERVED_NAMES.has(name.toLowerCase()) || (name === "K" && instance === "M");
 
-const PathSchema = z.string().min(1).refine((path) => !path.includes("\0"), "must not contain a NUL character");
+const PathSchema = z
+  .string()
+  .min(1)
+  .refine((path) => !path.includes("\0"), "must not contain a NUL character");
 
 const RealmSchema = z.string().regex(new RegExp(`^${REALM}$`), "must be a realm name such as EXAMPLE.COM");
 
 const PrincipalNameSchema = z
   .string()
-  .regex(PRINCIPAL, "must be name, name/instance or name/instance@REALM (letters, digits, . _ -; no quotes, spaces or leading -)");
+  .regex(
+    PRINCIPAL,
+    "must be name, name/instance or name/instance@REALM (letters, digits, . _ -; no quotes, spaces or leading -)",
+  );
 
 const Common = {
   realm: RealmSchema.describe("The Kerberos realm, e.g. EXAMPLE.COM"),
-  krb5Config: PathSchema.optional().describe("krb5.conf to use (KRB5_CONFIG of the kadmin process); default: the system's"),
+  krb5Config: PathSchema.optional().describe(
+    "krb5.conf to use (KRB5_CONFIG of the kadmin process); default: the system's",
+  ),
   command: PathSchema.optional().describe("Path of the kadmin (or kadmin.local) program; default: found on PATH"),
   timeoutSeconds: z.coerce.number().int().min(1).max(300).default(15),
 };
@@ -59,7 +68,9 @@ export const KerberosTargetSchema = z.strictObject({
     .string()
     .regex(new RegExp(`^${COMPONENT}$`), "must be a principal instance such as admin")
     .optional()
-    .describe("Only principals with this instance (e.g. admin) may be granted: a guard against a mapping that renders another principal"),
+    .describe(
+      "Only principals with this instance (e.g. admin) may be granted: a guard against a mapping that renders another principal",
+    ),
   maxTicketLifeSeconds: z
     .number()
     .int()
@@ -74,13 +85,21 @@ export type KerberosTarget = z.infer<typeof KerberosTargetSchema>;
  * Applies the format, realm, reserved-name and instance rules to a principal; on success returns
  * `name[/instance]@REALM`, the only spelling Sesame passes to kadmin.
  */
-export function parsePrincipal(principal: string, realm: string, instance?: string): { full: string } | { problem: string } {
+export function parsePrincipal(
+  principal: string,
+  realm: string,
+  instance?: string,
+): { full: string } | { problem: string } {
   const match = PRINCIPAL.exec(principal);
-  if (match === null) return { problem: "is not a valid Kerberos principal name (letters, digits, . _ - in name[/instance][@REALM])" };
+  if (match === null)
+    return { problem: "is not a valid Kerberos principal name (letters, digits, . _ - in name[/instance][@REALM])" };
   const [, name = "", ownInstance, ownRealm] = match;
-  if (ownRealm !== undefined && ownRealm !== realm) return { problem: `belongs to realm ${ownRealm}, but this connector manages ${realm}` };
-  if (isReserved(name, ownInstance)) return { problem: "is one of the KDC's own principals, which Sesame never touches" };
-  if (instance !== undefined && ownInstance !== instance) return { problem: `must have the instance "${instance}" (name/${instance}) required by the resource` };
+  if (ownRealm !== undefined && ownRealm !== realm)
+    return { problem: `belongs to realm ${ownRealm}, but this connector manages ${realm}` };
+  if (isReserved(name, ownInstance))
+    return { problem: "is one of the KDC's own principals, which Sesame never touches" };
+  if (instance !== undefined && ownInstance !== instance)
+    return { problem: `must have the instance "${instance}" (name/${instance}) required by the resource` };
   return { full: `${name}${ownInstance === undefined ? "" : `/${ownInstance}`}@${realm}` };
 }
 

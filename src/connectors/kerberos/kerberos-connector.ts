@@ -1,10 +1,24 @@
 import { AppError } from "../../domain/errors.js";
 import { configInvalid, describeIssues } from "../config-errors.js";
-import type { CheckOptions, CheckResult, Connector, ConnectorDefinition, GrantContext, GrantReceipt, RevokeContext } from "../connector.js";
+import type {
+  CheckOptions,
+  CheckResult,
+  Connector,
+  ConnectorDefinition,
+  GrantContext,
+  GrantReceipt,
+  RevokeContext,
+} from "../connector.js";
 import { redactSecrets } from "../redact.js";
 import { createKadmin, type Kadmin } from "./kadmin-runner.js";
 import { checkProblems } from "./kerberos-check.js";
-import { KerberosConfigSchema, KerberosTargetSchema, parsePrincipal, type KerberosConfig, type KerberosTarget } from "./kerberos-config.js";
+import {
+  KerberosConfigSchema,
+  KerberosTargetSchema,
+  parsePrincipal,
+  type KerberosConfig,
+  type KerberosTarget,
+} from "./kerberos-config.js";
 import { toKerberosError } from "./kerberos-errors.js";
 import { extendPrincipal, grantPrincipal, principalRevoked, revokePrincipal } from "./principal-toggle.js";
 
@@ -62,7 +76,8 @@ export class KerberosConnector implements Connector {
 
   #target(context: GrantContext): KerberosTarget {
     const result = KerberosTargetSchema.safeParse(context.target);
-    if (!result.success) throw configInvalid(describeIssues(result.error, `connector "${this.#name}" target`), { connector: this.#name });
+    if (!result.success)
+      throw configInvalid(describeIssues(result.error, `connector "${this.#name}" target`), { connector: this.#name });
     return result.data;
   }
 
@@ -71,9 +86,13 @@ export class KerberosConnector implements Connector {
     const parsed = parsePrincipal(principal, this.#config.realm, instance);
     if ("problem" in parsed) {
       // JSON.stringify shows quotes, spaces and newlines of a hostile mapping for what they are.
-      throw new AppError("connector_failed", `Connector "${this.#name}" cannot use principal ${JSON.stringify(principal)}: it ${parsed.problem}. Fix the identity mapping.`, {
-        details: { connector: this.#name },
-      });
+      throw new AppError(
+        "connector_failed",
+        `Connector "${this.#name}" cannot use principal ${JSON.stringify(principal)}: it ${parsed.problem}. Fix the identity mapping.`,
+        {
+          details: { connector: this.#name },
+        },
+      );
     }
     return parsed.full;
   }
@@ -89,7 +108,8 @@ export class KerberosConnector implements Connector {
 
 export const kerberosConnectorDefinition: ConnectorDefinition<KerberosConfig, KerberosTarget> = {
   type: "kerberos",
-  description: "Kerberos (MIT): enables a disabled, existing principal (e.g. alice/admin) until the grant expires, with tickets bounded by the grant.",
+  description:
+    "Kerberos (MIT): enables a disabled, existing principal (e.g. alice/admin) until the grant expires, with tickets bounded by the grant.",
   configSchema: KerberosConfigSchema,
   targetSchema: KerberosTargetSchema,
   secretFields: [],

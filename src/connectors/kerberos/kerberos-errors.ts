@@ -8,7 +8,8 @@ import { KadminFailure } from "./kadmin-runner.js";
 export const ACL_LETTERS: Readonly<Record<string, string>> = { get: "i (inquire)", modify: "m (modify)" };
 
 export function kerberosHint(error: unknown): string {
-  if (!(error instanceof KadminFailure)) return "Check the KDC and Sesame's principal there (see src/connectors/kerberos/README.md), then retry.";
+  if (!(error instanceof KadminFailure))
+    return "Check the KDC and Sesame's principal there (see src/connectors/kerberos/README.md), then retry.";
   switch (error.kind) {
     case "unreachable":
       return "Check adminServer (kadmind's host:port), that krb5.conf (krb5Config) lists a KDC for the realm, and that both accept connections from Sesame, then retry.";
@@ -27,7 +28,12 @@ export function kerberosHint(error: unknown): string {
   }
 }
 
-export function toKerberosError(error: unknown, connector: string, action: string, secrets: readonly string[]): AppError {
+export function toKerberosError(
+  error: unknown,
+  connector: string,
+  action: string,
+  secrets: readonly string[],
+): AppError {
   return toConnectorError(error, { connector, action, secrets, hint: kerberosHint(error) });
 }
 

@@ -32,10 +32,15 @@ export async function readPrincipal(kadmin: Kadmin, principal: string): Promise<
   }
   // Fields: name, expiration, last password change, password expiration, max life, modifier,
   // modification date, attributes, kvno, mkvno, policy, max renewable life, ...
-  const fields = terse.split("\n").find((line) => line.startsWith('"'))?.split("\t") ?? [];
+  const fields =
+    terse
+      .split("\n")
+      .find((line) => line.startsWith('"'))
+      ?.split("\t") ?? [];
   const number = (index: number): number => {
     const value = Number(fields[index]);
-    if (fields[index] === undefined || !Number.isInteger(value)) throw new KadminFailure("other", `unexpected getprinc output for ${principal}`);
+    if (fields[index] === undefined || !Number.isInteger(value))
+      throw new KadminFailure("other", `unexpected getprinc output for ${principal}`);
     return value;
   };
   const expiration = number(1);

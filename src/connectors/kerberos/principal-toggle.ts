@@ -11,7 +11,13 @@ import { disablePrincipal, enablePrincipal, readPrincipal } from "./principal-st
  * ticket ends at the latest.
  */
 
-export async function grantPrincipal(kadmin: Kadmin, principal: string, target: KerberosTarget, context: GrantContext, now: Date): Promise<GrantReceipt> {
+export async function grantPrincipal(
+  kadmin: Kadmin,
+  principal: string,
+  target: KerberosTarget,
+  context: GrantContext,
+  now: Date,
+): Promise<GrantReceipt> {
   const state = await readPrincipal(kadmin, principal);
   if (state === null) {
     throw new AppError(
@@ -23,11 +29,17 @@ export async function grantPrincipal(kadmin: Kadmin, principal: string, target: 
   if (state.enabled && state.markedBy === undefined) return { data: { principal, preexisting: true } };
 
   // Another active Sesame grant of this principal may end later: never cut it short.
-  const later = state.enabled && state.expiresAt !== null && state.expiresAt > context.expiresAt ? state.expiresAt : context.expiresAt;
+  const later =
+    state.enabled && state.expiresAt !== null && state.expiresAt > context.expiresAt
+      ? state.expiresAt
+      : context.expiresAt;
   const expiresAt = new Date(Math.floor(later.getTime() / 1000) * 1000);
   const secondsLeft = Math.floor((expiresAt.getTime() - now.getTime()) / 1000);
   if (secondsLeft < 1) {
-    throw new AppError("connector_failed", `The grant expired (${context.expiresAt.toISOString()}) before ${principal} could be enabled; request access again.`);
+    throw new AppError(
+      "connector_failed",
+      `The grant expired (${context.expiresAt.toISOString()}) before ${principal} could be enabled; request access again.`,
+    );
   }
   const maxLifeSeconds = Math.min(target.maxTicketLifeSeconds, secondsLeft);
   await enablePrincipal(kadmin, principal, { grantId: context.grantId, expiresAt, maxLifeSeconds });
@@ -45,14 +57,24 @@ export async function grantPrincipal(kadmin: Kadmin, principal: string, target: 
 }
 
 /** Moves the expiry of a principal Sesame enabled; one disabled, deleted or enabled by hand meanwhile is left as it is. */
-export async function extendPrincipal(kadmin: Kadmin, principal: string, target: KerberosTarget, context: RevokeContext, now: Date): Promise<GrantReceipt | void> {
+export async function extendPrincipal(
+  kadmin: Kadmin,
+  principal: string,
+  target: KerberosTarget,
+  context: RevokeContext,
+  now: Date,
+): Promise<GrantReceipt | void> {
   if (context.receipt?.preexisting === true) return;
   const state = await readPrincipal(kadmin, principal);
   if (state === null || !state.enabled || state.markedBy === undefined) return;
   return grantPrincipal(kadmin, principal, target, context, now);
 }
 
-export async function revokePrincipal(kadmin: Kadmin, principal: string, receipt: Record<string, unknown> | null): Promise<void> {
+export async function revokePrincipal(
+  kadmin: Kadmin,
+  principal: string,
+  receipt: Record<string, unknown> | null,
+): Promise<void> {
   if (receipt?.preexisting === true) return;
   const state = await readPrincipal(kadmin, principal);
   // Deleted out of band, or never enabled by Sesame (a lost receipt and no marker): nothing of ours is left.
@@ -61,7 +83,11 @@ export async function revokePrincipal(kadmin: Kadmin, principal: string, receipt
 }
 
 /** True when whatever Sesame enabled is disabled again (or the principal is gone). */
-export async function principalRevoked(kadmin: Kadmin, principal: string, receipt: Record<string, unknown> | null): Promise<boolean> {
+export async function principalRevoked(
+  kadmin: Kadmin,
+  principal: string,
+  receipt: Record<string, unknown> | null,
+): Promise<boolean> {
   if (receipt?.preexisting === true) return true;
   const state = await readPrincipal(kadmin, principal);
   if (state === null || !state.enabled) return true;

@@ -34,11 +34,15 @@ export function grantKey(grantId: string): string {
 
 export function bindingRef(grantId: string, target: KubernetesTarget): BindingRef {
   const name = `sesame-${grantKey(grantId)}`;
-  return target.clusterWide ? { kind: "ClusterRoleBinding", name, namespace: undefined } : { kind: "RoleBinding", name, namespace: target.namespace };
+  return target.clusterWide
+    ? { kind: "ClusterRoleBinding", name, namespace: undefined }
+    : { kind: "RoleBinding", name, namespace: target.namespace };
 }
 
 export function describeRef(ref: BindingRef): string {
-  return ref.namespace === undefined ? `ClusterRoleBinding "${ref.name}"` : `RoleBinding "${ref.name}" in namespace "${ref.namespace}"`;
+  return ref.namespace === undefined
+    ? `ClusterRoleBinding "${ref.name}"`
+    : `RoleBinding "${ref.name}" in namespace "${ref.namespace}"`;
 }
 
 export function roleRefOf(target: KubernetesTarget): { apiGroup: string; kind: "Role" | "ClusterRole"; name: string } {
@@ -85,7 +89,9 @@ export function grantsAccess(binding: RbacBinding, access: GrantedAccess): boole
   return (
     binding.roleRef?.kind === access.roleRef.kind &&
     binding.roleRef?.name === access.roleRef.name &&
-    (binding.subjects ?? []).some((subject) => subject.kind === access.subject.kind && subject.name === access.subject.name)
+    (binding.subjects ?? []).some(
+      (subject) => subject.kind === access.subject.kind && subject.name === access.subject.name,
+    )
   );
 }
 
@@ -97,7 +103,12 @@ export function grantsAccess(binding: RbacBinding, access: GrantedAccess): boole
  * label. Anything else under that name (another uid, another role or subject) is not Sesame's to delete.
  * verifyRevoked is false exactly while such a binding exists.
  */
-export function isThisGrantsBinding(binding: RbacBinding, grantId: string, access: GrantedAccess, receiptUid: string | undefined): boolean {
+export function isThisGrantsBinding(
+  binding: RbacBinding,
+  grantId: string,
+  access: GrantedAccess,
+  receiptUid: string | undefined,
+): boolean {
   const uid = binding.metadata?.uid;
   if (receiptUid !== undefined && uid !== undefined && uid === receiptUid) return true;
   if (grantsAccess(binding, access)) return true;

@@ -32,7 +32,12 @@ export interface KubernetesApi {
 export function createKubernetesApi(config: KubernetesConfig): KubernetesApi {
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromClusterAndUser(
-    { name: "sesame-target", server: config.server, skipTLSVerify: config.insecureSkipTlsVerify, ...(config.caData === undefined ? {} : { caData: config.caData }) },
+    {
+      name: "sesame-target",
+      server: config.server,
+      skipTLSVerify: config.insecureSkipTlsVerify,
+      ...(config.caData === undefined ? {} : { caData: config.caData }),
+    },
     { name: "sesame", token: config.token },
   );
   const timeoutMs = config.requestTimeoutSeconds * 1000;

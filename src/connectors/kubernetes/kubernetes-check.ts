@@ -20,9 +20,14 @@ interface AccessQuestion {
 
 /** Guardrail problems: targets the connector would refuse before calling the API server. */
 export function guardrailProblem(config: KubernetesConfig, target: KubernetesTarget): string | undefined {
-  if (target.clusterWide) return config.allowClusterRoleBindings ? undefined : "clusterWide needs allowClusterRoleBindings: true in the connector config";
+  if (target.clusterWide)
+    return config.allowClusterRoleBindings
+      ? undefined
+      : "clusterWide needs allowClusterRoleBindings: true in the connector config";
   const namespace = target.namespace ?? "";
-  return namespaceAllowed(namespace, config.allowedNamespaces) ? undefined : `namespace "${namespace}" is not in the connector's allowedNamespaces`;
+  return namespaceAllowed(namespace, config.allowedNamespaces)
+    ? undefined
+    : `namespace "${namespace}" is not in the connector's allowedNamespaces`;
 }
 
 function bindingQuestions(resource: string, namespace: string | undefined): AccessQuestion[] {
@@ -41,7 +46,12 @@ function targetQuestions(target: KubernetesTarget): AccessQuestion[] {
 
 /** Without targets: the binding permissions in each namespace named exactly in allowedNamespaces. */
 export function accessQuestions(config: KubernetesConfig, targets: readonly KubernetesTarget[]): AccessQuestion[] {
-  const questions = targets.length > 0 ? targets.flatMap(targetQuestions) : config.allowedNamespaces.filter((pattern) => !pattern.includes("*")).flatMap((namespace) => bindingQuestions("rolebindings", namespace));
+  const questions =
+    targets.length > 0
+      ? targets.flatMap(targetQuestions)
+      : config.allowedNamespaces
+          .filter((pattern) => !pattern.includes("*"))
+          .flatMap((namespace) => bindingQuestions("rolebindings", namespace));
   const unique = new Map(questions.map((question) => [JSON.stringify(question), question]));
   return [...unique.values()];
 }
@@ -50,7 +60,10 @@ function denial(question: AccessQuestion): string {
   const where = question.namespace === undefined ? "cluster-wide" : `in namespace "${question.namespace}"`;
   const object = question.name === undefined ? question.resource : `${question.resource} "${question.name}"`;
   const rule = `{ apiGroups: ["${RBAC_GROUP}"], resources: ["${question.resource}"], verbs: ["${question.verb}"]${question.name === undefined ? "" : `, resourceNames: ["${question.name}"]`} }`;
-  const holder = question.namespace === undefined ? "a ClusterRole bound with a ClusterRoleBinding" : "a Role (or ClusterRole) bound in that namespace";
+  const holder =
+    question.namespace === undefined
+      ? "a ClusterRole bound with a ClusterRoleBinding"
+      : "a Role (or ClusterRole) bound in that namespace";
   return `Sesame's service account may not ${question.verb} ${object} (API group ${RBAC_GROUP}) ${where}: add the rule ${rule} to ${holder}`;
 }
 
@@ -59,14 +72,25 @@ async function allowed(authorization: AuthorizationV1Api, question: AccessQuesti
     body: {
       apiVersion: "authorization.k8s.io/v1",
       kind: "SelfSubjectAccessReview",
-      spec: { resourceAttributes: { group: RBAC_GROUP, verb: question.verb, resource: question.resource, namespace: question.namespace, name: question.name } },
+      spec: {
+        resourceAttributes: {
+          group: RBAC_GROUP,
+          verb: question.verb,
+          resource: question.resource,
+          namespace: question.namespace,
+          name: question.name,
+        },
+      },
     },
   });
   return review.status?.allowed === true;
 }
 
 /** Asks each question; a transport or authentication error is thrown (the caller reports it once). */
-export async function permissionProblems(authorization: AuthorizationV1Api, questions: readonly AccessQuestion[]): Promise<string[]> {
+export async function permissionProblems(
+  authorization: AuthorizationV1Api,
+  questions: readonly AccessQuestion[],
+): Promise<string[]> {
   if (questions.length === 0) {
     // Nothing specific to ask (only wildcard namespaces): one answer still proves reachability and the token.
     await allowed(authorization, { verb: "get", resource: "rolebindings", namespace: undefined, name: undefined });

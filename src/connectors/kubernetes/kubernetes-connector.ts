@@ -1,11 +1,36 @@
 import { AppError } from "../../domain/errors.js";
 import { configInvalid, describeIssues } from "../config-errors.js";
-import type { CheckOptions, CheckResult, Connector, ConnectorDefinition, GrantContext, GrantReceipt, RevokeContext } from "../connector.js";
+import type {
+  CheckOptions,
+  CheckResult,
+  Connector,
+  ConnectorDefinition,
+  GrantContext,
+  GrantReceipt,
+  RevokeContext,
+} from "../connector.js";
 import { redactSecrets } from "../redact.js";
-import { bindingRef, bindsSame, buildBinding, describeRef, isOwnBinding, isThisGrantsBinding, roleRefOf, type BindingRef, type GrantedAccess, type RbacBinding } from "./binding-spec.js";
+import {
+  bindingRef,
+  bindsSame,
+  buildBinding,
+  describeRef,
+  isOwnBinding,
+  isThisGrantsBinding,
+  roleRefOf,
+  type BindingRef,
+  type GrantedAccess,
+  type RbacBinding,
+} from "./binding-spec.js";
 import { createKubernetesApi, isStatus, type KubernetesApi } from "./kubernetes-api.js";
 import { accessQuestions, guardrailProblem, permissionProblems } from "./kubernetes-check.js";
-import { KubernetesConfigSchema, KubernetesTargetSchema, principalProblem, type KubernetesConfig, type KubernetesTarget } from "./kubernetes-config.js";
+import {
+  KubernetesConfigSchema,
+  KubernetesTargetSchema,
+  principalProblem,
+  type KubernetesConfig,
+  type KubernetesTarget,
+} from "./kubernetes-config.js";
 import { kubernetesProblem, toKubernetesError } from "./kubernetes-errors.js";
 
 /** Grants Kubernetes access with a RoleBinding (or ClusterRoleBinding) per grant. See README.md. */
@@ -51,7 +76,8 @@ export class KubernetesConnector implements Connector {
     const stored = await this.#call("grant access", async () => {
       // Guardrails come before any API call: a refused namespace never reaches the cluster.
       const refused = guardrailProblem(this.#config, target);
-      if (refused !== undefined) throw new AppError("connector_failed", `${refused}; Sesame refused the grant without contacting the cluster.`);
+      if (refused !== undefined)
+        throw new AppError("connector_failed", `${refused}; Sesame refused the grant without contacting the cluster.`);
       try {
         return await this.#api.createBinding(ref, wanted);
       } catch (error) {
@@ -80,10 +106,16 @@ export class KubernetesConnector implements Connector {
     const existing = await this.#api.readBinding(ref);
     if (existing === undefined) return this.#api.createBinding(ref, wanted); // deleted between our create and read
     if (!isOwnBinding(existing, grantId)) {
-      throw new AppError("connector_failed", `${describeRef(ref)} already exists and was not created by Sesame for this grant, so Sesame will not take it over. Rename or delete it, then retry.`);
+      throw new AppError(
+        "connector_failed",
+        `${describeRef(ref)} already exists and was not created by Sesame for this grant, so Sesame will not take it over. Rename or delete it, then retry.`,
+      );
     }
     if (!bindsSame(existing, wanted)) {
-      throw new AppError("connector_failed", `${describeRef(ref)} carries this grant's label but binds a different role or subject; it was changed outside Sesame. Delete it, then retry.`);
+      throw new AppError(
+        "connector_failed",
+        `${describeRef(ref)} carries this grant's label but binds a different role or subject; it was changed outside Sesame. Delete it, then retry.`,
+      );
     }
     return existing;
   }
@@ -103,7 +135,10 @@ export class KubernetesConnector implements Connector {
         await this.#api.deleteBinding(ref, existing.metadata?.uid);
       } catch (error) {
         if (!isStatus(error, 409)) throw error;
-        throw new AppError("connector_failed", `${describeRef(ref)} was replaced while Sesame was deleting it; the revoke will be retried.`);
+        throw new AppError(
+          "connector_failed",
+          `${describeRef(ref)} was replaced while Sesame was deleting it; the revoke will be retried.`,
+        );
       }
     });
   }
@@ -122,10 +157,14 @@ export class KubernetesConnector implements Connector {
 
   #target(context: GrantContext): KubernetesTarget {
     const result = KubernetesTargetSchema.safeParse(context.target);
-    if (!result.success) throw configInvalid(describeIssues(result.error, `connector "${this.#name}" target`), { connector: this.#name });
+    if (!result.success)
+      throw configInvalid(describeIssues(result.error, `connector "${this.#name}" target`), { connector: this.#name });
     const problem = principalProblem(context.principal);
     if (problem !== undefined) {
-      throw new AppError("connector_failed", `Connector "${this.#name}" cannot bind principal "${context.principal}": it ${problem}. Fix the identity mapping.`);
+      throw new AppError(
+        "connector_failed",
+        `Connector "${this.#name}" cannot bind principal "${context.principal}": it ${problem}. Fix the identity mapping.`,
+      );
     }
     return result.data;
   }
@@ -141,7 +180,10 @@ export class KubernetesConnector implements Connector {
 
 function grantedAccess(target: KubernetesTarget, principal: string): GrantedAccess {
   const roleRef = roleRefOf(target);
-  return { roleRef: { kind: roleRef.kind, name: roleRef.name }, subject: { kind: target.subjectKind, name: principal } };
+  return {
+    roleRef: { kind: roleRef.kind, name: roleRef.name },
+    subject: { kind: target.subjectKind, name: principal },
+  };
 }
 
 /** The uid the grant recorded; undefined without a receipt, or for a receipt written before uids were recorded. */
@@ -152,7 +194,8 @@ function receiptUid(receipt: Record<string, unknown> | null): string | undefined
 
 export const kubernetesConnectorDefinition: ConnectorDefinition<KubernetesConfig, KubernetesTarget> = {
   type: "kubernetes",
-  description: "Kubernetes: a temporary RoleBinding (or ClusterRoleBinding) of a Role or ClusterRole to a user or group.",
+  description:
+    "Kubernetes: a temporary RoleBinding (or ClusterRoleBinding) of a Role or ClusterRole to a user or group.",
   configSchema: KubernetesConfigSchema,
   targetSchema: KubernetesTargetSchema,
   secretFields: ["token"],

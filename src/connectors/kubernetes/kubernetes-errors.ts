@@ -7,7 +7,15 @@ import { describeError, errorCode, toConnectorError } from "../redact.js";
  * response body and headers over several lines; this keeps the API server's Status message.
  */
 
-const UNREACHABLE = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "ETIMEDOUT", "EHOSTUNREACH", "ECONNRESET", "ENETUNREACH"]);
+const UNREACHABLE = new Set([
+  "ECONNREFUSED",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ECONNRESET",
+  "ENETUNREACH",
+]);
 const TLS = /certificate|self[- ]signed|CERT_|SSL|TLS/i;
 
 /** The `message` of a Kubernetes Status object in the error body, if there is one. */
@@ -55,15 +63,25 @@ export function kubernetesHint(error: unknown): string {
   return "Check the connector's server URL and the API server, then retry.";
 }
 
-export function toKubernetesError(error: unknown, connector: string, action: string, secrets: readonly string[]): AppError {
+export function toKubernetesError(
+  error: unknown,
+  connector: string,
+  action: string,
+  secrets: readonly string[],
+): AppError {
   if (error instanceof AppError) return toConnectorError(error, { connector, action, secrets, hint: "" });
   const reason = `${describeKubernetesError(error, secrets)}. ${kubernetesHint(error)}`;
-  return toConnectorError(new AppError("connector_failed", reason, { details: error instanceof ApiException ? { httpStatus: error.code } : {} }), {
-    connector,
-    action,
-    secrets,
-    hint: "",
-  });
+  return toConnectorError(
+    new AppError("connector_failed", reason, {
+      details: error instanceof ApiException ? { httpStatus: error.code } : {},
+    }),
+    {
+      connector,
+      action,
+      secrets,
+      hint: "",
+    },
+  );
 }
 
 /** The short reason plus advice, for `check()` problems. */

@@ -2,7 +2,16 @@ import { AppError } from "../../domain/errors.js";
 import { describeError, errorCode } from "../redact.js";
 import { parseGrantObject, PRIVILEGES, type MysqlTarget, type Privilege } from "./mysql-config.js";
 import type { Flavour } from "./mysql-flavour.js";
-import { accountSql, escapeWildcards, grantObjectSql, ident, privilegeSql, select, type Account, type Queryable } from "./mysql-sql.js";
+import {
+  accountSql,
+  escapeWildcards,
+  grantObjectSql,
+  ident,
+  privilegeSql,
+  select,
+  type Account,
+  type Queryable,
+} from "./mysql-sql.js";
 
 /**
  * A target breaks down into items Sesame adds and removes one by one, each with its own
@@ -15,7 +24,8 @@ export type GrantItem =
 
 /** In grant order; revoke walks them backwards (a default role must go before its role). */
 export function itemsFor(target: MysqlTarget): GrantItem[] {
-  if (target.mode === "privileges") return target.privileges.map((privilege) => ({ kind: "privilege", privilege, on: target.on }));
+  if (target.mode === "privileges")
+    return target.privileges.map((privilege) => ({ kind: "privilege", privilege, on: target.on }));
   const role: GrantItem = { kind: "role", role: target.role };
   return target.defaultRole ? [role, { kind: "default-role", role: target.role }] : [role];
 }
@@ -29,7 +39,12 @@ export const grantsAccess = (item: GrantItem): boolean => item.kind !== "default
 
 // The server refuses to revoke what is not there; between our read and the REVOKE someone else may have removed it.
 const ALREADY_GONE = new Set(["ER_NONEXISTING_GRANT", "ER_NONEXISTING_TABLE_GRANT", "ER_INVALID_ROLE"]);
-const DENIED = new Set(["ER_DBACCESS_DENIED_ERROR", "ER_TABLEACCESS_DENIED_ERROR", "ER_SPECIFIC_ACCESS_DENIED_ERROR", "ER_ACCESS_DENIED_NO_PASSWORD_ERROR"]);
+const DENIED = new Set([
+  "ER_DBACCESS_DENIED_ERROR",
+  "ER_TABLEACCESS_DENIED_ERROR",
+  "ER_SPECIFIC_ACCESS_DENIED_ERROR",
+  "ER_ACCESS_DENIED_NO_PASSWORD_ERROR",
+]);
 
 export class ItemOperations {
   readonly client: Queryable;
@@ -54,7 +69,9 @@ export class ItemOperations {
   }
 
   async displaced(item: GrantItem): Promise<string | null> {
-    return item.kind === "default-role" ? this.flavour.displacedDefaultRole(this.client, this.account, item.role) : null;
+    return item.kind === "default-role"
+      ? this.flavour.displacedDefaultRole(this.client, this.account, item.role)
+      : null;
   }
 
   async add(item: GrantItem): Promise<void> {
@@ -72,7 +89,8 @@ export class ItemOperations {
     const from = accountSql(this.account);
     try {
       if (item.kind === "role") await this.client.query(`REVOKE ${this.flavour.roleSql(item.role)} FROM ${from}`);
-      else if (item.kind === "default-role") await this.flavour.removeDefaultRole(this.client, this.account, item.role, previous);
+      else if (item.kind === "default-role")
+        await this.flavour.removeDefaultRole(this.client, this.account, item.role, previous);
       else await this.client.query(`REVOKE ${privilegeSql(item.privilege)} ON ${grantObjectSql(item.on)} FROM ${from}`);
     } catch (error) {
       if (!ALREADY_GONE.has(errorCode(error) ?? "")) throw this.#denied(error, "revoke", item);
@@ -83,14 +101,22 @@ export class ItemOperations {
   #denied(error: unknown, action: "grant" | "revoke", item: GrantItem): unknown {
     if (!DENIED.has(errorCode(error) ?? "")) return error;
     const reason = describeError(error, []);
-    const what = item.kind === "privilege" ? `${action} ${item.privilege} on ${item.on}` : item.kind === "role" ? `${action} role "${item.role}"` : `change the default role`;
+    const what =
+      item.kind === "privilege"
+        ? `${action} ${item.privilege} on ${item.on}`
+        : item.kind === "role"
+          ? `${action} role "${item.role}"`
+          : `change the default role`;
     const needs =
       item.kind === "privilege"
         ? `${item.privilege} on ${item.on} WITH GRANT OPTION`
         : item.kind === "role"
           ? `ADMIN OPTION on role "${item.role}"`
           : `${this.flavour.kind === "mariadb" ? "UPDATE on mysql.*" : "CREATE USER"} (or set defaultRole: false on the target)`;
-    return new AppError("connector_failed", `Sesame's account may not ${what} (${reason}); it needs ${needs}. Run the connector's check for the exact statement.`);
+    return new AppError(
+      "connector_failed",
+      `Sesame's account may not ${what} (${reason}); it needs ${needs}. Run the connector's check for the exact statement.`,
+    );
   }
 
   /** Only the exact grant row Sesame would write counts; broader grants (wildcards, *.*) are someone else's. */

@@ -39,7 +39,12 @@ export const ledgerTable = (database: string, table: string = TABLE): string => 
 /** DATETIME(3) in UTC, compared as written: no session time zone in between. */
 export const utcDatetime = (date: Date): string => date.toISOString().slice(0, 23).replace("T", " ");
 
-const toRow = (raw: RawRow): LedgerRow => ({ item: raw.item, preexisting: raw.preexisting === 1, previous: raw.previous, revoked: raw.revoked === 1 });
+const toRow = (raw: RawRow): LedgerRow => ({
+  item: raw.item,
+  preexisting: raw.preexisting === 1,
+  previous: raw.previous,
+  revoked: raw.revoked === 1,
+});
 
 async function ignoringMissingTable<T>(work: () => Promise<T>, fallback: T): Promise<T> {
   try {
@@ -52,7 +57,11 @@ async function ignoringMissingTable<T>(work: () => Promise<T>, fallback: T): Pro
 
 /** Creates the table when missing; an operator may create it beforehand and withhold CREATE. */
 export async function ensureLedger(client: Queryable, database: string): Promise<void> {
-  const found = await select(client, "SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?", [database, TABLE]);
+  const found = await select(
+    client,
+    "SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?",
+    [database, TABLE],
+  );
   if (found.length > 0) return;
   await client.query(`CREATE TABLE IF NOT EXISTS ${ledgerTable(database)} (
     grant_id VARCHAR(191) NOT NULL,
@@ -83,7 +92,11 @@ const rowsOf = (client: Queryable, database: string, table: string, grantId: str
  * The rows of one grant: from the current table, else (a grant recorded before the upgrade) from
  * the previous version's table; none when both are gone (the receipt then decides).
  */
-export async function ledgerRows(client: Queryable, database: string, grantId: string): Promise<{ rows: LedgerRow[]; legacy: boolean }> {
+export async function ledgerRows(
+  client: Queryable,
+  database: string,
+  grantId: string,
+): Promise<{ rows: LedgerRow[]; legacy: boolean }> {
   const rows = await rowsOf(client, database, TABLE, grantId);
   if (rows.length > 0) return { rows, legacy: false };
   const legacy = await rowsOf(client, database, LEGACY_TABLE, grantId);
@@ -99,19 +112,23 @@ export async function recordItem(
   row: Omit<LedgerRow, "revoked">,
   expiresAt: Date,
 ): Promise<void> {
-  await client.query(`INSERT IGNORE INTO ${ledgerTable(database)} (grant_id, item, account, preexisting, previous, expires_at) VALUES (?, ?, ?, ?, ?, ?)`, [
-    grantId,
-    row.item,
-    accountLabel(account),
-    row.preexisting,
-    row.previous,
-    utcDatetime(expiresAt),
-  ]);
+  await client.query(
+    `INSERT IGNORE INTO ${ledgerTable(database)} (grant_id, item, account, preexisting, previous, expires_at) VALUES (?, ?, ?, ?, ?, ?)`,
+    [grantId, row.item, accountLabel(account), row.preexisting, row.previous, utcDatetime(expiresAt)],
+  );
 }
 
 /** The whole grant succeeded: from now on its rows keep the items in place for other grants. */
-export async function markApplied(client: Queryable, database: string, grantId: string, expiresAt: Date): Promise<void> {
-  await client.query(`UPDATE ${ledgerTable(database)} SET applied = TRUE, expires_at = ? WHERE grant_id = ? AND revoked_at IS NULL`, [utcDatetime(expiresAt), grantId]);
+export async function markApplied(
+  client: Queryable,
+  database: string,
+  grantId: string,
+  expiresAt: Date,
+): Promise<void> {
+  await client.query(
+    `UPDATE ${ledgerTable(database)} SET applied = TRUE, expires_at = ? WHERE grant_id = ? AND revoked_at IS NULL`,
+    [utcDatetime(expiresAt), grantId],
+  );
 }
 
 /** The grant failed: its rows hold nothing for anyone (its own revoke still reads them). */
@@ -122,7 +139,11 @@ export async function markNotApplied(client: Queryable, database: string, grantI
 /** The grant was extended: it holds its items until the new expiry. */
 export async function extendRows(client: Queryable, database: string, grantId: string, expiresAt: Date): Promise<void> {
   await ignoringMissingTable(
-    async () => void (await client.query(`UPDATE ${ledgerTable(database)} SET expires_at = ? WHERE grant_id = ? AND revoked_at IS NULL`, [utcDatetime(expiresAt), grantId])),
+    async () =>
+      void (await client.query(
+        `UPDATE ${ledgerTable(database)} SET expires_at = ? WHERE grant_id = ? AND revoked_at IS NULL`,
+        [utcDatetime(expiresAt), grantId],
+      )),
     undefined,
   );
 }
@@ -132,7 +153,13 @@ export async function extendRows(client: Queryable, database: string, grantId: s
  * is neither preexisting nor revoked, applied or not, in either table)? Then it is Sesame's and
  * not preexisting, so some revoke takes it away. Only errs towards removing access.
  */
-export async function sesameAdded(client: Queryable, database: string, grantId: string, account: Account, item: string): Promise<LedgerRow | undefined> {
+export async function sesameAdded(
+  client: Queryable,
+  database: string,
+  grantId: string,
+  account: Account,
+  item: string,
+): Promise<LedgerRow | undefined> {
   for (const table of LEDGER_TABLES) {
     const rows = await ignoringMissingTable(
       () =>
@@ -154,7 +181,14 @@ export async function sesameAdded(client: Queryable, database: string, grantId: 
  * this revoke must leave it. Only a grant that succeeded (applied), is not revoked and has not
  * expired (by Sesame's clock, `now`) counts.
  */
-export async function otherHolder(client: Queryable, database: string, grantId: string, account: Account, item: string, now: Date): Promise<boolean> {
+export async function otherHolder(
+  client: Queryable,
+  database: string,
+  grantId: string,
+  account: Account,
+  item: string,
+  now: Date,
+): Promise<boolean> {
   const rows = await ignoringMissingTable(
     () =>
       select(
@@ -171,7 +205,11 @@ export async function otherHolder(client: Queryable, database: string, grantId: 
 export async function markRevoked(client: Queryable, database: string, grantId: string): Promise<void> {
   for (const table of LEDGER_TABLES) {
     await ignoringMissingTable(
-      async () => void (await client.query(`UPDATE ${ledgerTable(database, table)} SET revoked_at = CURRENT_TIMESTAMP WHERE grant_id = ? AND revoked_at IS NULL`, [grantId])),
+      async () =>
+        void (await client.query(
+          `UPDATE ${ledgerTable(database, table)} SET revoked_at = CURRENT_TIMESTAMP WHERE grant_id = ? AND revoked_at IS NULL`,
+          [grantId],
+        )),
       undefined,
     );
   }

@@ -17,17 +17,27 @@ interface Scope {
 }
 
 /** Does Sesame's account hold `privilege` on the scope (globally, on a matching database pattern, or on the table)? */
-async function holds(client: Queryable, grantee: string, privilege: string, scope: Scope, grantable = false): Promise<boolean> {
+async function holds(
+  client: Queryable,
+  grantee: string,
+  privilege: string,
+  scope: Scope,
+  grantable = false,
+): Promise<boolean> {
   const option = grantable ? " AND IS_GRANTABLE = 'YES'" : "";
   const parts = [`SELECT 1 FROM information_schema.USER_PRIVILEGES WHERE GRANTEE = ? AND PRIVILEGE_TYPE = ?${option}`];
   const values: unknown[] = [grantee, privilege];
   if (scope.database !== undefined) {
     // TABLE_SCHEMA holds the pattern as granted (`my\_db` or `my_db` or `my%`): match it with LIKE.
-    parts.push(`SELECT 1 FROM information_schema.SCHEMA_PRIVILEGES WHERE GRANTEE = ? AND PRIVILEGE_TYPE = ? AND ? LIKE TABLE_SCHEMA${option}`);
+    parts.push(
+      `SELECT 1 FROM information_schema.SCHEMA_PRIVILEGES WHERE GRANTEE = ? AND PRIVILEGE_TYPE = ? AND ? LIKE TABLE_SCHEMA${option}`,
+    );
     values.push(grantee, privilege, scope.database);
   }
   if (scope.database !== undefined && scope.table !== undefined) {
-    parts.push(`SELECT 1 FROM information_schema.TABLE_PRIVILEGES WHERE GRANTEE = ? AND PRIVILEGE_TYPE = ? AND TABLE_SCHEMA = ? AND TABLE_NAME = ?${option}`);
+    parts.push(
+      `SELECT 1 FROM information_schema.TABLE_PRIVILEGES WHERE GRANTEE = ? AND PRIVILEGE_TYPE = ? AND TABLE_SCHEMA = ? AND TABLE_NAME = ?${option}`,
+    );
     values.push(grantee, privilege, scope.database, scope.table);
   }
   return (await select(client, parts.join(" UNION ALL "), values)).length > 0;
@@ -48,7 +58,9 @@ async function ledgerProblem(client: Queryable, database: string, grantee: strin
   try {
     await ensureLedger(client, database);
     await client.query("START TRANSACTION");
-    await client.query(`INSERT INTO ${table} (grant_id, item, account, preexisting, expires_at) VALUES ('sesame-check', 'check', 'check', 0, '1970-01-02 00:00:00')`);
+    await client.query(
+      `INSERT INTO ${table} (grant_id, item, account, preexisting, expires_at) VALUES ('sesame-check', 'check', 'check', 0, '1970-01-02 00:00:00')`,
+    );
     await client.query(`UPDATE ${table} SET revoked_at = CURRENT_TIMESTAMP WHERE grant_id = 'sesame-check'`);
     await client.query(`DELETE FROM ${table} WHERE grant_id = 'sesame-check'`);
     await client.query("ROLLBACK");
@@ -76,7 +88,8 @@ async function ledgerWritersProblem(client: Queryable, database: string): Promis
   const host = "SUBSTRING_INDEX(CURRENT_USER(), '@', -1)";
   const notSesame = `NOT (User = LEFT(CURRENT_USER(), CHAR_LENGTH(CURRENT_USER()) - CHAR_LENGTH(${host}) - 1) AND Host = ${host}) AND User <> 'root'`;
   const tables = LEDGER_TABLES.map(() => "?").join(", ");
-  const anyOf = (column: string, names: readonly string[]) => names.map((name) => `FIND_IN_SET('${name}', ${column}) > 0`).join(" OR ");
+  const anyOf = (column: string, names: readonly string[]) =>
+    names.map((name) => `FIND_IN_SET('${name}', ${column}) > 0`).join(" OR ");
   let rows: { who: string; scope: string }[];
   try {
     rows = await select(
@@ -100,7 +113,12 @@ async function ledgerWritersProblem(client: Queryable, database: string): Promis
   );
 }
 
-export async function privilegeProblems(client: Queryable, flavour: Flavour, ledgerDatabase: string, targets: readonly MysqlTarget[]): Promise<string[]> {
+export async function privilegeProblems(
+  client: Queryable,
+  flavour: Flavour,
+  ledgerDatabase: string,
+  targets: readonly MysqlTarget[],
+): Promise<string[]> {
   const [self] = await select<{ grantee: string }>(
     client,
     "SELECT CONCAT(QUOTE(SUBSTRING_INDEX(CURRENT_USER(), '@', 1)), '@', QUOTE(SUBSTRING_INDEX(CURRENT_USER(), '@', -1))) AS grantee",
@@ -116,33 +134,58 @@ export async function privilegeProblems(client: Queryable, flavour: Flavour, led
   add(await ledgerProblem(client, ledgerDatabase, grantee));
   add(await ledgerWritersProblem(client, ledgerDatabase));
   for (const { table, columns } of flavour.stateReads) {
-    if (!(await canRead(client, table, columns))) add(`Sesame's account ${grantee} cannot read ${table}: run GRANT SELECT${columns === "*" ? "" : ` (${columns})`} ON ${table} TO ${grantee}`);
+    if (!(await canRead(client, table, columns)))
+      add(
+        `Sesame's account ${grantee} cannot read ${table}: run GRANT SELECT${columns === "*" ? "" : ` (${columns})`} ON ${table} TO ${grantee}`,
+      );
   }
   const connectionAdmin = flavour.kind === "mariadb" ? "CONNECTION ADMIN" : "CONNECTION_ADMIN";
-  await needs("PROCESS", [], `Sesame's account ${grantee} cannot list sessions to end them on revoke: run GRANT PROCESS ON *.* TO ${grantee}`);
-  await needs(connectionAdmin, ["SUPER"], `Sesame's account ${grantee} cannot end other accounts' sessions on revoke: run GRANT ${connectionAdmin} ON *.* TO ${grantee}`);
+  await needs(
+    "PROCESS",
+    [],
+    `Sesame's account ${grantee} cannot list sessions to end them on revoke: run GRANT PROCESS ON *.* TO ${grantee}`,
+  );
+  await needs(
+    connectionAdmin,
+    ["SUPER"],
+    `Sesame's account ${grantee} cannot end other accounts' sessions on revoke: run GRANT ${connectionAdmin} ON *.* TO ${grantee}`,
+  );
 
-  const roles = await select<{ role: string }>(client, "SELECT ROLE_NAME AS role FROM information_schema.APPLICABLE_ROLES WHERE IS_GRANTABLE = 'YES'");
+  const roles = await select<{ role: string }>(
+    client,
+    "SELECT ROLE_NAME AS role FROM information_schema.APPLICABLE_ROLES WHERE IS_GRANTABLE = 'YES'",
+  );
   const grantableRoles = new Set(roles.map((row) => row.role));
   // MySQL's ROLE_ADMIN may grant any role; MariaDB has no such privilege.
   const anyRole = flavour.kind === "mysql" && (await holds(client, grantee, "ROLE_ADMIN", {}));
   for (const target of targets) {
     if (target.mode === "role") {
       if (!anyRole && !grantableRoles.has(target.role)) {
-        add(`Sesame's account ${grantee} cannot grant role "${target.role}" (or it does not exist): run GRANT ${flavour.roleSql(target.role)} TO ${grantee} WITH ADMIN OPTION`);
+        add(
+          `Sesame's account ${grantee} cannot grant role "${target.role}" (or it does not exist): run GRANT ${flavour.roleSql(target.role)} TO ${grantee} WITH ADMIN OPTION`,
+        );
       }
       if (!target.defaultRole) continue;
       if (flavour.kind === "mariadb" && !(await holds(client, grantee, "UPDATE", { database: "mysql" }))) {
-        add(`Sesame's account ${grantee} cannot set default roles: run GRANT UPDATE ON mysql.* TO ${grantee}, or set defaultRole: false on the target`);
+        add(
+          `Sesame's account ${grantee} cannot set default roles: run GRANT UPDATE ON mysql.* TO ${grantee}, or set defaultRole: false on the target`,
+        );
       }
-      if (flavour.kind === "mysql") await needs("CREATE USER", [], `Sesame's account ${grantee} cannot set default roles: run GRANT CREATE USER ON *.* TO ${grantee}, or set defaultRole: false on the target`);
+      if (flavour.kind === "mysql")
+        await needs(
+          "CREATE USER",
+          [],
+          `Sesame's account ${grantee} cannot set default roles: run GRANT CREATE USER ON *.* TO ${grantee}, or set defaultRole: false on the target`,
+        );
       continue;
     }
     const { database, table } = parseGrantObject(target.on);
     const scope = table === null ? { database } : { database, table };
     for (const privilege of target.privileges) {
       if (!(await holds(client, grantee, privilege, scope, true))) {
-        add(`Sesame's account ${grantee} cannot grant ${privilege} on ${target.on}: run GRANT ${privilege} ON ${grantObjectSql(target.on)} TO ${grantee} WITH GRANT OPTION`);
+        add(
+          `Sesame's account ${grantee} cannot grant ${privilege} on ${target.on}: run GRANT ${privilege} ON ${grantObjectSql(target.on)} TO ${grantee} WITH GRANT OPTION`,
+        );
       }
     }
   }

@@ -10,7 +10,10 @@ export const MysqlConfigSchema = z.strictObject({
   url: z
     .string()
     .regex(/^(mysql|mariadb):\/\//, "must be a mysql:// (or mariadb://) connection string")
-    .refine(validUrl, "is not a valid URL (percent-encode special characters in the user and password; the only query option is socketPath)")
+    .refine(
+      validUrl,
+      "is not a valid URL (percent-encode special characters in the user and password; the only query option is socketPath)",
+    )
     .describe("Connection string of Sesame's own account on the target; a secret, so give it as { env: VAR }"),
   ssl: z.enum(["disable", "require", "verify-full"]).default("disable").describe("TLS to the target"),
   accountHost: z
@@ -87,7 +90,10 @@ export const RoleNameSchema = z
 export const RoleTargetSchema = z.strictObject({
   mode: z.literal("role"),
   role: RoleNameSchema.describe("Existing role granted to the requester's account"),
-  defaultRole: z.boolean().default(true).describe("Make the role active at login (SET DEFAULT ROLE); needs UPDATE on mysql.* on MariaDB"),
+  defaultRole: z
+    .boolean()
+    .default(true)
+    .describe("Make the role active at login (SET DEFAULT ROLE); needs UPDATE on mysql.* on MariaDB"),
 });
 export type RoleTarget = z.infer<typeof RoleTargetSchema>;
 
@@ -104,7 +110,12 @@ export const PrivilegesTargetSchema = z
     // Zod runs this even when `on` failed its regex; that issue is already reported.
     if (!GRANT_OBJECT.test(target.on) || parseGrantObject(target.on).table === null) return;
     for (const privilege of target.privileges) {
-      if (PRIVILEGES[privilege].tableName === null) context.addIssue({ code: "custom", path: ["privileges"], message: `${privilege} cannot be granted on a single table; use db.*` });
+      if (PRIVILEGES[privilege].tableName === null)
+        context.addIssue({
+          code: "custom",
+          path: ["privileges"],
+          message: `${privilege} cannot be granted on a single table; use db.*`,
+        });
     }
   });
 export type PrivilegesTarget = z.infer<typeof PrivilegesTargetSchema>;
@@ -114,7 +125,9 @@ export type MysqlTarget = z.infer<typeof MysqlTargetSchema>;
 
 /** A principal is an account's user name; the host part always comes from `accountHost`. */
 export function principalProblem(principal: string): string | undefined {
-  return NAME.test(principal) ? undefined : "must be an account user name of 1-80 letters, digits, _ . or - (no @host: the host comes from the connector's accountHost)";
+  return NAME.test(principal)
+    ? undefined
+    : "must be an account user name of 1-80 letters, digits, _ . or - (no @host: the host comes from the connector's accountHost)";
 }
 
 function validUrl(url: string): boolean {

@@ -1,10 +1,24 @@
 import mysql from "mysql2/promise";
 import { AppError } from "../../domain/errors.js";
 import { configInvalid, describeIssues } from "../config-errors.js";
-import type { CheckOptions, CheckResult, Connector, ConnectorDefinition, GrantContext, GrantReceipt, RevokeContext } from "../connector.js";
+import type {
+  CheckOptions,
+  CheckResult,
+  Connector,
+  ConnectorDefinition,
+  GrantContext,
+  GrantReceipt,
+  RevokeContext,
+} from "../connector.js";
 import { redactSecrets } from "../redact.js";
 import { privilegeProblems } from "./mysql-check.js";
-import { MysqlConfigSchema, MysqlTargetSchema, principalProblem, type MysqlConfig, type MysqlTarget } from "./mysql-config.js";
+import {
+  MysqlConfigSchema,
+  MysqlTargetSchema,
+  principalProblem,
+  type MysqlConfig,
+  type MysqlTarget,
+} from "./mysql-config.js";
 import { mysqlProblem, toMysqlError } from "./mysql-errors.js";
 import { detectFlavour, type Flavour } from "./mysql-flavour.js";
 import { accessRevoked, extendAccess, grantAccess, revokeAccess, type Session } from "./mysql-grants.js";
@@ -18,7 +32,9 @@ function poolOptions(config: MysqlConfig): mysql.PoolOptions {
   const socketPath = url.searchParams.get("socketPath");
   const database = decodeURIComponent(url.pathname.slice(1));
   return {
-    ...(socketPath === null ? { host: url.hostname.replace(/^\[(.*)\]$/, "$1") || "localhost", port: Number(url.port || 3306) } : { socketPath }),
+    ...(socketPath === null
+      ? { host: url.hostname.replace(/^\[(.*)\]$/, "$1") || "localhost", port: Number(url.port || 3306) }
+      : { socketPath }),
     user: decodeURIComponent(url.username),
     password: decodeURIComponent(url.password),
     ...(database === "" ? {} : { database }),
@@ -55,7 +71,10 @@ export class MysqlConnector implements Connector {
     try {
       client = await this.#pool.getConnection();
     } catch (error) {
-      return { ok: false, problems: [...problems, mysqlProblem("cannot connect to MySQL/MariaDB", error, this.#secrets)] };
+      return {
+        ok: false,
+        problems: [...problems, mysqlProblem("cannot connect to MySQL/MariaDB", error, this.#secrets)],
+      };
     }
     try {
       this.#flavour ??= await detectFlavour(client);
@@ -97,10 +116,16 @@ export class MysqlConnector implements Connector {
 
   #target(context: GrantContext): MysqlTarget {
     const result = MysqlTargetSchema.safeParse(context.target);
-    if (!result.success) throw configInvalid(describeIssues(result.error, `connector "${this.#name}" target`), { connector: this.#name });
-    const problem = principalProblem(context.principal) ?? (context.principal === poolOptions(this.#config).user ? "is Sesame's own account" : undefined);
+    if (!result.success)
+      throw configInvalid(describeIssues(result.error, `connector "${this.#name}" target`), { connector: this.#name });
+    const problem =
+      principalProblem(context.principal) ??
+      (context.principal === poolOptions(this.#config).user ? "is Sesame's own account" : undefined);
     if (problem !== undefined) {
-      throw new AppError("connector_failed", `Connector "${this.#name}" cannot use principal "${context.principal}": it ${problem}. Fix the identity mapping.`);
+      throw new AppError(
+        "connector_failed",
+        `Connector "${this.#name}" cannot use principal "${context.principal}": it ${problem}. Fix the identity mapping.`,
+      );
     }
     return result.data;
   }
@@ -111,7 +136,14 @@ export class MysqlConnector implements Connector {
       client = await this.#pool.getConnection();
       this.#flavour ??= await detectFlavour(client);
       const account = { user: context.principal, host: this.#config.accountHost };
-      const session = { client, flavour: this.#flavour, ledgerDatabase: this.#config.ledgerDatabase, account, grantId: context.grantId, expiresAt: context.expiresAt };
+      const session = {
+        client,
+        flavour: this.#flavour,
+        ledgerDatabase: this.#config.ledgerDatabase,
+        account,
+        grantId: context.grantId,
+        expiresAt: context.expiresAt,
+      };
       const result = await withAccountLock(client, account, () => work(session));
       client.release();
       return result;
@@ -125,7 +157,8 @@ export class MysqlConnector implements Connector {
 
 export const mysqlConnectorDefinition: ConnectorDefinition<MysqlConfig, MysqlTarget> = {
   type: "mysql",
-  description: "MySQL / MariaDB: a temporary role (made the default role) or temporary privileges on a database or table.",
+  description:
+    "MySQL / MariaDB: a temporary role (made the default role) or temporary privileges on a database or table.",
   configSchema: MysqlConfigSchema,
   targetSchema: MysqlTargetSchema,
   secretFields: ["url"],

@@ -3,7 +3,17 @@ import { describeError, errorCode, toConnectorError } from "../redact.js";
 
 /** Turns driver errors into operator advice. Texts name settings and privileges, never values. */
 
-const UNREACHABLE = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "ETIMEDOUT", "EHOSTUNREACH", "ECONNRESET", "ENETUNREACH", "ENOENT", "PROTOCOL_CONNECTION_LOST"]);
+const UNREACHABLE = new Set([
+  "ECONNREFUSED",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ECONNRESET",
+  "ENETUNREACH",
+  "ENOENT",
+  "PROTOCOL_CONNECTION_LOST",
+]);
 const MISSING_PRIVILEGE = new Set([
   "ER_DBACCESS_DENIED_ERROR",
   "ER_TABLEACCESS_DENIED_ERROR",
@@ -19,11 +29,16 @@ export function mysqlHint(error: unknown): string {
   if (UNREACHABLE.has(code) || /timeout|closed state/i.test(describeError(error, []))) {
     return "Check the host and port (or socketPath) in the connector's url and that the server accepts connections from Sesame, then retry.";
   }
-  if (code === "ER_ACCESS_DENIED_ERROR") return "Check the user and password in the connector's url (the environment variable it comes from) and the account's host pattern.";
-  if (MISSING_PRIVILEGE.has(code)) return `Sesame's account lacks a privilege; run the connector's check to see which, and see ${README}.`;
-  if (code === "ER_BAD_DB_ERROR") return "A database in the connector's url or its ledgerDatabase does not exist; create it or fix the policy file.";
-  if (code === "ER_INVALID_ROLE") return "The role in the resource's target does not exist or is not granted; create it or fix the policy file.";
-  if (code === "ER_PASSWORD_NO_MATCH") return "The requester's account does not exist on the target; create it or fix the identity mapping.";
+  if (code === "ER_ACCESS_DENIED_ERROR")
+    return "Check the user and password in the connector's url (the environment variable it comes from) and the account's host pattern.";
+  if (MISSING_PRIVILEGE.has(code))
+    return `Sesame's account lacks a privilege; run the connector's check to see which, and see ${README}.`;
+  if (code === "ER_BAD_DB_ERROR")
+    return "A database in the connector's url or its ledgerDatabase does not exist; create it or fix the policy file.";
+  if (code === "ER_INVALID_ROLE")
+    return "The role in the resource's target does not exist or is not granted; create it or fix the policy file.";
+  if (code === "ER_PASSWORD_NO_MATCH")
+    return "The requester's account does not exist on the target; create it or fix the identity mapping.";
   return `Check the target server and Sesame's privileges there (see ${README}), then retry.`;
 }
 

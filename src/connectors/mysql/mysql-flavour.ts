@@ -22,10 +22,15 @@ export interface Flavour {
   removeDefaultRole(client: Queryable, account: Account, role: string, previous: string | null): Promise<void>;
 }
 
-const exists = async (client: Queryable, sql: string, values: unknown[]): Promise<boolean> => (await select(client, sql, values)).length > 0;
+const exists = async (client: Queryable, sql: string, values: unknown[]): Promise<boolean> =>
+  (await select(client, sql, values)).length > 0;
 
 async function mariadbDefaultRole(client: Queryable, account: Account): Promise<string | null> {
-  const rows = await select<{ role: string }>(client, "SELECT default_role AS role FROM mysql.user WHERE User = ? AND Host = ?", [account.user, account.host]);
+  const rows = await select<{ role: string }>(
+    client,
+    "SELECT default_role AS role FROM mysql.user WHERE User = ? AND Host = ?",
+    [account.user, account.host],
+  );
   const role = rows[0]?.role ?? "";
   return role === "" ? null : role;
 }
@@ -38,11 +43,16 @@ const mariadb: Flavour = {
     { table: "mysql.db", columns: "*" },
     { table: "mysql.tables_priv", columns: "*" },
   ],
-  accountExists: (client, account) => exists(client, "SELECT 1 FROM mysql.user WHERE User = ? AND Host = ?", [account.user, account.host]),
+  accountExists: (client, account) =>
+    exists(client, "SELECT 1 FROM mysql.user WHERE User = ? AND Host = ?", [account.user, account.host]),
   // MariaDB stores a role as a mysql.user row with an empty host.
   roleExists: (client, role) => exists(client, "SELECT 1 FROM mysql.user WHERE User = ? AND Host = ''", [role]),
   hasRole: (client, account, role) =>
-    exists(client, "SELECT 1 FROM mysql.roles_mapping WHERE User = ? AND Host = ? AND Role = ?", [account.user, account.host, role]),
+    exists(client, "SELECT 1 FROM mysql.roles_mapping WHERE User = ? AND Host = ? AND Role = ?", [
+      account.user,
+      account.host,
+      role,
+    ]),
   roleSql: ident,
   hasDefaultRole: async (client, account, role) => (await mariadbDefaultRole(client, account)) === role,
   async displacedDefaultRole(client, account, role) {
@@ -55,7 +65,10 @@ const mariadb: Flavour = {
   async removeDefaultRole(client, account, role, previous) {
     if ((await mariadbDefaultRole(client, account)) !== role) return;
     // `previous` comes back from the ledger table: use it only if it is still a plain, granted role.
-    const restore = previous !== null && RoleNameSchema.safeParse(previous).success && (await mariadb.hasRole(client, account, previous));
+    const restore =
+      previous !== null &&
+      RoleNameSchema.safeParse(previous).success &&
+      (await mariadb.hasRole(client, account, previous));
     await client.query(`SET DEFAULT ROLE ${restore ? ident(previous) : "NONE"} FOR ${accountSql(account)}`);
   },
 };
@@ -68,7 +81,11 @@ interface RoleRef {
 const mysqlRoleSql = (role: RoleRef): string => `${literal(role.name)}@${literal(role.host)}`;
 
 const mysqlDefaultRoles = (client: Queryable, account: Account): Promise<RoleRef[]> =>
-  select<RoleRef>(client, "SELECT DEFAULT_ROLE_USER AS name, DEFAULT_ROLE_HOST AS host FROM mysql.default_roles WHERE USER = ? AND HOST = ?", [account.user, account.host]);
+  select<RoleRef>(
+    client,
+    "SELECT DEFAULT_ROLE_USER AS name, DEFAULT_ROLE_HOST AS host FROM mysql.default_roles WHERE USER = ? AND HOST = ?",
+    [account.user, account.host],
+  );
 
 async function setMysqlDefaultRoles(client: Queryable, account: Account, roles: readonly RoleRef[]): Promise<void> {
   const list = roles.length === 0 ? "NONE" : roles.map(mysqlRoleSql).join(", ");
@@ -86,21 +103,32 @@ const mysql8: Flavour = {
     { table: "mysql.db", columns: "*" },
     { table: "mysql.tables_priv", columns: "*" },
   ],
-  accountExists: (client, account) => exists(client, "SELECT 1 FROM mysql.user WHERE User = ? AND Host = ?", [account.user, account.host]),
+  accountExists: (client, account) =>
+    exists(client, "SELECT 1 FROM mysql.user WHERE User = ? AND Host = ?", [account.user, account.host]),
   roleExists: (client, role) => exists(client, "SELECT 1 FROM mysql.user WHERE User = ? AND Host = '%'", [role]),
   hasRole: (client, account, role) =>
-    exists(client, "SELECT 1 FROM mysql.role_edges WHERE FROM_USER = ? AND FROM_HOST = '%' AND TO_USER = ? AND TO_HOST = ?", [role, account.user, account.host]),
+    exists(
+      client,
+      "SELECT 1 FROM mysql.role_edges WHERE FROM_USER = ? AND FROM_HOST = '%' AND TO_USER = ? AND TO_HOST = ?",
+      [role, account.user, account.host],
+    ),
   roleSql: (role) => mysqlRoleSql({ name: role, host: "%" }),
   hasDefaultRole: async (client, account, role) => (await mysqlDefaultRoles(client, account)).some(isRole(role)),
   displacedDefaultRole: async () => null,
   async addDefaultRole(client, account, role) {
     // SET DEFAULT ROLE replaces the whole list: keep the account's other default roles.
     const current = await mysqlDefaultRoles(client, account);
-    if (!current.some(isRole(role))) await setMysqlDefaultRoles(client, account, [...current, { name: role, host: "%" }]);
+    if (!current.some(isRole(role)))
+      await setMysqlDefaultRoles(client, account, [...current, { name: role, host: "%" }]);
   },
   async removeDefaultRole(client, account, role) {
     const current = await mysqlDefaultRoles(client, account);
-    if (current.some(isRole(role))) await setMysqlDefaultRoles(client, account, current.filter((ref) => !isRole(role)(ref)));
+    if (current.some(isRole(role)))
+      await setMysqlDefaultRoles(
+        client,
+        account,
+        current.filter((ref) => !isRole(role)(ref)),
+      );
   },
 };
 

@@ -1,7 +1,18 @@
 import { z } from "zod";
 import { AppError } from "../../domain/errors.js";
 import type { GrantReceipt } from "../connector.js";
-import { ensureLedger, extendRows, ledgerRows, markApplied, markNotApplied, markRevoked, otherHolder, recordItem, sesameAdded, type LedgerRow } from "./grant-ledger.js";
+import {
+  ensureLedger,
+  extendRows,
+  ledgerRows,
+  markApplied,
+  markNotApplied,
+  markRevoked,
+  otherHolder,
+  recordItem,
+  sesameAdded,
+  type LedgerRow,
+} from "./grant-ledger.js";
 import { grantsAccess, itemKey, ItemOperations, itemsFor, type GrantItem } from "./grant-items.js";
 import type { MysqlTarget } from "./mysql-config.js";
 import type { Flavour } from "./mysql-flavour.js";
@@ -36,7 +47,10 @@ export async function grantAccess(session: Session, target: MysqlTarget): Promis
     );
   }
   if (target.mode === "role" && !(await flavour.roleExists(client, target.role))) {
-    throw new AppError("connector_failed", `Role "${target.role}" does not exist on the target. Create it, or fix this resource's target in the policy file.`);
+    throw new AppError(
+      "connector_failed",
+      `Role "${target.role}" does not exist on the target. Create it, or fix this resource's target in the policy file.`,
+    );
   }
   const operations = new ItemOperations(client, flavour, account);
   const own = await ledgerRows(client, ledgerDatabase, grantId);
@@ -48,14 +62,16 @@ export async function grantAccess(session: Session, target: MysqlTarget): Promis
       const key = itemKey(item);
       const present = await operations.present(item);
       let row = recorded.get(key);
-      if (row?.revoked === true) throw new AppError("conflict", `Grant ${grantId} was already revoked on the target; request access again.`);
+      if (row?.revoked === true)
+        throw new AppError("conflict", `Grant ${grantId} was already revoked on the target; request access again.`);
       if (row === undefined) {
         const owner = present ? await sesameAdded(client, ledgerDatabase, grantId, account, key) : undefined;
         const previous = owner?.previous ?? (present ? null : await operations.displaced(item));
         row = { item: key, preexisting: present && owner === undefined, previous, revoked: false };
       }
       // A first attempt's row (or one the previous version's table kept) goes into the current table as it was.
-      if (own.legacy || !recorded.has(key)) await recordItem(client, ledgerDatabase, grantId, account, row, session.expiresAt);
+      if (own.legacy || !recorded.has(key))
+        await recordItem(client, ledgerDatabase, grantId, account, row, session.expiresAt);
       if (!row.preexisting && !present) {
         await operations.add(item);
         added.unshift({ item, previous: row.previous });
@@ -90,7 +106,10 @@ const ReceiptItemsSchema = z.object({
  * all means the grant never got as far as adding anything. `revoked`: the ledger says an earlier
  * revoke finished.
  */
-async function decisions(session: Session, receipt: Record<string, unknown> | null): Promise<{ revoked: boolean; items: Map<string, Decision> }> {
+async function decisions(
+  session: Session,
+  receipt: Record<string, unknown> | null,
+): Promise<{ revoked: boolean; items: Map<string, Decision> }> {
   const { rows } = await ledgerRows(session.client, session.ledgerDatabase, session.grantId);
   const revoked = rows.length > 0 && rows.every((row) => row.revoked);
   const parsed = ReceiptItemsSchema.safeParse(receipt);
@@ -105,13 +124,18 @@ async function ownedItems(session: Session, target: MysqlTarget, decided: Map<st
   for (const item of itemsFor(target).reverse()) {
     const decision = decided.get(itemKey(item));
     if (decision === undefined || decision.preexisting) continue;
-    if (await otherHolder(session.client, session.ledgerDatabase, session.grantId, session.account, itemKey(item), now)) continue;
+    if (await otherHolder(session.client, session.ledgerDatabase, session.grantId, session.account, itemKey(item), now))
+      continue;
     owned.push({ item, previous: decision.previous });
   }
   return owned;
 }
 
-export async function revokeAccess(session: Session, target: MysqlTarget, receipt: Record<string, unknown> | null): Promise<void> {
+export async function revokeAccess(
+  session: Session,
+  target: MysqlTarget,
+  receipt: Record<string, unknown> | null,
+): Promise<void> {
   const decided = await decisions(session, receipt);
   const operations = new ItemOperations(session.client, session.flavour, session.account);
   const owned = await ownedItems(session, target, decided.items);
@@ -123,12 +147,17 @@ export async function revokeAccess(session: Session, target: MysqlTarget, receip
     removed ||= grantsAccess(item);
   }
   // Also when the access was already removed out of band: open sessions still hold it. A repeated revoke ends none.
-  if (removed || (!decided.revoked && owned.some(({ item }) => grantsAccess(item)))) await endSessions(session.client, session.account.user);
+  if (removed || (!decided.revoked && owned.some(({ item }) => grantsAccess(item))))
+    await endSessions(session.client, session.account.user);
   await markRevoked(session.client, session.ledgerDatabase, session.grantId);
 }
 
 /** True when nothing this grant added still gives access (SHOW GRANTS would show none of it). */
-export async function accessRevoked(session: Session, target: MysqlTarget, receipt: Record<string, unknown> | null): Promise<boolean> {
+export async function accessRevoked(
+  session: Session,
+  target: MysqlTarget,
+  receipt: Record<string, unknown> | null,
+): Promise<boolean> {
   const decided = await decisions(session, receipt);
   const operations = new ItemOperations(session.client, session.flavour, session.account);
   for (const { item } of await ownedItems(session, target, decided.items)) {

@@ -13,9 +13,13 @@ const POLL_MS = 50;
  * list shows the user name but not which account (host pattern) a session logged in as.
  */
 export async function endSessions(client: Queryable, user: string): Promise<number> {
-  const ids = (await select<{ id: number }>(client, "SELECT ID AS id FROM information_schema.PROCESSLIST WHERE USER = ? AND ID <> CONNECTION_ID()", [user])).map(
-    (row) => row.id,
-  );
+  const ids = (
+    await select<{ id: number }>(
+      client,
+      "SELECT ID AS id FROM information_schema.PROCESSLIST WHERE USER = ? AND ID <> CONNECTION_ID()",
+      [user],
+    )
+  ).map((row) => row.id);
   if (ids.length === 0) return 0;
   for (const id of ids) {
     try {
@@ -31,7 +35,10 @@ export async function endSessions(client: Queryable, user: string): Promise<numb
     const alive = await select(client, "SELECT ID FROM information_schema.PROCESSLIST WHERE ID IN (?)", [ids]);
     if (alive.length === 0) return ids.length;
     if (Date.now() > deadline) {
-      throw new AppError("connector_failed", `${alive.length} session(s) of user "${user}" did not end within ${KILL_WAIT_MS / 1000}s; the revoke will be retried.`);
+      throw new AppError(
+        "connector_failed",
+        `${alive.length} session(s) of user "${user}" did not end within ${KILL_WAIT_MS / 1000}s; the revoke will be retried.`,
+      );
     }
     await sleep(POLL_MS);
   }

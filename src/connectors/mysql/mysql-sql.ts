@@ -57,8 +57,15 @@ const LOCK_WAIT_SECONDS = 10;
 export async function withAccountLock<T>(client: Queryable, account: Account, work: () => Promise<T>): Promise<T> {
   // MySQL limits lock names to 64 characters.
   const name = `sesame:${createHash("sha256").update(accountLabel(account)).digest("hex").slice(0, 40)}`;
-  const [row] = await select<{ locked: number | null }>(client, "SELECT GET_LOCK(?, ?) AS locked", [name, LOCK_WAIT_SECONDS]);
-  if (row?.locked !== 1) throw new AppError("connector_failed", `Another Sesame operation on account ${accountLabel(account)} did not finish within ${LOCK_WAIT_SECONDS}s; retry.`);
+  const [row] = await select<{ locked: number | null }>(client, "SELECT GET_LOCK(?, ?) AS locked", [
+    name,
+    LOCK_WAIT_SECONDS,
+  ]);
+  if (row?.locked !== 1)
+    throw new AppError(
+      "connector_failed",
+      `Another Sesame operation on account ${accountLabel(account)} did not finish within ${LOCK_WAIT_SECONDS}s; retry.`,
+    );
   try {
     return await work();
   } finally {

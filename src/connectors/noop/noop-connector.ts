@@ -1,6 +1,13 @@
 import { z } from "zod";
 import { AppError } from "../../domain/errors.js";
-import type { CheckResult, Connector, ConnectorDefinition, GrantContext, GrantReceipt, RevokeContext } from "../connector.js";
+import type {
+  CheckResult,
+  Connector,
+  ConnectorDefinition,
+  GrantContext,
+  GrantReceipt,
+  RevokeContext,
+} from "../connector.js";
 
 /**
  * The demo connector: grants nothing, remembers what it would have done. Also the workhorse of
@@ -13,7 +20,9 @@ const FailureSwitch = z.union([z.boolean(), z.number().int().min(0)]).default(fa
 export const NoopConfigSchema = z.strictObject({
   failGrant: FailureSwitch.describe("true: every grant fails; a number: that many grants fail first"),
   failRevoke: FailureSwitch.describe("true: every revoke fails; a number: that many revokes fail first"),
-  leaveAccessOnRevoke: FailureSwitch.describe("revoke reports success but the access stays (post-revoke verification must catch it)"),
+  leaveAccessOnRevoke: FailureSwitch.describe(
+    "revoke reports success but the access stays (post-revoke verification must catch it)",
+  ),
 });
 export type NoopConfig = z.infer<typeof NoopConfigSchema>;
 
@@ -64,7 +73,8 @@ export class NoopConnector implements Connector {
     const problems: string[] = [];
     if (this.#grantFailuresLeft > 0) problems.push("configured to fail grants (failGrant)");
     if (this.#revokeFailuresLeft > 0) problems.push("configured to fail revokes (failRevoke)");
-    if (this.#silentRevokeFailuresLeft > 0) problems.push("configured to leave access behind on revoke (leaveAccessOnRevoke)");
+    if (this.#silentRevokeFailuresLeft > 0)
+      problems.push("configured to leave access behind on revoke (leaveAccessOnRevoke)");
     return { ok: problems.length === 0, problems };
   }
 
@@ -101,15 +111,25 @@ export class NoopConnector implements Connector {
   }
 
   #record(operation: NoopCall["operation"], context: GrantContext): NoopCall {
-    const call: NoopCall = { operation, grantId: context.grantId, principal: context.principal, target: context.target, expiresAt: context.expiresAt };
+    const call: NoopCall = {
+      operation,
+      grantId: context.grantId,
+      principal: context.principal,
+      target: context.target,
+      expiresAt: context.expiresAt,
+    };
     this.#calls.push(call);
     return call;
   }
 
   #failure(operation: NoopCall["operation"]): AppError {
-    return new AppError("connector_failed", `Connector "${this.#name}" (noop) was configured to fail ${operation}s; set ${operation === "grant" ? "failGrant" : "failRevoke"}: false to stop.`, {
-      details: { connector: this.#name, action: operation },
-    });
+    return new AppError(
+      "connector_failed",
+      `Connector "${this.#name}" (noop) was configured to fail ${operation}s; set ${operation === "grant" ? "failGrant" : "failRevoke"}: false to stop.`,
+      {
+        details: { connector: this.#name, action: operation },
+      },
+    );
   }
 }
 

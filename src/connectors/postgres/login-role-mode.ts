@@ -11,7 +11,8 @@ import { generatePassword, scramSha256Verifier } from "./scram-verifier.js";
  * role it did not create.
  */
 
-const grantMarker = (grantId: string): string => `Sesame temporary login role for grant ${grantId}; dropped when the grant ends.`;
+const grantMarker = (grantId: string): string =>
+  `Sesame temporary login role for grant ${grantId}; dropped when the grant ends.`;
 
 export interface LoginRoleGrant {
   grantId: string;
@@ -19,7 +20,11 @@ export interface LoginRoleGrant {
   expiresAt: Date;
 }
 
-export async function grantLoginRole(client: Queryable, target: LoginRoleTarget, grant: LoginRoleGrant): Promise<GrantReceipt> {
+export async function grantLoginRole(
+  client: Queryable,
+  target: LoginRoleTarget,
+  grant: LoginRoleGrant,
+): Promise<GrantReceipt> {
   const password = generatePassword();
   const validUntil = grant.expiresAt.toISOString();
   const role = ident(grant.principal);
@@ -33,7 +38,9 @@ export async function grantLoginRole(client: Queryable, target: LoginRoleTarget,
     }
     // A retry re-arms the role it created the first time with a fresh password (the first one may be lost).
     const options = `LOGIN PASSWORD ${literal(scramSha256Verifier(password))} VALID UNTIL ${literal(validUntil)} CONNECTION LIMIT ${target.connectionLimit ?? -1}`;
-    await client.query(existing === undefined ? `CREATE ROLE ${role} WITH ${options}` : `ALTER ROLE ${role} WITH ${options}`);
+    await client.query(
+      existing === undefined ? `CREATE ROLE ${role} WITH ${options}` : `ALTER ROLE ${role} WITH ${options}`,
+    );
     await client.query(`COMMENT ON ROLE ${role} IS ${literal(grantMarker(grant.grantId))}`);
     for (const memberOf of target.memberOf) await client.query(`GRANT ${ident(memberOf)} TO ${role}`);
   });
@@ -50,7 +57,11 @@ async function ownRole(client: Queryable, grantId: string, principal: string) {
 }
 
 /** Moves VALID UNTIL of the role this grant created; a role already locked or gone stays so. */
-export async function extendLoginRole(client: Queryable, grant: LoginRoleGrant, receipt: Record<string, unknown> | null): Promise<GrantReceipt | void> {
+export async function extendLoginRole(
+  client: Queryable,
+  grant: LoginRoleGrant,
+  receipt: Record<string, unknown> | null,
+): Promise<GrantReceipt | void> {
   const role = await ownRole(client, grant.grantId, grant.principal);
   if (role === undefined || !role.canLogin) return;
   const validUntil = grant.expiresAt.toISOString();

@@ -33,10 +33,17 @@ async function membershipState(client: Queryable, role: string, principal: strin
   return result.rows[0]!;
 }
 
-export async function grantMembership(client: Queryable, target: MembershipTarget, principal: string): Promise<GrantReceipt> {
+export async function grantMembership(
+  client: Queryable,
+  target: MembershipTarget,
+  principal: string,
+): Promise<GrantReceipt> {
   const state = await membershipState(client, target.role, principal);
   if (!state.roleExists) {
-    throw new AppError("connector_failed", `Role "${target.role}" does not exist on the target. Create it, or fix this resource's target in the policy file.`);
+    throw new AppError(
+      "connector_failed",
+      `Role "${target.role}" does not exist on the target. Create it, or fix this resource's target in the policy file.`,
+    );
   }
   if (!state.principalExists) {
     throw new AppError(

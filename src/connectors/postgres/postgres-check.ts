@@ -32,7 +32,8 @@ async function roleProblem(client: Queryable, account: Account, role: string): P
   );
   const row = result.rows[0];
   if (row === undefined) return `role "${role}" does not exist on the target; create it or fix the policy file`;
-  if (row.admin || account.superuser || (account.createRoleGrantsAnyRole && account.createRole && !row.superuser)) return undefined;
+  if (row.admin || account.superuser || (account.createRoleGrantsAnyRole && account.createRole && !row.superuser))
+    return undefined;
   return `Sesame's account "${account.name}" cannot grant role "${role}": run GRANT ${ident(role)} TO ${ident(account.name)} WITH ADMIN OPTION`;
 }
 
@@ -52,7 +53,9 @@ export async function privilegeProblems(client: Queryable, targets: readonly Pos
       continue;
     }
     if (!account.superuser && !account.createRole) {
-      add(`Sesame's account "${account.name}" cannot create login roles: run ALTER ROLE ${ident(account.name)} CREATEROLE`);
+      add(
+        `Sesame's account "${account.name}" cannot create login roles: run ALTER ROLE ${ident(account.name)} CREATEROLE`,
+      );
     }
     for (const role of target.memberOf) add(await roleProblem(client, account, role));
     add(signalProblem(account));

@@ -7,7 +7,10 @@ export const PostgresConfigSchema = z.strictObject({
   url: z
     .string()
     .regex(/^postgres(ql)?:\/\//, "must be a postgresql:// connection string")
-    .refine((url) => URL.canParse(url) && credentialsDecodeCleanly(new URL(url)), "is not a valid URL (percent-encode special characters in the user and password)")
+    .refine(
+      (url) => URL.canParse(url) && credentialsDecodeCleanly(new URL(url)),
+      "is not a valid URL (percent-encode special characters in the user and password)",
+    )
     .describe("Connection string of Sesame's own account on the target; a secret, so give it as { env: VAR }"),
   ssl: z
     .enum(["disable", "require", "verify-full"])
@@ -24,7 +27,10 @@ const MAX_IDENTIFIER_BYTES = 63;
 export const RoleNameSchema = z
   .string()
   .min(1, "must not be empty")
-  .refine((name) => Buffer.byteLength(name) <= MAX_IDENTIFIER_BYTES, `must be at most ${MAX_IDENTIFIER_BYTES} bytes long`)
+  .refine(
+    (name) => Buffer.byteLength(name) <= MAX_IDENTIFIER_BYTES,
+    `must be at most ${MAX_IDENTIFIER_BYTES} bytes long`,
+  )
   .refine((name) => !name.includes("\0"), "must not contain a NUL character");
 
 export const MembershipTargetSchema = z.strictObject({
@@ -50,7 +56,6 @@ export const PostgresTargetSchema = z.preprocess(
   z.discriminatedUnion("mode", [MembershipTargetSchema, LoginRoleTargetSchema]),
 );
 export type PostgresTarget = z.infer<typeof PostgresTargetSchema>;
-
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);

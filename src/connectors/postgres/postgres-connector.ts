@@ -1,12 +1,26 @@
 import pg from "pg";
 import { AppError } from "../../domain/errors.js";
 import { configInvalid, describeIssues } from "../config-errors.js";
-import type { CheckOptions, CheckResult, Connector, ConnectorDefinition, GrantContext, GrantReceipt, RevokeContext } from "../connector.js";
+import type {
+  CheckOptions,
+  CheckResult,
+  Connector,
+  ConnectorDefinition,
+  GrantContext,
+  GrantReceipt,
+  RevokeContext,
+} from "../connector.js";
 import { redactSecrets } from "../redact.js";
 import { extendLoginRole, grantLoginRole, loginRoleRevoked, revokeLoginRole } from "./login-role-mode.js";
 import { grantMembership, membershipRevoked, revokeMembership } from "./membership-mode.js";
 import { privilegeProblems } from "./postgres-check.js";
-import { PostgresConfigSchema, PostgresTargetSchema, principalProblem, type PostgresConfig, type PostgresTarget } from "./postgres-config.js";
+import {
+  PostgresConfigSchema,
+  PostgresTargetSchema,
+  principalProblem,
+  type PostgresConfig,
+  type PostgresTarget,
+} from "./postgres-config.js";
 import { postgresProblem, toPostgresError } from "./postgres-errors.js";
 
 /** Grants PostgreSQL access: role membership, or a temporary login role. See README.md. */
@@ -50,7 +64,10 @@ export class PostgresConnector implements Connector {
     try {
       client = await this.#pool.connect();
     } catch (error) {
-      return { ok: false, problems: [...problems, postgresProblem("cannot connect to PostgreSQL", error, this.#secrets)] };
+      return {
+        ok: false,
+        problems: [...problems, postgresProblem("cannot connect to PostgreSQL", error, this.#secrets)],
+      };
     }
     try {
       problems.push(...(await privilegeProblems(client, targets)));
@@ -65,7 +82,9 @@ export class PostgresConnector implements Connector {
   async grant(context: GrantContext): Promise<GrantReceipt> {
     const target = this.#target(context);
     return this.#withClient("grant access", (client) =>
-      target.mode === "membership" ? grantMembership(client, target, context.principal) : grantLoginRole(client, target, context),
+      target.mode === "membership"
+        ? grantMembership(client, target, context.principal)
+        : grantLoginRole(client, target, context),
     );
   }
 
@@ -102,10 +121,14 @@ export class PostgresConnector implements Connector {
 
   #target(context: GrantContext): PostgresTarget {
     const result = PostgresTargetSchema.safeParse(context.target);
-    if (!result.success) throw configInvalid(describeIssues(result.error, `connector "${this.#name}" target`), { connector: this.#name });
+    if (!result.success)
+      throw configInvalid(describeIssues(result.error, `connector "${this.#name}" target`), { connector: this.#name });
     const problem = principalProblem(context.principal);
     if (problem !== undefined) {
-      throw new AppError("connector_failed", `Connector "${this.#name}" cannot use principal "${context.principal}": it ${problem}. Fix the identity mapping.`);
+      throw new AppError(
+        "connector_failed",
+        `Connector "${this.#name}" cannot use principal "${context.principal}": it ${problem}. Fix the identity mapping.`,
+      );
     }
     return result.data;
   }
@@ -132,6 +155,7 @@ export const postgresConnectorDefinition: ConnectorDefinition<PostgresConfig, Po
   targetSchema: PostgresTargetSchema,
   secretFields: ["url"],
   // Membership of the role is the access, however sessions are handled; a login role is the principal itself.
-  entitlementOf: (target) => (target.mode === "membership" ? { mode: target.mode, role: target.role } : { mode: target.mode }),
+  entitlementOf: (target) =>
+    target.mode === "membership" ? { mode: target.mode, role: target.role } : { mode: target.mode },
   create: (config, options) => new PostgresConnector(config, options),
 };

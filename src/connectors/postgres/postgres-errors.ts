@@ -3,11 +3,22 @@ import { describeError, errorCode, toConnectorError } from "../redact.js";
 
 /** Turns driver errors into operator advice. Texts name settings and privileges, never values. */
 
-const UNREACHABLE = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "ETIMEDOUT", "EHOSTUNREACH", "ECONNRESET", "ENETUNREACH"]);
+const UNREACHABLE = new Set([
+  "ECONNREFUSED",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ECONNRESET",
+  "ENETUNREACH",
+]);
 
 export function postgresHint(error: unknown): string {
   const code = errorCode(error);
-  if ((code !== undefined && UNREACHABLE.has(code)) || /timeout|terminated unexpectedly/i.test(describeError(error, []))) {
+  if (
+    (code !== undefined && UNREACHABLE.has(code)) ||
+    /timeout|terminated unexpectedly/i.test(describeError(error, []))
+  ) {
     return "Check the host and port in the connector's url and that the server accepts connections from Sesame, then retry.";
   }
   switch (code) {
@@ -27,7 +38,12 @@ export function postgresHint(error: unknown): string {
   }
 }
 
-export function toPostgresError(error: unknown, connector: string, action: string, secrets: readonly string[]): AppError {
+export function toPostgresError(
+  error: unknown,
+  connector: string,
+  action: string,
+  secrets: readonly string[],
+): AppError {
   return toConnectorError(error, { connector, action, secrets, hint: postgresHint(error) });
 }
 

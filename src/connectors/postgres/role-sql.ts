@@ -22,7 +22,10 @@ export async function terminateSessions(client: Queryable, roleName: string): Pr
   );
   const survivors = result.rows.filter((row) => !row.ended).length;
   if (survivors > 0) {
-    throw new AppError("connector_failed", `${survivors} session(s) of role "${roleName}" did not end within ${TERMINATE_WAIT_MS / 1000}s; the revoke will be retried.`);
+    throw new AppError(
+      "connector_failed",
+      `${survivors} session(s) of role "${roleName}" did not end within ${TERMINATE_WAIT_MS / 1000}s; the revoke will be retried.`,
+    );
   }
   return result.rows.length;
 }

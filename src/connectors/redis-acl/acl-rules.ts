@@ -18,16 +18,20 @@ const CHANNEL_PATTERN = /^&(.*)$/;
  */
 const PATTERN = /^[A-Za-z0-9_.:*?[\]{}^!@#$%&=+,<>|/-]{1,256}$/;
 
-const GRAMMAR = "allowed: +@category, -@category, +command, -command, +command|subcommand, ~pattern, %R~pattern, %W~pattern, %RW~pattern, &channel, resetkeys, resetchannels, allkeys, allchannels, allcommands, nocommands";
+const GRAMMAR =
+  "allowed: +@category, -@category, +command, -command, +command|subcommand, ~pattern, %R~pattern, %W~pattern, %RW~pattern, &channel, resetkeys, resetchannels, allkeys, allchannels, allcommands, nocommands";
 
 /** Why `rule` is not allowed, or undefined when it is. */
 export function ruleProblem(rule: string): string | undefined {
   if (KEYWORDS.has(rule) || CATEGORY.test(rule) || COMMAND.test(rule)) return undefined;
   const pattern = KEY_PATTERN.exec(rule)?.[1] ?? CHANNEL_PATTERN.exec(rule)?.[1];
   if (pattern !== undefined) {
-    return PATTERN.test(pattern) ? undefined : `pattern in "${rule}" may only use letters, digits and _ . : * ? [ ] { } ^ ! @ # $ % & = + , < > | / - (at most 256)`;
+    return PATTERN.test(pattern)
+      ? undefined
+      : `pattern in "${rule}" may only use letters, digits and _ . : * ? [ ] { } ^ ! @ # $ % & = + , < > | / - (at most 256)`;
   }
   // A password rule is not echoed: the value after `>` or `#` may be a real password or its hash.
-  if (/^[><#!]/.test(rule)) return `password rules (>, <, #, !) are not allowed: Sesame generates the password (${GRAMMAR})`;
+  if (/^[><#!]/.test(rule))
+    return `password rules (>, <, #, !) are not allowed: Sesame generates the password (${GRAMMAR})`;
   return `"${rule}" is not an allowed ACL rule (${GRAMMAR})`;
 }

@@ -20,7 +20,10 @@ export async function enableUser(session: RedisSession, user: string): Promise<G
   }
   // Switching on a user without a password would let anyone who reaches the server in, not just the requester.
   if (existing.flags.includes("nopass")) {
-    throw new AppError("connector_failed", `The ACL user "${user}" has nopass: switching it on would open it to everyone. Give it a password (ACL SETUSER ${user} resetpass >…).`);
+    throw new AppError(
+      "connector_failed",
+      `The ACL user "${user}" has nopass: switching it on would open it to everyone. Give it a password (ACL SETUSER ${user} resetpass >…).`,
+    );
   }
   const wasEnabled = existing.flags.includes("on");
   if (!wasEnabled) await session.call("ACL", "SETUSER", user, "on");

@@ -51,7 +51,11 @@ export async function persistUsers(session: RedisSession, setting: PersistSettin
 }
 
 /** What check() reports when persisting does not work, or undefined when it does. `self` is Sesame's own ACL user. */
-export async function persistProblem(session: RedisSession, self: string, setting: PersistSetting): Promise<string | undefined> {
+export async function persistProblem(
+  session: RedisSession,
+  self: string,
+  setting: PersistSetting,
+): Promise<string | undefined> {
   try {
     await persistUsers(session, setting);
     return undefined;
@@ -61,8 +65,10 @@ export async function persistProblem(session: RedisSession, self: string, settin
     if (command === "config|rewrite") {
       return `the Redis server keeps its ACL users in redis.conf (it has no aclfile), so Sesame must run CONFIG REWRITE after every grant and revoke (persist: ${setting}); a revoked user would otherwise come back at the next restart once anyone rewrites the config: run ACL SETUSER ${self} +config|rewrite`;
     }
-    if (command !== undefined) return `Sesame's ACL user "${self}" may not write the ACL users to the server's files (persist: ${setting}): run ACL SETUSER ${self} +${command}`;
-    if (NO_ACL_FILE.test(text)) return "persist is acl-file but the Redis server keeps no ACL file: set persist: auto (or config-rewrite) for this connector, or start Redis with an aclfile";
+    if (command !== undefined)
+      return `Sesame's ACL user "${self}" may not write the ACL users to the server's files (persist: ${setting}): run ACL SETUSER ${self} +${command}`;
+    if (NO_ACL_FILE.test(text))
+      return "persist is acl-file but the Redis server keeps no ACL file: set persist: auto (or config-rewrite) for this connector, or start Redis with an aclfile";
     return `Sesame cannot write the ACL users to the server's files (persist: ${setting}): ${describeError(error, [])}. ${redisAclHint(error)}`;
   }
 }
@@ -81,8 +87,13 @@ export function persistFailed(
 ): AppError {
   const reason = `${describeError(error, secrets)}. ${redisAclHint(error)}`;
   if (operation !== "revoke") {
-    const what = operation.grant.undone ? "was undone" : "failed, and undoing it in memory failed too (the revoke of the failed grant will retry)";
-    return new AppError("connector_failed", `the grant of "${principal}" ${what}: Sesame could not write the ACL users to the server's files (persist: ${setting}): ${reason}`);
+    const what = operation.grant.undone
+      ? "was undone"
+      : "failed, and undoing it in memory failed too (the revoke of the failed grant will retry)";
+    return new AppError(
+      "connector_failed",
+      `the grant of "${principal}" ${what}: Sesame could not write the ACL users to the server's files (persist: ${setting}): ${reason}`,
+    );
   }
   return new AppError(
     "connector_failed",

@@ -8,7 +8,10 @@ export const RedisAclConfigSchema = z.strictObject({
   url: z
     .string()
     .regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL")
-    .refine((url) => URL.canParse(url) && credentialsDecodeCleanly(new URL(url)), "is not a valid URL (percent-encode special characters in the user and password)")
+    .refine(
+      (url) => URL.canParse(url) && credentialsDecodeCleanly(new URL(url)),
+      "is not a valid URL (percent-encode special characters in the user and password)",
+    )
     .describe("URL of Sesame's own ACL user on the Redis server; a secret, so give it as { env: VAR }"),
   persist: z
     .enum(["auto", "acl-file", "config-rewrite", "none"])
@@ -20,7 +23,9 @@ export const RedisAclConfigSchema = z.strictObject({
     .array(z.string().regex(/^[0-9a-f]{40}$/, "must be a Redis run_id (40 hex digits, from INFO server)"))
     .max(100)
     .default([])
-    .describe("run_ids of servers the operator has cleared by hand after a failover: a revoke that finds nothing on another server stops failing for grants made there"),
+    .describe(
+      "run_ids of servers the operator has cleared by hand after a failover: a revoke that finds nothing on another server stops failing for grants made there",
+    ),
   connectTimeoutSeconds: z.coerce.number().int().min(1).max(300).default(10),
 });
 export type RedisAclConfig = z.infer<typeof RedisAclConfigSchema>;
@@ -42,7 +47,9 @@ export const TemporaryUserTargetSchema = z.strictObject({
     .array(AclRuleSchema)
     .min(1, "must name at least one rule, e.g. +@read")
     .max(64)
-    .describe("ACL rules of the temporary user: +@category, -@category, +command, -command, ~pattern, %R~pattern, %W~pattern, &channel, ..."),
+    .describe(
+      "ACL rules of the temporary user: +@category, -@category, +command, -command, ~pattern, %R~pattern, %W~pattern, &channel, ...",
+    ),
 });
 export type TemporaryUserTarget = z.infer<typeof TemporaryUserTargetSchema>;
 
@@ -57,7 +64,8 @@ const PRINCIPAL = /^[A-Za-z0-9_][A-Za-z0-9_.@:+-]{0,127}$/;
 
 /** Why `principal` cannot be used as an ACL user name, or undefined. `self` is Sesame's own user. */
 export function principalProblem(principal: string, self: string): string | undefined {
-  if (!PRINCIPAL.test(principal)) return "must be 1-128 characters of letters, digits and _ . @ : + - (starting with a letter, digit or _)";
+  if (!PRINCIPAL.test(principal))
+    return "must be 1-128 characters of letters, digits and _ . @ : + - (starting with a letter, digit or _)";
   if (principal === "default") return "is Redis's default user, which Sesame never switches or deletes";
   if (principal === self) return "is Sesame's own ACL user";
   return undefined;
@@ -68,4 +76,3 @@ export function connectionUser(url: string): string {
   const user = decodeURIComponent(new URL(url).username);
   return user === "" ? "default" : user;
 }
-

@@ -1,15 +1,35 @@
 import { AppError } from "../../domain/errors.js";
 import { configInvalid, describeIssues } from "../config-errors.js";
-import type { CheckOptions, CheckResult, Connector, ConnectorDefinition, GrantContext, GrantReceipt, RevokeContext } from "../connector.js";
+import type {
+  CheckOptions,
+  CheckResult,
+  Connector,
+  ConnectorDefinition,
+  GrantContext,
+  GrantReceipt,
+  RevokeContext,
+} from "../connector.js";
 import { redactSecrets } from "../redact.js";
 import { disableUser, enableUser, userDisabled } from "./enable-user-mode.js";
 import { persistFailed, persistUsers, type Persisted } from "./persistence.js";
 import { accountProblems } from "./redis-acl-check.js";
-import { connectionUser, principalProblem, RedisAclConfigSchema, RedisAclTargetSchema, type RedisAclConfig, type RedisAclTarget } from "./redis-acl-config.js";
+import {
+  connectionUser,
+  principalProblem,
+  RedisAclConfigSchema,
+  RedisAclTargetSchema,
+  type RedisAclConfig,
+  type RedisAclTarget,
+} from "./redis-acl-config.js";
 import { redisAclProblem, toRedisAclError } from "./redis-acl-errors.js";
 import { serverRunId, withRedis, type RedisSession } from "./redis-session.js";
 import { assertSameServer } from "./server-change.js";
-import { createTemporaryUser, deleteTemporaryUser, generatePassword, temporaryUserDeleted } from "./temporary-user-mode.js";
+import {
+  createTemporaryUser,
+  deleteTemporaryUser,
+  generatePassword,
+  temporaryUserDeleted,
+} from "./temporary-user-mode.js";
 
 /** Grants Redis access through ACL users: switch an existing user on, or create a temporary one. See README.md. */
 
@@ -36,7 +56,9 @@ export class RedisAclConnector implements Connector {
       return result.success ? [result.data] : [];
     });
     try {
-      problems.push(...(await this.#session((session) => accountProblems(session, this.#self, targets, this.#config.persist))));
+      problems.push(
+        ...(await this.#session((session) => accountProblems(session, this.#self, targets, this.#config.persist))),
+      );
     } catch (error) {
       problems.push(redisAclProblem("cannot check Sesame's ACL user on Redis", error, this.#secrets));
     }
@@ -58,7 +80,10 @@ export class RedisAclConnector implements Connector {
         persisted = await persistUsers(session, this.#config.persist);
       } catch (error) {
         // Hand out nothing that Sesame could not also take away for good: undo the change in memory.
-        const undone = await this.#undoGrant(session, context, receipt).then(() => true, () => false);
+        const undone = await this.#undoGrant(session, context, receipt).then(
+          () => true,
+          () => false,
+        );
         throw persistFailed({ grant: { undone } }, context.principal, this.#config.persist, error, this.#secrets);
       }
       return { ...receipt, data: { ...receipt.data, runId, persisted } };
@@ -70,7 +95,9 @@ export class RedisAclConnector implements Connector {
     await this.#run("revoke access", [], async (session) => {
       const runId = await serverRunId(session);
       const found =
-        target.mode === "enable-user" ? await disableUser(session, context.principal) : await deleteTemporaryUser(session, context.grantId, context.principal);
+        target.mode === "enable-user"
+          ? await disableUser(session, context.principal)
+          : await deleteTemporaryUser(session, context.grantId, context.principal);
       // Even when nothing was found: the server's files may still hold the user (written by anyone's
       // ACL SAVE or CONFIG REWRITE during the grant), and a restart would bring it back.
       try {
@@ -78,14 +105,20 @@ export class RedisAclConnector implements Connector {
       } catch (error) {
         throw persistFailed("revoke", context.principal, this.#config.persist, error, this.#secrets);
       }
-      if (!found) assertSameServer(context.receipt, runId, { principal: context.principal, clearedRunIds: this.#config.clearedRunIds });
+      if (!found)
+        assertSameServer(context.receipt, runId, {
+          principal: context.principal,
+          clearedRunIds: this.#config.clearedRunIds,
+        });
     });
   }
 
   async verifyRevoked(context: RevokeContext): Promise<boolean> {
     const target = this.#target(context);
     return this.#run("verify a revoke", [], (session) =>
-      target.mode === "enable-user" ? userDisabled(session, context.principal) : temporaryUserDeleted(session, context.grantId, context.principal),
+      target.mode === "enable-user"
+        ? userDisabled(session, context.principal)
+        : temporaryUserDeleted(session, context.grantId, context.principal),
     );
   }
 
@@ -97,15 +130,23 @@ export class RedisAclConnector implements Connector {
 
   #target(context: GrantContext): RedisAclTarget {
     const result = RedisAclTargetSchema.safeParse(context.target);
-    if (!result.success) throw configInvalid(describeIssues(result.error, `connector "${this.#name}" target`), { connector: this.#name });
+    if (!result.success)
+      throw configInvalid(describeIssues(result.error, `connector "${this.#name}" target`), { connector: this.#name });
     const problem = principalProblem(context.principal, this.#self);
     if (problem !== undefined) {
-      throw new AppError("connector_failed", `Connector "${this.#name}" cannot use principal "${context.principal}" as an ACL user: it ${problem}. Fix the identity mapping.`);
+      throw new AppError(
+        "connector_failed",
+        `Connector "${this.#name}" cannot use principal "${context.principal}" as an ACL user: it ${problem}. Fix the identity mapping.`,
+      );
     }
     return result.data;
   }
 
-  async #run<T>(action: string, extraSecrets: readonly string[], work: (session: RedisSession) => Promise<T>): Promise<T> {
+  async #run<T>(
+    action: string,
+    extraSecrets: readonly string[],
+    work: (session: RedisSession) => Promise<T>,
+  ): Promise<T> {
     try {
       return await this.#session(work);
     } catch (error) {
@@ -120,7 +161,8 @@ export class RedisAclConnector implements Connector {
 
 export const redisAclConnectorDefinition: ConnectorDefinition<RedisAclConfig, RedisAclTarget> = {
   type: "redis-acl",
-  description: "Redis ACL: switch an operator-defined ACL user on, or create a temporary user with a generated password and the given rules.",
+  description:
+    "Redis ACL: switch an operator-defined ACL user on, or create a temporary user with a generated password and the given rules.",
   configSchema: RedisAclConfigSchema,
   targetSchema: RedisAclTargetSchema,
   secretFields: ["url"],

@@ -3,7 +3,16 @@ import { describeError, errorCode, toConnectorError } from "../redact.js";
 
 /** Turns Redis and socket errors into operator advice. Texts name settings and privileges, never values. */
 
-const UNREACHABLE = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "ETIMEDOUT", "EHOSTUNREACH", "ECONNRESET", "ENETUNREACH", "EPIPE"]);
+const UNREACHABLE = new Set([
+  "ECONNREFUSED",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ECONNRESET",
+  "ENETUNREACH",
+  "EPIPE",
+]);
 
 export function redisAclHint(error: unknown): string {
   const code = errorCode(error);
@@ -15,7 +24,8 @@ export function redisAclHint(error: unknown): string {
     return "Check the user and password in the connector's url (the environment variable it comes from) and that this ACL user is on.";
   }
   const command = /^NOPERM .*'([a-z|]+)' command/i.exec(text)?.[1];
-  if (command !== undefined) return `Sesame's ACL user lacks +${command}: add it with ACL SETUSER <sesame-user> +${command} (see src/connectors/redis-acl/README.md).`;
+  if (command !== undefined)
+    return `Sesame's ACL user lacks +${command}: add it with ACL SETUSER <sesame-user> +${command} (see src/connectors/redis-acl/README.md).`;
   if (/not configured to use an ACL file/i.test(text)) {
     return "The server keeps no ACL file: set persist: auto (or config-rewrite) for this connector, or start Redis with an aclfile.";
   }
@@ -28,7 +38,12 @@ export function redisAclHint(error: unknown): string {
   return "Check the Redis server and Sesame's ACL user there (see src/connectors/redis-acl/README.md), then retry.";
 }
 
-export function toRedisAclError(error: unknown, connector: string, action: string, secrets: readonly string[]): AppError {
+export function toRedisAclError(
+  error: unknown,
+  connector: string,
+  action: string,
+  secrets: readonly string[],
+): AppError {
   return toConnectorError(error, { connector, action, secrets, hint: redisAclHint(error) });
 }
 

@@ -11,7 +11,11 @@ export interface RedisSession {
   call(command: string, ...args: string[]): Promise<unknown>;
 }
 
-export async function withRedis<T>(url: string, timeoutMs: number, work: (session: RedisSession) => Promise<T>): Promise<T> {
+export async function withRedis<T>(
+  url: string,
+  timeoutMs: number,
+  work: (session: RedisSession) => Promise<T>,
+): Promise<T> {
   const redis = new Redis(url, {
     lazyConnect: true,
     // Each of these would send a command (a bare INFO, CLIENT SETINFO) Sesame does not need; it asks INFO server itself.

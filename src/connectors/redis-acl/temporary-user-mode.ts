@@ -27,7 +27,11 @@ export function generatePassword(): string {
   return randomBytes(24).toString("base64url");
 }
 
-export async function createTemporaryUser(session: RedisSession, target: TemporaryUserTarget, grant: { grantId: string; user: string; password: string }): Promise<GrantReceipt> {
+export async function createTemporaryUser(
+  session: RedisSession,
+  target: TemporaryUserTarget,
+  grant: { grantId: string; user: string; password: string },
+): Promise<GrantReceipt> {
   const existing = await getUser(session, grant.user);
   if (existing !== undefined && !existing.selectorKeys.includes(grantMarker(grant.grantId))) {
     throw new AppError(
@@ -41,8 +45,21 @@ export async function createTemporaryUser(session: RedisSession, target: Tempora
   const passwordHash = createHash("sha256").update(grant.password).digest("hex");
   // `resetchannels` because `reset` grants every channel on servers with acl-pubsub-default allchannels.
   const marker = `(${grantMarker(grant.grantId)} resetchannels -@all)`;
-  await session.call("ACL", "SETUSER", grant.user, "reset", "resetchannels", ...target.rules, `#${passwordHash}`, marker, "on");
-  return { data: { mode: "temporary-user", user: grant.user, rules: target.rules }, secret: { password: grant.password } };
+  await session.call(
+    "ACL",
+    "SETUSER",
+    grant.user,
+    "reset",
+    "resetchannels",
+    ...target.rules,
+    `#${passwordHash}`,
+    marker,
+    "on",
+  );
+  return {
+    data: { mode: "temporary-user", user: grant.user, rules: target.rules },
+    secret: { password: grant.password },
+  };
 }
 
 /** True when `user` exists and carries this grant's marker. */

@@ -17,17 +17,23 @@ export const displayUrl = (url: URL): string => `${url.origin}${url.pathname}`;
  * unencrypted. `hostname` as URL gives it (IPv6 in brackets, IPv4 normalised).
  */
 export function isLoopbackHost(hostname: string): boolean {
-  const host = hostname.toLowerCase().replace(/^\[(.*)\]$/, "$1").replace(/\.$/, "");
+  const host = hostname
+    .toLowerCase()
+    .replace(/^\[(.*)\]$/, "$1")
+    .replace(/\.$/, "");
   if (host === "localhost") return true; // not *.localhost: a resolver may send those to DNS
   if (isIPv4(host)) return host.startsWith("127.");
-  if (isIPv6(host)) return host === "::1" || /^::ffff:7f[0-9a-f]{2}:[0-9a-f]{1,4}$/.test(host) || /^::ffff:127\./.test(host);
+  if (isIPv6(host))
+    return host === "::1" || /^::ffff:7f[0-9a-f]{2}:[0-9a-f]{1,4}$/.test(host) || /^::ffff:127\./.test(host);
   return false;
 }
 
 /** The user:password of a (validated) URL, for redaction: Node sends it as basic auth; it must never be printed. */
 export function userinfoSecrets(raw: string): string[] {
   const url = new URL(raw);
-  return [url.password, decodeURIComponent(url.password), `${url.username}:${url.password}`].filter((value) => value !== "" && value !== ":");
+  return [url.password, decodeURIComponent(url.password), `${url.username}:${url.password}`].filter(
+    (value) => value !== "" && value !== ":",
+  );
 }
 
 export class WebhookClient {
@@ -41,7 +47,12 @@ export class WebhookClient {
   }
 
   /** `fields` form the body with `event` and `sentAt`; the body is rebuilt and re-signed per attempt. */
-  post(event: WebhookEvent, fields: Record<string, unknown>, idempotencyKey: string, retries: number): Promise<Outcome> {
+  post(
+    event: WebhookEvent,
+    fields: Record<string, unknown>,
+    idempotencyKey: string,
+    retries: number,
+  ): Promise<Outcome> {
     return sendWithRetries(
       this.#transport,
       () => {
@@ -65,7 +76,15 @@ export class WebhookClient {
     url.searchParams.set("grantId", grantId);
     return sendWithRetries(
       this.#transport,
-      () => ({ method: "GET", url, headers: { ...this.#config.headers, Accept: "application/json", ...signedHeaders(this.#config.secret, "status", grantId) } }),
+      () => ({
+        method: "GET",
+        url,
+        headers: {
+          ...this.#config.headers,
+          Accept: "application/json",
+          ...signedHeaders(this.#config.secret, "status", grantId),
+        },
+      }),
       { retries, timeoutMs: this.#timeoutMs },
     );
   }
@@ -74,4 +93,3 @@ export class WebhookClient {
     this.#transport.close();
   }
 }
-

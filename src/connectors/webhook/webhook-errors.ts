@@ -38,7 +38,12 @@ export function describeOutcome(outcome: Outcome, where: Where, expected = "2xx"
  * An answer with an acceptable status that still does not confirm what Sesame asked (unsigned,
  * about another grant, not saying "revoked": true, …).
  */
-export function describeUnconfirmed(outcome: { response: HttpResponse; attempts: number }, where: Where, unconfirmed: Unconfirmed, expected: string): { reason: string; hint: string } {
+export function describeUnconfirmed(
+  outcome: { response: HttpResponse; attempts: number },
+  where: Where,
+  unconfirmed: Unconfirmed,
+  expected: string,
+): { reason: string; hint: string } {
   const { response } = outcome;
   const after = outcome.attempts > 1 ? ` (after ${outcome.attempts} attempts)` : "";
   const reason = `the receiver at ${where.display} answered HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ""}${after} ${unconfirmed.clause}${excerpt(response)}`;
@@ -48,7 +53,7 @@ export function describeUnconfirmed(outcome: { response: HttpResponse; attempts:
 function unconfirmedHint(status: number, unconfirmed: Unconfirmed, expected: string): string {
   if (unconfirmed.signature) {
     return (
-      "Receivers must sign their answers (X-Sesame-Timestamp, and X-Sesame-Signature over \"<timestamp>.<body>\" with the shared secret; see the webhook connector's README): " +
+      'Receivers must sign their answers (X-Sesame-Timestamp, and X-Sesame-Signature over "<timestamp>.<body>" with the shared secret; see the webhook connector\'s README): ' +
       "check that the receiver does, with the same secret and a correct clock, and that nothing on the way answers for it, then retry."
     );
   }
@@ -61,7 +66,10 @@ function unconfirmedHint(status: number, unconfirmed: Unconfirmed, expected: str
 function describeTransport(error: TransportError, where: Where): { reason: string; hint: string } {
   switch (error.kind) {
     case "timeout":
-      return { reason: `the receiver at ${where.display} did not answer within ${where.timeoutSeconds} s`, hint: "Check that the receiver is up and answers quickly (or raise timeoutSeconds), then retry." };
+      return {
+        reason: `the receiver at ${where.display} did not answer within ${where.timeoutSeconds} s`,
+        hint: "Check that the receiver is up and answers quickly (or raise timeoutSeconds), then retry.",
+      };
     case "tls":
       return {
         reason: `TLS with ${where.display} failed: ${opensslReason(error.message)}${error.code ? ` (${error.code})` : ""}`,
@@ -88,28 +96,44 @@ function statusHint(response: HttpResponse, expected: string): string {
     return "The receiver refused Sesame's signature: check that it verifies X-Sesame-Signature with the same secret, and that both clocks are right (timestamps more than 5 minutes off are refused).";
   }
   const retryAfter = retryAfterSeconds(response.headers["retry-after"]);
-  if (retryAfter !== undefined && retryAfter > MAX_RETRY_AFTER_SECONDS) return `The receiver asked to retry after ${retryAfter} s; the job will be retried later.`;
-  if (status >= 200 && status < 300) return `The receiver answered, but not as expected (${expected}); see its answer and logs, then retry.`;
-  if (status >= 300 && status < 400) return "Sesame does not follow redirects (they would carry a signed request elsewhere); set the url to the final address.";
+  if (retryAfter !== undefined && retryAfter > MAX_RETRY_AFTER_SECONDS)
+    return `The receiver asked to retry after ${retryAfter} s; the job will be retried later.`;
+  if (status >= 200 && status < 300)
+    return `The receiver answered, but not as expected (${expected}); see its answer and logs, then retry.`;
+  if (status >= 300 && status < 400)
+    return "Sesame does not follow redirects (they would carry a signed request elsewhere); set the url to the final address.";
   if (status === 404 || status === 405) return "Check the connector's url: the receiver does not serve it.";
-  if (status >= 500 || status === 408 || status === 429) return "The receiver is failing or overloaded; the job will be retried later.";
+  if (status >= 500 || status === 408 || status === 429)
+    return "The receiver is failing or overloaded; the job will be retried later.";
   return `The receiver rejected the request (expected ${expected}); see its answer and logs, fix the resource's target or the receiver, then retry.`;
 }
 
 /** The start of the receiver's answer: often the most useful part of the message. */
 function excerpt(response: HttpResponse): string {
-  const text = response.body.toString("utf8", 0, 300).replace(/[\x00-\x1f\x7f\s]+/g, " ").trim();
+  const text = response.body
+    .toString("utf8", 0, 300)
+    .replace(/[\x00-\x1f\x7f\s]+/g, " ")
+    .trim();
   if (text === "") return "";
   return `: ${text.length > 200 ? `${text.slice(0, 200)}…` : text}`;
 }
 
 /** Every error of this connector goes out through toConnectorError, which redacts secrets. */
-export function webhookError(connector: string, action: string, problem: { reason: string; hint: string }, secrets: readonly string[]): AppError {
+export function webhookError(
+  connector: string,
+  action: string,
+  problem: { reason: string; hint: string },
+  secrets: readonly string[],
+): AppError {
   const inner = new AppError("connector_failed", `${problem.reason}. ${problem.hint}`);
   return toConnectorError(inner, { connector, action, secrets, hint: problem.hint });
 }
 
 /** A check() problem: same words, redacted. */
-export function webhookProblem(prefix: string, problem: { reason: string; hint: string }, secrets: readonly string[]): string {
+export function webhookProblem(
+  prefix: string,
+  problem: { reason: string; hint: string },
+  secrets: readonly string[],
+): string {
   return redactSecrets(`${prefix}: ${problem.reason}. ${problem.hint}`, secrets);
 }

@@ -15,7 +15,9 @@ export const isSuccess = (status: number): boolean => status >= 200 && status < 
 export function jsonObject(response: HttpResponse): Record<string, unknown> | null {
   try {
     const parsed: unknown = JSON.parse(response.body.toString("utf8"));
-    return typeof parsed === "object" && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : null;
+    return typeof parsed === "object" && parsed !== null && !Array.isArray(parsed)
+      ? (parsed as Record<string, unknown>)
+      : null;
   } catch {
     return null;
   }
@@ -32,9 +34,11 @@ export function grantReceipt(response: HttpResponse, secrets: readonly string[])
   const stored = redactJson(rest, [...secrets, ...Object.values(credentials ?? {})]);
   const size = Buffer.byteLength(JSON.stringify(stored));
   const data: Record<string, unknown> =
-    answer === null ? { status: response.status, response: null }
-    : size <= MAX_RECEIPT_BYTES ? { status: response.status, response: stored }
-    : { status: response.status, response: null, responseOmitted: `${size} bytes, more than ${MAX_RECEIPT_BYTES}` };
+    answer === null
+      ? { status: response.status, response: null }
+      : size <= MAX_RECEIPT_BYTES
+        ? { status: response.status, response: stored }
+        : { status: response.status, response: null, responseOmitted: `${size} bytes, more than ${MAX_RECEIPT_BYTES}` };
   return credentials === undefined ? { data } : { data, secret: credentials };
 }
 
@@ -50,7 +54,9 @@ function redactJson(value: unknown, secrets: readonly string[]): unknown {
   if (typeof value === "string") return redactSecrets(value, secrets);
   if (Array.isArray(value)) return value.map((item) => redactJson(item, secrets));
   if (typeof value === "object" && value !== null) {
-    return Object.fromEntries(Object.entries(value).map(([key, item]) => [redactSecrets(key, secrets), redactJson(item, secrets)]));
+    return Object.fromEntries(
+      Object.entries(value).map(([key, item]) => [redactSecrets(key, secrets), redactJson(item, secrets)]),
+    );
   }
   return value;
 }
@@ -72,15 +78,24 @@ export const isRevokeStatus = (status: number): boolean => isSuccess(status) || 
  * given, i.e. requireSignedResponses) and naming the grant in `grantId`. Anything on the path can
  * answer a status code; only the receiver can sign, and only an answer naming the grant is about it.
  */
-function answerAbout(response: HttpResponse, grantId: string, secret: string | undefined, now: number): { answer: Record<string, unknown> } | { unconfirmed: Unconfirmed } {
-  if (response.truncated) return { unconfirmed: { clause: `with an answer larger than ${MAX_BODY_BYTES / 1024} KB`, signature: false } };
+function answerAbout(
+  response: HttpResponse,
+  grantId: string,
+  secret: string | undefined,
+  now: number,
+): { answer: Record<string, unknown> } | { unconfirmed: Unconfirmed } {
+  if (response.truncated)
+    return { unconfirmed: { clause: `with an answer larger than ${MAX_BODY_BYTES / 1024} KB`, signature: false } };
   if (secret !== undefined) {
     const problem = answerSignatureProblem(secret, response.headers, response.body, now);
     if (problem !== undefined) return { unconfirmed: { clause: problem, signature: true } };
   }
   const answer = jsonObject(response);
   if (answer === null) return { unconfirmed: { clause: "with an answer that is not a JSON object", signature: false } };
-  if (answer.grantId !== grantId) return { unconfirmed: { clause: `with an answer whose "grantId" is not ${JSON.stringify(grantId)}`, signature: false } };
+  if (answer.grantId !== grantId)
+    return {
+      unconfirmed: { clause: `with an answer whose "grantId" is not ${JSON.stringify(grantId)}`, signature: false },
+    };
   return { answer };
 }
 
@@ -88,16 +103,30 @@ function answerAbout(response: HttpResponse, grantId: string, secret: string | u
  * Whether a revoke answer (status already checked with isRevokeStatus) confirms the revoke:
  * `{"grantId": "<id>", "revoked": true}`, signed. Undefined when it does, otherwise why not.
  */
-export function revokeUnconfirmed(response: HttpResponse, grantId: string, secret: string | undefined, now: number = Date.now()): Unconfirmed | undefined {
+export function revokeUnconfirmed(
+  response: HttpResponse,
+  grantId: string,
+  secret: string | undefined,
+  now: number = Date.now(),
+): Unconfirmed | undefined {
   const about = answerAbout(response, grantId, secret, now);
   if ("unconfirmed" in about) return about.unconfirmed;
-  return about.answer.revoked === true ? undefined : { clause: `with an answer that does not say "revoked": true`, signature: false };
+  return about.answer.revoked === true
+    ? undefined
+    : { clause: `with an answer that does not say "revoked": true`, signature: false };
 }
 
 /** The `active` flag of a 2xx status answer `{"grantId": "<id>", "active": true|false}`, signed; or why there is none. */
-export function statusAnswer(response: HttpResponse, grantId: string, secret: string | undefined, now: number = Date.now()): { active: boolean } | { unconfirmed: Unconfirmed } {
+export function statusAnswer(
+  response: HttpResponse,
+  grantId: string,
+  secret: string | undefined,
+  now: number = Date.now(),
+): { active: boolean } | { unconfirmed: Unconfirmed } {
   const about = answerAbout(response, grantId, secret, now);
   if ("unconfirmed" in about) return about;
   const { active } = about.answer;
-  return typeof active === "boolean" ? { active } : { unconfirmed: { clause: `with an answer without "active": true or false`, signature: false } };
+  return typeof active === "boolean"
+    ? { active }
+    : { unconfirmed: { clause: `with an answer without "active": true or false`, signature: false } };
 }

@@ -25,11 +25,18 @@ const MAX_DELAY_MS = 5_000;
 export const isRetryableStatus = (status: number): boolean => status === 408 || status === 429 || status >= 500;
 
 /** `build` runs once per attempt, so every attempt carries a fresh timestamp and signature. */
-export async function sendWithRetries(transport: Transport, build: () => HttpRequest, policy: RetryPolicy): Promise<Outcome> {
+export async function sendWithRetries(
+  transport: Transport,
+  build: () => HttpRequest,
+  policy: RetryPolicy,
+): Promise<Outcome> {
   for (let attempt = 1; ; attempt += 1) {
     let outcome: Outcome;
     try {
-      outcome = { response: await transport.send(build(), { timeoutMs: policy.timeoutMs, maxBodyBytes: MAX_BODY_BYTES }), attempts: attempt };
+      outcome = {
+        response: await transport.send(build(), { timeoutMs: policy.timeoutMs, maxBodyBytes: MAX_BODY_BYTES }),
+        attempts: attempt,
+      };
     } catch (error) {
       if (!(error instanceof TransportError)) throw error;
       outcome = { error, attempts: attempt };

@@ -22,7 +22,12 @@ export function signature(secret: string, timestamp: number | string, payload: s
  * Headers proving the request comes from Sesame. `payload` is the raw body of a POST, or the
  * grant id of a status GET (which has no body, but must not be replayable for another grant).
  */
-export function signedHeaders(secret: string, event: string, payload: string, now: number = Date.now()): Record<string, string> {
+export function signedHeaders(
+  secret: string,
+  event: string,
+  payload: string,
+  now: number = Date.now(),
+): Record<string, string> {
   const timestamp = Math.floor(now / 1000);
   return {
     "User-Agent": USER_AGENT,
@@ -37,11 +42,17 @@ export function signedHeaders(secret: string, event: string, payload: string, no
  * `<X-Sesame-Timestamp>.<raw body>`. Undefined when it is valid; otherwise why not, worded to
  * follow "answered HTTP 200 OK".
  */
-export function answerSignatureProblem(secret: string, headers: http.IncomingHttpHeaders, body: Buffer, now: number = Date.now()): string | undefined {
+export function answerSignatureProblem(
+  secret: string,
+  headers: http.IncomingHttpHeaders,
+  body: Buffer,
+  now: number = Date.now(),
+): string | undefined {
   const given = headers["x-sesame-signature"];
   if (typeof given !== "string" || given === "") return "without a signature (no X-Sesame-Signature header)";
   const timestamp = headers["x-sesame-timestamp"];
-  if (typeof timestamp !== "string" || !/^\d{1,12}$/.test(timestamp)) return "signed without a valid X-Sesame-Timestamp";
+  if (typeof timestamp !== "string" || !/^\d{1,12}$/.test(timestamp))
+    return "signed without a valid X-Sesame-Timestamp";
   if (Math.abs(now / 1000 - Number(timestamp)) > MAX_CLOCK_SKEW_SECONDS) {
     return `signed with a timestamp more than ${MAX_CLOCK_SKEW_SECONDS / 60} minutes away from Sesame's clock`;
   }

@@ -48,12 +48,17 @@ export function createTransport(): Transport {
   // Own agents, so close() ends this connector's keep-alive sockets and nobody else's.
   const agents = { "http:": new http.Agent({ keepAlive: true }), "https:": new https.Agent({ keepAlive: true }) };
   return {
-    send: (request, options) => send(request, options, request.url.protocol === "https:" ? agents["https:"] : agents["http:"]),
+    send: (request, options) =>
+      send(request, options, request.url.protocol === "https:" ? agents["https:"] : agents["http:"]),
     close: () => Object.values(agents).forEach((agent) => agent.destroy()),
   };
 }
 
-function send(request: HttpRequest, options: { timeoutMs: number; maxBodyBytes: number }, agent: http.Agent): Promise<HttpResponse> {
+function send(
+  request: HttpRequest,
+  options: { timeoutMs: number; maxBodyBytes: number },
+  agent: http.Agent,
+): Promise<HttpResponse> {
   const client = request.url.protocol === "https:" ? https : http;
   const body = request.body === undefined ? undefined : Buffer.from(request.body);
   const headers = { ...request.headers, ...(body === undefined ? {} : { "Content-Length": String(body.length) }) };
@@ -70,7 +75,15 @@ function send(request: HttpRequest, options: { timeoutMs: number; maxBodyBytes: 
       const chunks: Buffer[] = [];
       let size = 0;
       const finish = (truncated: boolean) =>
-        settle(() => resolve({ status: res.statusCode ?? 0, statusText: res.statusMessage ?? "", headers: res.headers, body: Buffer.concat(chunks), truncated }));
+        settle(() =>
+          resolve({
+            status: res.statusCode ?? 0,
+            statusText: res.statusMessage ?? "",
+            headers: res.headers,
+            body: Buffer.concat(chunks),
+            truncated,
+          }),
+        );
       res.on("data", (chunk: Buffer) => {
         chunks.push(chunk.subarray(0, Math.max(0, options.maxBodyBytes - size)));
         size += chunk.length;

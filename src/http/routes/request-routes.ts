@@ -7,77 +7,189 @@ import type { ServiceDeps } from "../../services/deps.js";
 import type { RequestRow } from "../../services/ports.js";
 import { submitRequest } from "../../services/submit-request.js";
 import { reviewBreakGlass } from "../../services/break-glass.js";
-import { CreateRequestBody, DecisionBody, ReviewBody, DenyBody, ErrorResponses, IdParams, ListRequestsQuery, RequestView } from "../api-schemas.js";
+import {
+  CreateRequestBody,
+  DecisionBody,
+  ReviewBody,
+  DenyBody,
+  ErrorResponses,
+  IdParams,
+  ListRequestsQuery,
+  RequestView,
+} from "../api-schemas.js";
 import { requestView } from "../views.js";
-
 
 /** Who may see a request: its requester, anyone named as its approver, and admins. */
 function canSee(deps: ServiceDeps, request: RequestRow, identityId: string): boolean {
-  return request.requesterId === identityId || request.snapshot.steps.some((s) => s.approverIds.includes(identityId)) || deps.policy().isAdmin(identityId);
+  return (
+    request.requesterId === identityId ||
+    request.snapshot.steps.some((s) => s.approverIds.includes(identityId)) ||
+    deps.policy().isAdmin(identityId)
+  );
 }
 
 export function requestRoutes(deps: ServiceDeps): FastifyPluginAsyncZod {
-  const view = async (request: RequestRow) => requestView(request, (await deps.store.getGrantByRequest(request.id))?.id ?? null);
+  const view = async (request: RequestRow) =>
+    requestView(request, (await deps.store.getGrantByRequest(request.id))?.id ?? null);
   const load = async (id: string, me: string) => {
     const request = await deps.store.getRequest(id);
-    if (!request || !canSee(deps, request, me)) throw new AppError("not_found", `There is no request ${id} that you can see.`);
+    if (!request || !canSee(deps, request, me))
+      throw new AppError("not_found", `There is no request ${id} that you can see.`);
     return request;
   };
 
   return async (app) => {
     const tags = ["requests"];
-    app.post("/requests", { schema: { tags, summary: "Request access", body: CreateRequestBody, response: { 201: RequestView, ...ErrorResponses } } }, async (req, reply) => {
-      const me = req.identityId;
-      const { resource, duration, reason, ticket, breakGlass } = req.body;
-      const created = await submitRequest(deps, { requesterId: me, resourceId: resource, ...(duration === undefined ? {} : { duration }), ...(reason ? { reason } : {}), ...(ticket ? { ticket } : {}), ...(breakGlass ? { breakGlass } : {}) });
-      return reply.status(201).send(await view(created));
-    });
+    app.post(
+      "/requests",
+      {
+        schema: {
+          tags,
+          summary: "Request access",
+          body: CreateRequestBody,
+          response: { 201: RequestView, ...ErrorResponses },
+        },
+      },
+      async (req, reply) => {
+        const me = req.identityId;
+        const { resource, duration, reason, ticket, breakGlass } = req.body;
+        const created = await submitRequest(deps, {
+          requesterId: me,
+          resourceId: resource,
+          ...(duration === undefined ? {} : { duration }),
+          ...(reason ? { reason } : {}),
+          ...(ticket ? { ticket } : {}),
+          ...(breakGlass ? { breakGlass } : {}),
+        });
+        return reply.status(201).send(await view(created));
+      },
+    );
 
-    app.get("/requests", { schema: { tags, summary: "List requests you can see", querystring: ListRequestsQuery, response: { 200: z.object({ requests: z.array(RequestView) }), ...ErrorResponses } } }, async (req) => {
-      const me = req.identityId;
-      const q = req.query;
-      const limit = q.limit ?? 100;
-      const admin = deps.policy().isAdmin(me);
-      const rows = await deps.store.listRequests({
-        ...(q.status ? { status: q.status } : {}),
-        ...(q.requester ? { requesterId: q.requester } : {}),
-        ...(q.resource ? { resourceId: q.resource } : {}),
-        ...(q.awaitingMe === "true" ? { approverId: me, status: ["pending"] } : {}),
-        // Visibility is filtered below, so read past the limit rather than return a short page.
-        limit: admin ? limit : 1000,
-      });
-      const visible = rows.filter((r) => canSee(deps, r, me)).slice(0, limit);
-      return { requests: await Promise.all(visible.map(view)) };
-    });
+    app.get(
+      "/requests",
+      {
+        schema: {
+          tags,
+          summary: "List requests you can see",
+          querystring: ListRequestsQuery,
+          response: { 200: z.object({ requests: z.array(RequestView) }), ...ErrorResponses },
+        },
+      },
+      async (req) => {
+        const me = req.identityId;
+        const q = req.query;
+        const limit = q.limit ?? 100;
+        const admin = deps.policy().isAdmin(me);
+        const rows = await deps.store.listRequests({
+          ...(q.status ? { status: q.status } : {}),
+          ...(q.requester ? { requesterId: q.requester } : {}),
+          ...(q.resource ? { resourceId: q.resource } : {}),
+          ...(q.awaitingMe === "true" ? { approverId: me, status: ["pending"] } : {}),
+          // Visibility is filtered below, so read past the limit rather than return a short page.
+          limit: admin ? limit : 1000,
+        });
+        const visible = rows.filter((r) => canSee(deps, r, me)).slice(0, limit);
+        return { requests: await Promise.all(visible.map(view)) };
+      },
+    );
 
-    app.get("/requests/:id", { schema: { tags, summary: "Get a request", params: IdParams, response: { 200: RequestView, ...ErrorResponses } } }, async (req) => {
-      const me = req.identityId;
-      return view(await load(req.params.id, me));
-    });
+    app.get(
+      "/requests/:id",
+      {
+        schema: { tags, summary: "Get a request", params: IdParams, response: { 200: RequestView, ...ErrorResponses } },
+      },
+      async (req) => {
+        const me = req.identityId;
+        return view(await load(req.params.id, me));
+      },
+    );
 
     // Decisions are not gated on visibility: the service answers "not an approver" explicitly.
-    app.post("/requests/:id/approve", { schema: { tags, summary: "Approve a request", params: IdParams, body: DecisionBody, response: { 200: RequestView, ...ErrorResponses } } }, async (req) => {
-      const me = req.identityId;
-      const { version, comment } = req.body ?? {};
-      return view(await decideRequest(deps, { requestId: req.params.id, actorId: me, decision: "approve", ...(version ? { expectedVersion: version } : {}), ...(comment ? { comment } : {}) }));
-    });
+    app.post(
+      "/requests/:id/approve",
+      {
+        schema: {
+          tags,
+          summary: "Approve a request",
+          params: IdParams,
+          body: DecisionBody,
+          response: { 200: RequestView, ...ErrorResponses },
+        },
+      },
+      async (req) => {
+        const me = req.identityId;
+        const { version, comment } = req.body ?? {};
+        return view(
+          await decideRequest(deps, {
+            requestId: req.params.id,
+            actorId: me,
+            decision: "approve",
+            ...(version ? { expectedVersion: version } : {}),
+            ...(comment ? { comment } : {}),
+          }),
+        );
+      },
+    );
 
-    app.post("/requests/:id/deny", { schema: { tags, summary: "Deny a request", params: IdParams, body: DenyBody, response: { 200: RequestView, ...ErrorResponses } } }, async (req) => {
-      const me = req.identityId;
-      const { version, reason } = req.body ?? {};
-      return view(await decideRequest(deps, { requestId: req.params.id, actorId: me, decision: "deny", ...(version ? { expectedVersion: version } : {}), ...(reason ? { comment: reason } : {}) }));
-    });
+    app.post(
+      "/requests/:id/deny",
+      {
+        schema: {
+          tags,
+          summary: "Deny a request",
+          params: IdParams,
+          body: DenyBody,
+          response: { 200: RequestView, ...ErrorResponses },
+        },
+      },
+      async (req) => {
+        const me = req.identityId;
+        const { version, reason } = req.body ?? {};
+        return view(
+          await decideRequest(deps, {
+            requestId: req.params.id,
+            actorId: me,
+            decision: "deny",
+            ...(version ? { expectedVersion: version } : {}),
+            ...(reason ? { comment: reason } : {}),
+          }),
+        );
+      },
+    );
 
-    app.post("/requests/:id/review", { schema: { tags, summary: "Review a break-glass request after the fact", params: IdParams, body: ReviewBody, response: { 200: RequestView, ...ErrorResponses } } }, async (req) => {
-      const me = req.identityId;
-      const note = req.body?.note;
-      return view(await reviewBreakGlass(deps, { requestId: req.params.id, actorId: me, ...(note ? { note } : {}) }));
-    });
+    app.post(
+      "/requests/:id/review",
+      {
+        schema: {
+          tags,
+          summary: "Review a break-glass request after the fact",
+          params: IdParams,
+          body: ReviewBody,
+          response: { 200: RequestView, ...ErrorResponses },
+        },
+      },
+      async (req) => {
+        const me = req.identityId;
+        const note = req.body?.note;
+        return view(await reviewBreakGlass(deps, { requestId: req.params.id, actorId: me, ...(note ? { note } : {}) }));
+      },
+    );
 
-    app.post("/requests/:id/cancel", { schema: { tags, summary: "Cancel your pending request", params: IdParams, response: { 200: RequestView, ...ErrorResponses } } }, async (req) => {
-      const me = req.identityId;
-      await load(req.params.id, me);
-      return view(await cancelRequest(deps, { requestId: req.params.id, actorId: me }));
-    });
+    app.post(
+      "/requests/:id/cancel",
+      {
+        schema: {
+          tags,
+          summary: "Cancel your pending request",
+          params: IdParams,
+          response: { 200: RequestView, ...ErrorResponses },
+        },
+      },
+      async (req) => {
+        const me = req.identityId;
+        await load(req.params.id, me);
+        return view(await cancelRequest(deps, { requestId: req.params.id, actorId: me }));
+      },
+    );
   };
 }

@@ -28,6 +28,8 @@ describe("button values", () => {
     ["text that is not JSON", "approve please"],
     ["nothing", undefined],
   ])("refuses %s", (_what, value) => {
-    expect(parseButtonValue(typeof value === "string" || value === undefined ? value : JSON.stringify(value))).toBeUndefined();
+    expect(
+      parseButtonValue(typeof value === "string" || value === undefined ? value : JSON.stringify(value)),
+    ).toBeUndefined();
   });
 });

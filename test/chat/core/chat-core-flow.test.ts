@@ -73,10 +73,18 @@ describe("text commands", () => {
   });
 
   it.each([
-    ["an unknown resource, naming what may be requested", "nope 1h why", /There is no resource "nope"\. You may request: prod-db, staging/],
+    [
+      "an unknown resource, naming what may be requested",
+      "nope 1h why",
+      /There is no resource "nope"\. You may request: prod-db, staging/,
+    ],
     ["a duration that is not one", "staging soon why", /"soon" is not a duration\. .*up to 2h/],
     ["a duration over the policy maximum", "staging 3h why", /3h is too long: the maximum for staging is 2h/],
-    ["a missing ticket, with the policy's hint", "prod-db 1h debugging", /A ticket is required for prod-db\. Use the OPS ticket/],
+    [
+      "a missing ticket, with the policy's hint",
+      "prod-db 1h debugging",
+      /A ticket is required for prod-db\. Use the OPS ticket/,
+    ],
   ])("refuses %s and creates nothing", async (_what, text, message) => {
     const deps = sesame.runtime.deps;
     const before = await deps.store.listRequests({ requesterId: "alice" });
@@ -91,11 +99,18 @@ describe("text commands", () => {
     expect(reply.kind === "reply" && reply.text).toMatch(/Requested prod-db for 2h\. Request ([0-9a-f]{8}) waits/);
     const shortId = (reply.kind === "reply" && /Request ([0-9a-f]{8})/.exec(reply.text)?.[1])!;
     const [created] = await deps.store.listRequests({ requesterId: "alice", status: ["pending"] });
-    expect(created).toMatchObject({ resourceId: "prod-db", durationSeconds: 7200, ticket: "OPS-7", reason: "looking at the slow query" });
+    expect(created).toMatchObject({
+      resourceId: "prod-db",
+      durationSeconds: 7200,
+      ticket: "OPS-7",
+      reason: "looking at the slow query",
+    });
     const list = await runCommand(deps, "alice", "list");
     expect(list.kind === "reply" && list.cards.map((c) => c.title)).toContain("Your request for prod-db (2h)");
     const bobList = await runCommand(deps, "bob", "list");
-    expect(bobList.kind === "reply" && bobList.cards.some((c) => c.actions.some((a) => a.kind === "approve"))).toBe(true);
+    expect(bobList.kind === "reply" && bobList.cards.some((c) => c.actions.some((a) => a.kind === "approve"))).toBe(
+      true,
+    );
     const cancelled = await runCommand(deps, "alice", `cancel ${shortId}`);
     expect(cancelled.kind === "reply" && cancelled.text).toBe("Your request was cancelled.");
     expect((await deps.store.getRequest(created!.id))?.status).toBe("cancelled");
@@ -115,13 +130,27 @@ describe("the request form", () => {
 
   it("puts each refusal on the field it concerns and creates nothing", async () => {
     const deps = sesame.runtime.deps;
-    expect(await submitRequestForm(deps, "carol", { resource: "prod-db", duration: "1h", reason: "x" })).toEqual({ ok: false, errors: { resource: expect.stringMatching(/You may not request prod-db/) } });
-    expect(await submitRequestForm(deps, "carol", { resource: "staging", duration: "9h", reason: "x" })).toEqual({ ok: false, errors: { duration: expect.stringMatching(/maximum for staging is 2h/) } });
-    expect(await submitRequestForm(deps, "alice", { resource: "prod-db", duration: "1h", reason: "x", ticket: "JIRA-1" })).toEqual({ ok: false, errors: { ticket: expect.stringMatching(/Use the OPS ticket/) } });
-    expect(await submitRequestForm(deps, "carol", { resource: "staging", duration: "1h" })).toEqual({ ok: false, errors: { reason: expect.stringMatching(/A reason is required/) } });
+    expect(await submitRequestForm(deps, "carol", { resource: "prod-db", duration: "1h", reason: "x" })).toEqual({
+      ok: false,
+      errors: { resource: expect.stringMatching(/You may not request prod-db/) },
+    });
+    expect(await submitRequestForm(deps, "carol", { resource: "staging", duration: "9h", reason: "x" })).toEqual({
+      ok: false,
+      errors: { duration: expect.stringMatching(/maximum for staging is 2h/) },
+    });
+    expect(
+      await submitRequestForm(deps, "alice", { resource: "prod-db", duration: "1h", reason: "x", ticket: "JIRA-1" }),
+    ).toEqual({ ok: false, errors: { ticket: expect.stringMatching(/Use the OPS ticket/) } });
+    expect(await submitRequestForm(deps, "carol", { resource: "staging", duration: "1h" })).toEqual({
+      ok: false,
+      errors: { reason: expect.stringMatching(/A reason is required/) },
+    });
     expect(await deps.store.listRequests({ requesterId: "carol" })).toEqual([]);
     // carol is the only approver of staging: her own request could never be approved.
-    expect(await submitRequestForm(deps, "carol", { resource: "staging", duration: "1h", reason: "deploy" })).toEqual({ ok: false, errors: { resource: expect.stringMatching(/Nobody else can approve this/) } });
+    expect(await submitRequestForm(deps, "carol", { resource: "staging", duration: "1h", reason: "deploy" })).toEqual({
+      ok: false,
+      errors: { resource: expect.stringMatching(/Nobody else can approve this/) },
+    });
     const ok = await submitRequestForm(deps, "erin", { resource: "staging", duration: "1h", reason: "deploy" });
     expect(ok.ok && ok.request.status).toBe("pending");
   });
@@ -139,7 +168,10 @@ describe("chat identity", () => {
     expect(await resolveChatUser(store, "slack", "U0BOB", lookup)).toEqual({ identityId: "bob" });
     expect(lookups).toBe(1);
     const stranger = await resolveChatUser(store, "slack", "U0EVE", async () => "eve@example.com");
-    expect(stranger).toEqual({ identityId: null, message: expect.stringContaining("no person in the policy file has your Slack email (eve@example.com)") });
+    expect(stranger).toEqual({
+      identityId: null,
+      message: expect.stringContaining("no person in the policy file has your Slack email (eve@example.com)"),
+    });
     const silent = await resolveChatUser(store, "teams", "aad-1", async () => undefined);
     expect(silent.identityId === null && silent.message).toContain("`teams: aad-1`");
   });
@@ -152,11 +184,22 @@ describe("delivering cards through an adapter", () => {
     adapter.unreachable.add("carol");
     const dispatcher = createChatDispatcher(deps, sesame.runtime.chat.store, new Map([["slack", adapter]]));
     const runAll = async (notification: Parameters<typeof planChatJobs>[0]) => {
-      for (const planned of planChatJobs(notification, ["slack"], () => "C0APPROVALS")) if (!planned.runAt) await dispatcher.run(planned.job);
+      for (const planned of planChatJobs(notification, ["slack"], () => "C0APPROVALS"))
+        if (!planned.runAt) await dispatcher.run(planned.job);
     };
-    const request = await submitRequest(deps, { requesterId: "alice", resourceId: "prod-db", duration: "1h", reason: "INC-9", ticket: "OPS-9" });
+    const request = await submitRequest(deps, {
+      requesterId: "alice",
+      resourceId: "prod-db",
+      duration: "1h",
+      reason: "INC-9",
+      ticket: "OPS-9",
+    });
     await runAll({ type: "request.submitted", request });
-    expect(adapter.posts.map((p) => p.to)).toEqual([{ identityId: "bob" }, { channel: "C0APPROVALS" }, { identityId: "alice" }]);
+    expect(adapter.posts.map((p) => p.to)).toEqual([
+      { identityId: "bob" },
+      { channel: "C0APPROVALS" },
+      { identityId: "alice" },
+    ]);
     const card = adapter.posts[0]!.card;
     expect(card.actions).toEqual([
       { kind: "approve", requestId: request.id, version: request.version },
@@ -168,26 +211,56 @@ describe("delivering cards through an adapter", () => {
     await dispatcher.run({ kind: "approval_card", platform: "slack", requestId: request.id, recipient: "bob" });
     expect(adapter.posts).toHaveLength(3);
 
-    const decided = await decideRequest(deps, { requestId: request.id, actorId: "bob", decision: "deny", expectedVersion: request.version, comment: "use staging" });
+    const decided = await decideRequest(deps, {
+      requestId: request.id,
+      actorId: "bob",
+      decision: "deny",
+      expectedVersion: request.version,
+      comment: "use staging",
+    });
     await runAll({ type: "request.decided", request: decided });
     expect(adapter.updates).toHaveLength(2);
     for (const update of adapter.updates) {
       expect(update.card.actions).toEqual([]);
       expect(update.card.status?.text).toMatch(/^Denied by Bob \(bob\) at .* UTC: use staging$/);
     }
-    expect(adapter.posts.at(-1)).toMatchObject({ to: { identityId: "alice" }, card: { title: "Your request for prod-db (1h) was denied" } });
+    expect(adapter.posts.at(-1)).toMatchObject({
+      to: { identityId: "alice" },
+      card: { title: "Your request for prod-db (1h) was denied" },
+    });
   });
 
   it("answers a stale or foreign click with the reason, changing nothing", async () => {
     const deps = sesame.runtime.deps;
-    const request = await submitRequest(deps, { requesterId: "alice", resourceId: "staging", duration: "30m", reason: "deploy" });
-    const stale = await performCardAction(deps, "carol", { kind: "approve", requestId: request.id, version: request.version + 1 });
+    const request = await submitRequest(deps, {
+      requesterId: "alice",
+      resourceId: "staging",
+      duration: "30m",
+      reason: "deploy",
+    });
+    const stale = await performCardAction(deps, "carol", {
+      kind: "approve",
+      requestId: request.id,
+      version: request.version + 1,
+    });
     expect(stale).toMatchObject({ ok: false, message: expect.stringMatching(/changed since your card was sent/) });
-    const foreign = await performCardAction(deps, "bob", { kind: "approve", requestId: request.id, version: request.version });
+    const foreign = await performCardAction(deps, "bob", {
+      kind: "approve",
+      requestId: request.id,
+      version: request.version,
+    });
     expect(foreign).toEqual({ ok: false, message: expect.stringMatching(/not an approver/) });
     const self = await performCardAction(deps, "alice", { kind: "cancel", requestId: request.id });
     expect(self.ok).toBe(true);
-    const late = await performCardAction(deps, "carol", { kind: "approve", requestId: request.id, version: request.version });
-    expect(late).toMatchObject({ ok: false, message: expect.stringMatching(/cancelled/), request: { status: "cancelled" } });
+    const late = await performCardAction(deps, "carol", {
+      kind: "approve",
+      requestId: request.id,
+      version: request.version,
+    });
+    expect(late).toMatchObject({
+      ok: false,
+      message: expect.stringMatching(/cancelled/),
+      request: { status: "cancelled" },
+    });
   });
 });

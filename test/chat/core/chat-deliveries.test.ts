@@ -73,7 +73,9 @@ const noChannel = () => undefined;
 
 describe("planning chat jobs from core notifications", () => {
   it("sends a submitted request's card to every approver but the requester, plus the policy channel, and tells the requester", () => {
-    const jobs = planChatJobs({ type: "request.submitted", request: request() }, ["slack"], (_policy, platform) => (platform === "slack" ? "C0APPROVALS" : undefined));
+    const jobs = planChatJobs({ type: "request.submitted", request: request() }, ["slack"], (_policy, platform) =>
+      platform === "slack" ? "C0APPROVALS" : undefined,
+    );
     expect(jobs.map((j) => j.job)).toEqual([
       { kind: "approval_card", platform: "slack", requestId: request().id, recipient: "bob" },
       { kind: "approval_card", platform: "slack", requestId: request().id, recipient: "carol" },
@@ -83,24 +85,53 @@ describe("planning chat jobs from core notifications", () => {
   });
 
   it("gives every job a deterministic id BullMQ accepts (no ':'), so a repeated notification is not sent twice", () => {
-    const first = planChatJobs({ type: "request.submitted", request: request() }, ["slack", "teams"], () => "19:abc@thread.tacv2");
-    const again = planChatJobs({ type: "request.submitted", request: request() }, ["slack", "teams"], () => "19:abc@thread.tacv2");
+    const first = planChatJobs(
+      { type: "request.submitted", request: request() },
+      ["slack", "teams"],
+      () => "19:abc@thread.tacv2",
+    );
+    const again = planChatJobs(
+      { type: "request.submitted", request: request() },
+      ["slack", "teams"],
+      () => "19:abc@thread.tacv2",
+    );
     expect(first.map((j) => j.id)).toEqual(again.map((j) => j.id));
     expect(new Set(first.map((j) => j.id)).size).toBe(first.length);
     for (const { id } of first) expect(id).not.toContain(":");
   });
 
   it("refreshes every card copy after each recorded approval and decision", () => {
-    const partial = planChatJobs({ type: "request.approval_recorded", request: request({ version: 2 }) }, ["teams"], noChannel);
+    const partial = planChatJobs(
+      { type: "request.approval_recorded", request: request({ version: 2 }) },
+      ["teams"],
+      noChannel,
+    );
     expect(partial.map((j) => j.job.kind)).toEqual(["refresh_cards"]);
-    const denied = planChatJobs({ type: "request.decided", request: request({ status: "denied", version: 2 }) }, ["slack"], noChannel);
+    const denied = planChatJobs(
+      { type: "request.decided", request: request({ status: "denied", version: 2 }) },
+      ["slack"],
+      noChannel,
+    );
     expect(denied.map((j) => j.job)).toEqual([
       { kind: "refresh_cards", platform: "slack", requestId: request().id },
       { kind: "request_notice", platform: "slack", requestId: request().id, notice: "denied" },
     ]);
-    const auto = planChatJobs({ type: "request.decided", request: request({ status: "approved", autoApprovalReason: "sre on duty" }) }, ["slack"], noChannel);
-    expect(auto.map((j) => j.job)).toContainEqual({ kind: "request_notice", platform: "slack", requestId: request().id, notice: "auto_approved" });
-    const cancelled = planChatJobs({ type: "request.decided", request: request({ status: "cancelled" }) }, ["slack"], noChannel);
+    const auto = planChatJobs(
+      { type: "request.decided", request: request({ status: "approved", autoApprovalReason: "sre on duty" }) },
+      ["slack"],
+      noChannel,
+    );
+    expect(auto.map((j) => j.job)).toContainEqual({
+      kind: "request_notice",
+      platform: "slack",
+      requestId: request().id,
+      notice: "auto_approved",
+    });
+    const cancelled = planChatJobs(
+      { type: "request.decided", request: request({ status: "cancelled" }) },
+      ["slack"],
+      noChannel,
+    );
     expect(cancelled.map((j) => j.job.kind)).toEqual(["refresh_cards"]);
   });
 
@@ -108,7 +139,13 @@ describe("planning chat jobs from core notifications", () => {
     const twoSteps = request({
       currentStep: 1,
       version: 2,
-      snapshot: { ...request().snapshot, steps: [{ name: "lead", approverIds: ["bob"], required: 1 }, { name: "security", approverIds: ["dave"], required: 1 }] },
+      snapshot: {
+        ...request().snapshot,
+        steps: [
+          { name: "lead", approverIds: ["bob"], required: 1 },
+          { name: "security", approverIds: ["dave"], required: 1 },
+        ],
+      },
       decisions: [{ approverId: "bob", kind: "approve", step: 0, comment: null, createdAt: new Date() }],
     });
     const jobs = planChatJobs({ type: "request.step_advanced", request: twoSteps }, ["slack"], noChannel);
@@ -123,7 +160,11 @@ describe("planning chat jobs from core notifications", () => {
     expect(jobs[0]!.job).toEqual({ kind: "grant_notice", platform: "slack", grantId: grant().id, notice: "granted" });
     expect(jobs[1]!.job).toMatchObject({ notice: "expiring", expiresAt: "2026-11-22T11:00:00.000Z" });
     expect(jobs[1]!.runAt).toEqual(new Date("2026-11-22T10:50:00Z"));
-    const extended = planChatJobs({ type: "grant.extended", grant: grant({ expiresAt: new Date("2026-11-22T11:30:00Z") }) }, ["slack"], noChannel);
+    const extended = planChatJobs(
+      { type: "grant.extended", grant: grant({ expiresAt: new Date("2026-11-22T11:30:00Z") }) },
+      ["slack"],
+      noChannel,
+    );
     expect(extended[1]!.id).not.toEqual(jobs[1]!.id);
   });
 
@@ -134,9 +175,11 @@ describe("planning chat jobs from core notifications", () => {
   });
 
   it("tells the holder when their grant failed, and plans nothing for platform-less alerts", () => {
-    expect(planChatJobs({ type: "alert", message: "revoke failed", grantId: grant().id }, ["teams"], noChannel).map((j) => j.job)).toEqual([
-      { kind: "grant_notice", platform: "teams", grantId: grant().id, notice: "failed" },
-    ]);
+    expect(
+      planChatJobs({ type: "alert", message: "revoke failed", grantId: grant().id }, ["teams"], noChannel).map(
+        (j) => j.job,
+      ),
+    ).toEqual([{ kind: "grant_notice", platform: "teams", grantId: grant().id, notice: "failed" }]);
     expect(planChatJobs({ type: "alert", message: "sweeper saw something" }, ["teams"], noChannel)).toEqual([]);
   });
 });

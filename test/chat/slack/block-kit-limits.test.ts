@@ -63,7 +63,12 @@ describe("Block Kit limits", () => {
     expect(blocks.length).toBeLessThanOrEqual(LIMITS.messageBlocks);
     checkLimits(blocks);
     expect(blocks.at(-1)!.type).toBe("actions");
-    expect(blocks.at(-1)!.elements.map((e: Json) => e.action_id).slice(0, 2)).toEqual(["sesame_approve", "sesame_deny"]);
+    expect(
+      blocks
+        .at(-1)!
+        .elements.map((e: Json) => e.action_id)
+        .slice(0, 2),
+    ).toEqual(["sesame_approve", "sesame_deny"]);
     const text = JSON.stringify(blocks);
     expect(text).toContain("… (truncated)");
     expect(text).toMatch(/more part\(s\) of this card not shown/);
@@ -83,7 +88,14 @@ describe("Block Kit limits", () => {
 
   it("keeps modals within their limits: 100 options, short labels, bounded private_metadata", () => {
     const model: RequestFormModel = {
-      resources: Array.from({ length: 300 }, (_, i) => ({ id: `resource-${i}-${"r".repeat(200)}`, label: `Resource ${i}: ${"d".repeat(500)}`, defaultDuration: "1h", maxDuration: "4h", reasonRequired: i % 2 === 0, ticketRequired: false })),
+      resources: Array.from({ length: 300 }, (_, i) => ({
+        id: `resource-${i}-${"r".repeat(200)}`,
+        label: `Resource ${i}: ${"d".repeat(500)}`,
+        defaultDuration: "1h",
+        maxDuration: "4h",
+        reasonRequired: i % 2 === 0,
+        ticketRequired: false,
+      })),
       durations: ["15m", "30m", "1h", "2h", "4h"],
       defaultDuration: "1h",
       reasonRequired: true,
@@ -96,8 +108,15 @@ describe("Block Kit limits", () => {
     checkLimits(form.blocks);
     for (const block of form.blocks) if (block.hint) expect(block.hint.text.length).toBeLessThanOrEqual(LIMITS.hint);
 
-    const origin = { value: JSON.stringify({ kind: "deny", requestId: id, version: 3 }), channel: "D0123456789", ts: "1700000000.000100" };
-    for (const modal of [denyModal(origin, "s".repeat(10_000)), extendModal(origin, "s".repeat(10_000), ["15m", "30m"])] as Json[]) {
+    const origin = {
+      value: JSON.stringify({ kind: "deny", requestId: id, version: 3 }),
+      channel: "D0123456789",
+      ts: "1700000000.000100",
+    };
+    for (const modal of [
+      denyModal(origin, "s".repeat(10_000)),
+      extendModal(origin, "s".repeat(10_000), ["15m", "30m"]),
+    ] as Json[]) {
       expect(modal.private_metadata.length).toBeLessThanOrEqual(LIMITS.privateMetadata);
       expect(modal.callback_id.length).toBeLessThanOrEqual(LIMITS.id);
       checkLimits(modal.blocks);

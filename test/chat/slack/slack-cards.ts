@@ -6,7 +6,9 @@ type Blocks = { type: string; elements?: { action_id?: string; value?: string }[
 
 export function buttons(call: RecordedCall): { action_id: string; value: string }[] {
   const blocks = (call.params["blocks"] ?? call.params["view"]?.blocks ?? []) as Blocks;
-  return blocks.flatMap((block) => (block.type === "actions" ? (block.elements ?? []) : [])).map((e) => ({ action_id: e.action_id ?? "", value: e.value ?? "" }));
+  return blocks
+    .flatMap((block) => (block.type === "actions" ? (block.elements ?? []) : []))
+    .map((e) => ({ action_id: e.action_id ?? "", value: e.value ?? "" }));
 }
 
 export function buttonValue(call: RecordedCall, actionId: string): string {
@@ -18,4 +20,7 @@ export function buttonValue(call: RecordedCall, actionId: string): string {
 /** Everything a message says, blocks included, as one string to search. */
 export const allText = (call: RecordedCall): string => JSON.stringify(call.params);
 
-export const landedAt = (call: RecordedCall): { channel: string; ts: string } => ({ channel: String(call.result["channel"]), ts: String(call.result["ts"]) });
+export const landedAt = (call: RecordedCall): { channel: string; ts: string } => ({
+  channel: String(call.result["channel"]),
+  ts: String(call.result["ts"]),
+});

@@ -2,7 +2,17 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSesame, type TestSesame } from "../../helpers/sesame.js";
 import { waitFor } from "../../helpers/wait.js";
 import { allText, buttons, buttonValue, landedAt } from "./slack-cards.js";
-import { appHomeOpenedBody, blockActionPayload, interactionBody, postSigned, selected, SIGNING_SECRET, slashCommandBody, typed, viewSubmissionPayload } from "./slack-requests.js";
+import {
+  appHomeOpenedBody,
+  blockActionPayload,
+  interactionBody,
+  postSigned,
+  selected,
+  SIGNING_SECRET,
+  slashCommandBody,
+  typed,
+  viewSubmissionPayload,
+} from "./slack-requests.js";
 import { startSlackStandIn, type RecordedCall, type SlackStandIn } from "./slack-web-api-stand-in.js";
 
 /** /request-access with text, the form's field errors, unknown people, App Home, and Extend / Relinquish. */
@@ -72,22 +82,32 @@ describe("/request-access <text>", () => {
     const before = await requestCount();
     const reply = await command("U0ALICE", "prod-everything 1h because");
     expect(reply).toMatchObject({ response_type: "ephemeral" });
-    expect(reply["text"]).toMatch(/There is no resource "prod-everything"\. You may request: demo, quick\..*Nothing was requested/);
+    expect(reply["text"]).toMatch(
+      /There is no resource "prod-everything"\. You may request: demo, quick\..*Nothing was requested/,
+    );
     expect(await requestCount()).toBe(before);
   });
 
   it("refuses a bad duration and an over-limit one, naming the allowed values; nothing is created", async () => {
     const before = await requestCount();
-    expect((await command("U0ALICE", "demo soon checking"))["text"]).toMatch(/"soon" is not a duration.*up to 2h, e\.g\. 15m, 30m, 1h, 2h/);
-    expect((await command("U0ALICE", "demo 5h checking"))["text"]).toMatch(/5h is too long: the maximum for demo is 2h/);
+    expect((await command("U0ALICE", "demo soon checking"))["text"]).toMatch(
+      /"soon" is not a duration.*up to 2h, e\.g\. 15m, 30m, 1h, 2h/,
+    );
+    expect((await command("U0ALICE", "demo 5h checking"))["text"]).toMatch(
+      /5h is too long: the maximum for demo is 2h/,
+    );
     expect(await requestCount()).toBe(before);
   });
 
   it("requests directly, lists, and answers help", async () => {
-    expect((await command("U0ALICE", "demo 1h checking the replica ticket:OPS-1"))["text"]).toMatch(/Requested demo for 1h/);
+    expect((await command("U0ALICE", "demo 1h checking the replica ticket:OPS-1"))["text"]).toMatch(
+      /Requested demo for 1h/,
+    );
     const list = await command("U0ALICE", "list");
     expect(list["text"]).toMatch(/1 pending request/);
-    expect(buttons({ method: "response_url", params: list, result: {}, at: 0 }).map((b) => b.action_id)).toContain("sesame_cancel");
+    expect(buttons({ method: "response_url", params: list, result: {}, at: 0 }).map((b) => b.action_id)).toContain(
+      "sesame_cancel",
+    );
     expect((await command("U0ALICE", "help"))["text"]).toContain("/request-access relinquish &lt;id&gt;");
   });
 
@@ -101,15 +121,47 @@ describe("/request-access <text>", () => {
 describe("the request form", () => {
   it("shows only what the person may request, and returns refusals as field errors", async () => {
     await postSigned(sesame.baseUrl, slashCommandBody("U0ALICE", "", slack.responseUrl("form")), FORM);
-    await waitFor(async () => slack.callsTo("views.open").some((call) => call.params["view"]?.callback_id === "sesame_request_form"), "form");
-    const view = slack.callsTo("views.open").find((call) => call.params["view"]?.callback_id === "sesame_request_form")!.params["view"];
-    const resourceOptions = view.blocks.find((b: { block_id?: string }) => b.block_id === "resource").element.options.map((o: { value: string }) => o.value);
+    await waitFor(
+      async () =>
+        slack.callsTo("views.open").some((call) => call.params["view"]?.callback_id === "sesame_request_form"),
+      "form",
+    );
+    const view = slack.callsTo("views.open").find((call) => call.params["view"]?.callback_id === "sesame_request_form")!
+      .params["view"];
+    const resourceOptions = view.blocks
+      .find((b: { block_id?: string }) => b.block_id === "resource")
+      .element.options.map((o: { value: string }) => o.value);
     expect(resourceOptions).toEqual(["demo", "quick"]);
 
     const before = await requestCount();
-    const over = await postSigned(sesame.baseUrl, interactionBody(viewSubmissionPayload("U0ALICE", "sesame_request_form", { resource: selected("quick"), duration: selected("2h"), reason: typed(""), ticket: typed("") })), FORM);
-    expect(over.json).toEqual({ response_action: "errors", errors: { duration: "2h is too long: the maximum for quick is 1h." } });
-    const noReason = await postSigned(sesame.baseUrl, interactionBody(viewSubmissionPayload("U0ALICE", "sesame_request_form", { resource: selected("demo"), duration: selected("1h"), reason: typed(" "), ticket: typed("") })), FORM);
+    const over = await postSigned(
+      sesame.baseUrl,
+      interactionBody(
+        viewSubmissionPayload("U0ALICE", "sesame_request_form", {
+          resource: selected("quick"),
+          duration: selected("2h"),
+          reason: typed(""),
+          ticket: typed(""),
+        }),
+      ),
+      FORM,
+    );
+    expect(over.json).toEqual({
+      response_action: "errors",
+      errors: { duration: "2h is too long: the maximum for quick is 1h." },
+    });
+    const noReason = await postSigned(
+      sesame.baseUrl,
+      interactionBody(
+        viewSubmissionPayload("U0ALICE", "sesame_request_form", {
+          resource: selected("demo"),
+          duration: selected("1h"),
+          reason: typed(" "),
+          ticket: typed(""),
+        }),
+      ),
+      FORM,
+    );
     expect(noReason.json).toEqual({ response_action: "errors", errors: { reason: "A reason is required for demo." } });
     expect(await requestCount()).toBe(before);
   });
@@ -117,7 +169,10 @@ describe("the request form", () => {
 
 describe("App Home, Extend and Relinquish", () => {
   async function grantedDm(): Promise<RecordedCall> {
-    const find = () => slack.callsTo("chat.postMessage").find((call) => call.params["channel"] === "U0ALICE" && /access to quick is active/.test(allText(call)));
+    const find = () =>
+      slack
+        .callsTo("chat.postMessage")
+        .find((call) => call.params["channel"] === "U0ALICE" && /access to quick is active/.test(allText(call)));
     await waitFor(async () => find() !== undefined, "granted DM");
     return find()!;
   }
@@ -129,47 +184,99 @@ describe("App Home, Extend and Relinquish", () => {
     await postSigned(sesame.baseUrl, appHomeOpenedBody("U0ALICE"), "application/json");
     await postSigned(sesame.baseUrl, appHomeOpenedBody("U0BOB"), "application/json");
     await waitFor(async () => slack.callsTo("views.publish").length >= published + 2, "two homes");
-    const home = (user: string) => slack.callsTo("views.publish").filter((call) => call.params["user_id"] === user).at(-1)!;
+    const home = (user: string) =>
+      slack
+        .callsTo("views.publish")
+        .filter((call) => call.params["user_id"] === user)
+        .at(-1)!;
     const alice = home("U0ALICE");
     expect(alice.params["view"].type).toBe("home");
     expect(alice.params["view"].blocks.length).toBeLessThanOrEqual(100);
-    expect(buttons(alice).map((b) => b.action_id)).toEqual(expect.arrayContaining(["sesame_cancel", "sesame_extend", "sesame_relinquish"]));
-    expect(buttons(home("U0BOB")).map((b) => b.action_id)).toEqual(expect.arrayContaining(["sesame_approve", "sesame_deny"]));
+    expect(buttons(alice).map((b) => b.action_id)).toEqual(
+      expect.arrayContaining(["sesame_cancel", "sesame_extend", "sesame_relinquish"]),
+    );
+    expect(buttons(home("U0BOB")).map((b) => b.action_id)).toEqual(
+      expect.arrayContaining(["sesame_approve", "sesame_deny"]),
+    );
   });
 
   it("extends from the granted DM through a modal with the durations the policy still allows", async () => {
     const dm = await grantedDm();
     const opens = slack.callsTo("views.open").length;
-    await postSigned(sesame.baseUrl, interactionBody(blockActionPayload("U0ALICE", "sesame_extend", buttonValue(dm, "sesame_extend"), landedAt(dm))), FORM);
+    await postSigned(
+      sesame.baseUrl,
+      interactionBody(blockActionPayload("U0ALICE", "sesame_extend", buttonValue(dm, "sesame_extend"), landedAt(dm))),
+      FORM,
+    );
     await waitFor(async () => slack.callsTo("views.open").length > opens, "extend modal");
     const view = slack.callsTo("views.open").at(-1)!.params["view"];
     expect(view.callback_id).toBe("sesame_extend");
-    const durations = view.blocks.find((b: { block_id?: string }) => b.block_id === "duration").element.options.map((o: { value: string }) => o.value);
+    const durations = view.blocks
+      .find((b: { block_id?: string }) => b.block_id === "duration")
+      .element.options.map((o: { value: string }) => o.value);
     expect(durations).toContain("30m");
-    await postSigned(sesame.baseUrl, interactionBody(viewSubmissionPayload("U0ALICE", "sesame_extend", { duration: selected("30m") }, view.private_metadata)), FORM);
-    await waitFor(async () => slack.callsTo("chat.postEphemeral").some((call) => call.params["user"] === "U0ALICE" && /^Extended/.test(String(call.params["text"]))), "extended");
+    await postSigned(
+      sesame.baseUrl,
+      interactionBody(
+        viewSubmissionPayload("U0ALICE", "sesame_extend", { duration: selected("30m") }, view.private_metadata),
+      ),
+      FORM,
+    );
+    await waitFor(
+      async () =>
+        slack
+          .callsTo("chat.postEphemeral")
+          .some((call) => call.params["user"] === "U0ALICE" && /^Extended/.test(String(call.params["text"]))),
+      "extended",
+    );
   });
 
   it("tells the requester the auto-approval rule, and warns before the end with an Extend button", async () => {
-    const dms = () => slack.callsTo("chat.postMessage").filter((call) => call.params["channel"] === "U0ALICE").map(allText);
-    expect(dms().some((text) => /was auto-approved/.test(text) && text.includes("Rule: Quick access is low risk"))).toBe(true);
+    const dms = () =>
+      slack
+        .callsTo("chat.postMessage")
+        .filter((call) => call.params["channel"] === "U0ALICE")
+        .map(allText);
+    expect(
+      dms().some((text) => /was auto-approved/.test(text) && text.includes("Rule: Quick access is low risk")),
+    ).toBe(true);
     // Expiry warnings are delayed chat jobs (one per end time; the grant was extended above): bring them forward.
-    const warnings = (await sesame.runtime.chat.queue.queue.getDelayed()).filter((job) => job.data.kind === "grant_notice" && job.data.notice === "expiring");
+    const warnings = (await sesame.runtime.chat.queue.queue.getDelayed()).filter(
+      (job) => job.data.kind === "grant_notice" && job.data.notice === "expiring",
+    );
     expect(warnings.length).toBeGreaterThan(0);
     for (const warning of warnings) await warning.promote();
     await waitFor(async () => dms().some((text) => /access to quick ends at/.test(text)), "expiring DM");
-    const expiring = slack.callsTo("chat.postMessage").find((call) => call.params["channel"] === "U0ALICE" && /access to quick ends at/.test(allText(call)))!;
+    const expiring = slack
+      .callsTo("chat.postMessage")
+      .find((call) => call.params["channel"] === "U0ALICE" && /access to quick ends at/.test(allText(call)))!;
     expect(buttons(expiring).map((b) => b.action_id)).toEqual(["sesame_extend", "sesame_relinquish"]);
   });
 
   it("relinquishes from App Home and redraws it", async () => {
     const dm = await grantedDm();
     const published = slack.callsTo("views.publish").length;
-    await postSigned(sesame.baseUrl, interactionBody(blockActionPayload("U0ALICE", "sesame_relinquish", buttonValue(dm, "sesame_relinquish"), "home")), FORM);
+    await postSigned(
+      sesame.baseUrl,
+      interactionBody(blockActionPayload("U0ALICE", "sesame_relinquish", buttonValue(dm, "sesame_relinquish"), "home")),
+      FORM,
+    );
     await waitFor(async () => slack.callsTo("views.publish").length > published, "home redrawn");
     // No channel behind App Home: the outcome comes as a DM.
-    await waitFor(async () => slack.callsTo("chat.postMessage").some((call) => call.params["channel"] === "U0ALICE" && /access is being removed/.test(String(call.params["text"]))), "relinquish DM");
+    await waitFor(
+      async () =>
+        slack
+          .callsTo("chat.postMessage")
+          .some(
+            (call) =>
+              call.params["channel"] === "U0ALICE" && /access is being removed/.test(String(call.params["text"])),
+          ),
+      "relinquish DM",
+    );
     const grantId = JSON.parse(buttonValue(dm, "sesame_relinquish")).grantId as string;
-    await waitFor(async () => (await sesame.api("alice", "GET", `/api/v1/grants/${grantId}`)).body.status === "revoked", "revoked");
+    await waitFor(
+      async () => (await sesame.api("alice", "GET", `/api/v1/grants/${grantId}`)).body.status === "revoked",
+      "revoked",
+    );
   });
 });

@@ -2,7 +2,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSesame, type TestSesame } from "../../helpers/sesame.js";
 import { waitFor } from "../../helpers/wait.js";
 import { allText, buttonValue, landedAt } from "./slack-cards.js";
-import { blockActionPayload, interactionBody, postSigned, SIGNING_SECRET, typed, viewSubmissionPayload } from "./slack-requests.js";
+import {
+  blockActionPayload,
+  interactionBody,
+  postSigned,
+  SIGNING_SECRET,
+  typed,
+  viewSubmissionPayload,
+} from "./slack-requests.js";
 import { startSlackStandIn, type RecordedCall, type SlackStandIn } from "./slack-web-api-stand-in.js";
 
 /** Who may decide, and what a refused, stale, replayed or forged click does: nothing, and the clicker is told why. */
@@ -47,13 +54,20 @@ afterAll(async () => {
 });
 
 async function requestBy(requester: string): Promise<string> {
-  const created = await sesame.api(requester, "POST", "/api/v1/requests", { resource: "demo", duration: "30m", reason: "testing decisions" });
+  const created = await sesame.api(requester, "POST", "/api/v1/requests", {
+    resource: "demo",
+    duration: "30m",
+    reason: "testing decisions",
+  });
   expect(created.status).toBe(201);
   return created.body.id as string;
 }
 
 async function cardFor(user: string, requestId: string): Promise<RecordedCall> {
-  const find = () => slack.callsTo("chat.postMessage").find((call) => call.params["channel"] === user && allText(call).includes(requestId));
+  const find = () =>
+    slack
+      .callsTo("chat.postMessage")
+      .find((call) => call.params["channel"] === user && allText(call).includes(requestId));
   await waitFor(async () => find() !== undefined, `card for ${user}`);
   return find()!;
 }
@@ -63,12 +77,16 @@ async function click(user: string, card: RecordedCall, actionId: string, value =
 }
 
 async function toldTo(user: string, pattern: RegExp): Promise<string> {
-  const find = () => slack.callsTo("chat.postEphemeral").find((call) => call.params["user"] === user && pattern.test(String(call.params["text"])));
+  const find = () =>
+    slack
+      .callsTo("chat.postEphemeral")
+      .find((call) => call.params["user"] === user && pattern.test(String(call.params["text"])));
   await waitFor(async () => find() !== undefined, `ephemeral to ${user} matching ${pattern}`);
   return String(find()!.params["text"]);
 }
 
-const request = async (id: string, viewer = "alice") => (await sesame.api(viewer, "GET", `/api/v1/requests/${id}`)).body;
+const request = async (id: string, viewer = "alice") =>
+  (await sesame.api(viewer, "GET", `/api/v1/requests/${id}`)).body;
 
 describe("decisions from Slack cards", () => {
   it("applies exactly one of a concurrent Approve and Deny; the other approver is told what happened", async () => {
@@ -80,10 +98,23 @@ describe("decisions from Slack cards", () => {
     await waitFor(async () => slack.callsTo("views.open").length > opensBefore, "deny modal");
     const modal = slack.callsTo("views.open").at(-1)!.params["view"];
     expect(modal).toMatchObject({ callback_id: "sesame_deny_reason" });
-    expect(JSON.parse(modal.private_metadata)).toMatchObject({ value: buttonValue(carolCard, "sesame_deny"), ...landedAt(carolCard) });
+    expect(JSON.parse(modal.private_metadata)).toMatchObject({
+      value: buttonValue(carolCard, "sesame_deny"),
+      ...landedAt(carolCard),
+    });
 
-    const deny = interactionBody(viewSubmissionPayload("U0CAROL", "sesame_deny_reason", { reason: typed("not during the freeze") }, modal.private_metadata));
-    const [approved, denied] = await Promise.all([click("U0BOB", bobCard, "sesame_approve"), postSigned(sesame.baseUrl, deny, FORM)]);
+    const deny = interactionBody(
+      viewSubmissionPayload(
+        "U0CAROL",
+        "sesame_deny_reason",
+        { reason: typed("not during the freeze") },
+        modal.private_metadata,
+      ),
+    );
+    const [approved, denied] = await Promise.all([
+      click("U0BOB", bobCard, "sesame_approve"),
+      postSigned(sesame.baseUrl, deny, FORM),
+    ]);
     expect([approved.status, denied.status]).toEqual([200, 200]);
 
     await waitFor(async () => (await request(id)).status !== "pending", "a decision");
@@ -97,7 +128,9 @@ describe("decisions from Slack cards", () => {
   it("ignores a replayed click: the second delivery changes nothing and says where things stand", async () => {
     const id = await requestBy("alice");
     const card = await cardFor("U0BOB", id);
-    const body = interactionBody(blockActionPayload("U0BOB", "sesame_approve", buttonValue(card, "sesame_approve"), landedAt(card)));
+    const body = interactionBody(
+      blockActionPayload("U0BOB", "sesame_approve", buttonValue(card, "sesame_approve"), landedAt(card)),
+    );
     expect((await postSigned(sesame.baseUrl, body, FORM)).status).toBe(200);
     await waitFor(async () => (await request(id)).status === "approved", "approval");
     expect((await postSigned(sesame.baseUrl, body, FORM)).status).toBe(200);
@@ -108,7 +141,11 @@ describe("decisions from Slack cards", () => {
   it("refuses a button value carrying a forged user id, and never takes the clicker from it", async () => {
     const id = await requestBy("alice");
     const card = await cardFor("U0BOB", id);
-    const forged = JSON.stringify({ ...JSON.parse(buttonValue(card, "sesame_approve")), user: "U0BOB", actorId: "bob" });
+    const forged = JSON.stringify({
+      ...JSON.parse(buttonValue(card, "sesame_approve")),
+      user: "U0BOB",
+      actorId: "bob",
+    });
     await click("U0MALLORY", card, "sesame_approve", forged);
     await toldTo("U0MALLORY", /cannot act on this button/);
     expect((await request(id)).status).toBe("pending");
@@ -127,7 +164,16 @@ describe("decisions from Slack cards", () => {
   it("refuses self-approval, even for an approver who got hold of another approver's card", async () => {
     const id = await requestBy("bob");
     const carolCard = await cardFor("U0CAROL", id);
-    expect(slack.callsTo("chat.postMessage").some((call) => call.params["channel"] === "U0BOB" && allText(call).includes("sesame_approve") && allText(call).includes(id))).toBe(false);
+    expect(
+      slack
+        .callsTo("chat.postMessage")
+        .some(
+          (call) =>
+            call.params["channel"] === "U0BOB" &&
+            allText(call).includes("sesame_approve") &&
+            allText(call).includes(id),
+        ),
+    ).toBe(false);
     await click("U0BOB", carolCard, "sesame_approve");
     await toldTo("U0BOB", /cannot approve or deny your own request/);
     expect((await request(id, "bob")).status).toBe("pending");
@@ -147,11 +193,39 @@ describe("decisions from Slack cards", () => {
     const card = await cardFor("U0CAROL", id);
     const channelCopy = await cardFor("C0APPROVALS", id);
     const metadata = JSON.stringify({ value: buttonValue(card, "sesame_deny"), ...landedAt(card) });
-    await postSigned(sesame.baseUrl, interactionBody(viewSubmissionPayload("U0CAROL", "sesame_deny_reason", { reason: typed("use the replica instead") }, metadata)), FORM);
+    await postSigned(
+      sesame.baseUrl,
+      interactionBody(
+        viewSubmissionPayload("U0CAROL", "sesame_deny_reason", { reason: typed("use the replica instead") }, metadata),
+      ),
+      FORM,
+    );
     await waitFor(async () => (await request(id)).status === "denied", "denied");
-    await waitFor(async () => slack.callsTo("chat.postMessage").some((call) => call.params["channel"] === "U0ALICE" && /was denied/.test(allText(call)) && allText(call).includes("use the replica instead")), "denied DM");
+    await waitFor(
+      async () =>
+        slack
+          .callsTo("chat.postMessage")
+          .some(
+            (call) =>
+              call.params["channel"] === "U0ALICE" &&
+              /was denied/.test(allText(call)) &&
+              allText(call).includes("use the replica instead"),
+          ),
+      "denied DM",
+    );
     for (const copy of [card, channelCopy]) {
-      await waitFor(async () => slack.callsTo("chat.update").some((call) => call.params["channel"] === landedAt(copy).channel && call.params["ts"] === landedAt(copy).ts && /Denied by Carol/.test(allText(call))), "card updated");
+      await waitFor(
+        async () =>
+          slack
+            .callsTo("chat.update")
+            .some(
+              (call) =>
+                call.params["channel"] === landedAt(copy).channel &&
+                call.params["ts"] === landedAt(copy).ts &&
+                /Denied by Carol/.test(allText(call)),
+            ),
+        "card updated",
+      );
     }
   });
 
@@ -161,9 +235,25 @@ describe("decisions from Slack cards", () => {
     // The next message Sesame posts (the requester's "approved" DM) fails once with a Slack error.
     slack.failNext("chat.postMessage", { status: 200, body: { ok: false, error: "fatal_error" } });
     await click("U0BOB", card, "sesame_approve");
-    await waitFor(async () => slack.callsTo("chat.postMessage").some((call) => call.result["error"] === "fatal_error"), "the failed post");
+    await waitFor(
+      async () => slack.callsTo("chat.postMessage").some((call) => call.result["error"] === "fatal_error"),
+      "the failed post",
+    );
     expect((await request(id)).status).toBe("approved");
-    await waitFor(async () => slack.callsTo("chat.postMessage").some((call) => call.params["channel"] === "U0ALICE" && call.result["ok"] === true && /was approved/.test(allText(call)) && allText(call).includes(id.slice(0, 8))), "the retried DM", 20_000);
+    await waitFor(
+      async () =>
+        slack
+          .callsTo("chat.postMessage")
+          .some(
+            (call) =>
+              call.params["channel"] === "U0ALICE" &&
+              call.result["ok"] === true &&
+              /was approved/.test(allText(call)) &&
+              allText(call).includes(id.slice(0, 8)),
+          ),
+      "the retried DM",
+      20_000,
+    );
     expect((await request(id)).status).toBe("approved");
   });
 });

@@ -46,8 +46,13 @@ afterAll(async () => {
 });
 
 async function posted(channel: string, pattern: RegExp | string): Promise<RecordedCall> {
-  const matches = (call: RecordedCall) => call.params["channel"] === channel && (typeof pattern === "string" ? allText(call).includes(pattern) : pattern.test(allText(call)));
-  await waitFor(async () => slack.callsTo("chat.postMessage").some(matches), `a message to ${channel} matching ${pattern}`);
+  const matches = (call: RecordedCall) =>
+    call.params["channel"] === channel &&
+    (typeof pattern === "string" ? allText(call).includes(pattern) : pattern.test(allText(call)));
+  await waitFor(
+    async () => slack.callsTo("chat.postMessage").some(matches),
+    `a message to ${channel} matching ${pattern}`,
+  );
   return slack.callsTo("chat.postMessage").find(matches)!;
 }
 
@@ -59,15 +64,31 @@ describe("escalation in Slack", () => {
     const notice = await posted("U0ALICE", /is still waiting/);
     expect(allText(notice)).toMatch(/Reminded the approvers at \d{4}-\d\d-\d\d \d\d:\d\d UTC/);
     const where = landedAt(card);
-    await waitFor(async () => slack.callsTo("chat.update").some((call) => call.params["ts"] === where.ts && /Where it stands: Reminded the approvers/.test(allText(call))), "the card to show the reminder");
+    await waitFor(
+      async () =>
+        slack
+          .callsTo("chat.update")
+          .some(
+            (call) => call.params["ts"] === where.ts && /Where it stands: Reminded the approvers/.test(allText(call)),
+          ),
+      "the card to show the reminder",
+    );
   });
 });
 
 describe("break-glass in Slack", () => {
   it("grants at once from the slash command, sends review cards, and takes the review only from an approver", async () => {
-    const reply = await postSigned(sesame.baseUrl, slashCommandBody("U0ALICE", "break-glass demo 10m prod is down", slack.responseUrl("bg")), FORM);
+    const reply = await postSigned(
+      sesame.baseUrl,
+      slashCommandBody("U0ALICE", "break-glass demo 10m prod is down", slack.responseUrl("bg")),
+      FORM,
+    );
     expect(reply.status).toBe(200);
-    await waitFor(async () => slack.callsTo("response_url").some((call) => /Break-glass: demo is being granted now/.test(allText(call))), "the break-glass reply");
+    await waitFor(
+      async () =>
+        slack.callsTo("response_url").some((call) => /Break-glass: demo is being granted now/.test(allText(call))),
+      "the break-glass reply",
+    );
     const [request] = await sesame.runtime.deps.store.listRequests({ unreviewedBreakGlass: true });
     expect(request).toMatchObject({ status: "approved", breakGlass: true });
     const security = await posted("C0SECURITY", request!.id);
@@ -75,12 +96,37 @@ describe("break-glass in Slack", () => {
     const card = await posted("U0BOB", request!.id);
     const value = buttonValue(card, "sesame_review");
 
-    await postSigned(sesame.baseUrl, interactionBody(blockActionPayload("U0ALICE", "sesame_review", value, landedAt(security))), FORM);
-    await waitFor(async () => slack.callsTo("chat.postEphemeral").some((call) => call.params["user"] === "U0ALICE" && /cannot review your own break-glass/.test(allText(call))), "alice to be refused");
+    await postSigned(
+      sesame.baseUrl,
+      interactionBody(blockActionPayload("U0ALICE", "sesame_review", value, landedAt(security))),
+      FORM,
+    );
+    await waitFor(
+      async () =>
+        slack
+          .callsTo("chat.postEphemeral")
+          .some(
+            (call) => call.params["user"] === "U0ALICE" && /cannot review your own break-glass/.test(allText(call)),
+          ),
+      "alice to be refused",
+    );
     expect((await sesame.runtime.deps.store.getRequest(request!.id))?.reviewedAt).toBeNull();
 
-    await postSigned(sesame.baseUrl, interactionBody(blockActionPayload("U0BOB", "sesame_review", value, landedAt(card))), FORM);
-    await waitFor(async () => (await sesame.runtime.deps.store.getRequest(request!.id))?.reviewedById === "bob", "bob's review");
-    await waitFor(async () => slack.callsTo("chat.update").some((call) => call.params["channel"] === "C0SECURITY" && /reviewed by Bob/.test(allText(call))), "the security channel's card to show the review");
+    await postSigned(
+      sesame.baseUrl,
+      interactionBody(blockActionPayload("U0BOB", "sesame_review", value, landedAt(card))),
+      FORM,
+    );
+    await waitFor(
+      async () => (await sesame.runtime.deps.store.getRequest(request!.id))?.reviewedById === "bob",
+      "bob's review",
+    );
+    await waitFor(
+      async () =>
+        slack
+          .callsTo("chat.update")
+          .some((call) => call.params["channel"] === "C0SECURITY" && /reviewed by Bob/.test(allText(call))),
+      "the security channel's card to show the review",
+    );
   });
 });

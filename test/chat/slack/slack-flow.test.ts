@@ -3,7 +3,16 @@ import { createPostgresFixture, type PostgresFixture } from "../../connectors/po
 import { startSesame, type TestSesame } from "../../helpers/sesame.js";
 import { waitFor } from "../../helpers/wait.js";
 import { allText, buttons, buttonValue, landedAt } from "./slack-cards.js";
-import { blockActionPayload, interactionBody, postSigned, selected, SIGNING_SECRET, slashCommandBody, typed, viewSubmissionPayload } from "./slack-requests.js";
+import {
+  blockActionPayload,
+  interactionBody,
+  postSigned,
+  selected,
+  SIGNING_SECRET,
+  slashCommandBody,
+  typed,
+  viewSubmissionPayload,
+} from "./slack-requests.js";
 import { startSlackStandIn, type SlackStandIn } from "./slack-web-api-stand-in.js";
 
 /**
@@ -48,7 +57,12 @@ beforeAll(async () => {
   sesame = await startSesame("slack_flow", {
     policy: policy(pg),
     identities: ["alice", "bob", "carol"],
-    env: { SLACK_BOT_TOKEN: "xoxb-test-token", SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_API_URL: slack.apiUrl, SLACK_FLOW_PG_URL: pg.granterUrl },
+    env: {
+      SLACK_BOT_TOKEN: "xoxb-test-token",
+      SLACK_SIGNING_SECRET: SIGNING_SECRET,
+      SLACK_API_URL: slack.apiUrl,
+      SLACK_FLOW_PG_URL: pg.granterUrl,
+    },
   });
 });
 
@@ -75,29 +89,71 @@ describe("Slack end to end", () => {
     expect(allText(slack.callsTo("views.open")[0]!)).toContain("prod-db");
 
     // 2. The form is submitted; the modal closes (empty 200).
-    const values = { resource: selected("prod-db"), duration: selected("5s"), reason: typed("incident 42: checking replication"), ticket: typed("") };
-    const submitted = await postSigned(sesame.baseUrl, interactionBody(viewSubmissionPayload("U0ALICE", "sesame_request_form", values)), FORM);
+    const values = {
+      resource: selected("prod-db"),
+      duration: selected("5s"),
+      reason: typed("incident 42: checking replication"),
+      ticket: typed(""),
+    };
+    const submitted = await postSigned(
+      sesame.baseUrl,
+      interactionBody(viewSubmissionPayload("U0ALICE", "sesame_request_form", values)),
+      FORM,
+    );
     expect(submitted.status).toBe(200);
     expect(submitted.text).toBe("");
 
     // 3. Each approver gets a card (bob found by email), the requester a "submitted" DM naming who was asked.
-    await waitFor(async () => dmsTo("U0BOB").length === 1 && dmsTo("U0CAROL").length === 1 && dmsTo("U0ALICE").length === 1, "approval cards and the submitted DM");
+    await waitFor(
+      async () => dmsTo("U0BOB").length === 1 && dmsTo("U0CAROL").length === 1 && dmsTo("U0ALICE").length === 1,
+      "approval cards and the submitted DM",
+    );
     expect(slack.callsTo("users.lookupByEmail").some((call) => call.params["email"] === "bob@example.com")).toBe(true);
     const bobCard = dmsTo("U0BOB")[0]!;
-    for (const fact of ["Alice (alice)", "prod-db", "5s", "incident 42: checking replication", "Approvals", "0 of 1 received"]) expect(allText(bobCard)).toContain(fact);
+    for (const fact of [
+      "Alice (alice)",
+      "prod-db",
+      "5s",
+      "incident 42: checking replication",
+      "Approvals",
+      "0 of 1 received",
+    ])
+      expect(allText(bobCard)).toContain(fact);
     expect(buttons(bobCard).map((b) => b.action_id)).toEqual(["sesame_approve", "sesame_deny"]);
-    expect(JSON.parse(buttonValue(bobCard, "sesame_approve"))).toEqual({ kind: "approve", requestId: expect.any(String), version: 1 });
+    expect(JSON.parse(buttonValue(bobCard, "sesame_approve"))).toEqual({
+      kind: "approve",
+      requestId: expect.any(String),
+      version: 1,
+    });
     expect(allText(dmsTo("U0ALICE")[0]!)).toMatch(/waiting for approval.*Asked: Bob \(bob\), Carol \(carol\)/);
 
     // 4. Bob approves from his card.
-    const approve = blockActionPayload("U0BOB", "sesame_approve", buttonValue(bobCard, "sesame_approve"), landedAt(bobCard));
+    const approve = blockActionPayload(
+      "U0BOB",
+      "sesame_approve",
+      buttonValue(bobCard, "sesame_approve"),
+      landedAt(bobCard),
+    );
     expect((await postSigned(sesame.baseUrl, interactionBody(approve), FORM)).status).toBe(200);
 
     // 5. Bob is told; his card and Carol's are updated in place, without buttons, saying who decided.
-    await waitFor(async () => slack.callsTo("chat.postEphemeral").some((call) => call.params["user"] === "U0BOB"), "ephemeral to bob");
-    expect(slack.callsTo("chat.postEphemeral").find((call) => call.params["user"] === "U0BOB")!.params["text"]).toMatch(/Approved/);
+    await waitFor(
+      async () => slack.callsTo("chat.postEphemeral").some((call) => call.params["user"] === "U0BOB"),
+      "ephemeral to bob",
+    );
+    expect(slack.callsTo("chat.postEphemeral").find((call) => call.params["user"] === "U0BOB")!.params["text"]).toMatch(
+      /Approved/,
+    );
     const carolCard = landedAt(dmsTo("U0CAROL")[0]!);
-    await waitFor(async () => [landedAt(bobCard), carolCard].every((at) => slack.callsTo("chat.update").some((call) => call.params["channel"] === at.channel && call.params["ts"] === at.ts)), "both cards updated");
+    await waitFor(
+      async () =>
+        [landedAt(bobCard), carolCard].every((at) =>
+          slack
+            .callsTo("chat.update")
+            .some((call) => call.params["channel"] === at.channel && call.params["ts"] === at.ts),
+        ),
+      "both cards updated",
+    );
     for (const update of slack.callsTo("chat.update")) {
       expect(buttons(update)).toEqual([]);
       expect(allText(update)).toMatch(/Approved by Bob \(bob\) at \d{4}-\d\d-\d\d \d\d:\d\d UTC/);

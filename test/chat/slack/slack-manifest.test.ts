@@ -52,7 +52,9 @@ describe("manifest/slack.yaml", () => {
   it("sends the command, interactivity and App Home events to /slack/events, with Socket Mode off", async () => {
     const m = await manifest();
     const events = "https://sesame.example.com/slack/events";
-    expect(m["features"]["slash_commands"]).toEqual([expect.objectContaining({ command: "/request-access", url: events, usage_hint: expect.any(String) })]);
+    expect(m["features"]["slash_commands"]).toEqual([
+      expect.objectContaining({ command: "/request-access", url: events, usage_hint: expect.any(String) }),
+    ]);
     expect(m["settings"]["interactivity"]).toEqual({ is_enabled: true, request_url: events });
     expect(m["settings"]["event_subscriptions"]).toEqual({ request_url: events, bot_events: ["app_home_opened"] });
     expect(m["features"]["app_home"]).toMatchObject({ home_tab_enabled: true, messages_tab_enabled: true });

@@ -66,7 +66,10 @@ describe("Slack OAuth install", () => {
     const state = location.searchParams.get("state")!;
     const cookie = install.headers.get("set-cookie")!.split(";")[0]!;
 
-    const callback = await fetch(`${sesame.baseUrl}/slack/oauth_redirect?code=temporary-code&state=${encodeURIComponent(state)}`, { headers: { cookie }, redirect: "manual" });
+    const callback = await fetch(
+      `${sesame.baseUrl}/slack/oauth_redirect?code=temporary-code&state=${encodeURIComponent(state)}`,
+      { headers: { cookie }, redirect: "manual" },
+    );
     expect(callback.status).toBe(200);
     expect(slack.callsTo("oauth.v2.access")).toHaveLength(1);
 
@@ -74,18 +77,29 @@ describe("Slack OAuth install", () => {
     expect(rows.map((row) => row.key)).toEqual(["TT0OTHER"]);
     expect(rows[0]!.sealed).not.toContain(INSTALLED_TOKEN);
     const store = createSlackInstallationStore(sesame.runtime.db, sesame.runtime.deps.secrets, ["T0OTHER"]);
-    const installation = await store.fetchInstallation({ teamId: "T0OTHER", enterpriseId: undefined, isEnterpriseInstall: false });
+    const installation = await store.fetchInstallation({
+      teamId: "T0OTHER",
+      enterpriseId: undefined,
+      isEnterpriseInstall: false,
+    });
     expect(installation.bot?.token).toBe(INSTALLED_TOKEN);
 
     // A command from that workspace is answered with its installation's token.
-    const reply = await postSigned(sesame.baseUrl, slashCommandBody("U0OTHERALICE", "help", slack.responseUrl("oauth-help"), "T0OTHER"), "application/x-www-form-urlencoded");
+    const reply = await postSigned(
+      sesame.baseUrl,
+      slashCommandBody("U0OTHERALICE", "help", slack.responseUrl("oauth-help"), "T0OTHER"),
+      "application/x-www-form-urlencoded",
+    );
     expect(reply.status).toBe(200);
     await waitFor(async () => slack.callsTo("response_url").length === 1, "help reply");
     expect(slack.callsTo("users.info").at(-1)!.token).toBe(INSTALLED_TOKEN);
   });
 
   it("reaches people in the workspace they use Sesame from", async () => {
-    const address = await slackAdapter().post({ identityId: "alice" }, { title: "hello", facts: [], notes: [], actions: [], actionableBy: [] });
+    const address = await slackAdapter().post(
+      { identityId: "alice" },
+      { title: "hello", facts: [], notes: [], actions: [], actionableBy: [] },
+    );
     expect(address).toMatchObject({ workspace: "TT0OTHER", channel: "D0OTHERALICE", user: "U0OTHERALICE" });
     expect(slack.callsTo("chat.postMessage").at(-1)!.token).toBe(INSTALLED_TOKEN);
   });
@@ -98,9 +112,19 @@ describe("Slack OAuth install", () => {
 
   it("refuses to install or serve a workspace that is not in SLACK_ALLOWED_WORKSPACES", async () => {
     const store = createSlackInstallationStore(sesame.runtime.db, sesame.runtime.deps.secrets, ["T0OTHER"]);
-    const stranger = { team: { id: "T0EVIL" }, enterprise: undefined, isEnterpriseInstall: false, bot: { token: "xoxb-evil", scopes: [], id: "B1", userId: "U1" }, user: { id: "U0EVIL", token: undefined, scopes: undefined } };
-    await expect(store.storeInstallation(stranger as never)).rejects.toThrow(/T0EVIL is not in SLACK_ALLOWED_WORKSPACES/);
-    await expect(store.fetchInstallation({ teamId: "T0EVIL", enterpriseId: undefined, isEnterpriseInstall: false })).rejects.toThrow(/not in SLACK_ALLOWED_WORKSPACES/);
+    const stranger = {
+      team: { id: "T0EVIL" },
+      enterprise: undefined,
+      isEnterpriseInstall: false,
+      bot: { token: "xoxb-evil", scopes: [], id: "B1", userId: "U1" },
+      user: { id: "U0EVIL", token: undefined, scopes: undefined },
+    };
+    await expect(store.storeInstallation(stranger as never)).rejects.toThrow(
+      /T0EVIL is not in SLACK_ALLOWED_WORKSPACES/,
+    );
+    await expect(
+      store.fetchInstallation({ teamId: "T0EVIL", enterpriseId: undefined, isEnterpriseInstall: false }),
+    ).rejects.toThrow(/not in SLACK_ALLOWED_WORKSPACES/);
     expect((await sesame.runtime.db.slackInstallation.findMany()).map((row) => row.key)).not.toContain("TT0EVIL");
   });
 });

@@ -7,7 +7,13 @@ import { startSlackStandIn, type SlackStandIn } from "./slack-web-api-stand-in.j
 
 /** Outbound cards: paced per channel, 429s waited out (Retry-After), unreachable people skipped, other failures thrown for the queue to retry. */
 
-const card: Card = { title: "Your access to demo has ended", facts: [{ label: "Grant", value: "3f2a9c1e" }], notes: [], actions: [], actionableBy: [] };
+const card: Card = {
+  title: "Your access to demo has ended",
+  facts: [{ label: "Grant", value: "3f2a9c1e" }],
+  notes: [],
+  actions: [],
+  actionableBy: [],
+};
 const silent = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
 function memoryStore(emails: Record<string, string>): ChatStore & { links: Map<string, string> } {
@@ -38,7 +44,10 @@ beforeAll(async () => {
   slack = await startSlackStandIn();
   slack.users.set("U0ALICE", "alice@example.com");
   store = memoryStore({ alice: "alice@example.com", nobody: "nobody@example.com" });
-  const workspaces = singleWorkspace("xoxb-test-token", { slackApiUrl: slack.apiUrl, retryConfig: { retries: 2, minTimeout: 100, maxTimeout: 200 } });
+  const workspaces = singleWorkspace("xoxb-test-token", {
+    slackApiUrl: slack.apiUrl,
+    retryConfig: { retries: 2, minTimeout: 100, maxTimeout: 200 },
+  });
   // The real pacing: about one message per second per channel.
   outbound = createSlackOutbound({ workspaces, store, logger: silent, minIntervalMs: 1_000 });
 });
@@ -48,11 +57,16 @@ afterAll(async () => {
   await slack?.close();
 });
 
-const postsTo = (channel: string) => slack.callsTo("chat.postMessage").filter((call) => call.params["channel"] === channel);
+const postsTo = (channel: string) =>
+  slack.callsTo("chat.postMessage").filter((call) => call.params["channel"] === channel);
 
 describe("Slack outbound messages", () => {
   it("spaces messages to one channel about a second apart, without holding back other channels", async () => {
-    await Promise.all([outbound.post({ channel: "C0BURST" }, card), outbound.post({ channel: "C0BURST" }, card), outbound.post({ channel: "C0OTHER" }, card)]);
+    await Promise.all([
+      outbound.post({ channel: "C0BURST" }, card),
+      outbound.post({ channel: "C0BURST" }, card),
+      outbound.post({ channel: "C0OTHER" }, card),
+    ]);
     const [first, second] = postsTo("C0BURST");
     expect(second!.at - first!.at).toBeGreaterThanOrEqual(950);
     // The other channel went out without waiting behind the burst.
@@ -60,7 +74,11 @@ describe("Slack outbound messages", () => {
   });
 
   it("waits out a 429 for its Retry-After and still delivers the message", async () => {
-    slack.failNext("chat.postMessage", { status: 429, headers: { "retry-after": "1" }, body: { ok: false, error: "ratelimited" } });
+    slack.failNext("chat.postMessage", {
+      status: 429,
+      headers: { "retry-after": "1" },
+      body: { ok: false, error: "ratelimited" },
+    });
     const address = await outbound.post({ channel: "C0LIMITED" }, card);
     expect(address).toMatchObject({ channel: "C0LIMITED", ts: expect.any(String) });
     const [limited, delivered] = postsTo("C0LIMITED");
@@ -74,7 +92,11 @@ describe("Slack outbound messages", () => {
     expect(address).toEqual({ channel: "D0ALICE", ts: expect.any(String), user: "U0ALICE" });
     expect(store.links.get("U0ALICE")).toBe("alice");
     await outbound.update(address!, { ...card, title: "updated" });
-    expect(slack.callsTo("chat.update").at(-1)!.params).toMatchObject({ channel: "D0ALICE", ts: address!["ts"], text: "updated" });
+    expect(slack.callsTo("chat.update").at(-1)!.params).toMatchObject({
+      channel: "D0ALICE",
+      ts: address!["ts"],
+      text: "updated",
+    });
   });
 
   it("returns null for someone not in the workspace or a channel the bot cannot reach", async () => {

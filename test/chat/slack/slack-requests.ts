@@ -11,7 +11,12 @@ export interface SlackReply {
   json: any;
 }
 
-export async function postSigned(baseUrl: string, body: string, contentType: string, options: { timestamp?: number; secret?: string; signature?: string } = {}): Promise<SlackReply> {
+export async function postSigned(
+  baseUrl: string,
+  body: string,
+  contentType: string,
+  options: { timestamp?: number; secret?: string; signature?: string } = {},
+): Promise<SlackReply> {
   const timestamp = String(options.timestamp ?? Math.floor(Date.now() / 1000));
   const signature = options.signature ?? slackSignature(options.secret ?? SIGNING_SECRET, timestamp, body);
   const response = await fetch(`${baseUrl}/slack/events`, {
@@ -53,9 +58,16 @@ export function interactionBody(payload: Record<string, unknown>): string {
   return form({ payload: JSON.stringify(payload) });
 }
 
-export function blockActionPayload(userId: string, actionId: string, value: string, where: { channel: string; ts: string } | "home"): Record<string, unknown> {
+export function blockActionPayload(
+  userId: string,
+  actionId: string,
+  value: string,
+  where: { channel: string; ts: string } | "home",
+): Record<string, unknown> {
   const container =
-    where === "home" ? { type: "view", view_id: "V0HOME" } : { type: "message", message_ts: where.ts, channel_id: where.channel, is_ephemeral: false };
+    where === "home"
+      ? { type: "view", view_id: "V0HOME" }
+      : { type: "message", message_ts: where.ts, channel_id: where.channel, is_ephemeral: false };
   return {
     type: "block_actions",
     user: { id: userId, username: userId.toLowerCase(), name: userId.toLowerCase(), team_id: "T0SESAME" },
@@ -66,13 +78,32 @@ export function blockActionPayload(userId: string, actionId: string, value: stri
     team: { id: "T0SESAME", domain: "sesame-test" },
     enterprise: null,
     is_enterprise_install: false,
-    ...(where === "home" ? { view: { id: "V0HOME", type: "home" } } : { channel: { id: where.channel, name: "directmessage" }, message: { type: "message", ts: where.ts, text: "card" } }),
+    ...(where === "home"
+      ? { view: { id: "V0HOME", type: "home" } }
+      : {
+          channel: { id: where.channel, name: "directmessage" },
+          message: { type: "message", ts: where.ts, text: "card" },
+        }),
     response_url: "https://hooks.slack.com/actions/T0SESAME/1/unused",
-    actions: [{ action_id: actionId, block_id: "b1", text: { type: "plain_text", text: "Approve" }, value, type: "button", action_ts: String(Date.now() / 1000) }],
+    actions: [
+      {
+        action_id: actionId,
+        block_id: "b1",
+        text: { type: "plain_text", text: "Approve" },
+        value,
+        type: "button",
+        action_ts: String(Date.now() / 1000),
+      },
+    ],
   };
 }
 
-export function viewSubmissionPayload(userId: string, callbackId: string, values: Record<string, Record<string, unknown>>, privateMetadata = ""): Record<string, unknown> {
+export function viewSubmissionPayload(
+  userId: string,
+  callbackId: string,
+  values: Record<string, Record<string, unknown>>,
+  privateMetadata = "",
+): Record<string, unknown> {
   return {
     type: "view_submission",
     team: { id: "T0SESAME", domain: "sesame-test" },
@@ -97,7 +128,9 @@ export function viewSubmissionPayload(userId: string, callbackId: string, values
   };
 }
 
-export const selected = (value: string) => ({ value: { type: "static_select", selected_option: { text: { type: "plain_text", text: value }, value } } });
+export const selected = (value: string) => ({
+  value: { type: "static_select", selected_option: { text: { type: "plain_text", text: value }, value } },
+});
 export const typed = (value: string) => ({ value: { type: "plain_text_input", value } });
 
 export function appHomeOpenedBody(userId: string): string {
@@ -105,10 +138,18 @@ export function appHomeOpenedBody(userId: string): string {
     token: "deprecated-verification-token",
     team_id: "T0SESAME",
     api_app_id: "A0SESAME",
-    event: { type: "app_home_opened", user: userId, channel: "D0HOME", tab: "home", event_ts: String(Date.now() / 1000) },
+    event: {
+      type: "app_home_opened",
+      user: userId,
+      channel: "D0HOME",
+      tab: "home",
+      event_ts: String(Date.now() / 1000),
+    },
     type: "event_callback",
     event_id: `Ev${randomBytes(5).toString("hex").toUpperCase()}`,
     event_time: Math.floor(Date.now() / 1000),
-    authorizations: [{ enterprise_id: null, team_id: "T0SESAME", user_id: "U0SESAMEBOT", is_bot: true, is_enterprise_install: false }],
+    authorizations: [
+      { enterprise_id: null, team_id: "T0SESAME", user_id: "U0SESAMEBOT", is_bot: true, is_enterprise_install: false },
+    ],
   });
 }

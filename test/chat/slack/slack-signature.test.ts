@@ -16,20 +16,28 @@ describe("Slack request signatures", () => {
 
   it("accepts the example at its own time and within five minutes either way", () => {
     for (const now of [1531420618, 1531420618 - 300, 1531420618 + 300]) {
-      expect(verifySlackSignature({ signingSecret: secret, timestamp, signature: expected, rawBody: body }, at(now))).toEqual({ ok: true });
+      expect(
+        verifySlackSignature({ signingSecret: secret, timestamp, signature: expected, rawBody: body }, at(now)),
+      ).toEqual({ ok: true });
     }
   });
 
   it("refuses a timestamp more than five minutes old or ahead", () => {
     for (const now of [1531420618 + 301, 1531420618 - 301]) {
-      const verdict = verifySlackSignature({ signingSecret: secret, timestamp, signature: expected, rawBody: body }, at(now));
+      const verdict = verifySlackSignature(
+        { signingSecret: secret, timestamp, signature: expected, rawBody: body },
+        at(now),
+      );
       expect(verdict).toMatchObject({ ok: false, reason: expect.stringContaining("301 s") });
     }
   });
 
   it("refuses another secret, a changed body, and missing or malformed headers", () => {
     const check = (changes: Partial<Parameters<typeof verifySlackSignature>[0]>) =>
-      verifySlackSignature({ signingSecret: secret, timestamp, signature: expected, rawBody: body, ...changes }, at(1531420618)).ok;
+      verifySlackSignature(
+        { signingSecret: secret, timestamp, signature: expected, rawBody: body, ...changes },
+        at(1531420618),
+      ).ok;
     expect(check({ signingSecret: "0".repeat(32) })).toBe(false);
     expect(check({ rawBody: body.replace("roadrunner", "coyote") })).toBe(false);
     expect(check({ signature: undefined })).toBe(false);

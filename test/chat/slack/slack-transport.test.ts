@@ -48,16 +48,29 @@ describe("POST /slack/events", () => {
     const reply = await postSigned(sesame.baseUrl, command(), "application/x-www-form-urlencoded");
     expect(reply.status).toBe(200);
     await expect.poll(() => slack.callsTo("response_url").length).toBe(1);
-    expect(slack.callsTo("response_url")[0]!.params).toMatchObject({ response_type: "ephemeral", text: expect.stringContaining("/request-access list") });
+    expect(slack.callsTo("response_url")[0]!.params).toMatchObject({
+      response_type: "ephemeral",
+      text: expect.stringContaining("/request-access list"),
+    });
   });
 
   it("refuses a wrong signature, a stale timestamp and a future one before any handler runs", async () => {
     const before = recordedExceptAuth().length;
     const now = Math.floor(Date.now() / 1000);
-    const forged = await postSigned(sesame.baseUrl, command(), "application/x-www-form-urlencoded", { secret: "0123456789abcdef0123456789abcdef" });
-    const stale = await postSigned(sesame.baseUrl, command(), "application/x-www-form-urlencoded", { timestamp: now - 301 });
-    const future = await postSigned(sesame.baseUrl, command(), "application/x-www-form-urlencoded", { timestamp: now + 301 });
-    const unsigned = await fetch(`${sesame.baseUrl}/slack/events`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: command() });
+    const forged = await postSigned(sesame.baseUrl, command(), "application/x-www-form-urlencoded", {
+      secret: "0123456789abcdef0123456789abcdef",
+    });
+    const stale = await postSigned(sesame.baseUrl, command(), "application/x-www-form-urlencoded", {
+      timestamp: now - 301,
+    });
+    const future = await postSigned(sesame.baseUrl, command(), "application/x-www-form-urlencoded", {
+      timestamp: now + 301,
+    });
+    const unsigned = await fetch(`${sesame.baseUrl}/slack/events`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: command(),
+    });
     expect([forged.status, stale.status, future.status, unsigned.status]).toEqual([401, 401, 401, 401]);
     expect(forged.text).not.toContain(SIGNING_SECRET);
     await new Promise((resolve) => setTimeout(resolve, 300));
@@ -65,7 +78,15 @@ describe("POST /slack/events", () => {
   });
 
   it("answers Slack's url_verification challenge", async () => {
-    const reply = await postSigned(sesame.baseUrl, JSON.stringify({ token: "x", challenge: "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P", type: "url_verification" }), "application/json");
+    const reply = await postSigned(
+      sesame.baseUrl,
+      JSON.stringify({
+        token: "x",
+        challenge: "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P",
+        type: "url_verification",
+      }),
+      "application/json",
+    );
     expect(reply.status).toBe(200);
     expect(reply.json).toEqual({ challenge: "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P" });
   });
@@ -75,7 +96,11 @@ describe("POST /slack/events", () => {
   });
 
   it("leaves the REST API's JSON parsing alone", async () => {
-    const created = await sesame.api("alice", "POST", "/api/v1/requests", { resource: "demo-admin", duration: "30m", reason: "checking" });
+    const created = await sesame.api("alice", "POST", "/api/v1/requests", {
+      resource: "demo-admin",
+      duration: "30m",
+      reason: "checking",
+    });
     expect(created.body).toMatchObject({ resource: "demo-admin", status: "pending" });
     expect(created.status).toBe(201);
   });

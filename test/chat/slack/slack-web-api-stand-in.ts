@@ -65,10 +65,20 @@ export async function startSlackStandIn(): Promise<SlackStandIn> {
   const answer = (method: string, params: Record<string, any>): Record<string, unknown> => {
     switch (method) {
       case "auth.test":
-        return { ok: true, url: "https://sesame-test.slack.com/", team: "Sesame Test", user: "sesame", team_id: "T0SESAME", user_id: "U0SESAMEBOT", bot_id: "B0SESAME" };
+        return {
+          ok: true,
+          url: "https://sesame-test.slack.com/",
+          team: "Sesame Test",
+          user: "sesame",
+          team_id: "T0SESAME",
+          user_id: "U0SESAMEBOT",
+          bot_id: "B0SESAME",
+        };
       case "users.info": {
         const email = users.get(String(params["user"]));
-        return email ? { ok: true, user: { id: params["user"], team_id: "T0SESAME", profile: { email } } } : { ok: false, error: "user_not_found" };
+        return email
+          ? { ok: true, user: { id: params["user"], team_id: "T0SESAME", profile: { email } } }
+          : { ok: false, error: "user_not_found" };
       }
       case "users.lookupByEmail": {
         const id = [...users].find(([, email]) => email === params["email"])?.[0];
@@ -77,7 +87,12 @@ export async function startSlackStandIn(): Promise<SlackStandIn> {
       case "chat.postMessage": {
         const channel = String(params["channel"]);
         ts += 1;
-        return { ok: true, channel: channel.startsWith("U") ? `D${channel.slice(1)}` : channel, ts: `${1_700_000_000 + ts}.000100`, message: { text: params["text"] } };
+        return {
+          ok: true,
+          channel: channel.startsWith("U") ? `D${channel.slice(1)}` : channel,
+          ts: `${1_700_000_000 + ts}.000100`,
+          message: { text: params["text"] },
+        };
       }
       case "chat.update":
         return { ok: true, channel: params["channel"], ts: params["ts"] };

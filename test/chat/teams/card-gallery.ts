@@ -122,32 +122,131 @@ const TEAMS_IDS = ["29:bob", "29:carol"];
 
 export function cardGallery(): GalleryCard[] {
   const book = galleryBook();
-  const view = (actionable: boolean, notice?: CardView["notice"]): CardView => ({ actionable, refreshFor: TEAMS_IDS, ...(notice ? { notice } : {}) });
-  const render = (name: string, description: string, card: Card, v: CardView = view(true)) => ({ name, description, json: renderAdaptiveCard(card, v) });
+  const view = (actionable: boolean, notice?: CardView["notice"]): CardView => ({
+    actionable,
+    refreshFor: TEAMS_IDS,
+    ...(notice ? { notice } : {}),
+  });
+  const render = (name: string, description: string, card: Card, v: CardView = view(true)) => ({
+    name,
+    description,
+    json: renderAdaptiveCard(card, v),
+  });
   const decided = { decidedAt: at("2026-11-22T10:04:00Z"), decidedById: "bob", version: 2 };
-  const approved = sampleRequest({ ...decided, status: "approved", decisions: [{ approverId: "bob", kind: "approve", step: 0, comment: null, createdAt: at("2026-11-22T10:04:00Z") }] });
+  const approved = sampleRequest({
+    ...decided,
+    status: "approved",
+    decisions: [{ approverId: "bob", kind: "approve", step: 0, comment: null, createdAt: at("2026-11-22T10:04:00Z") }],
+  });
   const denied = sampleRequest({ ...decided, status: "denied", decisionReason: "Use the read replica instead" });
   const form = requestFormModel(book, "alice");
   const requestNotices: RequestNotice[] = ["submitted", "approved", "auto_approved", "denied", "expired", "escalated"];
-  const escalated = sampleRequest({ version: 3, escalationLog: [{ step: 0, action: "remind", at: at("2026-11-22T10:10:00Z"), summary: "reminded the approvers" }, { step: 2, action: "page", at: at("2026-11-22T10:30:00Z"), summary: "paged on-call dba-primary (asked carol)", paged: "dba-primary" }] });
-  const breakGlass = sampleRequest({ ...decided, status: "approved", decidedById: null, breakGlass: true, autoApprovalReason: "break-glass: production is down, INC-77" });
+  const escalated = sampleRequest({
+    version: 3,
+    escalationLog: [
+      { step: 0, action: "remind", at: at("2026-11-22T10:10:00Z"), summary: "reminded the approvers" },
+      {
+        step: 2,
+        action: "page",
+        at: at("2026-11-22T10:30:00Z"),
+        summary: "paged on-call dba-primary (asked carol)",
+        paged: "dba-primary",
+      },
+    ],
+  });
+  const breakGlass = sampleRequest({
+    ...decided,
+    status: "approved",
+    decidedById: null,
+    breakGlass: true,
+    autoApprovalReason: "break-glass: production is down, INC-77",
+  });
   const grantNotices: GrantNotice[] = ["granted", "expiring", "extended", "revoked", "failed"];
-  const noticeRow = (kind: RequestNotice) => (kind === "escalated" ? escalated : kind === "approved" ? approved : kind === "denied" ? denied : kind === "auto_approved" ? sampleRequest({ ...decided, status: "approved", decidedById: null, autoApprovalReason: "SRE during office hours, up to 1h" }) : kind === "expired" ? sampleRequest({ status: "expired", decidedAt: at("2026-11-22T14:00:00Z") }) : sampleRequest());
-  const grantRow = (kind: GrantNotice) => (kind === "revoked" ? sampleGrant({ status: "revoked", revokeReason: "expired" }) : kind === "failed" ? sampleGrant({ status: "grant_failed" }) : sampleGrant());
+  const noticeRow = (kind: RequestNotice) =>
+    kind === "escalated"
+      ? escalated
+      : kind === "approved"
+        ? approved
+        : kind === "denied"
+          ? denied
+          : kind === "auto_approved"
+            ? sampleRequest({
+                ...decided,
+                status: "approved",
+                decidedById: null,
+                autoApprovalReason: "SRE during office hours, up to 1h",
+              })
+            : kind === "expired"
+              ? sampleRequest({ status: "expired", decidedAt: at("2026-11-22T14:00:00Z") })
+              : sampleRequest();
+  const grantRow = (kind: GrantNotice) =>
+    kind === "revoked"
+      ? sampleGrant({ status: "revoked", revokeReason: "expired" })
+      : kind === "failed"
+        ? sampleGrant({ status: "grant_failed" })
+        : sampleGrant();
   return [
     render("approval-pending", "Approval card as an approver sees it", approvalCard(book, sampleRequest())),
-    render("approval-pending-read-only", "The same card for everyone else (channel copy)", approvalCard(book, sampleRequest()), view(false)),
-    render("approval-stale", "A click on an out-of-date card: nothing recorded, the current card shown", approvalCard(book, sampleRequest({ version: 2 })), view(true, { tone: "attention", text: "This request changed since your card was sent (another approval arrived). Nothing was recorded; look at the current request and decide again." })),
-    render("approval-approved", "After Approve", approvalCard(book, approved), view(false, { tone: "good", text: "Approved. Sesame is granting the access now." })),
+    render(
+      "approval-pending-read-only",
+      "The same card for everyone else (channel copy)",
+      approvalCard(book, sampleRequest()),
+      view(false),
+    ),
+    render(
+      "approval-stale",
+      "A click on an out-of-date card: nothing recorded, the current card shown",
+      approvalCard(book, sampleRequest({ version: 2 })),
+      view(true, {
+        tone: "attention",
+        text: "This request changed since your card was sent (another approval arrived). Nothing was recorded; look at the current request and decide again.",
+      }),
+    ),
+    render(
+      "approval-approved",
+      "After Approve",
+      approvalCard(book, approved),
+      view(false, { tone: "good", text: "Approved. Sesame is granting the access now." }),
+    ),
     render("approval-denied", "After Deny", approvalCard(book, denied), view(false)),
-    render("approval-escalated", "A pending request after the ladder reminded and paged on-call", approvalCard(book, escalated)),
+    render(
+      "approval-escalated",
+      "A pending request after the ladder reminded and paged on-call",
+      approvalCard(book, escalated),
+    ),
     render("break-glass-review", "Break-glass access waiting for its review", approvalCard(book, breakGlass)),
-    render("break-glass-reviewed", "After the review", approvalCard(book, { ...breakGlass, reviewedAt: at("2026-11-22T11:00:00Z"), reviewedById: "carol", reviewNote: "Checked the session log" }), view(false)),
+    render(
+      "break-glass-reviewed",
+      "After the review",
+      approvalCard(book, {
+        ...breakGlass,
+        reviewedAt: at("2026-11-22T11:00:00Z"),
+        reviewedById: "carol",
+        reviewNote: "Checked the session log",
+      }),
+      view(false),
+    ),
     { name: "request-form", description: "The request form (request-access)", json: requestFormCard(form) },
-    { name: "request-form-errors", description: "The form sent back with a problem named", json: requestFormCard(form, { resource: "prod-db-readonly", duration: "1h" }, { reason: "A reason is required for prod-db-readonly." }) },
+    {
+      name: "request-form-errors",
+      description: "The form sent back with a problem named",
+      json: requestFormCard(
+        form,
+        { resource: "prod-db-readonly", duration: "1h" },
+        { reason: "A reason is required for prod-db-readonly." },
+      ),
+    },
     render("my-request", "A requester's pending request (list)", myRequestCard(book, sampleRequest())),
     render("grant-active", "An active grant with Extend and Relinquish", grantCard(book, sampleGrant(), 14400)),
-    ...requestNotices.map((kind) => render(`notice-${kind.replace("_", "-")}`, `Requester notice: ${kind}`, requestNotice(book, kind, noticeRow(kind)))),
-    ...grantNotices.map((kind) => render(`notice-${kind}`, `Grant notice: ${kind}`, grantNotice(book, kind, grantRow(kind), 14400))),
+    ...requestNotices.map((kind) =>
+      render(
+        `notice-${kind.replace("_", "-")}`,
+        `Requester notice: ${kind}`,
+        requestNotice(book, kind, noticeRow(kind)),
+      ),
+    ),
+    ...grantNotices.map((kind) =>
+      render(`notice-${kind}`, `Grant notice: ${kind}`, grantNotice(book, kind, grantRow(kind), 14400)),
+    ),
   ];
 }

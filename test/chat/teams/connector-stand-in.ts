@@ -58,7 +58,8 @@ export async function startConnectorStandIn(): Promise<ConnectorStandIn> {
       res.writeHead(status, { "content-type": "application/json" });
       res.end(JSON.stringify(value));
     };
-    if (parts[0] !== "v3" || parts[1] !== "conversations") return json(404, { error: `unexpected ${req.method} ${path}` });
+    if (parts[0] !== "v3" || parts[1] !== "conversations")
+      return json(404, { error: `unexpected ${req.method} ${path}` });
     const conversationId = parts[2] ?? "";
     if (req.method === "POST" && parts[3] === "activities") {
       const id = `activity-${++next}`;
@@ -72,7 +73,9 @@ export async function startConnectorStandIn(): Promise<ConnectorStandIn> {
     if (req.method === "GET" && parts[3] === "members" && parts[4]) {
       memberLookups.push(parts[4]);
       const member = members.get(parts[4]);
-      return member ? json(200, member) : json(404, { error: { code: "MemberNotFoundInConversation", message: "not found" } });
+      return member
+        ? json(200, member)
+        : json(404, { error: { code: "MemberNotFoundInConversation", message: "not found" } });
     }
     return json(404, { error: `unexpected ${req.method} ${path}` });
   });
@@ -85,7 +88,14 @@ export async function startConnectorStandIn(): Promise<ConnectorStandIn> {
     memberLookups,
     members,
     cardsIn: (conversationId) =>
-      sent.filter((s) => s.conversationId === conversationId).flatMap((s) => (s.activity.attachments ?? []).map((a: Record<string, any>) => ({ id: s.id, card: a.content as Record<string, any> }))),
+      sent
+        .filter((s) => s.conversationId === conversationId)
+        .flatMap((s) =>
+          (s.activity.attachments ?? []).map((a: Record<string, any>) => ({
+            id: s.id,
+            card: a.content as Record<string, any>,
+          })),
+        ),
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }

@@ -7,15 +7,19 @@ import addFormats from "ajv-formats";
 /** Validators for the official schemas in schemas/vendor (Adaptive Card 1.5: draft-06; Teams manifest 1.22: draft-04). */
 
 const SCHEMAS = new URL("../../../schemas/vendor/", import.meta.url);
-const read = (name: string): Record<string, unknown> => JSON.parse(readFileSync(new URL(name, SCHEMAS), "utf8")) as Record<string, unknown>;
-const describe = (errors: ErrorObject[] | null | undefined): string[] => (errors ?? []).map((e) => `${e.instancePath || "/"} ${e.message ?? ""} ${JSON.stringify(e.params)}`);
+const read = (name: string): Record<string, unknown> =>
+  JSON.parse(readFileSync(new URL(name, SCHEMAS), "utf8")) as Record<string, unknown>;
+const describe = (errors: ErrorObject[] | null | undefined): string[] =>
+  (errors ?? []).map((e) => `${e.instancePath || "/"} ${e.message ?? ""} ${JSON.stringify(e.params)}`);
 
 function adaptiveCardValidator() {
   // The card schema names itself with draft-04's `id`; Ajv 8 wants `$id`. Nothing else changes.
   const { id, ...schema } = read("adaptive-card.1.5.0.json");
   const ajv = new Ajv({ strict: false, allErrors: true });
   addFormats.default(ajv);
-  ajv.addMetaSchema(createRequire(import.meta.url)("ajv/dist/refs/json-schema-draft-06.json") as Record<string, unknown>);
+  ajv.addMetaSchema(
+    createRequire(import.meta.url)("ajv/dist/refs/json-schema-draft-06.json") as Record<string, unknown>,
+  );
   return ajv.compile({ ...schema, $id: String(id) });
 }
 

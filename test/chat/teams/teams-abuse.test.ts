@@ -46,20 +46,28 @@ let sesame: TestSesame;
 let client: TeamsClient;
 
 const request = (id: string) => sesame.runtime.deps.store.getRequest(id);
-const data = (kind: "approve" | "deny", requestId: string, version: number) => ({ sesame: { kind, requestId, version } });
+const data = (kind: "approve" | "deny", requestId: string, version: number) => ({
+  sesame: { kind, requestId, version },
+});
 
 async function submit(requester: TeamsUser, text: string): Promise<string> {
   const store = sesame.runtime.deps.store;
   const before = new Set((await store.listRequests({ requesterId: requester.identity, limit: 100 })).map((r) => r.id));
   await client.message(requester, `request-access ${text}`);
-  const created = (await store.listRequests({ requesterId: requester.identity, limit: 100 })).find((r) => !before.has(r.id));
+  const created = (await store.listRequests({ requesterId: requester.identity, limit: 100 })).find(
+    (r) => !before.has(r.id),
+  );
   if (!created) throw new Error(`no request created by "${text}"`);
   return created.id;
 }
 
 beforeAll(async () => {
   standIn = await startConnectorStandIn();
-  sesame = await startSesame("teamsabuse", { policy: POLICY, identities: [], env: { TEAMS_DEV_NO_AUTH: "true", NODE_ENV: "development" } });
+  sesame = await startSesame("teamsabuse", {
+    policy: POLICY,
+    identities: [],
+    env: { TEAMS_DEV_NO_AUTH: "true", NODE_ENV: "development" },
+  });
   client = new TeamsClient(sesame.baseUrl, standIn.url);
   for (const person of people) await client.installationUpdate(person);
 }, 60_000);
@@ -86,8 +94,14 @@ describe("Teams: decisions that must not happen", () => {
 
   it.each([
     ["an approver id next to the button value", (id: string) => ({ ...data("approve", id, 1), approverId: "bob" })],
-    ["a user id inside the button value", (id: string) => ({ sesame: { kind: "approve", requestId: id, version: 1, userId: bob.aadObjectId } })],
-    ["a from field imitating Teams", (id: string) => ({ ...data("approve", id, 1), from: { aadObjectId: bob.aadObjectId } })],
+    [
+      "a user id inside the button value",
+      (id: string) => ({ sesame: { kind: "approve", requestId: id, version: 1, userId: bob.aadObjectId } }),
+    ],
+    [
+      "a from field imitating Teams",
+      (id: string) => ({ ...data("approve", id, 1), from: { aadObjectId: bob.aadObjectId } }),
+    ],
   ])("card data with %s is refused outright; the actor stays the verified sender", async (_what, forged) => {
     const id = await submit(alice, "demo-admin 1h forged ids");
     const response = await client.invoke(dave, "approve", forged(id));
@@ -97,7 +111,12 @@ describe("Teams: decisions that must not happen", () => {
 
   it("an automatic refresh never decides: it returns the viewer's card and the request stays pending", async () => {
     const id = await submit(alice, "demo-admin 1h refresh only");
-    const forApprover = await client.invoke(bob, "refresh", { sesame: { kind: "refresh", requestId: id } }, "automatic");
+    const forApprover = await client.invoke(
+      bob,
+      "refresh",
+      { sesame: { kind: "refresh", requestId: id } },
+      "automatic",
+    );
     expect(forApprover.body.value.actions.map((a: Json) => a.verb ?? a.type)).toEqual(["approve", "Action.ShowCard"]);
     const forOthers = await client.invoke(dave, "refresh", { sesame: { kind: "refresh", requestId: id } }, "automatic");
     expect(forOthers.body.value.actions).toBeUndefined();
@@ -126,7 +145,8 @@ describe("Teams: decisions that must not happen", () => {
     expect(JSON.stringify(first.body.value)).toMatch(/Denied by Carol/);
     const replay = await client.invoke(carol, "deny", data("deny", id, 1));
     const approveReplay = await client.invoke(bob, "approve", data("approve", id, 1));
-    for (const response of [replay, approveReplay]) expect(JSON.stringify(response.body.value)).toMatch(/already denied/);
+    for (const response of [replay, approveReplay])
+      expect(JSON.stringify(response.body.value)).toMatch(/already denied/);
     const final = await request(id);
     expect(final).toMatchObject({ status: "denied", decidedById: "carol", version: 2 });
     expect(final?.decisions).toHaveLength(1);
@@ -134,10 +154,15 @@ describe("Teams: decisions that must not happen", () => {
 
   it("an Action.Submit with forged data is refused and nothing is updated", async () => {
     const id = await submit(alice, "demo-admin 1h submit forged");
-    await waitFor(async () => standIn.cardsIn(personalConversation(carol)).some((c) => JSON.stringify(c.card).includes(id)), "carol's card");
+    await waitFor(
+      async () => standIn.cardsIn(personalConversation(carol)).some((c) => JSON.stringify(c.card).includes(id)),
+      "carol's card",
+    );
     const updatesBefore = standIn.updated.length;
     await client.submit(dave, { ...data("approve", id, 1), approverId: "carol" }, "activity-1");
-    expect(standIn.sent.filter((s) => s.conversationId === personalConversation(dave)).at(-1)?.activity.text).toMatch(/not valid/);
+    expect(standIn.sent.filter((s) => s.conversationId === personalConversation(dave)).at(-1)?.activity.text).toMatch(
+      /not valid/,
+    );
     expect(standIn.updated).toHaveLength(updatesBefore);
     expect((await request(id))?.status).toBe("pending");
   });

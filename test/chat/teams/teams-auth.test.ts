@@ -26,9 +26,17 @@ policies:
     approvers: { users: [alice] }
 `;
 
-const base = { DATABASE_URL: "postgresql://x@127.0.0.1/x", REDIS_URL: "redis://127.0.0.1:6379", SESAME_POLICY_FILE: "examples/policy.yaml", SESAME_ENCRYPTION_KEY: Buffer.alloc(32, 1).toString("base64") };
+const base = {
+  DATABASE_URL: "postgresql://x@127.0.0.1/x",
+  REDIS_URL: "redis://127.0.0.1:6379",
+  SESAME_POLICY_FILE: "examples/policy.yaml",
+  SESAME_ENCRYPTION_KEY: Buffer.alloc(32, 1).toString("base64"),
+};
 /** A token-shaped string no key signed, from an issuer Bot Framework does not use (checked without any network). */
-const unsignedJwt = [{ alg: "RS256", kid: "nope", typ: "JWT" }, { iss: "https://issuer.example", aud: APP_ID, exp: Math.floor(Date.now() / 1000) + 600 }]
+const unsignedJwt = [
+  { alg: "RS256", kid: "nope", typ: "JWT" },
+  { iss: "https://issuer.example", aud: APP_ID, exp: Math.floor(Date.now() / 1000) + 600 },
+]
   .map((part) => Buffer.from(JSON.stringify(part)).toString("base64url"))
   .concat("c2lnbmF0dXJl")
   .join(".");
@@ -38,12 +46,20 @@ describe("Teams development mode (no credentials)", () => {
     const env = parseEnv({ ...base, TEAMS_DEV_NO_AUTH: "true", NODE_ENV: "production" });
     expect(() => chatModes(env)).toThrow(EnvError);
     expect(() => chatModes(env)).toThrow(/TEAMS_DEV_NO_AUTH: .*refused when NODE_ENV=production/);
-    await expect(startSesame("teamsprod", { policy: POLICY, identities: [], env: { TEAMS_DEV_NO_AUTH: "true", NODE_ENV: "production" } })).rejects.toThrow(EnvError);
+    await expect(
+      startSesame("teamsprod", {
+        policy: POLICY,
+        identities: [],
+        env: { TEAMS_DEV_NO_AUTH: "true", NODE_ENV: "production" },
+      }),
+    ).rejects.toThrow(EnvError);
   });
 
   it("must be switched on explicitly: no Teams variables means no Teams", () => {
     expect(chatModes(parseEnv({ ...base, NODE_ENV: "development" })).teams).toEqual({ kind: "off" });
-    expect(chatModes(parseEnv({ ...base, NODE_ENV: "development", TEAMS_DEV_NO_AUTH: "true" })).teams).toEqual({ kind: "development" });
+    expect(chatModes(parseEnv({ ...base, NODE_ENV: "development", TEAMS_DEV_NO_AUTH: "true" })).teams).toEqual({
+      kind: "development",
+    });
   });
 });
 
@@ -53,7 +69,16 @@ describe("Teams authenticated mode", () => {
 
   beforeAll(async () => {
     standIn = await startConnectorStandIn();
-    sesame = await startSesame("teamsauth", { policy: POLICY, identities: [], env: { TEAMS_APP_ID: APP_ID, TEAMS_APP_PASSWORD: "not-a-real-secret", TEAMS_TENANT_ID: TENANT, NODE_ENV: "production" } });
+    sesame = await startSesame("teamsauth", {
+      policy: POLICY,
+      identities: [],
+      env: {
+        TEAMS_APP_ID: APP_ID,
+        TEAMS_APP_PASSWORD: "not-a-real-secret",
+        TEAMS_TENANT_ID: TENANT,
+        NODE_ENV: "production",
+      },
+    });
   }, 60_000);
   afterAll(async () => {
     await sesame?.stop();
@@ -86,8 +111,15 @@ describe("Teams authenticated mode", () => {
   });
 
   it("refuses an activity from another tenant with 403, before any processing", async () => {
-    const client = new TeamsClient(sesame.baseUrl, standIn.url, { authorization: `Bearer ${unsignedJwt}` }, "11111111-2222-4333-8444-555555555555");
-    const response = await client.invoke(alice, "refresh", { sesame: { kind: "refresh", requestId: "3f2a9c1e-8b7d-4e6f-a5c4-1d2e3f4a5b6c" } });
+    const client = new TeamsClient(
+      sesame.baseUrl,
+      standIn.url,
+      { authorization: `Bearer ${unsignedJwt}` },
+      "11111111-2222-4333-8444-555555555555",
+    );
+    const response = await client.invoke(alice, "refresh", {
+      sesame: { kind: "refresh", requestId: "3f2a9c1e-8b7d-4e6f-a5c4-1d2e3f4a5b6c" },
+    });
     expect(response.status).toBe(403);
     await nothingHappened();
   });

@@ -15,7 +15,13 @@ export interface TeamsUser {
 }
 
 export function teamsUser(identity: string, aadObjectId: string = randomUUID()): TeamsUser {
-  return { identity, id: `29:${identity}-mri`, aadObjectId, name: identity[0]!.toUpperCase() + identity.slice(1), email: `${identity}@example.com` };
+  return {
+    identity,
+    id: `29:${identity}-mri`,
+    aadObjectId,
+    name: identity[0]!.toUpperCase() + identity.slice(1),
+    email: `${identity}@example.com`,
+  };
 }
 
 export const personalConversation = (user: TeamsUser): string => `a:personal-${user.identity}`;
@@ -50,7 +56,11 @@ export class TeamsClient {
   }
 
   async post(activity: Record<string, unknown>): Promise<PostResult> {
-    const response = await fetch(`${this.baseUrl}/api/messages`, { method: "POST", headers: { "content-type": "application/json", ...this.headers }, body: JSON.stringify(activity) });
+    const response = await fetch(`${this.baseUrl}/api/messages`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...this.headers },
+      body: JSON.stringify(activity),
+    });
     const text = await response.text();
     return { status: response.status, body: text ? JSON.parse(text) : null };
   }
@@ -60,8 +70,18 @@ export class TeamsClient {
   }
 
   /** An Action.Execute click (or an automatic refresh) on a card. */
-  invoke(user: TeamsUser, verb: string, data: unknown, trigger: "manual" | "automatic" = "manual"): Promise<PostResult> {
-    return this.post(this.base(user, "invoke", { name: "adaptiveCard/action", value: { action: { type: "Action.Execute", verb, data }, trigger } }));
+  invoke(
+    user: TeamsUser,
+    verb: string,
+    data: unknown,
+    trigger: "manual" | "automatic" = "manual",
+  ): Promise<PostResult> {
+    return this.post(
+      this.base(user, "invoke", {
+        name: "adaptiveCard/action",
+        value: { action: { type: "Action.Execute", verb, data }, trigger },
+      }),
+    );
   }
 
   /** An Action.Submit click (clients without Universal Actions): a message with `value`. */

@@ -41,8 +41,15 @@ let sesame: TestSesame;
 let client: TeamsClient;
 
 /** Texts sent into a person's chat, markdown escapes removed. */
-const texts = (user: typeof alice) => standIn.sent.filter((s) => s.conversationId === personalConversation(user)).map((s) => String(s.activity.text ?? "").replace(/\\(.)/g, "$1"));
-const lastCard = (conversationId: string, requestId: string) => standIn.cardsIn(conversationId).filter((c) => JSON.stringify(c.card).includes(requestId)).at(-1);
+const texts = (user: typeof alice) =>
+  standIn.sent
+    .filter((s) => s.conversationId === personalConversation(user))
+    .map((s) => String(s.activity.text ?? "").replace(/\\(.)/g, "$1"));
+const lastCard = (conversationId: string, requestId: string) =>
+  standIn
+    .cardsIn(conversationId)
+    .filter((c) => JSON.stringify(c.card).includes(requestId))
+    .at(-1);
 const bodyText = (card: Json) => JSON.stringify(card.body);
 const requests = () => sesame.runtime.deps.store.listRequests({ requesterId: "alice", limit: 100 });
 
@@ -56,8 +63,18 @@ async function requestByText(text: string): Promise<string> {
 
 beforeAll(async () => {
   standIn = await startConnectorStandIn();
-  standIn.members.set(bob.id, { id: bob.id, aadObjectId: bob.aadObjectId, name: "Bob", email: "Bob@Example.com", userPrincipalName: "bob@example.com" });
-  sesame = await startSesame("teamsflow", { policy: POLICY, identities: ["alice", "bob"], env: { TEAMS_DEV_NO_AUTH: "true", NODE_ENV: "development" } });
+  standIn.members.set(bob.id, {
+    id: bob.id,
+    aadObjectId: bob.aadObjectId,
+    name: "Bob",
+    email: "Bob@Example.com",
+    userPrincipalName: "bob@example.com",
+  });
+  sesame = await startSesame("teamsflow", {
+    policy: POLICY,
+    identities: ["alice", "bob"],
+    env: { TEAMS_DEV_NO_AUTH: "true", NODE_ENV: "development" },
+  });
   client = new TeamsClient(sesame.baseUrl, standIn.url);
 }, 60_000);
 afterAll(async () => {
@@ -71,9 +88,17 @@ describe("Teams: conversations and identity", () => {
     expect((await client.conversationUpdate(bob)).status).toBe(200);
     expect((await client.addedToTeam(carol, TEAM)).status).toBe(200);
     const store = sesame.runtime.chat.store;
-    expect(await store.conversation("teams", carol.aadObjectId)).toMatchObject({ serviceUrl: standIn.url, conversation: { id: personalConversation(carol) }, user: { id: carol.id } });
-    expect(await store.conversation("teams", bob.aadObjectId)).toMatchObject({ conversation: { id: personalConversation(bob) } });
-    expect(await store.conversation("teams", `channel:${TEAM}`)).toMatchObject({ conversation: { id: TEAM, conversationType: "channel" } });
+    expect(await store.conversation("teams", carol.aadObjectId)).toMatchObject({
+      serviceUrl: standIn.url,
+      conversation: { id: personalConversation(carol) },
+      user: { id: carol.id },
+    });
+    expect(await store.conversation("teams", bob.aadObjectId)).toMatchObject({
+      conversation: { id: personalConversation(bob) },
+    });
+    expect(await store.conversation("teams", `channel:${TEAM}`)).toMatchObject({
+      conversation: { id: TEAM, conversationType: "channel" },
+    });
     expect(texts(bob).join("\n")).toMatch(/Hi, I am Sesame[\s\S]*request-access list/);
     // Linked on install (by the email Teams reports), so cards reach bob before he ever types.
     expect(await store.identityForAccount("teams", bob.aadObjectId)).toBe("bob");
@@ -100,32 +125,57 @@ describe("Teams: requesting", () => {
 
   it.each([
     ["a duration that is not one", "request-access demo-admin soon checking", /"soon" is not a duration/],
-    ["a duration over the maximum", "request-access demo-admin 5h checking", /5h is too long: the maximum for demo-admin is 2h/],
+    [
+      "a duration over the maximum",
+      "request-access demo-admin 5h checking",
+      /5h is too long: the maximum for demo-admin is 2h/,
+    ],
     ["an unknown resource", "request-access prod 1h checking", /There is no resource "prod"/],
     ["a missing reason", "request-access demo-admin 1h", /reason/i],
-  ])("a text request with %s gets a message naming the problem, and nothing is created", async (_what, text, problem) => {
-    const before = (await requests()).length;
-    await client.message(alice, text);
-    expect(texts(alice).at(-1)).toMatch(problem);
-    expect(await requests()).toHaveLength(before);
-  });
+  ])(
+    "a text request with %s gets a message naming the problem, and nothing is created",
+    async (_what, text, problem) => {
+      const before = (await requests()).length;
+      await client.message(alice, text);
+      expect(texts(alice).at(-1)).toMatch(problem);
+      expect(await requests()).toHaveLength(before);
+    },
+  );
 
   it("a form with a bad answer comes back with the problem next to the field, and nothing is created", async () => {
     const before = (await requests()).length;
-    const noReason = await client.invoke(alice, "submit_request", { sesame: { kind: "submit_request" }, resource: "demo-admin", duration: "1h", reason: " " });
+    const noReason = await client.invoke(alice, "submit_request", {
+      sesame: { kind: "submit_request" },
+      resource: "demo-admin",
+      duration: "1h",
+      reason: " ",
+    });
     expect(noReason.body).toMatchObject({ statusCode: 200, type: "application/vnd.microsoft.card.adaptive" });
     const form = noReason.body.value;
     expect(adaptiveCardProblems(form)).toEqual([]);
     expect(form.body.find((b: Json) => b.id === "reason-error").text).toMatch(/reason/i);
     expect(form.body.find((b: Json) => b.id === "duration").value).toBe("1h");
-    const badDuration = await client.invoke(alice, "submit_request", { sesame: { kind: "submit_request" }, resource: "demo-admin", duration: "ages", reason: "x" });
-    expect(badDuration.body.value.body.find((b: Json) => b.id === "duration-error").text).toContain('"ages" is not a duration');
+    const badDuration = await client.invoke(alice, "submit_request", {
+      sesame: { kind: "submit_request" },
+      resource: "demo-admin",
+      duration: "ages",
+      reason: "x",
+    });
+    expect(badDuration.body.value.body.find((b: Json) => b.id === "duration-error").text).toContain(
+      '"ages" is not a duration',
+    );
     expect(await requests()).toHaveLength(before);
   });
 
   it("a valid form creates the request and replaces the form with it", async () => {
     const before = (await requests()).length;
-    const response = await client.invoke(alice, "submit_request", { sesame: { kind: "submit_request" }, resource: "demo-admin", duration: "45m", reason: "rotate the keys", ticket: "" });
+    const response = await client.invoke(alice, "submit_request", {
+      sesame: { kind: "submit_request" },
+      resource: "demo-admin",
+      duration: "45m",
+      reason: "rotate the keys",
+      ticket: "",
+    });
     expect(response.status).toBe(200);
     expect(bodyText(response.body.value)).toMatch(/Requested demo-admin for 45m/);
     const all = await requests();
@@ -140,19 +190,30 @@ describe("Teams: approving", () => {
   it("a text request sends approval cards proactively to each approver with a chat, and a read-only copy to the channel mentioning the others", async () => {
     requestId = await requestByText("request-access demo-admin 1h checking the deploy ticket:OPS-9");
     expect(texts(alice).join("\n")).toMatch(/Requested demo-admin for 1h/);
-    await waitFor(async () => !!lastCard(personalConversation(bob), requestId) && !!lastCard(personalConversation(carol), requestId) && !!lastCard(TEAM, requestId), "approval cards for bob, carol and the channel", 15_000);
+    await waitFor(
+      async () =>
+        !!lastCard(personalConversation(bob), requestId) &&
+        !!lastCard(personalConversation(carol), requestId) &&
+        !!lastCard(TEAM, requestId),
+      "approval cards for bob, carol and the channel",
+      15_000,
+    );
     const card = lastCard(personalConversation(bob), requestId)!.card;
     expect(adaptiveCardProblems(card)).toEqual([]);
     expect(card.actions.map((a: Json) => a.verb ?? a.type)).toEqual(["approve", "Action.ShowCard"]);
     expect(card.refresh.userIds).toEqual(expect.arrayContaining([bob.id, carol.id, erin.aadObjectId]));
     const channelPost = standIn.sent.filter((s) => s.conversationId === TEAM).at(-1)!.activity;
     expect(channelPost.attachments[0].content.actions).toBeUndefined();
-    expect(channelPost.entities).toEqual([{ type: "mention", text: "<at>Erin</at>", mentioned: { id: erin.aadObjectId, name: "Erin" } }]);
+    expect(channelPost.entities).toEqual([
+      { type: "mention", text: "<at>Erin</at>", mentioned: { id: erin.aadObjectId, name: "Erin" } },
+    ]);
     expect(channelPost.text).toContain("<at>Erin</at>");
   });
 
   it("Approve via adaptiveCard/action: the updated card comes back in the same HTTP response, other copies are updated, and the grant happens", async () => {
-    const approve = lastCard(personalConversation(bob), requestId)!.card.actions.find((a: Json) => a.verb === "approve");
+    const approve = lastCard(personalConversation(bob), requestId)!.card.actions.find(
+      (a: Json) => a.verb === "approve",
+    );
     const response = await client.invoke(bob, "approve", approve.data);
     expect(response.status).toBe(200);
     expect(response.body).toMatchObject({ statusCode: 200, type: "application/vnd.microsoft.card.adaptive" });
@@ -160,12 +221,30 @@ describe("Teams: approving", () => {
     expect(bodyText(response.body.value)).toMatch(/Approved by Bob/);
     expect(response.body.value.actions).toBeUndefined();
     const carolCopy = lastCard(personalConversation(carol), requestId)!;
-    await waitFor(async () => standIn.updated.some((u) => u.activityId === carolCopy.id && JSON.stringify(u.activity).includes("Approved by Bob")), "carol's copy updated with updateActivity");
+    await waitFor(
+      async () =>
+        standIn.updated.some(
+          (u) => u.activityId === carolCopy.id && JSON.stringify(u.activity).includes("Approved by Bob"),
+        ),
+      "carol's copy updated with updateActivity",
+    );
     const update = standIn.updated.find((u) => u.activityId === carolCopy.id)!;
     expect(update.conversationId).toBe(personalConversation(carol));
     expect(update.activity.attachments[0].content.actions).toBeUndefined();
-    await waitFor(async () => (await sesame.runtime.deps.store.listGrants({ subjectId: "alice", limit: 10 })).some((g) => g.requestId === requestId && g.status === "active"), "the grant to be active");
-    await waitFor(async () => standIn.cardsIn(personalConversation(alice)).some((c) => bodyText(c.card).includes("Your access to demo-admin is active")), "alice told her access is active");
+    await waitFor(
+      async () =>
+        (await sesame.runtime.deps.store.listGrants({ subjectId: "alice", limit: 10 })).some(
+          (g) => g.requestId === requestId && g.status === "active",
+        ),
+      "the grant to be active",
+    );
+    await waitFor(
+      async () =>
+        standIn
+          .cardsIn(personalConversation(alice))
+          .some((c) => bodyText(c.card).includes("Your access to demo-admin is active")),
+      "alice told her access is active",
+    );
   });
 
   it("an older client's Action.Submit approves too, and the card it came from is updated in place", async () => {
@@ -176,19 +255,30 @@ describe("Teams: approving", () => {
     expect(fallback.type).toBe("Action.Submit");
     expect((await client.submit(carol, fallback.data, card.id)).status).toBe(200);
     expect((await sesame.runtime.deps.store.getRequest(id))?.status).toBe("approved");
-    const inPlace = standIn.updated.find((u) => u.activityId === card.id && u.conversationId === personalConversation(carol));
+    const inPlace = standIn.updated.find(
+      (u) => u.activityId === card.id && u.conversationId === personalConversation(carol),
+    );
     expect(JSON.stringify(inPlace?.activity)).toContain("Approved by Carol");
   });
 
   it("a request made outside Teams (REST API) is approved in Teams by the same identity", async () => {
-    const created = await sesame.api("alice", "POST", "/api/v1/requests", { resource: "demo-admin", duration: "15m", reason: "from the API" });
+    const created = await sesame.api("alice", "POST", "/api/v1/requests", {
+      resource: "demo-admin",
+      duration: "15m",
+      reason: "from the API",
+    });
     expect(created.status).toBe(201);
     const id = created.body.id as string;
     await waitFor(async () => !!lastCard(personalConversation(bob), id), "bob's approval card");
-    const deny = lastCard(personalConversation(bob), id)!.card.actions.find((a: Json) => a.type === "Action.ShowCard").card.actions[0];
+    const deny = lastCard(personalConversation(bob), id)!.card.actions.find((a: Json) => a.type === "Action.ShowCard")
+      .card.actions[0];
     const response = await client.invoke(bob, "deny", { ...deny.data, reason: "not today" });
     expect(bodyText(response.body.value)).toMatch(/Denied by Bob.*not today/);
-    expect(await sesame.runtime.deps.store.getRequest(id)).toMatchObject({ status: "denied", decidedById: "bob", decisionReason: "not today" });
+    expect(await sesame.runtime.deps.store.getRequest(id)).toMatchObject({
+      status: "denied",
+      decidedById: "bob",
+      decisionReason: "not today",
+    });
   });
 
   it("list shows the person's requests and grants as cards", async () => {

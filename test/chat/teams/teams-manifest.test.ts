@@ -21,12 +21,18 @@ describe("Teams app package", () => {
     expect(manifestProblems(template)).toEqual([]);
     const packaged = teamsManifest({ appId: APP_ID, publicUrl: "https://sesame.acme.test/" });
     expect(manifestProblems(packaged)).toEqual([]);
-    expect(packaged).toMatchObject({ id: APP_ID, bots: [{ botId: APP_ID, scopes: ["personal", "team"], supportsFiles: false }], validDomains: ["sesame.acme.test"] });
+    expect(packaged).toMatchObject({
+      id: APP_ID,
+      bots: [{ botId: APP_ID, scopes: ["personal", "team"], supportsFiles: false }],
+      validDomains: ["sesame.acme.test"],
+    });
     expect(packaged.developer.websiteUrl).toBe("https://sesame.acme.test");
   });
 
   it("the bot's command list shows the commands", async () => {
-    const commands = teamsManifest({ appId: APP_ID }).bots[0].commandLists[0].commands.map((c: { title: string }) => c.title);
+    const commands = teamsManifest({ appId: APP_ID }).bots[0].commandLists[0].commands.map(
+      (c: { title: string }) => c.title,
+    );
     expect(commands).toEqual(["request-access", "list", "cancel", "extend", "relinquish", "help"]);
   });
 
@@ -46,7 +52,9 @@ describe("Teams app package", () => {
 
   it("npm run teams:package writes the zip with the app id from the environment", async () => {
     const out = join(await mkdtemp(join(tmpdir(), "teams-pkg-")), "sesame-teams.zip");
-    const { stdout } = await run("npx", ["tsx", "scripts/teams-package.ts", "--out", out], { env: { ...process.env, TEAMS_APP_ID: APP_ID, SESAME_PUBLIC_URL: "" } });
+    const { stdout } = await run("npx", ["tsx", "scripts/teams-package.ts", "--out", out], {
+      env: { ...process.env, TEAMS_APP_ID: APP_ID, SESAME_PUBLIC_URL: "" },
+    });
     expect(stdout).toContain(`Wrote ${out}`);
     const zip = await JSZip.loadAsync(await readFile(out));
     expect(Object.keys(zip.files).sort()).toEqual(["color.png", "manifest.json", "outline.png"]);
@@ -57,8 +65,13 @@ describe("Teams app package", () => {
 
   it("refuses with a clear message when TEAMS_APP_ID is missing or not a GUID", async () => {
     const env = { ...process.env, TEAMS_APP_ID: "" };
-    const failure = await run("npx", ["tsx", "scripts/teams-package.ts", "--out", join(tmpdir(), "never.zip")], { env }).catch((error: { code: number; stderr: string }) => error);
-    expect(failure).toMatchObject({ code: 1, stderr: expect.stringContaining("Cannot build the Teams package: TEAMS_APP_ID is not set") });
+    const failure = await run("npx", ["tsx", "scripts/teams-package.ts", "--out", join(tmpdir(), "never.zip")], {
+      env,
+    }).catch((error: { code: number; stderr: string }) => error);
+    expect(failure).toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining("Cannot build the Teams package: TEAMS_APP_ID is not set"),
+    });
     await expect(buildTeamsPackage({ appId: "sesame" })).rejects.toThrow(/TEAMS_APP_ID must be a GUID/);
   }, 30_000);
 });
