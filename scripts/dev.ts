@@ -17,9 +17,9 @@ import { createRuntime } from "../src/runtime.js";
 import {
   PLAYGROUND_APPROVER,
   PLAYGROUND_REQUESTER,
+  type Playground,
   playgroundPolicy,
   startPlayground,
-  type Playground,
 } from "./dev-playground.js";
 
 const ENV_FILE = ".env.development";

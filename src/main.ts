@@ -2,7 +2,7 @@ import { EnvError, parseEnv } from "./config/env.js";
 import { isAppError } from "./domain/errors.js";
 import { buildServer } from "./http/server.js";
 import { startChatWorker } from "./jobs/chat-queue.js";
-import { startSweeper, type Sweeper } from "./jobs/sweeper.js";
+import { type Sweeper, startSweeper } from "./jobs/sweeper.js";
 import { startWorkers } from "./jobs/workers.js";
 import { createRuntime, type Runtime } from "./runtime.js";
 

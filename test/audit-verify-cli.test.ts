@@ -5,7 +5,7 @@ import { join } from "node:path";
 import pg from "pg";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { runCli } from "../src/cli/main.js";
-import { verifyAuditChain, type ChainedAuditRow } from "../src/domain/audit-chain.js";
+import { type ChainedAuditRow, verifyAuditChain } from "../src/domain/audit-chain.js";
 import type { AuditInput } from "../src/services/ports.js";
 import { appendAuditEvent } from "../src/storage/audit-repository.js";
 import { createDatabase } from "../src/storage/prisma-client.js";
@@ -102,7 +102,10 @@ async function sesame(
   const stdout: string[] = [];
   const stderr: string[] = [];
   const capture = (sink: string[]) =>
-    ((chunk: string | Uint8Array) => (sink.push(String(chunk)), true)) as typeof process.stdout.write;
+    ((chunk: string | Uint8Array) => {
+      sink.push(String(chunk));
+      return true;
+    }) as typeof process.stdout.write;
   vi.stubEnv("DATABASE_URL", databaseUrl);
   process.exitCode = undefined;
   vi.spyOn(process.stdout, "write").mockImplementation(capture(stdout));

@@ -1,7 +1,7 @@
-import { afterAll, describe, expect, it } from "vitest";
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import pg from "pg";
+import { afterAll, describe, expect, it } from "vitest";
 import { migrate } from "../src/storage/migrator.js";
 import { createTestDatabase } from "./helpers/database.js";
 

@@ -1,10 +1,10 @@
 import type { ChatModes } from "../config/chat-env.js";
 import type { Env } from "../config/env.js";
+import type { Database } from "../storage/prisma-client.js";
 import type { ChatAdapter, ChatPlatform } from "./core/chat-adapter.js";
 import type { ChatContext } from "./core/chat-context.js";
 import { createSlackAdapter } from "./slack/slack-adapter.js";
 import { createTeamsAdapter } from "./teams/teams-adapter.js";
-import type { Database } from "../storage/prisma-client.js";
 
 /** Builds an adapter for every chat platform the environment configures. */
 

@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { parseEnv, type Env } from "../config/env.js";
+import { type Env, parseEnv } from "../config/env.js";
 import { createRuntime, type Runtime } from "../runtime.js";
 import { createDatabase, type Database } from "../storage/prisma-client.js";
 

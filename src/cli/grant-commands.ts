@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { formatDuration } from "../domain/duration.js";
 import type { GrantStatus } from "../domain/grant-machine.js";
-import { requestRevoke, performRevoke } from "../services/revoke-grant.js";
+import { performRevoke, requestRevoke } from "../services/revoke-grant.js";
 import { createPrismaStore } from "../storage/prisma-store.js";
 import { print, withDatabase, withRuntime } from "./context.js";
 

@@ -2,8 +2,8 @@ import type { Command } from "commander";
 import { loadPolicyFile } from "../config/policy-loader.js";
 import type { Policy, PolicyFile } from "../config/policy-schema.js";
 import { connectorValidators } from "../connectors/connector-set.js";
-import { parseDuration } from "../domain/duration.js";
 import { EMPTY_ROSTER, type OnCallRoster } from "../domain/approval-steps.js";
+import { parseDuration } from "../domain/duration.js";
 import { PolicyBook } from "../domain/policy-book.js";
 import { createOnCallDirectory } from "../oncall/on-call-directory.js";
 import { describeOnCallSetup } from "../oncall/on-call-setup.js";
@@ -73,7 +73,7 @@ export function registerPolicyCommands(program: Command): void {
           roster,
         );
         if (options.json) print(JSON.stringify(explanation, null, 2));
-        else explanation.lines.forEach((line) => print(line));
+        else for (const line of explanation.lines) print(line);
         if (explanation.outcome === "refused") process.exitCode = 1;
       },
     );

@@ -1,4 +1,4 @@
-import { EnvError, type Env } from "./env.js";
+import { type Env, EnvError } from "./env.js";
 
 /** Which chat platforms this process serves and how, derived from the environment (one line per problem). */
 

@@ -1,4 +1,4 @@
-import { isAlias, isMap, isNode, isScalar, isSeq, type Document, type LineCounter } from "yaml";
+import { type Document, isAlias, isMap, isNode, isScalar, isSeq, type LineCounter } from "yaml";
 import type { ProblemPath } from "../domain/policy-consistency.js";
 
 /**

@@ -1,6 +1,6 @@
-import type { PolicyFile } from "../config/policy-schema.js";
-import type { PolicyLoadOptions } from "../config/policy-loader.js";
 import { randomUUID } from "node:crypto";
+import type { PolicyLoadOptions } from "../config/policy-loader.js";
+import type { PolicyFile } from "../config/policy-schema.js";
 import { entitlementKey } from "../domain/entitlement.js";
 import { AppError, isAppError } from "../domain/errors.js";
 import type { ConnectorProvider } from "../services/ports.js";

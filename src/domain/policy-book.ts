@@ -1,5 +1,5 @@
 import type { Person, Policy, PolicyFile, Resource } from "../config/policy-schema.js";
-import { expandSubjects, stepRulesOf, type OnCallRoster } from "./approval-steps.js";
+import { expandSubjects, type OnCallRoster, stepRulesOf } from "./approval-steps.js";
 import { AppError } from "./errors.js";
 import { checkPolicyConsistency } from "./policy-consistency.js";
 import { explainRequest, type PolicyExplanation } from "./policy-explain.js";

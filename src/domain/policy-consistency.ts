@@ -22,7 +22,7 @@ export function checkPolicyConsistency(file: PolicyFile): PolicyProblem[] {
   const report: Report = (path, message) => problems.push({ path, message });
   checkPeople(file, report);
   for (const [group, members] of Object.entries(file.groups)) {
-    members.forEach((member, index) => checkPerson(file, member, ["groups", group, index], report));
+    for (const [index, member] of members.entries()) checkPerson(file, member, ["groups", group, index], report);
   }
   for (const [id, resource] of Object.entries(file.resources)) {
     if (!Object.hasOwn(file.connectors, resource.connector)) {
@@ -41,7 +41,7 @@ export function checkPolicyConsistency(file: PolicyFile): PolicyProblem[] {
     "policy id",
     report,
   );
-  file.policies.forEach((policy, index) => checkPolicy(file, policy, ["policies", index], report));
+  for (const [index, policy] of file.policies.entries()) checkPolicy(file, policy, ["policies", index], report);
   return problems;
 }
 
@@ -94,9 +94,9 @@ function checkPolicy(file: PolicyFile, policy: Policy, at: ProblemPath, report: 
   });
   checkSubjects(file, policy.requesters, [...at, "requesters"], report);
   if (policy.approvers) checkApprovers(file, policy.approvers, [...at, "approvers"], report);
-  policy.steps?.forEach((step, index) =>
-    checkApprovers(file, step.approvers, [...at, "steps", index, "approvers"], report),
-  );
+  for (const [index, step] of (policy.steps ?? []).entries()) {
+    checkApprovers(file, step.approvers, [...at, "steps", index, "approvers"], report);
+  }
   checkEscalation(file, policy, at, report);
 
   if (policy.steps && policy.approvers) report([...at, "steps"], "use either steps or approvers, not both");
@@ -150,13 +150,13 @@ function checkPolicy(file: PolicyFile, policy: Policy, at: ProblemPath, report: 
 }
 
 function checkSubjects(file: PolicyFile, subjects: SubjectSet, at: ProblemPath, report: Report): void {
-  subjects.users.forEach((user, index) => checkPerson(file, user, [...at, "users", index], report));
-  subjects.groups.forEach((group, index) => checkGroup(file, group, [...at, "groups", index], report));
+  for (const [index, user] of subjects.users.entries()) checkPerson(file, user, [...at, "users", index], report);
+  for (const [index, group] of subjects.groups.entries()) checkGroup(file, group, [...at, "groups", index], report);
 }
 
 function checkApprovers(file: PolicyFile, approvers: ApproverSet, at: ProblemPath, report: Report): void {
   checkSubjects(file, approvers, at, report);
-  approvers.oncall.forEach((name, index) => checkOnCall(file, name, [...at, "oncall", index], report));
+  for (const [index, name] of approvers.oncall.entries()) checkOnCall(file, name, [...at, "oncall", index], report);
 }
 
 function checkOnCall(file: PolicyFile, name: string, path: ProblemPath, report: Report): void {

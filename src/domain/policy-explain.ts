@@ -2,14 +2,14 @@ import type { Policy, PolicyFile } from "../config/policy-schema.js";
 import {
   EMPTY_ROSTER,
   expandApprovers,
-  resolveSteps,
-  stepRulesOf,
   type OnCallRoster,
   type ResolvedStep,
+  resolveSteps,
+  stepRulesOf,
 } from "./approval-steps.js";
-import { checkAutoApproveRules, type AutoApprovalRuleCheck } from "./auto-approval.js";
+import { type AutoApprovalRuleCheck, checkAutoApproveRules } from "./auto-approval.js";
 import { parseDuration } from "./duration.js";
-import { isAppError, type AppError, type AppErrorCode } from "./errors.js";
+import { type AppError, type AppErrorCode, isAppError } from "./errors.js";
 import { explanationLines, refusedLines } from "./explanation-lines.js";
 import type { PolicyBook } from "./policy-book.js";
 import { checkDuration, unreachableStepError } from "./request-rules.js";
@@ -171,13 +171,12 @@ function escalationPlan(
           text: `${at}: page on-call ${source} and ask them to approve (on call now: ${now})`,
         };
       }
-      case "expire":
-        return {
-          afterSeconds,
-          action: step.action,
-          text: `${at}: expire the request and tell the requester whom to contact`,
-        };
     }
+    return {
+      afterSeconds,
+      action: step.action,
+      text: `${at}: expire the request and tell the requester whom to contact`,
+    };
   });
 }
 

@@ -2,12 +2,12 @@ import type { Policy, PolicyFile, Resource } from "../config/policy-schema.js";
 import {
   EMPTY_ROSTER,
   expandSubjects,
-  resolveSteps,
-  stepRulesOf,
   type OnCallRoster,
   type ResolvedStep,
+  resolveSteps,
+  stepRulesOf,
 } from "./approval-steps.js";
-import { autoApprovalFor, type AutoApproval } from "./auto-approval.js";
+import { type AutoApproval, autoApprovalFor } from "./auto-approval.js";
 import { parseDuration } from "./duration.js";
 import type { PolicyBook } from "./policy-book.js";
 import { checkDuration, checkText, unreachableStepError } from "./request-rules.js";

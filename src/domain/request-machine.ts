@@ -121,7 +121,7 @@ function assertMayDecide(state: RequestState, actorId: string, context: Transiti
       "You cannot approve or deny your own request; one of the designated approvers must decide.",
     );
   }
-  if (!step || !step.approverIds.includes(actorId) || !context.isStillApprover(actorId)) {
+  if (!step?.approverIds.includes(actorId) || !context.isStillApprover(actorId)) {
     throw new AppError(
       "forbidden",
       "You are not an approver for this request at its current step, so your decision was not recorded.",

@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
 import { hasZodFastifySchemaValidationErrors } from "fastify-type-provider-zod";
-import { isAppError, type AppErrorCode } from "../domain/errors.js";
+import { type AppErrorCode, isAppError } from "../domain/errors.js";
 
 const STATUS: Record<AppErrorCode, number> = {
   invalid_input: 400,
@@ -31,11 +31,9 @@ export function handleError(error: FastifyError, request: FastifyRequest, reply:
   if (isAppError(error)) {
     const status = STATUS[error.code];
     if (status >= 500) request.log.error({ code: error.code, err: error.message }, "request failed");
-    return reply
-      .status(status)
-      .send({
-        error: { code: error.code, message: error.userMessage, ...(error.details ? { details: error.details } : {}) },
-      });
+    return reply.status(status).send({
+      error: { code: error.code, message: error.userMessage, ...(error.details ? { details: error.details } : {}) },
+    });
   }
   if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
     const message =
@@ -45,13 +43,11 @@ export function handleError(error: FastifyError, request: FastifyRequest, reply:
     return reply.status(error.statusCode).send({ error: { code: "invalid_input", message } });
   }
   request.log.error({ err: error }, "unexpected error");
-  return reply
-    .status(500)
-    .send({
-      error: {
-        code: "internal",
-        message:
-          "Something went wrong on Sesame's side; the error is logged. Try again, and tell an admin if it persists.",
-      },
-    });
+  return reply.status(500).send({
+    error: {
+      code: "internal",
+      message:
+        "Something went wrong on Sesame's side; the error is logged. Try again, and tell an admin if it persists.",
+    },
+  });
 }

@@ -36,14 +36,12 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler(handleError);
   app.setNotFoundHandler((req, reply) =>
-    reply
-      .status(404)
-      .send({
-        error: {
-          code: "not_found",
-          message: `No route ${req.method} ${req.url}. The API lives under /api/v1 (see /api/v1/openapi.json).`,
-        },
-      }),
+    reply.status(404).send({
+      error: {
+        code: "not_found",
+        message: `No route ${req.method} ${req.url}. The API lives under /api/v1 (see /api/v1/openapi.json).`,
+      },
+    }),
   );
 
   await app.register(swagger, {

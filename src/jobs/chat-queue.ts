@@ -1,6 +1,6 @@
 import { Queue, Worker } from "bullmq";
 import type { Redis } from "ioredis";
-import { ChatJobSchema, type ChatJob, type PlannedJob } from "../chat/core/chat-deliveries.js";
+import { type ChatJob, ChatJobSchema, type PlannedJob } from "../chat/core/chat-deliveries.js";
 import type { ChatDispatcher } from "../chat/core/chat-dispatcher.js";
 import type { Logger } from "../services/ports.js";
 import { createWorkerRedis } from "./queues.js";

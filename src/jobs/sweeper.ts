@@ -1,5 +1,5 @@
 import type { ServiceDeps } from "../services/deps.js";
-import { sweep, type SweepReport } from "../services/sweep.js";
+import { type SweepReport, sweep } from "../services/sweep.js";
 
 /**
  * Runs the sweep on a timer in every worker process, with a database lock so only one process

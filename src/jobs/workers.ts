@@ -1,10 +1,10 @@
-import { DelayedError, Worker, type Job } from "bullmq";
+import { DelayedError, type Job, Worker } from "bullmq";
 import { activateGrant } from "../services/activate-grant.js";
 import { expireRequest } from "../services/cancel-request.js";
 import type { ServiceDeps } from "../services/deps.js";
 import { runEscalationStep } from "../services/escalate-request.js";
 import { performRevoke } from "../services/revoke-grant.js";
-import { createWorkerRedis, QUEUE, type EscalationJobData, type GrantJobData, type RequestJobData } from "./queues.js";
+import { createWorkerRedis, type EscalationJobData, type GrantJobData, QUEUE, type RequestJobData } from "./queues.js";
 
 const isFinalAttempt = (job: Job): boolean => job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
 

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { OnCallSource } from "../config/policy-schema.js";
 import type { OnCallPage, OnCallPerson } from "../services/ports.js";
-import { endpoint, truncate, type OnCallEnv, type OnCallProviderDefinition } from "./provider.js";
+import { endpoint, type OnCallEnv, type OnCallProviderDefinition, truncate } from "./provider.js";
 import { ProviderFailure } from "./provider-http.js";
 
 /**

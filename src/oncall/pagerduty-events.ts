@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { OnCallPage } from "../services/ports.js";
-import { endpoint, truncate, type OnCallEnv } from "./provider.js";
+import { endpoint, type OnCallEnv, truncate } from "./provider.js";
 import { ProviderFailure, type ProviderHttp } from "./provider-http.js";
 
 /**

@@ -1,8 +1,8 @@
 import { setTimeout as sleepFor } from "node:timers/promises";
 import type { z } from "zod";
 import { redactSecrets } from "../connectors/redact.js";
-import { withRetries, type Attempt } from "./provider-retry.js";
 import { truncate } from "./provider.js";
+import { type Attempt, withRetries } from "./provider-retry.js";
 
 /**
  * HTTP to on-call providers on Node's fetch: a timeout on every attempt, JSON in and out, every

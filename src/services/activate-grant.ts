@@ -1,6 +1,6 @@
 import { transitionGrant } from "../domain/grant-machine.js";
-import { afterCommit, CONNECTOR_TRANSACTION_MS, type ServiceDeps } from "./deps.js";
 import { recordConnectorFailure } from "./connector-failure.js";
+import { afterCommit, CONNECTOR_TRANSACTION_MS, type ServiceDeps } from "./deps.js";
 import type { GrantRow } from "./ports.js";
 
 export type ActivationResult = { kind: "activated"; grant: GrantRow } | { kind: "skipped"; grant: GrantRow | null };

@@ -73,8 +73,7 @@ export async function reviewBreakGlass(
 ): Promise<RequestRow> {
   const reviewed = await deps.store.transaction(async (uow) => {
     const request = await uow.lockRequest(input.requestId);
-    if (!request || !request.breakGlass)
-      throw new AppError("not_found", `There is no break-glass request ${input.requestId}.`);
+    if (!request?.breakGlass) throw new AppError("not_found", `There is no break-glass request ${input.requestId}.`);
     if (!mayReview(deps, request, input.actorId)) {
       throw new AppError(
         "forbidden",

@@ -2,8 +2,8 @@ import { AppError } from "../domain/errors.js";
 import type { ServiceDeps } from "./deps.js";
 import { publishOutcome } from "./outcome.js";
 import type { RequestRow } from "./ports.js";
-import { applyRequestEvent } from "./request-transitions.js";
 import { describeDecided } from "./request-text.js";
+import { applyRequestEvent } from "./request-transitions.js";
 
 /** The requester withdraws a pending request. */
 export async function cancelRequest(
@@ -35,7 +35,7 @@ export async function expireRequest(deps: ServiceDeps, requestId: string): Promi
   const now = deps.now();
   const outcome = await deps.store.transaction(async (uow) => {
     const request = await uow.lockRequest(requestId);
-    if (!request || request.status !== "pending" || request.pendingUntil > now) return null;
+    if (request?.status !== "pending" || request.pendingUntil > now) return null;
     return applyRequestEvent(uow, request, { type: "expire" }, { now, isStillApprover: () => false });
   });
   if (outcome) await publishOutcome(deps, outcome);

@@ -3,8 +3,8 @@ import { CONNECTOR_TRANSACTION_MS, type ServiceDeps } from "./deps.js";
 import { extendAtTarget } from "./grant-extension.js";
 import { publishOutcome, scheduleAfterApproval } from "./outcome.js";
 import type { RequestRow } from "./ports.js";
-import { applyRequestEvent } from "./request-transitions.js";
 import { describeDecided } from "./request-text.js";
+import { applyRequestEvent } from "./request-transitions.js";
 
 export interface DecideInput {
   requestId: string;

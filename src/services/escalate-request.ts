@@ -98,8 +98,7 @@ export async function runEscalationStep(
   const now = deps.now();
   const applied = await deps.store.transaction(async (uow) => {
     const request = await uow.lockRequest(requestId);
-    if (!request || request.status !== "pending" || request.escalationLog.some((e) => e.step === stepIndex))
-      return null;
+    if (request?.status !== "pending" || request.escalationLog.some((e) => e.step === stepIndex)) return null;
     const entry: EscalationEntry = {
       step: stepIndex,
       action: step.action,

@@ -1,5 +1,5 @@
-import { AppError } from "../domain/errors.js";
 import { toSeconds } from "../domain/duration.js";
+import { AppError } from "../domain/errors.js";
 import { CONNECTOR_TRANSACTION_MS, type ServiceDeps } from "./deps.js";
 import { extendAtTarget, extendedExpiry } from "./grant-extension.js";
 import { afterSubmission } from "./outcome.js";
@@ -63,18 +63,16 @@ export async function extendGrant(
   const additionalSeconds = toSeconds(input.duration);
   extendedExpiry(grant, additionalSeconds, original.snapshot.extension.maxTotalSeconds);
   const reason = input.reason ?? original.reason ?? undefined;
-  const evaluation = deps
-    .policy()
-    .evaluateRequest(
-      {
-        requesterId: input.actorId,
-        resourceId: grant.resourceId,
-        durationSeconds: Math.min(additionalSeconds, original.snapshot.maxDurationSeconds),
-        ...(reason ? { reason } : {}),
-        ...(original.ticket ? { ticket: original.ticket } : {}),
-      },
-      now,
-    );
+  const evaluation = deps.policy().evaluateRequest(
+    {
+      requesterId: input.actorId,
+      resourceId: grant.resourceId,
+      durationSeconds: Math.min(additionalSeconds, original.snapshot.maxDurationSeconds),
+      ...(reason ? { reason } : {}),
+      ...(original.ticket ? { ticket: original.ticket } : {}),
+    },
+    now,
+  );
   const autoReason = !original.snapshot.extension.requiresApproval
     ? `policy ${original.policyId} lets holders extend without re-approval`
     : evaluation.autoApproval?.reason;

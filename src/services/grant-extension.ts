@@ -1,6 +1,6 @@
-import { canApply, transitionGrant } from "../domain/grant-machine.js";
-import { AppError } from "../domain/errors.js";
 import { formatDuration } from "../domain/duration.js";
+import { AppError } from "../domain/errors.js";
+import { canApply, transitionGrant } from "../domain/grant-machine.js";
 import type { ServiceDeps } from "./deps.js";
 import type { GrantPatch, GrantRow, RequestRow, UnitOfWork } from "./ports.js";
 

@@ -1,5 +1,5 @@
-import { afterCommit, type ServiceDeps } from "./deps.js";
 import { breakGlassAlarm } from "./break-glass.js";
+import { afterCommit, type ServiceDeps } from "./deps.js";
 import { resolvePages, scheduleEscalation } from "./escalate-request.js";
 import type { AppliedTransition } from "./request-transitions.js";
 

@@ -1,7 +1,7 @@
 import type { Connector } from "../connectors/connector.js";
 import type { GrantStatus } from "../domain/grant-machine.js";
-import type { ApprovalStepState, RequestStatus } from "../domain/request-machine.js";
 import type { EscalationPlanStep } from "../domain/request-evaluation.js";
+import type { ApprovalStepState, RequestStatus } from "../domain/request-machine.js";
 
 /**
  * What the services need from the outside world. Storage, jobs and connectors implement these;

@@ -1,7 +1,7 @@
 import { AppError } from "../domain/errors.js";
-import { transitionRequest, type RequestEvent, type RequestState } from "../domain/request-machine.js";
-import type { GrantRow, RequestRow, UnitOfWork } from "./ports.js";
+import { type RequestEvent, type RequestState, transitionRequest } from "../domain/request-machine.js";
 import { applyExtension, type ExtendAtTarget } from "./grant-extension.js";
+import type { GrantRow, RequestRow, UnitOfWork } from "./ports.js";
 
 export interface AppliedTransition {
   request: RequestRow;

@@ -1,5 +1,5 @@
 import { AppError } from "../domain/errors.js";
-import { transitionGrant, type GrantStatus } from "../domain/grant-machine.js";
+import { type GrantStatus, transitionGrant } from "../domain/grant-machine.js";
 import { recordConnectorFailure, safeErrorText } from "./connector-failure.js";
 import { afterCommit, CONNECTOR_TRANSACTION_MS, type ServiceDeps } from "./deps.js";
 import type { GrantRow, UnitOfWork } from "./ports.js";
@@ -102,7 +102,7 @@ export async function undoFailedGrant(deps: ServiceDeps, grantId: string): Promi
     await deps.store.transaction(
       async (uow) => {
         const grant = await uow.lockGrantAndEntitlement(grantId);
-        if (!grant || grant.status !== "grant_failed" || grant.revokedAt) return;
+        if (grant?.status !== "grant_failed" || grant.revokedAt) return;
         if ((await uow.countOtherActiveHolders(grant.entitlementKey, grant.id)) === 0) await removeAccess(deps, grant);
         await uow.updateGrant(grant.id, grant.version, { revokedAt: deps.now() });
         await uow.appendAudit({

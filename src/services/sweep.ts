@@ -1,7 +1,7 @@
 import { activateGrant } from "./activate-grant.js";
 import { expireRequest } from "./cancel-request.js";
-import { runEscalationStep } from "./escalate-request.js";
 import type { ServiceDeps } from "./deps.js";
+import { runEscalationStep } from "./escalate-request.js";
 import { performRevoke, undoFailedGrant } from "./revoke-grant.js";
 
 export interface SweepReport {

@@ -1,4 +1,4 @@
-import { computeAuditHash, GENESIS_HASH, type ChainedAuditRow } from "../domain/audit-chain.js";
+import { type ChainedAuditRow, computeAuditHash, GENESIS_HASH } from "../domain/audit-chain.js";
 import type { AuditInput } from "../services/ports.js";
 import type { Prisma } from "./generated/prisma/client.js";
 import type { Database } from "./prisma-client.js";

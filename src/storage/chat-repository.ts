@@ -1,7 +1,7 @@
 import type { ChatPlatform, MessageAddress } from "../chat/core/chat-adapter.js";
 import type { ChatStore } from "../chat/core/chat-store.js";
-import type { Database } from "./prisma-client.js";
 import type { Prisma } from "./generated/prisma/client.js";
+import type { Database } from "./prisma-client.js";
 
 const asJson = (value: Record<string, unknown>) => value as Prisma.InputJsonValue;
 

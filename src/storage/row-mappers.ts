@@ -1,6 +1,5 @@
-import type { Prisma } from "./generated/prisma/client.js";
-import type { AccessRequest, Decision, Grant } from "./generated/prisma/client.js";
 import type { EscalationEntry, GrantRow, RequestRow, RequestSnapshot } from "../services/ports.js";
+import type { AccessRequest, Decision, Grant, Prisma } from "./generated/prisma/client.js";
 
 /** Prisma rows → service rows. The sealed secret never leaves storage through these. */
 

@@ -45,7 +45,7 @@ export function createSlackInstallationStore(
       );
   };
   const open = (sealed: string): AnyInstallation =>
-    JSON.parse(secrets.open(sealed)["installation"] ?? "null") as AnyInstallation;
+    JSON.parse(secrets.open(sealed).installation ?? "null") as AnyInstallation;
   const byKey = async (key: string) => {
     const row = await db.slackInstallation.findUnique({ where: { key } });
     return row ? open(row.sealed) : null;

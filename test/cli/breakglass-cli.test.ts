@@ -31,9 +31,10 @@ afterAll(async () => sesame?.stop());
 async function sesameCli(args: string[]): Promise<{ code: number; stdout: string }> {
   const stdout: string[] = [];
   vi.stubEnv("DATABASE_URL", sesame.databaseUrl);
-  vi.spyOn(process.stdout, "write").mockImplementation(
-    ((chunk: string | Uint8Array) => (stdout.push(String(chunk)), true)) as typeof process.stdout.write,
-  );
+  vi.spyOn(process.stdout, "write").mockImplementation(((chunk: string | Uint8Array) => {
+    stdout.push(String(chunk));
+    return true;
+  }) as typeof process.stdout.write);
   try {
     return { code: await runCli(args), stdout: stdout.join("") };
   } finally {

@@ -1,5 +1,5 @@
-import { describe, expect, it } from "vitest";
 import { readFile } from "node:fs/promises";
+import { describe, expect, it } from "vitest";
 import { EnvError, EnvSchema, parseEnv } from "../../src/config/env.js";
 
 const validKey = Buffer.alloc(32, 7).toString("base64");

@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from "node:crypto";
-import { createServer, type Server } from "node:net";
 import type { AddressInfo } from "node:net";
+import { createServer, type Server } from "node:net";
 import { PatchStrategy, RbacAuthorizationV1Api, setHeaderOptions, type V1RoleBinding } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Connector } from "../../src/connectors/connector.js";
@@ -9,8 +9,8 @@ import { isAppError } from "../../src/domain/errors.js";
 import { expectNoSecret } from "./conformance.js";
 import { FakeRbacStore } from "./kubernetes-fake-rbac.js";
 import {
-  createKubernetesFixture,
   kubernetesContext as contextFor,
+  createKubernetesFixture,
   type KubernetesFixture,
 } from "./kubernetes-fixture.js";
 
@@ -112,7 +112,7 @@ describe("kubernetes connector: only what Sesame gave", () => {
   });
 
   it("derives a valid binding name and label from a grant id Kubernetes would reject", async () => {
-    const context = contextFor(person("jack"), undefined, "Grant_42/" + "x".repeat(80));
+    const context = contextFor(person("jack"), undefined, `Grant_42/${"x".repeat(80)}`);
     const receipt = await connector.grant(context);
     expect((await connector.grant(context)).data.uid).toBe(receipt.data.uid);
     expect(receipt.data.name).toMatch(/^sesame-h-[0-9a-f]{40}$/);

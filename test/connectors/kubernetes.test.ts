@@ -1,11 +1,11 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Connector } from "../../src/connectors/connector.js";
-import { FakeRbacStore } from "./kubernetes-fake-rbac.js";
 import { runConnectorConformance } from "./conformance.js";
+import { FakeRbacStore } from "./kubernetes-fake-rbac.js";
 import {
-  createKubernetesFixture,
   kubernetesContext as contextFor,
+  createKubernetesFixture,
   type KubernetesFixture,
 } from "./kubernetes-fixture.js";
 

@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import mysql from "mysql2/promise";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MysqlConfigSchema, MysqlTargetSchema } from "../../src/connectors/mysql/mysql-config.js";
 import { isAppError } from "../../src/domain/errors.js";
 import { expectNoSecret } from "./conformance.js";

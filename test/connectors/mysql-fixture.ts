@@ -1,8 +1,8 @@
 import { randomBytes } from "node:crypto";
 import mysql from "mysql2/promise";
 import type { Connector, GrantContext } from "../../src/connectors/connector.js";
-import { mysqlConnectorDefinition } from "../../src/connectors/mysql/mysql-connector.js";
 import { MysqlTargetSchema } from "../../src/connectors/mysql/mysql-config.js";
+import { mysqlConnectorDefinition } from "../../src/connectors/mysql/mysql-connector.js";
 
 /**
  * Server-wide objects (hence the random prefix) for one test file on the local MariaDB:

@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import mysql from "mysql2/promise";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Connector, GrantContext } from "../../src/connectors/connector.js";
 import { createMysqlFixture, type MysqlFixture } from "./mysql-fixture.js";
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { redisAclConnectorDefinition as definition } from "../../src/connectors/redis-acl/redis-acl-connector.js";
 import { connectionUser, principalProblem } from "../../src/connectors/redis-acl/redis-acl-config.js";
+import { redisAclConnectorDefinition as definition } from "../../src/connectors/redis-acl/redis-acl-connector.js";
 
 /** The redis-acl config and target schemas: what a policy file may say. No Redis needed. */
 

@@ -3,9 +3,9 @@ import type { Connector, GrantContext } from "../../src/connectors/connector.js"
 import { expectNoSecret, runConnectorConformance } from "./conformance.js";
 import {
   createRedisAclFixture,
+  type RedisAclFixture,
   redisAclConnector,
   redisAclContext,
-  type RedisAclFixture,
 } from "./redis-acl-fixture.js";
 
 /** The redis-acl connector switching an operator-defined ACL user on and off, against the real local Redis. */

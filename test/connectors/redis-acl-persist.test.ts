@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Connector, GrantContext, GrantReceipt, RevokeContext } from "../../src/connectors/connector.js";
 import { expectNoSecret } from "./conformance.js";
 import { PERSIST_RULES, redisAclConnector, redisAclContext, SESAME_RULES } from "./redis-acl-fixture.js";
-import { startPrivateRedis, type PrivateRedis } from "./redis-acl-server.js";
+import { type PrivateRedis, startPrivateRedis } from "./redis-acl-server.js";
 
 /**
  * `persist`: every grant and revoke is written to the server's files, so a revoked user cannot come

@@ -1,10 +1,10 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Redis } from "ioredis";
-import { waitFor } from "../helpers/wait.js";
 import { freePort } from "../helpers/free-port.js";
+import { waitFor } from "../helpers/wait.js";
 
 /**
  * A private redis-server on a free loopback port, for the tests that write ACL users to the

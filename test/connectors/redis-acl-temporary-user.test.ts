@@ -4,9 +4,9 @@ import { isAppError } from "../../src/domain/errors.js";
 import { expectNoSecret, runConnectorConformance } from "./conformance.js";
 import {
   createRedisAclFixture,
+  type RedisAclFixture,
   redisAclConnector,
   redisAclContext,
-  type RedisAclFixture,
 } from "./redis-acl-fixture.js";
 
 /** The redis-acl connector creating and deleting temporary ACL users, against the real local Redis. */

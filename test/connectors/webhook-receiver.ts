@@ -50,14 +50,14 @@ export interface WebhookReceiver {
 function verifySesame(headers: http.IncomingHttpHeaders, payload: string, secret: string, now = Date.now()): boolean {
   const timestamp = String(headers["x-sesame-timestamp"] ?? "");
   if (!/^\d+$/.test(timestamp) || Math.abs(now / 1000 - Number(timestamp)) > 300) return false;
-  const expected = Buffer.from("v1=" + createHmac("sha256", secret).update(`${timestamp}.${payload}`).digest("hex"));
+  const expected = Buffer.from(`v1=${createHmac("sha256", secret).update(`${timestamp}.${payload}`).digest("hex")}`);
   const given = Buffer.from(String(headers["x-sesame-signature"] ?? ""));
   return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
 export function signSesameAnswer(body: string, secret: string, now = Date.now()): Record<string, string> {
   const timestamp = String(Math.floor(now / 1000));
-  const signature = "v1=" + createHmac("sha256", secret).update(`${timestamp}.${body}`).digest("hex");
+  const signature = `v1=${createHmac("sha256", secret).update(`${timestamp}.${body}`).digest("hex")}`;
   return { "Content-Type": "application/json", "X-Sesame-Timestamp": timestamp, "X-Sesame-Signature": signature };
 }
 

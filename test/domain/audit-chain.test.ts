@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
 import {
+  type AuditContent,
+  type ChainedAuditRow,
   canonicalJson,
   computeAuditHash,
   GENESIS_HASH,
   verifyAuditChain,
-  type AuditContent,
-  type ChainedAuditRow,
 } from "../../src/domain/audit-chain.js";
 
 const T0 = Date.parse("2026-03-01T12:00:00.000Z");

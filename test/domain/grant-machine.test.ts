@@ -2,11 +2,11 @@ import { describe, expect, it } from "vitest";
 import { AppError } from "../../src/domain/errors.js";
 import {
   canApply,
-  isDue,
-  transitionGrant,
   type GrantEvent,
   type GrantState,
   type GrantStatus,
+  isDue,
+  transitionGrant,
 } from "../../src/domain/grant-machine.js";
 
 const NOW = new Date("2026-03-01T12:00:00.000Z");

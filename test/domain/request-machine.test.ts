@@ -1,13 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { AppError, type AppErrorCode } from "../../src/domain/errors.js";
 import {
-  transitionRequest,
   type ApprovalStepState,
   type RequestEffect,
   type RequestEvent,
   type RequestState,
   type RequestStatus,
   type TransitionContext,
+  transitionRequest,
 } from "../../src/domain/request-machine.js";
 
 const NOW = new Date("2026-03-01T12:00:00.000Z");
@@ -245,7 +245,12 @@ describe("transitionRequest: only approvers the current policy names can decide 
     "%s by an approver who left the group since the request was made is refused",
     (type) => {
       const asked: string[] = [];
-      const ctx = context({ isStillApprover: (id) => (asked.push(id), id !== "bob") });
+      const ctx = context({
+        isStillApprover: (id) => {
+          asked.push(id);
+          return id !== "bob";
+        },
+      });
       expectAppError(() => transitionRequest(request(), { type, actorId: "bob" }, ctx), "forbidden");
       expect(asked).toContain("bob");
       // Other approvers still can.

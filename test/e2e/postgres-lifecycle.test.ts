@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { randomBytes } from "node:crypto";
 import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { verifyAuditChain } from "../../src/domain/audit-chain.js";
 import { readAuditChain } from "../../src/storage/audit-repository.js";
 import { adminQuery, createTestDatabase } from "../helpers/database.js";

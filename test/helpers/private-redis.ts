@@ -1,7 +1,7 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { Redis } from "ioredis";
-import { waitFor } from "./wait.js";
 import { freePort } from "./free-port.js";
+import { waitFor } from "./wait.js";
 
 /** A throwaway redis-server on a free loopback port, for tests that take Redis down and up again. */
 export interface PrivateRedis {

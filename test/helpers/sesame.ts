@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Redis } from "ioredis";
 import { parseEnv } from "../../src/config/env.js";
-import { start, type Started } from "../../src/main.js";
+import { type Started, start } from "../../src/main.js";
 import { createRuntime, type Runtime } from "../../src/runtime.js";
 import { createApiToken } from "../../src/storage/api-token-repository.js";
 import { createMigratedDatabase, TEST_REDIS_URL, testRedisPrefix } from "./database.js";

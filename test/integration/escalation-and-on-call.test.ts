@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startSesame, type TestSesame } from "../helpers/sesame.js";
 import { waitFor } from "../helpers/wait.js";
-import { startFakePagerDuty, type FakePagerDuty } from "../oncall/fake-pagerduty.js";
+import { type FakePagerDuty, startFakePagerDuty } from "../oncall/fake-pagerduty.js";
 import { auditEvents, getRequest, SLOW_MS, waitForGrantStatus, waitForRequestStatus } from "./support.js";
 
 /**

@@ -11,7 +11,6 @@ import {
   expectIntactAuditChain,
   getGrant,
   getRequest,
-  requestAndApprove,
   waitForGrantStatus,
   waitForRequestStatus,
 } from "./support.js";

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { NoopConnector } from "../../src/connectors/noop/noop-connector.js";
+import { waitUntilReady } from "../../src/jobs/queues.js";
 import type { ServiceDeps } from "../../src/services/deps.js";
 import { performRevoke } from "../../src/services/revoke-grant.js";
 import { sweep } from "../../src/services/sweep.js";
-import { waitUntilReady } from "../../src/jobs/queues.js";
-import { startPrivateRedis, type PrivateRedis } from "../helpers/private-redis.js";
+import { type PrivateRedis, startPrivateRedis } from "../helpers/private-redis.js";
 import { startSesame, type TestSesame } from "../helpers/sesame.js";
 import { activeGrant, auditEvents, getGrant, requestAndApprove, waitForGrantStatus } from "./support.js";
 

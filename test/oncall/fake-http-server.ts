@@ -49,8 +49,9 @@ type Fault =
 export async function startFakeServer(handle: (request: RecordedRequest) => FakeAnswer): Promise<FakeServerControls> {
   const requests: RecordedRequest[] = [];
   let fault: { fault: Fault; remaining: number } | undefined;
-  const misbehave = (next: Fault, options: Times = {}) =>
-    void (fault = { fault: next, remaining: options.times ?? Number.POSITIVE_INFINITY });
+  const misbehave = (next: Fault, options: Times = {}) => {
+    fault = { fault: next, remaining: options.times ?? Number.POSITIVE_INFINITY };
+  };
 
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -68,7 +69,10 @@ export async function startFakeServer(handle: (request: RecordedRequest) => Fake
       };
       requests.push(request);
       const current = fault?.fault;
-      if (fault !== undefined && (fault.remaining -= 1) <= 0) fault = undefined;
+      if (fault !== undefined) {
+        fault.remaining -= 1;
+        if (fault.remaining <= 0) fault = undefined;
+      }
       if (current?.kind === "hang") return;
       if (current?.kind === "garbage")
         return void res.writeHead(200, { "Content-Type": "application/json" }).end(current.body);
@@ -103,7 +107,9 @@ export async function startFakeServer(handle: (request: RecordedRequest) => Fake
     hang: (options) => misbehave({ kind: "hang" }, options),
     answerGarbage: (options = {}) =>
       misbehave({ kind: "garbage", body: options.body ?? "<html>upstream error</html>" }, options),
-    heal: () => void (fault = undefined),
+    heal: () => {
+      fault = undefined;
+    },
     reset() {
       fault = undefined;
       requests.length = 0;

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { startFakeServer, type FakeAnswer, type FakeServerControls, type RecordedRequest } from "./fake-http-server.js";
+import { type FakeAnswer, type FakeServerControls, type RecordedRequest, startFakeServer } from "./fake-http-server.js";
 
 /**
  * A stand-in for Opsgenie on 127.0.0.1, speaking the documented shapes of the Who Is On Call API

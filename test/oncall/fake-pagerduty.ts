@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { startFakeServer, type FakeAnswer, type FakeServerControls, type RecordedRequest } from "./fake-http-server.js";
+import { type FakeAnswer, type FakeServerControls, type RecordedRequest, startFakeServer } from "./fake-http-server.js";
 
 /**
  * A stand-in for PagerDuty on 127.0.0.1, speaking the documented shapes of the REST API's
@@ -128,7 +128,9 @@ export async function startFakePagerDuty(
   });
   return {
     ...server,
-    setOnCall: (entries) => void (onCall = entries),
+    setOnCall: (entries) => {
+      onCall = entries;
+    },
     events,
     openIncidents: () => [...open],
     reset() {

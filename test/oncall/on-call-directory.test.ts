@@ -2,8 +2,8 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createOnCallDirectory } from "../../src/oncall/on-call-directory.js";
-import { startFakeOpsgenie, type FakeOpsgenie } from "./fake-opsgenie.js";
-import { startFakePagerDuty, type FakePagerDuty } from "./fake-pagerduty.js";
+import { type FakeOpsgenie, startFakeOpsgenie } from "./fake-opsgenie.js";
+import { type FakePagerDuty, startFakePagerDuty } from "./fake-pagerduty.js";
 import { onCallEnv, PD_API_TOKEN, SOURCES, unavailable } from "./on-call-fixture.js";
 
 /**
@@ -28,7 +28,12 @@ afterAll(async () => {
 /** A clock the test moves by hand. */
 function clock(start = "2026-03-02T08:00:00Z") {
   let time = new Date(start).getTime();
-  return { now: () => new Date(time), advance: (ms: number) => void (time += ms) };
+  return {
+    now: () => new Date(time),
+    advance: (ms: number) => {
+      time += ms;
+    },
+  };
 }
 
 const alice = { email: "alice@example.com", schedule: "PSCHED1", end: "2026-03-02T09:00:00Z" };

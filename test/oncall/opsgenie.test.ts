@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createOnCallDirectory } from "../../src/oncall/on-call-directory.js";
-import { startFakeOpsgenie, type FakeOpsgenie } from "./fake-opsgenie.js";
-import { onCallEnv, OPSGENIE_API_KEY, SOURCES, unavailable } from "./on-call-fixture.js";
+import { type FakeOpsgenie, startFakeOpsgenie } from "./fake-opsgenie.js";
+import { OPSGENIE_API_KEY, onCallEnv, SOURCES, unavailable } from "./on-call-fixture.js";
 
 /**
  * Opsgenie through the on-call directory, against the local fake Opsgenie (fake-opsgenie.ts): no

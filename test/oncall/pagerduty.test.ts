@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createOnCallDirectory } from "../../src/oncall/on-call-directory.js";
-import { startFakePagerDuty, type FakeOnCallEntry, type FakePagerDuty } from "./fake-pagerduty.js";
+import { type FakeOnCallEntry, type FakePagerDuty, startFakePagerDuty } from "./fake-pagerduty.js";
 import { onCallEnv, PD_API_TOKEN, PD_ROUTING_KEY, recordingSleep, SOURCES, unavailable } from "./on-call-fixture.js";
 
 /**

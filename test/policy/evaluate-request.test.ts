@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { makeBook, thrown, TUESDAY_10_UTC } from "./fixture.js";
+import { makeBook, TUESDAY_10_UTC, thrown } from "./fixture.js";
 
 const now = TUESDAY_10_UTC;
 const prodRead = { requesterId: "alice", resourceId: "prod-db", reason: "debug incident", ticket: "OPS-7" };

@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import { PolicyFileSchema, type PolicyFile } from "../../src/config/policy-schema.js";
+import { type PolicyFile, PolicyFileSchema } from "../../src/config/policy-schema.js";
 import { AppError } from "../../src/domain/errors.js";
 import { PolicyBook } from "../../src/domain/policy-book.js";
 

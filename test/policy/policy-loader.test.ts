@@ -2,7 +2,7 @@ import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { loadPolicyFile, parsePolicyText, type PolicyLoadOptions } from "../../src/config/policy-loader.js";
+import { loadPolicyFile, type PolicyLoadOptions, parsePolicyText } from "../../src/config/policy-loader.js";
 import { AppError } from "../../src/domain/errors.js";
 
 // Line numbers matter below: each test edits one line of this file and expects it named.

@@ -1,8 +1,8 @@
 import { z } from "zod";
 import type { PolicyBook } from "../../domain/policy-book.js";
 import type { Notification, RequestRow } from "../../services/ports.js";
-import { recipientKey, type ChatPlatform } from "./chat-adapter.js";
-import { GRANT_NOTICES, REQUEST_NOTICES, type GrantNotice, type RequestNotice } from "./notices.js";
+import { type ChatPlatform, recipientKey } from "./chat-adapter.js";
+import { GRANT_NOTICES, type GrantNotice, REQUEST_NOTICES, type RequestNotice } from "./notices.js";
 import { pendingApprovers, reviewers } from "./request-cards.js";
 
 /**

@@ -7,9 +7,9 @@ import { extendGrant, relinquishGrant } from "../../services/grant-actions.js";
 import type { GrantRow, RequestRow } from "../../services/ports.js";
 import type { ButtonValue } from "./action-payload.js";
 import type { Card } from "./card-model.js";
+import { durationText, formatTime } from "./card-text.js";
 import { maxTotalFor } from "./overview.js";
 import { approvalCard, grantCard, myRequestCard } from "./request-cards.js";
-import { durationText, formatTime } from "./card-text.js";
 
 /**
  * A click on a card, from any platform. `actorId` is the identity of the verified platform user;

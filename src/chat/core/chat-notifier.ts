@@ -1,7 +1,7 @@
 import type { PolicyBook } from "../../domain/policy-book.js";
 import type { Logger, Notification, Notifier } from "../../services/ports.js";
 import type { ChatPlatform } from "./chat-adapter.js";
-import { channelFromPolicy, planChatJobs, type PlannedJob } from "./chat-deliveries.js";
+import { channelFromPolicy, type PlannedJob, planChatJobs } from "./chat-deliveries.js";
 
 /** The core's Notifier when chat platforms are configured: plans chat jobs and queues them. */
 export function createChatNotifier(options: {

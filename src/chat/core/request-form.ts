@@ -110,7 +110,7 @@ export async function submitRequestForm(
     return { ok: true, request };
   } catch (error) {
     if (!isAppError(error) || error.code === "internal") throw error;
-    const field = FIELD_OF[String(error.details?.["field"] ?? "")] ?? "resource";
+    const field = FIELD_OF[String(error.details?.field ?? "")] ?? "resource";
     return { ok: false, errors: { [field]: error.userMessage } };
   }
 }

@@ -1,6 +1,6 @@
 import type { App } from "@slack/bolt";
 import type { WebClient } from "@slack/web-api";
-import { parseButtonValue, type ButtonValue } from "../core/action-payload.js";
+import { type ButtonValue, parseButtonValue } from "../core/action-payload.js";
 import { durationText, personName, resourceLabel, shortId } from "../core/card-text.js";
 import { performCardAction } from "../core/chat-interactions.js";
 import { maxTotalFor } from "../core/overview.js";
@@ -9,7 +9,7 @@ import { ACTION_IDS } from "./card-blocks.js";
 import { slackActor } from "./slack-actor.js";
 import type { SlackListenerDeps } from "./slack-listener-deps.js";
 import { denyModal, extendModal } from "./slack-modals.js";
-import { BlockActionSchema, type BlockAction, type CardOrigin } from "./slack-payloads.js";
+import { type BlockAction, BlockActionSchema, type CardOrigin } from "./slack-payloads.js";
 import { guarded, redrawOrigin, tellClicker } from "./slack-replies.js";
 
 /**

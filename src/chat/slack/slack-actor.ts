@@ -1,8 +1,8 @@
 import type { WebClient } from "@slack/web-api";
 import type { ChatContext } from "../core/chat-context.js";
-import { resolveChatUser, type ChatUser } from "../core/chat-identity.js";
-import { rememberWorkspace } from "./slack-people.js";
+import { type ChatUser, resolveChatUser } from "../core/chat-identity.js";
 import { errorText } from "./slack-errors.js";
+import { rememberWorkspace } from "./slack-people.js";
 
 /**
  * The Sesame identity behind a verified Slack payload's user id: the explicit link, else the

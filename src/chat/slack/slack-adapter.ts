@@ -3,21 +3,21 @@ import type { WebClientOptions } from "@slack/web-api";
 import type { FastifyInstance } from "fastify";
 import type { SlackMode } from "../../config/chat-env.js";
 import type { Env } from "../../config/env.js";
-import { createSlackInstallationStore } from "../../storage/slack-installation-repository.js";
 import type { Database } from "../../storage/prisma-client.js";
+import { createSlackInstallationStore } from "../../storage/slack-installation-repository.js";
 import type { ChatAdapter } from "../core/chat-adapter.js";
 import type { ChatContext } from "../core/chat-context.js";
 import { registerActions } from "./slack-action-listeners.js";
 import { registerCommand } from "./slack-command-listener.js";
+import { errorText } from "./slack-errors.js";
 import { registerHome } from "./slack-home.js";
-import { registerViews } from "./slack-view-listeners.js";
 import { listenerDeps } from "./slack-listener-deps.js";
 import { boltLogger } from "./slack-logger.js";
 import { createInstaller, registerOAuthRoutes } from "./slack-oauth.js";
 import { createSlackOutbound } from "./slack-outbound.js";
 import { FastifySlackReceiver } from "./slack-receiver.js";
+import { registerViews } from "./slack-view-listeners.js";
 import { installedWorkspaces, singleWorkspace } from "./slack-workspaces.js";
-import { errorText } from "./slack-errors.js";
 
 /**
  * The Slack adapter: Bolt for inbound traffic (on Sesame's own server at /slack/events, or over

@@ -6,10 +6,10 @@ import { requestFormModel } from "../core/request-form.js";
 import { LIMITS, mrkdwn } from "./block-kit-limits.js";
 import { cardsBlocks } from "./card-blocks.js";
 import { slackActor } from "./slack-actor.js";
+import { errorText } from "./slack-errors.js";
 import type { SlackListenerDeps } from "./slack-listener-deps.js";
 import { requestModal } from "./slack-modals.js";
-import { SlashCommandSchema, type SlashCommand } from "./slack-payloads.js";
-import { errorText } from "./slack-errors.js";
+import { type SlashCommand, SlashCommandSchema } from "./slack-payloads.js";
 
 /**
  * `/request-access`: no text opens the request form (the trigger id lives about three seconds, so

@@ -3,7 +3,7 @@ import type { WebClient } from "@slack/web-api";
 import type { ChatContext } from "../core/chat-context.js";
 import { overviewFor } from "../core/overview.js";
 import { LIMITS, mrkdwn, plain } from "./block-kit-limits.js";
-import { cardsBlocks, type Block } from "./card-blocks.js";
+import { type Block, cardsBlocks } from "./card-blocks.js";
 import { slackActor } from "./slack-actor.js";
 import type { SlackListenerDeps } from "./slack-listener-deps.js";
 import { AppHomeOpenedSchema } from "./slack-payloads.js";

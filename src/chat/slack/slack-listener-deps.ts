@@ -1,6 +1,6 @@
 import type { Context } from "@slack/bolt";
-import type { ChatContext } from "../core/chat-context.js";
 import { installationKey } from "../../storage/slack-installation-repository.js";
+import type { ChatContext } from "../core/chat-context.js";
 
 /** What every Slack listener needs: the core, and how to name the workspace a payload came from. */
 export interface SlackListenerDeps {

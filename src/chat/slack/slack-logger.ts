@@ -1,4 +1,4 @@
-import { LogLevel, type Logger as BoltLogger } from "@slack/bolt";
+import { type Logger as BoltLogger, LogLevel } from "@slack/bolt";
 import type { Logger } from "../../services/ports.js";
 
 /** Bolt's and the Web API client's log lines, routed to Sesame's logger (warnings and errors only: debug lines may echo payloads). */
@@ -13,7 +13,9 @@ export function boltLogger(logger: Logger): BoltLogger {
     info: () => undefined,
     warn: (...parts: unknown[]) => logger.warn({ source: "slack" }, line(parts)),
     error: (...parts: unknown[]) => logger.error({ source: "slack" }, line(parts)),
-    setLevel: (next: LogLevel) => void (level = next),
+    setLevel: (next: LogLevel) => {
+      level = next;
+    },
     getLevel: () => level,
     setName: () => undefined,
   };

@@ -1,9 +1,9 @@
 import Bottleneck from "bottleneck";
 import { z } from "zod";
-import type { MessageAddress, Recipient } from "../core/chat-adapter.js";
-import type { Card } from "../core/card-model.js";
-import type { ChatStore } from "../core/chat-store.js";
 import type { Logger } from "../../services/ports.js";
+import type { Card } from "../core/card-model.js";
+import type { MessageAddress, Recipient } from "../core/chat-adapter.js";
+import type { ChatStore } from "../core/chat-store.js";
 import { cardBlocks, cardFallbackText } from "./card-blocks.js";
 import { errorText, slackErrorCode, UNREACHABLE } from "./slack-errors.js";
 import { findSlackPerson } from "./slack-people.js";

@@ -42,7 +42,7 @@ export async function rememberWorkspace(
 ): Promise<void> {
   if (!workspace) return;
   const known = await store.conversation("slack", userId);
-  if (known?.["workspace"] !== workspace) await store.saveConversation("slack", userId, { workspace });
+  if (known?.workspace !== workspace) await store.saveConversation("slack", userId, { workspace });
 }
 
 export async function findSlackPerson(
@@ -51,7 +51,7 @@ export async function findSlackPerson(
   identityId: string,
 ): Promise<SlackPerson | null> {
   const linked = await store.accountForIdentity("slack", identityId);
-  const likely = linked ? (await store.conversation("slack", linked))?.["workspace"] : undefined;
+  const likely = linked ? (await store.conversation("slack", linked))?.workspace : undefined;
   if (linked && (!workspaces.multi || typeof likely === "string"))
     return { workspace: typeof likely === "string" ? likely : undefined, userId: linked };
   const email = await store.emailOf(identityId);

@@ -2,8 +2,8 @@ import { parse as parseQuery } from "node:querystring";
 import type { App, Receiver } from "@slack/bolt";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Logger } from "../../services/ports.js";
-import { verifySlackSignature } from "./slack-signature.js";
 import { errorText } from "./slack-errors.js";
+import { verifySlackSignature } from "./slack-signature.js";
 
 /**
  * A Bolt receiver fed by Sesame's own Fastify server: `POST /slack/events` takes slash commands,
@@ -24,7 +24,7 @@ function parseBody(raw: string, contentType: string | undefined): ParsedBody | u
   try {
     if (contentType?.startsWith("application/x-www-form-urlencoded")) {
       const form = parseQuery(raw);
-      if (typeof form["payload"] === "string") return JSON.parse(form["payload"]) as ParsedBody;
+      if (typeof form.payload === "string") return JSON.parse(form.payload) as ParsedBody;
       return form as ParsedBody;
     }
     const json: unknown = JSON.parse(raw);
@@ -73,9 +73,8 @@ export class FastifySlackReceiver implements Receiver {
     }
     const body = parseBody(rawBody, header(req, "content-type"));
     if (!body) return reply.status(400).send({ error: "The request body is not a Slack payload." });
-    if (body["ssl_check"] === "1") return reply.status(200).send();
-    if (body["type"] === "url_verification")
-      return reply.status(200).send({ challenge: String(body["challenge"] ?? "") });
+    if (body.ssl_check === "1") return reply.status(200).send();
+    if (body.type === "url_verification") return reply.status(200).send({ challenge: String(body.challenge ?? "") });
     return this.dispatch(body, req, reply);
   }
 
@@ -87,10 +86,7 @@ export class FastifySlackReceiver implements Receiver {
     const acked = new Promise<unknown>((resolve) => (answer = resolve));
     const slow = setTimeout(() => {
       if (!acknowledged)
-        this.options.logger.error(
-          { type: String(body["type"]) },
-          "a Slack request was not acknowledged within 3 seconds",
-        );
+        this.options.logger.error({ type: String(body.type) }, "a Slack request was not acknowledged within 3 seconds");
     }, ACK_WARNING_MS);
     const retryNum = header(req, "x-slack-retry-num");
     const retryReason = header(req, "x-slack-retry-reason");

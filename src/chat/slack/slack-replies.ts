@@ -1,12 +1,12 @@
 import type { WebClient } from "@slack/web-api";
 import type { ButtonValue } from "../core/action-payload.js";
-import { cardAfterAction, type ActionOutcome } from "../core/chat-interactions.js";
+import { type ActionOutcome, cardAfterAction } from "../core/chat-interactions.js";
 import { mrkdwn } from "./block-kit-limits.js";
 import { cardBlocks, cardFallbackText } from "./card-blocks.js";
+import { errorText } from "./slack-errors.js";
 import { publishHome } from "./slack-home.js";
 import type { SlackListenerDeps } from "./slack-listener-deps.js";
 import type { CardOrigin } from "./slack-payloads.js";
-import { errorText } from "./slack-errors.js";
 
 /** What the clicker sees after a click: a message for them alone, and the clicked card redrawn in its current state. */
 

@@ -28,8 +28,7 @@ export function verifySlackSignature(request: SignedRequest, now: () => Date = (
   const { timestamp, signature } = request;
   if (!timestamp || !/^\d{1,12}$/.test(timestamp))
     return { ok: false, reason: "missing or malformed X-Slack-Request-Timestamp" };
-  if (!signature || !signature.startsWith("v0="))
-    return { ok: false, reason: "missing or malformed X-Slack-Signature" };
+  if (!signature?.startsWith("v0=")) return { ok: false, reason: "missing or malformed X-Slack-Signature" };
   const skew = Math.abs(Math.floor(now().getTime() / 1000) - Number(timestamp));
   if (skew > MAX_CLOCK_SKEW_SECONDS)
     return { ok: false, reason: `timestamp is ${skew} s away from now (more than ${MAX_CLOCK_SKEW_SECONDS} s)` };

@@ -1,13 +1,13 @@
 import type { App } from "@slack/bolt";
 import type { WebClient } from "@slack/web-api";
-import { truncate } from "../core/card-model.js";
 import { parseButtonValue } from "../core/action-payload.js";
+import { truncate } from "../core/card-model.js";
 import { performCardAction } from "../core/chat-interactions.js";
-import { submitRequestForm, type FormField } from "../core/request-form.js";
+import { type FormField, submitRequestForm } from "../core/request-form.js";
 import { slackActor } from "./slack-actor.js";
 import type { SlackListenerDeps } from "./slack-listener-deps.js";
 import { CALLBACK_IDS, FORM_BLOCKS } from "./slack-modals.js";
-import { inputValue, parseOrigin, ViewSubmissionSchema, type ViewSubmission } from "./slack-payloads.js";
+import { inputValue, parseOrigin, type ViewSubmission, ViewSubmissionSchema } from "./slack-payloads.js";
 import { guarded, redrawOrigin, tellClicker } from "./slack-replies.js";
 
 /**

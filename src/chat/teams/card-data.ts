@@ -1,7 +1,7 @@
 import { z } from "zod";
-import { encodeAction, parseButtonValue, type ButtonValue } from "../core/action-payload.js";
+import { type ButtonValue, encodeAction, parseButtonValue } from "../core/action-payload.js";
 import type { CardAction } from "../core/card-model.js";
-import { RequestFormSchema, type RequestFormInput } from "../core/request-form.js";
+import { type RequestFormInput, RequestFormSchema } from "../core/request-form.js";
 
 /**
  * What Sesame puts in `Action.Execute` / `Action.Submit` data, and how it is read back. Teams

@@ -2,12 +2,12 @@ import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import type { TeamsMode } from "../../config/chat-env.js";
 import type { Card } from "../core/card-model.js";
-import { recipientKey, type ChatAdapter, type MessageAddress, type Recipient } from "../core/chat-adapter.js";
+import { type ChatAdapter, type MessageAddress, type Recipient, recipientKey } from "../core/chat-adapter.js";
 import type { ChatContext } from "../core/chat-context.js";
 import { createBotFrameworkTransport, type OutgoingMessage, type TeamsTransport } from "./bot-framework-transport.js";
 import { createTeamsBot } from "./teams-bot.js";
 import { cardFor } from "./teams-card-actions.js";
-import { ReferenceSchema, storedReference, type ConversationReference } from "./teams-conversations.js";
+import { type ConversationReference, ReferenceSchema, storedReference } from "./teams-conversations.js";
 import { unreachableMentions } from "./teams-mentions.js";
 import { messagesRoute } from "./teams-route.js";
 

@@ -5,10 +5,10 @@ import { requestFormModel } from "../core/request-form.js";
 import { escapeMarkdown } from "./adaptive-card.js";
 import type { OutgoingMessage, TeamsTurn } from "./bot-framework-transport.js";
 import { type CardData, parseCardData } from "./card-data.js";
+import { requestFormCard } from "./request-form-card.js";
 import { ActivitySchema, CardInvokeSchema, commandText, isPersonal, type TeamsActivity } from "./teams-activity.js";
 import { answerCardData, type CardAnswer, cardFor } from "./teams-card-actions.js";
 import { rememberConversation } from "./teams-conversations.js";
-import { requestFormCard } from "./request-form-card.js";
 
 /**
  * One Teams activity, start to end: remember how to reach the sender, find who they are (from the

@@ -1,14 +1,14 @@
 import type { Card } from "../core/card-model.js";
+import { durationText, formatTime, shortId } from "../core/card-text.js";
 import type { ChatContext } from "../core/chat-context.js";
 import type { ChatUser } from "../core/chat-identity.js";
 import { cardAfterAction, performCardAction } from "../core/chat-interactions.js";
 import { approvalCard, myRequestCard } from "../core/request-cards.js";
 import { requestFormModel, submitRequestForm } from "../core/request-form.js";
-import { durationText, formatTime, shortId } from "../core/card-text.js";
 import { type AdaptiveCardJson, approvalRequestOf, type CardView, renderAdaptiveCard } from "./adaptive-card.js";
 import type { CardData } from "./card-data.js";
-import { teamsUserIds } from "./teams-conversations.js";
 import { requestFormCard } from "./request-form-card.js";
+import { teamsUserIds } from "./teams-conversations.js";
 
 /**
  * What a card click (Action.Execute invoke or Action.Submit message) turns into: the card the

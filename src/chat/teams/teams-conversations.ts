@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { recipientKey } from "../core/chat-adapter.js";
 import type { ChatStore } from "../core/chat-store.js";
-import { isPersonal, tenantOf, type TeamsActivity } from "./teams-activity.js";
+import { isPersonal, type TeamsActivity, tenantOf } from "./teams-activity.js";
 
 /**
  * Conversation references: what Sesame needs to message someone later (proactively). Teams gives

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { access, constants } from "node:fs/promises";
-import { KadminFailure, qualify, type Kadmin } from "./kadmin-runner.js";
+import { type Kadmin, KadminFailure, qualify } from "./kadmin-runner.js";
 import type { KerberosConfig, KerberosTarget } from "./kerberos-config.js";
 import { ACL_LETTERS, kerberosProblem } from "./kerberos-errors.js";
 import { MARKER } from "./principal-state.js";

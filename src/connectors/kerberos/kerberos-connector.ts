@@ -13,11 +13,11 @@ import { redactSecrets } from "../redact.js";
 import { createKadmin, type Kadmin } from "./kadmin-runner.js";
 import { checkProblems } from "./kerberos-check.js";
 import {
+  type KerberosConfig,
   KerberosConfigSchema,
+  type KerberosTarget,
   KerberosTargetSchema,
   parsePrincipal,
-  type KerberosConfig,
-  type KerberosTarget,
 } from "./kerberos-config.js";
 import { toKerberosError } from "./kerberos-errors.js";
 import { extendPrincipal, grantPrincipal, principalRevoked, revokePrincipal } from "./principal-toggle.js";

@@ -1,4 +1,4 @@
-import { KadminFailure, type Kadmin } from "./kadmin-runner.js";
+import { type Kadmin, KadminFailure } from "./kadmin-runner.js";
 
 /**
  * Reads and toggles one principal. Sesame marks a principal it enabled with a string attribute

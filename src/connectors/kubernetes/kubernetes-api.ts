@@ -4,9 +4,9 @@ import {
   createConfiguration,
   KubeConfig,
   RbacAuthorizationV1Api,
-  ServerConfiguration,
   type RequestContext,
   type ResponseContext,
+  ServerConfiguration,
   type V1ClusterRoleBinding,
   type V1RoleBinding,
 } from "@kubernetes/client-node";

@@ -1,6 +1,6 @@
 import type { AuthorizationV1Api } from "@kubernetes/client-node";
 import { roleRefOf } from "./binding-spec.js";
-import { namespaceAllowed, type KubernetesConfig, type KubernetesTarget } from "./kubernetes-config.js";
+import { type KubernetesConfig, type KubernetesTarget, namespaceAllowed } from "./kubernetes-config.js";
 
 /**
  * What `check()` asks the API server: SelfSubjectAccessReviews ("may I ...?") for every

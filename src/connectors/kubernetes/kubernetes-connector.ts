@@ -11,25 +11,25 @@ import type {
 } from "../connector.js";
 import { redactSecrets } from "../redact.js";
 import {
+  type BindingRef,
   bindingRef,
   bindsSame,
   buildBinding,
   describeRef,
+  type GrantedAccess,
   isOwnBinding,
   isThisGrantsBinding,
-  roleRefOf,
-  type BindingRef,
-  type GrantedAccess,
   type RbacBinding,
+  roleRefOf,
 } from "./binding-spec.js";
 import { createKubernetesApi, isStatus, type KubernetesApi } from "./kubernetes-api.js";
 import { accessQuestions, guardrailProblem, permissionProblems } from "./kubernetes-check.js";
 import {
+  type KubernetesConfig,
   KubernetesConfigSchema,
+  type KubernetesTarget,
   KubernetesTargetSchema,
   principalProblem,
-  type KubernetesConfig,
-  type KubernetesTarget,
 } from "./kubernetes-config.js";
 import { kubernetesProblem, toKubernetesError } from "./kubernetes-errors.js";
 

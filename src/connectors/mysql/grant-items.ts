@@ -1,16 +1,16 @@
 import { AppError } from "../../domain/errors.js";
 import { describeError, errorCode } from "../redact.js";
-import { parseGrantObject, PRIVILEGES, type MysqlTarget, type Privilege } from "./mysql-config.js";
+import { type MysqlTarget, PRIVILEGES, type Privilege, parseGrantObject } from "./mysql-config.js";
 import type { Flavour } from "./mysql-flavour.js";
 import {
+  type Account,
   accountSql,
   escapeWildcards,
   grantObjectSql,
   ident,
   privilegeSql,
-  select,
-  type Account,
   type Queryable,
+  select,
 } from "./mysql-sql.js";
 
 /**

@@ -1,4 +1,4 @@
-import { accountLabel, ident, isMissingTable, select, type Account, type Queryable } from "./mysql-sql.js";
+import { type Account, accountLabel, ident, isMissingTable, type Queryable, select } from "./mysql-sql.js";
 
 /**
  * Sesame's ledger on the target: one row per grant id and item (a role, a default role, a

@@ -1,8 +1,8 @@
 import { describeError } from "../redact.js";
 import { ensureLedger, LEDGER_TABLES, ledgerTable } from "./grant-ledger.js";
-import { parseGrantObject, type MysqlTarget } from "./mysql-config.js";
+import { type MysqlTarget, parseGrantObject } from "./mysql-config.js";
 import type { Flavour } from "./mysql-flavour.js";
-import { grantObjectSql, ident, select, type Queryable } from "./mysql-sql.js";
+import { grantObjectSql, ident, type Queryable, select } from "./mysql-sql.js";
 
 /**
  * Privilege checks behind `check()`: can Sesame's account do what the given targets need? Its

@@ -13,11 +13,11 @@ import type {
 import { redactSecrets } from "../redact.js";
 import { privilegeProblems } from "./mysql-check.js";
 import {
+  type MysqlConfig,
   MysqlConfigSchema,
+  type MysqlTarget,
   MysqlTargetSchema,
   principalProblem,
-  type MysqlConfig,
-  type MysqlTarget,
 } from "./mysql-config.js";
 import { mysqlProblem, toMysqlError } from "./mysql-errors.js";
 import { detectFlavour, type Flavour } from "./mysql-flavour.js";

@@ -1,5 +1,5 @@
 import { RoleNameSchema } from "./mysql-config.js";
-import { accountSql, ident, literal, select, type Account, type Queryable } from "./mysql-sql.js";
+import { type Account, accountSql, ident, literal, type Queryable, select } from "./mysql-sql.js";
 
 /**
  * What differs between MariaDB and MySQL 8: where role grants and default roles live, and the

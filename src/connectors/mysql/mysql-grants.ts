@@ -1,9 +1,11 @@
 import { z } from "zod";
 import { AppError } from "../../domain/errors.js";
 import type { GrantReceipt } from "../connector.js";
+import { type GrantItem, grantsAccess, ItemOperations, itemKey, itemsFor } from "./grant-items.js";
 import {
   ensureLedger,
   extendRows,
+  type LedgerRow,
   ledgerRows,
   markApplied,
   markNotApplied,
@@ -11,13 +13,11 @@ import {
   otherHolder,
   recordItem,
   sesameAdded,
-  type LedgerRow,
 } from "./grant-ledger.js";
-import { grantsAccess, itemKey, ItemOperations, itemsFor, type GrantItem } from "./grant-items.js";
 import type { MysqlTarget } from "./mysql-config.js";
 import type { Flavour } from "./mysql-flavour.js";
 import { endSessions } from "./mysql-sessions.js";
-import { accountLabel, type Account, type Queryable } from "./mysql-sql.js";
+import { type Account, accountLabel, type Queryable } from "./mysql-sql.js";
 
 /**
  * Grant, revoke and verify for both target modes. Sesame only takes away what it added: items

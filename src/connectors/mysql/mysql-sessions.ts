@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { AppError } from "../../domain/errors.js";
 import { errorCode } from "../redact.js";
-import { select, type Queryable } from "./mysql-sql.js";
+import { type Queryable, select } from "./mysql-sql.js";
 
 /** How long revoke waits for killed sessions to disappear. */
 const KILL_WAIT_MS = 5_000;

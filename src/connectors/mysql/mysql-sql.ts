@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import mysql from "mysql2/promise";
 import { AppError } from "../../domain/errors.js";
 import { errorCode } from "../redact.js";
-import { parseGrantObject, PRIVILEGES, type Privilege } from "./mysql-config.js";
+import { PRIVILEGES, type Privilege, parseGrantObject } from "./mysql-config.js";
 
 /**
  * Quoting and small query helpers. Names are validated by the schemas in mysql-config.ts and

@@ -1,7 +1,7 @@
 import { AppError } from "../../domain/errors.js";
 import type { GrantReceipt } from "../connector.js";
 import type { LoginRoleTarget } from "./postgres-config.js";
-import { findRole, ident, inTransaction, literal, terminateSessions, type Queryable } from "./role-sql.js";
+import { findRole, ident, inTransaction, literal, type Queryable, terminateSessions } from "./role-sql.js";
 import { generatePassword, scramSha256Verifier } from "./scram-verifier.js";
 
 /**

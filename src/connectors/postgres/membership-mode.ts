@@ -1,7 +1,7 @@
 import { AppError } from "../../domain/errors.js";
 import type { GrantReceipt } from "../connector.js";
 import type { MembershipTarget } from "./postgres-config.js";
-import { ident, terminateSessions, type Queryable } from "./role-sql.js";
+import { ident, type Queryable, terminateSessions } from "./role-sql.js";
 
 /**
  * Mode `membership`: GRANT an existing role to the principal's existing role, REVOKE it later.

@@ -15,11 +15,11 @@ import { extendLoginRole, grantLoginRole, loginRoleRevoked, revokeLoginRole } fr
 import { grantMembership, membershipRevoked, revokeMembership } from "./membership-mode.js";
 import { privilegeProblems } from "./postgres-check.js";
 import {
+  type PostgresConfig,
   PostgresConfigSchema,
+  type PostgresTarget,
   PostgresTargetSchema,
   principalProblem,
-  type PostgresConfig,
-  type PostgresTarget,
 } from "./postgres-config.js";
 import { postgresProblem, toPostgresError } from "./postgres-errors.js";
 

@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { ruleProblem } from "./acl-rules.js";
 import { credentialsDecodeCleanly } from "../url-credentials.js";
+import { ruleProblem } from "./acl-rules.js";
 
 /** Connector config and resource targets of the `redis-acl` connector (see README.md). */
 

@@ -11,18 +11,18 @@ import type {
 } from "../connector.js";
 import { redactSecrets } from "../redact.js";
 import { disableUser, enableUser, userDisabled } from "./enable-user-mode.js";
-import { persistFailed, persistUsers, type Persisted } from "./persistence.js";
+import { type Persisted, persistFailed, persistUsers } from "./persistence.js";
 import { accountProblems } from "./redis-acl-check.js";
 import {
   connectionUser,
   principalProblem,
-  RedisAclConfigSchema,
-  RedisAclTargetSchema,
   type RedisAclConfig,
+  RedisAclConfigSchema,
   type RedisAclTarget,
+  RedisAclTargetSchema,
 } from "./redis-acl-config.js";
 import { redisAclProblem, toRedisAclError } from "./redis-acl-errors.js";
-import { serverRunId, withRedis, type RedisSession } from "./redis-session.js";
+import { type RedisSession, serverRunId, withRedis } from "./redis-session.js";
 import { assertSameServer } from "./server-change.js";
 import {
   createTemporaryUser,

@@ -65,7 +65,7 @@ export async function createTemporaryUser(
 /** True when `user` exists and carries this grant's marker. */
 async function ownUserExists(session: RedisSession, grantId: string, user: string): Promise<boolean> {
   const existing = await getUser(session, user);
-  return existing !== undefined && existing.selectorKeys.includes(grantMarker(grantId));
+  return existing?.selectorKeys.includes(grantMarker(grantId)) ?? false;
 }
 
 /** Deletes the user this grant created. True when it existed. */

@@ -1,6 +1,6 @@
 import { isIPv4, isIPv6 } from "node:net";
 import type { WebhookConfig } from "./webhook-config.js";
-import { sendWithRetries, type Outcome } from "./webhook-retry.js";
+import { type Outcome, sendWithRetries } from "./webhook-retry.js";
 import { signedHeaders } from "./webhook-signature.js";
 import { createTransport, type Transport } from "./webhook-transport.js";
 

@@ -81,6 +81,7 @@ export const PrincipalSchema = z
   .string()
   .min(1, "must not be empty")
   .max(512, "must be at most 512 characters long")
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
   .refine((principal) => !/[\x00-\x1f\x7f]/.test(principal), "must not contain control characters");
 
 /** The grant id goes into the Idempotency-Key header: visible ASCII only. */

@@ -15,12 +15,12 @@ import { displayUrl, isLoopbackHost, userinfoSecrets, WebhookClient } from "./we
 import {
   GrantIdSchema,
   PrincipalSchema,
-  WebhookConfigSchema,
-  WebhookTargetSchema,
   type WebhookConfig,
+  WebhookConfigSchema,
   type WebhookTarget,
+  WebhookTargetSchema,
 } from "./webhook-config.js";
-import { describeOutcome, describeUnconfirmed, webhookError, webhookProblem, type Where } from "./webhook-errors.js";
+import { describeOutcome, describeUnconfirmed, type Where, webhookError, webhookProblem } from "./webhook-errors.js";
 import { grantReceipt, isRevokeStatus, isSuccess, revokeUnconfirmed, statusAnswer } from "./webhook-response.js";
 import { MAX_BODY_BYTES } from "./webhook-retry.js";
 import { answerSignatureProblem } from "./webhook-signature.js";

@@ -1,7 +1,7 @@
 import { AppError } from "../../domain/errors.js";
 import { redactSecrets, toConnectorError } from "../redact.js";
-import { MAX_RETRY_AFTER_SECONDS, retryAfterSeconds, type Outcome } from "./webhook-retry.js";
 import type { Unconfirmed } from "./webhook-response.js";
+import { MAX_RETRY_AFTER_SECONDS, type Outcome, retryAfterSeconds } from "./webhook-retry.js";
 import type { HttpResponse, TransportError } from "./webhook-transport.js";
 
 /** Turns what the receiver did (or did not) answer into words an operator can act on. */
@@ -112,6 +112,7 @@ function statusHint(response: HttpResponse, expected: string): string {
 function excerpt(response: HttpResponse): string {
   const text = response.body
     .toString("utf8", 0, 300)
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this strips
     .replace(/[\x00-\x1f\x7f\s]+/g, " ")
     .trim();
   if (text === "") return "";

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { TransportError, type HttpRequest, type HttpResponse, type Transport } from "./webhook-transport.js";
+import { type HttpRequest, type HttpResponse, type Transport, TransportError } from "./webhook-transport.js";
 
 /**
  * Quick retries inside one call, for failures that are likely gone in a second: network errors,

@@ -50,7 +50,9 @@ export function createTransport(): Transport {
   return {
     send: (request, options) =>
       send(request, options, request.url.protocol === "https:" ? agents["https:"] : agents["http:"]),
-    close: () => Object.values(agents).forEach((agent) => agent.destroy()),
+    close: () => {
+      for (const agent of Object.values(agents)) agent.destroy();
+    },
   };
 }
 

@@ -1,21 +1,21 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { AppError } from "../../domain/errors.js";
+import { reviewBreakGlass } from "../../services/break-glass.js";
 import { cancelRequest } from "../../services/cancel-request.js";
 import { decideRequest } from "../../services/decide-request.js";
 import type { ServiceDeps } from "../../services/deps.js";
 import type { RequestRow } from "../../services/ports.js";
 import { submitRequest } from "../../services/submit-request.js";
-import { reviewBreakGlass } from "../../services/break-glass.js";
 import {
   CreateRequestBody,
   DecisionBody,
-  ReviewBody,
   DenyBody,
   ErrorResponses,
   IdParams,
   ListRequestsQuery,
   RequestView,
+  ReviewBody,
 } from "../api-schemas.js";
 import { requestView } from "../views.js";
 

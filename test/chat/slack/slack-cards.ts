@@ -5,7 +5,7 @@ import type { RecordedCall } from "./slack-web-api-stand-in.js";
 type Blocks = { type: string; elements?: { action_id?: string; value?: string }[] }[];
 
 export function buttons(call: RecordedCall): { action_id: string; value: string }[] {
-  const blocks = (call.params["blocks"] ?? call.params["view"]?.blocks ?? []) as Blocks;
+  const blocks = (call.params.blocks ?? call.params.view?.blocks ?? []) as Blocks;
   return blocks
     .flatMap((block) => (block.type === "actions" ? (block.elements ?? []) : []))
     .map((e) => ({ action_id: e.action_id ?? "", value: e.value ?? "" }));
@@ -21,6 +21,6 @@ export function buttonValue(call: RecordedCall, actionId: string): string {
 export const allText = (call: RecordedCall): string => JSON.stringify(call.params);
 
 export const landedAt = (call: RecordedCall): { channel: string; ts: string } => ({
-  channel: String(call.result["channel"]),
-  ts: String(call.result["ts"]),
+  channel: String(call.result.channel),
+  ts: String(call.result.ts),
 });

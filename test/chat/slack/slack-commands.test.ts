@@ -7,13 +7,13 @@ import {
   blockActionPayload,
   interactionBody,
   postSigned,
-  selected,
   SIGNING_SECRET,
+  selected,
   slashCommandBody,
   typed,
   viewSubmissionPayload,
 } from "./slack-requests.js";
-import { startSlackStandIn, type RecordedCall, type SlackStandIn } from "./slack-web-api-stand-in.js";
+import { type RecordedCall, type SlackStandIn, startSlackStandIn } from "./slack-web-api-stand-in.js";
 
 /** /request-access with text, the form's field errors, unknown people, App Home, and Extend / Relinquish. */
 
@@ -82,7 +82,7 @@ describe("/request-access <text>", () => {
     const before = await requestCount();
     const reply = await command("U0ALICE", "prod-everything 1h because");
     expect(reply).toMatchObject({ response_type: "ephemeral" });
-    expect(reply["text"]).toMatch(
+    expect(reply.text).toMatch(
       /There is no resource "prod-everything"\. You may request: demo, quick\..*Nothing was requested/,
     );
     expect(await requestCount()).toBe(before);
@@ -90,31 +90,29 @@ describe("/request-access <text>", () => {
 
   it("refuses a bad duration and an over-limit one, naming the allowed values; nothing is created", async () => {
     const before = await requestCount();
-    expect((await command("U0ALICE", "demo soon checking"))["text"]).toMatch(
+    expect((await command("U0ALICE", "demo soon checking")).text).toMatch(
       /"soon" is not a duration.*up to 2h, e\.g\. 15m, 30m, 1h, 2h/,
     );
-    expect((await command("U0ALICE", "demo 5h checking"))["text"]).toMatch(
-      /5h is too long: the maximum for demo is 2h/,
-    );
+    expect((await command("U0ALICE", "demo 5h checking")).text).toMatch(/5h is too long: the maximum for demo is 2h/);
     expect(await requestCount()).toBe(before);
   });
 
   it("requests directly, lists, and answers help", async () => {
-    expect((await command("U0ALICE", "demo 1h checking the replica ticket:OPS-1"))["text"]).toMatch(
+    expect((await command("U0ALICE", "demo 1h checking the replica ticket:OPS-1")).text).toMatch(
       /Requested demo for 1h/,
     );
     const list = await command("U0ALICE", "list");
-    expect(list["text"]).toMatch(/1 pending request/);
+    expect(list.text).toMatch(/1 pending request/);
     expect(buttons({ method: "response_url", params: list, result: {}, at: 0 }).map((b) => b.action_id)).toContain(
       "sesame_cancel",
     );
-    expect((await command("U0ALICE", "help"))["text"]).toContain("/request-access relinquish &lt;id&gt;");
+    expect((await command("U0ALICE", "help")).text).toContain("/request-access relinquish &lt;id&gt;");
   });
 
   it("tells a Slack user Sesame does not know what an admin must add", async () => {
     const reply = await command("U0STRANGER", "list");
-    expect(reply["text"]).toContain("no person in the policy file has your Slack email (stranger@elsewhere.example)");
-    expect(reply["text"]).toContain("slack: U0STRANGER");
+    expect(reply.text).toContain("no person in the policy file has your Slack email (stranger@elsewhere.example)");
+    expect(reply.text).toContain("slack: U0STRANGER");
   });
 });
 
@@ -122,12 +120,11 @@ describe("the request form", () => {
   it("shows only what the person may request, and returns refusals as field errors", async () => {
     await postSigned(sesame.baseUrl, slashCommandBody("U0ALICE", "", slack.responseUrl("form")), FORM);
     await waitFor(
-      async () =>
-        slack.callsTo("views.open").some((call) => call.params["view"]?.callback_id === "sesame_request_form"),
+      async () => slack.callsTo("views.open").some((call) => call.params.view?.callback_id === "sesame_request_form"),
       "form",
     );
-    const view = slack.callsTo("views.open").find((call) => call.params["view"]?.callback_id === "sesame_request_form")!
-      .params["view"];
+    const view = slack.callsTo("views.open").find((call) => call.params.view?.callback_id === "sesame_request_form")!
+      .params.view;
     const resourceOptions = view.blocks
       .find((b: { block_id?: string }) => b.block_id === "resource")
       .element.options.map((o: { value: string }) => o.value);
@@ -172,13 +169,13 @@ describe("App Home, Extend and Relinquish", () => {
     const find = () =>
       slack
         .callsTo("chat.postMessage")
-        .find((call) => call.params["channel"] === "U0ALICE" && /access to quick is active/.test(allText(call)));
+        .find((call) => call.params.channel === "U0ALICE" && /access to quick is active/.test(allText(call)));
     await waitFor(async () => find() !== undefined, "granted DM");
     return find()!;
   }
 
   it("shows pending requests, grants and approvals on App Home, with their buttons", async () => {
-    expect((await command("U0ALICE", "quick 15m trying things"))["text"]).toMatch(/Auto-approved/);
+    expect((await command("U0ALICE", "quick 15m trying things")).text).toMatch(/Auto-approved/);
     await grantedDm();
     const published = slack.callsTo("views.publish").length;
     await postSigned(sesame.baseUrl, appHomeOpenedBody("U0ALICE"), "application/json");
@@ -187,11 +184,11 @@ describe("App Home, Extend and Relinquish", () => {
     const home = (user: string) =>
       slack
         .callsTo("views.publish")
-        .filter((call) => call.params["user_id"] === user)
+        .filter((call) => call.params.user_id === user)
         .at(-1)!;
     const alice = home("U0ALICE");
-    expect(alice.params["view"].type).toBe("home");
-    expect(alice.params["view"].blocks.length).toBeLessThanOrEqual(100);
+    expect(alice.params.view.type).toBe("home");
+    expect(alice.params.view.blocks.length).toBeLessThanOrEqual(100);
     expect(buttons(alice).map((b) => b.action_id)).toEqual(
       expect.arrayContaining(["sesame_cancel", "sesame_extend", "sesame_relinquish"]),
     );
@@ -209,7 +206,7 @@ describe("App Home, Extend and Relinquish", () => {
       FORM,
     );
     await waitFor(async () => slack.callsTo("views.open").length > opens, "extend modal");
-    const view = slack.callsTo("views.open").at(-1)!.params["view"];
+    const view = slack.callsTo("views.open").at(-1)!.params.view;
     expect(view.callback_id).toBe("sesame_extend");
     const durations = view.blocks
       .find((b: { block_id?: string }) => b.block_id === "duration")
@@ -226,7 +223,7 @@ describe("App Home, Extend and Relinquish", () => {
       async () =>
         slack
           .callsTo("chat.postEphemeral")
-          .some((call) => call.params["user"] === "U0ALICE" && /^Extended/.test(String(call.params["text"]))),
+          .some((call) => call.params.user === "U0ALICE" && /^Extended/.test(String(call.params.text))),
       "extended",
     );
   });
@@ -235,7 +232,7 @@ describe("App Home, Extend and Relinquish", () => {
     const dms = () =>
       slack
         .callsTo("chat.postMessage")
-        .filter((call) => call.params["channel"] === "U0ALICE")
+        .filter((call) => call.params.channel === "U0ALICE")
         .map(allText);
     expect(
       dms().some((text) => /was auto-approved/.test(text) && text.includes("Rule: Quick access is low risk")),
@@ -249,7 +246,7 @@ describe("App Home, Extend and Relinquish", () => {
     await waitFor(async () => dms().some((text) => /access to quick ends at/.test(text)), "expiring DM");
     const expiring = slack
       .callsTo("chat.postMessage")
-      .find((call) => call.params["channel"] === "U0ALICE" && /access to quick ends at/.test(allText(call)))!;
+      .find((call) => call.params.channel === "U0ALICE" && /access to quick ends at/.test(allText(call)))!;
     expect(buttons(expiring).map((b) => b.action_id)).toEqual(["sesame_extend", "sesame_relinquish"]);
   });
 
@@ -268,8 +265,7 @@ describe("App Home, Extend and Relinquish", () => {
         slack
           .callsTo("chat.postMessage")
           .some(
-            (call) =>
-              call.params["channel"] === "U0ALICE" && /access is being removed/.test(String(call.params["text"])),
+            (call) => call.params.channel === "U0ALICE" && /access is being removed/.test(String(call.params.text)),
           ),
       "relinquish DM",
     );

@@ -10,7 +10,7 @@ import {
   typed,
   viewSubmissionPayload,
 } from "./slack-requests.js";
-import { startSlackStandIn, type RecordedCall, type SlackStandIn } from "./slack-web-api-stand-in.js";
+import { type RecordedCall, type SlackStandIn, startSlackStandIn } from "./slack-web-api-stand-in.js";
 
 /** Who may decide, and what a refused, stale, replayed or forged click does: nothing, and the clicker is told why. */
 
@@ -65,9 +65,7 @@ async function requestBy(requester: string): Promise<string> {
 
 async function cardFor(user: string, requestId: string): Promise<RecordedCall> {
   const find = () =>
-    slack
-      .callsTo("chat.postMessage")
-      .find((call) => call.params["channel"] === user && allText(call).includes(requestId));
+    slack.callsTo("chat.postMessage").find((call) => call.params.channel === user && allText(call).includes(requestId));
   await waitFor(async () => find() !== undefined, `card for ${user}`);
   return find()!;
 }
@@ -80,9 +78,9 @@ async function toldTo(user: string, pattern: RegExp): Promise<string> {
   const find = () =>
     slack
       .callsTo("chat.postEphemeral")
-      .find((call) => call.params["user"] === user && pattern.test(String(call.params["text"])));
+      .find((call) => call.params.user === user && pattern.test(String(call.params.text)));
   await waitFor(async () => find() !== undefined, `ephemeral to ${user} matching ${pattern}`);
-  return String(find()!.params["text"]);
+  return String(find()!.params.text);
 }
 
 const request = async (id: string, viewer = "alice") =>
@@ -96,7 +94,7 @@ describe("decisions from Slack cards", () => {
     const opensBefore = slack.callsTo("views.open").length;
     await click("U0CAROL", carolCard, "sesame_deny");
     await waitFor(async () => slack.callsTo("views.open").length > opensBefore, "deny modal");
-    const modal = slack.callsTo("views.open").at(-1)!.params["view"];
+    const modal = slack.callsTo("views.open").at(-1)!.params.view;
     expect(modal).toMatchObject({ callback_id: "sesame_deny_reason" });
     expect(JSON.parse(modal.private_metadata)).toMatchObject({
       value: buttonValue(carolCard, "sesame_deny"),
@@ -158,7 +156,7 @@ describe("decisions from Slack cards", () => {
     await toldTo("U0MALLORY", /not an approver/);
     expect((await request(id)).status).toBe("pending");
     // Mallory is not named by the request, so nothing about it is redrawn for her.
-    expect(slack.callsTo("chat.update").some((call) => call.params["ts"] === landedAt(card).ts)).toBe(false);
+    expect(slack.callsTo("chat.update").some((call) => call.params.ts === landedAt(card).ts)).toBe(false);
   });
 
   it("refuses self-approval, even for an approver who got hold of another approver's card", async () => {
@@ -169,9 +167,7 @@ describe("decisions from Slack cards", () => {
         .callsTo("chat.postMessage")
         .some(
           (call) =>
-            call.params["channel"] === "U0BOB" &&
-            allText(call).includes("sesame_approve") &&
-            allText(call).includes(id),
+            call.params.channel === "U0BOB" && allText(call).includes("sesame_approve") && allText(call).includes(id),
         ),
     ).toBe(false);
     await click("U0BOB", carolCard, "sesame_approve");
@@ -207,7 +203,7 @@ describe("decisions from Slack cards", () => {
           .callsTo("chat.postMessage")
           .some(
             (call) =>
-              call.params["channel"] === "U0ALICE" &&
+              call.params.channel === "U0ALICE" &&
               /was denied/.test(allText(call)) &&
               allText(call).includes("use the replica instead"),
           ),
@@ -220,8 +216,8 @@ describe("decisions from Slack cards", () => {
             .callsTo("chat.update")
             .some(
               (call) =>
-                call.params["channel"] === landedAt(copy).channel &&
-                call.params["ts"] === landedAt(copy).ts &&
+                call.params.channel === landedAt(copy).channel &&
+                call.params.ts === landedAt(copy).ts &&
                 /Denied by Carol/.test(allText(call)),
             ),
         "card updated",
@@ -236,7 +232,7 @@ describe("decisions from Slack cards", () => {
     slack.failNext("chat.postMessage", { status: 200, body: { ok: false, error: "fatal_error" } });
     await click("U0BOB", card, "sesame_approve");
     await waitFor(
-      async () => slack.callsTo("chat.postMessage").some((call) => call.result["error"] === "fatal_error"),
+      async () => slack.callsTo("chat.postMessage").some((call) => call.result.error === "fatal_error"),
       "the failed post",
     );
     expect((await request(id)).status).toBe("approved");
@@ -246,8 +242,8 @@ describe("decisions from Slack cards", () => {
           .callsTo("chat.postMessage")
           .some(
             (call) =>
-              call.params["channel"] === "U0ALICE" &&
-              call.result["ok"] === true &&
+              call.params.channel === "U0ALICE" &&
+              call.result.ok === true &&
               /was approved/.test(allText(call)) &&
               allText(call).includes(id.slice(0, 8)),
           ),

@@ -3,7 +3,7 @@ import { startSesame, type TestSesame } from "../../helpers/sesame.js";
 import { waitFor } from "../../helpers/wait.js";
 import { allText, buttonValue, landedAt } from "./slack-cards.js";
 import { blockActionPayload, interactionBody, postSigned, SIGNING_SECRET, slashCommandBody } from "./slack-requests.js";
-import { startSlackStandIn, type RecordedCall, type SlackStandIn } from "./slack-web-api-stand-in.js";
+import { type RecordedCall, type SlackStandIn, startSlackStandIn } from "./slack-web-api-stand-in.js";
 
 /** The escalation ladder and break-glass as Slack users see them: reminders on the card, the requester told, review cards. */
 
@@ -47,7 +47,7 @@ afterAll(async () => {
 
 async function posted(channel: string, pattern: RegExp | string): Promise<RecordedCall> {
   const matches = (call: RecordedCall) =>
-    call.params["channel"] === channel &&
+    call.params.channel === channel &&
     (typeof pattern === "string" ? allText(call).includes(pattern) : pattern.test(allText(call)));
   await waitFor(
     async () => slack.callsTo("chat.postMessage").some(matches),
@@ -68,9 +68,7 @@ describe("escalation in Slack", () => {
       async () =>
         slack
           .callsTo("chat.update")
-          .some(
-            (call) => call.params["ts"] === where.ts && /Where it stands: Reminded the approvers/.test(allText(call)),
-          ),
+          .some((call) => call.params.ts === where.ts && /Where it stands: Reminded the approvers/.test(allText(call))),
       "the card to show the reminder",
     );
   });
@@ -105,9 +103,7 @@ describe("break-glass in Slack", () => {
       async () =>
         slack
           .callsTo("chat.postEphemeral")
-          .some(
-            (call) => call.params["user"] === "U0ALICE" && /cannot review your own break-glass/.test(allText(call)),
-          ),
+          .some((call) => call.params.user === "U0ALICE" && /cannot review your own break-glass/.test(allText(call))),
       "alice to be refused",
     );
     expect((await sesame.runtime.deps.store.getRequest(request!.id))?.reviewedAt).toBeNull();
@@ -125,7 +121,7 @@ describe("break-glass in Slack", () => {
       async () =>
         slack
           .callsTo("chat.update")
-          .some((call) => call.params["channel"] === "C0SECURITY" && /reviewed by Bob/.test(allText(call))),
+          .some((call) => call.params.channel === "C0SECURITY" && /reviewed by Bob/.test(allText(call))),
       "the security channel's card to show the review",
     );
   });

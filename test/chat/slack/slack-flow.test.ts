@@ -7,13 +7,13 @@ import {
   blockActionPayload,
   interactionBody,
   postSigned,
-  selected,
   SIGNING_SECRET,
+  selected,
   slashCommandBody,
   typed,
   viewSubmissionPayload,
 } from "./slack-requests.js";
-import { startSlackStandIn, type SlackStandIn } from "./slack-web-api-stand-in.js";
+import { type SlackStandIn, startSlackStandIn } from "./slack-web-api-stand-in.js";
 
 /**
  * The whole flow through Slack, against the real Bolt app over HTTP and a real PostgreSQL
@@ -72,7 +72,7 @@ afterAll(async () => {
   await pg?.cleanup();
 });
 
-const dmsTo = (user: string) => slack.callsTo("chat.postMessage").filter((call) => call.params["channel"] === user);
+const dmsTo = (user: string) => slack.callsTo("chat.postMessage").filter((call) => call.params.channel === user);
 
 describe("Slack end to end", () => {
   it("requests through the modal, approves from a card, grants on PostgreSQL and revokes at expiry", async () => {
@@ -84,8 +84,8 @@ describe("Slack end to end", () => {
     expect(opened.status).toBe(200);
     await waitFor(async () => slack.callsTo("views.open").length === 1, "views.open");
     const form = slack.callsTo("views.open")[0]!.params;
-    expect(form["trigger_id"]).toBeTruthy();
-    expect(form["view"]).toMatchObject({ type: "modal", callback_id: "sesame_request_form" });
+    expect(form.trigger_id).toBeTruthy();
+    expect(form.view).toMatchObject({ type: "modal", callback_id: "sesame_request_form" });
     expect(allText(slack.callsTo("views.open")[0]!)).toContain("prod-db");
 
     // 2. The form is submitted; the modal closes (empty 200).
@@ -108,7 +108,7 @@ describe("Slack end to end", () => {
       async () => dmsTo("U0BOB").length === 1 && dmsTo("U0CAROL").length === 1 && dmsTo("U0ALICE").length === 1,
       "approval cards and the submitted DM",
     );
-    expect(slack.callsTo("users.lookupByEmail").some((call) => call.params["email"] === "bob@example.com")).toBe(true);
+    expect(slack.callsTo("users.lookupByEmail").some((call) => call.params.email === "bob@example.com")).toBe(true);
     const bobCard = dmsTo("U0BOB")[0]!;
     for (const fact of [
       "Alice (alice)",
@@ -138,19 +138,17 @@ describe("Slack end to end", () => {
 
     // 5. Bob is told; his card and Carol's are updated in place, without buttons, saying who decided.
     await waitFor(
-      async () => slack.callsTo("chat.postEphemeral").some((call) => call.params["user"] === "U0BOB"),
+      async () => slack.callsTo("chat.postEphemeral").some((call) => call.params.user === "U0BOB"),
       "ephemeral to bob",
     );
-    expect(slack.callsTo("chat.postEphemeral").find((call) => call.params["user"] === "U0BOB")!.params["text"]).toMatch(
+    expect(slack.callsTo("chat.postEphemeral").find((call) => call.params.user === "U0BOB")!.params.text).toMatch(
       /Approved/,
     );
     const carolCard = landedAt(dmsTo("U0CAROL")[0]!);
     await waitFor(
       async () =>
         [landedAt(bobCard), carolCard].every((at) =>
-          slack
-            .callsTo("chat.update")
-            .some((call) => call.params["channel"] === at.channel && call.params["ts"] === at.ts),
+          slack.callsTo("chat.update").some((call) => call.params.channel === at.channel && call.params.ts === at.ts),
         ),
       "both cards updated",
     );

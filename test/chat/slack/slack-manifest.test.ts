@@ -38,7 +38,7 @@ async function methodsCalled(): Promise<string[]> {
 describe("manifest/slack.yaml", () => {
   it("validates against Slack's manifest schema (major version 1, draft-07)", async () => {
     const schema = JSON.parse(await readFile(schemaPath, "utf8")) as Record<string, unknown>;
-    expect(schema["$schema"]).toBe("http://json-schema.org/draft-07/schema#");
+    expect(schema.$schema).toBe("http://json-schema.org/draft-07/schema#");
     // The schema carries two annotations Ajv does not know ("regex" next to "pattern", "_note") and leaves some types implicit; formats are not checked.
     const ajv = new Ajv({ allErrors: true, validateFormats: false, strictTypes: false });
     ajv.addKeyword("regex");
@@ -52,21 +52,21 @@ describe("manifest/slack.yaml", () => {
   it("sends the command, interactivity and App Home events to /slack/events, with Socket Mode off", async () => {
     const m = await manifest();
     const events = "https://sesame.example.com/slack/events";
-    expect(m["features"]["slash_commands"]).toEqual([
+    expect(m.features.slash_commands).toEqual([
       expect.objectContaining({ command: "/request-access", url: events, usage_hint: expect.any(String) }),
     ]);
-    expect(m["settings"]["interactivity"]).toEqual({ is_enabled: true, request_url: events });
-    expect(m["settings"]["event_subscriptions"]).toEqual({ request_url: events, bot_events: ["app_home_opened"] });
-    expect(m["features"]["app_home"]).toMatchObject({ home_tab_enabled: true, messages_tab_enabled: true });
-    expect(m["settings"]["socket_mode_enabled"]).toBe(false);
-    expect(m["oauth_config"]["redirect_urls"]).toEqual(["https://sesame.example.com/slack/oauth_redirect"]);
+    expect(m.settings.interactivity).toEqual({ is_enabled: true, request_url: events });
+    expect(m.settings.event_subscriptions).toEqual({ request_url: events, bot_events: ["app_home_opened"] });
+    expect(m.features.app_home).toMatchObject({ home_tab_enabled: true, messages_tab_enabled: true });
+    expect(m.settings.socket_mode_enabled).toBe(false);
+    expect(m.oauth_config.redirect_urls).toEqual(["https://sesame.example.com/slack/oauth_redirect"]);
   });
 
   it("asks for the least scopes: exactly what the called Web API methods need, plus commands", async () => {
     const called = await methodsCalled();
     expect(called.filter((method) => !(method in METHOD_SCOPES))).toEqual([]);
     const needed = new Set(["commands", ...called.flatMap((method) => METHOD_SCOPES[method] ?? [])]);
-    const granted = (await manifest())["oauth_config"]["scopes"]["bot"] as string[];
+    const granted = (await manifest()).oauth_config.scopes.bot as string[];
     expect([...granted].sort()).toEqual([...needed].sort());
     expect([...BOT_SCOPES].sort()).toEqual([...granted].sort());
   });

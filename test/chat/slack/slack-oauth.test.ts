@@ -4,7 +4,7 @@ import { createSlackInstallationStore } from "../../../src/storage/slack-install
 import { startSesame, type TestSesame } from "../../helpers/sesame.js";
 import { waitFor } from "../../helpers/wait.js";
 import { postSigned, SIGNING_SECRET, slashCommandBody } from "./slack-requests.js";
-import { startSlackStandIn, type SlackStandIn } from "./slack-web-api-stand-in.js";
+import { type SlackStandIn, startSlackStandIn } from "./slack-web-api-stand-in.js";
 
 /** Multi-workspace mode: /slack/install → Slack consent → /slack/oauth_redirect → a sealed installation that serves that workspace. */
 

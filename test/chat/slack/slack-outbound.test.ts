@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ChatStore } from "../../../src/chat/core/chat-store.js";
 import type { Card } from "../../../src/chat/core/card-model.js";
+import type { ChatStore } from "../../../src/chat/core/chat-store.js";
 import { createSlackOutbound, type SlackOutbound } from "../../../src/chat/slack/slack-outbound.js";
 import { singleWorkspace } from "../../../src/chat/slack/slack-workspaces.js";
-import { startSlackStandIn, type SlackStandIn } from "./slack-web-api-stand-in.js";
+import { type SlackStandIn, startSlackStandIn } from "./slack-web-api-stand-in.js";
 
 /** Outbound cards: paced per channel, 429s waited out (Retry-After), unreachable people skipped, other failures thrown for the queue to retry. */
 
@@ -58,7 +58,7 @@ afterAll(async () => {
 });
 
 const postsTo = (channel: string) =>
-  slack.callsTo("chat.postMessage").filter((call) => call.params["channel"] === channel);
+  slack.callsTo("chat.postMessage").filter((call) => call.params.channel === channel);
 
 describe("Slack outbound messages", () => {
   it("spaces messages to one channel about a second apart, without holding back other channels", async () => {
@@ -83,7 +83,7 @@ describe("Slack outbound messages", () => {
     expect(address).toMatchObject({ channel: "C0LIMITED", ts: expect.any(String) });
     const [limited, delivered] = postsTo("C0LIMITED");
     expect(limited!.result).toEqual({ ok: false, error: "ratelimited" });
-    expect(delivered!.result["ok"]).toBe(true);
+    expect(delivered!.result.ok).toBe(true);
     expect(delivered!.at - limited!.at).toBeGreaterThanOrEqual(950);
   });
 
@@ -94,7 +94,7 @@ describe("Slack outbound messages", () => {
     await outbound.update(address!, { ...card, title: "updated" });
     expect(slack.callsTo("chat.update").at(-1)!.params).toMatchObject({
       channel: "D0ALICE",
-      ts: address!["ts"],
+      ts: address!.ts,
       text: "updated",
     });
   });

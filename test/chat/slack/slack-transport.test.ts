@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { chatModes } from "../../../src/config/chat-env.js";
 import { startSesame, type TestSesame } from "../../helpers/sesame.js";
 import { postSigned, SIGNING_SECRET, slashCommandBody } from "./slack-requests.js";
-import { startSlackStandIn, type SlackStandIn } from "./slack-web-api-stand-in.js";
+import { type SlackStandIn, startSlackStandIn } from "./slack-web-api-stand-in.js";
 
 /** /slack/events: only correctly signed, fresh requests reach Bolt; Socket Mode mounts no endpoint. */
 

@@ -75,27 +75,27 @@ export async function startSlackStandIn(): Promise<SlackStandIn> {
           bot_id: "B0SESAME",
         };
       case "users.info": {
-        const email = users.get(String(params["user"]));
+        const email = users.get(String(params.user));
         return email
-          ? { ok: true, user: { id: params["user"], team_id: "T0SESAME", profile: { email } } }
+          ? { ok: true, user: { id: params.user, team_id: "T0SESAME", profile: { email } } }
           : { ok: false, error: "user_not_found" };
       }
       case "users.lookupByEmail": {
-        const id = [...users].find(([, email]) => email === params["email"])?.[0];
+        const id = [...users].find(([, email]) => email === params.email)?.[0];
         return id ? { ok: true, user: { id, team_id: "T0SESAME" } } : { ok: false, error: "users_not_found" };
       }
       case "chat.postMessage": {
-        const channel = String(params["channel"]);
+        const channel = String(params.channel);
         ts += 1;
         return {
           ok: true,
           channel: channel.startsWith("U") ? `D${channel.slice(1)}` : channel,
           ts: `${1_700_000_000 + ts}.000100`,
-          message: { text: params["text"] },
+          message: { text: params.text },
         };
       }
       case "chat.update":
-        return { ok: true, channel: params["channel"], ts: params["ts"] };
+        return { ok: true, channel: params.channel, ts: params.ts };
       case "chat.postEphemeral":
         return { ok: true, message_ts: `${1_700_000_000 + ++ts}.000200` };
       case "views.open":

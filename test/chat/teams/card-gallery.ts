@@ -1,12 +1,12 @@
 import type { Card } from "../../../src/chat/core/card-model.js";
-import { grantNotice, requestNotice, type GrantNotice, type RequestNotice } from "../../../src/chat/core/notices.js";
+import { type GrantNotice, grantNotice, type RequestNotice, requestNotice } from "../../../src/chat/core/notices.js";
 import { approvalCard, grantCard, myRequestCard } from "../../../src/chat/core/request-cards.js";
 import { requestFormModel } from "../../../src/chat/core/request-form.js";
+import { type AdaptiveCardJson, type CardView, renderAdaptiveCard } from "../../../src/chat/teams/adaptive-card.js";
+import { requestFormCard } from "../../../src/chat/teams/request-form-card.js";
 import { parsePolicyText } from "../../../src/config/policy-loader.js";
 import { PolicyBook } from "../../../src/domain/policy-book.js";
 import type { GrantRow, RequestRow } from "../../../src/services/ports.js";
-import { type AdaptiveCardJson, type CardView, renderAdaptiveCard } from "../../../src/chat/teams/adaptive-card.js";
-import { requestFormCard } from "../../../src/chat/teams/request-form-card.js";
 
 /**
  * Every kind of card Sesame sends in Teams, built from sample rows: used by the schema test and

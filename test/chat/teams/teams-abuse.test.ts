@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSesame, type TestSesame } from "../../helpers/sesame.js";
 import { waitFor } from "../../helpers/wait.js";
 import { type ConnectorStandIn, startConnectorStandIn } from "./connector-stand-in.js";
-import { personalConversation, TeamsClient, teamsUser, type TeamsUser } from "./teams-client.js";
+import { personalConversation, TeamsClient, type TeamsUser, teamsUser } from "./teams-client.js";
 
 /**
  * Clicks that must change nothing: the decider is the verified `from.aadObjectId`, never card

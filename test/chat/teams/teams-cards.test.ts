@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { approvalCard } from "../../../src/chat/core/request-cards.js";
 import { escapeMarkdown, MAX_REFRESH_USERS, renderAdaptiveCard } from "../../../src/chat/teams/adaptive-card.js";
 import { parseCardData } from "../../../src/chat/teams/card-data.js";
-import { approvalCard } from "../../../src/chat/core/request-cards.js";
 import { cardGallery, galleryBook, sampleRequest } from "./card-gallery.js";
 import { adaptiveCardProblems } from "./schemas.js";
 
