@@ -101,7 +101,7 @@ export async function createRuntime(
   await waitUntilReady(queues.connection, 10_000).catch((error: unknown) =>
     logger.warn({ error: String(error) }, "Redis is not reachable yet"),
   );
-  const connectors = createConnectorSet(policyFile, source);
+  const connectors = await createConnectorSet(policyFile, source);
   // Not fatal: without a key, look-ups fail and people decide; paging is reported where it fails.
   for (const problem of describeOnCallSetup(policyFile.oncall, env))
     logger.warn({ problem }, "on-call is not fully set up");

@@ -17,7 +17,7 @@ export function registerConnectorCommands(program: Command): void {
       const path = options.file ?? process.env.SESAME_POLICY_FILE;
       if (!path) throw new Error("Name the policy file (--file) or set SESAME_POLICY_FILE.");
       const policy = await loadPolicyFile(path, connectorValidators(process.env));
-      const connectors = createConnectorSet(policy, process.env);
+      const connectors = await createConnectorSet(policy, process.env);
       let failed = 0;
       try {
         for (const [name, instance] of Object.entries(policy.connectors)) {

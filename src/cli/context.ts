@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { type Env, parseEnv } from "../config/env.js";
-import { createRuntime, type Runtime } from "../runtime.js";
-import { createDatabase, type Database } from "../storage/prisma-client.js";
+import type { Runtime } from "../runtime.js";
+import type { Database } from "../storage/prisma-client.js";
 
 /** Loads `.env` from the working directory when present, as the server does. */
 export function loadDotEnv(): void {
@@ -13,7 +13,10 @@ export function envFor(keys: readonly (keyof Env)[]): Env {
 }
 
 /** Opens Sesame's database for one command (only DATABASE_URL is needed) and closes it afterwards. */
+// The database client and the runtime are imported on first use: `sesame --help` and `policy validate`
+// need neither, and loading them (Prisma, Bolt, botbuilder, BullMQ) costs a second on a busy machine.
 export async function withDatabase<T>(work: (db: Database) => Promise<T>): Promise<T> {
+  const { createDatabase } = await import("../storage/prisma-client.js");
   const db = createDatabase(envFor(["DATABASE_URL"]).DATABASE_URL);
   try {
     return await work(db);
@@ -24,6 +27,7 @@ export async function withDatabase<T>(work: (db: Database) => Promise<T>): Promi
 
 /** Builds a full runtime for one command and closes it afterwards. */
 export async function withRuntime<T>(work: (runtime: Runtime) => Promise<T>): Promise<T> {
+  const { createRuntime } = await import("../runtime.js");
   const runtime = await createRuntime(parseEnv(), { migrate: false });
   try {
     return await work(runtime);

@@ -45,13 +45,16 @@ export interface ConnectorSet extends ConnectorProvider {
 }
 
 /** Builds one connector per entry of the policy file's `connectors`, with secrets from the environment. */
-export function createConnectorSet(policy: PolicyFile, env: Record<string, string | undefined>): ConnectorSet {
+export async function createConnectorSet(
+  policy: PolicyFile,
+  env: Record<string, string | undefined>,
+): Promise<ConnectorSet> {
   const connectors = new Map<string, Connector>();
   const types = new Map(Object.entries(policy.connectors).map(([name, instance]) => [name, instance.type]));
   for (const [name, instance] of Object.entries(policy.connectors)) {
     const definition = getDefinition(instance.type);
     const { config } = resolveConnectorConfig(name, definition, instance.config, env);
-    connectors.set(name, createConnector({ name, type: instance.type, config }));
+    connectors.set(name, await createConnector({ name, type: instance.type, config }));
   }
   return {
     get(name) {

@@ -57,7 +57,12 @@ export interface Connector {
 }
 
 /** A connector type: how to validate its config and target, and how to build an instance. */
-export interface ConnectorDefinition<Config = unknown, Target = unknown> {
+/**
+ * What the policy loader and the core need to know about a connector type without loading its
+ * implementation (and its client library: the Kubernetes client alone costs about a second and
+ * tens of MB); `load` brings the implementation in when a connector of this type is created.
+ */
+export interface ConnectorSpec<Config = unknown, Target = unknown> {
   type: string;
   description: string;
   configSchema: z.ZodType<Config>;
@@ -78,5 +83,9 @@ export interface ConnectorDefinition<Config = unknown, Target = unknown> {
   keepsGrantsApart?: boolean;
   /** Config keys whose values are secrets: they must come from the environment and are redacted from errors. */
   secretFields: readonly string[];
+  load(): Promise<ConnectorDefinition<Config, Target>>;
+}
+
+export interface ConnectorDefinition<Config = unknown, Target = unknown> extends ConnectorSpec<Config, Target> {
   create(config: Config, options: { name: string; secrets: readonly string[] }): Connector;
 }

@@ -1,28 +1,32 @@
 import { AppError } from "../domain/errors.js";
 import { configInvalid, describeIssues } from "./config-errors.js";
-import type { Connector, ConnectorDefinition } from "./connector.js";
-import { kerberosConnectorDefinition } from "./kerberos/kerberos-connector.js";
-import { kubernetesConnectorDefinition } from "./kubernetes/kubernetes-connector.js";
-import { mysqlConnectorDefinition } from "./mysql/mysql-connector.js";
-import { noopConnectorDefinition } from "./noop/noop-connector.js";
-import { postgresConnectorDefinition } from "./postgres/postgres-connector.js";
+import type { Connector, ConnectorSpec } from "./connector.js";
+import { kerberosConnectorSpec } from "./kerberos/kerberos-spec.js";
+import { kubernetesConnectorSpec } from "./kubernetes/kubernetes-spec.js";
+import { mysqlConnectorSpec } from "./mysql/mysql-spec.js";
+import { noopConnectorSpec } from "./noop/noop-spec.js";
+import { postgresConnectorSpec } from "./postgres/postgres-spec.js";
 import { redactSecrets } from "./redact.js";
-import { redisAclConnectorDefinition } from "./redis-acl/redis-acl-connector.js";
-import { webhookConnectorDefinition } from "./webhook/webhook-connector.js";
+import { redisAclConnectorSpec } from "./redis-acl/redis-acl-spec.js";
+import { webhookConnectorSpec } from "./webhook/webhook-spec.js";
 
-/** Every connector type Sesame knows, and the only place that turns policy-file config into connectors. */
+/**
+ * Every connector type Sesame knows, and the only place that turns policy-file config into
+ * connectors. Only the specs are imported here; an implementation loads when a connector of its
+ * type is created, so a policy that uses PostgreSQL never loads the Kubernetes client.
+ */
 
-export type AnyConnectorDefinition = ConnectorDefinition<unknown, unknown>;
+export type AnyConnectorSpec = ConnectorSpec<unknown, unknown>;
 
-const DEFINITIONS: ReadonlyMap<string, AnyConnectorDefinition> = new Map<string, AnyConnectorDefinition>(
+const DEFINITIONS: ReadonlyMap<string, AnyConnectorSpec> = new Map<string, AnyConnectorSpec>(
   [
-    postgresConnectorDefinition,
-    noopConnectorDefinition,
-    webhookConnectorDefinition,
-    kubernetesConnectorDefinition,
-    kerberosConnectorDefinition,
-    redisAclConnectorDefinition,
-    mysqlConnectorDefinition,
+    postgresConnectorSpec,
+    noopConnectorSpec,
+    webhookConnectorSpec,
+    kubernetesConnectorSpec,
+    kerberosConnectorSpec,
+    redisAclConnectorSpec,
+    mysqlConnectorSpec,
   ].map((definition) => [definition.type, definition]),
 );
 
@@ -30,7 +34,7 @@ export function listTypes(): string[] {
   return [...DEFINITIONS.keys()].sort();
 }
 
-export function getDefinition(type: string): AnyConnectorDefinition {
+export function getDefinition(type: string): AnyConnectorSpec {
   const definition = DEFINITIONS.get(type);
   if (definition === undefined) {
     throw new AppError("config_invalid", `Unknown connector type "${type}". Known types: ${listTypes().join(", ")}.`, {
@@ -63,7 +67,7 @@ const isEnvReference = (value: unknown): value is EnvReference =>
  */
 export function resolveConnectorConfig(
   name: string,
-  definition: Pick<AnyConnectorDefinition, "secretFields">,
+  definition: Pick<AnyConnectorSpec, "secretFields">,
   rawConfig: Record<string, unknown>,
   env: Record<string, string | undefined>,
 ): ResolvedConnectorConfig {
@@ -100,7 +104,7 @@ export interface CreateConnectorInput {
   config: Record<string, unknown>;
 }
 
-export function createConnector(input: CreateConnectorInput): Connector {
+export async function createConnector(input: CreateConnectorInput): Promise<Connector> {
   const definition = getDefinition(input.type);
   const secrets = definition.secretFields
     .map((field) => input.config[field])
@@ -112,7 +116,8 @@ export function createConnector(input: CreateConnectorInput): Connector {
     );
     throw configInvalid(problems, { connector: input.name });
   }
-  return definition.create(result.data, { name: input.name, secrets });
+  const implementation = await definition.load();
+  return implementation.create(result.data, { name: input.name, secrets });
 }
 
 /** Validates a resource's target for a connector type; returns the parsed target (defaults applied). */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { GrantContext } from "../../src/connectors/connector.js";
-import { NoopConnector } from "../../src/connectors/noop/noop-connector.js";
+import { NoopConnector, noopConnectorDefinition } from "../../src/connectors/noop/noop-connector.js";
 import { createConnector } from "../../src/connectors/registry.js";
 import { isAppError } from "../../src/domain/errors.js";
 import { runConnectorConformance } from "./conformance.js";
@@ -14,8 +14,11 @@ const makeContext = (): GrantContext => ({
 });
 
 function noop(config: Record<string, unknown> = {}): NoopConnector {
-  const connector = createConnector({ name: "demo", type: "noop", config });
-  if (!(connector instanceof NoopConnector)) throw new Error("the registry did not build a NoopConnector");
+  const connector = noopConnectorDefinition.create(noopConnectorDefinition.configSchema.parse(config), {
+    name: "demo",
+    secrets: [],
+  });
+  if (!(connector instanceof NoopConnector)) throw new Error("the definition did not build a NoopConnector");
   return connector;
 }
 
@@ -66,7 +69,9 @@ describe("noop connector", () => {
     expect(await connector.verifyRevoked({ ...context, receipt: null })).toBe(true);
   });
 
-  it("rejects unknown config keys, naming the connector and the key", () => {
-    expect(() => noop({ failGrnt: true })).toThrow(/connector "demo" config.*failGrnt/);
+  it("rejects unknown config keys, naming the connector and the key", async () => {
+    await expect(createConnector({ name: "demo", type: "noop", config: { failGrnt: true } })).rejects.toThrow(
+      /connector "demo" config.*failGrnt/,
+    );
   });
 });

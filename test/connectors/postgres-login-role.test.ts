@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Connector, GrantContext } from "../../src/connectors/connector.js";
+import { postgresConnectorDefinition } from "../../src/connectors/postgres/postgres-connector.js";
 import { scramSha256Verifier } from "../../src/connectors/postgres/scram-verifier.js";
-import { createConnector, validateTarget } from "../../src/connectors/registry.js";
+import { validateTarget } from "../../src/connectors/registry.js";
 import { runConnectorConformance } from "./conformance.js";
 import { createPostgresFixture, type PostgresFixture } from "./postgres-fixture.js";
 
@@ -23,7 +24,7 @@ const loginRoleContext = (principal = fixture.role(`temp${++sequence}`)): GrantC
   expiresAt: new Date(Date.now() + 3_600_000),
 });
 const postgres = (url: string, name = "pg-login"): Connector =>
-  createConnector({ name, type: "postgres", config: { url } });
+  postgresConnectorDefinition.create(postgresConnectorDefinition.configSchema.parse({ url }), { name, secrets: [url] });
 
 async function roleRow(
   name: string,

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Connector, GrantContext } from "../../src/connectors/connector.js";
-import { createConnector, validateTarget } from "../../src/connectors/registry.js";
+import { postgresConnectorDefinition } from "../../src/connectors/postgres/postgres-connector.js";
+import { validateTarget } from "../../src/connectors/registry.js";
 import { isAppError } from "../../src/domain/errors.js";
 import { expectNoSecret, runConnectorConformance } from "./conformance.js";
 import { createPostgresFixture, type PostgresFixture } from "./postgres-fixture.js";
@@ -23,7 +24,7 @@ const membershipContext = (principal: string, target: Record<string, unknown> = 
   expiresAt: new Date(Date.now() + 3_600_000),
 });
 const postgres = (url: string, name = "pg-test"): Connector =>
-  createConnector({ name, type: "postgres", config: { url } });
+  postgresConnectorDefinition.create(postgresConnectorDefinition.configSchema.parse({ url }), { name, secrets: [url] });
 
 async function membershipCount(principal: string): Promise<number> {
   const result = await fixture.superuser(

@@ -22,6 +22,14 @@ const thrown = (work: () => unknown): unknown => {
   throw new Error("expected a throw");
 };
 
+const rejection = (work: Promise<unknown>): Promise<unknown> =>
+  work.then(
+    () => {
+      throw new Error("expected a rejection");
+    },
+    (error: unknown) => error,
+  );
+
 describe("connector registry", () => {
   it("knows every shipped connector, and names the known types for an unknown one", () => {
     const known = ["kerberos", "kubernetes", "mysql", "noop", "postgres", "redis-acl", "webhook"];
@@ -33,8 +41,8 @@ describe("connector registry", () => {
   });
 
   it("builds connectors from resolved config", async () => {
-    expect(createConnector({ name: "demo", type: "noop", config: {} })).toBeInstanceOf(NoopConnector);
-    const connector = createConnector({
+    expect(await createConnector({ name: "demo", type: "noop", config: {} })).toBeInstanceOf(NoopConnector);
+    const connector = await createConnector({
       name: "db",
       type: "postgres",
       config: { url: secretUrl, connectTimeoutSeconds: "3" },
@@ -43,8 +51,8 @@ describe("connector registry", () => {
     await connector.close?.();
   });
 
-  it("names the connector and field of a bad config, without echoing a secret", () => {
-    const error = thrown(() =>
+  it("names the connector and field of a bad config, without echoing a secret", async () => {
+    const error = await rejection(
       createConnector({ name: "prod-db", type: "postgres", config: { url: secretUrl, ssl: "maybe" } }),
     );
     expect(error).toMatchObject({
@@ -52,12 +60,12 @@ describe("connector registry", () => {
       userMessage: expect.stringMatching(/connector "prod-db" config\.ssl: /),
     });
     expect(
-      thrown(() => createConnector({ name: "prod-db", type: "postgres", config: { url: "https://p%zz@x" } })),
+      await rejection(createConnector({ name: "prod-db", type: "postgres", config: { url: "https://p%zz@x" } })),
     ).toMatchObject({
       userMessage: expect.stringMatching(/config\.url: must be a postgresql:\/\/ connection string/),
     });
     expect(
-      thrown(() =>
+      await rejection(
         createConnector({ name: "prod-db", type: "postgres", config: { url: "postgresql://u:50%ea@db/app" } }),
       ),
     ).toMatchObject({

@@ -22,7 +22,7 @@ describe("examples/all-connectors.yaml", () => {
 
   it("validates each connector's config and each resource's target, and builds every connector", async () => {
     const policy = await loadPolicyFile(EXAMPLE, connectorValidators(env));
-    const connectors = createConnectorSet(policy, env);
+    const connectors = await createConnectorSet(policy, env);
     try {
       expect(connectors.names().sort()).toEqual(Object.keys(policy.connectors).sort());
     } finally {

@@ -20,6 +20,7 @@ import {
   parsePrincipal,
 } from "./kerberos-config.js";
 import { toKerberosError } from "./kerberos-errors.js";
+import { kerberosConnectorSpec } from "./kerberos-spec.js";
 import { extendPrincipal, grantPrincipal, principalRevoked, revokePrincipal } from "./principal-toggle.js";
 
 /** Enables a disabled, pre-existing Kerberos principal for the length of a grant. See README.md. */
@@ -107,13 +108,6 @@ export class KerberosConnector implements Connector {
 }
 
 export const kerberosConnectorDefinition: ConnectorDefinition<KerberosConfig, KerberosTarget> = {
-  type: "kerberos",
-  description:
-    "Kerberos (MIT): enables a disabled, existing principal (e.g. alice/admin) until the grant expires, with tickets bounded by the grant.",
-  configSchema: KerberosConfigSchema,
-  targetSchema: KerberosTargetSchema,
-  secretFields: [],
-  // Enabling the principal is the access; the ticket-life cap only shapes how it is given.
-  entitlementOf: () => ({}),
+  ...kerberosConnectorSpec,
   create: (config, options) => new KerberosConnector(config, options),
 };

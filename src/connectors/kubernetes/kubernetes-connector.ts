@@ -32,6 +32,7 @@ import {
   principalProblem,
 } from "./kubernetes-config.js";
 import { kubernetesProblem, toKubernetesError } from "./kubernetes-errors.js";
+import { kubernetesConnectorSpec } from "./kubernetes-spec.js";
 
 /** Grants Kubernetes access with a RoleBinding (or ClusterRoleBinding) per grant. See README.md. */
 
@@ -193,13 +194,6 @@ function receiptUid(receipt: Record<string, unknown> | null): string | undefined
 }
 
 export const kubernetesConnectorDefinition: ConnectorDefinition<KubernetesConfig, KubernetesTarget> = {
-  type: "kubernetes",
-  description:
-    "Kubernetes: a temporary RoleBinding (or ClusterRoleBinding) of a Role or ClusterRole to a user or group.",
-  configSchema: KubernetesConfigSchema,
-  targetSchema: KubernetesTargetSchema,
-  secretFields: ["token"],
-  // Each grant is its own binding, named after the grant: each must be deleted on its own.
-  keepsGrantsApart: true,
+  ...kubernetesConnectorSpec,
   create: (config, options) => new KubernetesConnector(config, options),
 };

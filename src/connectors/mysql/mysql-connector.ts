@@ -22,6 +22,7 @@ import {
 import { mysqlProblem, toMysqlError } from "./mysql-errors.js";
 import { detectFlavour, type Flavour } from "./mysql-flavour.js";
 import { accessRevoked, extendAccess, grantAccess, revokeAccess, type Session } from "./mysql-grants.js";
+import { mysqlConnectorSpec } from "./mysql-spec.js";
 import { withAccountLock } from "./mysql-sql.js";
 
 /** Grants MySQL / MariaDB access: a role, or privileges on a database or table. See README.md. */
@@ -156,13 +157,6 @@ export class MysqlConnector implements Connector {
 }
 
 export const mysqlConnectorDefinition: ConnectorDefinition<MysqlConfig, MysqlTarget> = {
-  type: "mysql",
-  description:
-    "MySQL / MariaDB: a temporary role (made the default role) or temporary privileges on a database or table.",
-  configSchema: MysqlConfigSchema,
-  targetSchema: MysqlTargetSchema,
-  secretFields: ["url"],
-  // The grant ledger counts overlapping grants itself: every grant's revoke must reach it.
-  keepsGrantsApart: true,
+  ...mysqlConnectorSpec,
   create: (config, options) => new MysqlConnector(config, options),
 };

@@ -1,4 +1,3 @@
-import { z } from "zod";
 import { AppError } from "../../domain/errors.js";
 import type {
   CheckResult,
@@ -8,26 +7,14 @@ import type {
   GrantReceipt,
   RevokeContext,
 } from "../connector.js";
+import type { NoopConfig, NoopTarget } from "./noop-config.js";
+import { noopConnectorSpec } from "./noop-spec.js";
 
 /**
  * The demo connector: grants nothing, remembers what it would have done. Also the workhorse of
  * service and job tests, hence the failure switches: `true` fails every call, a number fails
  * that many calls first (to exercise retries).
  */
-
-const FailureSwitch = z.union([z.boolean(), z.number().int().min(0)]).default(false);
-
-export const NoopConfigSchema = z.strictObject({
-  failGrant: FailureSwitch.describe("true: every grant fails; a number: that many grants fail first"),
-  failRevoke: FailureSwitch.describe("true: every revoke fails; a number: that many revokes fail first"),
-  leaveAccessOnRevoke: FailureSwitch.describe(
-    "revoke reports success but the access stays (post-revoke verification must catch it)",
-  ),
-});
-export type NoopConfig = z.infer<typeof NoopConfigSchema>;
-
-export const NoopTargetSchema = z.record(z.string(), z.unknown());
-export type NoopTarget = z.infer<typeof NoopTargetSchema>;
 
 export interface NoopCall {
   operation: "grant" | "extend" | "revoke";
@@ -139,12 +126,6 @@ function failureCount(setting: boolean | number): number {
 }
 
 export const noopConnectorDefinition: ConnectorDefinition<NoopConfig, NoopTarget> = {
-  type: "noop",
-  description: "Grants nothing and records what it would do; for demos and tests.",
-  configSchema: NoopConfigSchema,
-  targetSchema: NoopTargetSchema,
-  secretFields: [],
-  // It remembers each grant by id, like a connector that creates one object per grant.
-  keepsGrantsApart: true,
+  ...noopConnectorSpec,
   create: (config, options) => new NoopConnector(config, options.name),
 };

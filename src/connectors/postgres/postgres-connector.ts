@@ -22,6 +22,7 @@ import {
   principalProblem,
 } from "./postgres-config.js";
 import { postgresProblem, toPostgresError } from "./postgres-errors.js";
+import { postgresConnectorSpec } from "./postgres-spec.js";
 
 /** Grants PostgreSQL access: role membership, or a temporary login role. See README.md. */
 
@@ -149,13 +150,6 @@ export class PostgresConnector implements Connector {
 }
 
 export const postgresConnectorDefinition: ConnectorDefinition<PostgresConfig, PostgresTarget> = {
-  type: "postgres",
-  description: "PostgreSQL: temporary role membership, or a temporary login role with a generated password.",
-  configSchema: PostgresConfigSchema,
-  targetSchema: PostgresTargetSchema,
-  secretFields: ["url"],
-  // Membership of the role is the access, however sessions are handled; a login role is the principal itself.
-  entitlementOf: (target) =>
-    target.mode === "membership" ? { mode: target.mode, role: target.role } : { mode: target.mode },
+  ...postgresConnectorSpec,
   create: (config, options) => new PostgresConnector(config, options),
 };

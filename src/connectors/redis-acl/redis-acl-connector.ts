@@ -22,6 +22,7 @@ import {
   RedisAclTargetSchema,
 } from "./redis-acl-config.js";
 import { redisAclProblem, toRedisAclError } from "./redis-acl-errors.js";
+import { redisAclConnectorSpec } from "./redis-acl-spec.js";
 import { type RedisSession, serverRunId, withRedis } from "./redis-session.js";
 import { assertSameServer } from "./server-change.js";
 import {
@@ -160,11 +161,6 @@ export class RedisAclConnector implements Connector {
 }
 
 export const redisAclConnectorDefinition: ConnectorDefinition<RedisAclConfig, RedisAclTarget> = {
-  type: "redis-acl",
-  description:
-    "Redis ACL: switch an operator-defined ACL user on, or create a temporary user with a generated password and the given rules.",
-  configSchema: RedisAclConfigSchema,
-  targetSchema: RedisAclTargetSchema,
-  secretFields: ["url"],
+  ...redisAclConnectorSpec,
   create: (config, options) => new RedisAclConnector(config, options),
 };

@@ -24,6 +24,7 @@ import { describeOutcome, describeUnconfirmed, type Where, webhookError, webhook
 import { grantReceipt, isRevokeStatus, isSuccess, revokeUnconfirmed, statusAnswer } from "./webhook-response.js";
 import { MAX_BODY_BYTES } from "./webhook-retry.js";
 import { answerSignatureProblem } from "./webhook-signature.js";
+import { webhookConnectorSpec } from "./webhook-spec.js";
 
 /** Grants by calling the user's own HTTP receiver with signed events. See README.md. */
 
@@ -197,12 +198,6 @@ export class WebhookConnector implements Connector {
 }
 
 export const webhookConnectorDefinition: ConnectorDefinition<WebhookConfig, WebhookTarget> = {
-  type: "webhook",
-  description: "Any system: POSTs signed grant and revoke events to your own HTTP receiver.",
-  configSchema: WebhookConfigSchema,
-  targetSchema: WebhookTargetSchema,
-  secretFields: ["secret"],
-  // The receiver sees every grant and revoke with its own idempotency key and decides about overlaps.
-  keepsGrantsApart: true,
+  ...webhookConnectorSpec,
   create: (config, options) => new WebhookConnector(config, options),
 };
