@@ -1,13 +1,12 @@
 #!/usr/bin/env node
-// Runs the compiled CLI when `npm run build` has produced it, else the TypeScript sources via tsx.
+// The admin CLI runs compiled JavaScript (`npm install` builds it; `npm run build` rebuilds it), so
+// no command pays for transpiling TypeScript at start-up.
 import { existsSync } from "node:fs";
 
 const compiled = new URL("../dist/cli/main.js", import.meta.url);
-const { runCli } = existsSync(compiled)
-  ? await import(compiled.href)
-  : await (async () => {
-      const { register } = await import("tsx/esm/api");
-      register();
-      return import(new URL("../src/cli/main.ts", import.meta.url).href);
-    })();
+if (!existsSync(compiled)) {
+  process.stderr.write("sesame: the CLI is not built yet; run `npm run build` in the Sesame folder, then try again.\n");
+  process.exit(1);
+}
+const { runCli } = await import(compiled.href);
 process.exitCode = await runCli(process.argv.slice(2));
