@@ -1,8 +1,10 @@
 import { createHash } from "node:crypto";
 
 /**
- * Hash chain of the audit log. Each row's hash covers its own content and the previous row's
- * hash, so editing, deleting or reordering any row breaks every hash after it.
+ * Hash chain of the audit log. Events are written without a chain (a business transaction must
+ * not wait for another to learn the previous hash); a chainer links them afterwards, one link per
+ * event. Each link's hash covers its event's content and the previous link's hash, so editing,
+ * deleting or reordering anything chained breaks every hash after it.
  */
 
 export const GENESIS_HASH = "0".repeat(64);
@@ -16,11 +18,26 @@ export interface AuditContent {
   data: unknown;
 }
 
-export interface ChainedAuditRow extends AuditContent {
+export interface AuditEventRecord extends AuditContent {
   seq: bigint;
+}
+
+/**
+ * One link of the chain. `watermark` is a transaction id: when the link was written, every event
+ * inserted by a transaction with a smaller id was linked at or before it.
+ */
+export interface AuditLink {
+  position: bigint;
+  eventSeq: bigint;
   prevHash: string;
   hash: string;
+  watermark: bigint;
 }
+
+export type ChainTip = Pick<AuditLink, "position" | "hash" | "watermark">;
+
+/** Where an empty chain ends: the first link is position 1 and follows the genesis hash. */
+export const CHAIN_START: ChainTip = { position: 0n, hash: GENESIS_HASH, watermark: 0n };
 
 /** JSON with object keys sorted at every level, so the same content always hashes the same. */
 export function canonicalJson(value: unknown): string {
@@ -33,6 +50,7 @@ export function canonicalJson(value: unknown): string {
   return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
 }
 
+/** The formula the chain has always used (links copied from the old per-row chain keep their hashes). */
 export function computeAuditHash(prevHash: string, content: AuditContent): string {
   const body = canonicalJson({
     prevHash,
@@ -46,55 +64,20 @@ export function computeAuditHash(prevHash: string, content: AuditContent): strin
   return createHash("sha256").update(body).digest("hex");
 }
 
-export type ChainVerdict =
-  | { ok: true; checked: number; lastHash: string }
-  | { ok: false; checked: number; seq: bigint; problem: string };
-
-/**
- * Verifies rows in `seq` order. Sequence gaps are normal (rolled-back transactions); broken links
- * are not. The chain alone cannot show that its newest rows were deleted: pass a head hash
- * recorded earlier (`knownHash`) and the verdict fails when the chain no longer contains it.
- */
-export async function verifyAuditChain(
-  rows: AsyncIterable<ChainedAuditRow> | Iterable<ChainedAuditRow>,
-  options: { knownHash?: string } = {},
-): Promise<ChainVerdict> {
-  let knownHashSeen = options.knownHash === undefined;
-  let expectedPrev = GENESIS_HASH;
-  let checked = 0;
-  let lastSeq: bigint | undefined;
-  for await (const row of rows) {
-    if (lastSeq !== undefined && row.seq <= lastSeq) {
-      return { ok: false, checked, seq: row.seq, problem: `row ${row.seq} is out of order (after ${lastSeq})` };
-    }
-    if (row.prevHash !== expectedPrev) {
-      return {
-        ok: false,
-        checked,
-        seq: row.seq,
-        problem: `row ${row.seq} does not follow the previous row: a row was deleted, inserted or reordered before it`,
-      };
-    }
-    if (computeAuditHash(row.prevHash, row) !== row.hash) {
-      return {
-        ok: false,
-        checked,
-        seq: row.seq,
-        problem: `row ${row.seq} was edited: its content no longer matches its hash`,
-      };
-    }
-    expectedPrev = row.hash;
-    lastSeq = row.seq;
-    checked += 1;
-    if (row.hash === options.knownHash) knownHashSeen = true;
-  }
-  if (!knownHashSeen) {
-    return {
-      ok: false,
-      checked,
-      seq: lastSeq ?? 0n,
-      problem: `the chain no longer contains the hash ${options.knownHash} recorded earlier: its newest rows were deleted`,
+/** Links `events`, in the order given, after `tip`; every new link carries `watermark`. */
+export function linkEvents(tip: ChainTip, events: readonly AuditEventRecord[], watermark: bigint): AuditLink[] {
+  let position = tip.position;
+  let prevHash = tip.hash;
+  return events.map((event) => {
+    position += 1n;
+    const link: AuditLink = {
+      position,
+      eventSeq: event.seq,
+      prevHash,
+      hash: computeAuditHash(prevHash, event),
+      watermark,
     };
-  }
-  return { ok: true, checked, lastHash: expectedPrev };
+    prevHash = link.hash;
+    return link;
+  });
 }

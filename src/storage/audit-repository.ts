@@ -1,48 +1,115 @@
-import { type ChainedAuditRow, computeAuditHash, GENESIS_HASH } from "../domain/audit-chain.js";
-import type { AuditInput } from "../services/ports.js";
-import type { Prisma } from "./generated/prisma/client.js";
+import { type AuditEventRecord, CHAIN_START, type ChainTip } from "../domain/audit-chain.js";
+import {
+  type ChainEntry,
+  type ChainVerdict,
+  judgeUnchained,
+  type UnchainedEvents,
+  verifyAuditChain,
+} from "../domain/audit-chain-verify.js";
+import type { AuditInput } from "../domain/audit-event.js";
+import type { AuditEvent, Prisma } from "./generated/prisma/client.js";
 import type { Database } from "./prisma-client.js";
 import { asJson } from "./row-mappers.js";
 
-// Any constant works; it only has to differ from the other advisory locks Sesame takes.
-const AUDIT_CHAIN_LOCK = 0x5e5a_a0d1;
+type Client = Database | Prisma.TransactionClient;
 
 /**
- * Appends one chained audit row inside the caller's transaction. The advisory lock serialises
- * writers until commit, so `seq` order and chain order are the same.
+ * Inserts one audit event inside the caller's transaction: content only, no read and no lock,
+ * so audited transactions never wait for each other. The database stamps the transaction id
+ * (`txid`), which tells the chainer when the event can be linked (src/storage/audit-chainer.ts).
  */
 export async function appendAuditEvent(
   tx: Prisma.TransactionClient,
   event: AuditInput,
   at: Date = new Date(),
 ): Promise<void> {
-  await tx.$executeRaw`SELECT pg_advisory_xact_lock(${AUDIT_CHAIN_LOCK})`;
-  const last = await tx.auditEvent.findFirst({ orderBy: { seq: "desc" }, select: { hash: true } });
-  const prevHash = last?.hash ?? GENESIS_HASH;
-  const content = {
-    at,
-    type: event.type,
-    actorId: event.actorId ?? null,
-    requestId: event.requestId ?? null,
-    grantId: event.grantId ?? null,
-    data: JSON.parse(JSON.stringify(event.data ?? {})) as unknown,
-  };
   await tx.auditEvent.create({
-    data: { ...content, data: asJson(content.data), prevHash, hash: computeAuditHash(prevHash, content) },
+    data: {
+      at,
+      type: event.type,
+      actorId: event.actorId ?? null,
+      requestId: event.requestId ?? null,
+      grantId: event.grantId ?? null,
+      data: asJson(event.data ?? {}),
+    },
   });
 }
 
-/** Streams the whole chain in `seq` order, a page at a time. */
-export async function* readAuditChain(db: Database, pageSize = 1000): AsyncGenerator<ChainedAuditRow> {
-  let after: bigint | undefined;
+/** An event's identity and hashed content, without the bookkeeping columns. */
+export function toAuditRecord({ seq, at, type, actorId, requestId, grantId, data }: AuditEvent): AuditEventRecord {
+  return { seq, at, type, actorId, requestId, grantId, data };
+}
+
+/** The newest link, or the start of an empty chain. */
+export async function readChainTip(client: Client): Promise<ChainTip> {
+  const last = await client.auditChainLink.findFirst({ orderBy: { position: "desc" } });
+  return last ?? CHAIN_START;
+}
+
+/** Streams the chain in position order with each link's event (null if the row is gone), a page at a time. */
+export async function* readAuditChain(db: Database, pageSize = 1000): AsyncGenerator<ChainEntry> {
+  let after = 0n;
+  for (;;) {
+    const links = await db.auditChainLink.findMany({
+      where: { position: { gt: after } },
+      orderBy: { position: "asc" },
+      take: pageSize,
+    });
+    // Fetched apart rather than joined: a missing event must show up as null, not as an error.
+    const events = await db.auditEvent.findMany({ where: { seq: { in: links.map((link) => link.eventSeq) } } });
+    const bySeq = new Map(events.map((row) => [row.seq, toAuditRecord(row)]));
+    for (const { position, eventSeq, prevHash, hash } of links) {
+      yield { position, eventSeq, prevHash, hash, event: bySeq.get(eventSeq) ?? null };
+    }
+    if (links.length < pageSize) return;
+    after = links[links.length - 1]!.position;
+  }
+}
+
+/**
+ * Streams, in `seq` order, the events outside the chain's first `chainedUpTo` positions: those
+ * without a link, and those the chainer linked after a reader walked that far.
+ */
+export async function* readUnchainedEvents(
+  db: Database,
+  chainedUpTo: bigint,
+  pageSize = 1000,
+): AsyncGenerator<AuditEventRecord> {
+  let after = -1n;
   for (;;) {
     const page = await db.auditEvent.findMany({
-      ...(after === undefined ? {} : { where: { seq: { gt: after } } }),
+      where: { seq: { gt: after }, OR: [{ link: null }, { link: { position: { gt: chainedUpTo } } }] },
       orderBy: { seq: "asc" },
       take: pageSize,
     });
-    for (const row of page) yield row;
+    for (const row of page) yield toAuditRecord(row);
     if (page.length < pageSize) return;
     after = page[page.length - 1]!.seq;
   }
+}
+
+async function summariseUnchained(db: Database, watermark: bigint): Promise<UnchainedEvents> {
+  const [strayed, waiting] = await Promise.all([
+    db.auditEvent.findFirst({
+      where: { txid: { lt: watermark }, link: null },
+      orderBy: { seq: "asc" },
+      select: { seq: true },
+    }),
+    db.auditEvent.count({ where: { txid: { gte: watermark }, link: null } }),
+  ]);
+  return { strayedSeq: strayed?.seq ?? null, waiting };
+}
+
+/**
+ * Verifies the stored chain, then the events without a link. The tip is read after the walk: a
+ * link the chainer adds meanwhile only raises the watermark over events it has just linked.
+ */
+export async function verifyStoredAuditChain(
+  db: Database,
+  options: { knownHash?: string } = {},
+): Promise<ChainVerdict> {
+  const verdict = await verifyAuditChain(readAuditChain(db), options);
+  if (!verdict.ok) return verdict;
+  const tip = await readChainTip(db);
+  return judgeUnchained(verdict, await summariseUnchained(db, tip.watermark));
 }
