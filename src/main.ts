@@ -1,10 +1,13 @@
-import { EnvError, parseEnv } from "./config/env.js";
+import { concurrencyOf, EnvError, parseEnv } from "./config/env.js";
 import { isAppError } from "./domain/errors.js";
 import { buildServer } from "./http/server.js";
+import { startAuditChainTimer } from "./jobs/audit-chain-timer.js";
 import { startChatWorker } from "./jobs/chat-queue.js";
+import { startLeaseHeartbeat } from "./jobs/lease-heartbeat.js";
 import { type Sweeper, startSweeper } from "./jobs/sweeper.js";
 import { startWorkers } from "./jobs/workers.js";
 import { createRuntime, type Runtime } from "./runtime.js";
+import { chainAuditEvents } from "./storage/audit-chainer.js";
 
 export interface Started {
   /** The API's base URL when the web role runs. */
@@ -24,7 +27,7 @@ async function bounded(step: () => Promise<void>, runtime: Runtime): Promise<voi
     runtime.logger.warn({ afterMs: STOP_STEP_MS }, "a shutdown step did not finish in time; going on without it");
 }
 
-/** Starts the web server, the workers and the sweeper (or one of them, per SESAME_ROLE / --role). */
+/** Starts the web server, the workers, the sweeper and the audit chainer (or one side, per SESAME_ROLE / --role). */
 export async function start(runtime: Runtime, role: "all" | "web" | "worker"): Promise<Started> {
   const { env, deps } = runtime;
   const stops: (() => Promise<void>)[] = [];
@@ -34,10 +37,23 @@ export async function start(runtime: Runtime, role: "all" | "web" | "worker"): P
       await bounded(() => runtime.close(), runtime);
     },
   };
+  // Pushed first, so it stops last: leases are given back only after the workers finished their calls.
+  const heartbeat = startLeaseHeartbeat(deps);
+  stops.push(() => heartbeat.stop());
   if (role !== "web") {
-    const workers = startWorkers(deps, { redisUrl: env.REDIS_URL, prefix: env.SESAME_REDIS_PREFIX });
+    const workers = startWorkers(deps, {
+      redisUrl: env.REDIS_URL,
+      prefix: env.SESAME_REDIS_PREFIX,
+      concurrency: (queue) => concurrencyOf(env, queue),
+    });
     const sweeper = startSweeper(deps, env.SESAME_SWEEP_INTERVAL);
+    const auditChainer = startAuditChainTimer(
+      () => chainAuditEvents(runtime.db),
+      deps.logger,
+      env.SESAME_AUDIT_CHAIN_INTERVAL,
+    );
     stops.push(
+      () => auditChainer.stop(),
       () => sweeper.stop(),
       () => workers.close(),
     );
@@ -46,6 +62,7 @@ export async function start(runtime: Runtime, role: "all" | "web" | "worker"): P
       const chatWorker = startChatWorker(runtime.chat.dispatcher, runtime.logger, {
         redisUrl: env.REDIS_URL,
         prefix: env.SESAME_REDIS_PREFIX,
+        concurrency: concurrencyOf(env, "chat"),
       });
       stops.push(() => chatWorker.close());
     }

@@ -1,3 +1,5 @@
+import { randomUUID } from "node:crypto";
+import { hostname } from "node:os";
 import { type Logger as PinoLogger, pino } from "pino";
 import { createChatAdapters, enabledPlatforms } from "./chat/chat-adapters.js";
 import type { ChatAdapter } from "./chat/core/chat-adapter.js";
@@ -17,7 +19,7 @@ import { createOnCallDirectory } from "./oncall/on-call-directory.js";
 import { describeOnCallSetup } from "./oncall/on-call-setup.js";
 import type { ServiceDeps } from "./services/deps.js";
 import type { Notifier } from "./services/ports.js";
-import { identityForToken, syncEnvApiTokens } from "./storage/api-token-repository.js";
+import { createTokenResolver, syncEnvApiTokens } from "./storage/api-token-repository.js";
 import { createChatStore } from "./storage/chat-repository.js";
 import { syncIdentities } from "./storage/identity-repository.js";
 import { migrate } from "./storage/migrator.js";
@@ -122,6 +124,8 @@ export async function createRuntime(
         : logNotifier(logger)),
     logger,
     now: options.now ?? (() => new Date()),
+    newId: randomUUID,
+    instanceId: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
   };
   const chatStore = createChatStore(db);
   const adapters = await createChatAdapters({ env, modes, db, context: { deps, store: chatStore, logger } });
@@ -139,7 +143,7 @@ export async function createRuntime(
     deps,
     chat: { adapters, dispatcher, queue: chatQueue, store: chatStore },
     logger,
-    resolveToken: (token) => identityForToken(db, token),
+    resolveToken: createTokenResolver(db, { cacheSeconds: env.SESAME_TOKEN_CACHE, now: () => deps.now().getTime() }),
     async close() {
       await chatQueue.close();
       await queues.close();

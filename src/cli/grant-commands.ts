@@ -1,7 +1,8 @@
 import type { Command } from "commander";
 import { formatDuration } from "../domain/duration.js";
-import type { GrantStatus } from "../domain/grant-machine.js";
-import { performRevoke, requestRevoke } from "../services/revoke-grant.js";
+import type { GrantStatus } from "../domain/grant.js";
+import { requestRevoke } from "../services/request-revoke.js";
+import { performRevoke } from "../services/revoke-grant.js";
 import { createPrismaStore } from "../storage/prisma-store.js";
 import { print, withDatabase, withRuntime } from "./context.js";
 

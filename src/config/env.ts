@@ -13,6 +13,13 @@ const Duration = (fallback: string) =>
     .refine((text) => tryParseDuration(text) !== undefined, "must be a duration like 30s, 5m or 1h")
     .transform((text) => tryParseDuration(text)!);
 
+const Concurrency = z.coerce
+  .number()
+  .int()
+  .min(1, "must be a whole number of jobs, at least 1")
+  .max(500, "must be at most 500 jobs at once per process")
+  .optional();
+
 const PostgresUrl = z.string().regex(/^postgres(ql)?:\/\//, "must be a postgresql:// connection string");
 const RedisUrl = z.string().regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL");
 
@@ -52,6 +59,20 @@ export const EnvSchema = z.object({
     (seconds) => seconds <= 3_600,
     "must be at most 1h: overdue grants wait for the sweep when Redis lost their jobs",
   ),
+  SESAME_AUDIT_CHAIN_INTERVAL: Duration("1s").refine(
+    (seconds) => seconds <= 60,
+    "must be at most 1m: new audit events stay out of the hash chain until the chainer runs",
+  ),
+  SESAME_TOKEN_CACHE: Duration("10s").refine(
+    (seconds) => seconds <= 300,
+    "must be at most 5m: a revoked API token keeps working until its cached answer expires",
+  ),
+  SESAME_WORKER_CONCURRENCY: Concurrency,
+  SESAME_GRANTS_CONCURRENCY: Concurrency,
+  SESAME_REVOKES_CONCURRENCY: Concurrency,
+  SESAME_REQUESTS_CONCURRENCY: Concurrency,
+  SESAME_ESCALATIONS_CONCURRENCY: Concurrency,
+  SESAME_CHAT_CONCURRENCY: Concurrency,
   SESAME_RUN_MIGRATIONS: z
     .enum(["true", "false"])
     .default("true")
@@ -143,4 +164,30 @@ export function envApiTokens(env: Env): { identityId: string; token: string }[] 
     const [identityId, token] = pair.trim().split("=") as [string, string];
     return { identityId, token };
   });
+}
+
+export type WorkerQueue = "grants" | "revokes" | "requests" | "escalations" | "chat";
+
+/**
+ * Jobs each worker process runs at once per queue. No job holds a database connection across a
+ * connector call, so these may exceed the connection pool: a job waits for a connection only for
+ * its short transactions. Revokes get the most, so a burst of expiries is cleared fast.
+ */
+export const DEFAULT_CONCURRENCY: Record<WorkerQueue, number> = {
+  grants: 10,
+  revokes: 25,
+  requests: 10,
+  escalations: 5,
+  chat: 5,
+};
+
+export function concurrencyOf(env: Env, queue: WorkerQueue): number {
+  const perQueue = {
+    grants: env.SESAME_GRANTS_CONCURRENCY,
+    revokes: env.SESAME_REVOKES_CONCURRENCY,
+    requests: env.SESAME_REQUESTS_CONCURRENCY,
+    escalations: env.SESAME_ESCALATIONS_CONCURRENCY,
+    chat: env.SESAME_CHAT_CONCURRENCY,
+  }[queue];
+  return perQueue ?? env.SESAME_WORKER_CONCURRENCY ?? DEFAULT_CONCURRENCY[queue];
 }

@@ -1,4 +1,4 @@
-import type { RequestRow } from "./ports.js";
+import type { RequestRow } from "./access-request.js";
 
 /** One sentence saying how a finished request ended, for people who arrive after the fact. */
 export function describeDecided(request: RequestRow): string {

@@ -1,10 +1,11 @@
 import type { z } from "zod";
-import type { GrantRow, RequestRow } from "../services/ports.js";
+import type { RequestRow } from "../domain/access-request.js";
+import type { GrantRow } from "../domain/grant.js";
 import type { GrantView, RequestView } from "./api-schemas.js";
 
 const iso = (date: Date | null): string | null => date?.toISOString() ?? null;
 
-export function requestView(row: RequestRow, grantId: string | null): z.infer<typeof RequestView> {
+export function requestView(row: RequestRow): z.infer<typeof RequestView> {
   return {
     id: row.id,
     kind: row.kind,
@@ -37,7 +38,7 @@ export function requestView(row: RequestRow, grantId: string | null): z.infer<ty
     decidedAt: iso(row.decidedAt),
     pendingUntil: row.pendingUntil.toISOString(),
     extendsGrant: row.extendsGrantId,
-    grant: grantId,
+    grant: row.grantId,
     createdAt: row.createdAt.toISOString(),
     escalation: row.escalationLog.map((entry) => ({
       step: entry.step,

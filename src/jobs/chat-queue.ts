@@ -56,7 +56,7 @@ export function createChatQueue(
 export function startChatWorker(
   dispatcher: ChatDispatcher,
   logger: Logger,
-  options: { redisUrl: string; prefix: string; concurrency?: number },
+  options: { redisUrl: string; prefix: string; concurrency: number },
 ): { close(): Promise<void> } {
   const connection = createWorkerRedis(options.redisUrl);
   connection.on("error", () => undefined);
@@ -70,7 +70,7 @@ export function startChatWorker(
       }
       await dispatcher.run(parsed.data);
     },
-    { connection, prefix: options.prefix, concurrency: options.concurrency ?? 5 },
+    { connection, prefix: options.prefix, concurrency: options.concurrency },
   );
   worker.on("failed", (job, error) => {
     const final = job !== undefined && job.attemptsMade >= (job.opts.attempts ?? 1);

@@ -1,8 +1,9 @@
 import { DelayedError, type Job, Worker } from "bullmq";
+import type { WorkerQueue } from "../config/env.js";
 import { activateGrant } from "../services/activate-grant.js";
-import { expireRequest } from "../services/cancel-request.js";
 import type { ServiceDeps } from "../services/deps.js";
 import { runEscalationStep } from "../services/escalate-request.js";
+import { expireRequest } from "../services/expire-request.js";
 import { performRevoke } from "../services/revoke-grant.js";
 import { createWorkerRedis, type EscalationJobData, type GrantJobData, QUEUE, type RequestJobData } from "./queues.js";
 
@@ -15,20 +16,22 @@ export interface WorkerSet {
 /** The grant, revoke, request-expiry and escalation workers. Each claims the database row before acting. */
 export function startWorkers(
   deps: ServiceDeps,
-  options: { redisUrl: string; prefix: string; concurrency?: number },
+  options: { redisUrl: string; prefix: string; concurrency: (queue: WorkerQueue) => number },
 ): WorkerSet {
   const connection = createWorkerRedis(options.redisUrl);
   connection.on("error", () => undefined);
-  // 4 queues × 5 jobs, each holding a database connection through its connector call: well
-  // inside the pool (DATABASE_POOL_SIZE), leaving room for the API and the sweeper.
-  const common = { connection, prefix: options.prefix, concurrency: options.concurrency ?? 5 };
+  const common = (queue: WorkerQueue) => ({
+    connection,
+    prefix: options.prefix,
+    concurrency: options.concurrency(queue),
+  });
 
   const grants = new Worker<GrantJobData>(
     QUEUE.grants,
     async (job) => {
       await activateGrant(deps, job.data.grantId, { finalAttempt: isFinalAttempt(job) });
     },
-    common,
+    common("grants"),
   );
 
   const revokes = new Worker<GrantJobData>(
@@ -41,7 +44,7 @@ export function startWorkers(
         throw new DelayedError();
       }
     },
-    common,
+    common("revokes"),
   );
 
   const requests = new Worker<RequestJobData>(
@@ -54,7 +57,7 @@ export function startWorkers(
       }
       await expireRequest(deps, job.data.requestId);
     },
-    common,
+    common("requests"),
   );
 
   const escalations = new Worker<EscalationJobData>(
@@ -62,7 +65,7 @@ export function startWorkers(
     async (job) => {
       await runEscalationStep(deps, job.data.requestId, job.data.step);
     },
-    common,
+    common("escalations"),
   );
 
   for (const worker of [grants, revokes, requests, escalations]) {

@@ -1,65 +1,62 @@
-import { transitionGrant } from "../domain/grant-machine.js";
+import type { GrantReceipt } from "../connectors/connector.js";
+import type { GrantRow } from "../domain/grant.js";
+import { expiryFrom, transitionGrant } from "../domain/grant-machine.js";
 import { recordConnectorFailure } from "./connector-failure.js";
-import { afterCommit, CONNECTOR_TRANSACTION_MS, type ServiceDeps } from "./deps.js";
-import type { GrantRow } from "./ports.js";
+import type { ServiceDeps } from "./deps.js";
+import { runAfterCommit, saveGrant } from "./effects.js";
+import { claimEntitlement, releaseEntitlement } from "./entitlement-lease.js";
 
 export type ActivationResult = { kind: "activated"; grant: GrantRow } | { kind: "skipped"; grant: GrantRow | null };
 
 /**
- * Grants the access through the connector. Runs under the entitlement lock with the grant row
- * locked, so a revoke or a second worker waits; a grant that is no longer `scheduled` is left alone.
- * Throws on connector failure so the job retries; the last attempt marks the grant failed.
+ * Grants the access through the connector in three steps, none holding a transaction across the
+ * call: claim the entitlement (commit) → connector.grant → record the outcome (commit). A crash in
+ * between leaves a scheduled grant whose lease runs out; the sweeper then activates it again (the
+ * connector is idempotent per grant id). Throws on connector failure so the job retries; the last
+ * attempt marks the grant failed.
  */
 export async function activateGrant(
   deps: ServiceDeps,
   grantId: string,
   options: { finalAttempt: boolean },
 ): Promise<ActivationResult> {
-  let result: ActivationResult;
+  const claimed = await deps.store.transaction(async (uow) => {
+    const grant = await uow.lockGrant(grantId);
+    if (grant?.status !== "scheduled") return null;
+    await claimEntitlement(deps, uow, grant, "grant");
+    return grant;
+  });
+  if (!claimed) return { kind: "skipped", grant: await deps.store.getGrant(grantId) };
+
+  const activatedAt = deps.now();
+  let receipt: GrantReceipt;
   try {
-    result = await deps.store.transaction(
-      async (uow) => {
-        const grant = await uow.lockGrantAndEntitlement(grantId);
-        if (grant?.status !== "scheduled") return { kind: "skipped", grant };
-        const activatedAt = deps.now();
-        const expiresAt = new Date(activatedAt.getTime() + grant.durationSeconds * 1000);
-        const receipt = await deps.connectors
-          .get(grant.connectorName)
-          .grant({ grantId, principal: grant.principal, target: grant.target, expiresAt });
-        const next = transitionGrant(grant, { type: "activated" }, activatedAt);
-        await uow.updateGrant(grant.id, grant.version, {
-          status: next.status,
-          activatedAt,
-          expiresAt,
-          receipt: receipt.data,
-          sealedSecret: receipt.secret ? deps.secrets.seal(receipt.secret) : null,
-          attempts: grant.attempts + 1,
-          lastError: null,
-        });
-        await uow.appendAudit({
-          type: "grant.activated",
-          requestId: grant.requestId,
-          grantId,
-          data: {
-            principal: grant.principal,
-            connectorName: grant.connectorName,
-            expiresAt: expiresAt.toISOString(),
-            receipt: receipt.data,
-            issuedCredentials: receipt.secret !== undefined,
-          },
-        });
-        return { kind: "activated", grant: (await uow.getGrant(grantId))! };
-      },
-      { timeoutMs: CONNECTOR_TRANSACTION_MS },
-    );
+    receipt = await deps.connectors.get(claimed.connectorName).grant({
+      grantId,
+      principal: claimed.principal,
+      target: claimed.target,
+      expiresAt: expiryFrom(claimed, activatedAt),
+    });
   } catch (error) {
     await recordConnectorFailure(deps, grantId, "grant", error, options.finalAttempt);
     throw error;
   }
-  if (result.kind === "activated") {
-    const grant = result.grant;
-    await afterCommit(deps, "schedule revoke", () => deps.jobs.scheduleRevoke(grant.id, grant.expiresAt));
-    await afterCommit(deps, "notify", () => deps.notifier.publish({ type: "grant.activated", grant }));
-  }
-  return result;
+
+  const recorded = await deps.store.transaction(async (uow) => {
+    const grant = await uow.lockGrant(grantId);
+    if (!grant) return null;
+    await releaseEntitlement(deps, uow, grant);
+    // Revoked while the connector was granting: the revoke (which waited for this lease) takes it back.
+    if (grant.status !== "scheduled") return null;
+    const sealedSecret = receipt.secret ? deps.secrets.seal(receipt.secret) : null;
+    const transition = transitionGrant(
+      grant,
+      { type: "activated", activatedAt, receipt: receipt.data, sealedSecret },
+      deps.now(),
+    );
+    return saveGrant(deps, uow, grant, transition);
+  });
+  if (!recorded) return { kind: "skipped", grant: await deps.store.getGrant(grantId) };
+  await runAfterCommit(deps, recorded.after, recorded.saved);
+  return { kind: "activated", grant: recorded.saved.grant! };
 }

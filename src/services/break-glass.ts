@@ -1,20 +1,17 @@
-import { AppError } from "../domain/errors.js";
-import { afterCommit, type ServiceDeps } from "./deps.js";
-import { pageKey, resolvePages } from "./escalate-request.js";
-import type { RequestRow } from "./ports.js";
+import type { RequestRow } from "../domain/access-request.js";
+import { changeRequest } from "./change-request.js";
+import type { ServiceDeps } from "./deps.js";
+import { pageKey } from "./escalate-request.js";
 
 /**
  * Break-glass: the grant already happened (the request was auto-approved at submission). Here
- * on-call is paged, security and the approvers are told, and later someone reviews it.
+ * on-call is paged (outside any transaction: it is HTTP), and the request records the page, which
+ * tells security and the approvers; later someone reviews it.
  */
-
-/** The log entry of the break-glass page sits before every ladder step. */
-const BREAK_GLASS_STEP = -1;
-
 export async function breakGlassAlarm(deps: ServiceDeps, request: RequestRow): Promise<void> {
   const source = deps.policy().policy(request.policyId)?.breakGlass?.page;
   let summary = "break-glass: nobody paged (the policy names no on-call source)";
-  let paged = false;
+  let paged: string | undefined;
   if (source) {
     try {
       await deps.oncall.page(source, {
@@ -28,7 +25,7 @@ export async function breakGlassAlarm(deps: ServiceDeps, request: RequestRow): P
         details: { request: request.id, resource: request.resourceId, requester: request.requesterId },
       });
       summary = `break-glass: paged on-call ${source}`;
-      paged = true;
+      paged = source;
     } catch (error) {
       summary = `break-glass: could not page on-call ${source}`;
       deps.logger.error(
@@ -37,71 +34,17 @@ export async function breakGlassAlarm(deps: ServiceDeps, request: RequestRow): P
       );
     }
   }
-  const updated = await deps.store.transaction(async (uow) => {
-    const row = (await uow.lockRequest(request.id))!;
-    const entry = {
-      step: BREAK_GLASS_STEP,
-      action: "page" as const,
-      at: deps.now(),
-      summary,
-      ...(paged && source ? { paged: source } : {}),
-    };
-    await uow.updateRequest(row.id, row.version, { escalationLog: [...row.escalationLog, entry] });
-    await uow.appendAudit({ type: "request.break_glass_paged", requestId: row.id, data: { summary } });
-    return (await uow.getRequest(row.id))!;
-  });
-  await afterCommit(deps, "notify", () => deps.notifier.publish({ type: "request.break_glass", request: updated }));
-  if (!paged)
-    await afterCommit(deps, "alert", () =>
-      deps.notifier.publish({
-        type: "alert",
-        message: `Break-glass by ${request.requesterId} on ${request.resourceId}: ${summary}`,
-        requestId: request.id,
-      }),
-    );
+  await changeRequest(deps, request.id, { type: "break_glass_paged", summary, ...(paged ? { paged } : {}) });
 }
 
-/** Who may review: the policy's approvers (at submission) and admins, never the person who broke the glass. */
-function mayReview(deps: ServiceDeps, request: RequestRow, actorId: string): boolean {
-  if (actorId === request.requesterId) return false;
-  return deps.policy().isAdmin(actorId) || request.snapshot.steps.some((step) => step.approverIds.includes(actorId));
-}
-
-export async function reviewBreakGlass(
+/** An approver or admin looks at break-glass access after the fact; its page is resolved. */
+export function reviewBreakGlass(
   deps: ServiceDeps,
   input: { requestId: string; actorId: string; note?: string },
 ): Promise<RequestRow> {
-  const reviewed = await deps.store.transaction(async (uow) => {
-    const request = await uow.lockRequest(input.requestId);
-    if (!request?.breakGlass) throw new AppError("not_found", `There is no break-glass request ${input.requestId}.`);
-    if (!mayReview(deps, request, input.actorId)) {
-      throw new AppError(
-        "forbidden",
-        request.requesterId === input.actorId
-          ? "You cannot review your own break-glass access; an approver or admin must."
-          : "Only the policy's approvers or an admin can review break-glass access.",
-      );
-    }
-    if (request.reviewedAt)
-      throw new AppError(
-        "already_decided",
-        `This break-glass access was already reviewed by ${request.reviewedById} at ${request.reviewedAt.toISOString()}.`,
-      );
-    const now = deps.now();
-    await uow.updateRequest(request.id, request.version, {
-      reviewedAt: now,
-      reviewedById: input.actorId,
-      reviewNote: input.note?.trim() || null,
-    });
-    await uow.appendAudit({
-      type: "request.break_glass_reviewed",
-      actorId: input.actorId,
-      requestId: request.id,
-      data: { note: input.note?.trim() || null },
-    });
-    return (await uow.getRequest(request.id))!;
+  return changeRequest(deps, input.requestId, {
+    type: "review",
+    actorId: input.actorId,
+    ...(input.note ? { note: input.note } : {}),
   });
-  await resolvePages(deps, reviewed);
-  await afterCommit(deps, "notify", () => deps.notifier.publish({ type: "request.reviewed", request: reviewed }));
-  return reviewed;
 }

@@ -1,7 +1,7 @@
 import type { PolicyBook } from "../domain/policy-book.js";
 import type { ConnectorProvider, JobScheduler, Logger, Notifier, OnCallDirectory, SecretBox, Store } from "./ports.js";
 
-/** Everything a service needs, built once by the composition root (src/main.ts). */
+/** Everything a service needs, built once by the composition root (src/runtime.ts). */
 export interface ServiceDeps {
   store: Store;
   jobs: JobScheduler;
@@ -13,13 +13,17 @@ export interface ServiceDeps {
   oncall: OnCallDirectory;
   logger: Logger;
   now: () => Date;
+  /** Ids for new records (requests, grants), chosen before they are written so effects can name them. */
+  newId: () => string;
+  /** This process, as the owner of the entitlement leases it takes (it renews them while it lives). */
+  instanceId: string;
 }
 
 /**
- * Transactions that call a connector (under the entitlement lock) may last this long: connector
- * calls have their own, shorter timeouts; the rest is headroom for retries inside the call.
+ * How long an entitlement lease lives without its owner's heartbeat: after a crash, the sweeper
+ * takes over the half-done grant or revoke this long after the last renewal.
  */
-export const CONNECTOR_TRANSACTION_MS = 120_000;
+export const LEASE_SECONDS = 15;
 
 /** Runs after-commit side effects; a failure is logged, never undoes the committed change (the sweeper heals it). */
 export async function afterCommit(deps: ServiceDeps, what: string, effect: () => Promise<void>): Promise<void> {

@@ -1,7 +1,10 @@
+import type { EscalationEntry, RequestRow, SnapshotEscalationStep } from "../domain/access-request.js";
 import { formatDuration } from "../domain/duration.js";
+import { isAppError } from "../domain/errors.js";
+import { escalationStepDue } from "../domain/request-machine.js";
+import { changeRequest } from "./change-request.js";
 import { afterCommit, type ServiceDeps } from "./deps.js";
 import { rosterFor } from "./on-call-roster.js";
-import type { EscalationEntry, RequestRow, SnapshotEscalationStep } from "./ports.js";
 
 /**
  * One step of a pending request's escalation ladder (remind, re-route, page on-call). Runs from
@@ -85,77 +88,23 @@ export async function runEscalationStep(
   stepIndex: number,
 ): Promise<EscalationEntry | null> {
   const before = await deps.store.getRequest(requestId);
-  const step = before?.snapshot.escalation?.[stepIndex];
-  if (
-    !before ||
-    !step ||
-    step.action === "expire" ||
-    before.status !== "pending" ||
-    before.escalationLog.some((e) => e.step === stepIndex)
-  )
-    return null;
+  const step = before ? escalationStepDue(before, stepIndex) : null;
+  if (!before || !step) return null;
   const effect = await effectOf(deps, before, step);
-  const now = deps.now();
-  const applied = await deps.store.transaction(async (uow) => {
-    const request = await uow.lockRequest(requestId);
-    if (request?.status !== "pending" || request.escalationLog.some((e) => e.step === stepIndex)) return null;
-    const entry: EscalationEntry = {
+  try {
+    const request = await changeRequest(deps, requestId, {
+      type: "escalate",
       step: stepIndex,
-      action: step.action,
-      at: now,
       summary: effect.summary,
+      addApproverIds: effect.approverIds,
       ...(effect.paged ? { paged: effect.paged } : {}),
-    };
-    const steps = request.snapshot.steps.map((s, index) =>
-      index === request.currentStep
-        ? { ...s, approverIds: [...new Set([...s.approverIds, ...effect.approverIds])].sort() }
-        : s,
-    );
-    const onCallApproverIds =
-      step.action === "page"
-        ? [...new Set([...(request.snapshot.onCallApproverIds ?? []), ...effect.approverIds])]
-        : request.snapshot.onCallApproverIds;
-    await uow.updateRequest(request.id, request.version, {
-      escalationLog: [...request.escalationLog, entry],
-      snapshot: { ...request.snapshot, steps, ...(onCallApproverIds ? { onCallApproverIds } : {}) },
     });
-    await uow.appendAudit({
-      type: "request.escalated",
-      requestId,
-      data: {
-        step: stepIndex,
-        action: step.action,
-        summary: effect.summary,
-        ...(effect.paged ? { paged: effect.paged } : {}),
-      },
-    });
-    return { entry, request: (await uow.getRequest(requestId))! };
-  });
-  if (!applied) {
-    // Decided while we paged: take the page back at once.
+    return request.escalationLog.find((entry) => entry.step === stepIndex) ?? null;
+  } catch (error) {
+    if (!isAppError(error) || !["conflict", "already_decided"].includes(error.code)) throw error;
+    // Decided (or run elsewhere) while we paged: take the page back at once.
     if (effect.paged)
       await afterCommit(deps, "resolve page", () => deps.oncall.resolvePage(effect.paged!, pageKey(requestId)));
     return null;
-  }
-  await afterCommit(deps, "notify", () =>
-    deps.notifier.publish({ type: "request.escalated", request: applied.request, entry: applied.entry }),
-  );
-  return applied.entry;
-}
-
-/** Schedules every ladder step of a new pending request (the expire step is its pending deadline). */
-export async function scheduleEscalation(deps: ServiceDeps, request: RequestRow): Promise<void> {
-  for (const [index, step] of (request.snapshot.escalation ?? []).entries()) {
-    if (step.action === "expire") continue;
-    await afterCommit(deps, "schedule escalation", () =>
-      deps.jobs.scheduleEscalation(request.id, index, new Date(request.createdAt.getTime() + step.afterSeconds * 1000)),
-    );
-  }
-}
-
-/** Once a request is decided, resolve every page its ladder (or break-glass) raised. */
-export async function resolvePages(deps: ServiceDeps, request: RequestRow): Promise<void> {
-  for (const source of new Set(request.escalationLog.flatMap((entry) => (entry.paged ? [entry.paged] : [])))) {
-    await afterCommit(deps, "resolve page", () => deps.oncall.resolvePage(source, pageKey(request.id)));
   }
 }

@@ -1,182 +1,18 @@
 import type { Connector } from "../connectors/connector.js";
-import type { GrantStatus } from "../domain/grant-machine.js";
-import type { EscalationPlanStep } from "../domain/request-evaluation.js";
-import type { ApprovalStepState, RequestStatus } from "../domain/request-machine.js";
+import type {
+  DecisionRow,
+  EscalationEntry,
+  RequestPatch,
+  RequestRow,
+  RequestStatus,
+} from "../domain/access-request.js";
+import type { AuditInput } from "../domain/audit-event.js";
+import type { GrantPatch, GrantRow, GrantStatus, NewGrant } from "../domain/grant.js";
 
 /**
  * What the services need from the outside world. Storage, jobs and connectors implement these;
  * the services never import Prisma, BullMQ or a chat SDK.
  */
-
-/** The policy facts frozen into a request at submission, so later policy edits cannot change it silently. */
-export interface RequestSnapshot {
-  policyId: string;
-  steps: ApprovalStepState[];
-  selfApproval: boolean;
-  matchedBecause: string;
-  maxDurationSeconds: number;
-  extension: { requiresApproval: boolean; maxTotalSeconds: number };
-  connectorName: string;
-  target: Record<string, unknown>;
-  principal: string;
-  /** Grants with the same key hold the same access (connector, normalised target, principal). */
-  entitlementKey: string;
-  /** The policy's escalation ladder as it was at submission (reroute targets resolved to people). Absent on old rows. */
-  escalation?: SnapshotEscalationStep[];
-  /** Approvers who came from an on-call look-up (at submission or a page step). */
-  onCallApproverIds?: string[];
-  /** Why on-call auto-approval was not applied (provider unavailable), shown to people. */
-  onCallNote?: string;
-}
-
-/** reroute: `approverIds` are the people to add; page: `oncall` is the source to page. */
-export type SnapshotEscalationStep = EscalationPlanStep;
-
-export interface DecisionRow {
-  approverId: string;
-  kind: "approve" | "deny";
-  step: number;
-  comment: string | null;
-  createdAt: Date;
-}
-
-/** One thing the escalation ladder did, shown to the requester and kept with the request. */
-export interface EscalationEntry {
-  /** Index of the ladder step in the policy snapshot. */
-  step: number;
-  action: "remind" | "reroute" | "page" | "expire";
-  at: Date;
-  /** "reminded the approvers", "paged on-call dba-primary (bob)", … */
-  summary: string;
-  /** The on-call source paged, to resolve the page once the request is decided. */
-  paged?: string;
-}
-
-export interface RequestRow {
-  id: string;
-  kind: "access" | "extension";
-  requesterId: string;
-  resourceId: string;
-  policyId: string;
-  durationSeconds: number;
-  reason: string | null;
-  ticket: string | null;
-  status: RequestStatus;
-  version: number;
-  snapshot: RequestSnapshot;
-  currentStep: number;
-  autoApprovalReason: string | null;
-  decisionReason: string | null;
-  decidedById: string | null;
-  extendsGrantId: string | null;
-  pendingUntil: Date;
-  decidedAt: Date | null;
-  createdAt: Date;
-  decisions: DecisionRow[];
-  escalationLog: EscalationEntry[];
-  breakGlass: boolean;
-  reviewedAt: Date | null;
-  reviewedById: string | null;
-  reviewNote: string | null;
-}
-
-export interface GrantRow {
-  id: string;
-  requestId: string;
-  subjectId: string;
-  resourceId: string;
-  connectorName: string;
-  principal: string;
-  target: Record<string, unknown>;
-  entitlementKey: string;
-  status: GrantStatus;
-  version: number;
-  durationSeconds: number;
-  startsAt: Date;
-  expiresAt: Date;
-  activatedAt: Date | null;
-  revokedAt: Date | null;
-  revokeReason: string | null;
-  revokedById: string | null;
-  receipt: Record<string, unknown> | null;
-  hasSecret: boolean;
-  attempts: number;
-  lastError: string | null;
-  createdAt: Date;
-  updatedAt: Date;
-}
-
-export type NewRequest = Omit<
-  RequestRow,
-  | "id"
-  | "version"
-  | "createdAt"
-  | "decisions"
-  | "decidedAt"
-  | "decidedById"
-  | "decisionReason"
-  | "currentStep"
-  | "status"
-  | "escalationLog"
-  | "breakGlass"
-  | "reviewedAt"
-  | "reviewedById"
-  | "reviewNote"
-> & { breakGlass?: boolean };
-export type NewGrant = Pick<
-  GrantRow,
-  | "requestId"
-  | "subjectId"
-  | "resourceId"
-  | "connectorName"
-  | "principal"
-  | "target"
-  | "entitlementKey"
-  | "durationSeconds"
-  | "startsAt"
-  | "expiresAt"
->;
-
-export type RequestPatch = Partial<
-  Pick<
-    RequestRow,
-    | "status"
-    | "currentStep"
-    | "autoApprovalReason"
-    | "decisionReason"
-    | "decidedById"
-    | "decidedAt"
-    | "snapshot"
-    | "escalationLog"
-    | "reviewedAt"
-    | "reviewedById"
-    | "reviewNote"
-  >
->;
-export type GrantPatch = Partial<
-  Pick<
-    GrantRow,
-    | "status"
-    | "expiresAt"
-    | "activatedAt"
-    | "revokedAt"
-    | "revokeReason"
-    | "revokedById"
-    | "receipt"
-    | "attempts"
-    | "lastError"
-  >
-> & {
-  sealedSecret?: string | null;
-};
-
-export interface AuditInput {
-  type: string;
-  actorId?: string | null;
-  requestId?: string | null;
-  grantId?: string | null;
-  data?: Record<string, unknown>;
-}
 
 export interface RequestFilter {
   /** Break-glass requests nobody has reviewed yet. */
@@ -208,23 +44,34 @@ export interface StoreReader {
   listGrants(filter: GrantFilter): Promise<GrantRow[]>;
 }
 
+/** A claim on an entitlement while a connector call runs (see EntitlementLease in the schema). */
+export interface EntitlementClaim {
+  key: string;
+  grantId: string;
+  operation: "grant" | "revoke" | "cleanup";
+  /** The process that holds it (ServiceDeps.instanceId); it renews its leases while it lives. */
+  owner: string;
+  /** Counted on the database's clock, like every lease, so clocks of several hosts never disagree. */
+  ttlSeconds: number;
+}
+
 export interface UnitOfWork extends StoreReader {
   /** Row lock: other transactions touching this row wait until this one ends. */
   lockRequest(id: string): Promise<RequestRow | null>;
   lockGrant(id: string): Promise<GrantRow | null>;
-  /**
-   * For work that calls a connector: locks the grant's entitlement (serialising every grant and
-   * revoke of the same access, invariant 6), then the grant row. Always in that order, so two
-   * such transactions can never wait on each other the other way round.
-   */
-  lockGrantAndEntitlement(id: string): Promise<GrantRow | null>;
-  createRequest(data: NewRequest): Promise<RequestRow>;
-  /** Returns false when the version moved on (someone else changed the row first). */
-  updateRequest(id: string, expectedVersion: number, patch: RequestPatch): Promise<boolean>;
+  /** Inserts a request as the machine shaped it (already approved when a rule auto-approved it). */
+  createRequest(row: RequestRow): Promise<void>;
+  /** Saves a transition's patch; null when the version moved on (someone else changed the row first). */
+  updateRequest(current: RequestRow, patch: RequestPatch): Promise<RequestRow | null>;
   addDecision(requestId: string, decision: Omit<DecisionRow, "createdAt">): Promise<void>;
-  createGrant(data: NewGrant): Promise<GrantRow>;
-  updateGrant(id: string, expectedVersion: number, patch: GrantPatch): Promise<boolean>;
+  createGrant(data: NewGrant & { id: string }): Promise<GrantRow>;
+  /** Saves a transition's patch; null when the version moved on. */
+  updateGrant(current: GrantRow, patch: GrantPatch): Promise<GrantRow | null>;
   countOtherActiveHolders(entitlementKey: string, excludingGrantId: string): Promise<number>;
+  /** Takes the entitlement's lease unless a live one is held (by anyone, this grant included); true when taken. */
+  claimEntitlement(claim: EntitlementClaim): Promise<boolean>;
+  /** Gives the lease back; only its owner's lease for that grant is removed. */
+  releaseEntitlement(key: string, grantId: string, owner: string): Promise<void>;
   appendAudit(event: AuditInput): Promise<void>;
 }
 
@@ -233,6 +80,12 @@ export interface Store extends StoreReader {
   /** Runs `work` only if no other process holds the named lock; returns undefined when skipped. */
   withExclusiveLock<T>(name: string, work: () => Promise<T>): Promise<T | undefined>;
   readSealedSecret(grantId: string): Promise<string | null>;
+  /** Pushes the expiry of every lease `owner` holds `ttlSeconds` ahead (the owner's heartbeat); returns how many. */
+  renewLeases(owner: string, ttlSeconds: number): Promise<number>;
+  /** Drops every lease `owner` holds (a clean shutdown, once its work has finished). */
+  releaseLeases(owner: string): Promise<void>;
+  /** Grants in `statuses` that no live lease covers: work a dead process left half done. */
+  listUnleasedGrants(statuses: GrantStatus[], options: { olderThan: Date; limit: number }): Promise<GrantRow[]>;
 }
 
 export interface JobScheduler {

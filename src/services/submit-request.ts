@@ -1,12 +1,12 @@
+import { draftRequest, type RequestRow, type RequestSnapshot } from "../domain/access-request.js";
 import type { AutoApproval } from "../domain/auto-approval.js";
 import { formatDuration, parseDuration, toSeconds } from "../domain/duration.js";
 import { AppError } from "../domain/errors.js";
 import type { RequestEvaluation } from "../domain/policy-book.js";
 import type { ServiceDeps } from "./deps.js";
 import { rosterFor } from "./on-call-roster.js";
-import { afterSubmission } from "./outcome.js";
-import type { ConnectorProvider, RequestRow, RequestSnapshot } from "./ports.js";
-import { applyRequestEvent } from "./request-transitions.js";
+import type { ConnectorProvider } from "./ports.js";
+import { storeNewRequest } from "./store-new-request.js";
 
 export interface SubmitRequestInput {
   requesterId: string;
@@ -93,8 +93,8 @@ export async function submitRequest(deps: ServiceDeps, input: SubmitRequestInput
   const durationSeconds = endsBy
     ? Math.min(evaluation.durationSeconds, Math.floor((endsBy.getTime() - now.getTime()) / 1000))
     : evaluation.durationSeconds;
-  const outcome = await deps.store.transaction(async (uow) => {
-    const request = await uow.createRequest({
+  const draft = draftRequest(
+    {
       kind: "access",
       requesterId: input.requesterId,
       resourceId: input.resourceId,
@@ -107,29 +107,8 @@ export async function submitRequest(deps: ServiceDeps, input: SubmitRequestInput
       extendsGrantId: null,
       pendingUntil: new Date(now.getTime() + evaluation.pendingTimeoutSeconds * 1000),
       breakGlass: input.breakGlass === true,
-    });
-    await uow.appendAudit({
-      type: input.breakGlass ? "request.break_glass" : "request.submitted",
-      actorId: input.requesterId,
-      requestId: request.id,
-      data: {
-        resourceId: request.resourceId,
-        policyId: request.policyId,
-        durationSeconds: request.durationSeconds,
-        reason: request.reason,
-        ticket: request.ticket,
-        matchedBecause: evaluation.matchedBecause,
-        ...(evaluation.onCallFallback ? { onCall: evaluation.onCallFallback } : {}),
-      },
-    });
-    if (!autoApproval) return { request, grant: null, stepAdvanced: false };
-    return applyRequestEvent(
-      uow,
-      request,
-      { type: "auto_approve", reason: autoApproval.reason },
-      { now, isStillApprover: () => false },
-    );
-  });
-  await afterSubmission(deps, outcome);
-  return outcome.request;
+    },
+    { now, newId: deps.newId },
+  );
+  return storeNewRequest(deps, draft, autoApproval?.reason ?? null);
 }

@@ -1,8 +1,9 @@
 import { activateGrant } from "./activate-grant.js";
-import { expireRequest } from "./cancel-request.js";
 import type { ServiceDeps } from "./deps.js";
 import { runEscalationStep } from "./escalate-request.js";
-import { performRevoke, undoFailedGrant } from "./revoke-grant.js";
+import { expireRequest } from "./expire-request.js";
+import { performRevoke } from "./revoke-grant.js";
+import { undoFailedGrant } from "./undo-failed-grant.js";
 
 export interface SweepReport {
   activationsQueued: number;
@@ -17,7 +18,10 @@ export interface SweepReport {
   errors: number;
 }
 
-const STUCK_AFTER_MS = 60_000;
+/** Work nobody has picked up for this long (no job ran, no live lease) is done by the sweeper. */
+const STUCK_AFTER_MS = 10_000;
+/** A ladder step overdue by this much lost its delayed job (Redis flushed or down). */
+const ESCALATION_SLACK_MS = 60_000;
 const RETRY_FAILED_REVOKE_AFTER_MS = 5 * 60_000;
 /** A revoke the sweeper keeps retrying (its job lost) pages like the job's last attempt would. */
 const PAGE_AFTER_ATTEMPTS = 10;
@@ -59,7 +63,8 @@ export async function sweep(deps: ServiceDeps): Promise<SweepReport> {
   }
   const stuckBefore = new Date(now.getTime() - STUCK_AFTER_MS);
   const retryBefore = new Date(now.getTime() - RETRY_FAILED_REVOKE_AFTER_MS);
-  for (const grant of await deps.store.listGrants({ status: ["revoking"], updatedBefore: stuckBefore, limit: 500 })) {
+  // A revoke whose process died mid-call: its lease ran out, so nobody is working on it.
+  for (const grant of await deps.store.listUnleasedGrants(["revoking"], { olderThan: stuckBefore, limit: 500 })) {
     await attempt(`finish revoke ${grant.id}`, async () => {
       if ((await performRevoke(deps, grant.id, finalAttempt(grant))).kind === "revoked") report.revokedOverdue += 1;
     });
@@ -92,7 +97,7 @@ export async function sweep(deps: ServiceDeps): Promise<SweepReport> {
       report.revokeJobsRestored += 1;
     });
   }
-  for (const grant of await deps.store.listGrants({ status: ["scheduled"], updatedBefore: stuckBefore, limit: 500 })) {
+  for (const grant of await deps.store.listUnleasedGrants(["scheduled"], { olderThan: stuckBefore, limit: 500 })) {
     await attempt(`activate ${grant.id}`, async () => {
       try {
         await deps.jobs.enqueueActivation(grant.id);
@@ -108,7 +113,7 @@ export async function sweep(deps: ServiceDeps): Promise<SweepReport> {
     });
   }
   // A step overdue by more than the sweep's own slack lost its job (Redis flushed or down).
-  const escalationDueBefore = now.getTime() - STUCK_AFTER_MS;
+  const escalationDueBefore = now.getTime() - ESCALATION_SLACK_MS;
   for (const request of await deps.store.listRequests({ status: ["pending"], limit: 1000 })) {
     for (const [index, step] of (request.snapshot.escalation ?? []).entries()) {
       const due = request.createdAt.getTime() + step.afterSeconds * 1000 <= escalationDueBefore;

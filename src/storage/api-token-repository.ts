@@ -10,15 +10,58 @@ export async function createApiToken(db: Database, identityId: string, name: str
   return token;
 }
 
-/** Returns the identity a token acts as, or null for an unknown or revoked token. */
-export async function identityForToken(db: Database, token: string): Promise<string | null> {
-  const row = await db.apiToken.findUnique({
-    where: { tokenHash: hashToken(token) },
-    select: { id: true, identityId: true, revokedAt: true },
-  });
-  if (!row || row.revokedAt) return null;
-  await db.apiToken.update({ where: { id: row.id }, data: { lastUsedAt: new Date() } });
-  return row.identityId;
+interface CachedToken {
+  id: string | null;
+  identityId: string | null;
+  lookedUpAt: number;
+  lastUsedWrittenAt: number;
+}
+
+/** How often a token's `lastUsedAt` is written at most: it says "in use lately", not every call. */
+const LAST_USED_EVERY_MS = 60_000;
+/** Tokens remembered at once; the oldest is forgotten first, so memory stays bounded. */
+const CACHE_ENTRIES = 10_000;
+
+/**
+ * Resolves an API token to the identity it acts as (null: unknown or revoked). Answers are cached
+ * for `cacheSeconds`, so a busy API does not read the token table on every call; a revoked token is
+ * therefore refused at most `cacheSeconds` later (SESAME_TOKEN_CACHE).
+ */
+export function createTokenResolver(
+  db: Database,
+  options: { cacheSeconds: number; now?: () => number },
+): (token: string) => Promise<string | null> {
+  const now = options.now ?? Date.now;
+  const cache = new Map<string, CachedToken>();
+  const remember = (hash: string, entry: CachedToken) => {
+    cache.delete(hash);
+    if (cache.size >= CACHE_ENTRIES) cache.delete(cache.keys().next().value!);
+    cache.set(hash, entry);
+  };
+  return async (token) => {
+    const hash = hashToken(token);
+    const at = now();
+    let entry = cache.get(hash);
+    if (!entry || at - entry.lookedUpAt >= options.cacheSeconds * 1000) {
+      const row = await db.apiToken.findUnique({
+        where: { tokenHash: hash },
+        select: { id: true, identityId: true, revokedAt: true },
+      });
+      const valid = row !== null && row.revokedAt === null;
+      entry = {
+        id: valid ? row.id : null,
+        identityId: valid ? row.identityId : null,
+        lookedUpAt: at,
+        lastUsedWrittenAt: entry?.lastUsedWrittenAt ?? 0,
+      };
+      remember(hash, entry);
+    }
+    if (entry.id !== null && at - entry.lastUsedWrittenAt >= LAST_USED_EVERY_MS) {
+      entry.lastUsedWrittenAt = at;
+      await db.apiToken.update({ where: { id: entry.id }, data: { lastUsedAt: new Date(at) } });
+    }
+    return entry.identityId;
+  };
 }
 
 /** Makes the tokens given in SESAME_API_TOKENS valid (and revokes ones removed from it). */

@@ -5,8 +5,8 @@ export type Database = PrismaClient;
 
 /** The only place the Prisma client is built; everything else goes through repositories. */
 /**
- * Connector calls run inside transactions (under the entitlement lock), so each busy job holds a
- * connection: the pool must fit every worker's concurrency plus room for the API and the sweeper.
+ * Connections per process. No transaction stays open across a connector call, so a connection is
+ * held only for the milliseconds of one transaction; jobs beyond the pool wait briefly for one.
  */
 export const DATABASE_POOL_SIZE = 30;
 

@@ -1,11 +1,16 @@
 import { createHash } from "node:crypto";
-import type { AuditInput, GrantFilter, RequestFilter, Store, StoreReader, UnitOfWork } from "../services/ports.js";
+import type { AuditInput } from "../domain/audit-event.js";
+import { awaitsDecisionFrom } from "../domain/visibility.js";
+import type { GrantFilter, RequestFilter, Store, StoreReader, UnitOfWork } from "../services/ports.js";
 import { appendAuditEvent } from "./audit-repository.js";
 import type { Prisma } from "./generated/prisma/client.js";
 import type { Database } from "./prisma-client.js";
 import { asJson, toGrantRow, toRequestRow } from "./row-mappers.js";
 
 type Client = Database | Prisma.TransactionClient;
+
+/** A request is read with its decisions and the id of the grant it created. */
+const REQUEST_INCLUDE = { decisions: true, grant: { select: { id: true } } } as const;
 
 /** Advisory locks take a bigint key; derive a stable one from a name. */
 function lockKey(name: string): bigint {
@@ -15,7 +20,7 @@ function lockKey(name: string): bigint {
 function reader(client: Client): StoreReader {
   return {
     async getRequest(id) {
-      const row = await client.accessRequest.findUnique({ where: { id }, include: { decisions: true } });
+      const row = await client.accessRequest.findUnique({ where: { id }, include: REQUEST_INCLUDE });
       return row ? toRequestRow(row) : null;
     },
     async listRequests(filter: RequestFilter) {
@@ -27,16 +32,14 @@ function reader(client: Client): StoreReader {
           ...(filter.pendingUntilBefore ? { pendingUntil: { lte: filter.pendingUntilBefore } } : {}),
           ...(filter.unreviewedBreakGlass ? { breakGlass: true, reviewedAt: null } : {}),
         },
-        include: { decisions: true },
+        include: REQUEST_INCLUDE,
         orderBy: { createdAt: "desc" },
         take: filter.approverId ? 1000 : (filter.limit ?? 100),
       });
       const mapped = rows.map(toRequestRow);
       if (!filter.approverId) return mapped;
       const approverId = filter.approverId;
-      return mapped
-        .filter((r) => r.snapshot.steps[r.currentStep]?.approverIds.includes(approverId))
-        .slice(0, filter.limit ?? 100);
+      return mapped.filter((r) => awaitsDecisionFrom(r, approverId)).slice(0, filter.limit ?? 100);
     },
     async getGrant(id) {
       const row = await client.grant.findUnique({ where: { id } });
@@ -81,31 +84,27 @@ function unitOfWork(tx: Prisma.TransactionClient, pendingAudit: PendingAudit[]):
       await tx.$queryRaw`SELECT id FROM "Grant" WHERE id = ${id} FOR UPDATE`;
       return this.getGrant(id);
     },
-    async lockGrantAndEntitlement(id) {
-      // The entitlement key never changes once a grant exists, so reading it unlocked is safe.
-      const key = (await tx.grant.findUnique({ where: { id }, select: { entitlementKey: true } }))?.entitlementKey;
-      if (key === undefined) return null;
-      await tx.$executeRaw`SELECT pg_advisory_xact_lock(${lockKey(`entitlement:${key}`)})`;
-      return this.lockGrant(id);
-    },
-    async createRequest(data) {
-      const { snapshot, ...rest } = data;
-      const row = await tx.accessRequest.create({
-        data: { ...rest, policySnapshot: asJson(snapshot) },
-        include: { decisions: true },
+    async createRequest(row) {
+      const { snapshot, decisions: _none, grantId: _noGrantYet, escalationLog, ...rest } = row;
+      await tx.accessRequest.create({
+        data: { ...rest, policySnapshot: asJson(snapshot), escalationLog: asJson(escalationLog) },
       });
-      return toRequestRow(row);
     },
-    async updateRequest(id, expectedVersion, patch) {
-      const { snapshot, escalationLog, ...rest } = patch;
+    async updateRequest(current, patch) {
+      // grantId is the grant row's link to its request, not a column of the request.
+      const { snapshot, escalationLog, grantId, ...rest } = patch;
       const data = {
         ...rest,
         ...(snapshot ? { policySnapshot: asJson(snapshot) } : {}),
         ...(escalationLog ? { escalationLog: asJson(escalationLog) } : {}),
         version: { increment: 1 },
       };
-      const { count } = await tx.accessRequest.updateMany({ where: { id, version: expectedVersion }, data });
-      return count === 1;
+      const [row] = await tx.accessRequest.updateManyAndReturn({
+        where: { id: current.id, version: current.version },
+        data,
+      });
+      if (!row) return null;
+      return { ...toRequestRow(row), decisions: [...current.decisions], grantId: grantId ?? current.grantId };
     },
     async addDecision(requestId, decision) {
       await tx.decision.create({ data: { requestId, ...decision } });
@@ -114,20 +113,35 @@ function unitOfWork(tx: Prisma.TransactionClient, pendingAudit: PendingAudit[]):
       const row = await tx.grant.create({ data: { ...data, target: asJson(data.target) } });
       return toGrantRow(row);
     },
-    async updateGrant(id, expectedVersion, patch) {
+    async updateGrant(current, patch) {
       const { receipt, ...rest } = patch;
-      const { count } = await tx.grant.updateMany({
-        where: { id, version: expectedVersion },
+      const [row] = await tx.grant.updateManyAndReturn({
+        where: { id: current.id, version: current.version },
         data: { ...rest, ...(receipt ? { receipt: asJson(receipt) } : {}), version: { increment: 1 } },
       });
-      return count === 1;
+      return row ? toGrantRow(row) : null;
     },
     async countOtherActiveHolders(entitlementKey, excludingGrantId) {
       return tx.grant.count({ where: { entitlementKey, status: "active", id: { not: excludingGrantId } } });
     },
-    // Buffered, and written when the work is done: the audit chain's lock is then always the last
-    // lock a transaction takes, so it is held only for the moment before commit and can never
-    // sit between an entitlement or row lock and a connector call.
+    async claimEntitlement(claim) {
+      // Taken when free or when the last holder's lease ran out (its process died); a live lease,
+      // even one of this grant's own earlier attempt, is never taken over.
+      const rows = await tx.$queryRaw<{ owner: string }[]>`
+        INSERT INTO "EntitlementLease" ("key", "grantId", "operation", "owner", "expiresAt")
+        VALUES (${claim.key}, ${claim.grantId}, ${claim.operation}, ${claim.owner},
+                now() + make_interval(secs => ${claim.ttlSeconds}))
+        ON CONFLICT ("key") DO UPDATE SET "grantId" = EXCLUDED."grantId", "operation" = EXCLUDED."operation",
+          "owner" = EXCLUDED."owner", "expiresAt" = EXCLUDED."expiresAt"
+        WHERE "EntitlementLease"."expiresAt" <= now()
+        RETURNING "owner"`;
+      return rows.length === 1;
+    },
+    async releaseEntitlement(key, grantId, owner) {
+      await tx.entitlementLease.deleteMany({ where: { key, grantId, owner } });
+    },
+    // Buffered and written when the work is done (audit rows come last in a transaction), each
+    // with the moment it happened. Writing one takes no lock: the chainer links it after commit.
     appendAudit: async (event) => void pendingAudit.push({ event, at: new Date() }),
   };
 }
@@ -157,6 +171,23 @@ export function createPrismaStore(db: Database): Store {
         },
         { timeout: 10 * 60_000, maxWait: 10_000 },
       );
+    },
+    async renewLeases(owner, ttlSeconds) {
+      return db.$executeRaw`
+        UPDATE "EntitlementLease" SET "expiresAt" = now() + make_interval(secs => ${ttlSeconds}) WHERE "owner" = ${owner}`;
+    },
+    async releaseLeases(owner) {
+      await db.entitlementLease.deleteMany({ where: { owner } });
+    },
+    async listUnleasedGrants(statuses, { olderThan, limit }) {
+      const ids = await db.$queryRaw<{ id: string }[]>`
+        SELECT g.id FROM "Grant" g
+        WHERE g.status::text = ANY(${statuses}) AND g."updatedAt" <= ${olderThan}
+          AND NOT EXISTS (SELECT 1 FROM "EntitlementLease" l WHERE l."grantId" = g.id AND l."expiresAt" > now())
+        ORDER BY g."updatedAt" LIMIT ${limit}`;
+      if (ids.length === 0) return [];
+      const rows = await db.grant.findMany({ where: { id: { in: ids.map((row) => row.id) } } });
+      return rows.map(toGrantRow);
     },
     async readSealedSecret(grantId) {
       const row = await db.grant.findUnique({ where: { id: grantId }, select: { sealedSecret: true } });

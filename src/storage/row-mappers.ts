@@ -1,9 +1,12 @@
-import type { EscalationEntry, GrantRow, RequestRow, RequestSnapshot } from "../services/ports.js";
+import type { EscalationEntry, RequestRow, RequestSnapshot } from "../domain/access-request.js";
+import type { GrantRow } from "../domain/grant.js";
 import type { AccessRequest, Decision, Grant, Prisma } from "./generated/prisma/client.js";
 
 /** Prisma rows → service rows. The sealed secret never leaves storage through these. */
 
-export function toRequestRow(row: AccessRequest & { decisions?: Decision[] }): RequestRow {
+export function toRequestRow(
+  row: AccessRequest & { decisions?: Decision[]; grant?: { id: string } | null },
+): RequestRow {
   return {
     id: row.id,
     kind: row.kind,
@@ -21,6 +24,7 @@ export function toRequestRow(row: AccessRequest & { decisions?: Decision[] }): R
     decisionReason: row.decisionReason,
     decidedById: row.decidedById,
     extendsGrantId: row.extendsGrantId,
+    grantId: row.grant?.id ?? null,
     pendingUntil: row.pendingUntil,
     decidedAt: row.decidedAt,
     createdAt: row.createdAt,

@@ -1,10 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { NoopConnector } from "../../src/connectors/noop/noop-connector.js";
+import { jobId } from "../../src/jobs/queues.js";
 import { decideRequest } from "../../src/services/decide-request.js";
 import type { ServiceDeps } from "../../src/services/deps.js";
-import { relinquishGrant } from "../../src/services/grant-actions.js";
+import { relinquishGrant } from "../../src/services/relinquish-grant.js";
 import { revokeApiTokens } from "../../src/storage/api-token-repository.js";
 import { startSesame, type TestSesame } from "../helpers/sesame.js";
+import { waitFor } from "../helpers/wait.js";
 import {
   activeGrant,
   auditEvents,
@@ -35,6 +37,7 @@ resources:
   app-db: { connector: noop, target: { role: app } }
   gated-db: { connector: noop, target: { role: gated } }
   slow-db: { connector: noop, target: { role: slow } }
+  idle-db: { connector: noop, target: { role: idle } }
 policies:
   - id: app
     resources: [app-db]
@@ -56,17 +59,25 @@ policies:
     reason: { required: false }
     approvers: { users: [carol] }
     pendingTimeout: 2s
+  - id: idle
+    resources: [idle-db]
+    requesters: { users: [alice] }
+    duration: { default: 1h, max: 2h }
+    reason: { required: false }
+    approvers: { users: [carol] }
+    pendingTimeout: 10m
 `;
 
 let sesame: TestSesame;
 const ms = (iso: string) => new Date(iso).getTime();
 
-/** Simulates a process that committed but died before (or lost Redis while) enqueueing the follow-up job. */
+/**
+ * Simulates a process that committed but died before enqueueing the follow-up job, or whose job
+ * Redis lost right after: the enqueue seems to succeed, so nothing falls back to running inline.
+ */
 function depsThatLoseJobs(): ServiceDeps {
   const deps = sesame.runtime.deps;
-  const lost = async () => {
-    throw new Error("connection to Redis lost");
-  };
+  const lost = async () => undefined;
   return { ...deps, jobs: { ...deps.jobs, enqueueActivation: lost, scheduleRevoke: lost } };
 }
 
@@ -182,12 +193,27 @@ describe("extensions", () => {
   });
 
   it("does not revoke an extended grant at its old expiry", async () => {
-    const { grantId, grant } = await activeGrant(sesame, "erin", "carol", { resource: "app-db", duration: "3s" });
-    const extended = await sesame.api("erin", "POST", `/api/v1/grants/${grantId}/extend`, { duration: "1h" });
-    expect(extended.status).toBe(200);
-    const oldExpiry = ms(grant.expiresAt);
-    await new Promise((resolve) => setTimeout(resolve, Math.max(0, oldExpiry - Date.now()) + 1_000));
-    expect((await getGrant(sesame, "erin", grantId)).status).toBe("active");
+    const { grantId, grant } = await activeGrant(sesame, "erin", "carol", { resource: "app-db", duration: "1h" });
+    const rescheduled = vi.spyOn(sesame.runtime.deps.jobs, "scheduleRevoke");
+    try {
+      const extended = await sesame.api("erin", "POST", `/api/v1/grants/${grantId}/extend`, { duration: "1h" });
+      expect(extended.status).toBe(200);
+      // The revoke job moves to the new expiry...
+      expect(rescheduled).toHaveBeenCalledWith(grantId, new Date(extended.body.grant.expiresAt));
+    } finally {
+      rescheduled.mockRestore();
+    }
+    // ...and a revoke job that runs at the old expiry anyway finds the grant not due and goes back to
+    // sleep. Sesame's clock is moved to the old expiry, so nobody waits an hour (or races a short grant).
+    sesame.clock.travelTo(new Date(ms(grant.expiresAt) + 1_000));
+    try {
+      const job = await sesame.runtime.queues.revokes.getJob(jobId.revoke(grantId));
+      await job!.promote();
+      await waitFor(async () => (await job!.getState()) === "delayed", "the revoke job to run and sleep again");
+      expect((await getGrant(sesame, "erin", grantId)).status).toBe("active");
+    } finally {
+      sesame.clock.reset();
+    }
     await sesame.api("erin", "POST", `/api/v1/grants/${grantId}/relinquish`);
     await waitForGrantStatus(sesame, "erin", grantId, "revoked");
   });
@@ -281,15 +307,20 @@ describe("extensions", () => {
     expect(denied.body.status).toBe("denied");
     const types = (await auditEvents(sesame, { requestId: asked.body.request.id })).map((e) => e.type);
     expect(types).not.toContain("grant.extended");
-    expect(await sesame.runtime.deps.jobs.hasRevokeJob(grantId)).toBe(false);
+    // The revoke job is done (and removed) a moment after the grant reads "revoked".
+    await waitFor(async () => !(await sesame.runtime.deps.jobs.hasRevokeJob(grantId)), "the revoke job to finish");
   });
 });
 
 describe("pending timeouts", () => {
   it("expires a request nobody decided once its pending timeout passes", async () => {
+    const before = Date.now();
     const created = await sesame.api("alice", "POST", "/api/v1/requests", { resource: "slow-db" });
+    const after = Date.now();
     expect(created.status).toBe(201);
-    expect(ms(created.body.pendingUntil) - ms(created.body.createdAt)).toBeLessThanOrEqual(2_100);
+    // The policy's 2 s, counted from the moment of submission (somewhere between before and after).
+    expect(ms(created.body.pendingUntil)).toBeGreaterThanOrEqual(before + 2_000);
+    expect(ms(created.body.pendingUntil)).toBeLessThanOrEqual(after + 2_000);
     const expired = await waitForRequestStatus(sesame, "alice", created.body.id, "expired");
     expect(expired.decidedAt).not.toBeNull();
     const late = await sesame.api("carol", "POST", `/api/v1/requests/${created.body.id}/approve`, {});
@@ -298,13 +329,22 @@ describe("pending timeouts", () => {
   });
 
   it("still expires an overdue request after Redis lost its expiry job (sweeper)", async () => {
-    const created = await sesame.api("alice", "POST", "/api/v1/requests", { resource: "slow-db" });
+    // Ten minutes to its deadline: its expiry job cannot run before Redis loses it.
+    const created = await sesame.api("alice", "POST", "/api/v1/requests", { resource: "idle-db" });
     await sesame.flushRedis();
-    await new Promise((resolve) => setTimeout(resolve, Math.max(0, ms(created.body.pendingUntil) - Date.now()) + 300));
+    expect(await sesame.runtime.queues.requests.getJob(jobId.expireRequest(created.body.id))).toBeUndefined();
+    expect((await sesame.started.sweeper!.runOnce())?.requestsExpired).toBe(0);
     expect((await getRequest(sesame, "alice", created.body.id)).status).toBe("pending");
 
-    const report = await sesame.started.sweeper!.runOnce();
-    expect(report?.requestsExpired).toBe(1);
+    // Past the deadline (Sesame's clock moved there), nothing in Redis expires it: the sweeper does.
+    sesame.clock.travelTo(new Date(ms(created.body.pendingUntil) + 1_000));
+    try {
+      expect((await getRequest(sesame, "alice", created.body.id)).status).toBe("pending");
+      const report = await sesame.started.sweeper!.runOnce();
+      expect(report?.requestsExpired).toBe(1);
+    } finally {
+      sesame.clock.reset();
+    }
     expect((await getRequest(sesame, "alice", created.body.id)).status).toBe("expired");
   });
 });
@@ -326,7 +366,8 @@ describe("the sweeper finishes what a crash interrupted", () => {
     await backdate(grantId);
     expect((await sesame.started.sweeper!.runOnce())?.activationsQueued).toBe(1);
     await waitForGrantStatus(sesame, "alice", grantId, "active");
-    expect(await sesame.runtime.deps.jobs.hasRevokeJob(grantId)).toBe(true);
+    // Scheduled just after the activation commits.
+    await waitFor(() => sesame.runtime.deps.jobs.hasRevokeJob(grantId), "its revoke job");
   });
 
   it("finishes a relinquished grant whose revoke job was never enqueued", async () => {
@@ -346,11 +387,14 @@ describe("API tokens", () => {
   it("refuses a revoked token with 401", async () => {
     expect((await sesame.api("erin", "GET", "/api/v1/requests")).status).toBe(200);
     expect(await revokeApiTokens(sesame.runtime.db, "erin")).toBe(1);
+    // Looked-up tokens are trusted for SESAME_TOKEN_CACHE (10s by default): refused once that passed.
+    sesame.clock.travelTo(new Date(Date.now() + 11_000));
     const refused = await sesame.api("erin", "GET", "/api/v1/requests");
     expect(refused.status).toBe(401);
     expect(refused.body.error.message).toMatch(/unknown or revoked/);
     expect((await sesame.api("erin", "POST", "/api/v1/requests", { resource: "app-db" })).status).toBe(401);
     expect((await sesame.api("alice", "GET", "/api/v1/requests")).status).toBe(200);
+    sesame.clock.reset();
   });
 });
 

@@ -1,6 +1,7 @@
 import { z } from "zod";
+import type { RequestRow } from "../../domain/access-request.js";
 import type { PolicyBook } from "../../domain/policy-book.js";
-import type { Notification, RequestRow } from "../../services/ports.js";
+import type { Notification } from "../../services/ports.js";
 import { type ChatPlatform, recipientKey } from "./chat-adapter.js";
 import { GRANT_NOTICES, type GrantNotice, REQUEST_NOTICES, type RequestNotice } from "./notices.js";
 import { pendingApprovers, reviewers } from "./request-cards.js";

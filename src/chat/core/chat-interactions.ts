@@ -1,10 +1,13 @@
+import type { RequestRow } from "../../domain/access-request.js";
 import { isAppError } from "../../domain/errors.js";
+import type { GrantRow } from "../../domain/grant.js";
+import { isNamedBy } from "../../domain/visibility.js";
 import { reviewBreakGlass } from "../../services/break-glass.js";
 import { cancelRequest } from "../../services/cancel-request.js";
 import { decideRequest } from "../../services/decide-request.js";
 import type { ServiceDeps } from "../../services/deps.js";
-import { extendGrant, relinquishGrant } from "../../services/grant-actions.js";
-import type { GrantRow, RequestRow } from "../../services/ports.js";
+import { extendGrant } from "../../services/extend-grant.js";
+import { relinquishGrant } from "../../services/relinquish-grant.js";
 import type { ButtonValue } from "./action-payload.js";
 import type { Card } from "./card-model.js";
 import { durationText, formatTime } from "./card-text.js";
@@ -106,9 +109,7 @@ export async function performCardAction(
     if (!isAppError(error) || error.code === "internal") throw error;
     const current = "requestId" in action ? await deps.store.getRequest(action.requestId) : null;
     // The current state goes back (to refresh the clicked card) only to people the request names.
-    const named =
-      current &&
-      (current.requesterId === actorId || current.snapshot.steps.some((step) => step.approverIds.includes(actorId)));
+    const named = current && isNamedBy(current, actorId);
     return { ok: false, message: error.userMessage, ...(named ? { request: current } : {}) };
   }
 }

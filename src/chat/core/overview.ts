@@ -1,5 +1,6 @@
+import type { RequestRow } from "../../domain/access-request.js";
+import type { GrantRow } from "../../domain/grant.js";
 import type { ServiceDeps } from "../../services/deps.js";
-import type { GrantRow, RequestRow } from "../../services/ports.js";
 import type { Card } from "./card-model.js";
 import { approvalCard, grantCard, myRequestCard, pendingApprovers, reviewers } from "./request-cards.js";
 

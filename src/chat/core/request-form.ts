@@ -1,9 +1,10 @@
 import { z } from "zod";
+import type { RequestRow } from "../../domain/access-request.js";
 import { formatDuration, parseDuration, tryParseDuration } from "../../domain/duration.js";
 import { isAppError } from "../../domain/errors.js";
+import type { GrantRow } from "../../domain/grant.js";
 import type { PolicyBook } from "../../domain/policy-book.js";
 import type { ServiceDeps } from "../../services/deps.js";
-import type { GrantRow, RequestRow } from "../../services/ports.js";
 import { submitRequest } from "../../services/submit-request.js";
 
 /** The request form (Slack modal, Teams card): what to offer a person, and their answers checked field by field. */

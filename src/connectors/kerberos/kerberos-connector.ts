@@ -12,13 +12,7 @@ import type {
 import { redactSecrets } from "../redact.js";
 import { createKadmin, type Kadmin } from "./kadmin-runner.js";
 import { checkProblems } from "./kerberos-check.js";
-import {
-  type KerberosConfig,
-  KerberosConfigSchema,
-  type KerberosTarget,
-  KerberosTargetSchema,
-  parsePrincipal,
-} from "./kerberos-config.js";
+import { type KerberosConfig, type KerberosTarget, KerberosTargetSchema, parsePrincipal } from "./kerberos-config.js";
 import { toKerberosError } from "./kerberos-errors.js";
 import { kerberosConnectorSpec } from "./kerberos-spec.js";
 import { extendPrincipal, grantPrincipal, principalRevoked, revokePrincipal } from "./principal-toggle.js";

@@ -26,7 +26,6 @@ import { createKubernetesApi, isStatus, type KubernetesApi } from "./kubernetes-
 import { accessQuestions, guardrailProblem, permissionProblems } from "./kubernetes-check.js";
 import {
   type KubernetesConfig,
-  KubernetesConfigSchema,
   type KubernetesTarget,
   KubernetesTargetSchema,
   principalProblem,

@@ -12,13 +12,7 @@ import type {
 } from "../connector.js";
 import { redactSecrets } from "../redact.js";
 import { privilegeProblems } from "./mysql-check.js";
-import {
-  type MysqlConfig,
-  MysqlConfigSchema,
-  type MysqlTarget,
-  MysqlTargetSchema,
-  principalProblem,
-} from "./mysql-config.js";
+import { type MysqlConfig, type MysqlTarget, MysqlTargetSchema, principalProblem } from "./mysql-config.js";
 import { mysqlProblem, toMysqlError } from "./mysql-errors.js";
 import { detectFlavour, type Flavour } from "./mysql-flavour.js";
 import { accessRevoked, extendAccess, grantAccess, revokeAccess, type Session } from "./mysql-grants.js";

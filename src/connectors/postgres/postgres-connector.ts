@@ -14,13 +14,7 @@ import { redactSecrets } from "../redact.js";
 import { extendLoginRole, grantLoginRole, loginRoleRevoked, revokeLoginRole } from "./login-role-mode.js";
 import { grantMembership, membershipRevoked, revokeMembership } from "./membership-mode.js";
 import { privilegeProblems } from "./postgres-check.js";
-import {
-  type PostgresConfig,
-  PostgresConfigSchema,
-  type PostgresTarget,
-  PostgresTargetSchema,
-  principalProblem,
-} from "./postgres-config.js";
+import { type PostgresConfig, type PostgresTarget, PostgresTargetSchema, principalProblem } from "./postgres-config.js";
 import { postgresProblem, toPostgresError } from "./postgres-errors.js";
 import { postgresConnectorSpec } from "./postgres-spec.js";
 

@@ -17,7 +17,6 @@ import {
   connectionUser,
   principalProblem,
   type RedisAclConfig,
-  RedisAclConfigSchema,
   type RedisAclTarget,
   RedisAclTargetSchema,
 } from "./redis-acl-config.js";

@@ -40,10 +40,13 @@ export class WebhookClient {
   readonly #config: WebhookConfig;
   readonly #transport: Transport = createTransport();
   readonly #timeoutMs: number;
+  readonly #sleep: ((ms: number) => Promise<void>) | undefined;
 
-  constructor(config: WebhookConfig) {
+  /** `sleep` waits between quick retries; tests pass one that records instead of waiting. */
+  constructor(config: WebhookConfig, sleep?: (ms: number) => Promise<void>) {
     this.#config = config;
     this.#timeoutMs = config.timeoutSeconds * 1000;
+    this.#sleep = sleep;
   }
 
   /** `fields` form the body with `event` and `sentAt`; the body is rebuilt and re-signed per attempt. */
@@ -66,7 +69,7 @@ export class WebhookClient {
         };
         return { method: "POST", url: new URL(this.#config.url), headers, body };
       },
-      { retries, timeoutMs: this.#timeoutMs },
+      { retries, timeoutMs: this.#timeoutMs, sleep: this.#sleep },
     );
   }
 
@@ -85,7 +88,7 @@ export class WebhookClient {
           ...signedHeaders(this.#config.secret, "status", grantId),
         },
       }),
-      { retries, timeoutMs: this.#timeoutMs },
+      { retries, timeoutMs: this.#timeoutMs, sleep: this.#sleep },
     );
   }
 

@@ -16,7 +16,6 @@ import {
   GrantIdSchema,
   PrincipalSchema,
   type WebhookConfig,
-  WebhookConfigSchema,
   type WebhookTarget,
   WebhookTargetSchema,
 } from "./webhook-config.js";
@@ -44,7 +43,11 @@ export class WebhookConnector implements Connector {
   /** The key the receiver's revoke and status answers must be signed with; undefined: requireSignedResponses is off. */
   readonly #answerSecret: string | undefined;
 
-  constructor(config: WebhookConfig, options: { name: string; secrets: readonly string[] }) {
+  /** `sleep` waits between quick retries; tests pass one that records instead of waiting. */
+  constructor(
+    config: WebhookConfig,
+    options: { name: string; secrets: readonly string[]; sleep?: (ms: number) => Promise<void> },
+  ) {
     this.#name = options.name;
     this.#config = config;
     this.#secrets = [
@@ -53,7 +56,7 @@ export class WebhookConnector implements Connector {
       ...userinfoSecrets(config.url),
       ...(config.statusUrl === undefined ? [] : userinfoSecrets(config.statusUrl)),
     ];
-    this.#client = new WebhookClient(config);
+    this.#client = new WebhookClient(config, options.sleep);
     this.#where = { display: displayUrl(new URL(config.url)), timeoutSeconds: config.timeoutSeconds };
     this.#answerSecret = config.requireSignedResponses ? config.secret : undefined;
     const { statusUrl } = config;

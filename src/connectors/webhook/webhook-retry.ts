@@ -10,6 +10,8 @@ import { type HttpRequest, type HttpResponse, type Transport, TransportError } f
 export interface RetryPolicy {
   retries: number;
   timeoutMs: number;
+  /** Waits between attempts; tests pass one that records instead of waiting. */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 /** What the last attempt got: an HTTP answer (any status) or no answer at all. */
@@ -43,7 +45,7 @@ export async function sendWithRetries(
     }
     const delayMs = retryDelayMs(outcome, attempt - 1);
     if (delayMs === undefined || attempt > policy.retries) return outcome;
-    await sleep(delayMs);
+    await (policy.sleep ?? sleep)(delayMs);
   }
 }
 

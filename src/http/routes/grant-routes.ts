@@ -1,9 +1,12 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { AppError } from "../../domain/errors.js";
+import { canSeeGrant } from "../../domain/visibility.js";
+import { adminRevokeGrant } from "../../services/admin-revoke-grant.js";
 import type { ServiceDeps } from "../../services/deps.js";
-import { adminRevokeGrant, extendGrant, relinquishGrant } from "../../services/grant-actions.js";
+import { extendGrant } from "../../services/extend-grant.js";
 import { readGrantCredentials } from "../../services/grant-credentials.js";
+import { relinquishGrant } from "../../services/relinquish-grant.js";
 import {
   ErrorResponses,
   ExtendBody,
@@ -18,7 +21,7 @@ import { grantView, requestView } from "../views.js";
 export function grantRoutes(deps: ServiceDeps): FastifyPluginAsyncZod {
   const load = async (id: string, me: string) => {
     const grant = await deps.store.getGrant(id);
-    if (!grant || (grant.subjectId !== me && !deps.policy().isAdmin(me)))
+    if (!grant || !canSeeGrant(grant, me, deps.policy().isAdmin(me)))
       throw new AppError("not_found", `There is no grant ${id} that you can see.`);
     return grant;
   };
@@ -90,14 +93,13 @@ export function grantRoutes(deps: ServiceDeps): FastifyPluginAsyncZod {
       },
       async (req) => {
         const me = req.identityId;
-        await load(req.params.id, me);
         const result = await extendGrant(deps, {
           grantId: req.params.id,
           actorId: me,
           duration: req.body.duration,
           ...(req.body.reason ? { reason: req.body.reason } : {}),
         });
-        return { request: requestView(result.request, null), grant: grantView(result.grant) };
+        return { request: requestView(result.request), grant: grantView(result.grant) };
       },
     );
 
@@ -113,7 +115,6 @@ export function grantRoutes(deps: ServiceDeps): FastifyPluginAsyncZod {
       },
       async (req) => {
         const me = req.identityId;
-        await load(req.params.id, me);
         return grantView(await relinquishGrant(deps, { grantId: req.params.id, actorId: me }));
       },
     );

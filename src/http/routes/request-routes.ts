@@ -1,11 +1,12 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
+import type { RequestRow } from "../../domain/access-request.js";
 import { AppError } from "../../domain/errors.js";
+import { canSeeRequest } from "../../domain/visibility.js";
 import { reviewBreakGlass } from "../../services/break-glass.js";
 import { cancelRequest } from "../../services/cancel-request.js";
 import { decideRequest } from "../../services/decide-request.js";
 import type { ServiceDeps } from "../../services/deps.js";
-import type { RequestRow } from "../../services/ports.js";
 import { submitRequest } from "../../services/submit-request.js";
 import {
   CreateRequestBody,
@@ -19,18 +20,12 @@ import {
 } from "../api-schemas.js";
 import { requestView } from "../views.js";
 
-/** Who may see a request: its requester, anyone named as its approver, and admins. */
 function canSee(deps: ServiceDeps, request: RequestRow, identityId: string): boolean {
-  return (
-    request.requesterId === identityId ||
-    request.snapshot.steps.some((s) => s.approverIds.includes(identityId)) ||
-    deps.policy().isAdmin(identityId)
-  );
+  return canSeeRequest(request, identityId, deps.policy().isAdmin(identityId));
 }
 
 export function requestRoutes(deps: ServiceDeps): FastifyPluginAsyncZod {
-  const view = async (request: RequestRow) =>
-    requestView(request, (await deps.store.getGrantByRequest(request.id))?.id ?? null);
+  const view = (request: RequestRow) => requestView(request);
   const load = async (id: string, me: string) => {
     const request = await deps.store.getRequest(id);
     if (!request || !canSee(deps, request, me))
@@ -89,7 +84,7 @@ export function requestRoutes(deps: ServiceDeps): FastifyPluginAsyncZod {
           limit: admin ? limit : 1000,
         });
         const visible = rows.filter((r) => canSee(deps, r, me)).slice(0, limit);
-        return { requests: await Promise.all(visible.map(view)) };
+        return { requests: visible.map(view) };
       },
     );
 
@@ -187,7 +182,6 @@ export function requestRoutes(deps: ServiceDeps): FastifyPluginAsyncZod {
       },
       async (req) => {
         const me = req.identityId;
-        await load(req.params.id, me);
         return view(await cancelRequest(deps, { requestId: req.params.id, actorId: me }));
       },
     );

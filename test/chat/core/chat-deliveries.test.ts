@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { planChatJobs, warningLeadSeconds } from "../../../src/chat/core/chat-deliveries.js";
-import type { GrantRow, RequestRow } from "../../../src/services/ports.js";
+import type { RequestRow } from "../../../src/domain/access-request.js";
+import type { GrantRow } from "../../../src/domain/grant.js";
 
 const request = (patch: Partial<RequestRow> = {}): RequestRow => ({
   id: "11111111-1111-4111-8111-111111111111",
@@ -30,6 +31,7 @@ const request = (patch: Partial<RequestRow> = {}): RequestRow => ({
   decisionReason: null,
   decidedById: null,
   extendsGrantId: null,
+  grantId: null,
   pendingUntil: new Date("2026-11-22T12:00:00Z"),
   decidedAt: null,
   createdAt: new Date("2026-11-22T10:00:00Z"),

@@ -5,8 +5,9 @@ import { requestFormModel } from "../../../src/chat/core/request-form.js";
 import { type AdaptiveCardJson, type CardView, renderAdaptiveCard } from "../../../src/chat/teams/adaptive-card.js";
 import { requestFormCard } from "../../../src/chat/teams/request-form-card.js";
 import { parsePolicyText } from "../../../src/config/policy-loader.js";
+import type { RequestRow } from "../../../src/domain/access-request.js";
+import type { GrantRow } from "../../../src/domain/grant.js";
 import { PolicyBook } from "../../../src/domain/policy-book.js";
-import type { GrantRow, RequestRow } from "../../../src/services/ports.js";
 
 /**
  * Every kind of card Sesame sends in Teams, built from sample rows: used by the schema test and
@@ -70,6 +71,7 @@ export function sampleRequest(overrides: Partial<RequestRow> = {}): RequestRow {
     decisionReason: null,
     decidedById: null,
     extendsGrantId: null,
+    grantId: null,
     pendingUntil: at("2026-11-22T14:00:00Z"),
     decidedAt: null,
     createdAt: at("2026-11-22T10:00:00Z"),

@@ -1,0 +1,65 @@
+/**
+ * A grant: access a connector gives a subject until `expiresAt`. The grant machine
+ * (grant-machine.ts) is the only place that decides how it changes.
+ */
+
+export type GrantStatus = "scheduled" | "active" | "revoking" | "revoked" | "grant_failed" | "revoke_failed";
+
+export type RevokeCause = "expired" | "relinquished" | "admin" | "request_cancelled";
+
+export interface GrantRow {
+  id: string;
+  requestId: string;
+  subjectId: string;
+  resourceId: string;
+  connectorName: string;
+  principal: string;
+  target: Record<string, unknown>;
+  entitlementKey: string;
+  status: GrantStatus;
+  version: number;
+  durationSeconds: number;
+  startsAt: Date;
+  expiresAt: Date;
+  activatedAt: Date | null;
+  revokedAt: Date | null;
+  revokeReason: string | null;
+  revokedById: string | null;
+  receipt: Record<string, unknown> | null;
+  hasSecret: boolean;
+  attempts: number;
+  lastError: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export type NewGrant = Pick<
+  GrantRow,
+  | "requestId"
+  | "subjectId"
+  | "resourceId"
+  | "connectorName"
+  | "principal"
+  | "target"
+  | "entitlementKey"
+  | "durationSeconds"
+  | "startsAt"
+  | "expiresAt"
+>;
+
+export type GrantPatch = Partial<
+  Pick<
+    GrantRow,
+    | "status"
+    | "expiresAt"
+    | "activatedAt"
+    | "revokedAt"
+    | "revokeReason"
+    | "revokedById"
+    | "receipt"
+    | "attempts"
+    | "lastError"
+  >
+> & {
+  sealedSecret?: string | null;
+};

@@ -1,0 +1,34 @@
+import { AppError } from "../domain/errors.js";
+import type { GrantRow } from "../domain/grant.js";
+import { LEASE_SECONDS, type ServiceDeps } from "./deps.js";
+import type { EntitlementClaim, UnitOfWork } from "./ports.js";
+
+/**
+ * Connector calls on one entitlement never overlap: before a call, its grant claims the
+ * entitlement with a lease that commits before the call starts; the outcome's transaction gives it
+ * back. No transaction or row lock is held across the call itself.
+ */
+export async function claimEntitlement(
+  deps: ServiceDeps,
+  uow: UnitOfWork,
+  grant: GrantRow,
+  operation: EntitlementClaim["operation"],
+): Promise<void> {
+  const claimed = await uow.claimEntitlement({
+    key: grant.entitlementKey,
+    grantId: grant.id,
+    operation,
+    owner: deps.instanceId,
+    ttlSeconds: LEASE_SECONDS,
+  });
+  if (!claimed)
+    throw new AppError(
+      "conflict",
+      `Another grant or revoke of the same access (${grant.principal} through ${grant.connectorName}) is under way; this ${operation} is tried again shortly.`,
+      { details: { retryable: true } },
+    );
+}
+
+export function releaseEntitlement(deps: ServiceDeps, uow: UnitOfWork, grant: GrantRow): Promise<void> {
+  return uow.releaseEntitlement(grant.entitlementKey, grant.id, deps.instanceId);
+}
