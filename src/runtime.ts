@@ -26,6 +26,7 @@ import { migrate } from "./storage/migrator.js";
 import { createDatabase, type Database } from "./storage/prisma-client.js";
 import { createPrismaStore } from "./storage/prisma-store.js";
 import { createSecretBox } from "./storage/secret-box.js";
+import { createSlackInstallationStore } from "./storage/slack-installation-repository.js";
 
 /** Everything one Sesame process holds: built by `createRuntime`, used by main, the CLI and tests. */
 export interface Runtime {
@@ -128,7 +129,17 @@ export async function createRuntime(
     instanceId: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
   };
   const chatStore = createChatStore(db);
-  const adapters = await createChatAdapters({ env, modes, db, context: { deps, store: chatStore, logger } });
+  const slackInstallations = createSlackInstallationStore(
+    db,
+    deps.secrets,
+    modes.slack.kind === "oauth" ? modes.slack.allowedWorkspaces : [],
+  );
+  const adapters = await createChatAdapters({
+    env,
+    modes,
+    slackInstallations,
+    context: { deps, store: chatStore, logger },
+  });
   const dispatcher = createChatDispatcher(
     deps,
     chatStore,

@@ -1,18 +1,20 @@
 import type { ChatModes } from "../config/chat-env.js";
 import type { Env } from "../config/env.js";
-import type { Database } from "../storage/prisma-client.js";
 import type { ChatAdapter, ChatPlatform } from "./core/chat-adapter.js";
 import type { ChatContext } from "./core/chat-context.js";
-import { createSlackAdapter } from "./slack/slack-adapter.js";
-import { createTeamsAdapter } from "./teams/teams-adapter.js";
+import type { SlackInstallationStore } from "./slack/slack-installations.js";
 
-/** Builds an adapter for every chat platform the environment configures. */
+/**
+ * Builds an adapter for every chat platform the environment configures. Each SDK (Bolt,
+ * botbuilder) is imported only when its platform is on: unused, they cost tens of megabytes.
+ */
 
 export interface ChatAdapterOptions {
   env: Env;
   modes: ChatModes;
   context: ChatContext;
-  db: Database;
+  /** Slack OAuth installations, built by the composition root. */
+  slackInstallations: SlackInstallationStore;
 }
 
 export function enabledPlatforms(modes: ChatModes): ChatPlatform[] {
@@ -21,15 +23,21 @@ export function enabledPlatforms(modes: ChatModes): ChatPlatform[] {
 
 export async function createChatAdapters(options: ChatAdapterOptions): Promise<ChatAdapter[]> {
   const adapters: ChatAdapter[] = [];
-  if (options.modes.slack.kind !== "off")
+  const { slack, teams } = options.modes;
+  if (slack.kind !== "off") {
+    const { createSlackAdapter } = await import("./slack/slack-adapter.js");
     adapters.push(
       await createSlackAdapter({
         env: options.env,
-        mode: options.modes.slack,
+        mode: slack,
         context: options.context,
-        db: options.db,
+        installations: options.slackInstallations,
       }),
     );
-  if (options.modes.teams.kind !== "off") adapters.push(createTeamsAdapter(options.context, options.modes.teams));
+  }
+  if (teams.kind !== "off") {
+    const { createTeamsAdapter } = await import("./teams/teams-adapter.js");
+    adapters.push(createTeamsAdapter(options.context, teams));
+  }
   return adapters;
 }

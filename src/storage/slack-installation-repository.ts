@@ -1,4 +1,5 @@
-import type { Installation, InstallationQuery, InstallationStore } from "@slack/oauth";
+import type { InstallationQuery } from "@slack/oauth";
+import type { AnyInstallation, SlackInstallationStore } from "../chat/slack/slack-installations.js";
 import type { SecretBox } from "../services/ports.js";
 import type { Database } from "./prisma-client.js";
 
@@ -7,15 +8,6 @@ import type { Database } from "./prisma-client.js";
  * An installation holds bot tokens, so the row keeps it sealed with SESAME_ENCRYPTION_KEY; the
  * key is "E<enterprise id>" for org-wide installs, else "T<team id>".
  */
-
-type AnyInstallation = Installation<"v1" | "v2", boolean>;
-
-export interface SlackInstallationStore extends InstallationStore {
-  /** Every installed workspace's key, oldest first (to find a person whose workspace is not known yet). */
-  keys(): Promise<string[]>;
-  /** The installation stored under a key, or null. */
-  byKey(key: string): Promise<AnyInstallation | null>;
-}
 
 export function installationKey(source: {
   isEnterpriseInstall?: boolean | undefined;

@@ -3,14 +3,13 @@ import type { WebClientOptions } from "@slack/web-api";
 import type { FastifyInstance } from "fastify";
 import type { SlackMode } from "../../config/chat-env.js";
 import type { Env } from "../../config/env.js";
-import type { Database } from "../../storage/prisma-client.js";
-import { createSlackInstallationStore } from "../../storage/slack-installation-repository.js";
 import type { ChatAdapter } from "../core/chat-adapter.js";
 import type { ChatContext } from "../core/chat-context.js";
 import { registerActions } from "./slack-action-listeners.js";
 import { registerCommand } from "./slack-command-listener.js";
 import { errorText } from "./slack-errors.js";
 import { registerHome } from "./slack-home.js";
+import type { SlackInstallationStore } from "./slack-installations.js";
 import { listenerDeps } from "./slack-listener-deps.js";
 import { boltLogger } from "./slack-logger.js";
 import { createInstaller, registerOAuthRoutes } from "./slack-oauth.js";
@@ -28,7 +27,8 @@ export interface SlackAdapterOptions {
   env: Env;
   mode: Exclude<SlackMode, { kind: "off" }>;
   context: ChatContext;
-  db: Database;
+  /** OAuth installations (used in oauth mode only). */
+  installations: SlackInstallationStore;
   /** Minimum time between two messages to one channel (Slack allows about one per second). */
   minIntervalMs?: number;
 }
@@ -42,11 +42,7 @@ export async function createSlackAdapter(options: SlackAdapterOptions): Promise<
     // Rate limits wait for Retry-After inside the client; other failures surface quickly so the chat queue retries the job.
     retryConfig: { retries: 3, factor: 2, minTimeout: 500, maxTimeout: 5_000 },
   };
-  const installations = createSlackInstallationStore(
-    options.db,
-    context.deps.secrets,
-    mode.kind === "oauth" ? mode.allowedWorkspaces : [],
-  );
+  const { installations } = options;
   const workspaces =
     mode.kind === "oauth"
       ? installedWorkspaces(installations, clientOptions)
@@ -75,7 +71,12 @@ export async function createSlackAdapter(options: SlackAdapterOptions): Promise<
     platform: "slack",
     async registerRoutes(scope: FastifyInstance) {
       if (mode.kind === "socket") return;
-      const receiver = new FastifySlackReceiver({ signingSecret: mode.signingSecret, logger: context.logger });
+      // The timestamp window is judged by Sesame's own clock, so tests can hold it still at the ±5 minute edge.
+      const receiver = new FastifySlackReceiver({
+        signingSecret: mode.signingSecret,
+        logger: context.logger,
+        now: context.deps.now,
+      });
       receiver.register(scope);
       if (mode.kind === "oauth") {
         const installer = createInstaller(mode, installations, clientOptions, context.logger);

@@ -3,7 +3,7 @@ import type { WebClientOptions } from "@slack/web-api";
 import type { FastifyInstance } from "fastify";
 import type { SlackMode } from "../../config/chat-env.js";
 import type { Logger } from "../../services/ports.js";
-import type { SlackInstallationStore } from "../../storage/slack-installation-repository.js";
+import type { SlackInstallationStore } from "./slack-installations.js";
 import { boltLogger } from "./slack-logger.js";
 
 /**

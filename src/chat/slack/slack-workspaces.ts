@@ -1,5 +1,5 @@
 import { WebClient, type WebClientOptions } from "@slack/web-api";
-import type { SlackInstallationStore } from "../../storage/slack-installation-repository.js";
+import type { SlackInstallationStore } from "./slack-installations.js";
 
 /**
  * Which Slack workspace to talk to, and with which bot token. One workspace (SLACK_BOT_TOKEN or
