@@ -1,10 +1,10 @@
 import type { Command } from "commander";
 import { loadPolicyFile } from "../config/policy-loader.js";
-import type { Policy, PolicyFile } from "../config/policy-schema.js";
 import { connectorValidators } from "../connectors/connector-set.js";
-import { EMPTY_ROSTER, type OnCallRoster } from "../domain/approval-steps.js";
 import { parseDuration } from "../domain/duration.js";
-import { PolicyBook } from "../domain/policy-book.js";
+import { EMPTY_ROSTER, type OnCallRoster } from "../domain/policy/approval-steps.js";
+import { PolicyBook } from "../domain/policy/policy-book.js";
+import type { Policy, PolicyFile } from "../domain/policy/policy-schema.js";
 import { createOnCallDirectory } from "../oncall/on-call-directory.js";
 import { describeOnCallSetup } from "../oncall/on-call-setup.js";
 import { rosterFor } from "../services/on-call-roster.js";

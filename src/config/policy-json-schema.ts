@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { PolicyFileSchema } from "./policy-schema.js";
+import { PolicyFileSchema } from "../domain/policy/policy-schema.js";
 
 /**
  * The editor schema of the policy file (checked in as `policy.schema.json`), generated from the

@@ -1,8 +1,8 @@
 import { readFile } from "node:fs/promises";
 import { LineCounter, parseDocument } from "yaml";
 import { AppError } from "../domain/errors.js";
-import { checkPolicyConsistency, type PolicyProblem } from "../domain/policy-consistency.js";
-import { type PolicyFile, PolicyFileSchema } from "./policy-schema.js";
+import { checkPolicyConsistency, type PolicyProblem } from "../domain/policy/policy-consistency.js";
+import { type PolicyFile, PolicyFileSchema } from "../domain/policy/policy-schema.js";
 import { formatPath, locatePath } from "./policy-yaml-locator.js";
 import { describeIssue, type PathProblem } from "./policy-zod-issues.js";
 

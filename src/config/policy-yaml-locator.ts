@@ -1,5 +1,5 @@
 import { type Document, isAlias, isMap, isNode, isScalar, isSeq, type LineCounter } from "yaml";
-import type { ProblemPath } from "../domain/policy-consistency.js";
+import type { ProblemPath } from "../domain/policy/policy-consistency.js";
 
 /**
  * Maps a path inside the parsed policy (["policies", 0, "duration", "max"]) back to a line and

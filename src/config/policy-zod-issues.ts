@@ -1,6 +1,6 @@
 import { z } from "zod";
-import type { ProblemPath } from "../domain/policy-consistency.js";
-import { PolicyFileSchema } from "./policy-schema.js";
+import type { ProblemPath } from "../domain/policy/policy-consistency.js";
+import { PolicyFileSchema } from "../domain/policy/policy-schema.js";
 
 /**
  * Turns zod issues about the policy file into sentences an operator can act on: "is required",

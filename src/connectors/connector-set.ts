@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
 import type { PolicyLoadOptions } from "../config/policy-loader.js";
-import type { PolicyFile } from "../config/policy-schema.js";
 import { entitlementKey } from "../domain/entitlement.js";
 import { AppError, isAppError } from "../domain/errors.js";
+import type { PolicyFile } from "../domain/policy/policy-schema.js";
 import type { ConnectorProvider } from "../services/ports.js";
 import type { Connector } from "./connector.js";
 import { createConnector, getDefinition, resolveConnectorConfig, validateTarget } from "./registry.js";

@@ -1,4 +1,4 @@
-import type { EscalationPlanStep } from "./request-evaluation.js";
+import type { EscalationPlanStep } from "./policy/request-evaluation.js";
 
 /**
  * The access request as Sesame stores it: who asked for what, for how long and why, the policy

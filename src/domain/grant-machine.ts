@@ -152,7 +152,10 @@ function activated(grant: GrantRow, event: Extract<GrantEvent, { type: "activate
 }
 
 /** A transition that changes nothing: asking again for what is already under way. */
-export const NO_CHANGE: GrantTransition = Object.freeze({ patch: {}, effects: [] });
+export const NO_CHANGE: GrantTransition = Object.freeze({
+  patch: Object.freeze({}),
+  effects: Object.freeze([]) as unknown as GrantTransition["effects"],
+});
 
 function revoke(grant: GrantRow, event: Extract<GrantEvent, { type: "revoke" }>): GrantTransition {
   // A second relinquish or admin revoke while one is under way or done asks for nothing new.

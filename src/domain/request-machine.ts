@@ -130,10 +130,14 @@ function ladderSteps(ladder: SnapshotEscalationStep[]): { index: number; afterSe
   );
 }
 
-/** Whether ladder step `index` still has to run: the request waits and the step has not run yet. */
-export function escalationStepDue(request: RequestRow, index: number): SnapshotEscalationStep | null {
+/**
+ * Whether ladder step `index` still has to run: the request waits, its deadline has not passed
+ * (nobody could approve it any more, so nobody is paged for it) and the step has not run yet.
+ */
+export function escalationStepDue(request: RequestRow, index: number, now: Date): SnapshotEscalationStep | null {
   const step = request.snapshot.escalation?.[index];
   if (!step || step.action === "expire" || request.status !== "pending") return null;
+  if (request.pendingUntil.getTime() <= now.getTime()) return null;
   return request.escalationLog.some((entry) => entry.step === index) ? null : step;
 }
 
@@ -335,7 +339,7 @@ function escalate(
   event: Extract<RequestEvent, { type: "escalate" }>,
   ctx: RequestContext,
 ): RequestTransition {
-  const step = escalationStepDue(request, event.step);
+  const step = escalationStepDue(request, event.step, ctx.now);
   if (!step) throw new AppError("conflict", "This escalation step has already run or the request was decided.");
   const entry: EscalationEntry = {
     step: event.step,

@@ -1,6 +1,6 @@
-import type { PolicyFile } from "../config/policy-schema.js";
 import { redactSecrets } from "../connectors/redact.js";
 import { OnCallUnavailableError } from "../domain/on-call-unavailable.js";
+import type { PolicyFile } from "../domain/policy/policy-schema.js";
 import type { OnCallDirectory, OnCallPerson } from "../services/ports.js";
 import type { OnCallEnv, OnCallProvider, OnCallProviderDefinition } from "./provider.js";
 import { createProviderHttp, ProviderFailure } from "./provider-http.js";

@@ -1,5 +1,5 @@
-import type { PolicyFile } from "../config/policy-schema.js";
 import { isLoopbackHost } from "../connectors/webhook/webhook-client.js";
+import type { PolicyFile } from "../domain/policy/policy-schema.js";
 import type { OnCallEnv } from "./provider.js";
 import { ON_CALL_PROVIDERS } from "./provider-registry.js";
 

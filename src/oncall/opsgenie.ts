@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { OnCallSource } from "../config/policy-schema.js";
+import type { OnCallSource } from "../domain/policy/policy-schema.js";
 import type { OnCallPage, OnCallPerson } from "../services/ports.js";
 import { endpoint, type OnCallEnv, type OnCallProviderDefinition, truncate } from "./provider.js";
 import { ProviderFailure } from "./provider-http.js";

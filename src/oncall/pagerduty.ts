@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { OnCallSource } from "../config/policy-schema.js";
+import type { OnCallSource } from "../domain/policy/policy-schema.js";
 import type { OnCallPerson } from "../services/ports.js";
 import { pageWithPagerDutyEvents } from "./pagerduty-events.js";
 import { endpoint, type OnCallEnv, type OnCallProviderDefinition } from "./provider.js";

@@ -1,4 +1,4 @@
-import type { OnCallSource } from "../config/policy-schema.js";
+import type { OnCallSource } from "../domain/policy/policy-schema.js";
 import { opsgenie } from "./opsgenie.js";
 import { pagerDuty } from "./pagerduty.js";
 import type { OnCallProviderDefinition } from "./provider.js";

@@ -1,5 +1,5 @@
 import type { Env } from "../config/env.js";
-import type { OnCallSource } from "../config/policy-schema.js";
+import type { OnCallSource } from "../domain/policy/policy-schema.js";
 import type { OnCallPage, OnCallPerson } from "../services/ports.js";
 import type { ProviderHttp } from "./provider-http.js";
 

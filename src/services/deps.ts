@@ -1,4 +1,4 @@
-import type { PolicyBook } from "../domain/policy-book.js";
+import type { PolicyBook } from "../domain/policy/policy-book.js";
 import type { ConnectorProvider, JobScheduler, Logger, Notifier, OnCallDirectory, SecretBox, Store } from "./ports.js";
 
 /** Everything a service needs, built once by the composition root (src/runtime.ts). */

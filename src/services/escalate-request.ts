@@ -88,7 +88,7 @@ export async function runEscalationStep(
   stepIndex: number,
 ): Promise<EscalationEntry | null> {
   const before = await deps.store.getRequest(requestId);
-  const step = before ? escalationStepDue(before, stepIndex) : null;
+  const step = before ? escalationStepDue(before, stepIndex, deps.now()) : null;
   if (!before || !step) return null;
   const effect = await effectOf(deps, before, step);
   try {

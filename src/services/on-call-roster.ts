@@ -1,4 +1,4 @@
-import { EMPTY_ROSTER, type OnCallRoster } from "../domain/approval-steps.js";
+import { EMPTY_ROSTER, type OnCallRoster } from "../domain/policy/approval-steps.js";
 import type { ServiceDeps } from "./deps.js";
 
 /**

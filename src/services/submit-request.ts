@@ -1,8 +1,8 @@
 import { draftRequest, type RequestRow, type RequestSnapshot } from "../domain/access-request.js";
-import type { AutoApproval } from "../domain/auto-approval.js";
 import { formatDuration, parseDuration, toSeconds } from "../domain/duration.js";
 import { AppError } from "../domain/errors.js";
-import type { RequestEvaluation } from "../domain/policy-book.js";
+import type { AutoApproval } from "../domain/policy/auto-approval.js";
+import type { RequestEvaluation } from "../domain/policy/policy-book.js";
 import type { ServiceDeps } from "./deps.js";
 import { rosterFor } from "./on-call-roster.js";
 import type { ConnectorProvider } from "./ports.js";

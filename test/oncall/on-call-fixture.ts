@@ -1,7 +1,7 @@
 import { expect } from "vitest";
-import type { PolicyFile } from "../../src/config/policy-schema.js";
 import { secretVariants } from "../../src/connectors/redact.js";
 import { OnCallUnavailableError } from "../../src/domain/on-call-unavailable.js";
+import type { PolicyFile } from "../../src/domain/policy/policy-schema.js";
 import type { OnCallEnv } from "../../src/oncall/provider.js";
 
 /**

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { z } from "zod";
-import type { AutoApproveRuleSchema, TimeWindow } from "../../src/config/policy-schema.js";
-import { isValidTimeZone, isWithinTimeWindow } from "../../src/domain/time-window.js";
+import type { AutoApproveRuleSchema, TimeWindow } from "../../src/domain/policy/policy-schema.js";
+import { isValidTimeZone, isWithinTimeWindow } from "../../src/domain/policy/time-window.js";
 import { makeBook, TUESDAY_10_UTC } from "./fixture.js";
 
 const window = (partial: Partial<TimeWindow> & Pick<TimeWindow, "start" | "end">): TimeWindow => ({

@@ -1,7 +1,7 @@
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { loadPolicyFile } from "../../src/config/policy-loader.js";
-import { PolicyBook } from "../../src/domain/policy-book.js";
+import { PolicyBook } from "../../src/domain/policy/policy-book.js";
 
 const examplePath = fileURLToPath(new URL("../../examples/policy.yaml", import.meta.url));
 

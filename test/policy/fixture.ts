@@ -1,7 +1,7 @@
 import type { z } from "zod";
-import { type PolicyFile, PolicyFileSchema } from "../../src/config/policy-schema.js";
 import { AppError } from "../../src/domain/errors.js";
-import { PolicyBook } from "../../src/domain/policy-book.js";
+import { PolicyBook } from "../../src/domain/policy/policy-book.js";
+import { type PolicyFile, PolicyFileSchema } from "../../src/domain/policy/policy-schema.js";
 
 /** A small but complete policy, as plain data so each test can tweak a fresh copy. */
 export type PolicyFileInput = z.input<typeof PolicyFileSchema>;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { OnCallRoster } from "../../src/domain/approval-steps.js";
+import type { OnCallRoster } from "../../src/domain/policy/approval-steps.js";
 import { makeBook, type PolicyFileInput, TUESDAY_10_UTC, thrown } from "./fixture.js";
 
 /** On-call sources, the escalation ladder and break-glass in the policy file, and what explain says of them. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { PolicyBook } from "../../src/domain/policy-book.js";
+import { PolicyBook } from "../../src/domain/policy/policy-book.js";
 import { baseInput, makeBook, parseFile } from "./fixture.js";
 
 describe("PolicyBook lookups", () => {

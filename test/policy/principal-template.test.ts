@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { principalTemplateProblems, renderPrincipalTemplate } from "../../src/domain/principal-template.js";
+import { principalTemplateProblems, renderPrincipalTemplate } from "../../src/domain/policy/principal-template.js";
 import { makeBook, thrown } from "./fixture.js";
 
 const alice = { id: "alice", email: "Alice.Martin@Example.com", name: "Alice Martin" };

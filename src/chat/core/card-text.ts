@@ -1,5 +1,5 @@
 import { formatDuration } from "../../domain/duration.js";
-import type { PolicyBook } from "../../domain/policy-book.js";
+import type { PolicyBook } from "../../domain/policy/policy-book.js";
 
 /** Small formatting rules shared by every card, so Slack and Teams say things the same way. */
 

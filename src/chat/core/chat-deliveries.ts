@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { RequestRow } from "../../domain/access-request.js";
-import type { PolicyBook } from "../../domain/policy-book.js";
+import type { PolicyBook } from "../../domain/policy/policy-book.js";
 import type { Notification } from "../../services/ports.js";
 import { type ChatPlatform, recipientKey } from "./chat-adapter.js";
 import { GRANT_NOTICES, type GrantNotice, REQUEST_NOTICES, type RequestNotice } from "./notices.js";

@@ -1,4 +1,4 @@
-import type { PolicyBook } from "../../domain/policy-book.js";
+import type { PolicyBook } from "../../domain/policy/policy-book.js";
 import type { Logger, Notification, Notifier } from "../../services/ports.js";
 import type { ChatPlatform } from "./chat-adapter.js";
 import { channelFromPolicy, type PlannedJob, planChatJobs } from "./chat-deliveries.js";

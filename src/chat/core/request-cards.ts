@@ -1,6 +1,6 @@
 import type { RequestRow } from "../../domain/access-request.js";
 import type { GrantRow } from "../../domain/grant.js";
-import type { PolicyBook } from "../../domain/policy-book.js";
+import type { PolicyBook } from "../../domain/policy/policy-book.js";
 import type { Card, CardFact } from "./card-model.js";
 import { durationText, formatTime, peopleList, personName, resourceLabel, shortId } from "./card-text.js";
 import { extensionChoices } from "./request-form.js";

@@ -3,7 +3,7 @@ import type { RequestRow } from "../../domain/access-request.js";
 import { formatDuration, parseDuration, tryParseDuration } from "../../domain/duration.js";
 import { isAppError } from "../../domain/errors.js";
 import type { GrantRow } from "../../domain/grant.js";
-import type { PolicyBook } from "../../domain/policy-book.js";
+import type { PolicyBook } from "../../domain/policy/policy-book.js";
 import type { ServiceDeps } from "../../services/deps.js";
 import { submitRequest } from "../../services/submit-request.js";
 

@@ -7,7 +7,7 @@ import { requestFormCard } from "../../../src/chat/teams/request-form-card.js";
 import { parsePolicyText } from "../../../src/config/policy-loader.js";
 import type { RequestRow } from "../../../src/domain/access-request.js";
 import type { GrantRow } from "../../../src/domain/grant.js";
-import { PolicyBook } from "../../../src/domain/policy-book.js";
+import { PolicyBook } from "../../../src/domain/policy/policy-book.js";
 
 /**
  * Every kind of card Sesame sends in Teams, built from sample rows: used by the schema test and

@@ -1,4 +1,4 @@
-import type { Policy, PolicyFile, Resource } from "../config/policy-schema.js";
+import { parseDuration } from "../duration.js";
 import {
   EMPTY_ROSTER,
   expandSubjects,
@@ -8,8 +8,8 @@ import {
   stepRulesOf,
 } from "./approval-steps.js";
 import { type AutoApproval, autoApprovalFor } from "./auto-approval.js";
-import { parseDuration } from "./duration.js";
 import type { PolicyBook } from "./policy-book.js";
+import type { Policy, PolicyFile, Resource } from "./policy-schema.js";
 import { checkDuration, checkText, unreachableStepError } from "./request-rules.js";
 
 /** Turns an access request into what the services need to open it, or the refusal to show. */

@@ -1,4 +1,5 @@
-import type { Policy, PolicyFile } from "../config/policy-schema.js";
+import { parseDuration } from "../duration.js";
+import { type AppError, type AppErrorCode, isAppError } from "../errors.js";
 import {
   EMPTY_ROSTER,
   expandApprovers,
@@ -8,10 +9,9 @@ import {
   stepRulesOf,
 } from "./approval-steps.js";
 import { type AutoApprovalRuleCheck, checkAutoApproveRules } from "./auto-approval.js";
-import { parseDuration } from "./duration.js";
-import { type AppError, type AppErrorCode, isAppError } from "./errors.js";
 import { explanationLines, refusedLines } from "./explanation-lines.js";
 import type { PolicyBook } from "./policy-book.js";
+import type { Policy, PolicyFile } from "./policy-schema.js";
 import { checkDuration, unreachableStepError } from "./request-rules.js";
 
 /**

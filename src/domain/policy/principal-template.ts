@@ -1,5 +1,5 @@
-import type { Person } from "../config/policy-schema.js";
-import { AppError } from "./errors.js";
+import { AppError } from "../errors.js";
+import type { Person } from "./policy-schema.js";
 
 /**
  * The tiny template language of `resource.principal`, e.g. "{{ email | localpart }}". Deliberately

@@ -1,7 +1,7 @@
-import type { Policy } from "../config/policy-schema.js";
+import { formatDuration, parseDuration } from "../duration.js";
+import { AppError } from "../errors.js";
 import type { ResolvedStep } from "./approval-steps.js";
-import { formatDuration, parseDuration } from "./duration.js";
-import { AppError } from "./errors.js";
+import type { Policy } from "./policy-schema.js";
 
 /** The rules a request must pass, each with the refusal a person sees when it does not. */
 

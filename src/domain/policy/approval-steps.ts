@@ -1,4 +1,4 @@
-import type { ApproverSet, Policy, PolicyFile, SubjectSet } from "../config/policy-schema.js";
+import type { ApproverSet, Policy, PolicyFile, SubjectSet } from "./policy-schema.js";
 
 /** Who approves a policy's requests, with groups expanded to person ids. */
 

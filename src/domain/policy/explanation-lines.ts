@@ -1,6 +1,6 @@
-import type { Policy } from "../config/policy-schema.js";
-import { formatDuration } from "./duration.js";
+import { formatDuration } from "../duration.js";
 import type { PolicyExplanation, Refusal, TextRequirementExplanation } from "./policy-explain.js";
+import type { Policy } from "./policy-schema.js";
 
 /** The human text of `sesame policy explain`: short statements an admin can read top to bottom. */
 

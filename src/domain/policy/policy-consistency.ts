@@ -1,6 +1,6 @@
-import type { ApproverSet, Policy, PolicyFile, SubjectSet } from "../config/policy-schema.js";
+import { parseDuration } from "../duration.js";
 import { expandSubjects, stepRulesOf } from "./approval-steps.js";
-import { parseDuration } from "./duration.js";
+import type { ApproverSet, Policy, PolicyFile, SubjectSet } from "./policy-schema.js";
 import { principalTemplateProblems } from "./principal-template.js";
 import { isValidTimeZone } from "./time-window.js";
 

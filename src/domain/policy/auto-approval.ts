@@ -1,6 +1,6 @@
-import type { AutoApproveRule, Resource } from "../config/policy-schema.js";
+import { formatDuration, parseDuration } from "../duration.js";
 import type { OnCallRoster } from "./approval-steps.js";
-import { formatDuration, parseDuration } from "./duration.js";
+import type { AutoApproveRule, Resource } from "./policy-schema.js";
 import { describeLocalClock, describeTimeWindow, isWithinTimeWindow } from "./time-window.js";
 
 /** Auto-approval: a rule applies when every condition it states holds; the first such rule wins. */

@@ -1,8 +1,8 @@
-import type { Person, Policy, PolicyFile, Resource } from "../config/policy-schema.js";
+import { AppError } from "../errors.js";
 import { expandSubjects, type OnCallRoster, stepRulesOf } from "./approval-steps.js";
-import { AppError } from "./errors.js";
 import { checkPolicyConsistency } from "./policy-consistency.js";
 import { explainRequest, type PolicyExplanation } from "./policy-explain.js";
+import type { Person, Policy, PolicyFile, Resource } from "./policy-schema.js";
 import { renderPrincipalTemplate } from "./principal-template.js";
 import { evaluateRequest, type RequestEvaluation, type RequestInput } from "./request-evaluation.js";
 import { resourceRefusal, unknownRequesterError } from "./request-rules.js";

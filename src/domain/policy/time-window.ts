@@ -1,4 +1,4 @@
-import type { TimeWindow } from "../config/policy-schema.js";
+import type { TimeWindow } from "./policy-schema.js";
 
 /**
  * Time windows for auto-approval ("weekdays 09:00-18:00 Europe/Paris"), evaluated with Intl so

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { tryParseDuration } from "../domain/duration.js";
+import { tryParseDuration } from "../duration.js";
 
 /**
  * The policy file, as written by an operator (YAML). `z.toJSONSchema(PolicyFileSchema)` produces
