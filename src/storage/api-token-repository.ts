@@ -42,7 +42,9 @@ export function createTokenResolver(
     const hash = hashToken(token);
     const at = now();
     let entry = cache.get(hash);
-    if (!entry || at - entry.lookedUpAt >= options.cacheSeconds * 1000) {
+    // A clock that went back (an adjusted host clock) makes an answer's age unknown: look again.
+    const age = entry ? at - entry.lookedUpAt : -1;
+    if (!entry || age < 0 || age >= options.cacheSeconds * 1000) {
       const row = await db.apiToken.findUnique({
         where: { tokenHash: hash },
         select: { id: true, identityId: true, revokedAt: true },
@@ -56,7 +58,8 @@ export function createTokenResolver(
       };
       remember(hash, entry);
     }
-    if (entry.id !== null && at - entry.lastUsedWrittenAt >= LAST_USED_EVERY_MS) {
+    const sinceWritten = at - entry.lastUsedWrittenAt;
+    if (entry.id !== null && (sinceWritten < 0 || sinceWritten >= LAST_USED_EVERY_MS)) {
       entry.lastUsedWrittenAt = at;
       await db.apiToken.update({ where: { id: entry.id }, data: { lastUsedAt: new Date(at) } });
     }

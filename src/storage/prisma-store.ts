@@ -3,9 +3,9 @@ import type { AuditInput } from "../domain/audit-event.js";
 import { awaitsDecisionFrom } from "../domain/visibility.js";
 import type { GrantFilter, RequestFilter, Store, StoreReader, UnitOfWork } from "../services/ports.js";
 import { appendAuditEvent } from "./audit-repository.js";
-import type { Prisma } from "./generated/prisma/client.js";
+import type { Grant, Prisma } from "./generated/prisma/client.js";
 import type { Database } from "./prisma-client.js";
-import { asJson, toGrantRow, toRequestRow } from "./row-mappers.js";
+import { asJson, fromLockedRequest, type LockedRequest, toGrantRow, toRequestRow } from "./row-mappers.js";
 
 type Client = Database | Prisma.TransactionClient;
 
@@ -76,13 +76,20 @@ interface PendingAudit {
 function unitOfWork(tx: Prisma.TransactionClient, pendingAudit: PendingAudit[]): UnitOfWork {
   return {
     ...reader(tx),
+    // One round trip each: the row, locked, with what a request is read with.
     async lockRequest(id) {
-      await tx.$queryRaw`SELECT id FROM "AccessRequest" WHERE id = ${id} FOR UPDATE`;
-      return this.getRequest(id);
+      const [row] = await tx.$queryRaw<LockedRequest[]>`
+        SELECT r.*,
+          (SELECT g.id FROM "Grant" g WHERE g."requestId" = r.id) AS "lockedGrantId",
+          COALESCE((SELECT json_agg(json_build_object('approverId', d."approverId", 'kind', d.kind, 'step', d.step,
+                                      'comment', d.comment, 'createdAt', d."createdAt") ORDER BY d."createdAt")
+                    FROM "Decision" d WHERE d."requestId" = r.id), '[]'::json) AS "lockedDecisions"
+        FROM "AccessRequest" r WHERE r.id = ${id} FOR UPDATE OF r`;
+      return row ? fromLockedRequest(row) : null;
     },
     async lockGrant(id) {
-      await tx.$queryRaw`SELECT id FROM "Grant" WHERE id = ${id} FOR UPDATE`;
-      return this.getGrant(id);
+      const [row] = await tx.$queryRaw<Grant[]>`SELECT * FROM "Grant" WHERE id = ${id} FOR UPDATE`;
+      return row ? toGrantRow(row) : null;
     },
     async createRequest(row) {
       const { snapshot, decisions: _none, grantId: _noGrantYet, escalationLog, ...rest } = row;

@@ -75,4 +75,20 @@ export function toGrantRow(row: Grant): GrantRow {
   };
 }
 
+/** A request row read with `FOR UPDATE` in one statement: its grant id and decisions come as columns. */
+export type LockedRequest = AccessRequest & {
+  lockedGrantId: string | null;
+  lockedDecisions: (Omit<Decision, "id" | "requestId" | "createdAt"> & { createdAt: string })[];
+};
+
+export function fromLockedRequest(row: LockedRequest): RequestRow {
+  const { lockedGrantId, lockedDecisions, ...request } = row;
+  return {
+    ...toRequestRow(request),
+    grantId: lockedGrantId,
+    // json_build_object renders a timestamp without its zone; the database stores UTC.
+    decisions: lockedDecisions.map((d) => ({ ...d, createdAt: new Date(`${d.createdAt}Z`) })),
+  };
+}
+
 export const asJson = (value: unknown): Prisma.InputJsonValue => value as Prisma.InputJsonValue;

@@ -388,7 +388,7 @@ describe("API tokens", () => {
     expect((await sesame.api("erin", "GET", "/api/v1/requests")).status).toBe(200);
     expect(await revokeApiTokens(sesame.runtime.db, "erin")).toBe(1);
     // Looked-up tokens are trusted for SESAME_TOKEN_CACHE (10s by default): refused once that passed.
-    sesame.clock.travelTo(new Date(Date.now() + 11_000));
+    sesame.clock.travelTo(new Date(sesame.clock.now().getTime() + 11_000));
     const refused = await sesame.api("erin", "GET", "/api/v1/requests");
     expect(refused.status).toBe(401);
     expect(refused.body.error.message).toMatch(/unknown or revoked/);
