@@ -1,0 +1,24 @@
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+
+/** Clock ticks per second of the times in /proc/<pid>/stat (USER_HZ), asked once. */
+let ticksPerSecond: number | undefined;
+
+function clockTicks(): number {
+  ticksPerSecond ??= Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim());
+  return ticksPerSecond;
+}
+
+/**
+ * CPU time (user + system, all threads) a process has used so far, in milliseconds. Read from
+ * /proc rather than timed: on a busy, shared machine wall-clock time says little about the
+ * work a process did, its CPU time does.
+ */
+export function processCpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  // The command name (field 2) may contain spaces and parentheses: count fields after its last ')'.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  // utime and stime are fields 14 and 15 of the whole line, so 12 and 13 after the name.
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return (ticks * 1000) / clockTicks();
+}
