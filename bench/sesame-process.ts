@@ -76,7 +76,11 @@ export async function startSesameProcess(
   const sample = (text: string) => {
     if (logs.samples.length < MAX_SAMPLES && !logs.samples.includes(text)) logs.samples.push(text);
   };
-  const child = await startChild(`sesame --role ${role}`, process.execPath, [sesameMain(root), "--role", role], {
+  // BENCH_SESAME_NODE_ARGS passes flags to Sesame's node alone, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
+  // to see where its CPU goes under the bench's load (node refuses --cpu-prof in NODE_OPTIONS).
+  const nodeArgs = (process.env.BENCH_SESAME_NODE_ARGS ?? "").split(" ").filter((arg) => arg !== "");
+  const args = [...nodeArgs, sesameMain(root), "--role", role];
+  const child = await startChild(`sesame --role ${role}`, process.execPath, args, {
     cwd: root,
     env: { ...inherited, ...env },
     // Only the level is looked at in most lines: parsing every JSON log line would cost the

@@ -23,15 +23,24 @@ export async function appendAuditEvent(
   event: AuditInput,
   at: Date = new Date(),
 ): Promise<void> {
-  await tx.auditEvent.create({
-    data: {
+  await appendAuditEvents(tx, [{ event, at }]);
+}
+
+/** Inserts a transaction's audit events in one statement, in the order they happened. */
+export async function appendAuditEvents(
+  tx: Prisma.TransactionClient,
+  events: readonly { event: AuditInput; at: Date }[],
+): Promise<void> {
+  if (events.length === 0) return;
+  await tx.auditEvent.createMany({
+    data: events.map(({ event, at }) => ({
       at,
       type: event.type,
       actorId: event.actorId ?? null,
       requestId: event.requestId ?? null,
       grantId: event.grantId ?? null,
       data: asJson(event.data ?? {}),
-    },
+    })),
   });
 }
 

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import type { AuditInput } from "../domain/audit-event.js";
 import { awaitsDecisionFrom } from "../domain/visibility.js";
 import type { GrantFilter, RequestFilter, Store, StoreReader, UnitOfWork } from "../services/ports.js";
-import { appendAuditEvent } from "./audit-repository.js";
+import { appendAuditEvents } from "./audit-repository.js";
 import type { Grant, Prisma } from "./generated/prisma/client.js";
 import type { Database } from "./prisma-client.js";
 import { asJson, fromLockedRequest, type LockedRequest, toGrantRow, toRequestRow } from "./row-mappers.js";
@@ -161,7 +161,7 @@ export function createPrismaStore(db: Database): Store {
         async (tx) => {
           const pendingAudit: PendingAudit[] = [];
           const result = await work(unitOfWork(tx, pendingAudit));
-          for (const { event, at } of pendingAudit) await appendAuditEvent(tx, event, at);
+          await appendAuditEvents(tx, pendingAudit);
           return result;
         },
         { timeout: options?.timeoutMs ?? 15_000, maxWait: 10_000 },

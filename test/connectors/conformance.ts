@@ -1,7 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import type { TestPrerequisite } from "../../scripts/prerequisite-checks.js";
 import type { Connector, GrantContext, GrantReceipt, RevokeContext } from "../../src/connectors/connector.js";
 import { secretVariants } from "../../src/connectors/redact.js";
 import { isAppError } from "../../src/domain/errors.js";
+import { describeWith } from "../helpers/prerequisites.js";
 
 /** What a connector's test file provides so the shared suite can drive it. */
 export interface ConformanceSubject {
@@ -53,15 +55,24 @@ async function expectSafeFailure(promise: Promise<unknown>, secrets: readonly st
 }
 
 /**
- * Registers the shared suite. The two error-safety cases run only for connectors that can offer a
+ * Registers the shared suite. Sesame calls a connector between two commits (claim the
+ * entitlement → call → record the outcome), so a crash at any point makes it call again; each
+ * crash point is a case below:
+ * - after the grant call, before its outcome was recorded: the grant is retried ("retried grant"),
+ *   and a later revoke may not have the receipt ("receipt was never stored");
+ * - before the grant call (or a relinquish while the activation was queued): the grant is revoked
+ *   although it never reached the target ("never reached the target");
+ * - after the revoke call, before its outcome was recorded: the revoke is retried ("repeated
+ *   revoke"), possibly after someone removed the access by hand ("out of band"). The two error-safety cases run only for connectors that can offer a
  * broken instance or a context to refuse; they are not registered at all otherwise, never skipped.
+ * `requires` names what the target needs beyond PostgreSQL and Redis (see describeWith()).
  */
 export function runConnectorConformance(
   name: string,
   setup: () => Promise<ConformanceSubject>,
-  cases: { brokenConnector: boolean; failingContext: boolean },
+  cases: { brokenConnector: boolean; failingContext: boolean; requires?: TestPrerequisite },
 ): void {
-  describe(`${name}: connector conformance`, () => {
+  describeWith(cases.requires, `${name}: connector conformance`, () => {
     let subject: ConformanceSubject;
     beforeAll(async () => {
       subject = await setup();
@@ -113,6 +124,12 @@ export function runConnectorConformance(
       const receipt = await subject.connector.grant(context);
       if (subject.countAccess !== undefined) expect(await subject.countAccess(context)).toBe(1);
       await subject.connector.revoke(revokeContext(context, receipt));
+      expect(await subject.hasAccess(context)).toBe(false);
+    });
+
+    it("revokes a grant that never reached the target (crash before the grant call)", async () => {
+      const context = subject.makeContext();
+      await subject.connector.revoke(revokeContext(context, null));
       expect(await subject.hasAccess(context)).toBe(false);
     });
 
