@@ -51,6 +51,11 @@ export function canApply(grant: Pick<GrantRow, "status">, type: GrantEvent["type
   return ALLOWED[type].includes(grant.status);
 }
 
+/** The statuses in which `type` may happen, for storage to check in the same statement that claims a grant. */
+export function statusesAllowing(type: GrantEvent["type"]): readonly GrantStatus[] {
+  return ALLOWED[type];
+}
+
 /**
  * Where an expiring (or retried) revoke stands: an active grant not yet due, one due to begin
  * revoking, a revoke under way, a failed revoke to retry, or nothing left to do.

@@ -1,16 +1,16 @@
 import type { GrantReceipt } from "../connectors/connector.js";
 import type { GrantRow } from "../domain/grant.js";
-import { expiryFrom, transitionGrant } from "../domain/grant-machine.js";
+import { expiryFrom, statusesAllowing, transitionGrant } from "../domain/grant-machine.js";
 import { recordConnectorFailure } from "./connector-failure.js";
-import type { ServiceDeps } from "./deps.js";
+import { LEASE_SECONDS, type ServiceDeps } from "./deps.js";
 import { runAfterCommit, saveGrant } from "./effects.js";
-import { claimEntitlement, releaseEntitlement } from "./entitlement-lease.js";
+import { entitlementBusy, releaseEntitlement } from "./entitlement-lease.js";
 
-export type ActivationResult = { kind: "activated"; grant: GrantRow } | { kind: "skipped"; grant: GrantRow | null };
+export type ActivationResult = { kind: "activated"; grant: GrantRow } | { kind: "skipped" };
 
 /**
  * Grants the access through the connector in three steps, none holding a transaction across the
- * call: claim the entitlement (commit) → connector.grant → record the outcome (commit). A crash in
+ * call: claim the entitlement (one statement) → connector.grant → record the outcome (commit). A crash in
  * between leaves a scheduled grant whose lease runs out; the sweeper then activates it again (the
  * connector is idempotent per grant id). Throws on connector failure so the job retries; the last
  * attempt marks the grant failed.
@@ -20,13 +20,14 @@ export async function activateGrant(
   grantId: string,
   options: { finalAttempt: boolean },
 ): Promise<ActivationResult> {
-  const claimed = await deps.store.transaction(async (uow) => {
-    const grant = await uow.lockGrant(grantId);
-    if (grant?.status !== "scheduled") return null;
-    await claimEntitlement(deps, uow, grant, "grant");
-    return grant;
+  const claim = await deps.store.claimGrantForCall(grantId, statusesAllowing("activated"), {
+    operation: "grant",
+    owner: deps.instanceId,
+    ttlSeconds: LEASE_SECONDS,
   });
-  if (!claimed) return { kind: "skipped", grant: await deps.store.getGrant(grantId) };
+  if (!claim) return { kind: "skipped" };
+  if (!claim.claimed) throw entitlementBusy(claim.grant, "grant");
+  const claimed = claim.grant;
 
   const activatedAt = deps.now();
   let receipt: GrantReceipt;
@@ -56,7 +57,7 @@ export async function activateGrant(
     );
     return saveGrant(deps, uow, grant, transition);
   });
-  if (!recorded) return { kind: "skipped", grant: await deps.store.getGrant(grantId) };
+  if (!recorded) return { kind: "skipped" };
   await runAfterCommit(deps, recorded.after, recorded.saved);
   return { kind: "activated", grant: recorded.saved.grant! };
 }

@@ -21,12 +21,16 @@ export async function claimEntitlement(
     owner: deps.instanceId,
     ttlSeconds: LEASE_SECONDS,
   });
-  if (!claimed)
-    throw new AppError(
-      "conflict",
-      `Another grant or revoke of the same access (${grant.principal} through ${grant.connectorName}) is under way; this ${operation} is tried again shortly.`,
-      { details: { retryable: true } },
-    );
+  if (!claimed) throw entitlementBusy(grant, operation);
+}
+
+/** Another call on the same entitlement holds its lease: the job retries shortly. */
+export function entitlementBusy(grant: GrantRow, operation: EntitlementClaim["operation"]): AppError {
+  return new AppError(
+    "conflict",
+    `Another grant or revoke of the same access (${grant.principal} through ${grant.connectorName}) is under way; this ${operation} is tried again shortly.`,
+    { details: { retryable: true } },
+  );
 }
 
 export function releaseEntitlement(deps: ServiceDeps, uow: UnitOfWork, grant: GrantRow): Promise<void> {

@@ -82,6 +82,16 @@ export interface Store extends StoreReader {
   readSealedSecret(grantId: string): Promise<string | null>;
   /** Pushes the expiry of every lease `owner` holds `ttlSeconds` ahead (the owner's heartbeat); returns how many. */
   renewLeases(owner: string, ttlSeconds: number): Promise<number>;
+  /**
+   * One statement, no transaction left open: locks the grant if its status is one of `statuses`
+   * and takes its entitlement's lease. Null when the status did not match; `claimed` false when a
+   * live lease is held by someone else.
+   */
+  claimGrantForCall(
+    grantId: string,
+    statuses: readonly GrantStatus[],
+    claim: Omit<EntitlementClaim, "key" | "grantId">,
+  ): Promise<{ grant: GrantRow; claimed: boolean } | null>;
   /** Drops every lease `owner` holds (a clean shutdown, once its work has finished). */
   releaseLeases(owner: string): Promise<void>;
   /** Grants in `statuses` that no live lease covers: work a dead process left half done. */

@@ -179,6 +179,22 @@ export function createPrismaStore(db: Database): Store {
         { timeout: 10 * 60_000, maxWait: 10_000 },
       );
     },
+    async claimGrantForCall(grantId, statuses, claim) {
+      const [row] = await db.$queryRaw<(Grant & { claimed: boolean })[]>`
+        WITH g AS (SELECT * FROM "Grant" WHERE id = ${grantId} AND status::text = ANY(${[...statuses]}) FOR UPDATE),
+        lease AS (
+          INSERT INTO "EntitlementLease" ("key", "grantId", "operation", "owner", "expiresAt")
+          SELECT g."entitlementKey", g.id, ${claim.operation}, ${claim.owner}, now() + make_interval(secs => ${claim.ttlSeconds})
+          FROM g
+          ON CONFLICT ("key") DO UPDATE SET "grantId" = EXCLUDED."grantId", "operation" = EXCLUDED."operation",
+            "owner" = EXCLUDED."owner", "expiresAt" = EXCLUDED."expiresAt"
+          WHERE "EntitlementLease"."expiresAt" <= now()
+          RETURNING "grantId")
+        SELECT g.*, EXISTS (SELECT 1 FROM lease) AS claimed FROM g`;
+      if (!row) return null;
+      const { claimed, ...grant } = row;
+      return { grant: toGrantRow(grant), claimed };
+    },
     async renewLeases(owner, ttlSeconds) {
       return db.$executeRaw`
         UPDATE "EntitlementLease" SET "expiresAt" = now() + make_interval(secs => ${ttlSeconds}) WHERE "owner" = ${owner}`;
