@@ -30,7 +30,7 @@ const revokeContext = (context: GrantContext, receipt: GrantReceipt | null): Rev
 });
 
 /** Every text a logger, an API response or a chat card could take from an error. */
-function errorTexts(error: unknown): string[] {
+export function errorTexts(error: unknown): string[] {
   const texts = [String(error), JSON.stringify(error)];
   for (let current: unknown = error; current instanceof Error; current = current.cause) {
     texts.push(current.message, current.stack ?? "", JSON.stringify(current), JSON.stringify(Object.entries(current)));

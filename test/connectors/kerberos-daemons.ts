@@ -1,6 +1,7 @@
 import type { ChildProcess } from "node:child_process";
 import { createSocket } from "node:dgram";
 import { connect, createServer } from "node:net";
+import { WAIT_MS } from "../helpers/wait.js";
 
 /** Config files, ports and process handling for the private realm of kerberos-fixture.ts. */
 
@@ -63,7 +64,7 @@ export async function freePorts(count: number): Promise<number[]> {
 }
 
 export async function waitForPort(port: number): Promise<void> {
-  const deadline = Date.now() + 15_000;
+  const deadline = Date.now() + WAIT_MS;
   while (Date.now() < deadline) {
     const open = await new Promise<boolean>((resolve) => {
       const socket = connect(port, "127.0.0.1");
@@ -73,7 +74,7 @@ export async function waitForPort(port: number): Promise<void> {
     if (open) return;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  throw new Error(`nothing listens on 127.0.0.1:${port} after 15 s`);
+  throw new Error(`nothing listens on 127.0.0.1:${port} after ${WAIT_MS / 1000} s`);
 }
 
 export async function stop(child: ChildProcess): Promise<void> {

@@ -1,6 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import type { Connector, GrantContext } from "../../src/connectors/connector.js";
 import { kerberosConnectorDefinition } from "../../src/connectors/kerberos/kerberos-connector.js";
+import { describeWith } from "../helpers/prerequisites.js";
 import { expectNoSecret, runConnectorConformance } from "./conformance.js";
 import { createKerberosFixture, type KerberosFixture } from "./kerberos-fixture.js";
 
@@ -51,10 +52,10 @@ runConnectorConformance(
       makeFailingContext: () => context("ghost/admin"),
     };
   },
-  { brokenConnector: true, failingContext: true },
+  { brokenConnector: true, failingContext: true, requires: "kerberos" },
 );
 
-describe("kerberos connector, kadmin.local", () => {
+describeWith("kerberos", "kerberos connector, kadmin.local", () => {
   it("refuses kinit before the grant, allows it during with a bounded ticket, refuses it after", async () => {
     const connector = kerberosLocal();
     const alice = await fixture.addUser("alice");

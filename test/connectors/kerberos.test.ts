@@ -1,7 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import type { Connector, GrantContext } from "../../src/connectors/connector.js";
 import { kerberosConnectorDefinition } from "../../src/connectors/kerberos/kerberos-connector.js";
 import { isAppError } from "../../src/domain/errors.js";
+import { describeWith } from "../helpers/prerequisites.js";
 import { expectNoSecret, runConnectorConformance } from "./conformance.js";
 import { createKerberosFixture, type KerberosFixture } from "./kerberos-fixture.js";
 
@@ -65,10 +66,10 @@ runConnectorConformance(
       makeFailingContext: () => context("ghost/admin"),
     };
   },
-  { brokenConnector: true, failingContext: true },
+  { brokenConnector: true, failingContext: true, requires: "kerberos" },
 );
 
-describe("kerberos connector, kadmin with keytab", () => {
+describeWith("kerberos", "kerberos connector, kadmin with keytab", () => {
   let connector: Connector;
   beforeAll(() => {
     connector = kerberos();

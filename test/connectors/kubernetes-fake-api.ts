@@ -46,12 +46,26 @@ export const failure = (code: number, reason: string, message: string, details?:
   },
 ];
 
+/**
+ * How far a held request gets before the test cuts it: `unanswered` is never applied nor answered;
+ * `mid-answer` is applied, and its status line and the first half of its body are sent.
+ */
+export type HoldStage = "unanswered" | "mid-answer";
+
+interface Hold {
+  method: string;
+  stage: HoldStage;
+  reached(): void;
+}
+
 export class FakeKubernetesApi {
   readonly store = new FakeRbacStore();
   /** Every request received, in order (also the unauthenticated ones). */
   readonly requests: FakeRequest[] = [];
   readonly #tokens = new Map<string, Identity>();
   readonly #server: Server;
+  #hold: Hold | undefined;
+  readonly #held = new Set<IncomingMessage>();
 
   constructor(tls: { key: string; cert: string }) {
     this.#server = createServer(tls, (request, response) => void this.#handle(request, response));
@@ -71,6 +85,22 @@ export class FakeKubernetesApi {
     this.#tokens.set(token, identity);
   }
 
+  /** Holds the next request with `method` at `stage`; resolves once it is held. */
+  holdNext(method: string, stage: HoldStage): Promise<void> {
+    return new Promise((reached) => {
+      this.#hold = { method, stage, reached };
+    });
+  }
+
+  /**
+   * Closes the connection of every held request as the kernel does when the API server process
+   * dies: what was sent (half an answer) still arrives, then the connection ends.
+   */
+  cutHeld(): void {
+    for (const request of this.#held) request.socket.end();
+    this.#held.clear();
+  }
+
   async #handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const url = new URL(request.url ?? "/", "https://fake");
     const record: FakeRequest = { method: request.method ?? "", path: url.pathname };
@@ -78,9 +108,20 @@ export class FakeKubernetesApi {
     let text = "";
     for await (const chunk of request) text += String(chunk);
     if (text !== "") record.body = JSON.parse(text) as unknown;
+    const hold = this.#hold?.method === record.method ? this.#hold : undefined;
+    if (hold?.stage === "unanswered") return this.#keep(request, hold);
     const [status, body] = this.#route(request, url.pathname, record.body as Record<string, unknown> | undefined);
+    const answer = JSON.stringify(body);
     response.writeHead(status, { "content-type": "application/json" });
-    response.end(JSON.stringify(body));
+    if (hold === undefined) return void response.end(answer);
+    response.write(answer.slice(0, Math.floor(answer.length / 2)));
+    this.#keep(request, hold);
+  }
+
+  #keep(request: IncomingMessage, hold: Hold): void {
+    this.#hold = undefined;
+    this.#held.add(request);
+    hold.reached();
   }
 
   #route(request: IncomingMessage, path: string, body: Record<string, unknown> | undefined): Reply {

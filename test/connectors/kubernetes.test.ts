@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import type { Connector } from "../../src/connectors/connector.js";
+import { describeWith } from "../helpers/prerequisites.js";
 import { runConnectorConformance } from "./conformance.js";
 import { FakeRbacStore } from "./kubernetes-fake-rbac.js";
 import {
@@ -46,10 +47,10 @@ runConnectorConformance(
     breakConnector: async () => fixture.connector({ server: "https://127.0.0.1:1" }, "k8s-unreachable"),
     makeFailingContext: () => contextFor(person("mallory"), { namespace: "other", role: "pod-reader" }),
   }),
-  { brokenConnector: true, failingContext: true },
+  { brokenConnector: true, failingContext: true, requires: "openssl" },
 );
 
-describe("kubernetes connector", () => {
+describeWith("openssl", "kubernetes connector", () => {
   let connector: Connector;
   beforeAll(() => {
     connector = fixture.connector();

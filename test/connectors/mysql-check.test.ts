@@ -1,7 +1,8 @@
 import mysql from "mysql2/promise";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { MysqlConfigSchema, MysqlTargetSchema } from "../../src/connectors/mysql/mysql-config.js";
 import { isAppError } from "../../src/domain/errors.js";
+import { describeWith } from "../helpers/prerequisites.js";
 import { expectNoSecret } from "./conformance.js";
 import { createMysqlFixture, type MysqlFixture } from "./mysql-fixture.js";
 
@@ -17,7 +18,7 @@ afterAll(async () => {
 
 const WEAK_PASSWORD = "weak'pass\\word-123";
 
-describe("mysql connector: check()", () => {
+describeWith("mariadb", "mysql connector: check()", () => {
   it("passes for the least-privilege account, for both kinds of target", async () => {
     const connector = fixture.connector();
     try {
@@ -111,7 +112,7 @@ describe("mysql connector: check()", () => {
   });
 });
 
-describe("mysql connector: input validation", () => {
+describeWith("mariadb", "mysql connector: input validation", () => {
   it.each([
     [{ mode: "privileges", privileges: ["SELECT"], on: "db.*; DROP DATABASE x" }],
     [{ mode: "privileges", privileges: ["SELECT"], on: "*.*" }],

@@ -1,6 +1,7 @@
 import mysql from "mysql2/promise";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import type { Connector, GrantContext } from "../../src/connectors/connector.js";
+import { describeWith } from "../helpers/prerequisites.js";
 import { createMysqlFixture, type MysqlFixture } from "./mysql-fixture.js";
 
 /**
@@ -46,7 +47,7 @@ const createLegacyLedger = async () => {
 };
 const expired = (context: GrantContext): GrantContext => ({ ...context, expiresAt: new Date(Date.now() - 60_000) });
 
-describe("mysql ledger: a failed grant's rows never hold access", () => {
+describeWith("mariadb", "mysql ledger: a failed grant's rows never hold access", () => {
   it("grant A fails (Sesame may not grant UPDATE), grant B succeeds later: revoking B removes UPDATE", async () => {
     const alice = await fixture.requester("alice");
     const a = fixture.context(alice, privilegesTarget(["UPDATE"]));
@@ -101,7 +102,7 @@ describe("mysql ledger: a failed grant's rows never hold access", () => {
   });
 });
 
-describe("mysql ledger: expiry", () => {
+describeWith("mariadb", "mysql ledger: expiry", () => {
   it("a grant whose revoke never ran holds its item only until its expiry", async () => {
     const dana = await fixture.requester("dana");
     const a = expired(fixture.context(dana, privilegesTarget(["SELECT"])));
@@ -130,7 +131,7 @@ describe("mysql ledger: expiry", () => {
   });
 });
 
-describe("mysql ledger: rows written by others", () => {
+describeWith("mariadb", "mysql ledger: rows written by others", () => {
   it("a forged row (not applied, or expired, or in the old table) does not make revoke skip the access", async () => {
     const fred = await fixture.requester("fred");
     const account = `${fred}@%`;
@@ -198,7 +199,7 @@ describe("mysql ledger: rows written by others", () => {
   });
 });
 
-describe("mysql ledger: grants recorded by the previous version (table sesame_grants)", () => {
+describeWith("mariadb", "mysql ledger: grants recorded by the previous version (table sesame_grants)", () => {
   it("revokes such a grant from its receipt, or from its old rows when the receipt is lost", async () => {
     const hugo = await fixture.requester("hugo");
     await createLegacyLedger();

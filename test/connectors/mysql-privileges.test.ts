@@ -1,6 +1,7 @@
 import mysql from "mysql2/promise";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import type { Connector, GrantContext } from "../../src/connectors/connector.js";
+import { describeWith } from "../helpers/prerequisites.js";
 import { runConnectorConformance } from "./conformance.js";
 import { createMysqlFixture, type MysqlFixture } from "./mysql-fixture.js";
 
@@ -49,10 +50,10 @@ runConnectorConformance(
       fixture.connector({ url: fixture.sesameUrl.replace(/:\d+\/?$/, ":1") }, "mysql-unreachable"),
     makeFailingContext: () => fixture.context(`${fixture.prefix}_nobody`, privilegesTarget()),
   }),
-  { brokenConnector: true, failingContext: true },
+  { brokenConnector: true, failingContext: true, requires: "mariadb" },
 );
 
-describe("mysql connector, privileges mode", () => {
+describeWith("mariadb", "mysql connector, privileges mode", () => {
   let connector: Connector;
   const revoke = (context: GrantContext, data: Record<string, unknown> | null) =>
     connector.revoke({ ...context, receipt: data });

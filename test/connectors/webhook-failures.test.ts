@@ -1,28 +1,35 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Connector } from "../../src/connectors/connector.js";
 import { expectNoSecret } from "./conformance.js";
-import { closedPort, failure, makeContext, makeSecret, webhook } from "./webhook-fixture.js";
+import { closedPort, failure, makeContext, makeSecret, recordingSleep, webhook } from "./webhook-fixture.js";
 import { createWebhookReceiver, type WebhookReceiver } from "./webhook-receiver.js";
 
 /** Retries, timeouts and unreachable receivers; and that no failure ever shows the HMAC secret. */
 
 const secret = makeSecret();
+/** The waits between quick retries, recorded instead of slept: backoff is checked as asked for, not timed. */
+const { waits, sleep } = recordingSleep();
 let receiver: WebhookReceiver;
 let connector: Connector;
 beforeAll(async () => {
   receiver = await createWebhookReceiver(secret);
-  connector = webhook({ url: receiver.url, secret, retries: 3 });
+  connector = webhook({ url: receiver.url, secret, retries: 3 }, "hooks", { sleep });
 });
 afterAll(async () => {
   await connector?.close?.();
   await receiver?.close();
 });
 
+/** The requests the receiver got, and the waits between retries asked for, while `work` ran. */
+async function during(work: () => Promise<unknown>) {
+  const [requestsBefore, waitsBefore] = [receiver.requests.length, waits.length];
+  await work();
+  return { requests: receiver.requests.slice(requestsBefore), waits: waits.slice(waitsBefore) };
+}
+
 /** Requests the receiver got while `work` ran. */
 async function requestsDuring(work: () => Promise<unknown>) {
-  const before = receiver.requests.length;
-  await work();
-  return receiver.requests.slice(before);
+  return (await during(work)).requests;
 }
 
 const errorTexts = (error: Error & { userMessage?: string }) => [
@@ -36,12 +43,17 @@ describe("webhook connector failures", () => {
   it("retries 503 twice with backoff, then grants once", async () => {
     const context = makeContext();
     receiver.script({ status: 503 }, { status: 503 });
-    const requests = await requestsDuring(() => connector.grant(context));
+    const { requests, waits: backoff } = await during(() => connector.grant(context));
     expect(requests).toHaveLength(3);
     expect(new Set(requests.map((request) => request.headers["idempotency-key"]))).toEqual(
       new Set([`${context.grantId}:grant`]),
     );
-    expect(requests[2]!.receivedAt - requests[0]!.receivedAt).toBeGreaterThanOrEqual(125 + 250);
+    // Exponential with jitter: 250 ms then 500 ms, each somewhere between half and all of it.
+    expect(backoff).toHaveLength(2);
+    expect(backoff[0]).toBeGreaterThanOrEqual(125);
+    expect(backoff[0]).toBeLessThanOrEqual(250);
+    expect(backoff[1]).toBeGreaterThanOrEqual(250);
+    expect(backoff[1]).toBeLessThanOrEqual(500);
     expect(receiver.grantsOf(context.principal)).toEqual([context.grantId]);
     await connector.revoke({ ...context, receipt: null });
   });
@@ -49,14 +61,14 @@ describe("webhook connector failures", () => {
   it("honours Retry-After on 429, and gives up at once when it asks for too long", async () => {
     const context = makeContext();
     receiver.script({ status: 429, headers: { "Retry-After": "1" } });
-    const requests = await requestsDuring(() => connector.grant(context));
-    expect(requests).toHaveLength(2);
-    expect(requests[1]!.receivedAt - requests[0]!.receivedAt).toBeGreaterThanOrEqual(950);
+    const granted = await during(() => connector.grant(context));
+    expect(granted.requests).toHaveLength(2);
+    expect(granted.waits).toEqual([1_000]);
     receiver.script({ status: 429, headers: { "Retry-After": "3600" } });
     let error: Error & { userMessage?: string } = new Error();
-    expect(
-      await requestsDuring(async () => (error = await failure(connector.revoke({ ...context, receipt: null })))),
-    ).toHaveLength(1);
+    const revoked = await during(async () => (error = await failure(connector.revoke({ ...context, receipt: null }))));
+    expect(revoked.requests).toHaveLength(1);
+    expect(revoked.waits).toEqual([]);
     expect(error.userMessage).toMatch(/HTTP 429 .*asked to retry after 3600 s; the job will be retried later/);
   });
 
@@ -81,11 +93,10 @@ describe("webhook connector failures", () => {
   });
 
   it("times out a receiver that does not answer", async () => {
-    const hooks = webhook({ url: receiver.url, secret, timeoutSeconds: 0.3, retries: 1 });
+    // The receiver would answer, but only long after the 0.3 s timeout; the error names that timeout.
+    const hooks = webhook({ url: receiver.url, secret, timeoutSeconds: 0.3, retries: 1 }, "hooks", { sleep });
     receiver.script({ status: 200, delayMs: 3_000 }, { status: 200, delayMs: 3_000 });
-    const started = Date.now();
     const error = await failure(hooks.grant(makeContext()));
-    expect(Date.now() - started).toBeLessThan(2_500);
     expect(error.userMessage).toMatch(
       /did not answer within 0\.3 s \(after 2 attempts\)\. Check that the receiver is up/,
     );

@@ -1,17 +1,34 @@
 import { randomBytes } from "node:crypto";
 import net from "node:net";
 import type { Connector, GrantContext } from "../../src/connectors/connector.js";
-import { webhookConnectorDefinition } from "../../src/connectors/webhook/webhook-connector.js";
+import { WebhookConnector, webhookConnectorDefinition } from "../../src/connectors/webhook/webhook-connector.js";
 
 /** Shared pieces of the webhook tests: a secret that is hard to redact, connectors, contexts. */
 
 /** Quote, slash, plus and a non-ASCII letter: each has a different URL and JSON spelling. */
 export const makeSecret = (): string => `whsec_${randomBytes(18).toString("base64url")}/+"é&`;
 
-/** Builds a connector the way the registry does: schema first (defaults applied), then create. */
-export function webhook(config: Record<string, unknown>, name = "hooks"): Connector {
+/**
+ * Builds a connector the way the registry does: schema first (defaults applied), then create.
+ * With `sleep`, the waits between quick retries go to it instead (see recordingSleep).
+ */
+export function webhook(
+  config: Record<string, unknown>,
+  name = "hooks",
+  options: { sleep?: (ms: number) => Promise<void> } = {},
+): Connector {
   const parsed = webhookConnectorDefinition.configSchema.parse(config);
-  return webhookConnectorDefinition.create(parsed, { name, secrets: [String(config.secret)] });
+  const secrets = [String(config.secret)];
+  // The registry's create() has no place for a sleep: only the class takes one.
+  return options.sleep
+    ? new WebhookConnector(parsed, { name, secrets, sleep: options.sleep })
+    : webhookConnectorDefinition.create(parsed, { name, secrets });
+}
+
+/** A `sleep` that only records what it was asked to wait, so retry tests check backoff without a stopwatch. */
+export function recordingSleep(): { waits: number[]; sleep: (ms: number) => Promise<void> } {
+  const waits: number[] = [];
+  return { waits, sleep: async (ms) => void waits.push(ms) };
 }
 
 const suffix = randomBytes(3).toString("hex");

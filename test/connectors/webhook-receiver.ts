@@ -35,11 +35,24 @@ interface Answer {
   body: unknown;
 }
 
+/**
+ * How far a held request gets before the test cuts it: `unanswered` is never processed nor
+ * answered; `mid-answer` is processed, and its status line and the first half of its body are sent.
+ */
+export type HoldStage = "unanswered" | "mid-answer";
+
 export interface WebhookReceiver {
   url: string;
   statusUrl: string;
   requests: ReceivedRequest[];
   script(...answers: ScriptedAnswer[]): void;
+  /** Holds the next request at `stage`; resolves once it is held. */
+  holdNext(stage: HoldStage): Promise<void>;
+  /**
+   * Closes the connection of every held request as the kernel does when the receiver's process
+   * dies: what was sent (half an answer) still arrives, then the connection ends.
+   */
+  cutHeld(): void;
   /** Active grant ids of a principal. */
   grantsOf(principal: string): string[];
   removeOutOfBand(principal: string, grantId: string): void;
@@ -69,6 +82,8 @@ export async function createWebhookReceiver(
   const scripted: ScriptedAnswer[] = [];
   const grants = new Map<string, Map<string, unknown>>();
   const answered = new Map<string, Answer>();
+  let hold: { stage: HoldStage; reached(): void } | undefined;
+  const held = new Set<http.IncomingMessage>();
 
   function handle(request: ReceivedRequest): Answer {
     const url = new URL(request.path, "http://receiver");
@@ -114,6 +129,18 @@ export async function createWebhookReceiver(
         receivedAt: Date.now(),
       };
       requests.push(request);
+      if (hold !== undefined) {
+        const { stage, reached } = hold;
+        hold = undefined;
+        if (stage === "mid-answer") {
+          const answer = handle(request);
+          const body = JSON.stringify(answer.body);
+          res.writeHead(answer.status, signSesameAnswer(body, secret));
+          res.write(body.slice(0, Math.floor(body.length / 2)));
+        }
+        held.add(req);
+        return reached();
+      }
       const next = scripted.shift();
       const answer = next ?? handle(request);
       const send = () => {
@@ -136,6 +163,14 @@ export async function createWebhookReceiver(
     statusUrl: `${base}/status`,
     requests,
     script: (...answers) => void scripted.push(...answers),
+    holdNext: (stage) =>
+      new Promise<void>((reached) => {
+        hold = { stage, reached };
+      }),
+    cutHeld() {
+      for (const request of held) request.socket.end();
+      held.clear();
+    },
     grantsOf: (principal) => [...(grants.get(principal)?.keys() ?? [])],
     removeOutOfBand: (principal, grantId) => void grants.get(principal)?.delete(grantId),
     async close() {

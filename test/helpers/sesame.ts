@@ -3,10 +3,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Redis } from "ioredis";
 import { parseEnv } from "../../src/config/env.js";
+import { jobId } from "../../src/jobs/queues.js";
 import { type Started, start } from "../../src/main.js";
 import { createRuntime, type Runtime } from "../../src/runtime.js";
 import { createApiToken } from "../../src/storage/api-token-repository.js";
+import { createTestClock, type TestClock } from "./clock.js";
 import { createMigratedDatabase, TEST_REDIS_URL, testRedisPrefix } from "./database.js";
+import { waitFor } from "./wait.js";
 
 export interface TestSesame {
   runtime: Runtime;
@@ -14,9 +17,18 @@ export interface TestSesame {
   baseUrl: string;
   prefix: string;
   databaseUrl: string;
+  /** This Sesame's clock: real time unless a test moves it (reset it when done). */
+  clock: TestClock;
   /** API tokens by identity id. */
   tokens: Record<string, string>;
-  api(identity: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }>;
+  /** Every log line, the request log included, parsed; empty unless started with `captureLogs`. */
+  logs: Record<string, unknown>[];
+  api(
+    identity: string,
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<{ status: number; headers: Headers; body: any }>;
   /** Deletes every Redis key of this instance: what a FLUSHALL would do to it. */
   flushRedis(): Promise<void>;
   stop(): Promise<void>;
@@ -34,6 +46,10 @@ export async function startSesame(
     env?: Record<string, string>;
     role?: "all" | "web" | "worker";
     sweepInterval?: string;
+    /** Log at level info into `logs` instead of not at all. */
+    captureLogs?: boolean;
+    /** The address Sesame reaches its fresh database at, e.g. through a test's proxy (default: directly). */
+    reachDatabase?: (directUrl: string) => string;
   },
 ): Promise<TestSesame> {
   const database = await createMigratedDatabase(label);
@@ -42,7 +58,7 @@ export async function startSesame(
   const policyPath = join(dir, "policy.yaml");
   await writeFile(policyPath, options.policy);
   const source = {
-    DATABASE_URL: database.url,
+    DATABASE_URL: options.reachDatabase?.(database.url) ?? database.url,
     REDIS_URL: TEST_REDIS_URL,
     PORT: "0",
     HOST: "127.0.0.1",
@@ -50,15 +66,20 @@ export async function startSesame(
     SESAME_ENCRYPTION_KEY: Buffer.alloc(32, 3).toString("base64"),
     SESAME_REDIS_PREFIX: prefix,
     SESAME_SWEEP_INTERVAL: options.sweepInterval ?? "1h",
-    LOG_LEVEL: "silent",
+    LOG_LEVEL: options.captureLogs ? "info" : "silent",
     ...options.env,
   };
-  const runtime = await createRuntime(parseEnv(source), { source, retry: { attempts: 3, backoffMs: 100 } }).catch(
-    async (error: unknown) => {
-      await database.drop();
-      throw error;
-    },
-  );
+  const clock = createTestClock();
+  const logs: Record<string, unknown>[] = [];
+  const runtime = await createRuntime(parseEnv(source), {
+    source,
+    retry: { attempts: 3, backoffMs: 100 },
+    now: clock.now,
+    ...(options.captureLogs ? { logDestination: { write: (line: string) => void logs.push(JSON.parse(line)) } } : {}),
+  }).catch(async (error: unknown) => {
+    await database.drop();
+    throw error;
+  });
   const tokens: Record<string, string> = {};
   for (const id of options.identities) tokens[id] = await createApiToken(runtime.db, id, "test");
   const started = await start(runtime, options.role ?? "all");
@@ -69,7 +90,9 @@ export async function startSesame(
     baseUrl,
     prefix,
     databaseUrl: database.url,
+    clock,
     tokens,
+    logs,
     async api(identity, method, path, body) {
       const response = await fetch(`${baseUrl}${path}`, {
         method,
@@ -80,10 +103,11 @@ export async function startSesame(
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       });
       const text = await response.text();
-      return { status: response.status, body: text ? JSON.parse(text) : null };
+      return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : null };
     },
     async flushRedis() {
-      const redis = new Redis(TEST_REDIS_URL);
+      // This Sesame's own Redis: a test may have given it a private one (REDIS_URL in env).
+      const redis = new Redis(source.REDIS_URL);
       const keys = await redis.keys(`${prefix}:*`);
       if (keys.length > 0) await redis.del(...keys);
       redis.disconnect();
@@ -93,4 +117,28 @@ export async function startSesame(
       await database.drop();
     },
   };
+}
+
+/**
+ * Lets a grant's expiry arrive now instead of after its real duration: moves the Sesame's clock
+ * just past the grant's expiry and runs its revoke job, which BullMQ would run at that moment.
+ * Returns once the job is done (retries included), with the clock back on real time. A test can
+ * then check "still live" before and "gone" after, with no race against the wall clock.
+ */
+export async function runRevokeAtExpiry(sesame: TestSesame, grantId: string): Promise<void> {
+  const grant = await sesame.runtime.deps.store.getGrant(grantId);
+  if (!grant) throw new Error(`there is no grant ${grantId}`);
+  const job = await sesame.runtime.queues.revokes.getJob(jobId.revoke(grantId));
+  if (!job) throw new Error(`grant ${grantId} has no revoke job`);
+  sesame.clock.travelTo(new Date(grant.expiresAt.getTime() + 1_000));
+  try {
+    await job.promote();
+    // Finished jobs are removed (they then read as "unknown"); one that failed for good is kept.
+    await waitFor(
+      async () => ["completed", "failed", "unknown"].includes(await job.getState()),
+      `the revoke job of ${grantId} to run`,
+    );
+  } finally {
+    sesame.clock.reset();
+  }
 }

@@ -1,4 +1,4 @@
-import { execFile } from "node:child_process";
+import { type ExecFileException, execFile } from "node:child_process";
 import type { KerberosConfig } from "./kerberos-config.js";
 
 /**
@@ -14,6 +14,7 @@ export type KadminFailureKind =
   | "credentials"
   | "database"
   | "program"
+  | "interrupted"
   | "other";
 
 /** A failed kadmin command. The message is kadmin's own line: names and paths, never key material. */
@@ -80,38 +81,53 @@ export function createKadmin(config: KerberosConfig): Kadmin {
   return {
     run: (args) =>
       new Promise((resolve, reject) => {
+        // execFile hands the child's own 'error' (it could not start) to this callback.
         const child = execFile(
           command,
           [...base, ...args],
           { env, timeout, killSignal: "SIGKILL", maxBuffer: 1 << 20 },
           (error, stdout, stderr) => {
-            const failure = FAILURE_LINE.exec(stderr)?.[0];
-            if (error === null && failure === undefined) return resolve(stdout);
-            if (failure !== undefined) return reject(classify(failure));
-            const code = (error as { code?: unknown } | null)?.code;
-            if (code === "ENOENT")
-              return reject(new KadminFailure("program", `the program "${command}" was not found`));
-            if (error?.killed === true)
-              return reject(
-                new KadminFailure(
-                  "unreachable",
-                  `${command} did not answer within ${config.timeoutSeconds} s (timed out)`,
-                ),
-              );
-            reject(
-              new KadminFailure(
-                "other",
-                `${command} failed (exit status ${String(code)}): ${lastLine(stderr) || "no message"}`,
-              ),
-            );
+            const failure = outcome(command, config.timeoutSeconds, error, stderr);
+            if (failure === undefined) resolve(stdout);
+            else reject(failure);
           },
         );
         // kadmin never needs input here; a closed stdin turns any unexpected prompt into a failure, not a hang.
         // An early exit of kadmin must not surface as an unhandled EPIPE that ends Sesame.
         child.stdin?.on("error", () => undefined);
         child.stdin?.end();
+        // Its output pipes have no listener of execFile's: unheard, an error there would end Sesame.
+        // Without the whole output the call's result is unknown, so it fails (the job retries it).
+        const outputLost = (error: Error) => {
+          child.kill("SIGKILL");
+          reject(new KadminFailure("interrupted", `lost the output of ${command}: ${error.message}`));
+        };
+        child.stdout?.on("error", outputLost);
+        child.stderr?.on("error", outputLost);
       }),
   };
+}
+
+/** What a finished kadmin run says: undefined for success, else why it failed. */
+function outcome(
+  command: string,
+  timeoutSeconds: number,
+  error: ExecFileException | null,
+  stderr: string,
+): KadminFailure | undefined {
+  const failure = FAILURE_LINE.exec(stderr)?.[0];
+  if (failure !== undefined) return classify(failure);
+  if (error === null) return undefined;
+  if (error.code === "ENOENT") return new KadminFailure("program", `the program "${command}" was not found`);
+  if (error.killed === true)
+    return new KadminFailure("unreachable", `${command} did not answer within ${timeoutSeconds} s (timed out)`);
+  // Killed by someone else: a shutdown, the OOM killer, an operator.
+  if (error.signal != null)
+    return new KadminFailure("interrupted", `${command} was ended by ${error.signal} before it answered`);
+  return new KadminFailure(
+    "other",
+    `${command} failed (exit status ${String(error.code)}): ${lastLine(stderr) || "no message"}`,
+  );
 }
 
 export const qualify = (principal: string, realm: string): string =>

@@ -21,6 +21,8 @@ export function kerberosHint(error: unknown): string {
       return "kadmin.local cannot open the KDC database: run Sesame on the KDC host as a user that can read it, and check kdcProfile (KRB5_KDC_PROFILE).";
     case "program":
       return "Install kadmin (Debian: krb5-user; kadmin.local: krb5-admin-server) or set the connector's command to its path.";
+    case "interrupted":
+      return "Something ended kadmin mid-call (a shutdown, the OOM killer, an operator); retry: the retry completes whatever the lost call started. If it keeps happening, check the memory and logs of the host Sesame runs on.";
     case "missing":
       return "The principal does not exist on the KDC; Sesame only enables existing principals.";
     case "other":

@@ -1,5 +1,6 @@
 import { ApiException } from "@kubernetes/client-node";
 import { AppError } from "../../domain/errors.js";
+import { CONNECTION_LOST_CODES, connectionLostHint } from "../connection-lost.js";
 import { describeError, errorCode, toConnectorError } from "../redact.js";
 
 /**
@@ -7,15 +8,7 @@ import { describeError, errorCode, toConnectorError } from "../redact.js";
  * response body and headers over several lines; this keeps the API server's Status message.
  */
 
-const UNREACHABLE = new Set([
-  "ECONNREFUSED",
-  "ENOTFOUND",
-  "EAI_AGAIN",
-  "ETIMEDOUT",
-  "EHOSTUNREACH",
-  "ECONNRESET",
-  "ENETUNREACH",
-]);
+const UNREACHABLE = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH"]);
 const TLS = /certificate|self[- ]signed|CERT_|SSL|TLS/i;
 
 /** The `message` of a Kubernetes Status object in the error body, if there is one. */
@@ -57,6 +50,9 @@ export function kubernetesHint(error: unknown): string {
   if (TLS.test(text) || (code !== undefined && TLS.test(code))) {
     return "The API server's certificate was not trusted: set caData to the cluster's CA (certificate-authority-data in a kubeconfig).";
   }
+  // A connection that ended before the answer did: node-fetch says "socket hang up" (ECONNRESET) or "Premature close".
+  if (code !== undefined && (CONNECTION_LOST_CODES.has(code) || code === "ERR_STREAM_PREMATURE_CLOSE"))
+    return connectionLostHint("the API server");
   if ((code !== undefined && UNREACHABLE.has(code)) || (error instanceof Error && error.name === "AbortError")) {
     return "Check the connector's server URL and that the API server accepts connections from Sesame, then retry.";
   }

@@ -39,6 +39,8 @@ function poolOptions(config: MysqlConfig): mysql.PoolOptions {
   };
 }
 
+const ignoreConnectionError = (): void => undefined;
+
 export class MysqlConnector implements Connector {
   readonly type = "mysql";
   readonly #name: string;
@@ -53,6 +55,11 @@ export class MysqlConnector implements Connector {
     this.#config = config;
     this.#secrets = [...options.secrets, config.url];
     this.#pool = mysql.createPool(poolOptions(config));
+    // mysql2 fails the command in flight when a connection is lost and also emits the error as
+    // 'error' on the connection, which the pool listens to only once (to drop it); a further one
+    // (a protocol error, a write after the loss), unheard, would end the whole process. The failed
+    // command is what the caller reports, so each connection only needs a listener for its life.
+    this.#pool.on("connection", (connection) => connection.on("error", ignoreConnectionError));
   }
 
   async check(options: CheckOptions = {}): Promise<CheckResult> {

@@ -1,4 +1,5 @@
 import type { AppError } from "../../domain/errors.js";
+import { CONNECTION_LOST_CODES, connectionLostHint } from "../connection-lost.js";
 import { describeError, errorCode, toConnectorError } from "../redact.js";
 
 /** Turns driver errors into operator advice. Texts name settings and privileges, never values. */
@@ -9,11 +10,11 @@ const UNREACHABLE = new Set([
   "EAI_AGAIN",
   "ETIMEDOUT",
   "EHOSTUNREACH",
-  "ECONNRESET",
   "ENETUNREACH",
   "ENOENT",
-  "PROTOCOL_CONNECTION_LOST",
 ]);
+/** The session ended under the call: the server closed it, an administrator killed it, or it is shutting down. */
+const SESSION_ENDED = new Set(["PROTOCOL_CONNECTION_LOST", "ER_CONNECTION_KILLED", "ER_SERVER_SHUTDOWN"]);
 const MISSING_PRIVILEGE = new Set([
   "ER_DBACCESS_DENIED_ERROR",
   "ER_TABLEACCESS_DENIED_ERROR",
@@ -26,7 +27,9 @@ const README = "src/connectors/mysql/README.md";
 
 export function mysqlHint(error: unknown): string {
   const code = errorCode(error) ?? "";
-  if (UNREACHABLE.has(code) || /timeout|closed state/i.test(describeError(error, []))) {
+  if (CONNECTION_LOST_CODES.has(code) || SESSION_ENDED.has(code) || /closed state/i.test(describeError(error, [])))
+    return connectionLostHint("the MySQL/MariaDB server");
+  if (UNREACHABLE.has(code) || /timeout/i.test(describeError(error, []))) {
     return "Check the host and port (or socketPath) in the connector's url and that the server accepts connections from Sesame, then retry.";
   }
   if (code === "ER_ACCESS_DENIED_ERROR")

@@ -66,9 +66,15 @@ export async function withAccountLock<T>(client: Queryable, account: Account, wo
       "connector_failed",
       `Another Sesame operation on account ${accountLabel(account)} did not finish within ${LOCK_WAIT_SECONDS}s; retry.`,
     );
+  let result: T;
   try {
-    return await work();
-  } finally {
-    await client.query("DO RELEASE_LOCK(?)", [name]);
+    result = await work();
+  } catch (error) {
+    // After a lost connection the release fails as well (the server dropped the lock with the
+    // session): report why the work failed, not that.
+    await client.query("DO RELEASE_LOCK(?)", [name]).catch(() => undefined);
+    throw error;
   }
+  await client.query("DO RELEASE_LOCK(?)", [name]);
+  return result;
 }

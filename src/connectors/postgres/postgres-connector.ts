@@ -26,6 +26,8 @@ const SSL_OPTIONS = {
   "verify-full": { rejectUnauthorized: true },
 } as const;
 
+const ignoreClientError = (): void => undefined;
+
 export class PostgresConnector implements Connector {
   readonly type = "postgres";
   readonly #name: string;
@@ -46,6 +48,12 @@ export class PostgresConnector implements Connector {
     // An idle connection that dies (server restart) is reported here; unheard, it would crash the
     // process. The next checkout simply opens a new connection.
     this.#pool.on("error", () => undefined);
+    // A checked-out client has no listener of its own: pg emits 'error' on it when its socket dies
+    // mid-call (a reset, a server killed), and unheard that ends the whole process. The query in
+    // flight fails with the same error, which the caller reports, so the listener only has to be
+    // there while the client is out; back in the pool, the pool's own listener takes over.
+    this.#pool.on("acquire", (client) => client.on("error", ignoreClientError));
+    this.#pool.on("release", (_error, client) => client.off("error", ignoreClientError));
   }
 
   async check(options: CheckOptions = {}): Promise<CheckResult> {

@@ -1,24 +1,22 @@
 import type { AppError } from "../../domain/errors.js";
+import { CONNECTION_LOST_CODES, connectionLostHint } from "../connection-lost.js";
 import { describeError, errorCode, toConnectorError } from "../redact.js";
 
 /** Turns driver errors into operator advice. Texts name settings and privileges, never values. */
 
-const UNREACHABLE = new Set([
-  "ECONNREFUSED",
-  "ENOTFOUND",
-  "EAI_AGAIN",
-  "ETIMEDOUT",
-  "EHOSTUNREACH",
-  "ECONNRESET",
-  "ENETUNREACH",
-]);
+const UNREACHABLE = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH"]);
+/** The server ended the session: admin_shutdown (pg_terminate_backend, a fast shutdown), crash_shutdown, cannot_connect_now. */
+const SESSION_ENDED = new Set(["57P01", "57P02", "57P03"]);
 
 export function postgresHint(error: unknown): string {
   const code = errorCode(error);
   if (
-    (code !== undefined && UNREACHABLE.has(code)) ||
-    /timeout|terminated unexpectedly/i.test(describeError(error, []))
+    (code !== undefined && (CONNECTION_LOST_CODES.has(code) || SESSION_ENDED.has(code))) ||
+    /terminated unexpectedly|not queryable/i.test(describeError(error, []))
   ) {
+    return connectionLostHint("PostgreSQL");
+  }
+  if ((code !== undefined && UNREACHABLE.has(code)) || /timeout/i.test(describeError(error, []))) {
     return "Check the host and port in the connector's url and that the server accepts connections from Sesame, then retry.";
   }
   switch (code) {

@@ -1,23 +1,17 @@
 import type { AppError } from "../../domain/errors.js";
+import { CONNECTION_LOST_CODES, connectionLostHint } from "../connection-lost.js";
 import { describeError, errorCode, toConnectorError } from "../redact.js";
 
 /** Turns Redis and socket errors into operator advice. Texts name settings and privileges, never values. */
 
-const UNREACHABLE = new Set([
-  "ECONNREFUSED",
-  "ENOTFOUND",
-  "EAI_AGAIN",
-  "ETIMEDOUT",
-  "EHOSTUNREACH",
-  "ECONNRESET",
-  "ENETUNREACH",
-  "EPIPE",
-]);
+const UNREACHABLE = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH"]);
 
 export function redisAclHint(error: unknown): string {
   const code = errorCode(error);
   const text = describeError(error, []);
-  if ((code !== undefined && UNREACHABLE.has(code)) || /timed? ?out|connection is closed/i.test(text)) {
+  if ((code !== undefined && CONNECTION_LOST_CODES.has(code)) || /connection is closed/i.test(text))
+    return connectionLostHint("the Redis server");
+  if ((code !== undefined && UNREACHABLE.has(code)) || /timed? ?out/i.test(text)) {
     return "Check the host and port in the connector's url (rediss:// for TLS) and that the server accepts connections from Sesame, then retry.";
   }
   if (/^(WRONGPASS|NOAUTH)/.test(text)) {

@@ -28,15 +28,18 @@ export async function withRedis<T>(
     connectTimeout: timeoutMs,
     commandTimeout: timeoutMs,
   });
+  // Also what keeps a socket error (a reset mid-call) from ending the process: ioredis emits it here.
   let firstError: unknown;
   redis.on("error", (error: unknown) => {
     firstError ??= error;
   });
+  // A command on a broken connection fails with just "Connection is closed."; the socket's error says why.
+  const why = (error: unknown): never => {
+    throw firstError ?? error;
+  };
   try {
-    await redis.connect().catch((error: unknown) => {
-      throw firstError ?? error;
-    });
-    return await work({ call: (command, ...args) => redis.call(command, args) });
+    await redis.connect().catch(why);
+    return await work({ call: (command, ...args) => redis.call(command, args).catch(why) });
   } finally {
     redis.disconnect();
   }

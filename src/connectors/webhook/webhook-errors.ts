@@ -1,4 +1,5 @@
 import { AppError } from "../../domain/errors.js";
+import { CONNECTION_LOST_CODES, connectionLostHint } from "../connection-lost.js";
 import { redactSecrets, toConnectorError } from "../redact.js";
 import type { Unconfirmed } from "./webhook-response.js";
 import { MAX_RETRY_AFTER_SECONDS, type Outcome, retryAfterSeconds } from "./webhook-retry.js";
@@ -77,6 +78,11 @@ function describeTransport(error: TransportError, where: Where): { reason: strin
       };
     case "unreachable": {
       const words = (error.code !== undefined && SOCKET_ERRORS[error.code]) || error.message;
+      if (error.code !== undefined && CONNECTION_LOST_CODES.has(error.code))
+        return {
+          reason: `the receiver at ${where.display} did not complete its answer: ${words} (${error.code})`,
+          hint: connectionLostHint("the receiver"),
+        };
       return {
         reason: `cannot reach the receiver at ${where.display}: ${words}${error.code ? ` (${error.code})` : ""}`,
         hint: "Check the host and port in the connector's url and that the receiver is running and reachable from Sesame, then retry.",
