@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { NoopConnector } from "../../src/connectors/noop/noop-connector.js";
 import { startSesame, type TestSesame } from "../helpers/sesame.js";
+import { waitFor } from "../helpers/wait.js";
 import {
   activeGrant,
   auditEvents,
@@ -122,7 +123,8 @@ describe("connector grant failures", () => {
     const types = (await auditEvents(sesame, { grantId })).map((e) => e.type);
     expect(types).toContain("grant.activated");
     expect(types).not.toContain("grant.failed");
-    expect(await sesame.runtime.deps.jobs.hasRevokeJob(grantId)).toBe(true);
+    // Scheduled just after the activation commits.
+    await waitFor(() => sesame.runtime.deps.jobs.hasRevokeJob(grantId), "its revoke job");
   });
 });
 
@@ -191,9 +193,14 @@ describe("connector revoke failures", () => {
   });
 });
 
+// Two-second grants, revoked at expiry by BullMQ's delayed jobs for real. The tests wait for the
+// end state only: checking that a grant was active in between would race its two seconds.
 describe("revoke failures at expiry", () => {
   it("revokes an expired grant once the connector recovers", async () => {
-    const { grantId } = await activeGrant(sesame, "alice", "bob", { resource: "flaky-expiry-db", duration: "2s" });
+    const { grantId } = await requestAndApprove(sesame, "alice", "bob", {
+      resource: "flaky-expiry-db",
+      duration: "2s",
+    });
     const grant = await waitForGrantStatus(sesame, "alice", grantId, "revoked");
     expect(grant).toMatchObject({ revokeReason: "expired", revokedBy: null, lastError: null });
     expect(new Date(grant.revokedAt).getTime()).toBeGreaterThanOrEqual(new Date(grant.expiresAt).getTime());
@@ -202,7 +209,10 @@ describe("revoke failures at expiry", () => {
   });
 
   it("never leaves an expired grant looking active when its revoke keeps failing", async () => {
-    const { grantId } = await activeGrant(sesame, "alice", "bob", { resource: "broken-expiry-db", duration: "2s" });
+    const { grantId } = await requestAndApprove(sesame, "alice", "bob", {
+      resource: "broken-expiry-db",
+      duration: "2s",
+    });
     const grant = await waitForGrantStatus(sesame, "alice", grantId, "revoke_failed");
     expect(grant.lastError).toMatch(/configured to fail revokes/);
     expect(grant.revokeReason).toBe("expired");
@@ -219,7 +229,10 @@ describe("revoke failures at expiry", () => {
 
 describe("the sweeper and failed revokes", () => {
   it("retries a failed revoke a few minutes later without paging again, and finishes it once the target recovers", async () => {
-    const { grantId } = await activeGrant(sesame, "alice", "bob", { resource: "recovering-expiry-db", duration: "2s" });
+    const { grantId } = await requestAndApprove(sesame, "alice", "bob", {
+      resource: "recovering-expiry-db",
+      duration: "2s",
+    });
     const failed = await waitForGrantStatus(sesame, "alice", grantId, "revoke_failed");
     expect(callsOf("recovering-expiry", grantId, "revoke")).toHaveLength(3);
 

@@ -1,8 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type WebClient, WebClientEvent } from "@slack/web-api";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { Card } from "../../../src/chat/core/card-model.js";
 import type { ChatStore } from "../../../src/chat/core/chat-store.js";
 import { createSlackOutbound, type SlackOutbound } from "../../../src/chat/slack/slack-outbound.js";
-import { singleWorkspace } from "../../../src/chat/slack/slack-workspaces.js";
+import { type SlackWorkspaces, singleWorkspace } from "../../../src/chat/slack/slack-workspaces.js";
 import { type SlackStandIn, startSlackStandIn } from "./slack-web-api-stand-in.js";
 
 /** Outbound cards: paced per channel, 429s waited out (Retry-After), unreachable people skipped, other failures thrown for the queue to retry. */
@@ -37,6 +38,7 @@ function memoryStore(emails: Record<string, string>): ChatStore & { links: Map<s
 }
 
 let slack: SlackStandIn;
+let workspaces: SlackWorkspaces;
 let outbound: SlackOutbound;
 let store: ReturnType<typeof memoryStore>;
 
@@ -44,11 +46,11 @@ beforeAll(async () => {
   slack = await startSlackStandIn();
   slack.users.set("U0ALICE", "alice@example.com");
   store = memoryStore({ alice: "alice@example.com", nobody: "nobody@example.com" });
-  const workspaces = singleWorkspace("xoxb-test-token", {
+  workspaces = singleWorkspace("xoxb-test-token", {
     slackApiUrl: slack.apiUrl,
     retryConfig: { retries: 2, minTimeout: 100, maxTimeout: 200 },
   });
-  // The real pacing: about one message per second per channel.
+  // The real pacing (about one message per second per channel), as the adapter sets it.
   outbound = createSlackOutbound({ workspaces, store, logger: silent, minIntervalMs: 1_000 });
 });
 
@@ -61,30 +63,70 @@ const postsTo = (channel: string) =>
   slack.callsTo("chat.postMessage").filter((call) => call.params.channel === channel);
 
 describe("Slack outbound messages", () => {
-  it("spaces messages to one channel about a second apart, without holding back other channels", async () => {
-    await Promise.all([
-      outbound.post({ channel: "C0BURST" }, card),
-      outbound.post({ channel: "C0BURST" }, card),
-      outbound.post({ channel: "C0OTHER" }, card),
-    ]);
-    const [first, second] = postsTo("C0BURST");
-    expect(second!.at - first!.at).toBeGreaterThanOrEqual(950);
-    // The other channel went out without waiting behind the burst.
-    expect(postsTo("C0OTHER")[0]!.at).toBeLessThan(second!.at);
+  it("spaces messages to one channel a second apart, without holding back other channels", async () => {
+    // Fake timers drive Bottleneck's pacing, so the spacing is exact instead of measured on a busy
+    // machine. The client records when (in fake time) each message went out.
+    vi.useFakeTimers({ now: new Date("2026-03-02T08:00:00Z") });
+    const sent: { channel: string; at: number }[] = [];
+    const client = {
+      chat: {
+        postMessage: async ({ channel }: { channel: string }) => {
+          sent.push({ channel, at: Date.now() });
+          return { ok: true, channel, ts: `${sent.length}.000100` };
+        },
+      },
+    } as unknown as WebClient;
+    const paced = createSlackOutbound({
+      workspaces: { multi: false, client: async () => client, candidates: async () => [undefined] },
+      store,
+      logger: silent,
+      minIntervalMs: 1_000,
+    });
+    try {
+      const posts = Promise.all([
+        paced.post({ channel: "C0BURST" }, card),
+        paced.post({ channel: "C0BURST" }, card),
+        paced.post({ channel: "C0OTHER" }, card),
+      ]);
+      // The first message to each channel goes out at once, together; the second to C0BURST waits.
+      await vi.advanceTimersByTimeAsync(100);
+      expect(sent.map((post) => post.channel)).toEqual(["C0BURST", "C0OTHER"]);
+      expect(sent[1]!.at).toBe(sent[0]!.at);
+      await vi.advanceTimersByTimeAsync(800);
+      expect(sent).toHaveLength(2);
+      await vi.advanceTimersByTimeAsync(200);
+      expect(sent.map((post) => post.channel)).toEqual(["C0BURST", "C0OTHER", "C0BURST"]);
+      // A second after the first (Bottleneck counts from when it let the first through, a tick or two earlier).
+      expect(sent[2]!.at - sent[0]!.at).toBeGreaterThanOrEqual(995);
+      expect(sent[2]!.at - sent[0]!.at).toBeLessThanOrEqual(1_000);
+      expect(await posts).toHaveLength(3);
+    } finally {
+      vi.useRealTimers();
+      await paced.stop();
+    }
   });
 
   it("waits out a 429 for its Retry-After and still delivers the message", async () => {
-    slack.failNext("chat.postMessage", {
-      status: 429,
-      headers: { "retry-after": "1" },
-      body: { ok: false, error: "ratelimited" },
-    });
-    const address = await outbound.post({ channel: "C0LIMITED" }, card);
-    expect(address).toMatchObject({ channel: "C0LIMITED", ts: expect.any(String) });
-    const [limited, delivered] = postsTo("C0LIMITED");
-    expect(limited!.result).toEqual({ ok: false, error: "ratelimited" });
-    expect(delivered!.result.ok).toBe(true);
-    expect(delivered!.at - limited!.at).toBeGreaterThanOrEqual(950);
+    // The Web API client does the waiting; it reports each rate limit it waits out, in seconds.
+    const waited: number[] = [];
+    const client = (await workspaces.client(undefined))!;
+    const record = (seconds: number) => void waited.push(seconds);
+    client.on(WebClientEvent.RATE_LIMITED, record);
+    try {
+      slack.failNext("chat.postMessage", {
+        status: 429,
+        headers: { "retry-after": "1" },
+        body: { ok: false, error: "ratelimited" },
+      });
+      const address = await outbound.post({ channel: "C0LIMITED" }, card);
+      expect(address).toMatchObject({ channel: "C0LIMITED", ts: expect.any(String) });
+      const [limited, delivered] = postsTo("C0LIMITED");
+      expect(limited!.result).toEqual({ ok: false, error: "ratelimited" });
+      expect(delivered!.result.ok).toBe(true);
+      expect(waited).toEqual([1]);
+    } finally {
+      client.off(WebClientEvent.RATE_LIMITED, record);
+    }
   });
 
   it("finds a person by their policy email, remembers the link, and stores the DM's address", async () => {

@@ -23,6 +23,8 @@ interface Failure {
   status: number;
   headers?: Record<string, string>;
   body: Record<string, unknown>;
+  /** Only a call whose params match fails (the first call to the method by default). */
+  when?: (params: Record<string, any>) => boolean;
 }
 
 export interface SlackStandIn {
@@ -122,7 +124,9 @@ export async function startSlackStandIn(): Promise<SlackStandIn> {
     const params = await readBody(req);
     const path = (req.url ?? "").split("?")[0] ?? "";
     const method = path.startsWith("/respond/") ? "response_url" : path.replace(/^\/api\//, "");
-    const failure = failures.get(method)?.shift();
+    const queued = failures.get(method) ?? [];
+    const index = queued.findIndex((candidate) => candidate.when?.(params) ?? true);
+    const failure = index === -1 ? undefined : queued.splice(index, 1)[0];
     const result = failure ? failure.body : method === "response_url" ? { ok: true } : answer(method, params);
     const token = req.headers.authorization?.replace(/^Bearer /, "");
     calls.push({ method, path, params, result, at: Date.now(), ...(token ? { token } : {}) });

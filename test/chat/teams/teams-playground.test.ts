@@ -3,7 +3,7 @@ import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Browser, chromium, type Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import {
   PLAYGROUND_APPROVER,
   PLAYGROUND_REQUESTER,
@@ -11,6 +11,7 @@ import {
   startPlayground,
 } from "../../../scripts/dev-playground.js";
 import { freePort } from "../../helpers/free-port.js";
+import { describeWith } from "../../helpers/prerequisites.js";
 import { startSesame, type TestSesame } from "../../helpers/sesame.js";
 import { waitFor } from "../../helpers/wait.js";
 
@@ -106,7 +107,7 @@ afterAll(async () => {
   await sesame?.stop();
 });
 
-describe("Teams in the Agents Playground", () => {
+describeWith("chromium", "Teams in the Agents Playground", () => {
   it("Alice requests, Bob sees the approval card, clicks Approve, the card updates and the grant happens", async () => {
     const [alicePlayground, bobPlayground] = playgrounds;
     const bob = await openChat(bobPlayground!.url, "bob");
