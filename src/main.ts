@@ -45,6 +45,7 @@ export async function start(runtime: Runtime, role: "all" | "web" | "worker"): P
       redisUrl: env.REDIS_URL,
       prefix: env.SESAME_REDIS_PREFIX,
       concurrency: (queue) => concurrencyOf(env, queue),
+      redisHealth: runtime.redisHealth,
     });
     const sweeper = startSweeper(deps, env.SESAME_SWEEP_INTERVAL);
     const auditChainer = startAuditChainTimer(
@@ -63,6 +64,7 @@ export async function start(runtime: Runtime, role: "all" | "web" | "worker"): P
         redisUrl: env.REDIS_URL,
         prefix: env.SESAME_REDIS_PREFIX,
         concurrency: concurrencyOf(env, "chat"),
+        redisHealth: runtime.redisHealth,
       });
       stops.push(() => chatWorker.close());
     }
@@ -72,10 +74,12 @@ export async function start(runtime: Runtime, role: "all" | "web" | "worker"): P
       deps,
       resolveToken: runtime.resolveToken,
       logLevel: env.LOG_LEVEL,
+      logStream: runtime.logDestination,
       chatAdapters: runtime.chat.adapters,
       readiness: [
-        { name: "postgres", check: async () => void (await runtime.db.$queryRaw`SELECT 1`) },
-        { name: "redis", check: async () => void (await runtime.queues.connection.ping()) },
+        { name: "postgres", required: true, check: async () => void (await runtime.db.$queryRaw`SELECT 1`) },
+        // Without Redis the API still works: work that cannot be queued runs inline or waits for the sweeper.
+        { name: "redis", required: false, check: async () => void (await runtime.queues.connection.ping()) },
       ],
     });
     started.url = await server.listen({ port: env.PORT, host: env.HOST });

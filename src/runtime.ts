@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
-import { type Logger as PinoLogger, pino } from "pino";
+import { type DestinationStream, type Logger as PinoLogger, pino } from "pino";
 import { createChatAdapters, enabledPlatforms } from "./chat/chat-adapters.js";
 import type { ChatAdapter } from "./chat/core/chat-adapter.js";
 import { type ChatDispatcher, createChatDispatcher } from "./chat/core/chat-dispatcher.js";
@@ -23,6 +23,7 @@ import { createTokenResolver, syncEnvApiTokens } from "./storage/api-token-repos
 import { createChatStore } from "./storage/chat-repository.js";
 import { syncIdentities } from "./storage/identity-repository.js";
 import { migrate } from "./storage/migrator.js";
+import { createOutageLog, type OutageLog } from "./storage/outage-log.js";
 import { createDatabase, type Database } from "./storage/prisma-client.js";
 import { createPrismaStore } from "./storage/prisma-store.js";
 import { createSecretBox } from "./storage/secret-box.js";
@@ -38,6 +39,10 @@ export interface Runtime {
   deps: ServiceDeps;
   chat: { adapters: ChatAdapter[]; dispatcher: ChatDispatcher; queue: ChatQueue; store: ChatStore };
   logger: PinoLogger;
+  /** Hears every Redis connection's losses and recoveries (workers' included), and logs each outage once. */
+  redisHealth: OutageLog;
+  /** Where `logger` writes when not stdout; the web server's request log goes there too. */
+  logDestination?: DestinationStream;
   resolveToken(token: string): Promise<string | null>;
   close(): Promise<void>;
 }
@@ -70,10 +75,12 @@ export async function createRuntime(
     now?: () => Date;
     migrate?: boolean;
     retry?: RetryPolicy;
+    /** Where log lines go (default stdout); tests read them from here. */
+    logDestination?: DestinationStream;
   } = {},
 ): Promise<Runtime> {
   const source = options.source ?? process.env;
-  const logger = pino({ level: env.LOG_LEVEL, redact: ["*.password", "*.token", "*.url"] });
+  const logger = pino({ level: env.LOG_LEVEL, redact: ["*.password", "*.token", "*.url"] }, options.logDestination);
   const modes = chatModes(env);
   const policyFile = await loadPolicy(env, source);
   const book = new PolicyBook(policyFile);
@@ -81,7 +88,16 @@ export async function createRuntime(
     const result = await migrate(env.DATABASE_URL);
     if (result.applied.length > 0) logger.info({ applied: result.applied }, "database migrated");
   }
-  const db = createDatabase(env.DATABASE_URL);
+  const db = createDatabase(env.DATABASE_URL, {
+    connectTimeoutSeconds: env.SESAME_DB_CONNECT_TIMEOUT,
+    statementTimeoutSeconds: env.SESAME_DB_STATEMENT_TIMEOUT,
+    health: createOutageLog(logger, {
+      service: "postgres",
+      down: "database unreachable: API calls answer 503 and jobs fail and retry until PostgreSQL answers again; check the server and the network to it",
+      up: "database recovered: PostgreSQL answers again",
+      secrets: [env.DATABASE_URL],
+    }),
+  });
   await syncIdentities(
     db,
     policyFile.people.map((p) => ({
@@ -99,7 +115,13 @@ export async function createRuntime(
     db,
     envApiTokens(env).filter((t) => book.person(t.identityId) !== undefined),
   );
-  const queues = createQueues(env.REDIS_URL, env.SESAME_REDIS_PREFIX, options.retry);
+  const redisHealth = createOutageLog(logger, {
+    service: "redis",
+    down: "Redis unreachable: the API keeps working, approved grants are activated inline, and the sweeper revokes and expires what is due until Redis is back; check the Redis server",
+    up: "Redis recovered: jobs are queued again",
+    secrets: [env.REDIS_URL],
+  });
+  const queues = createQueues(env.REDIS_URL, env.SESAME_REDIS_PREFIX, { retry: options.retry, health: redisHealth });
   // Not fatal: Sesame runs without Redis (the sweeper revokes from the database); jobs resume when it returns.
   await waitUntilReady(queues.connection, 10_000).catch((error: unknown) =>
     logger.warn({ error: String(error) }, "Redis is not reachable yet"),
@@ -154,6 +176,8 @@ export async function createRuntime(
     deps,
     chat: { adapters, dispatcher, queue: chatQueue, store: chatStore },
     logger,
+    redisHealth,
+    logDestination: options.logDestination,
     resolveToken: createTokenResolver(db, { cacheSeconds: env.SESAME_TOKEN_CACHE, now: () => deps.now().getTime() }),
     async close() {
       await chatQueue.close();

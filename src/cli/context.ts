@@ -17,7 +17,11 @@ export function envFor(keys: readonly (keyof Env)[]): Env {
 // need neither, and loading them (Prisma, Bolt, botbuilder, BullMQ) costs a second on a busy machine.
 export async function withDatabase<T>(work: (db: Database) => Promise<T>): Promise<T> {
   const { createDatabase } = await import("../storage/prisma-client.js");
-  const db = createDatabase(envFor(["DATABASE_URL"]).DATABASE_URL);
+  const env = envFor(["DATABASE_URL"]);
+  const db = createDatabase(env.DATABASE_URL, {
+    connectTimeoutSeconds: env.SESAME_DB_CONNECT_TIMEOUT,
+    statementTimeoutSeconds: env.SESAME_DB_STATEMENT_TIMEOUT,
+  });
   try {
     return await work(db);
   } finally {

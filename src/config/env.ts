@@ -67,6 +67,14 @@ export const EnvSchema = z.object({
     (seconds) => seconds <= 300,
     "must be at most 5m: a revoked API token keeps working until its cached answer expires",
   ),
+  SESAME_DB_CONNECT_TIMEOUT: Duration("5s").refine(
+    (seconds) => seconds <= 60,
+    "must be at most 1m: an API call waits this long for a database connection before answering 503",
+  ),
+  SESAME_DB_STATEMENT_TIMEOUT: Duration("30s").refine(
+    (seconds) => seconds <= 600,
+    "must be at most 10m: Sesame's statements take milliseconds, and a hung one holds its connection this long",
+  ),
   SESAME_WORKER_CONCURRENCY: Concurrency,
   SESAME_GRANTS_CONCURRENCY: Concurrency,
   SESAME_REVOKES_CONCURRENCY: Concurrency,
@@ -171,11 +179,12 @@ export type WorkerQueue = "grants" | "revokes" | "requests" | "escalations" | "c
 /**
  * Jobs each worker process runs at once per queue. No job holds a database connection across a
  * connector call, so these may exceed the connection pool: a job waits for a connection only for
- * its short transactions. Revokes get the most, so a burst of expiries is cleared fast.
+ * its short transactions. Revokes get the most: revoke jobs running at once share their round trips
+ * (batches of up to a hundred), so a burst of expiries is cleared fast.
  */
 export const DEFAULT_CONCURRENCY: Record<WorkerQueue, number> = {
   grants: 10,
-  revokes: 25,
+  revokes: 300,
   requests: 10,
   escalations: 5,
   chat: 5,

@@ -172,4 +172,6 @@ export const ErrorResponses = {
   404: ErrorView,
   409: ErrorView,
   422: ErrorView,
+  /** Sesame's database is unreachable: retry after the Retry-After header's seconds. */
+  503: ErrorView,
 };

@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
 import { hasZodFastifySchemaValidationErrors } from "fastify-type-provider-zod";
 import { type AppErrorCode, isAppError } from "../domain/errors.js";
+import { isDatabaseUnavailable, isDatabaseUnreachable } from "../storage/database-errors.js";
 
 const STATUS: Record<AppErrorCode, number> = {
   invalid_input: 400,
@@ -15,6 +16,9 @@ const STATUS: Record<AppErrorCode, number> = {
   config_invalid: 500,
   internal: 500,
 };
+
+/** A connection refused fails at once, and a lost server is usually back, or failed over, within seconds. */
+const RETRY_AFTER_SECONDS = 5;
 
 /** Every error becomes `{ error: { code, message, fields? } }` with a message a person can act on. */
 export function handleError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
@@ -41,6 +45,20 @@ export function handleError(error: FastifyError, request: FastifyRequest, reply:
         ? "The body is not valid JSON."
         : error.message;
     return reply.status(error.statusCode).send({ error: { code: "invalid_input", message } });
+  }
+  if (isDatabaseUnavailable(error)) {
+    // An outage is logged once, by the database's outage log (storage/observed-adapter.ts), not per
+    // request; a pool too busy to give out a connection is worth a line each time.
+    if (!isDatabaseUnreachable(error)) request.log.warn({ err: error.message }, "no database connection free in time");
+    return reply
+      .status(503)
+      .header("retry-after", String(RETRY_AFTER_SECONDS))
+      .send({
+        error: {
+          code: "unavailable",
+          message: `Sesame could not reach its database to complete this request. Retry in ${RETRY_AFTER_SECONDS} seconds; if it keeps failing, tell a Sesame admin.`,
+        },
+      });
   }
   request.log.error({ err: error }, "unexpected error");
   return reply.status(500).send({

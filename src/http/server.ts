@@ -6,6 +6,7 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from "fastify-type-provider-zod";
+import type { DestinationStream } from "pino";
 import type { ChatAdapter } from "../chat/core/chat-adapter.js";
 import type { ServiceDeps } from "../services/deps.js";
 import { requireIdentity, type TokenResolver } from "./authenticate.js";
@@ -16,6 +17,11 @@ import { requestRoutes } from "./routes/request-routes.js";
 export interface ReadinessCheck {
   name: string;
   check(): Promise<void>;
+  /**
+   * Whether Sesame cannot serve without it. A failed required check makes /readyz answer 503
+   * ("unreachable"); a failed optional one leaves it ready and reports it "degraded".
+   */
+  required: boolean;
 }
 
 export interface ServerOptions {
@@ -23,6 +29,8 @@ export interface ServerOptions {
   resolveToken: TokenResolver;
   readiness: ReadinessCheck[];
   logLevel?: string;
+  /** Where the request log goes (default stdout). */
+  logStream?: DestinationStream;
   /** Slack (/slack/*) and Teams (/api/messages) mount their own endpoints. */
   chatAdapters?: ChatAdapter[];
 }
@@ -30,7 +38,7 @@ export interface ServerOptions {
 /** One HTTP server: health, readiness, the chat platforms' endpoints, the REST API and its OpenAPI document. */
 export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: { level: options.logLevel ?? "info", redact: ["req.headers.authorization"] },
+    logger: { level: options.logLevel ?? "info", redact: ["req.headers.authorization"], stream: options.logStream },
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -56,16 +64,16 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   app.get("/healthz", async () => ({ ok: true }));
   app.get("/readyz", async (_req, reply) => {
     const results = await Promise.all(
-      options.readiness.map(async ({ name, check }) => {
+      options.readiness.map(async ({ name, check, required }) => {
         try {
           await check();
           return [name, "ok"] as const;
         } catch {
-          return [name, "unreachable"] as const;
+          return [name, required ? ("unreachable" as const) : ("degraded" as const)] as const;
         }
       }),
     );
-    const ready = results.every(([, state]) => state === "ok");
+    const ready = results.every(([, state]) => state !== "unreachable");
     return reply.status(ready ? 200 : 503).send({ ready, checks: Object.fromEntries(results) });
   });
 

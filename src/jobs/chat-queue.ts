@@ -3,7 +3,9 @@ import type { Redis } from "ioredis";
 import { type ChatJob, ChatJobSchema, type PlannedJob } from "../chat/core/chat-deliveries.js";
 import type { ChatDispatcher } from "../chat/core/chat-dispatcher.js";
 import type { Logger } from "../services/ports.js";
+import type { OutageLog } from "../storage/outage-log.js";
 import { createWorkerRedis } from "./queues.js";
+import { onWorkerError } from "./redis-outages.js";
 
 /**
  * Chat messages go through their own queue: a burst of notifications is paced by the adapters
@@ -56,10 +58,9 @@ export function createChatQueue(
 export function startChatWorker(
   dispatcher: ChatDispatcher,
   logger: Logger,
-  options: { redisUrl: string; prefix: string; concurrency: number },
+  options: { redisUrl: string; prefix: string; concurrency: number; redisHealth: OutageLog },
 ): { close(): Promise<void> } {
-  const connection = createWorkerRedis(options.redisUrl);
-  connection.on("error", () => undefined);
+  const connection = createWorkerRedis(options.redisUrl, options.redisHealth);
   const worker = new Worker<ChatJob>(
     CHAT_QUEUE,
     async (job) => {
@@ -86,7 +87,7 @@ export function startChatWorker(
       final ? "chat message failed for good" : "chat message failed; retrying",
     );
   });
-  worker.on("error", (error) => logger.error({ queue: CHAT_QUEUE, error: error.message }, "worker error"));
+  worker.on("error", onWorkerError(CHAT_QUEUE, logger, options.redisHealth));
   return {
     async close() {
       await worker.close();

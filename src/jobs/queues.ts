@@ -1,5 +1,7 @@
 import { type JobsOptions, Queue } from "bullmq";
 import { Redis } from "ioredis";
+import type { OutageLog } from "../storage/outage-log.js";
+import { reportOutages } from "./redis-outages.js";
 
 /**
  * Queue names, deterministic job ids and retry policy. Payloads carry ids only: the database
@@ -50,8 +52,8 @@ export interface QueueSet {
 }
 
 /** Workers block on Redis and must wait for it (BullMQ requires maxRetriesPerRequest: null). */
-export function createWorkerRedis(url: string): Redis {
-  return new Redis(url, { maxRetriesPerRequest: null });
+export function createWorkerRedis(url: string, health: OutageLog): Redis {
+  return reportOutages(new Redis(url, { maxRetriesPerRequest: null }), health);
 }
 
 /**
@@ -83,10 +85,15 @@ export interface RetryPolicy {
   backoffMs: number;
 }
 
-export function createQueues(redisUrl: string, prefix: string, retry?: RetryPolicy): QueueSet {
-  const connection = createProducerRedis(redisUrl);
-  // A connection error is retried by ioredis; unheard, the event would crash the process.
-  connection.on("error", () => undefined);
+/** For tools that build queues without a logger (the bench): outages go unlogged but cannot crash them. */
+const UNHEARD: OutageLog = { down: () => undefined, up: () => undefined };
+
+export function createQueues(
+  redisUrl: string,
+  prefix: string,
+  { retry, health = UNHEARD }: { retry?: RetryPolicy; health?: OutageLog } = {},
+): QueueSet {
+  const connection = reportOutages(createProducerRedis(redisUrl), health);
   const jobOptions = retry
     ? { ...CONNECTOR_JOB_OPTIONS, attempts: retry.attempts, backoff: { type: "exponential", delay: retry.backoffMs } }
     : CONNECTOR_JOB_OPTIONS;

@@ -2,29 +2,49 @@ import type { ServiceDeps } from "../services/deps.js";
 import { type SweepReport, sweep } from "../services/sweep.js";
 
 /**
- * Runs the sweep on a timer in every worker process, with a database lock so only one process
- * sweeps at a time. It is deliberately not a BullMQ repeatable job: that would live in Redis and
- * vanish with exactly the failure (a flushed or lost Redis) it exists to repair.
+ * Runs the sweep on a timer in every worker process, one process at a time. It is deliberately
+ * not a BullMQ repeatable job: that would live in Redis and vanish with exactly the failure (a
+ * flushed or lost Redis) it exists to repair. "One at a time" is a lease row (NamedLease), not a
+ * lock held in a transaction: the sweep talks to Redis and connectors, and no transaction may
+ * stay open across that. The lease is renewed after every batch; a process that dies or loses
+ * the database lets it run out, and another takes over.
  */
 export interface Sweeper {
-  /** Sweeps now (or joins the sweep under way); undefined when another process holds the lock. */
+  /** Sweeps now (or joins the sweep under way); undefined when another process holds the lease or the sweep failed. */
   runOnce(): Promise<SweepReport | undefined>;
   stop(): Promise<void>;
 }
 
+const LEASE_NAME = "sweeper";
+/**
+ * How long the lease outlives its last renewal. A batch (a page of revokes, 20 at a time, or a
+ * page of job look-ups) takes far less; a sweep that renewed nothing for this long is stuck.
+ */
+export const SWEEP_LEASE_SECONDS = 60;
+
+interface Run {
+  done: Promise<SweepReport | undefined>;
+  /** Set when the run made no progress for a whole lease: its next checkpoint stops it. */
+  abandoned: boolean;
+  progressAt: number;
+}
+
 export function startSweeper(deps: ServiceDeps, intervalSeconds: number): Sweeper {
-  let running: Promise<SweepReport | undefined> | undefined;
+  let current: Run | undefined;
   const runOnce = () => {
-    running ??= deps.store
-      .withExclusiveLock("sweeper", () => sweep(deps))
-      .catch((error: unknown) => {
-        deps.logger.error({ error: error instanceof Error ? error.message : String(error) }, "sweep failed");
-        return undefined;
-      })
-      .finally(() => {
-        running = undefined;
-      });
-    return running;
+    if (current && deps.now().getTime() - current.progressAt < SWEEP_LEASE_SECONDS * 1000) return current.done;
+    if (current) {
+      // Stuck on a call that never returns (a database that vanished mid-query): that sweep's
+      // lease has run out already, so this one starts afresh and the stuck one stops at its next checkpoint.
+      current.abandoned = true;
+      deps.logger.warn({ leaseSeconds: SWEEP_LEASE_SECONDS }, "the last sweep made no progress; starting another");
+    }
+    const run: Run = { done: Promise.resolve(undefined), abandoned: false, progressAt: deps.now().getTime() };
+    run.done = sweepUnderLease(deps, run).finally(() => {
+      if (current === run) current = undefined;
+    });
+    current = run;
+    return run.done;
   };
   const timer = setInterval(() => void runOnce(), intervalSeconds * 1000);
   timer.unref();
@@ -33,7 +53,30 @@ export function startSweeper(deps: ServiceDeps, intervalSeconds: number): Sweepe
     runOnce,
     async stop() {
       clearInterval(timer);
-      await running;
+      await current?.done;
     },
   };
+}
+
+async function sweepUnderLease(deps: ServiceDeps, run: Run): Promise<SweepReport | undefined> {
+  const take = () => deps.store.takeNamedLease(LEASE_NAME, deps.instanceId, SWEEP_LEASE_SECONDS);
+  try {
+    if (!(await take())) return undefined;
+    try {
+      return await sweep(deps, async () => {
+        if (run.abandoned) throw new Error("this sweep was abandoned after making no progress");
+        if (!(await take())) throw new Error("another process took the sweeper's lease over");
+        run.progressAt = deps.now().getTime();
+      });
+    } finally {
+      // An abandoned run leaves the lease to the run that replaced it.
+      if (!run.abandoned) await deps.store.releaseNamedLease(LEASE_NAME, deps.instanceId).catch(() => undefined);
+    }
+  } catch (error) {
+    deps.logger.error(
+      { error: error instanceof Error ? error.message : String(error) },
+      "sweep failed; the next one starts afresh",
+    );
+    return undefined;
+  }
 }

@@ -72,6 +72,28 @@ export async function saveGrant(
   return { saved, after: await applyInTransaction(deps, uow, transition.effects, saved) };
 }
 
+/**
+ * saveGrant for several grants the caller holds locked, in one statement (a batch of revokes);
+ * each grant's in-transaction effects run as saveGrant runs them.
+ */
+export async function saveGrants(
+  deps: ServiceDeps,
+  uow: UnitOfWork,
+  changes: readonly { grant: GrantRow; transition: Transition<GrantPatch> }[],
+): Promise<{ saved: Saved; after: AfterCommitEffect[] }[]> {
+  const next = await uow.updateGrants(
+    changes.map(({ grant, transition }) => ({ current: grant, patch: transition.patch })),
+  );
+  const results: { saved: Saved; after: AfterCommitEffect[] }[] = [];
+  for (const [index, { transition }] of changes.entries()) {
+    const grant = next[index];
+    if (!grant) throw conflict("grant");
+    const saved: Saved = { grant };
+    results.push({ saved, after: await applyInTransaction(deps, uow, transition.effects, saved) });
+  }
+  return results;
+}
+
 async function applyInTransaction(
   deps: ServiceDeps,
   uow: UnitOfWork,

@@ -36,6 +36,23 @@ export interface GrantFilter {
   limit?: number;
 }
 
+/** Where a grant stands in the sweeper's walk through grants by expiry. */
+export interface GrantExpiry {
+  id: string;
+  expiresAt: Date;
+  attempts: number;
+}
+
+/** A page of grants of one status in (expiresAt, id) order, after a cursor, up to a time. */
+export interface ExpiryPageQuery {
+  status: GrantStatus;
+  /** The last grant of the previous page; the walk starts at the earliest expiry without it. */
+  after?: Pick<GrantExpiry, "expiresAt" | "id">;
+  /** Only grants expiring at or before this. */
+  until?: Date;
+  limit: number;
+}
+
 export interface StoreReader {
   getRequest(id: string): Promise<RequestRow | null>;
   listRequests(filter: RequestFilter): Promise<RequestRow[]>;
@@ -73,12 +90,31 @@ export interface UnitOfWork extends StoreReader {
   /** Gives the lease back; only its owner's lease for that grant is removed. */
   releaseEntitlement(key: string, grantId: string, owner: string): Promise<void>;
   appendAudit(event: AuditInput): Promise<void>;
+  // Batches: one statement each, whatever the number of grants (a burst of revokes).
+  /** Row locks on several grants, taken in id order so two batches never deadlock; unknown ids are left out. */
+  lockGrants(ids: readonly string[]): Promise<GrantRow[]>;
+  /** updateGrant for several grants (each checked against its own version); null for each whose version moved on. */
+  updateGrants(updates: readonly { current: GrantRow; patch: GrantPatch }[]): Promise<(GrantRow | null)[]>;
+  /** claimEntitlement for several distinct entitlements; the ids of the grants whose claim was taken. */
+  claimEntitlements(claims: readonly EntitlementClaim[]): Promise<Set<string>>;
+  /** releaseEntitlement for several leases. */
+  releaseEntitlements(releases: readonly { key: string; grantId: string; owner: string }[]): Promise<void>;
+  /** Active grants per entitlement key (keys nobody holds are absent). */
+  countActiveHolders(keys: readonly string[]): Promise<Map<string, number>>;
 }
 
 export interface Store extends StoreReader {
   transaction<T>(work: (uow: UnitOfWork) => Promise<T>, options?: { timeoutMs?: number }): Promise<T>;
-  /** Runs `work` only if no other process holds the named lock; returns undefined when skipped. */
-  withExclusiveLock<T>(name: string, work: () => Promise<T>): Promise<T | undefined>;
+  /**
+   * Takes or renews the named lease for `ttlSeconds` (on the database's clock) unless another
+   * owner holds a live one; true when `owner` holds it now. A committed row, not a lock: nothing
+   * stays open while the holder works.
+   */
+  takeNamedLease(name: string, owner: string, ttlSeconds: number): Promise<boolean>;
+  /** Gives the named lease back, if `owner` still holds it. */
+  releaseNamedLease(name: string, owner: string): Promise<void>;
+  /** One page of the walk through grants by expiry (served by the index on status, expiresAt, id). */
+  pageGrantsByExpiry(query: ExpiryPageQuery): Promise<GrantExpiry[]>;
   readSealedSecret(grantId: string): Promise<string | null>;
   /** Pushes the expiry of every lease `owner` holds `ttlSeconds` ahead (the owner's heartbeat); returns how many. */
   renewLeases(owner: string, ttlSeconds: number): Promise<number>;
@@ -100,8 +136,17 @@ export interface Store extends StoreReader {
 
 export interface JobScheduler {
   enqueueActivation(grantId: string): Promise<void>;
-  /** Creates or moves the delayed job `revoke-<grantId>` so it fires at `at` (now if in the past). */
+  /**
+   * Makes the delayed job `revoke-<grantId>` exist and fire no later than `at` (now if in the
+   * past); a job due earlier stays as it is (its worker finds the grant not due and waits again).
+   */
   scheduleRevoke(grantId: string, at: Date): Promise<void>;
+  /**
+   * scheduleRevoke for many grants in a few round trips (the sweeper's page); returns how many
+   * revoke jobs were missing and had to be added.
+   */
+  ensureRevokeJobs(revokes: readonly { grantId: string; at: Date }[]): Promise<number>;
+  /** Whether the grant's revoke job is waiting, delayed or running. */
   hasRevokeJob(grantId: string): Promise<boolean>;
   scheduleRequestExpiry(requestId: string, at: Date): Promise<void>;
   /** The delayed job `escalate-<requestId>-<step>`; it does nothing if the request was decided meanwhile. */

@@ -1,4 +1,5 @@
 import type { RequestRow } from "../domain/access-request.js";
+import type { Effect } from "../domain/effects.js";
 import { submissionEffects, transitionRequest } from "../domain/request-machine.js";
 import { requestContext } from "./change-request.js";
 import type { ServiceDeps } from "./deps.js";
@@ -13,13 +14,21 @@ export async function storeNewRequest(
   draft: RequestRow,
   autoApprovalReason: string | null,
 ): Promise<RequestRow> {
+  const { row, effects } = newRequest(deps, draft, autoApprovalReason);
+  const committed = await deps.store.transaction((uow) => saveNewRequest(deps, uow, row, effects));
+  await runAfterCommit(deps, committed.after, committed.saved);
+  return committed.saved.request!;
+}
+
+/** The row a new request is inserted as (approved already when a rule approved it) and the effects of its birth. */
+export function newRequest(
+  deps: ServiceDeps,
+  draft: RequestRow,
+  autoApprovalReason: string | null,
+): { row: RequestRow; effects: Effect[] } {
   const auto = autoApprovalReason
     ? transitionRequest(draft, { type: "auto_approve", reason: autoApprovalReason }, requestContext(deps))
     : null;
   const row: RequestRow = auto ? { ...draft, ...auto.patch } : draft;
-  const committed = await deps.store.transaction((uow) =>
-    saveNewRequest(deps, uow, row, [...submissionEffects(row), ...(auto?.effects ?? [])]),
-  );
-  await runAfterCommit(deps, committed.after, committed.saved);
-  return committed.saved.request!;
+  return { row, effects: [...submissionEffects(row), ...(auto?.effects ?? [])] };
 }

@@ -67,6 +67,18 @@ function breakGlassApproval(evaluation: RequestEvaluation, reason: string | unde
 
 /** Submits an access request: checks it against the policy, stores it, and auto-approves when a rule says so. */
 export async function submitRequest(deps: ServiceDeps, input: SubmitRequestInput): Promise<RequestRow> {
+  const { draft, autoApprovalReason } = await draftSubmission(deps, input);
+  return storeNewRequest(deps, draft, autoApprovalReason);
+}
+
+/**
+ * The request a submission would store, checked against the policy, and why it approves itself
+ * (null when people decide). Nothing is written yet.
+ */
+export async function draftSubmission(
+  deps: ServiceDeps,
+  input: SubmitRequestInput,
+): Promise<{ draft: RequestRow; autoApprovalReason: string | null }> {
   const now = deps.now();
   const book = deps.policy();
   const requestedSeconds = input.duration === undefined ? undefined : toSeconds(input.duration);
@@ -110,5 +122,5 @@ export async function submitRequest(deps: ServiceDeps, input: SubmitRequestInput
     },
     { now, newId: deps.newId },
   );
-  return storeNewRequest(deps, draft, autoApproval?.reason ?? null);
+  return { draft, autoApprovalReason: autoApproval?.reason ?? null };
 }

@@ -4,7 +4,7 @@ import { recordConnectorFailure } from "./connector-failure.js";
 import type { ServiceDeps } from "./deps.js";
 import { runAfterCommit, saveGrant } from "./effects.js";
 import { claimEntitlement, releaseEntitlement } from "./entitlement-lease.js";
-import { removeAccess } from "./revoke-grant.js";
+import { removeAccess } from "./revoke-access.js";
 
 /**
  * Undoes a grant that failed for good: the connector may have applied part of it. Done once it

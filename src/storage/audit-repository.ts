@@ -9,7 +9,6 @@ import {
 import type { AuditInput } from "../domain/audit-event.js";
 import type { AuditEvent, Prisma } from "./generated/prisma/client.js";
 import type { Database } from "./prisma-client.js";
-import { asJson } from "./row-mappers.js";
 
 type Client = Database | Prisma.TransactionClient;
 
@@ -26,22 +25,29 @@ export async function appendAuditEvent(
   await appendAuditEvents(tx, [{ event, at }]);
 }
 
-/** Inserts a transaction's audit events in one statement, in the order they happened. */
+/**
+ * Inserts a transaction's audit events in one statement, in the order they happened (seq follows
+ * the array). Raw SQL over one JSON document: Prisma's createMany costs about ten times the CPU
+ * for the hundred events of a batch of revokes.
+ */
 export async function appendAuditEvents(
   tx: Prisma.TransactionClient,
   events: readonly { event: AuditInput; at: Date }[],
 ): Promise<void> {
   if (events.length === 0) return;
-  await tx.auditEvent.createMany({
-    data: events.map(({ event, at }) => ({
-      at,
-      type: event.type,
-      actorId: event.actorId ?? null,
-      requestId: event.requestId ?? null,
-      grantId: event.grantId ?? null,
-      data: asJson(event.data ?? {}),
-    })),
-  });
+  const rows = events.map(({ event, at }) => ({
+    at,
+    type: event.type,
+    actorId: event.actorId ?? null,
+    requestId: event.requestId ?? null,
+    grantId: event.grantId ?? null,
+    data: event.data ?? {},
+  }));
+  await tx.$executeRaw`
+    INSERT INTO "AuditEvent" ("at", "type", "actorId", "requestId", "grantId", "data")
+    SELECT (e.v->>'at')::timestamp(3), e.v->>'type', e.v->>'actorId', e.v->>'requestId', e.v->>'grantId', e.v->'data'
+    FROM jsonb_array_elements(${JSON.stringify(rows)}::jsonb) WITH ORDINALITY AS e(v, n)
+    ORDER BY e.n`;
 }
 
 /** An event's identity and hashed content, without the bookkeeping columns. */

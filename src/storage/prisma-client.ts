@@ -1,15 +1,55 @@
 import { PrismaPg } from "@prisma/adapter-pg";
 import { PrismaClient } from "./generated/prisma/client.js";
+import { observedAdapter } from "./observed-adapter.js";
+import type { OutageLog } from "./outage-log.js";
 
 export type Database = PrismaClient;
 
-/** The only place the Prisma client is built; everything else goes through repositories. */
 /**
  * Connections per process. No transaction stays open across a connector call, so a connection is
  * held only for the milliseconds of one transaction; jobs beyond the pool wait briefly for one.
  */
 export const DATABASE_POOL_SIZE = 30;
 
-export function createDatabase(databaseUrl: string): Database {
-  return new PrismaClient({ adapter: new PrismaPg({ connectionString: databaseUrl, max: DATABASE_POOL_SIZE }) });
+export interface DatabaseOptions {
+  /** How long to wait for a connection, new or free in the pool, before the call fails (SESAME_DB_CONNECT_TIMEOUT). */
+  connectTimeoutSeconds: number;
+  /** The server cancels a statement running longer (SESAME_DB_STATEMENT_TIMEOUT). */
+  statementTimeoutSeconds: number;
+  /** Told of every failure that shows the database is gone and of every answer. */
+  health?: OutageLog;
+}
+
+/**
+ * - `query_timeout` is the client's own limit, for a connection gone half-open that never answers:
+ *   the server's statement_timeout cannot fire there. It is longer, so on a live server the
+ *   server's fires first.
+ * - `idle_in_transaction_session_timeout`: a transaction whose client vanished (crashed, or cut
+ *   off half-open) would otherwise hold its row locks until the server's TCP keepalive notices,
+ *   hours later. No Sesame transaction waits between its statements on anything but itself.
+ */
+function poolTimeouts({ connectTimeoutSeconds, statementTimeoutSeconds }: DatabaseOptions) {
+  return {
+    connectionTimeoutMillis: connectTimeoutSeconds * 1000,
+    statement_timeout: statementTimeoutSeconds * 1000,
+    query_timeout: (statementTimeoutSeconds + connectTimeoutSeconds) * 1000,
+    idle_in_transaction_session_timeout: statementTimeoutSeconds * 1000,
+  };
+}
+
+/**
+ * The only place the Prisma client is built; everything else goes through repositories. Without
+ * options (tests, one-off tools) the pool keeps pg's defaults: no timeouts.
+ */
+export function createDatabase(databaseUrl: string, options?: DatabaseOptions): Database {
+  const adapter = new PrismaPg(
+    { connectionString: databaseUrl, max: DATABASE_POOL_SIZE, ...(options ? poolTimeouts(options) : {}) },
+    {
+      // An idle connection died (server restart, network cut): the pool has already dropped it and
+      // the next statement opens a new one, whose failure tells the outage log if the server is
+      // really gone. Heard here, the pool's `error` event cannot crash the process.
+      onPoolError: () => undefined,
+    },
+  );
+  return new PrismaClient({ adapter: options?.health ? observedAdapter(adapter, options.health) : adapter });
 }

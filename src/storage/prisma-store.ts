@@ -1,9 +1,11 @@
-import { createHash } from "node:crypto";
 import type { AuditInput } from "../domain/audit-event.js";
 import { awaitsDecisionFrom } from "../domain/visibility.js";
 import type { GrantFilter, RequestFilter, Store, StoreReader, UnitOfWork } from "../services/ports.js";
 import { appendAuditEvents } from "./audit-repository.js";
 import type { Grant, Prisma } from "./generated/prisma/client.js";
+import { grantBatches } from "./grant-batches.js";
+import { grantExpiryPages } from "./grant-expiry-pages.js";
+import { namedLeases } from "./named-leases.js";
 import type { Database } from "./prisma-client.js";
 import { asJson, fromLockedRequest, type LockedRequest, toGrantRow, toRequestRow } from "./row-mappers.js";
 
@@ -11,11 +13,6 @@ type Client = Database | Prisma.TransactionClient;
 
 /** A request is read with its decisions and the id of the grant it created. */
 const REQUEST_INCLUDE = { decisions: true, grant: { select: { id: true } } } as const;
-
-/** Advisory locks take a bigint key; derive a stable one from a name. */
-function lockKey(name: string): bigint {
-  return createHash("sha256").update(name).digest().readBigInt64BE(0);
-}
 
 function reader(client: Client): StoreReader {
   return {
@@ -74,8 +71,10 @@ interface PendingAudit {
 }
 
 function unitOfWork(tx: Prisma.TransactionClient, pendingAudit: PendingAudit[]): UnitOfWork {
+  const batches = grantBatches(tx);
   return {
     ...reader(tx),
+    ...batches,
     // One round trip each: the row, locked, with what a request is read with.
     async lockRequest(id) {
       const [row] = await tx.$queryRaw<LockedRequest[]>`
@@ -131,22 +130,8 @@ function unitOfWork(tx: Prisma.TransactionClient, pendingAudit: PendingAudit[]):
     async countOtherActiveHolders(entitlementKey, excludingGrantId) {
       return tx.grant.count({ where: { entitlementKey, status: "active", id: { not: excludingGrantId } } });
     },
-    async claimEntitlement(claim) {
-      // Taken when free or when the last holder's lease ran out (its process died); a live lease,
-      // even one of this grant's own earlier attempt, is never taken over.
-      const rows = await tx.$queryRaw<{ owner: string }[]>`
-        INSERT INTO "EntitlementLease" ("key", "grantId", "operation", "owner", "expiresAt")
-        VALUES (${claim.key}, ${claim.grantId}, ${claim.operation}, ${claim.owner},
-                now() + make_interval(secs => ${claim.ttlSeconds}))
-        ON CONFLICT ("key") DO UPDATE SET "grantId" = EXCLUDED."grantId", "operation" = EXCLUDED."operation",
-          "owner" = EXCLUDED."owner", "expiresAt" = EXCLUDED."expiresAt"
-        WHERE "EntitlementLease"."expiresAt" <= now()
-        RETURNING "owner"`;
-      return rows.length === 1;
-    },
-    async releaseEntitlement(key, grantId, owner) {
-      await tx.entitlementLease.deleteMany({ where: { key, grantId, owner } });
-    },
+    claimEntitlement: async (claim) => (await batches.claimEntitlements([claim])).has(claim.grantId),
+    releaseEntitlement: (key, grantId, owner) => batches.releaseEntitlements([{ key, grantId, owner }]),
     // Buffered and written when the work is done (audit rows come last in a transaction), each
     // with the moment it happened. Writing one takes no lock: the chainer links it after commit.
     appendAudit: async (event) => void pendingAudit.push({ event, at: new Date() }),
@@ -156,6 +141,8 @@ function unitOfWork(tx: Prisma.TransactionClient, pendingAudit: PendingAudit[]):
 export function createPrismaStore(db: Database): Store {
   return {
     ...reader(db),
+    ...namedLeases(db),
+    ...grantExpiryPages(db),
     transaction(work, options) {
       return db.$transaction(
         async (tx) => {
@@ -165,18 +152,6 @@ export function createPrismaStore(db: Database): Store {
           return result;
         },
         { timeout: options?.timeoutMs ?? 15_000, maxWait: 10_000 },
-      );
-    },
-    async withExclusiveLock(name, work) {
-      // A session-level try-lock needs one pinned connection: hold it in a transaction for the duration.
-      return db.$transaction(
-        async (tx) => {
-          const [row] = await tx.$queryRaw<
-            { locked: boolean }[]
-          >`SELECT pg_try_advisory_xact_lock(${lockKey(`exclusive:${name}`)}) AS locked`;
-          return row?.locked ? work() : undefined;
-        },
-        { timeout: 10 * 60_000, maxWait: 10_000 },
       );
     },
     async claimGrantForCall(grantId, statuses, claim) {

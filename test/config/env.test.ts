@@ -65,6 +65,22 @@ describe("environment", () => {
     );
   });
 
+  it("reads the database timeouts as durations, with defaults and upper bounds", () => {
+    expect(parseEnv(minimal)).toMatchObject({ SESAME_DB_CONNECT_TIMEOUT: 5, SESAME_DB_STATEMENT_TIMEOUT: 30 });
+    expect(parseEnv({ ...minimal, SESAME_DB_CONNECT_TIMEOUT: "10s", SESAME_DB_STATEMENT_TIMEOUT: "2m" })).toMatchObject(
+      { SESAME_DB_CONNECT_TIMEOUT: 10, SESAME_DB_STATEMENT_TIMEOUT: 120 },
+    );
+    expect(() => parseEnv({ ...minimal, SESAME_DB_CONNECT_TIMEOUT: "soon" })).toThrow(
+      /SESAME_DB_CONNECT_TIMEOUT: must be a duration like 30s/,
+    );
+    expect(() => parseEnv({ ...minimal, SESAME_DB_CONNECT_TIMEOUT: "2m" })).toThrow(
+      /SESAME_DB_CONNECT_TIMEOUT: must be at most 1m/,
+    );
+    expect(() => parseEnv({ ...minimal, SESAME_DB_STATEMENT_TIMEOUT: "1h" })).toThrow(
+      /SESAME_DB_STATEMENT_TIMEOUT: must be at most 10m/,
+    );
+  });
+
   it("refuses malformed API token pairs", () => {
     expect(() => parseEnv({ ...minimal, SESAME_API_TOKENS: "alice=short" })).toThrow(
       /SESAME_API_TOKENS: must be a comma-separated list/,

@@ -1,0 +1,35 @@
+import { readFileSync } from "node:fs";
+
+/** Resident set size of a process in bytes (VmRSS in /proc/<pid>/status); NaN once it has gone. */
+export function rssBytes(pid: number): number {
+  try {
+    const kib = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1];
+    return kib === undefined ? Number.NaN : Number(kib) * 1024;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+export interface RssSampler {
+  /** Stops sampling; the highest and the last reading. */
+  stop(): { peak: number; last: number };
+}
+
+/** Reads a process's RSS every `intervalMs`, keeping the peak: memory a burst costs shows there. */
+export function sampleRss(pid: () => number, intervalMs: number): RssSampler {
+  let peak = 0;
+  let last = Number.NaN;
+  const read = () => {
+    last = rssBytes(pid());
+    if (last > peak) peak = last;
+  };
+  read();
+  const timer = setInterval(read, intervalMs);
+  return {
+    stop() {
+      clearInterval(timer);
+      read();
+      return { peak, last };
+    },
+  };
+}

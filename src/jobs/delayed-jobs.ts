@@ -1,0 +1,142 @@
+import type { Queue } from "bullmq";
+import type { ChainableCommander, Redis } from "ioredis";
+
+/**
+ * "This job exists and is due no later than `at`", for many jobs at once. BullMQ ignores an add
+ * whose job id exists, and a finished job kept in Redis still counts as existing, so a plain add
+ * is not enough; and a read-then-write upsert lets a second writer undo the first. Here every
+ * writer only ever moves a job *earlier* (a job that fires before its grant's current expiry
+ * finds it not due and sleeps again), so concurrent writers converge on the earliest time
+ * wanted: an activation's or a sweep's expiry never overrides a relinquish's "now".
+ */
+
+export interface DelayedJob<T> {
+  id: string;
+  data: T;
+  at: Date;
+}
+
+/**
+ * One job's state, looked up atomically: with "clear", a finished job (completed or failed, kept
+ * for inspection) is removed in the same step, so it reads as absent and can be added again; a
+ * delayed one reports when it is due (BullMQ scores delayed jobs as due-ms × 4096 + a counter).
+ * Revoke, activation and request jobs have no parents or children: their keys are the job hash
+ * and the side keys BullMQ's own removal deletes.
+ */
+const LOOK_UP_AND_CLEAR_FINISHED = `
+local id = ARGV[1]
+local job = KEYS[4]
+if redis.call("EXISTS", job) == 0 then return {"absent", 0} end
+if redis.call("ZSCORE", KEYS[1], id) or redis.call("ZSCORE", KEYS[2], id) then
+  if ARGV[2] ~= "clear" then return {"finished", 0} end
+  redis.call("ZREM", KEYS[1], id)
+  redis.call("ZREM", KEYS[2], id)
+  redis.call("DEL", job, job .. ":logs", job .. ":dependencies", job .. ":processed", job .. ":failed", job .. ":unsuccessful")
+  return {"absent", 0}
+end
+local score = redis.call("ZSCORE", KEYS[3], id)
+if score then return {"delayed", math.floor(tonumber(score) / 4096)} end
+return {"pending", 0}
+`;
+
+type JobState = [state: "absent" | "finished" | "delayed" | "pending", dueMs: number];
+
+/** A delayed job due this much later than wanted is on time: BullMQ stamps the add a moment after the caller computed the delay. */
+const ON_TIME_SLACK_MS = 1_000;
+
+const COMMAND = "sesameLookUpAndClearFinished";
+
+interface WithLookUp {
+  [COMMAND](
+    completed: string,
+    failed: string,
+    delayed: string,
+    job: string,
+    id: string,
+    mode: string,
+  ): ChainableCommander;
+}
+
+async function lookUp(redis: Redis, queue: Queue, ids: readonly string[], mode: "clear" | "read"): Promise<JobState[]> {
+  if (ids.length === 0) return [];
+  if (!(COMMAND in redis)) redis.defineCommand(COMMAND, { numberOfKeys: 4, lua: LOOK_UP_AND_CLEAR_FINISHED });
+  const pipeline = redis.pipeline() as ChainableCommander & WithLookUp;
+  for (const id of ids)
+    pipeline[COMMAND](queue.keys.completed!, queue.keys.failed!, queue.keys.delayed!, queue.toKey(id), id, mode);
+  const replies = (await pipeline.exec()) ?? [];
+  return replies.map(([error, reply]) => {
+    if (error) throw error;
+    return reply as JobState;
+  });
+}
+
+/** Moves a delayed job earlier (to now if `at` has passed); false when it is no longer delayed. */
+async function moveEarlier(queue: Queue, id: string, at: Date): Promise<boolean> {
+  const job = await queue.getJob(id);
+  if (!job) return false;
+  const delay = at.getTime() - Date.now();
+  try {
+    if (delay <= 0) await job.promote();
+    else await job.changeDelay(delay);
+    return true;
+  } catch {
+    // Not delayed any more (promoted, started, removed): the caller looks again.
+    return false;
+  }
+}
+
+/** The jobs found delayed beyond their `at` (the states are theirs, in order). */
+function dueTooLate<T>(jobs: readonly DelayedJob<T>[], states: readonly JobState[]): DelayedJob<T>[] {
+  return jobs.filter((job, index) => {
+    const [state, dueMs] = states[index]!;
+    return state === "delayed" && dueMs > job.at.getTime() + ON_TIME_SLACK_MS;
+  });
+}
+
+/** Tries to move a job earlier this many times when its state keeps changing under us. */
+const MOVE_TRIES = 3;
+
+/**
+ * Makes each job exist and be due no later than its `at`, in a few pipelined round trips
+ * whatever the number of jobs: look up (clearing finished ones), add the missing in one bulk,
+ * look again at what was added (a concurrent writer's add may have won with a later time; one
+ * found gone by then has already run), and move earlier whatever is due too late. Returns how
+ * many jobs were missing.
+ */
+export async function ensureDelayedJobs<T>(
+  redis: Redis,
+  queue: Queue<T>,
+  jobs: readonly DelayedJob<T>[],
+): Promise<number> {
+  // BullMQ's typings make the job name a generic of the queue; a plain string is what it stores.
+  const plainQueue = queue as Queue;
+  const ids = (list: readonly DelayedJob<T>[]) => list.map((job) => job.id);
+  const found = await lookUp(redis, plainQueue, ids(jobs), "clear");
+  const missing = jobs.filter((_, index) => found[index]![0] === "absent");
+  if (missing.length > 0) {
+    const now = Date.now();
+    await plainQueue.addBulk(
+      missing.map((job) => ({
+        name: "run",
+        data: job.data,
+        // The delay counts from a timestamp given here, so the job is due exactly at `at`.
+        opts: { jobId: job.id, timestamp: now, delay: Math.max(0, job.at.getTime() - now) },
+      })),
+    );
+  }
+  const added = await lookUp(redis, plainQueue, ids(missing), "read");
+  let late = [...dueTooLate(jobs, found), ...dueTooLate(missing, added)];
+  for (let tries = 0; tries < MOVE_TRIES && late.length > 0; tries += 1) {
+    const moved = await Promise.all(late.map((job) => moveEarlier(plainQueue, job.id, job.at)));
+    // A job whose state changed under the move (promoted, started, moved again): look again.
+    const unsure = late.filter((_, index) => !moved[index]);
+    late = dueTooLate(unsure, await lookUp(redis, plainQueue, ids(unsure), "read"));
+  }
+  return missing.length;
+}
+
+/** Whether a job exists that has not finished yet (waiting, delayed, active...); changes nothing. */
+export async function hasUnfinishedJob(redis: Redis, queue: Queue, id: string): Promise<boolean> {
+  const [state] = await lookUp(redis, queue, [id], "read");
+  return state?.[0] === "delayed" || state?.[0] === "pending";
+}

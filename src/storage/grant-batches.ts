@@ -1,0 +1,93 @@
+import type { UnitOfWork } from "../services/ports.js";
+import type { Grant, Prisma } from "./generated/prisma/client.js";
+import { toGrantRow } from "./row-mappers.js";
+
+type GrantBatches = Pick<
+  UnitOfWork,
+  "lockGrants" | "updateGrants" | "claimEntitlements" | "releaseEntitlements" | "countActiveHolders"
+>;
+
+/**
+ * The unit of work's batch operations: one statement for any number of grants, so a burst of
+ * revokes costs a few round trips per batch instead of a dozen per grant. Rows go in as arrays
+ * (unnest) or one JSON document (patches, whose fields differ from grant to grant).
+ */
+export function grantBatches(tx: Prisma.TransactionClient): GrantBatches {
+  return {
+    async lockGrants(ids) {
+      if (ids.length === 0) return [];
+      const rows = await tx.$queryRaw<Grant[]>`
+        SELECT * FROM "Grant" WHERE "id" = ANY(${[...ids]}::text[]) ORDER BY "id" FOR UPDATE`;
+      return rows.map(toGrantRow);
+    },
+    async updateGrants(updates) {
+      if (updates.length === 0) return [];
+      const updatedAt = new Date();
+      const patches = updates.map(({ current, patch }) => ({ ...patch, id: current.id, version: current.version }));
+      // A field the patch leaves out keeps its value; one it sets to null becomes NULL. @updatedAt
+      // is Prisma's (client-side) stamp, set here like Prisma sets it.
+      const rows = await tx.$queryRaw<{ id: string }[]>`
+        UPDATE "Grant" AS g SET
+          "status" = CASE WHEN u.p ? 'status' THEN (u.p->>'status')::"GrantStatus" ELSE g."status" END,
+          "expiresAt" = CASE WHEN u.p ? 'expiresAt' THEN (u.p->>'expiresAt')::timestamp(3) ELSE g."expiresAt" END,
+          "activatedAt" = CASE WHEN u.p ? 'activatedAt' THEN (u.p->>'activatedAt')::timestamp(3) ELSE g."activatedAt" END,
+          "revokedAt" = CASE WHEN u.p ? 'revokedAt' THEN (u.p->>'revokedAt')::timestamp(3) ELSE g."revokedAt" END,
+          "revokeReason" = CASE WHEN u.p ? 'revokeReason' THEN u.p->>'revokeReason' ELSE g."revokeReason" END,
+          "revokedById" = CASE WHEN u.p ? 'revokedById' THEN u.p->>'revokedById' ELSE g."revokedById" END,
+          "receipt" = CASE WHEN u.p ? 'receipt' THEN NULLIF(u.p->'receipt', 'null'::jsonb) ELSE g."receipt" END,
+          "sealedSecret" = CASE WHEN u.p ? 'sealedSecret' THEN u.p->>'sealedSecret' ELSE g."sealedSecret" END,
+          "attempts" = CASE WHEN u.p ? 'attempts' THEN (u.p->>'attempts')::int ELSE g."attempts" END,
+          "lastError" = CASE WHEN u.p ? 'lastError' THEN u.p->>'lastError' ELSE g."lastError" END,
+          "version" = g."version" + 1,
+          "updatedAt" = ${updatedAt}
+        FROM jsonb_array_elements(${JSON.stringify(patches)}::jsonb) AS u(p)
+        WHERE g."id" = u.p->>'id' AND g."version" = (u.p->>'version')::int
+        RETURNING g."id"`;
+      // The saved row is the current one with the patch on top: only ids come back, not a
+      // hundred whole rows to decode again.
+      const saved = new Set(rows.map((row) => row.id));
+      return updates.map(({ current, patch }) => {
+        if (!saved.has(current.id)) return null;
+        const { sealedSecret, ...fields } = patch;
+        const hasSecret = sealedSecret === undefined ? current.hasSecret : sealedSecret !== null;
+        return { ...current, ...fields, hasSecret, version: current.version + 1, updatedAt };
+      });
+    },
+    async claimEntitlements(claims) {
+      if (claims.length === 0) return new Set();
+      // Taken when free or when the last holder's lease ran out (its process died); a live lease,
+      // even one of the same grant's earlier attempt, is never taken over. Keys in order, so two
+      // batches claiming overlapping entitlements wait for each other instead of deadlocking.
+      const sorted = [...claims].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+      const column = <K extends keyof (typeof claims)[number]>(key: K) => sorted.map((claim) => claim[key]);
+      const rows = await tx.$queryRaw<{ grantId: string }[]>`
+        INSERT INTO "EntitlementLease" ("key", "grantId", "operation", "owner", "expiresAt")
+        SELECT c.key, c.grant_id, c.operation, c.owner, now() + make_interval(secs => c.ttl)
+        FROM unnest(${column("key")}::text[], ${column("grantId")}::text[], ${column("operation")}::text[],
+                    ${column("owner")}::text[], ${column("ttlSeconds")}::float8[])
+             WITH ORDINALITY AS c(key, grant_id, operation, owner, ttl, n)
+        ORDER BY c.n
+        ON CONFLICT ("key") DO UPDATE SET "grantId" = EXCLUDED."grantId", "operation" = EXCLUDED."operation",
+          "owner" = EXCLUDED."owner", "expiresAt" = EXCLUDED."expiresAt"
+        WHERE "EntitlementLease"."expiresAt" <= now()
+        RETURNING "grantId"`;
+      return new Set(rows.map((row) => row.grantId));
+    },
+    async releaseEntitlements(releases) {
+      if (releases.length === 0) return;
+      await tx.$executeRaw`
+        DELETE FROM "EntitlementLease" AS l
+        USING unnest(${releases.map((r) => r.key)}::text[], ${releases.map((r) => r.grantId)}::text[],
+                     ${releases.map((r) => r.owner)}::text[]) AS r(key, grant_id, owner)
+        WHERE l."key" = r.key AND l."grantId" = r.grant_id AND l."owner" = r.owner`;
+    },
+    async countActiveHolders(keys) {
+      if (keys.length === 0) return new Map();
+      const rows = await tx.$queryRaw<{ key: string; holders: number }[]>`
+        SELECT "entitlementKey" AS key, count(*)::int AS holders FROM "Grant"
+        WHERE "entitlementKey" = ANY(${[...new Set(keys)]}::text[]) AND "status" = 'active'
+        GROUP BY "entitlementKey"`;
+      return new Map(rows.map((row) => [row.key, row.holders]));
+    },
+  };
+}

@@ -1,0 +1,242 @@
+import { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type LiveGrant, makeLiveGrants } from "../../bench/live-grants.js";
+import type { Connector, RevokeContext } from "../../src/connectors/connector.js";
+import { jobId, QUEUE } from "../../src/jobs/queues.js";
+import { startSweeper } from "../../src/jobs/sweeper.js";
+import type { ServiceDeps } from "../../src/services/deps.js";
+import { sweep } from "../../src/services/sweep.js";
+import { SWEEP_CONCURRENCY } from "../../src/services/sweep-context.js";
+import { type PrivateRedis, startPrivateRedis } from "../helpers/private-redis.js";
+import { startSesame, type TestSesame } from "../helpers/sesame.js";
+
+/**
+ * The sweeper with thousands of live grants, against the real database and a Redis of its own:
+ * it walks grants by expiry a page at a time (no "newest N" window), restores lost revoke jobs
+ * in pipelined batches, revokes overdue grants a bounded number at a time, and runs in one
+ * process at a time by a lease row, which another process takes over once it has run out. Time
+ * is Sesame's clock moved past the expiries, never a wait.
+ */
+
+const HOLDERS = Array.from({ length: 20 }, (_, i) => `holder-${i}`);
+const policy = `
+version: 1
+people:
+${[...HOLDERS, "approver"].map((id) => `  - { id: ${id}, email: ${id}@example.com }`).join("\n")}
+connectors:
+  target: { type: noop }
+resources:
+  live-db: { connector: target, risk: low }
+policies:
+  - id: live
+    resources: [live-db]
+    requesters: { users: [${HOLDERS.join(", ")}] }
+    duration: { default: 1h, max: 2h }
+    reason: { required: false }
+    approvers: { users: [approver] }
+    autoApprove: [{ reason: "sweeper tests", resourceRisk: low }]
+`;
+const HOUR = 3_600_000;
+
+let redis: PrivateRedis;
+let sesame: TestSesame;
+let client: Redis;
+
+beforeAll(async () => {
+  redis = await startPrivateRedis();
+  sesame = await startSesame("sweeper_scale", { policy, identities: [], env: { REDIS_URL: redis.url } });
+  client = new Redis(redis.url);
+});
+afterAll(async () => {
+  client?.disconnect();
+  await sesame?.stop();
+  await redis?.stop();
+});
+
+/** `count` live grants lasting an hour, made by Sesame's services 250 to a transaction. */
+async function liveGrants(count: number, options: { scheduleRevokes: boolean }): Promise<LiveGrant[]> {
+  const made: LiveGrant[] = [];
+  for (let done = 0; done < count; done += 250) {
+    const size = Math.min(250, count - done);
+    made.push(
+      ...(await makeLiveGrants(sesame.runtime.deps, {
+        requesterIds: Array.from({ length: size }, (_, i) => HOLDERS[i % HOLDERS.length]!),
+        resourceId: "live-db",
+        durationSeconds: 3_600,
+        ...options,
+      })),
+    );
+  }
+  return made;
+}
+
+/** Revokes every live grant left by an earlier test, so each test sweeps only its own. */
+async function revokeAllLiveGrants(): Promise<void> {
+  await sweep({ ...sesame.runtime.deps, now: () => new Date(Date.now() + 3 * HOUR) });
+}
+
+/** A connector that counts the revokes running at once and can hold them until `release()`. */
+function countingTarget() {
+  let inFlight = 0;
+  let release: () => void = () => undefined;
+  const gate = { held: false, opened: Promise.resolve() };
+  let entered: () => void = () => undefined;
+  const firstCall = new Promise<void>((resolve) => {
+    entered = resolve;
+  });
+  const state = { maxInFlight: 0, revoked: new Set<string>() };
+  const connector = {
+    async revoke(context: RevokeContext) {
+      inFlight += 1;
+      state.maxInFlight = Math.max(state.maxInFlight, inFlight);
+      entered();
+      // One turn of the event loop at least, so the calls a sweep starts together overlap.
+      await new Promise((resolve) => setImmediate(resolve));
+      await gate.opened;
+      state.revoked.add(context.grantId);
+      inFlight -= 1;
+    },
+  } as unknown as Connector;
+  return {
+    state,
+    firstCall,
+    hold() {
+      gate.opened = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+    },
+    release: () => release(),
+    deps(overrides: Partial<ServiceDeps> = {}): ServiceDeps {
+      const base = sesame.runtime.deps;
+      return { ...base, connectors: { ...base.connectors, get: () => connector }, ...overrides };
+    },
+  };
+}
+
+const statusCounts = async (ids: readonly string[]) => {
+  const grants = await Promise.all(ids.map((id) => sesame.runtime.deps.store.getGrant(id)));
+  const counts: Record<string, number> = {};
+  for (const grant of grants) counts[grant?.status ?? "missing"] = (counts[grant?.status ?? "missing"] ?? 0) + 1;
+  return counts;
+};
+
+describe("the sweeper with thousands of live grants", () => {
+  it("restores every revoke job Redis lost in one sweep, each due at its grant's expiry", async () => {
+    await revokeAllLiveGrants();
+    const grants = await liveGrants(2_000, { scheduleRevokes: true });
+    await sesame.flushRedis();
+    expect(await sesame.runtime.deps.jobs.hasRevokeJob(grants[0]!.id)).toBe(false);
+
+    const report = await sesame.started.sweeper!.runOnce();
+    expect(report?.revokeJobsRestored).toBe(2_000);
+    const pipeline = client.pipeline();
+    for (const grant of grants) pipeline.zscore(`${sesame.prefix}:${QUEUE.revokes}:delayed`, jobId.revoke(grant.id));
+    const scores = (await pipeline.exec())!.map(([, score]) => Math.floor(Number(score) / 4096));
+    expect(scores).toEqual(grants.map((grant) => grant.expiresAt.getTime()));
+
+    expect((await sesame.started.sweeper!.runOnce())?.revokeJobsRestored).toBe(0);
+  });
+
+  it("revokes overdue grants page by page, at most SWEEP_CONCURRENCY connector calls at once", async () => {
+    await revokeAllLiveGrants();
+    const grants = await liveGrants(250, { scheduleRevokes: false });
+    const target = countingTarget();
+    // Sesame's clock two hours on: every one of them is overdue, and no job is left to revoke it.
+    const report = await sweep(target.deps({ now: () => new Date(Date.now() + 2 * HOUR) }));
+    expect(report.revokedOverdue).toBe(250);
+    expect(report.errors).toBe(0);
+    expect(target.state.revoked.size).toBe(250);
+    expect(target.state.maxInFlight).toBe(SWEEP_CONCURRENCY);
+    expect(await statusCounts(grants.map((grant) => grant.id))).toEqual({ revoked: 250 });
+  });
+});
+
+describe("one sweeper at a time", () => {
+  it("makes a second process wait while the first sweeps, then lets it sweep", async () => {
+    await revokeAllLiveGrants();
+    const grants = await liveGrants(30, { scheduleRevokes: false });
+    const target = countingTarget();
+    target.hold();
+    const later = () => new Date(Date.now() + 2 * HOUR);
+    const first = startSweeper(target.deps({ now: later }), 3_600);
+    const sweeping = first.runOnce();
+    await target.firstCall;
+    // Started while the first holds the lease (a sweeper sweeps once as it starts, too).
+    const second = startSweeper(target.deps({ now: later, instanceId: "another-process" }), 3_600);
+    try {
+      expect(await second.runOnce()).toBeUndefined();
+      target.release();
+      expect((await sweeping)?.revokedOverdue).toBe(30);
+      // The first gave its lease back when it finished: the other process sweeps now.
+      expect(await second.runOnce()).toMatchObject({ revokedOverdue: 0, errors: 0 });
+    } finally {
+      target.release();
+      await first.stop();
+      await second.stop();
+    }
+    expect(await statusCounts(grants.map((grant) => grant.id))).toEqual({ revoked: 30 });
+  });
+
+  it("takes the lease over once its holder let it run out", async () => {
+    const { store } = sesame.runtime.deps;
+    expect(await store.takeNamedLease("sweeper", "a-process-that-died", 60)).toBe(true);
+    expect(await sesame.started.sweeper!.runOnce()).toBeUndefined();
+    // Its holder died and nobody renewed it: the lease runs out on the database's clock.
+    await sesame.runtime.db.$executeRaw`UPDATE "NamedLease" SET "expiresAt" = now() - interval '1 second'`;
+    expect(await sesame.started.sweeper!.runOnce()).toMatchObject({ errors: 0 });
+    // Given back after the sweep: nobody holds it now.
+    expect(await sesame.runtime.db.namedLease.count()).toBe(0);
+  });
+
+  it("stops a sweep whose lease another process took over, and sweeps again afterwards", async () => {
+    await revokeAllLiveGrants();
+    await liveGrants(30, { scheduleRevokes: false });
+    const target = countingTarget();
+    target.hold();
+    const sweeper = startSweeper(target.deps({ now: () => new Date(Date.now() + 2 * HOUR) }), 3_600);
+    try {
+      const sweeping = sweeper.runOnce();
+      await target.firstCall;
+      // While the sweep waits on its targets, its lease is lost (it ran out, another process took it).
+      await sesame.runtime.db.$executeRaw`UPDATE "NamedLease" SET "owner" = 'another-process'`;
+      target.release();
+      // The batch under way finishes; the checkpoint after it finds the lease gone and stops the sweep.
+      expect(await sweeping).toBeUndefined();
+      await sesame.runtime.db.$executeRaw`DELETE FROM "NamedLease"`;
+      expect(await sweeper.runOnce()).toMatchObject({ errors: 0 });
+    } finally {
+      target.release();
+      await sweeper.stop();
+    }
+  });
+
+  it("gives up a sweep when the database fails or stops answering, without blocking the next one", async () => {
+    const base = sesame.runtime.deps;
+    let now = Date.now();
+    let failure: "error" | "hang" | undefined = "error";
+    const store = {
+      ...base.store,
+      pageGrantsByExpiry(query: Parameters<typeof base.store.pageGrantsByExpiry>[0]) {
+        if (failure === "error") return Promise.reject(new Error("Connection terminated unexpectedly"));
+        // A statement that never returns: the server vanished without closing the connection.
+        if (failure === "hang") return new Promise<never>(() => undefined);
+        return base.store.pageGrantsByExpiry(query);
+      },
+    };
+    const sweeper = startSweeper({ ...base, store, now: () => new Date(now) }, 3_600);
+    try {
+      expect(await sweeper.runOnce()).toBeUndefined();
+      failure = "hang";
+      const stuck = sweeper.runOnce();
+      // While the stuck sweep still has time to renew its lease, asking again joins it...
+      expect(sweeper.runOnce()).toBe(stuck);
+      // ...once a whole lease has passed without progress, a new sweep starts and finishes.
+      failure = undefined;
+      now += 61_000;
+      expect(await sweeper.runOnce()).toMatchObject({ errors: 0 });
+    } finally {
+      now += 61_000;
+      await sweeper.stop();
+    }
+  });
+});
