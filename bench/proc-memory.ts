@@ -11,17 +11,23 @@ export function rssBytes(pid: number): number {
 }
 
 export interface RssSampler {
-  /** Stops sampling; the highest and the last reading. */
-  stop(): { peak: number; last: number };
+  /** Stops sampling; the lowest, the highest and the last reading. */
+  stop(): { low: number; peak: number; last: number };
 }
 
-/** Reads a process's RSS every `intervalMs`, keeping the peak: memory a burst costs shows there. */
+/**
+ * Reads a process's RSS every `intervalMs`, keeping the lowest and highest: what a burst costs
+ * shows in the peak, and a garbage-collected heap swings between the two (a sweep over many
+ * grants makes short-lived garbage), so one reading alone says little.
+ */
 export function sampleRss(pid: () => number, intervalMs: number): RssSampler {
+  let low = Number.POSITIVE_INFINITY;
   let peak = 0;
   let last = Number.NaN;
   const read = () => {
     last = rssBytes(pid());
     if (last > peak) peak = last;
+    if (last < low) low = last;
   };
   read();
   const timer = setInterval(read, intervalMs);
@@ -29,7 +35,7 @@ export function sampleRss(pid: () => number, intervalMs: number): RssSampler {
     stop() {
       clearInterval(timer);
       read();
-      return { peak, last };
+      return { low, peak, last };
     },
   };
 }

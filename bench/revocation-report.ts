@@ -23,7 +23,8 @@ export interface RevocationReport {
     revokeJobs: number;
     activeGrants: number;
   };
-  memory: { idleMiB: number; withLiveGrantsMiB: number };
+  /** With the live grants: the lowest and highest RSS over 40 s (sweeps come and go). */
+  memory: { idleMiB: number; withLiveGrantsMiB: { low: number; high: number } };
   sesameLogs: LogSummary;
   problems: string[];
 }
@@ -86,7 +87,7 @@ export function renderRevocationReport(report: RevocationReport): string {
       ["left", "right", "right", "right", "right", "left"],
     ),
     "",
-    `Sesame worker RSS: idle ${formatNumber(memory.idleMiB)} MiB, with ${formatNumber(liveGrants.count)} live grants ${formatNumber(memory.withLiveGrantsMiB)} MiB` +
+    `Sesame worker RSS: idle ${formatNumber(memory.idleMiB)} MiB, with ${formatNumber(liveGrants.count)} live grants ${formatNumber(memory.withLiveGrantsMiB.low)}–${formatNumber(memory.withLiveGrantsMiB.high)} MiB` +
       (bursts ?? [])
         .map(
           (burst, index) =>

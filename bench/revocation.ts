@@ -43,6 +43,7 @@ const REDIS_PREFIX = "sesame-bench";
 /** Live grants last this long: none of them expires during the bench. */
 const LIVE_SECONDS = 12 * 3_600;
 const MiB = 1024 * 1024;
+const LIVE_RSS_SAMPLE_MS = 40_000;
 const progress = (message: string) => console.error(`[bench:revocation] ${message}`);
 
 interface Options {
@@ -221,8 +222,10 @@ async function measure(bench: Bench): Promise<RevocationReport> {
   const loadedPerSecond = (options.grants - lost) / ((Date.now() - loadStarted) / 1000);
   progress(`loaded at ${formatNumber(loadedPerSecond)}/s; waiting for the audit chainer`);
   const auditChainCaughtUp = await waitForAuditChain(bench.database, Date.now() + 20 * 60_000);
-  await sleep(5_000);
-  const withLiveGrants = rssBytes(bench.sesame.child.pid);
+  // Longer than a sweep interval (30 s by default): each sweep walks every live grant.
+  const liveRss = sampleRss(() => bench.sesame.child.pid, 500);
+  await sleep(LIVE_RSS_SAMPLE_MS);
+  const withLiveGrants = liveRss.stop();
   const report: RevocationReport = {
     machine: {
       cores: cpus().length,
@@ -234,7 +237,10 @@ async function measure(bench: Bench): Promise<RevocationReport> {
     options: { ...options, revokeConcurrency: revokeConcurrency(options) },
     liveGrants: { count: options.grants - lost, loadedPerSecond, auditChainCaughtUp },
     ...(floor ? { floor } : {}),
-    memory: { idleMiB: idle / MiB, withLiveGrantsMiB: withLiveGrants / MiB },
+    memory: {
+      idleMiB: idle / MiB,
+      withLiveGrantsMiB: { low: withLiveGrants.low / MiB, high: withLiveGrants.peak / MiB },
+    },
     sesameLogs: bench.sesame.logs(),
     problems: bench.problems,
   };

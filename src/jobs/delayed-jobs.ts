@@ -1,5 +1,5 @@
 import type { Queue } from "bullmq";
-import type { ChainableCommander, Redis } from "ioredis";
+import type { Redis } from "ioredis";
 
 /**
  * "This job exists and is due no later than `at`", for many jobs at once. BullMQ ignores an add
@@ -17,57 +17,77 @@ export interface DelayedJob<T> {
 }
 
 /**
- * One job's state, looked up atomically: with "clear", a finished job (completed or failed, kept
- * for inspection) is removed in the same step, so it reads as absent and can be added again; a
- * delayed one reports when it is due (BullMQ scores delayed jobs as due-ms × 4096 + a counter).
- * Revoke, activation and request jobs have no parents or children: their keys are the job hash
- * and the side keys BullMQ's own removal deletes.
+ * The states of many jobs in one script call: with "clear", a finished job (completed or failed,
+ * kept for inspection) is removed in the same step, so it reads as absent and can be added again;
+ * a delayed one reports when it is due (BullMQ scores delayed jobs as due-ms × 4096 + a counter).
+ * Job keys are the queue's key prefix and the id, as in BullMQ's own scripts. Sesame's jobs have
+ * no parents, children or deduplication keys: a finished one is its hash and the side keys
+ * BullMQ's own removal deletes. Replies come flat: state, due time, state, due time...
  */
 const LOOK_UP_AND_CLEAR_FINISHED = `
-local id = ARGV[1]
-local job = KEYS[4]
-if redis.call("EXISTS", job) == 0 then return {"absent", 0} end
-if redis.call("ZSCORE", KEYS[1], id) or redis.call("ZSCORE", KEYS[2], id) then
-  if ARGV[2] ~= "clear" then return {"finished", 0} end
-  redis.call("ZREM", KEYS[1], id)
-  redis.call("ZREM", KEYS[2], id)
-  redis.call("DEL", job, job .. ":logs", job .. ":dependencies", job .. ":processed", job .. ":failed", job .. ":unsuccessful")
-  return {"absent", 0}
+local completed, failed, delayed = KEYS[1], KEYS[2], KEYS[3]
+local mode, prefix = ARGV[1], ARGV[2]
+local states = {}
+for i = 3, #ARGV do
+  local id = ARGV[i]
+  local job = prefix .. id
+  local state, due = "pending", 0
+  if redis.call("EXISTS", job) == 0 then
+    state = "absent"
+  elseif redis.call("ZSCORE", completed, id) or redis.call("ZSCORE", failed, id) then
+    state = "finished"
+    if mode == "clear" then
+      redis.call("ZREM", completed, id)
+      redis.call("ZREM", failed, id)
+      redis.call("DEL", job, job .. ":logs", job .. ":dependencies", job .. ":processed", job .. ":failed",
+        job .. ":unsuccessful")
+      state = "absent"
+    end
+  else
+    local score = redis.call("ZSCORE", delayed, id)
+    if score then state, due = "delayed", math.floor(tonumber(score) / 4096) end
+  end
+  states[#states + 1] = state
+  states[#states + 1] = due
 end
-local score = redis.call("ZSCORE", KEYS[3], id)
-if score then return {"delayed", math.floor(tonumber(score) / 4096)} end
-return {"pending", 0}
+return states
 `;
 
 type JobState = [state: "absent" | "finished" | "delayed" | "pending", dueMs: number];
 
 /** A delayed job due this much later than wanted is on time: BullMQ stamps the add a moment after the caller computed the delay. */
 const ON_TIME_SLACK_MS = 1_000;
+/** Ids per script call: one call must not keep Redis busy for long. */
+const IDS_PER_CALL = 1_000;
 
-const COMMAND = "sesameLookUpAndClearFinished";
+const COMMAND = "sesameLookUpJobs";
 
-interface WithLookUp {
+type WithLookUp = Redis & {
   [COMMAND](
     completed: string,
     failed: string,
     delayed: string,
-    job: string,
-    id: string,
     mode: string,
-  ): ChainableCommander;
-}
+    prefix: string,
+    ...ids: string[]
+  ): Promise<(string | number)[]>;
+};
 
 async function lookUp(redis: Redis, queue: Queue, ids: readonly string[], mode: "clear" | "read"): Promise<JobState[]> {
-  if (ids.length === 0) return [];
-  if (!(COMMAND in redis)) redis.defineCommand(COMMAND, { numberOfKeys: 4, lua: LOOK_UP_AND_CLEAR_FINISHED });
-  const pipeline = redis.pipeline() as ChainableCommander & WithLookUp;
-  for (const id of ids)
-    pipeline[COMMAND](queue.keys.completed!, queue.keys.failed!, queue.keys.delayed!, queue.toKey(id), id, mode);
-  const replies = (await pipeline.exec()) ?? [];
-  return replies.map(([error, reply]) => {
-    if (error) throw error;
-    return reply as JobState;
-  });
+  if (!(COMMAND in redis)) redis.defineCommand(COMMAND, { numberOfKeys: 3, lua: LOOK_UP_AND_CLEAR_FINISHED });
+  const states: JobState[] = [];
+  for (let start = 0; start < ids.length; start += IDS_PER_CALL) {
+    const reply = await (redis as WithLookUp)[COMMAND](
+      queue.keys.completed!,
+      queue.keys.failed!,
+      queue.keys.delayed!,
+      mode,
+      queue.toKey(""),
+      ...ids.slice(start, start + IDS_PER_CALL),
+    );
+    for (let i = 0; i < reply.length; i += 2) states.push([reply[i] as JobState[0], Number(reply[i + 1])]);
+  }
+  return states;
 }
 
 /** Moves a delayed job earlier (to now if `at` has passed); false when it is no longer delayed. */
@@ -97,8 +117,8 @@ function dueTooLate<T>(jobs: readonly DelayedJob<T>[], states: readonly JobState
 const MOVE_TRIES = 3;
 
 /**
- * Makes each job exist and be due no later than its `at`, in a few pipelined round trips
- * whatever the number of jobs: look up (clearing finished ones), add the missing in one bulk,
+ * Makes each job exist and be due no later than its `at`, in a few round trips whatever the
+ * number of jobs (a thousand per script call): look up (clearing finished ones), add the missing in one bulk,
  * look again at what was added (a concurrent writer's add may have won with a later time; one
  * found gone by then has already run), and move earlier whatever is due too late. Returns how
  * many jobs were missing.

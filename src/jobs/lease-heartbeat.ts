@@ -1,3 +1,4 @@
+import { claimsInUse } from "../services/claims-in-use.js";
 import { LEASE_SECONDS, type ServiceDeps } from "../services/deps.js";
 
 export interface LeaseHeartbeat {
@@ -6,8 +7,9 @@ export interface LeaseHeartbeat {
 }
 
 /**
- * Renews the entitlement leases this process holds, three times per lease life, so a connector
- * call that takes long keeps its claim while a dead process loses its claims within LEASE_SECONDS.
+ * Renews the entitlement leases of the calls this process is making (claims-in-use.ts), three
+ * times per lease life, so a connector call that takes long keeps its claim while a dead process,
+ * or a claim whose release failed, loses it within LEASE_SECONDS.
  * A failed renewal (database away) is logged once per outage; the lease may then lapse, and the
  * worst case is a second, idempotent call to the connector.
  */
@@ -15,7 +17,7 @@ export function startLeaseHeartbeat(deps: ServiceDeps): LeaseHeartbeat {
   let failing = false;
   const beat = async () => {
     try {
-      await deps.store.renewLeases(deps.instanceId, LEASE_SECONDS);
+      await deps.store.renewLeases(deps.instanceId, LEASE_SECONDS, claimsInUse(deps.instanceId));
       if (failing) deps.logger.info({}, "entitlement leases are renewed again");
       failing = false;
     } catch (error) {

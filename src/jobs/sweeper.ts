@@ -63,19 +63,26 @@ async function sweepUnderLease(deps: ServiceDeps, run: Run): Promise<SweepReport
   try {
     if (!(await take())) return undefined;
     try {
-      return await sweep(deps, async () => {
+      const started = Date.now();
+      const report = await sweep(deps, async () => {
         if (run.abandoned) throw new Error("this sweep was abandoned after making no progress");
         if (!(await take())) throw new Error("another process took the sweeper's lease over");
         run.progressAt = deps.now().getTime();
       });
+      // Quiet when there was nothing to repair: a line every interval would say nothing.
+      if (Object.values(report).some((count) => count > 0))
+        deps.logger.info({ ...report, tookMs: Date.now() - started }, "sweep repaired what jobs had not done");
+      return report;
     } finally {
       // An abandoned run leaves the lease to the run that replaced it.
       if (!run.abandoned) await deps.store.releaseNamedLease(LEASE_NAME, deps.instanceId).catch(() => undefined);
     }
   } catch (error) {
-    deps.logger.error(
+    // The database away (its outage is logged where it is noticed) or the lease lost: no harm
+    // done, every repair is its own short transaction, and the next sweep starts afresh.
+    deps.logger.warn(
       { error: error instanceof Error ? error.message : String(error) },
-      "sweep failed; the next one starts afresh",
+      "sweep stopped; the next one starts afresh",
     );
     return undefined;
   }

@@ -2,6 +2,7 @@ import { DelayedError, type Job, Worker } from "bullmq";
 import type { WorkerQueue } from "../config/env.js";
 import { activateGrant } from "../services/activate-grant.js";
 import type { ServiceDeps } from "../services/deps.js";
+import { isEntitlementBusy } from "../services/entitlement-lease.js";
 import { runEscalationStep } from "../services/escalate-request.js";
 import { expireRequest } from "../services/expire-request.js";
 import { createRevokeBatcher } from "../services/revoke-batcher.js";
@@ -12,8 +13,11 @@ import { onWorkerError } from "./redis-outages.js";
 
 const isFinalAttempt = (job: Job): boolean => job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
 
-/** Revoke batches under way at once per process: one collects while the other waits on the database or targets. */
-const REVOKE_BATCHES_AT_ONCE = 3;
+/** A revoke whose entitlement is claimed by someone else looks again this much later. */
+const BUSY_RETRY_MS = 1_000;
+
+/** Revoke batches being claimed at once per process, while the next one gathers. */
+const REVOKE_CLAIMS_AT_ONCE = 3;
 
 /**
  * A job whose worker died (killed, out of memory, host lost) runs again within lockDuration +
@@ -55,13 +59,21 @@ export function startWorkers(
   // expiries costs a few statements per hundred grants, not a dozen per grant.
   const revokeConcurrency = options.concurrency("revokes");
   const batcher = createRevokeBatcher(deps, {
-    maxBatch: Math.max(1, Math.ceil(revokeConcurrency / REVOKE_BATCHES_AT_ONCE)),
-    batchesAtOnce: REVOKE_BATCHES_AT_ONCE,
+    maxBatch: Math.max(1, Math.ceil(revokeConcurrency / REVOKE_CLAIMS_AT_ONCE)),
+    claimsAtOnce: REVOKE_CLAIMS_AT_ONCE,
   });
   const revokes = new Worker<GrantJobData>(
     QUEUE.revokes,
     async (job, token) => {
-      const result = await batcher.revoke({ grantId: job.data.grantId, finalAttempt: isFinalAttempt(job) });
+      const result = await batcher
+        .revoke({ grantId: job.data.grantId, finalAttempt: isFinalAttempt(job) })
+        .catch(async (error: unknown) => {
+          if (!isEntitlementBusy(error)) throw error;
+          // The claim is someone else's for now (the sweeper revoking this very grant, or a call on
+          // the same access): look again shortly, without spending an attempt or logging a failure.
+          await job.moveToDelayed(Date.now() + BUSY_RETRY_MS, token);
+          throw new DelayedError();
+        });
       if (result.kind === "not_due") {
         // The grant was extended after this job was scheduled: sleep again until the new expiry.
         await job.moveToDelayed(result.expiresAt.getTime(), token);

@@ -1,6 +1,7 @@
 import type { GrantReceipt } from "../connectors/connector.js";
 import type { GrantRow } from "../domain/grant.js";
 import { expiryFrom, statusesAllowing, transitionGrant } from "../domain/grant-machine.js";
+import { usingClaims } from "./claims-in-use.js";
 import { recordConnectorFailure } from "./connector-failure.js";
 import { LEASE_SECONDS, type ServiceDeps } from "./deps.js";
 import { runAfterCommit, saveGrant } from "./effects.js";
@@ -15,7 +16,15 @@ export type ActivationResult = { kind: "activated"; grant: GrantRow } | { kind: 
  * connector is idempotent per grant id). Throws on connector failure so the job retries; the last
  * attempt marks the grant failed.
  */
-export async function activateGrant(
+export function activateGrant(
+  deps: ServiceDeps,
+  grantId: string,
+  options: { finalAttempt: boolean },
+): Promise<ActivationResult> {
+  return usingClaims(deps.instanceId, [grantId], () => activate(deps, grantId, options));
+}
+
+async function activate(
   deps: ServiceDeps,
   grantId: string,
   options: { finalAttempt: boolean },

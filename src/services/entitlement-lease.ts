@@ -1,4 +1,4 @@
-import { AppError } from "../domain/errors.js";
+import { AppError, isAppError } from "../domain/errors.js";
 import type { GrantRow } from "../domain/grant.js";
 import { LEASE_SECONDS, type ServiceDeps } from "./deps.js";
 import type { EntitlementClaim, UnitOfWork } from "./ports.js";
@@ -31,6 +31,11 @@ export function entitlementBusy(grant: GrantRow, operation: EntitlementClaim["op
     `Another grant or revoke of the same access (${grant.principal} through ${grant.connectorName}) is under way; this ${operation} is tried again shortly.`,
     { details: { retryable: true } },
   );
+}
+
+/** The error entitlementBusy made: the work is someone else's for now, not failing. */
+export function isEntitlementBusy(error: unknown): boolean {
+  return isAppError(error) && error.details?.retryable === true;
 }
 
 export function releaseEntitlement(deps: ServiceDeps, uow: UnitOfWork, grant: GrantRow): Promise<void> {

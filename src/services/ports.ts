@@ -116,8 +116,11 @@ export interface Store extends StoreReader {
   /** One page of the walk through grants by expiry (served by the index on status, expiresAt, id). */
   pageGrantsByExpiry(query: ExpiryPageQuery): Promise<GrantExpiry[]>;
   readSealedSecret(grantId: string): Promise<string | null>;
-  /** Pushes the expiry of every lease `owner` holds `ttlSeconds` ahead (the owner's heartbeat); returns how many. */
-  renewLeases(owner: string, ttlSeconds: number): Promise<number>;
+  /**
+   * Pushes the expiry of the leases `owner` holds for these grants (the calls it is making)
+   * `ttlSeconds` ahead: the owner's heartbeat; returns how many.
+   */
+  renewLeases(owner: string, ttlSeconds: number, grantIds: readonly string[]): Promise<number>;
   /**
    * One statement, no transaction left open: locks the grant if its status is one of `statuses`
    * and takes its entitlement's lease. Null when the status did not match; `claimed` false when a

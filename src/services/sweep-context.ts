@@ -1,5 +1,5 @@
-import { isAppError } from "../domain/errors.js";
 import type { ServiceDeps } from "./deps.js";
+import { isEntitlementBusy } from "./entitlement-lease.js";
 import { revokeGrants } from "./revoke-grants.js";
 
 export interface SweepReport {
@@ -30,7 +30,10 @@ export interface SweepContext {
   checkpoint: SweepCheckpoint;
   /** Runs one item's repair; a failure is counted and logged, and the sweep goes on. */
   attempt(what: string, work: () => Promise<void>): Promise<void>;
-  /** Revokes a batch of grants (SWEEP_CONCURRENCY connector calls at once); failures are counted and logged. Returns how many were revoked. */
+  /**
+   * Revokes a batch of grants, SWEEP_CONCURRENCY connector calls at once; failures are counted and
+   * logged. Returns how many were revoked.
+   */
   revoke(grants: readonly { id: string; attempts: number }[], what: string, finalAttempt?: boolean): Promise<number>;
 }
 
@@ -38,9 +41,6 @@ export interface SweepContext {
 export const SWEEP_CONCURRENCY = 20;
 /** A revoke the sweeper keeps retrying (its job lost) pages like the job's last attempt would. */
 const PAGE_AFTER_ATTEMPTS = 10;
-
-/** Another process (a revoke job, a relinquish) holds the grant's claim: it is being done, not failing. */
-const isSomeoneElsesClaim = (error: unknown) => isAppError(error) && error.details?.retryable === true;
 
 export function createSweepContext(deps: ServiceDeps, checkpoint: SweepCheckpoint): SweepContext {
   const report: SweepReport = {
@@ -54,7 +54,8 @@ export function createSweepContext(deps: ServiceDeps, checkpoint: SweepCheckpoin
     errors: 0,
   };
   const failed = (what: string, error: unknown) => {
-    if (isSomeoneElsesClaim(error)) return;
+    // A revoke job (or another process) holds the grant's claim: it is being done, not failing.
+    if (isEntitlementBusy(error)) return;
     report.errors += 1;
     deps.logger.warn(
       { what, error: error instanceof Error ? error.message : String(error) },

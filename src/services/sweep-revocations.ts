@@ -3,7 +3,7 @@ import type { SweepContext } from "./sweep-context.js";
 
 /** Overdue grants per page: one revoke batch (SWEEP_CONCURRENCY connector calls at once) before the next is read. */
 const OVERDUE_PAGE = 100;
-/** Live grants per page whose revoke jobs are checked (and restored) in one pipelined batch. */
+/** Live grants per page whose revoke jobs are checked in one script call (and restored in one bulk add). */
 const RESTORE_PAGE = 1_000;
 
 /**
@@ -44,8 +44,8 @@ export function revokeOverdueGrants(ctx: SweepContext): Promise<void> {
 }
 
 /**
- * Makes sure every live grant has its revoke job, a page at a time: one pipelined look-up per
- * page and one bulk add for what is missing (a flushed Redis), never one round trip per grant.
+ * Makes sure every live grant has its revoke job, a page at a time: one look-up (a script call)
+ * per page and one bulk add for what is missing (a flushed Redis), never one round trip per grant.
  * Stops at the first Redis failure: the other pages would only fail alike.
  */
 export function restoreRevokeJobs(ctx: SweepContext): Promise<void> {

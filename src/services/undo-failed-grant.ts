@@ -1,5 +1,6 @@
 import type { GrantRow } from "../domain/grant.js";
 import { transitionGrant } from "../domain/grant-machine.js";
+import { usingClaims } from "./claims-in-use.js";
 import { recordConnectorFailure } from "./connector-failure.js";
 import type { ServiceDeps } from "./deps.js";
 import { runAfterCommit, saveGrant } from "./effects.js";
@@ -11,7 +12,11 @@ import { removeAccess } from "./revoke-access.js";
  * succeeds (`revokedAt` set on the failed grant); until then the sweeper tries again. Same shape as
  * a revoke: claim (commit) → connector → record (commit).
  */
-export async function undoFailedGrant(deps: ServiceDeps, grantId: string): Promise<void> {
+export function undoFailedGrant(deps: ServiceDeps, grantId: string): Promise<void> {
+  return usingClaims(deps.instanceId, [grantId], () => undo(deps, grantId));
+}
+
+async function undo(deps: ServiceDeps, grantId: string): Promise<void> {
   const claim = await deps.store.transaction(async (uow) => {
     const grant = await uow.lockGrant(grantId);
     if (grant?.status !== "grant_failed" || grant.revokedAt) return null;

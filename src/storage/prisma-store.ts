@@ -170,9 +170,11 @@ export function createPrismaStore(db: Database): Store {
       const { claimed, ...grant } = row;
       return { grant: toGrantRow(grant), claimed };
     },
-    async renewLeases(owner, ttlSeconds) {
+    async renewLeases(owner, ttlSeconds, grantIds) {
+      if (grantIds.length === 0) return 0;
       return db.$executeRaw`
-        UPDATE "EntitlementLease" SET "expiresAt" = now() + make_interval(secs => ${ttlSeconds}) WHERE "owner" = ${owner}`;
+        UPDATE "EntitlementLease" SET "expiresAt" = now() + make_interval(secs => ${ttlSeconds})
+        WHERE "owner" = ${owner} AND "grantId" = ANY(${[...grantIds]}::text[])`;
     },
     async releaseLeases(owner) {
       await db.entitlementLease.deleteMany({ where: { owner } });
@@ -180,7 +182,7 @@ export function createPrismaStore(db: Database): Store {
     async listUnleasedGrants(statuses, { olderThan, limit }) {
       const ids = await db.$queryRaw<{ id: string }[]>`
         SELECT g.id FROM "Grant" g
-        WHERE g.status::text = ANY(${statuses}) AND g."updatedAt" <= ${olderThan}
+        WHERE g.status = ANY(CAST(${statuses} AS "GrantStatus"[])) AND g."updatedAt" <= ${olderThan}
           AND NOT EXISTS (SELECT 1 FROM "EntitlementLease" l WHERE l."grantId" = g.id AND l."expiresAt" > now())
         ORDER BY g."updatedAt" LIMIT ${limit}`;
       if (ids.length === 0) return [];

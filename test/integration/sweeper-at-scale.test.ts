@@ -4,7 +4,10 @@ import { type LiveGrant, makeLiveGrants } from "../../bench/live-grants.js";
 import type { Connector, RevokeContext } from "../../src/connectors/connector.js";
 import { jobId, QUEUE } from "../../src/jobs/queues.js";
 import { startSweeper } from "../../src/jobs/sweeper.js";
+import { claimsInUse } from "../../src/services/claims-in-use.js";
 import type { ServiceDeps } from "../../src/services/deps.js";
+import { LEASE_SECONDS } from "../../src/services/deps.js";
+import { performRevoke } from "../../src/services/revoke-grant.js";
 import { sweep } from "../../src/services/sweep.js";
 import { SWEEP_CONCURRENCY } from "../../src/services/sweep-context.js";
 import { type PrivateRedis, startPrivateRedis } from "../helpers/private-redis.js";
@@ -13,7 +16,7 @@ import { startSesame, type TestSesame } from "../helpers/sesame.js";
 /**
  * The sweeper with thousands of live grants, against the real database and a Redis of its own:
  * it walks grants by expiry a page at a time (no "newest N" window), restores lost revoke jobs
- * in pipelined batches, revokes overdue grants a bounded number at a time, and runs in one
+ * a page per Redis call, revokes overdue grants a bounded number at a time, and runs in one
  * process at a time by a lease row, which another process takes over once it has run out. Time
  * is Sesame's clock moved past the expiries, never a wait.
  */
@@ -121,7 +124,10 @@ const statusCounts = async (ids: readonly string[]) => {
 };
 
 describe("the sweeper with thousands of live grants", () => {
-  it("restores every revoke job Redis lost in one sweep, each due at its grant's expiry", async () => {
+  // Making 2,000 grants takes a while on a loaded machine: a bound for a hang, not a timing assertion.
+  it("restores every revoke job Redis lost in one sweep, each due at its grant's expiry", {
+    timeout: 240_000,
+  }, async () => {
     await revokeAllLiveGrants();
     const grants = await liveGrants(2_000, { scheduleRevokes: true });
     await sesame.flushRedis();
@@ -238,5 +244,36 @@ describe("one sweeper at a time", () => {
       now += 61_000;
       await sweeper.stop();
     }
+  });
+});
+
+describe("a revoke whose outcome could not be recorded", () => {
+  it("lets its claim run out instead of renewing it for ever, and the sweeper finishes the revoke", async () => {
+    await revokeAllLiveGrants();
+    const [grant] = await liveGrants(1, { scheduleRevokes: false });
+    const base = sesame.runtime.deps;
+    let transactions = 0;
+    // The database goes away just after the connector removed the access: the second commit fails.
+    const store: ServiceDeps["store"] = {
+      ...base.store,
+      transaction: (work, options) => {
+        transactions += 1;
+        if (transactions === 2) return Promise.reject(new Error("Connection terminated unexpectedly"));
+        return base.store.transaction(work, options);
+      },
+    };
+    const later = () => new Date(Date.now() + 2 * HOUR);
+    await expect(performRevoke({ ...base, store, now: later }, grant!.id, { finalAttempt: false })).rejects.toThrow(
+      /Connection terminated/,
+    );
+    expect((await base.store.getGrant(grant!.id))?.status).toBe("revoking");
+    // Nobody uses the claim any more, so the process's heartbeat no longer renews it...
+    expect(claimsInUse(base.instanceId)).not.toContain(grant!.id);
+    expect(await base.store.renewLeases(base.instanceId, LEASE_SECONDS, claimsInUse(base.instanceId))).toBe(0);
+    // ...and it runs out (the database's clock moved past it), after which the sweeper finishes the revoke.
+    await sesame.runtime.db
+      .$executeRaw`UPDATE "EntitlementLease" SET "expiresAt" = now() - interval '1 second' WHERE "grantId" = ${grant!.id}`;
+    expect((await sweep({ ...base, now: later })).revokedOverdue).toBe(1);
+    expect((await base.store.getGrant(grant!.id))?.status).toBe("revoked");
   });
 });

@@ -24,6 +24,9 @@ export interface NoopCall {
   expiresAt: Date;
 }
 
+/** Calls the noop connector remembers: plenty for a test or a demo, bounded for a long run. */
+const MAX_CALLS_KEPT = 1_000;
+
 export class NoopConnector implements Connector {
   readonly type = "noop";
   readonly #name: string;
@@ -40,7 +43,7 @@ export class NoopConnector implements Connector {
     this.#silentRevokeFailuresLeft = failureCount(config.leaveAccessOnRevoke);
   }
 
-  /** Every grant and revoke call received, in order, including failed ones. */
+  /** The last MAX_CALLS_KEPT grant and revoke calls received, in order, including failed ones. */
   get calls(): readonly NoopCall[] {
     return this.#calls;
   }
@@ -106,6 +109,8 @@ export class NoopConnector implements Connector {
       expiresAt: context.expiresAt,
     };
     this.#calls.push(call);
+    // A demo process runs for months: an unbounded log would grow with every grant and revoke.
+    if (this.#calls.length > MAX_CALLS_KEPT) this.#calls.shift();
     return call;
   }
 
