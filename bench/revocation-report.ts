@@ -22,6 +22,8 @@ export interface RevocationReport {
     /** Sesame's revoke jobs in Redis at the end, against its active grants then. */
     revokeJobs: number;
     activeGrants: number;
+    /** From the FLUSHALL until every active grant had its revoke job again (NaN: not within 3 minutes). */
+    jobsBackAfterMs: number;
   };
   /** With the live grants: the lowest and highest RSS over 40 s (sweeps come and go). */
   memory: { idleMiB: number; withLiveGrantsMiB: { low: number; high: number } };
@@ -102,7 +104,8 @@ export function renderRevocationReport(report: RevocationReport): string {
     lines.push(
       `Missed revokes: ${faults.missed} (grants expired before the end and not revoked); ` +
         `${faults.outcome.notCreated} grants could not be created while things were down; ` +
-        `revoke jobs in Redis at the end: ${formatNumber(faults.revokeJobs)} for ${formatNumber(faults.activeGrants)} active grants`,
+        `revoke jobs in Redis at the end: ${formatNumber(faults.revokeJobs)} for ${formatNumber(faults.activeGrants)} active grants ` +
+        `(all back ${formatNumber(faults.jobsBackAfterMs / 1000)} s after the flush)`,
     );
   }
   const logs = report.sesameLogs;
