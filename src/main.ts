@@ -2,6 +2,7 @@ import { concurrencyOf, EnvError, parseEnv } from "./config/env.js";
 import { isAppError } from "./domain/errors.js";
 import { buildServer } from "./http/server.js";
 import { startAuditChainTimer } from "./jobs/audit-chain-timer.js";
+import { type AuditWebhook, startAuditWebhook } from "./jobs/audit-webhook.js";
 import { startChatWorker } from "./jobs/chat-queue.js";
 import { startLeaseHeartbeat } from "./jobs/lease-heartbeat.js";
 import { type Sweeper, startSweeper } from "./jobs/sweeper.js";
@@ -41,6 +42,9 @@ export async function start(runtime: Runtime, role: "all" | "web" | "worker"): P
   const heartbeat = startLeaseHeartbeat(deps);
   stops.push(() => heartbeat.stop());
   if (role !== "web") {
+    // First: a misconfigured audit stream stops the start before any worker runs.
+    const auditWebhook = startAuditWebhookFromEnv(runtime);
+    if (auditWebhook) stops.push(() => auditWebhook.stop());
     const workers = startWorkers(deps, {
       redisUrl: env.REDIS_URL,
       prefix: env.SESAME_REDIS_PREFIX,
@@ -90,6 +94,25 @@ export async function start(runtime: Runtime, role: "all" | "web" | "worker"): P
     }
   }
   return started;
+}
+
+/** The audit stream to a SIEM, when SESAME_AUDIT_WEBHOOK_URL is set; it runs beside the chainer, in workers. */
+function startAuditWebhookFromEnv(runtime: Runtime): AuditWebhook | undefined {
+  const { env, deps } = runtime;
+  if (!env.SESAME_AUDIT_WEBHOOK_URL) return undefined;
+  if (!env.SESAME_AUDIT_WEBHOOK_SECRET)
+    throw new EnvError([
+      "SESAME_AUDIT_WEBHOOK_SECRET: is required with SESAME_AUDIT_WEBHOOK_URL (32+ random characters, openssl rand -hex 32)",
+    ]);
+  return startAuditWebhook({
+    url: env.SESAME_AUDIT_WEBHOOK_URL,
+    secret: env.SESAME_AUDIT_WEBHOOK_SECRET,
+    db: runtime.db,
+    store: deps.store,
+    instanceId: deps.instanceId,
+    logger: deps.logger,
+    now: deps.now,
+  });
 }
 
 function roleFromArgs(argv: string[]): "all" | "web" | "worker" | undefined {

@@ -1,8 +1,12 @@
+import { once } from "node:events";
 import { createWriteStream } from "node:fs";
 import type { Command } from "commander";
 import type { ChainVerdict } from "../domain/audit-chain-verify.js";
+import { type AuditExportLine, chainedLine, toJson, unchainedLine } from "../domain/audit-export-line.js";
+import { tryParseDuration } from "../domain/duration.js";
 import { chainAuditEvents } from "../storage/audit-chainer.js";
 import { readAuditChain, readUnchainedEvents, verifyStoredAuditChain } from "../storage/audit-repository.js";
+import { followAuditChain } from "./audit-follow.js";
 import { print, withDatabase } from "./context.js";
 
 function verdictLine(verdict: ChainVerdict): string {
@@ -39,30 +43,50 @@ export function registerAuditCommands(program: Command): void {
 
   audit
     .command("export")
-    .description("write every audit event in chain order, then those not chained yet (position null)")
+    .description(
+      "write every audit event in chain order, then those not chained yet (position null); with --follow, keep writing events as they are chained",
+    )
     .option("--format <format>", "jsonl (one JSON object per line)", "jsonl")
     .option("-o, --output <file>", "write to a file instead of stdout")
-    .action(async (options: { format: string; output?: string }) => {
+    .option("--follow", "after the chain so far, stream each event once it is chained, until Ctrl-C")
+    .option("--interval <duration>", "with --follow: how often to look for new events", "1s")
+    .action(async (options: { format: string; output?: string; follow?: boolean; interval: string }) => {
       if (options.format !== "jsonl") throw new Error(`--format: only jsonl is supported (got "${options.format}").`);
+      const intervalSeconds = tryParseDuration(options.interval);
+      if (intervalSeconds === undefined || intervalSeconds < 1)
+        throw new Error(`--interval: must be a duration of at least 1s, like 1s or 10s (got "${options.interval}").`);
       await withDatabase(async (db) => {
         await chainAuditEvents(db, { wait: true });
         const out = options.output ? createWriteStream(options.output) : process.stdout;
-        const write = (line: Record<string, unknown>) =>
-          out.write(
-            `${JSON.stringify(line, (_key, value: unknown) => (typeof value === "bigint" ? `${value}` : value))}\n`,
-          );
+        const stop = new AbortController();
+        const abort = () => stop.abort();
+        // A closed pipe (`| head`) ends the export quietly instead of crashing it.
+        out.on("error", abort);
+        const write = async (line: AuditExportLine) => {
+          if (!out.write(`${toJson(line)}\n`)) await once(out, "drain", { signal: stop.signal }).catch(() => {});
+        };
         try {
           let chainedUpTo = 0n;
-          for await (const { position, eventSeq, prevHash, hash, event } of readAuditChain(db)) {
-            // A link whose event is gone is still written: an offline check then names the deletion.
-            write({ position, seq: eventSeq, ...event, prevHash, hash });
-            chainedUpTo = position;
+          for await (const entry of readAuditChain(db)) {
+            await write(chainedLine(entry));
+            chainedUpTo = entry.position;
           }
-          // Events linked while the chain was being written come here too, so none is left out.
-          for await (const { seq, ...content } of readUnchainedEvents(db, chainedUpTo)) {
-            write({ position: null, seq, ...content, prevHash: null, hash: null });
+          if (options.follow) {
+            process.once("SIGINT", abort);
+            process.once("SIGTERM", abort);
+            await followAuditChain(db, write, {
+              after: chainedUpTo,
+              intervalMs: intervalSeconds * 1000,
+              signal: stop.signal,
+            });
+          } else {
+            // Events linked while the chain was being written come here too, so none is left out.
+            for await (const event of readUnchainedEvents(db, chainedUpTo)) await write(unchainedLine(event));
           }
         } finally {
+          out.off("error", abort);
+          process.off("SIGINT", abort);
+          process.off("SIGTERM", abort);
           if (out !== process.stdout)
             await new Promise((resolve) => (out as ReturnType<typeof createWriteStream>).end(resolve));
         }

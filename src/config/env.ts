@@ -63,6 +63,13 @@ export const EnvSchema = z.object({
     (seconds) => seconds <= 60,
     "must be at most 1m: new audit events stay out of the hash chain until the chainer runs",
   ),
+  SESAME_AUDIT_WEBHOOK_URL: z
+    .url({ protocol: /^https?$/, error: "must be the http(s) URL your SIEM or log collector receives audit events at" })
+    .optional(),
+  SESAME_AUDIT_WEBHOOK_SECRET: z
+    .string()
+    .min(32, "must be at least 32 random characters (openssl rand -hex 32): it signs every delivery")
+    .optional(),
   SESAME_TOKEN_CACHE: Duration("10s").refine(
     (seconds) => seconds <= 300,
     "must be at most 5m: a revoked API token keeps working until its cached answer expires",

@@ -61,24 +61,33 @@ export async function readChainTip(client: Client): Promise<ChainTip> {
   return last ?? CHAIN_START;
 }
 
-/** Streams the chain in position order with each link's event (null if the row is gone), a page at a time. */
-export async function* readAuditChain(db: Database, pageSize = 1000): AsyncGenerator<ChainEntry> {
-  let after = 0n;
+/** Streams the chain in position order, after position `after`, with each link's event (null if the row is gone), a page at a time. */
+export async function* readAuditChain(db: Database, pageSize = 1000, after = 0n): AsyncGenerator<ChainEntry> {
   for (;;) {
-    const links = await db.auditChainLink.findMany({
-      where: { position: { gt: after } },
-      orderBy: { position: "asc" },
-      take: pageSize,
-    });
-    // Fetched apart rather than joined: a missing event must show up as null, not as an error.
-    const events = await db.auditEvent.findMany({ where: { seq: { in: links.map((link) => link.eventSeq) } } });
-    const bySeq = new Map(events.map((row) => [row.seq, toAuditRecord(row)]));
-    for (const { position, eventSeq, prevHash, hash } of links) {
-      yield { position, eventSeq, prevHash, hash, event: bySeq.get(eventSeq) ?? null };
-    }
-    if (links.length < pageSize) return;
-    after = links[links.length - 1]!.position;
+    const page = await readChainPage(db, after, pageSize);
+    yield* page;
+    if (page.length < pageSize) return;
+    after = page[page.length - 1]!.position;
   }
+}
+
+/** Up to `limit` links after position `after`, in order, each with its event (null if the row is gone). */
+export async function readChainPage(db: Database, after: bigint, limit: number): Promise<ChainEntry[]> {
+  const links = await db.auditChainLink.findMany({
+    where: { position: { gt: after } },
+    orderBy: { position: "asc" },
+    take: limit,
+  });
+  // Fetched apart rather than joined: a missing event must show up as null, not as an error.
+  const events = await db.auditEvent.findMany({ where: { seq: { in: links.map((link) => link.eventSeq) } } });
+  const bySeq = new Map(events.map((row) => [row.seq, toAuditRecord(row)]));
+  return links.map(({ position, eventSeq, prevHash, hash }) => ({
+    position,
+    eventSeq,
+    prevHash,
+    hash,
+    event: bySeq.get(eventSeq) ?? null,
+  }));
 }
 
 /**
