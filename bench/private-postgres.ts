@@ -1,5 +1,6 @@
 import { execFile } from "node:child_process";
-import { chown, mkdtemp, rm } from "node:fs/promises";
+import { readdirSync } from "node:fs";
+import { chown, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -7,8 +8,19 @@ import { freePort } from "./free-port.js";
 
 const run = promisify(execFile);
 
-/** Where Debian puts PostgreSQL 15's server binaries (override with BENCH_POSTGRES_BIN). */
-const BIN = process.env.BENCH_POSTGRES_BIN ?? "/usr/lib/postgresql/15/bin";
+/** Where Debian puts the newest installed PostgreSQL's server binaries (override with BENCH_POSTGRES_BIN). */
+export const POSTGRES_BIN = process.env.BENCH_POSTGRES_BIN ?? debianPostgresBin();
+
+function debianPostgresBin(): string {
+  let versions: string[] = [];
+  try {
+    versions = readdirSync("/usr/lib/postgresql").filter((name) => /^\d+$/.test(name));
+  } catch {
+    // No Debian PostgreSQL server: the path below names what is missing when it is used.
+  }
+  const newest = versions.sort((a, b) => Number(b) - Number(a))[0] ?? "15";
+  return `/usr/lib/postgresql/${newest}/bin`;
+}
 /** The server refuses to run as root: it runs as this user, which owns its data directory. */
 const SERVER_USER = "postgres";
 
@@ -18,7 +30,7 @@ const SERVER_USER = "postgres";
  * server anyone else uses. `stop` removes everything it made.
  */
 export interface PrivatePostgres {
-  /** postgresql:// URL of its `postgres` database, as superuser postgres (trust, loopback only). */
+  /** postgresql:// URL of its `postgres` database, as superuser postgres (with the password under scram-sha-256). */
   url: string;
   /** Stops it at once (no checkpoint, like a crash: clients see their connections die) and starts it again. */
   restart(): Promise<void>;
@@ -27,14 +39,23 @@ export interface PrivatePostgres {
 
 /** Runs a PostgreSQL binary as the server's user (directly when the bench already is that user). */
 async function asServerUser(binary: string, args: string[]): Promise<void> {
-  const command = join(BIN, binary);
+  const command = join(POSTGRES_BIN, binary);
   if (userInfo().username === SERVER_USER) await run(command, args);
   else if (process.getuid?.() === 0) await run("runuser", ["-u", SERVER_USER, "--", command, ...args]);
   else
     throw new Error(`a private PostgreSQL needs to run as ${SERVER_USER}: run the bench as root or as ${SERVER_USER}`);
 }
 
-export async function startPrivatePostgres(): Promise<PrivatePostgres> {
+export interface PrivatePostgresOptions {
+  /**
+   * How clients authenticate: trust (the bench's default), or scram-sha-256 with a password for
+   * superuser postgres, as a stock Debian or Ubuntu PostgreSQL asks over TCP.
+   */
+  auth?: { method: "trust" } | { method: "scram-sha-256"; password: string };
+}
+
+export async function startPrivatePostgres(options: PrivatePostgresOptions = {}): Promise<PrivatePostgres> {
+  const auth = options.auth ?? { method: "trust" };
   const dir = await mkdtemp(join(tmpdir(), "sesame-bench-pg-"));
   const data = join(dir, "data");
   const log = join(dir, "server.log");
@@ -42,7 +63,14 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
   const { uid, gid } = await serverIds();
   await chown(dir, uid, gid);
   try {
-    await asServerUser("initdb", ["-D", data, "-U", "postgres", "-A", "trust", "--no-sync", "-E", "UTF8"]);
+    const initdb = ["-D", data, "-U", "postgres", "-A", auth.method, "--no-sync", "-E", "UTF8"];
+    if (auth.method === "scram-sha-256") {
+      const passwordFile = join(dir, "password");
+      await writeFile(passwordFile, auth.password, { mode: 0o600 });
+      await chown(passwordFile, uid, gid);
+      initdb.push(`--pwfile=${passwordFile}`);
+    }
+    await asServerUser("initdb", initdb);
     const serverOptions = `-c listen_addresses=127.0.0.1 -c port=${port} -c unix_socket_directories=${dir} -c max_connections=200`;
     await asServerUser("pg_ctl", ["-D", data, "-o", serverOptions, "-l", log, "-w", "-t", "60", "start"]);
   } catch (error) {
@@ -50,7 +78,10 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
     throw error;
   }
   return {
-    url: `postgresql://postgres@127.0.0.1:${port}/postgres`,
+    url:
+      auth.method === "trust"
+        ? `postgresql://postgres@127.0.0.1:${port}/postgres`
+        : `postgresql://postgres:${encodeURIComponent(auth.password)}@127.0.0.1:${port}/postgres`,
     // pg_ctl restart keeps the server's options (postmaster.opts) but not its log file: without
     // -l the new server would hold pg_ctl's output open, and pg_ctl would never seem to end.
     restart: () => asServerUser("pg_ctl", ["-D", data, "-m", "immediate", "-l", log, "-w", "-t", "60", "restart"]),

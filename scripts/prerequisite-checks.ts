@@ -7,6 +7,7 @@
  */
 import { constants } from "node:fs";
 import { access, stat } from "node:fs/promises";
+import { userInfo } from "node:os";
 import { delimiter, join } from "node:path";
 import { Redis } from "ioredis";
 import mysql from "mysql2/promise";
@@ -144,6 +145,18 @@ async function kerberosProblem(): Promise<string | undefined> {
   return missing.length === 0 ? undefined : `MIT Kerberos tools missing: ${missing.join(", ")}`;
 }
 
+/** initdb and pg_ctl where the private clusters look for them, and a user they may run as. */
+async function postgresServerProblem(): Promise<string | undefined> {
+  const { POSTGRES_BIN } = await import("../bench/private-postgres.js");
+  const missing = [];
+  for (const binary of ["initdb", "pg_ctl"])
+    if (!(await isExecutableFile(join(POSTGRES_BIN, binary)))) missing.push(join(POSTGRES_BIN, binary));
+  if (missing.length > 0) return `PostgreSQL server binaries missing: ${missing.join(", ")} (BENCH_POSTGRES_BIN)`;
+  if (process.getuid?.() !== 0 && userInfo().username !== "postgres")
+    return "a private PostgreSQL cluster runs as the postgres user: run the tests as root or as postgres";
+  return undefined;
+}
+
 async function chromiumProblem(): Promise<string | undefined> {
   return (await isExecutableFile(CHROMIUM_PATH)) ? undefined : `Chromium not found at ${CHROMIUM_PATH} (CHROMIUM_PATH)`;
 }
@@ -191,6 +204,13 @@ export const TEST_PREREQUISITES = {
     neededFor: "the Teams end-to-end test (test/chat/teams/teams-playground.test.ts) and npm run cards:render",
     install: "apt-get install chromium",
     problem: chromiumProblem,
+  },
+  "postgresql-server": {
+    title: "PostgreSQL server binaries",
+    neededFor:
+      "the test of npm run dev's setup against a private password-protected cluster (test/scripts/dev-databases.test.ts)",
+    install: "apt-get install postgresql",
+    problem: postgresServerProblem,
   },
   openssl: {
     title: "openssl",

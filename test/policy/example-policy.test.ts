@@ -16,7 +16,7 @@ describe("examples/policy.yaml", () => {
       tuesdayMorningParis,
     );
     expect(officeHours).toMatchObject({
-      principal: "alice",
+      principal: "sesame_demo_alice",
       autoApproval: { reason: "SRE during office hours, up to 1h" },
     });
     expect(officeHours.steps).toEqual([{ name: "approval", approverIds: ["bob", "carol"], required: 1 }]);
@@ -31,7 +31,7 @@ describe("examples/policy.yaml", () => {
       ["admin sign-off", 1, ["dave"]],
     ]);
     expect(book.explain("dave", "demo-admin", saturday).outcome).toBe("auto_approve");
-    expect(book.principalFor("dave", "prod-db-readonly")).toBe("dokafor");
+    expect(book.principalFor("dave", "prod-db-readonly")).toBe("sesame_demo_dokafor");
   });
 });
 
