@@ -11,6 +11,16 @@ export function isNamedBy(request: Pick<RequestRow, "requesterId" | "snapshot">,
   return request.requesterId === personId || request.snapshot.steps.some((step) => step.approverIds.includes(personId));
 }
 
+/** Everyone `isNamedBy` the request, once each: who may see it besides admins. */
+export function viewersOf(request: Pick<RequestRow, "requesterId" | "snapshot">): string[] {
+  return [...new Set([request.requesterId, ...request.snapshot.steps.flatMap((step) => step.approverIds)])].sort();
+}
+
+/** Everyone the request waits for (`awaitsDecisionFrom` holds for each). */
+export function awaitedDecidersOf(request: Pick<RequestRow, "status" | "snapshot" | "currentStep">): string[] {
+  return request.status === "pending" ? [...(request.snapshot.steps[request.currentStep]?.approverIds ?? [])] : [];
+}
+
 /** Requesters, approvers and admins see a request; anyone else is told it does not exist. */
 export function canSeeRequest(
   request: Pick<RequestRow, "requesterId" | "snapshot">,

@@ -20,6 +20,9 @@ export interface RequestFilter {
   status?: RequestStatus[];
   requesterId?: string;
   resourceId?: string;
+  /** Only requests this person may see (`canSeeRequest` without admin rights). */
+  viewerId?: string;
+  /** Only requests waiting for this person's decision (`awaitsDecisionFrom`). */
   approverId?: string;
   pendingUntilBefore?: Date;
   limit?: number;

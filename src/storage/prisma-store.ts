@@ -1,5 +1,6 @@
+import type { RequestRow } from "../domain/access-request.js";
 import type { AuditInput } from "../domain/audit-event.js";
-import { awaitsDecisionFrom } from "../domain/visibility.js";
+import { awaitedDecidersOf, viewersOf } from "../domain/visibility.js";
 import type { GrantFilter, RequestFilter, Store, StoreReader, UnitOfWork } from "../services/ports.js";
 import { appendAuditEvents } from "./audit-repository.js";
 import type { Grant, Prisma } from "./generated/prisma/client.js";
@@ -23,6 +24,8 @@ function reader(client: Client): StoreReader {
     async listRequests(filter: RequestFilter) {
       const rows = await client.accessRequest.findMany({
         where: {
+          ...(filter.viewerId ? { viewerIds: { has: filter.viewerId } } : {}),
+          ...(filter.approverId ? { awaitingIds: { has: filter.approverId } } : {}),
           ...(filter.status ? { status: { in: filter.status } } : {}),
           ...(filter.requesterId ? { requesterId: filter.requesterId } : {}),
           ...(filter.resourceId ? { resourceId: filter.resourceId } : {}),
@@ -31,12 +34,9 @@ function reader(client: Client): StoreReader {
         },
         include: REQUEST_INCLUDE,
         orderBy: { createdAt: "desc" },
-        take: filter.approverId ? 1000 : (filter.limit ?? 100),
+        take: filter.limit ?? 100,
       });
-      const mapped = rows.map(toRequestRow);
-      if (!filter.approverId) return mapped;
-      const approverId = filter.approverId;
-      return mapped.filter((r) => awaitsDecisionFrom(r, approverId)).slice(0, filter.limit ?? 100);
+      return rows.map(toRequestRow);
     },
     async getGrant(id) {
       const row = await client.grant.findUnique({ where: { id } });
@@ -62,6 +62,11 @@ function reader(client: Client): StoreReader {
       return rows.map(toGrantRow);
     },
   };
+}
+
+/** The columns the list queries filter on, derived from the request as it is saved. */
+function visibilityColumns(request: Pick<RequestRow, "requesterId" | "snapshot" | "status" | "currentStep">) {
+  return { viewerIds: viewersOf(request), awaitingIds: awaitedDecidersOf(request) };
 }
 
 /** An audit event waiting for the end of its transaction, with the moment it happened. */
@@ -93,7 +98,12 @@ function unitOfWork(tx: Prisma.TransactionClient, pendingAudit: PendingAudit[]):
     async createRequest(row) {
       const { snapshot, decisions: _none, grantId: _noGrantYet, escalationLog, ...rest } = row;
       await tx.accessRequest.create({
-        data: { ...rest, policySnapshot: asJson(snapshot), escalationLog: asJson(escalationLog) },
+        data: {
+          ...rest,
+          policySnapshot: asJson(snapshot),
+          escalationLog: asJson(escalationLog),
+          ...visibilityColumns(row),
+        },
       });
     },
     async updateRequest(current, patch) {
@@ -103,6 +113,12 @@ function unitOfWork(tx: Prisma.TransactionClient, pendingAudit: PendingAudit[]):
         ...rest,
         ...(snapshot ? { policySnapshot: asJson(snapshot) } : {}),
         ...(escalationLog ? { escalationLog: asJson(escalationLog) } : {}),
+        ...visibilityColumns({
+          requesterId: current.requesterId,
+          snapshot: patch.snapshot ?? current.snapshot,
+          status: patch.status ?? current.status,
+          currentStep: patch.currentStep ?? current.currentStep,
+        }),
         version: { increment: 1 },
       };
       const [row] = await tx.accessRequest.updateManyAndReturn({

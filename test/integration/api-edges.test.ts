@@ -108,4 +108,17 @@ describe("API edges", () => {
     const page = await sesame.api("erin", "GET", "/api/v1/requests?limit=1");
     expect(page.body.requests.map((r: { id: string }) => r.id)).toEqual([mine.body.id]);
   });
+
+  it("lists what waits for the caller's decision, and nothing to a stranger", async () => {
+    const created = await sesame.api("erin", "POST", "/api/v1/requests", { resource: "app-db" });
+    const waiting = async (who: string) =>
+      (await sesame.api(who, "GET", "/api/v1/requests?awaitingMe=true&limit=100")).body.requests.map(
+        (r: { id: string }) => r.id,
+      );
+    expect(await waiting("carol")).toContain(created.body.id);
+    await sesame.api("bob", "POST", `/api/v1/requests/${created.body.id}/approve`, {});
+    await sesame.api("carol", "POST", `/api/v1/requests/${created.body.id}/approve`, {});
+    expect(await waiting("carol")).not.toContain(created.body.id);
+    expect((await sesame.api("mallory", "GET", "/api/v1/requests?limit=100")).body.requests).toEqual([]);
+  });
 });
