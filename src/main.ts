@@ -5,6 +5,7 @@ import { startAuditChainTimer } from "./jobs/audit-chain-timer.js";
 import { type AuditWebhook, startAuditWebhook } from "./jobs/audit-webhook.js";
 import { startChatWorker } from "./jobs/chat-queue.js";
 import { startLeaseHeartbeat } from "./jobs/lease-heartbeat.js";
+import { startRetentionTimer } from "./jobs/retention-timer.js";
 import { type Sweeper, startSweeper } from "./jobs/sweeper.js";
 import { startWorkers } from "./jobs/workers.js";
 import { createRuntime, type Runtime } from "./runtime.js";
@@ -52,6 +53,10 @@ export async function start(runtime: Runtime, role: "all" | "web" | "worker"): P
       redisHealth: runtime.redisHealth,
     });
     const sweeper = startSweeper(deps, env.SESAME_SWEEP_INTERVAL);
+    if (env.SESAME_RETENTION !== undefined) {
+      const retention = startRetentionTimer(deps, env.SESAME_RETENTION);
+      stops.push(() => retention.stop());
+    }
     const auditChainer = startAuditChainTimer(
       () => chainAuditEvents(runtime.db),
       deps.logger,

@@ -63,6 +63,14 @@ export const EnvSchema = z.object({
     (seconds) => seconds <= 60,
     "must be at most 1m: new audit events stay out of the hash chain until the chainer runs",
   ),
+  SESAME_RETENTION: z
+    .string()
+    .optional()
+    .refine(
+      (text) => text === undefined || (tryParseDuration(text) ?? 0) >= 86_400,
+      "must be a duration of at least 1d, like 400d: requests and grants that ended longer ago are deleted",
+    )
+    .transform((text) => (text === undefined ? undefined : tryParseDuration(text)!)),
   SESAME_AUDIT_WEBHOOK_URL: z
     .url({ protocol: /^https?$/, error: "must be the http(s) URL your SIEM or log collector receives audit events at" })
     .optional(),

@@ -104,6 +104,8 @@ export interface UnitOfWork extends StoreReader {
   releaseEntitlements(releases: readonly { key: string; grantId: string; owner: string }[]): Promise<void>;
   /** Active grants per entitlement key (keys nobody holds are absent). */
   countActiveHolders(keys: readonly string[]): Promise<Map<string, number>>;
+  /** Deletes up to `limit` requests (and their grants) that ended for good before `endedBefore`; how many. */
+  deleteEndedRecords(endedBefore: Date, limit: number): Promise<number>;
 }
 
 export interface Store extends StoreReader {

@@ -8,6 +8,7 @@ import { grantBatches } from "./grant-batches.js";
 import { grantExpiryPages } from "./grant-expiry-pages.js";
 import { namedLeases } from "./named-leases.js";
 import type { Database } from "./prisma-client.js";
+import { recordRetention } from "./record-retention.js";
 import { asJson, fromLockedRequest, type LockedRequest, toGrantRow, toRequestRow } from "./row-mappers.js";
 
 type Client = Database | Prisma.TransactionClient;
@@ -80,6 +81,7 @@ function unitOfWork(tx: Prisma.TransactionClient, pendingAudit: PendingAudit[]):
   return {
     ...reader(tx),
     ...batches,
+    ...recordRetention(tx),
     // One round trip each: the row, locked, with what a request is read with.
     async lockRequest(id) {
       const [row] = await tx.$queryRaw<LockedRequest[]>`

@@ -1,0 +1,33 @@
+import type { ServiceDeps } from "./deps.js";
+
+/** Requests deleted per transaction: short transactions, whatever the backlog. */
+export const PURGE_BATCH = 1000;
+
+/**
+ * Deletes the requests and grants that ended for good more than `retentionSeconds` ago (see
+ * recordRetention for what counts as ended), a batch per transaction, each batch recorded in the
+ * audit log, which itself keeps every event of the deleted records. `checkpoint` runs between
+ * batches (the caller renews its lease there, or stops the purge by throwing).
+ */
+export async function purgeEndedRecords(
+  deps: ServiceDeps,
+  retentionSeconds: number,
+  checkpoint: () => Promise<void>,
+): Promise<number> {
+  const endedBefore = new Date(deps.now().getTime() - retentionSeconds * 1000);
+  let purged = 0;
+  for (;;) {
+    const count = await deps.store.transaction(async (uow) => {
+      const deleted = await uow.deleteEndedRecords(endedBefore, PURGE_BATCH);
+      if (deleted > 0)
+        await uow.appendAudit({
+          type: "records.purged",
+          data: { requests: deleted, endedBefore: endedBefore.toISOString(), retentionSeconds },
+        });
+      return deleted;
+    });
+    purged += count;
+    if (count < PURGE_BATCH) return purged;
+    await checkpoint();
+  }
+}
