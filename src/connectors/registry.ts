@@ -1,4 +1,5 @@
 import { AppError } from "../domain/errors.js";
+import { awsIdentityCenterConnectorSpec } from "./aws-identity-center/aws-identity-center-spec.js";
 import { configInvalid, describeIssues } from "./config-errors.js";
 import type { Connector, ConnectorSpec } from "./connector.js";
 import { kerberosConnectorSpec } from "./kerberos/kerberos-spec.js";
@@ -27,6 +28,7 @@ const DEFINITIONS: ReadonlyMap<string, AnyConnectorSpec> = new Map<string, AnyCo
     kerberosConnectorSpec,
     redisAclConnectorSpec,
     mysqlConnectorSpec,
+    awsIdentityCenterConnectorSpec,
   ].map((definition) => [definition.type, definition]),
 );
 
