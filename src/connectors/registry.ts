@@ -1,6 +1,7 @@
 import { AppError } from "../domain/errors.js";
 import { awsIdentityCenterConnectorSpec } from "./aws-identity-center/aws-identity-center-spec.js";
 import { configInvalid, describeIssues } from "./config-errors.js";
+import { gcpIamConnectorSpec } from "./gcp-iam/gcp-iam-spec.js";
 import type { Connector, ConnectorSpec } from "./connector.js";
 import { kerberosConnectorSpec } from "./kerberos/kerberos-spec.js";
 import { kubernetesConnectorSpec } from "./kubernetes/kubernetes-spec.js";
@@ -29,6 +30,7 @@ const DEFINITIONS: ReadonlyMap<string, AnyConnectorSpec> = new Map<string, AnyCo
     redisAclConnectorSpec,
     mysqlConnectorSpec,
     awsIdentityCenterConnectorSpec,
+    gcpIamConnectorSpec,
   ].map((definition) => [definition.type, definition]),
 );
 
