@@ -1,5 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { AwsIdentityCenterConnector } from "../../src/connectors/aws-identity-center/aws-identity-center-connector.js";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import {
+  type AwsIdentityCenterConnector,
+  awsIdentityCenterConnectorDefinition,
+} from "../../src/connectors/aws-identity-center/aws-identity-center-connector.js";
 import { awsIdentityCenterConnectorSpec } from "../../src/connectors/aws-identity-center/aws-identity-center-spec.js";
 import {
   awsConnector,
@@ -13,6 +16,8 @@ import {
   ACCOUNT_ID,
   AwsIdentityCenterStandIn,
   awsError,
+  IDENTITY_STORE_ID,
+  INSTANCE_ARN,
   OTHER_PERMISSION_SET_ARN,
   PERMISSION_SET_ARN,
 } from "./aws-identity-center-stand-in.js";
@@ -186,6 +191,43 @@ describe("aws-identity-center connector", () => {
     expect(standIn.calls.length - before).toBe(1);
     expect(error.userMessage).toMatch(/not the AWS API.*Check the connector's endpoint/);
     expectNoSecret(errorTexts(error), [secretAccessKey]);
+  });
+
+  it("fails a call the endpoint accepts but never answers after requestTimeoutSeconds", async () => {
+    const hanging = awsConnector(standIn, endpoint, { requestTimeoutSeconds: 0.2, retries: 0 });
+    try {
+      const held = standIn.holdNext("GetUserId");
+      const error = await failure(hanging.grant(awsContext(standIn)));
+      await held;
+      expect(error).toMatchObject({ code: "connector_failed" });
+      expect(error.userMessage).toMatch(/could not grant access: .*Check the connector's region and endpoint/);
+    } finally {
+      standIn.cutHeld();
+      await hanging.close();
+    }
+  });
+
+  it("takes its credentials from the environment when built as the registry builds it", async () => {
+    vi.stubEnv("AWS_ACCESS_KEY_ID", standIn.accessKeyId);
+    vi.stubEnv("AWS_SECRET_ACCESS_KEY", secretAccessKey);
+    const config = awsIdentityCenterConnectorDefinition.configSchema.parse({
+      region: "eu-west-1",
+      instanceArn: INSTANCE_ARN,
+      identityStoreId: IDENTITY_STORE_ID,
+      endpoint,
+      statusPollSeconds: 0.01,
+    });
+    const fromEnvironment = awsIdentityCenterConnectorDefinition.create(config, { name: "aws-env", secrets: [] });
+    try {
+      const context = awsContext(standIn);
+      await fromEnvironment.grant(context);
+      expect(hasAssignment(standIn, context)).toBe(true);
+      await fromEnvironment.revoke({ ...context, receipt: null });
+      expect(hasAssignment(standIn, context)).toBe(false);
+    } finally {
+      vi.unstubAllEnvs();
+      await fromEnvironment.close?.();
+    }
   });
 
   it("looks users up by user name when principalAttribute is userName", async () => {

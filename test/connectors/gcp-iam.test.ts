@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { GcpIamConnector } from "../../src/connectors/gcp-iam/gcp-iam-connector.js";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { type GcpIamConnector, gcpIamConnectorDefinition } from "../../src/connectors/gcp-iam/gcp-iam-connector.js";
 import { gcpIamConnectorSpec } from "../../src/connectors/gcp-iam/gcp-iam-spec.js";
 import { errorTexts, expectNoSecret, runConnectorConformance } from "./conformance.js";
 import { gcpConnector, gcpContext, memberOf, PROJECT, ROLE, recordingSleep } from "./gcp-iam-fixture.js";
@@ -147,6 +147,36 @@ describe("gcp-iam connector", () => {
     expect(standIn.calls.slice(before).map((call) => call.method)).toEqual(["getIamPolicy", "getIamPolicy"]);
     expect(standIn.hasRole(resource, "roles/owner", "user:owner@example.com")).toBe(true);
     expectNoSecret(errorTexts(garbage), [standIn.token]);
+  });
+
+  it("fails a call the API accepts but never answers after requestTimeoutSeconds", async () => {
+    const hanging = gcpConnector(standIn, endpoint, { requestTimeoutSeconds: 0.2, retries: 0 });
+    try {
+      const held = standIn.holdNext("getIamPolicy");
+      const error = await failure(hanging.grant(gcpContext()));
+      await held;
+      expect(error).toMatchObject({ code: "connector_failed" });
+      expect(error.userMessage).toMatch(
+        /could not grant access: the API did not answer in time\. Check the connector's apiEndpoint/,
+      );
+    } finally {
+      standIn.cutHeld();
+    }
+  });
+
+  it("uses Application Default Credentials when built as the registry builds it, and says when they are missing", async () => {
+    vi.stubEnv("GOOGLE_APPLICATION_CREDENTIALS", "/nonexistent/sesame-adc.json");
+    const config = gcpIamConnectorDefinition.configSchema.parse({ apiEndpoint: endpoint, retries: 0 });
+    const fromEnvironment = gcpIamConnectorDefinition.create(config, { name: "gcp-adc", secrets: [] });
+    try {
+      const result = await fromEnvironment.check({ targets: [{ project: PROJECT, role: ROLE }] });
+      expect(result.ok).toBe(false);
+      expect(result.problems).toEqual([
+        expect.stringMatching(/sesame-adc\.json.*Google did not accept Sesame's credentials, or found none/),
+      ]);
+    } finally {
+      vi.unstubAllEnvs();
+    }
   });
 
   it("revoke removes exactly its own member and condition: the same role held otherwise stays", async () => {

@@ -48,8 +48,9 @@ export function createAwsApi(config: AwsIdentityCenterConfig, options: AwsApiOpt
   const common = {
     region: config.region,
     maxAttempts: 1,
-    // The SDK sets no timeout of its own: an endpoint that accepts but never answers would hang a job.
-    requestHandler: { requestTimeout: timeoutMs, connectionTimeout: timeoutMs },
+    // The SDK sets no timeout of its own, and without throwOnRequestTimeout its requestTimeout only
+    // logs a warning: an endpoint that accepts but never answers would hang a job.
+    requestHandler: { requestTimeout: timeoutMs, connectionTimeout: timeoutMs, throwOnRequestTimeout: true },
     ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
   };
   const admin = new SSOAdminClient({

@@ -37,13 +37,17 @@ export interface GcpApi {
 const SCOPE = "https://www.googleapis.com/auth/cloud-platform";
 
 export function createGcpApi(config: GcpIamConfig, options: GcpApiOptions = {}): GcpApi {
+  // Node's own fetch, not the client's bundled node-fetch: when node-fetch aborts a timed-out
+  // request it emits an 'error' on the request body stream that nobody listens to, which would end
+  // the process. A timeout, because the client sets none: a target that never answers would hang a job.
+  const transport = { fetchImplementation: fetch, timeout: config.requestTimeoutSeconds * 1000 };
   const client = cloudresourcemanager({
     version: "v3",
-    auth: options.auth ?? new auth.GoogleAuth({ scopes: [SCOPE] }),
+    auth: options.auth ?? new auth.GoogleAuth({ scopes: [SCOPE], clientOptions: { transporterOptions: transport } }),
     rootUrl: config.apiEndpoint,
     // The client's own retries would wait with real timers and retry what we want to see; ours do.
     retry: false,
-    timeout: config.requestTimeoutSeconds * 1000,
+    ...transport,
   });
   const wait = options.sleep ?? sleep;
   const policy: QuickRetryPolicy = { retries: config.retries, sleep: wait };

@@ -37,14 +37,21 @@ function googleStatus(error: unknown): { status?: string; message?: string } {
   };
 }
 
-/** The first socket-level code on the error or its causes. */
-function socketCode(error: unknown): string | undefined {
-  for (let current: unknown = error, depth = 0; current !== undefined && current !== null && depth < 5; depth += 1) {
-    const code = (current as GoogleError).code;
-    if (typeof code === "string" && /^[A-Z_]+$/.test(code)) return code;
+/** The error and its causes (fetch nests the socket error two levels down). */
+function chain(error: unknown): GoogleError[] {
+  const links: GoogleError[] = [];
+  for (let current: unknown = error; typeof current === "object" && current !== null && links.length < 5; ) {
+    links.push(current as GoogleError);
     current = (current as GoogleError).cause;
   }
-  return undefined;
+  return links;
+}
+
+/** The first socket-level code (ECONNRESET, UND_ERR_SOCKET, ...) on the error or its causes. */
+function socketCode(error: unknown): string | undefined {
+  return chain(error)
+    .map((link) => link.code)
+    .find((code): code is string => typeof code === "string" && /^[A-Z][A-Z0-9_]+$/.test(code));
 }
 
 /** setIamPolicy refused because the policy changed since it was read: 409 ABORTED (or a 412 on the etag). */
@@ -53,10 +60,8 @@ export function isPolicyConflict(error: unknown): boolean {
   return status === 409 || status === 412 || googleStatus(error).status === "ABORTED";
 }
 
-const isTimeout = (error: unknown) => {
-  const name = (error as GoogleError | null)?.name;
-  return name === "AbortError" || name === "TimeoutError";
-};
+const isTimeout = (error: unknown) =>
+  chain(error).some((link) => [link.name, link.code].some((tag) => tag === "AbortError" || tag === "TimeoutError"));
 
 export function retryAdvice(error: unknown): RetryAdvice {
   if (error instanceof AppError) return { retry: false };
@@ -78,7 +83,9 @@ export function describeGcpError(error: unknown, secrets: readonly string[]): st
     );
   }
   if (isTimeout(error)) return "the API did not answer in time";
-  return describeError(error, secrets);
+  const code = socketCode(error);
+  const text = describeError(error, secrets);
+  return code === undefined || text.includes(code) ? text : `${text} (${code})`;
 }
 
 const CREDENTIALS_HINT =
@@ -100,10 +107,9 @@ export function gcpHint(error: unknown): string {
   if (code !== undefined && LOST.has(code)) return connectionLostHint("the Google Cloud Resource Manager API");
   if (isTimeout(error) || (code !== undefined && UNREACHABLE.has(code)))
     return "Check the connector's apiEndpoint and that Sesame can reach Google, then retry.";
-  // No HTTP answer and no socket error: the token source failed before any request was sent.
-  if (/credential|could not load the default|invalid_grant|unauthenticated|token/i.test(describeError(error, [])))
-    return CREDENTIALS_HINT;
-  return "Check the connector's settings and Sesame's Google permissions (see the README), then retry.";
+  // No HTTP answer and no network error: the token source failed before any API request was sent
+  // (no Application Default Credentials, an unreadable key file, a refused token exchange).
+  return CREDENTIALS_HINT;
 }
 
 export function toGcpError(error: unknown, connector: string, action: string, secrets: readonly string[]): AppError {
