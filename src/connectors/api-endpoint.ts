@@ -9,7 +9,7 @@ const LOOPBACK = /^(localhost|127\.\d{1,3}\.\d{1,3}\.\d{1,3}|\[::1\])$/i;
 
 export const ApiEndpointSchema = z
   .string()
-  .refine((url) => URL.canParse(url), "must be a URL such as https://sso.eu-west-1.amazonaws.com")
+  .refine((url) => URL.canParse(url), "must be a URL such as https://api.example.com/")
   .refine((url) => {
     if (!URL.canParse(url)) return true;
     const parsed = new URL(url);

@@ -10,6 +10,7 @@ import {
   SSOAdminClient,
   type SSOAdminClientConfig,
 } from "@aws-sdk/client-sso-admin";
+import { AppError } from "../../domain/errors.js";
 import { type QuickRetryPolicy, withQuickRetries } from "../quick-retry.js";
 import { AwsCallFailed, retryAdvice } from "./aws-errors.js";
 import type { AwsIdentityCenterConfig, AwsIdentityCenterTarget } from "./aws-identity-center-config.js";
@@ -21,6 +22,8 @@ import type { AwsIdentityCenterConfig, AwsIdentityCenterTarget } from "./aws-ide
  */
 
 export type AssignmentChange = "creation" | "deletion";
+
+const MAX_PAGES = 100;
 
 export interface AwsApiOptions {
   /** Tests only: fixed credentials instead of the standard chain. */
@@ -104,6 +107,7 @@ export function createAwsApi(config: AwsIdentityCenterConfig, options: AwsApiOpt
     },
     async assignmentExists(userId, target) {
       let nextToken: string | undefined;
+      let pages = 0;
       do {
         const token = nextToken;
         const page = await retried("sso:ListAccountAssignmentsForPrincipal", () =>
@@ -127,6 +131,13 @@ export function createAwsApi(config: AwsIdentityCenterConfig, options: AwsApiOpt
         );
         if (found) return true;
         nextToken = page.NextToken;
+        pages += 1;
+        // A user has at most a few hundred assignments in one account; an endless token is not AWS.
+        if (pages >= MAX_PAGES && nextToken !== undefined && nextToken !== "")
+          throw new AppError(
+            "connector_failed",
+            `AWS listed more than ${MAX_PAGES} pages of account assignments for one user and account; check the connector's endpoint.`,
+          );
       } while (nextToken !== undefined && nextToken !== "");
       return false;
     },
