@@ -144,6 +144,11 @@ export class AwsIdentityCenterStandIn {
       const [answer] = this.#scripted.splice(scriptedIndex, 1);
       return this.#send(response, answer!);
     }
+    if (request.method !== "POST" || request.headers["content-type"] !== "application/x-amz-json-1.1")
+      return this.#send(
+        response,
+        awsError("UnknownOperationException", "expected a POST of application/x-amz-json-1.1"),
+      );
     if (!String(request.headers.authorization ?? "").includes(`Credential=${this.accessKeyId}/`))
       return this.#send(
         response,
