@@ -1,6 +1,8 @@
 import { AppError } from "../domain/errors.js";
+import { awsIdentityCenterConnectorSpec } from "./aws-identity-center/aws-identity-center-spec.js";
 import { configInvalid, describeIssues } from "./config-errors.js";
 import type { Connector, ConnectorSpec } from "./connector.js";
+import { gcpIamConnectorSpec } from "./gcp-iam/gcp-iam-spec.js";
 import { kerberosConnectorSpec } from "./kerberos/kerberos-spec.js";
 import { kubernetesConnectorSpec } from "./kubernetes/kubernetes-spec.js";
 import { mysqlConnectorSpec } from "./mysql/mysql-spec.js";
@@ -27,6 +29,8 @@ const DEFINITIONS: ReadonlyMap<string, AnyConnectorSpec> = new Map<string, AnyCo
     kerberosConnectorSpec,
     redisAclConnectorSpec,
     mysqlConnectorSpec,
+    awsIdentityCenterConnectorSpec,
+    gcpIamConnectorSpec,
   ].map((definition) => [definition.type, definition]),
 );
 
