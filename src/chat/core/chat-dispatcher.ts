@@ -1,10 +1,11 @@
 import type { ServiceDeps } from "../../services/deps.js";
 import type { ChatAdapter, ChatPlatform, Recipient } from "./chat-adapter.js";
-import type { ChatJob } from "./chat-deliveries.js";
+import { type ChatJob, reminderKey } from "./chat-deliveries.js";
 import type { ChatStore } from "./chat-store.js";
 import { grantNotice, requestNotice } from "./notices.js";
 import { maxTotalFor } from "./overview.js";
-import { approvalCard } from "./request-cards.js";
+import { reminderText } from "./reminders.js";
+import { approvalCard, grantCard, pendingApprovers } from "./request-cards.js";
 
 /** Runs one chat job: builds the card from the current database state and hands it to the platform's adapter. */
 
@@ -76,7 +77,45 @@ export function createChatDispatcher(
     if (job.notice === "expiring" && (grant.status !== "active" || grant.expiresAt.toISOString() !== job.expiresAt))
       return;
     const card = grantNotice(deps.policy(), job.notice, grant, await maxTotalFor(deps, grant));
-    await adapterFor(job.platform).post({ identityId: grant.subjectId }, card);
+    const address = await adapterFor(job.platform).post({ identityId: grant.subjectId }, card);
+    // A card with Extend / Relinquish is redrawn when the grant moves on, so it never stays on "revoking".
+    if (address && card.actions.length > 0)
+      await store.saveGrantMessage(job.platform, grant.id, `${job.notice}-${grant.expiresAt.getTime()}`, address);
+  }
+
+  async function refreshGrantCardsJob(job: Extract<ChatJob, { kind: "refresh_grant_cards" }>): Promise<void> {
+    const adapter = adapterFor(job.platform);
+    const grant = await deps.store.getGrant(job.grantId);
+    if (!grant) return;
+    const card = grantCard(deps.policy(), grant, await maxTotalFor(deps, grant));
+    const failures: unknown[] = [];
+    for (const address of await store.grantMessagesFor(job.platform, grant.id))
+      await adapter.update(address, card).catch((error: unknown) => failures.push(error));
+    if (failures.length > 0) throw failures[0];
+  }
+
+  /** At most one reminder per person and step: claimed before it is sent, given back only if sending failed. */
+  async function reminderJob(job: Extract<ChatJob, { kind: "reminder" }>): Promise<void> {
+    const request = await deps.store.getRequest(job.requestId);
+    if (!request || !pendingApprovers(request).includes(job.recipient)) return;
+    const key = reminderKey(job.platform, request.id, job.step, job.recipient);
+    if (!(await store.claimDelivery(key))) return;
+    try {
+      const card = await store.findMessage(job.platform, request.id, job.recipient);
+      const reached = await adapterFor(job.platform).remind(
+        { identityId: job.recipient },
+        card,
+        reminderText(deps.policy(), request),
+      );
+      if (!reached)
+        deps.logger.info(
+          { platform: job.platform, requestId: request.id, recipient: job.recipient },
+          "approver not reachable on this platform; reminder not sent",
+        );
+    } catch (error) {
+      await store.releaseDelivery(key);
+      throw error;
+    }
   }
 
   return {
@@ -90,6 +129,10 @@ export function createChatDispatcher(
           return requestNoticeJob(job);
         case "grant_notice":
           return grantNoticeJob(job);
+        case "refresh_grant_cards":
+          return refreshGrantCardsJob(job);
+        case "reminder":
+          return reminderJob(job);
       }
     },
   };

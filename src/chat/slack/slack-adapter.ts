@@ -106,5 +106,6 @@ export async function createSlackAdapter(options: SlackAdapterOptions): Promise<
     },
     post: (to, card) => outbound.post(to, card),
     update: (address, card) => outbound.update(address, card),
+    remind: (to, card, text) => outbound.remind(to, card, text),
   };
 }

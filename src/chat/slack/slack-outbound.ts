@@ -4,6 +4,7 @@ import type { Logger } from "../../services/ports.js";
 import type { Card } from "../core/card-model.js";
 import type { MessageAddress, Recipient } from "../core/chat-adapter.js";
 import type { ChatStore } from "../core/chat-store.js";
+import { mrkdwn } from "./block-kit-limits.js";
 import { cardBlocks, cardFallbackText } from "./card-blocks.js";
 import { errorText, slackErrorCode, UNREACHABLE } from "./slack-errors.js";
 import { findSlackPerson } from "./slack-people.js";
@@ -27,6 +28,8 @@ export type SlackAddress = z.infer<typeof SlackAddressSchema>;
 export interface SlackOutbound {
   post(to: Recipient, card: Card): Promise<MessageAddress | null>;
   update(address: MessageAddress, card: Card): Promise<void>;
+  /** A message that notifies: a reply in the card's thread mentioning the person, or a DM when there is no card. */
+  remind(to: { identityId: string }, card: MessageAddress | null, text: string): Promise<boolean>;
   stop(): Promise<void>;
 }
 
@@ -94,6 +97,31 @@ export function createSlackOutbound(options: {
           { channel: address.channel, error: errorText(error) },
           "Slack card could not be updated (gone); skipped",
         );
+      }
+    },
+    async remind(to, card, text) {
+      const person = await findSlackPerson(store, workspaces, to.identityId);
+      if (!person) return false;
+      const thread = card ? SlackAddressSchema.safeParse(card) : undefined;
+      const where = thread?.success ? thread.data : undefined;
+      const client = await workspaces.client(where?.workspace ?? person.workspace);
+      if (!client) return false;
+      const channel = where?.channel ?? person.userId;
+      try {
+        await paced(where?.workspace ?? person.workspace, where?.user ?? person.userId, () =>
+          client.chat.postMessage({
+            channel,
+            text: `<@${person.userId}> ${mrkdwn(text)}`,
+            ...(where ? { thread_ts: where.ts } : {}),
+            unfurl_links: false,
+            unfurl_media: false,
+          }),
+        );
+        return true;
+      } catch (error) {
+        if (!UNREACHABLE.has(slackErrorCode(error) ?? "")) throw error;
+        logger.warn({ channel, error: errorText(error) }, "Slack recipient not reachable; reminder not sent");
+        return false;
       }
     },
     async stop() {

@@ -4,6 +4,7 @@ import type { TeamsMode } from "../../config/chat-env.js";
 import type { Card } from "../core/card-model.js";
 import { type ChatAdapter, type MessageAddress, type Recipient, recipientKey } from "../core/chat-adapter.js";
 import type { ChatContext } from "../core/chat-context.js";
+import { escapeMarkdown } from "./adaptive-card.js";
 import { createBotFrameworkTransport, type OutgoingMessage, type TeamsTransport } from "./bot-framework-transport.js";
 import { createTeamsBot } from "./teams-bot.js";
 import { cardFor } from "./teams-card-actions.js";
@@ -74,6 +75,19 @@ export function createTeamsAdapter(
         activityId: await send(reference, { cards: [await render(card, to.identityId)] }),
         recipient: to.identityId,
       };
+    },
+    /** A new message in the person's chat with Sesame (where their card is): Teams notifies of it. */
+    async remind(to, card, text) {
+      const parsed = card ? AddressSchema.safeParse(card) : undefined;
+      const aad = parsed?.success ? undefined : await context.store.accountForIdentity("teams", to.identityId);
+      const reference = parsed?.success
+        ? parsed.data.reference
+        : aad
+          ? await storedReference(context.store, aad)
+          : null;
+      if (!reference) return false;
+      await send(reference, { text: escapeMarkdown(text) });
+      return true;
     },
     async update(address: MessageAddress, card: Card): Promise<void> {
       const parsed = AddressSchema.parse(address);

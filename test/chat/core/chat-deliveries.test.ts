@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { planChatJobs, warningLeadSeconds } from "../../../src/chat/core/chat-deliveries.js";
+import { expiryWarningAt, planChatJobs, warningLeadSeconds } from "../../../src/chat/core/chat-deliveries.js";
 import type { RequestRow } from "../../../src/domain/access-request.js";
 import type { GrantRow } from "../../../src/domain/grant.js";
 
@@ -174,6 +174,24 @@ describe("planning chat jobs from core notifications", () => {
     expect(warningLeadSeconds(3600)).toBe(600);
     expect(warningLeadSeconds(1800)).toBe(360);
     expect(warningLeadSeconds(120)).toBe(60);
+  });
+
+  it("does not warn about the end of a grant of 60 s or less (nor of one whose warning would fall in its first half)", () => {
+    const short = (seconds: number) =>
+      grant({
+        activatedAt: new Date("2026-11-22T10:00:05Z"),
+        expiresAt: new Date(Date.parse("2026-11-22T10:00:05Z") + seconds * 1000),
+      });
+    for (const seconds of [30, 60, 119]) {
+      const jobs = planChatJobs({ type: "grant.activated", grant: short(seconds) }, ["slack"], noChannel);
+      expect(jobs.map((j) => j.job)).toEqual([
+        { kind: "grant_notice", platform: "slack", grantId: grant().id, notice: "granted" },
+      ]);
+    }
+    const twoMinutes = planChatJobs({ type: "grant.activated", grant: short(120) }, ["slack"], noChannel);
+    expect(twoMinutes[1]!.runAt).toEqual(new Date("2026-11-22T10:01:05Z"));
+    // Measured from activation: a grant approved long before it became active is not "ending" at once.
+    expect(expiryWarningAt(short(60))).toBeUndefined();
   });
 
   it("tells the holder when their grant failed, and plans nothing for platform-less alerts", () => {
