@@ -1,4 +1,3 @@
-import Bottleneck from "bottleneck";
 import { z } from "zod";
 import type { Logger } from "../../services/ports.js";
 import type { Card } from "../core/card-model.js";
@@ -6,14 +5,15 @@ import type { MessageAddress, Recipient } from "../core/chat-adapter.js";
 import type { ChatStore } from "../core/chat-store.js";
 import { mrkdwn } from "./block-kit-limits.js";
 import { cardBlocks, cardFallbackText } from "./card-blocks.js";
+import { createChannelPacer, type SharedPace } from "./channel-pacer.js";
 import { errorText, slackErrorCode, UNREACHABLE } from "./slack-errors.js";
 import { findSlackPerson } from "./slack-people.js";
 import type { SlackWorkspaces } from "./slack-workspaces.js";
 
 /**
  * Posting and updating cards. Slack allows about one message per second per channel, so calls
- * are paced per channel (a Bottleneck group); a 429 is retried by the Web API client after its
- * Retry-After. Anything else that fails is thrown, and the chat queue retries the job.
+ * are paced per channel, across all Sesame processes (channel-pacer.ts); a 429 is retried by the
+ * Web API client after its Retry-After. Anything else that fails is thrown, and the chat queue retries the job.
  */
 
 const SlackAddressSchema = z.object({
@@ -38,11 +38,17 @@ export function createSlackOutbound(options: {
   store: ChatStore;
   logger: Logger;
   minIntervalMs: number;
+  /** Redis shared by every Sesame process, so they pace a channel together (local pacing without it). */
+  shared?: SharedPace;
 }): SlackOutbound {
   const { workspaces, store, logger } = options;
-  const pace = new Bottleneck.Group({ maxConcurrent: 1, minTime: options.minIntervalMs });
+  const pace = createChannelPacer({
+    intervalMs: options.minIntervalMs,
+    logger,
+    ...(options.shared ? { shared: options.shared } : {}),
+  });
   const paced = <T>(workspace: string | undefined, channel: string, work: () => Promise<T>): Promise<T> =>
-    pace.key(`${workspace ?? ""}/${channel}`).schedule(work);
+    pace.schedule(`${workspace ?? ""}/${channel}`, work);
   const message = (card: Card) => ({ text: cardFallbackText(card), blocks: cardBlocks(card) });
 
   async function postTo(
@@ -125,7 +131,7 @@ export function createSlackOutbound(options: {
       }
     },
     async stop() {
-      await pace.disconnect(false);
+      await pace.stop();
     },
   };
 }
