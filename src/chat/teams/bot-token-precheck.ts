@@ -39,6 +39,7 @@ const ClaimsSchema = z.looseObject({
   aud: z.union([z.string(), z.array(z.string())]),
   appid: z.string().optional(),
   azp: z.string().optional(),
+  tid: z.string().optional(),
 });
 
 export type TokenPrecheck = { ok: true } | { ok: false; reason: string };
@@ -61,8 +62,12 @@ export function precheckBotToken(authorization: string, bot: { appId: string; te
     return { ok: false, reason: `signing algorithm ${header.data.alg.slice(0, 20)} is not RS256/RS384/RS512` };
   const claims = ClaimsSchema.safeParse(decodePart(match[2]!));
   if (!claims.success) return { ok: false, reason: "malformed JWT claims (iss and aud are required)" };
-  const { iss, aud, appid, azp } = claims.data;
+  const { iss, aud, appid, azp, tid } = claims.data;
   const audiences = Array.isArray(aud) ? aud : [aud];
+  // The SDK adds the issuers of any tenant a token names to a process-wide list, before checking
+  // its signature: a stream of forged tenants would grow it without end.
+  if (tid !== undefined && tid !== bot.tenantId && !ENTRA_ISSUERS.some((issuer) => issuer.includes(`/${tid}/`)))
+    return { ok: false, reason: "tenant is not this bot's" };
   if (iss === CHANNEL_ISSUER)
     return audiences.includes(bot.appId) ? { ok: true } : { ok: false, reason: "audience is not this bot" };
   if (![...ENTRA_ISSUERS, ...tenantIssuers(bot.tenantId)].includes(iss))

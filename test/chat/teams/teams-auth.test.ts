@@ -175,6 +175,8 @@ describe("Teams: tokens that cannot be valid are refused before the SDK fetches 
     ],
     ["another bot as audience", jwt(RS256, { ...botClaims, aud: "99999999-8888-4777-8666-555555555555" })],
     ["no audience", jwt(RS256, { iss: botClaims.iss, exp })],
+    // The SDK would remember this tenant's issuers in a process-wide list before checking anything.
+    ["another tenant named in tid", jwt(RS256, { ...botClaims, tid: "11111111-2222-4333-8444-555555555555" })],
   ])("answers 401 at once for %s", async (_what, token) => {
     const before = reached.length;
     const response = await activity(token);
