@@ -1,6 +1,13 @@
+import type { RequestRow } from "../../domain/access-request.js";
 import type { ServiceDeps } from "../../services/deps.js";
-import type { ChatAdapter, ChatPlatform, Recipient } from "./chat-adapter.js";
-import { type ChatJob, reminderKey } from "./chat-deliveries.js";
+import {
+  type ChatAdapter,
+  type ChatPlatform,
+  type MessageAddress,
+  type Recipient,
+  recipientKey,
+} from "./chat-adapter.js";
+import { type ChatJob, channelFromPolicy, reminderKey } from "./chat-deliveries.js";
 import type { ChatStore } from "./chat-store.js";
 import { grantNotice, requestNotice } from "./notices.js";
 import { maxTotalFor } from "./overview.js";
@@ -94,6 +101,18 @@ export function createChatDispatcher(
     if (failures.length > 0) throw failures[0];
   }
 
+  /** The person's own card, else the policy channel's copy (where Teams @mentions approvers it cannot message). */
+  async function reminderTarget(
+    platform: ChatPlatform,
+    request: RequestRow,
+    recipient: string,
+  ): Promise<MessageAddress | null> {
+    const own = await store.findMessage(platform, request.id, recipient);
+    if (own) return own;
+    const channel = channelFromPolicy(deps.policy())(request.policyId, platform);
+    return channel ? store.findMessage(platform, request.id, recipientKey({ channel })) : null;
+  }
+
   /** At most one reminder per person and step: claimed before it is sent, given back only if sending failed. */
   async function reminderJob(job: Extract<ChatJob, { kind: "reminder" }>): Promise<void> {
     const request = await deps.store.getRequest(job.requestId);
@@ -101,7 +120,7 @@ export function createChatDispatcher(
     const key = reminderKey(job.platform, request.id, job.step, job.recipient);
     if (!(await store.claimDelivery(key))) return;
     try {
-      const card = await store.findMessage(job.platform, request.id, job.recipient);
+      const card = await reminderTarget(job.platform, request, job.recipient);
       const reached = await adapterFor(job.platform).remind(
         { identityId: job.recipient },
         card,

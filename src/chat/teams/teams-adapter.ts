@@ -76,15 +76,20 @@ export function createTeamsAdapter(
         recipient: to.identityId,
       };
     },
-    /** A new message in the person's chat with Sesame (where their card is): Teams notifies of it. */
+    /** A new message in the person's chat with Sesame (where their card is), or in the channel mentioning them: Teams notifies of either. */
     async remind(to, card, text) {
       const parsed = card ? AddressSchema.safeParse(card) : undefined;
-      const aad = parsed?.success ? undefined : await context.store.accountForIdentity("teams", to.identityId);
-      const reference = parsed?.success
-        ? parsed.data.reference
-        : aad
-          ? await storedReference(context.store, aad)
-          : null;
+      const address = parsed?.success ? parsed.data : undefined;
+      const aad = await context.store.accountForIdentity("teams", to.identityId);
+      // Only the channel's copy: @mention them there, as the card itself did.
+      if (address?.recipient.startsWith("channel:")) {
+        if (!aad) return false;
+        const name = (context.deps.policy().person(to.identityId)?.name ?? to.identityId).replace(/[<>]/g, "");
+        const mention = { text: `<at>${name}</at>`, id: aad, name };
+        await send(address.reference, { text: `${mention.text} ${escapeMarkdown(text)}`, mentions: [mention] });
+        return true;
+      }
+      const reference = address?.reference ?? (aad ? await storedReference(context.store, aad) : null);
       if (!reference) return false;
       await send(reference, { text: escapeMarkdown(text) });
       return true;

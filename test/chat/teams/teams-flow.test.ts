@@ -292,6 +292,14 @@ describe("Teams: approving", () => {
     // The same step again (a retried job, another worker): nothing more.
     await sesame.runtime.chat.dispatcher.run(job);
     expect(reminders()).toHaveLength(1);
+    // Erin never opened a chat with Sesame: she is reminded in the approval channel, @mentioned as on the card.
+    await waitFor(async () => !!lastCard(TEAM, id), "the channel's copy");
+    await sesame.runtime.chat.dispatcher.run({ ...job, recipient: "erin" });
+    const inChannel = standIn.sent.filter((s) => s.conversationId === TEAM).at(-1)!.activity;
+    expect(inChannel.text).toMatch(/^<at>Erin<\/at> Reminder: Alice/);
+    expect(inChannel.entities).toEqual([
+      { type: "mention", text: "<at>Erin</at>", mentioned: { id: erin.aadObjectId, name: "Erin" } },
+    ]);
   });
 
   it("relinquish: the grant card shows revoking at once, then revoked once the access is gone", async () => {
