@@ -1,18 +1,11 @@
-import type { RequestRow } from "../../domain/access-request.js";
 import type { ServiceDeps } from "../../services/deps.js";
-import {
-  type ChatAdapter,
-  type ChatPlatform,
-  type MessageAddress,
-  type Recipient,
-  recipientKey,
-} from "./chat-adapter.js";
-import { type ChatJob, channelFromPolicy, reminderKey } from "./chat-deliveries.js";
+import type { ChatAdapter, ChatPlatform, Recipient } from "./chat-adapter.js";
+import type { ChatJob } from "./chat-deliveries.js";
 import type { ChatStore } from "./chat-store.js";
 import { grantNotice, requestNotice } from "./notices.js";
 import { maxTotalFor } from "./overview.js";
-import { reminderText } from "./reminders.js";
-import { approvalCard, grantCard, pendingApprovers } from "./request-cards.js";
+import { sendReminder } from "./reminders.js";
+import { approvalCard, grantCard } from "./request-cards.js";
 
 /** Runs one chat job: builds the card from the current database state and hands it to the platform's adapter. */
 
@@ -101,42 +94,6 @@ export function createChatDispatcher(
     if (failures.length > 0) throw failures[0];
   }
 
-  /** The person's own card, else the policy channel's copy (where Teams @mentions approvers it cannot message). */
-  async function reminderTarget(
-    platform: ChatPlatform,
-    request: RequestRow,
-    recipient: string,
-  ): Promise<MessageAddress | null> {
-    const own = await store.findMessage(platform, request.id, recipient);
-    if (own) return own;
-    const channel = channelFromPolicy(deps.policy())(request.policyId, platform);
-    return channel ? store.findMessage(platform, request.id, recipientKey({ channel })) : null;
-  }
-
-  /** At most one reminder per person and step: claimed before it is sent, given back only if sending failed. */
-  async function reminderJob(job: Extract<ChatJob, { kind: "reminder" }>): Promise<void> {
-    const request = await deps.store.getRequest(job.requestId);
-    if (!request || !pendingApprovers(request).includes(job.recipient)) return;
-    const key = reminderKey(job.platform, request.id, job.step, job.recipient);
-    if (!(await store.claimDelivery(key))) return;
-    try {
-      const card = await reminderTarget(job.platform, request, job.recipient);
-      const reached = await adapterFor(job.platform).remind(
-        { identityId: job.recipient },
-        card,
-        reminderText(deps.policy(), request),
-      );
-      if (!reached)
-        deps.logger.info(
-          { platform: job.platform, requestId: request.id, recipient: job.recipient },
-          "approver not reachable on this platform; reminder not sent",
-        );
-    } catch (error) {
-      await store.releaseDelivery(key);
-      throw error;
-    }
-  }
-
   return {
     async run(job) {
       switch (job.kind) {
@@ -151,7 +108,7 @@ export function createChatDispatcher(
         case "refresh_grant_cards":
           return refreshGrantCardsJob(job);
         case "reminder":
-          return reminderJob(job);
+          return sendReminder(deps, store, adapterFor(job.platform), job);
       }
     },
   };
