@@ -101,9 +101,9 @@ function jobsOn(platform: ChatPlatform) {
         id: reminderKey(platform, request.id, step, recipient),
         job: { kind: "reminder", platform, requestId: request.id, step, recipient },
       })),
-    refreshGrant: (grant: GrantRow): PlannedJob => ({
-      id: `${p}-grant-cards-${grant.id}-v${grant.version}`,
-      job: { kind: "refresh_grant_cards", platform, grantId: grant.id },
+    refreshGrant: (grantId: string, state: string): PlannedJob => ({
+      id: `${p}-grant-cards-${grantId}-${state}`,
+      job: { kind: "refresh_grant_cards", platform, grantId },
     }),
     requestNotice: (request: RequestRow, notice: RequestNotice, suffix = ""): PlannedJob => ({
       id: `${p}-notice-${notice}-${request.id}${suffix}`,
@@ -195,7 +195,7 @@ function planFor(notification: Notification, platform: ChatPlatform, channelOf: 
       const at = grant.expiresAt.getTime();
       const warnAt = expiryWarningAt(grant);
       return [
-        ...(notification.type === "grant.extended" ? [jobs.refreshGrant(grant)] : []),
+        ...(notification.type === "grant.extended" ? [jobs.refreshGrant(grant.id, `v${grant.version}`)] : []),
         jobs.grantNotice(grant.id, notification.type === "grant.activated" ? "granted" : "extended", `-${at}`),
         ...(warnAt
           ? [
@@ -208,9 +208,14 @@ function planFor(notification: Notification, platform: ChatPlatform, channelOf: 
       ];
     }
     case "grant.revoked":
-      return [jobs.refreshGrant(notification.grant), jobs.grantNotice(notification.grant.id, "revoked")];
+      return [
+        jobs.refreshGrant(notification.grant.id, `v${notification.grant.version}`),
+        jobs.grantNotice(notification.grant.id, "revoked"),
+      ];
     case "alert":
-      return notification.grantId ? [jobs.grantNotice(notification.grantId, "failed")] : [];
+      return notification.grantId
+        ? [jobs.grantNotice(notification.grantId, "failed"), jobs.refreshGrant(notification.grantId, "failed")]
+        : [];
   }
 }
 

@@ -194,12 +194,31 @@ describe("planning chat jobs from core notifications", () => {
     expect(expiryWarningAt(short(60))).toBeUndefined();
   });
 
+  it("redraws the grant's cards (Extend / Relinquish) when it is extended or revoked, once per version", () => {
+    const revoked = planChatJobs(
+      { type: "grant.revoked", grant: grant({ status: "revoked", version: 4 }) },
+      ["slack"],
+      noChannel,
+    );
+    expect(revoked.map((j) => j.job)).toEqual([
+      { kind: "refresh_grant_cards", platform: "slack", grantId: grant().id },
+      { kind: "grant_notice", platform: "slack", grantId: grant().id, notice: "revoked" },
+    ]);
+    const extended = planChatJobs({ type: "grant.extended", grant: grant({ version: 3 }) }, ["slack"], noChannel);
+    expect(extended[0]!.job).toEqual({ kind: "refresh_grant_cards", platform: "slack", grantId: grant().id });
+    expect(extended[0]!.id).not.toBe(revoked[0]!.id);
+  });
+
   it("tells the holder when their grant failed, and plans nothing for platform-less alerts", () => {
     expect(
       planChatJobs({ type: "alert", message: "revoke failed", grantId: grant().id }, ["teams"], noChannel).map(
         (j) => j.job,
       ),
-    ).toEqual([{ kind: "grant_notice", platform: "teams", grantId: grant().id, notice: "failed" }]);
+    ).toEqual([
+      { kind: "grant_notice", platform: "teams", grantId: grant().id, notice: "failed" },
+      // Its cards with Extend / Relinquish no longer offer what cannot be done.
+      { kind: "refresh_grant_cards", platform: "teams", grantId: grant().id },
+    ]);
     expect(planChatJobs({ type: "alert", message: "sweeper saw something" }, ["teams"], noChannel)).toEqual([]);
   });
 });
