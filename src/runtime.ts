@@ -161,6 +161,7 @@ export async function createRuntime(
     modes,
     slackInstallations,
     context: { deps, store: chatStore, logger },
+    sharedPace: { connection: queues.connection, prefix: env.SESAME_REDIS_PREFIX },
   });
   const dispatcher = createChatDispatcher(
     deps,

@@ -358,6 +358,19 @@ describe("sesame audit verify after superuser tampering", () => {
     expect(result.stdout).toMatch(/no longer contains the hash .* its newest links were deleted/);
   });
 
+  it("a malformed --known-hash (a typo) is refused as such, never reported as deleted events", async () => {
+    const { url } = await seededDatabase("typo");
+    for (const typo of ["0000", "z".repeat(64), `${"a".repeat(63)}`]) {
+      const result = await sesame(["audit", "verify", "--known-hash", typo], url);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain("has 64 hexadecimal characters. Nothing was checked");
+      expect(`${result.stdout}${result.stderr}`).not.toMatch(/deleted|BROKEN/);
+    }
+    const head = /last hash ([0-9a-f]{64})/.exec((await sesame(["audit", "verify"], url)).stdout)![1]!;
+    const upper = await sesame(["audit", "verify", "--known-hash", head.toUpperCase()], url);
+    expect(upper.code).toBe(0);
+  });
+
   it("an event inserted into the past (below the watermark, without a link): exit 1, naming it", async () => {
     const { url } = await seededDatabase("inserted");
     // Stamped with the first event's transaction id, so it looks as old as the chain itself.

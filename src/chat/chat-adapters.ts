@@ -2,6 +2,7 @@ import type { ChatModes } from "../config/chat-env.js";
 import type { Env } from "../config/env.js";
 import type { ChatAdapter, ChatPlatform } from "./core/chat-adapter.js";
 import type { ChatContext } from "./core/chat-context.js";
+import type { SharedPace } from "./slack/channel-pacer.js";
 import type { SlackInstallationStore } from "./slack/slack-installations.js";
 
 /**
@@ -15,6 +16,8 @@ export interface ChatAdapterOptions {
   context: ChatContext;
   /** Slack OAuth installations, built by the composition root. */
   slackInstallations: SlackInstallationStore;
+  /** Redis shared by all processes: Slack's per-channel pace is kept across them. */
+  sharedPace?: SharedPace;
 }
 
 export function enabledPlatforms(modes: ChatModes): ChatPlatform[] {
@@ -32,6 +35,7 @@ export async function createChatAdapters(options: ChatAdapterOptions): Promise<C
         mode: slack,
         context: options.context,
         installations: options.slackInstallations,
+        ...(options.sharedPace ? { sharedPace: options.sharedPace } : {}),
       }),
     );
   }

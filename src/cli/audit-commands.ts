@@ -1,6 +1,6 @@
 import { once } from "node:events";
 import { createWriteStream } from "node:fs";
-import type { Command } from "commander";
+import { type Command, InvalidArgumentError } from "commander";
 import type { ChainVerdict } from "../domain/audit-chain-verify.js";
 import { type AuditExportLine, chainedLine, toJson, unchainedLine } from "../domain/audit-export-line.js";
 import { tryParseDuration } from "../domain/duration.js";
@@ -8,6 +8,15 @@ import { chainAuditEvents } from "../storage/audit-chainer.js";
 import { readAuditChain, readUnchainedEvents, verifyStoredAuditChain } from "../storage/audit-repository.js";
 import { followAuditChain } from "./audit-follow.js";
 import { print, withDatabase } from "./context.js";
+
+/** A typo must not read as "rows deleted": only something shaped like a chain hash is looked for. */
+function knownHashArgument(value: string): string {
+  if (!/^[0-9a-f]{64}$/i.test(value.trim()))
+    throw new InvalidArgumentError(
+      "it is not a hash printed by `sesame audit verify`, which has 64 hexadecimal characters. Nothing was checked: copy the whole hash from that output.",
+    );
+  return value.trim().toLowerCase();
+}
 
 function verdictLine(verdict: ChainVerdict): string {
   if (!verdict.ok) {
@@ -30,6 +39,7 @@ export function registerAuditCommands(program: Command): void {
     .option(
       "--known-hash <hash>",
       "a last hash printed by an earlier verify: also detects events deleted from the end since then",
+      knownHashArgument,
     )
     .action(async (options: { knownHash?: string }) => {
       await withDatabase(async (db) => {

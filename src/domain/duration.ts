@@ -49,3 +49,13 @@ export function formatDuration(totalSeconds: number): string {
   }
   return text;
 }
+
+/**
+ * A duration as people may have typed it: "4d3h (99h)" when it is a day or more of whole hours,
+ * so a limit reads in the unit that was asked for as well as the shortest one.
+ */
+export function formatDurationWithHours(totalSeconds: number): string {
+  const text = formatDuration(totalSeconds);
+  const hours = totalSeconds / UNIT_SECONDS.h;
+  return totalSeconds >= UNIT_SECONDS.d && Number.isInteger(hours) ? `${text} (${hours}h)` : text;
+}

@@ -36,6 +36,8 @@ export type AfterCommitEffect =
   /** Tell people about the request or grant as it was saved by this transition. */
   | { kind: "notify_request"; notice: RequestNotice }
   | { kind: "notify_escalated"; entry: EscalationEntry }
+  /** A remind step: the pending approvers get a message they are notified of (an edited card is not). */
+  | { kind: "remind_approvers"; step: number }
   | { kind: "notify_grant"; notice: GrantNotice }
   | { kind: "resolve_pages"; requestId: string; sources: string[] }
   /** A break-glass grant happened: page on-call and tell security (then the request records the page). */

@@ -370,6 +370,7 @@ function escalate(
         ...(event.paged ? { paged: event.paged } : {}),
       }),
       { kind: "notify_escalated", entry },
+      ...(step.action === "remind" ? [{ kind: "remind_approvers", step: event.step } as const] : []),
     ],
   };
 }

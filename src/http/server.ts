@@ -11,6 +11,7 @@ import type { ChatAdapter } from "../chat/core/chat-adapter.js";
 import type { ServiceDeps } from "../services/deps.js";
 import { requireIdentity, type TokenResolver } from "./authenticate.js";
 import { handleError } from "./error-handler.js";
+import { requestLogFields } from "./request-log.js";
 import { grantRoutes } from "./routes/grant-routes.js";
 import { requestRoutes } from "./routes/request-routes.js";
 
@@ -38,7 +39,12 @@ export interface ServerOptions {
 /** One HTTP server: health, readiness, the chat platforms' endpoints, the REST API and its OpenAPI document. */
 export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: { level: options.logLevel ?? "info", redact: ["req.headers.authorization"], stream: options.logStream },
+    logger: {
+      level: options.logLevel ?? "info",
+      redact: ["req.headers.authorization"],
+      stream: options.logStream,
+      serializers: { req: requestLogFields },
+    },
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);

@@ -173,6 +173,8 @@ async function runOne(deps: ServiceDeps, effect: AfterCommitEffect, saved: Saved
       return deps.notifier.publish({ type: effect.notice, request: savedRequest(saved) });
     case "notify_escalated":
       return deps.notifier.publish({ type: "request.escalated", request: savedRequest(saved), entry: effect.entry });
+    case "remind_approvers":
+      return deps.notifier.publish({ type: "request.reminder", request: savedRequest(saved), step: effect.step });
     case "notify_grant":
       if (!saved.grant) throw new Error(`${effect.notice}: no grant was saved`);
       return deps.notifier.publish({ type: effect.notice, grant: saved.grant });

@@ -181,6 +181,8 @@ export type Notification =
   | { type: "request.step_advanced"; request: RequestRow }
   /** The escalation ladder took a step (reminded, re-routed, paged): cards and the requester show it. */
   | { type: "request.escalated"; request: RequestRow; entry: EscalationEntry }
+  /** A remind step of the ladder (`step`): each pending approver gets one message they are notified of. */
+  | { type: "request.reminder"; request: RequestRow; step: number }
   /** A break-glass request was granted at once: security is told and approvers get a review card. */
   | { type: "request.break_glass"; request: RequestRow }
   | { type: "request.reviewed"; request: RequestRow }

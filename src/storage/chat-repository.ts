@@ -46,6 +46,24 @@ export function createChatStore(db: Database): ChatStore {
       const rows = await db.chatMessage.findMany({ where: { platform, requestId }, orderBy: { createdAt: "asc" } });
       return rows.map((row) => ({ recipient: row.recipient, address: row.address as MessageAddress }));
     },
+    async saveGrantMessage(platform, grantId, jobKey, address) {
+      await db.chatGrantMessage.upsert({
+        where: { platform_jobKey: { platform, jobKey } },
+        create: { platform, grantId, jobKey, address: asJson(address) },
+        update: { address: asJson(address) },
+      });
+    },
+    async grantMessagesFor(platform, grantId) {
+      const rows = await db.chatGrantMessage.findMany({ where: { platform, grantId }, orderBy: { createdAt: "asc" } });
+      return rows.map((row) => row.address as MessageAddress);
+    },
+    async claimDelivery(key) {
+      const { count } = await db.chatDeliveryClaim.createMany({ data: [{ key }], skipDuplicates: true });
+      return count === 1;
+    },
+    async releaseDelivery(key) {
+      await db.chatDeliveryClaim.deleteMany({ where: { key } });
+    },
     async saveConversation(platform, key, reference) {
       await db.chatConversation.upsert({
         where: { platform_key: { platform, key } },

@@ -964,7 +964,7 @@ describe("escalate", () => {
   const SECURITY: ApprovalStepState = { name: "security", approverIds: ["sam"], required: 1 };
   const laddered = requestRow({ snapshot: snapshot({ escalation: LADDER }) });
 
-  it("remind: logs the entry at ctx.now, audits it and tells people; the approvers stay as they were", () => {
+  it("remind: logs the entry at ctx.now, audits it, tells people and reminds the approvers; they stay as they were", () => {
     const result = run(laddered, { type: "escalate", step: 0, summary: "reminded the approvers", addApproverIds: [] });
     const entry: EscalationEntry = { step: 0, action: "remind", at: NOW, summary: "reminded the approvers" };
     expect(result.patch).toStrictEqual({ escalationLog: [entry], snapshot: snapshot({ escalation: LADDER }) });
@@ -979,6 +979,8 @@ describe("escalate", () => {
         },
       },
       { kind: "notify_escalated", entry },
+      // An edited card notifies nobody: the remind step asks for a message of its own.
+      { kind: "remind_approvers", step: 0 },
     ]);
   });
 

@@ -57,6 +57,17 @@ describe("PolicyBook.evaluateRequest", () => {
     expect(error.details).toEqual({ field: "durationSeconds", requestedSeconds: 5 * 3600, maxSeconds: 4 * 3600 });
   });
 
+  it("refuses 99h in the hours that were asked for, not only as 4d3h", () => {
+    const error = thrown(() => makeBook().evaluateRequest({ ...prodRead, durationSeconds: 99 * 3600 }, now));
+    expect(error.userMessage).toBe("4d3h (99h) is too long: the maximum for prod-db is 4h.");
+    const days = makeBook((input) => {
+      input.policies[0]!.duration = { default: "1h", max: "2d" };
+    });
+    expect(thrown(() => days.evaluateRequest({ ...prodRead, durationSeconds: 99 * 3600 }, now)).userMessage).toBe(
+      "4d3h (99h) is too long: the maximum for prod-db is 2d (48h).",
+    );
+  });
+
   it.each([0, -60, 1.5, Number.NaN])("refuses a duration of %s seconds", (durationSeconds) => {
     const error = thrown(() => makeBook().evaluateRequest({ ...prodRead, durationSeconds }, now));
     expect(error.code).toBe("invalid_input");

@@ -106,6 +106,14 @@ describe("on-call in the policy", () => {
     ]);
   });
 
+  it("says pending requests expire when the ladder's expire step does, not after pendingTimeout", () => {
+    const explanation = withOnCall().explain("alice", "prod-db", TUESDAY_10_UTC);
+    expect(explanation.lines).toContain(
+      "Pending requests expire after 1h (the escalation ladder's expire step comes before pendingTimeout 24h).",
+    );
+    expect(explanation.lines.join("\n")).not.toContain("expire after 24h");
+  });
+
   it("explains the ladder, break-glass, and whether the requester is on call right now", () => {
     const explanation = withOnCall().explain(
       "alice",
@@ -121,7 +129,7 @@ describe("on-call in the policy", () => {
     expect(explanation.lines).toEqual(
       expect.arrayContaining([
         "Escalation while nobody answers:",
-        "  - after 10m: remind the approvers (their cards are updated).",
+        "  - after 10m: remind the approvers (a message that notifies them).",
         "  - after 20m: also ask dave.",
         "  - after 30m: page on-call dba-secondary and ask them to approve (on call now: bob).",
         "  - after 1h: expire the request and tell the requester whom to contact.",

@@ -29,6 +29,13 @@ export interface ChatAdapter {
   post(to: Recipient, card: Card): Promise<MessageAddress | null>;
   /** Replaces a posted card in place. Throws to be retried. */
   update(address: MessageAddress, card: Card): Promise<void>;
+  /**
+   * Sends a person a message they are notified of (an edited card notifies nobody), about the card
+   * at `card` when they have one: Slack replies in the card's thread mentioning them, Teams posts a
+   * new message in the card's conversation. Without a card it is a new direct message. Returns
+   * false when the person cannot be reached on this platform. Throws to be retried.
+   */
+  remind(to: { identityId: string }, card: MessageAddress | null, text: string): Promise<boolean>;
 }
 
 export const recipientKey = (to: Recipient): string => ("identityId" in to ? to.identityId : `channel:${to.channel}`);

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { RequestRow } from "../../domain/access-request.js";
+import type { GrantRow } from "../../domain/grant.js";
 import type { PolicyBook } from "../../domain/policy/policy-book.js";
 import type { Notification } from "../../services/ports.js";
 import { type ChatPlatform, recipientKey } from "./chat-adapter.js";
@@ -24,6 +25,14 @@ export const ChatJobSchema = z.discriminatedUnion("kind", [
     notice: z.enum(REQUEST_NOTICES),
   }),
   z.object({
+    kind: z.literal("reminder"),
+    platform: Platform,
+    requestId: z.string(),
+    step: z.number().int(),
+    recipient: z.string(),
+  }),
+  z.object({ kind: z.literal("refresh_grant_cards"), platform: Platform, grantId: z.string() }),
+  z.object({
     kind: z.literal("grant_notice"),
     platform: Platform,
     grantId: z.string(),
@@ -45,6 +54,17 @@ export function warningLeadSeconds(durationSeconds: number): number {
   return Math.min(600, Math.max(60, Math.floor(durationSeconds / 5)));
 }
 
+/**
+ * When to warn the holder that a grant ends, or nothing for a grant so short that the warning
+ * would come in its first half (a 60 s grant would be "ending" at once, even before "is active").
+ */
+export function expiryWarningAt(grant: Pick<GrantRow, "startsAt" | "activatedAt" | "expiresAt">): Date | undefined {
+  const end = grant.expiresAt.getTime();
+  const lengthSeconds = Math.round((end - (grant.activatedAt ?? grant.startsAt).getTime()) / 1000);
+  const leadSeconds = warningLeadSeconds(lengthSeconds);
+  return lengthSeconds >= 2 * leadSeconds ? new Date(end - leadSeconds * 1000) : undefined;
+}
+
 /** The policy's approval channel on a platform, if it names one ("security": its break-glass channel). */
 export type ChannelOf = (
   policyId: string,
@@ -59,6 +79,10 @@ export function channelFromPolicy(book: PolicyBook): ChannelOf {
   };
 }
 
+/** A reminder's job id, which is also its claim: one message per person, platform and ladder step, ever. */
+export const reminderKey = (platform: ChatPlatform, requestId: string, step: number, recipient: string): string =>
+  `${platform}-remind-${requestId}-${step}-${recipient}`.replace(/[^A-Za-z0-9._@-]/g, "_");
+
 /** The few job shapes the plans are made of; ids say what and for which state, so repeats are not sent twice. */
 function jobsOn(platform: ChatPlatform) {
   const p = platform;
@@ -71,6 +95,15 @@ function jobsOn(platform: ChatPlatform) {
     refresh: (request: RequestRow): PlannedJob => ({
       id: `${p}-refresh-${request.id}-v${request.version}`,
       job: { kind: "refresh_cards", platform, requestId: request.id },
+    }),
+    reminders: (request: RequestRow, step: number): PlannedJob[] =>
+      pendingApprovers(request).map((recipient) => ({
+        id: reminderKey(platform, request.id, step, recipient),
+        job: { kind: "reminder", platform, requestId: request.id, step, recipient },
+      })),
+    refreshGrant: (grantId: string, state: string): PlannedJob => ({
+      id: `${p}-grant-cards-${grantId}-${state}`,
+      job: { kind: "refresh_grant_cards", platform, grantId },
     }),
     requestNotice: (request: RequestRow, notice: RequestNotice, suffix = ""): PlannedJob => ({
       id: `${p}-notice-${notice}-${request.id}${suffix}`,
@@ -133,6 +166,8 @@ function planFor(notification: Notification, platform: ChatPlatform, channelOf: 
         jobs.requestNotice(request, "escalated", `-${entry.step}`),
       ];
     }
+    case "request.reminder":
+      return jobs.reminders(notification.request, notification.step);
     case "request.break_glass": {
       const request = notification.request;
       return jobs.cards(request, [...reviewers(request), ...channels(request.policyId, "security", "approval")], "bg");
@@ -158,16 +193,29 @@ function planFor(notification: Notification, platform: ChatPlatform, channelOf: 
     case "grant.extended": {
       const grant = notification.grant;
       const at = grant.expiresAt.getTime();
-      const warnAt = new Date(at - warningLeadSeconds(Math.round((at - grant.startsAt.getTime()) / 1000)) * 1000);
+      const warnAt = expiryWarningAt(grant);
       return [
+        ...(notification.type === "grant.extended" ? [jobs.refreshGrant(grant.id, `v${grant.version}`)] : []),
         jobs.grantNotice(grant.id, notification.type === "grant.activated" ? "granted" : "extended", `-${at}`),
-        jobs.grantNotice(grant.id, "expiring", `-${at}`, { expiresAt: grant.expiresAt.toISOString(), runAt: warnAt }),
+        ...(warnAt
+          ? [
+              jobs.grantNotice(grant.id, "expiring", `-${at}`, {
+                expiresAt: grant.expiresAt.toISOString(),
+                runAt: warnAt,
+              }),
+            ]
+          : []),
       ];
     }
     case "grant.revoked":
-      return [jobs.grantNotice(notification.grant.id, "revoked")];
+      return [
+        jobs.refreshGrant(notification.grant.id, `v${notification.grant.version}`),
+        jobs.grantNotice(notification.grant.id, "revoked"),
+      ];
     case "alert":
-      return notification.grantId ? [jobs.grantNotice(notification.grantId, "failed")] : [];
+      return notification.grantId
+        ? [jobs.grantNotice(notification.grantId, "failed"), jobs.refreshGrant(notification.grantId, "failed")]
+        : [];
   }
 }
 

@@ -4,7 +4,8 @@ import type { ChatJob } from "./chat-deliveries.js";
 import type { ChatStore } from "./chat-store.js";
 import { grantNotice, requestNotice } from "./notices.js";
 import { maxTotalFor } from "./overview.js";
-import { approvalCard } from "./request-cards.js";
+import { sendReminder } from "./reminders.js";
+import { approvalCard, grantCard } from "./request-cards.js";
 
 /** Runs one chat job: builds the card from the current database state and hands it to the platform's adapter. */
 
@@ -76,7 +77,21 @@ export function createChatDispatcher(
     if (job.notice === "expiring" && (grant.status !== "active" || grant.expiresAt.toISOString() !== job.expiresAt))
       return;
     const card = grantNotice(deps.policy(), job.notice, grant, await maxTotalFor(deps, grant));
-    await adapterFor(job.platform).post({ identityId: grant.subjectId }, card);
+    const address = await adapterFor(job.platform).post({ identityId: grant.subjectId }, card);
+    // A card with Extend / Relinquish is redrawn when the grant moves on, so it never stays on "revoking".
+    if (address && card.actions.length > 0)
+      await store.saveGrantMessage(job.platform, grant.id, `${job.notice}-${grant.expiresAt.getTime()}`, address);
+  }
+
+  async function refreshGrantCardsJob(job: Extract<ChatJob, { kind: "refresh_grant_cards" }>): Promise<void> {
+    const adapter = adapterFor(job.platform);
+    const grant = await deps.store.getGrant(job.grantId);
+    if (!grant) return;
+    const card = grantCard(deps.policy(), grant, await maxTotalFor(deps, grant));
+    const failures: unknown[] = [];
+    for (const address of await store.grantMessagesFor(job.platform, grant.id))
+      await adapter.update(address, card).catch((error: unknown) => failures.push(error));
+    if (failures.length > 0) throw failures[0];
   }
 
   return {
@@ -90,6 +105,10 @@ export function createChatDispatcher(
           return requestNoticeJob(job);
         case "grant_notice":
           return grantNoticeJob(job);
+        case "refresh_grant_cards":
+          return refreshGrantCardsJob(job);
+        case "reminder":
+          return sendReminder(deps, store, adapterFor(job.platform), job);
       }
     },
   };

@@ -129,7 +129,11 @@ export async function cardAfterAction(
     case "cancel":
       return outcome.request ? myRequestCard(book, outcome.request) : undefined;
     case "extend":
-    case "relinquish":
-      return outcome.grant ? grantCard(book, outcome.grant, await maxTotalFor(deps, outcome.grant)) : undefined;
+    case "relinquish": {
+      if (!outcome.grant) return undefined;
+      // Read again: a quick revoke may already have finished, and its own redraw may land before this one.
+      const grant = (await deps.store.getGrant(outcome.grant.id)) ?? outcome.grant;
+      return grantCard(book, grant, await maxTotalFor(deps, grant));
+    }
   }
 }

@@ -14,6 +14,15 @@ export interface ChatStore {
   findMessage(platform: ChatPlatform, requestId: string, recipient: string): Promise<MessageAddress | null>;
   messagesFor(platform: ChatPlatform, requestId: string): Promise<{ recipient: string; address: MessageAddress }[]>;
 
+  /** A grant card Sesame posted (`jobKey`: the chat job that posted it), to redraw when the grant moves on. */
+  saveGrantMessage(platform: ChatPlatform, grantId: string, jobKey: string, address: MessageAddress): Promise<void>;
+  grantMessagesFor(platform: ChatPlatform, grantId: string): Promise<MessageAddress[]>;
+
+  /** Claims a message that must go out at most once; false when it was claimed before (sent, or being sent). */
+  claimDelivery(key: string): Promise<boolean>;
+  /** Gives a claim back after a send that failed, so the retried job may send it. */
+  releaseDelivery(key: string): Promise<void>;
+
   /** Conversation references for proactive messages (Teams). `key`: the user's platform id or "channel:<id>". */
   saveConversation(platform: ChatPlatform, key: string, reference: Record<string, unknown>): Promise<void>;
   conversation(platform: ChatPlatform, key: string): Promise<Record<string, unknown> | null>;

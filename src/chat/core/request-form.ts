@@ -19,10 +19,16 @@ export function durationChoices(maxSeconds: number, defaultSeconds?: number): st
   return [...seconds].sort((a, b) => a - b).map(formatDuration);
 }
 
-/** Extra time a holder may still ask for without passing the policy's maximum total. */
+/** Whole minutes, and whole five minutes from a quarter of an hour up, so nobody is offered "16m59s". */
+function roundDown(seconds: number): number {
+  const step = seconds >= 900 ? 300 : 60;
+  return Math.floor(seconds / step) * step;
+}
+
+/** Extra time a holder may still ask for without passing the policy's maximum total, in round durations. */
 export function extensionChoices(grant: GrantRow, maxTotalSeconds: number): string[] {
   const usedSeconds = Math.ceil((grant.expiresAt.getTime() - grant.startsAt.getTime()) / 1000);
-  const room = maxTotalSeconds - usedSeconds;
+  const room = roundDown(maxTotalSeconds - usedSeconds);
   return room >= 60 ? durationChoices(room).slice(0, 8) : [];
 }
 

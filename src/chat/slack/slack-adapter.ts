@@ -5,6 +5,7 @@ import type { SlackMode } from "../../config/chat-env.js";
 import type { Env } from "../../config/env.js";
 import type { ChatAdapter } from "../core/chat-adapter.js";
 import type { ChatContext } from "../core/chat-context.js";
+import type { SharedPace } from "./channel-pacer.js";
 import { registerActions } from "./slack-action-listeners.js";
 import { registerCommand } from "./slack-command-listener.js";
 import { errorText } from "./slack-errors.js";
@@ -31,6 +32,8 @@ export interface SlackAdapterOptions {
   installations: SlackInstallationStore;
   /** Minimum time between two messages to one channel (Slack allows about one per second). */
   minIntervalMs?: number;
+  /** The Redis every Sesame process shares, so the per-channel pace holds for all of them together. */
+  sharedPace?: SharedPace;
 }
 
 export async function createSlackAdapter(options: SlackAdapterOptions): Promise<ChatAdapter> {
@@ -52,6 +55,7 @@ export async function createSlackAdapter(options: SlackAdapterOptions): Promise<
     store: context.store,
     logger: context.logger,
     minIntervalMs: options.minIntervalMs ?? 1_000,
+    ...(options.sharedPace ? { shared: options.sharedPace } : {}),
   });
   const deps = listenerDeps(context, mode.kind === "oauth");
   let app: App | undefined;
@@ -106,5 +110,6 @@ export async function createSlackAdapter(options: SlackAdapterOptions): Promise<
     },
     post: (to, card) => outbound.post(to, card),
     update: (address, card) => outbound.update(address, card),
+    remind: (to, card, text) => outbound.remind(to, card, text),
   };
 }

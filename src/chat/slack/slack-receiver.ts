@@ -3,7 +3,7 @@ import type { App, Receiver } from "@slack/bolt";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Logger } from "../../services/ports.js";
 import { errorText } from "./slack-errors.js";
-import { verifySlackSignature } from "./slack-signature.js";
+import { refusalMessage, verifySlackSignature } from "./slack-signature.js";
 
 /**
  * A Bolt receiver fed by Sesame's own Fastify server: `POST /slack/events` takes slash commands,
@@ -69,7 +69,7 @@ export class FastifySlackReceiver implements Receiver {
     );
     if (!verdict.ok) {
       this.options.logger.warn({ reason: verdict.reason }, "refused a Slack request that failed verification");
-      return reply.status(401).send({ error: "This request is not signed by Slack with this app's signing secret." });
+      return reply.status(401).send({ error: refusalMessage(verdict) });
     }
     const body = parseBody(rawBody, header(req, "content-type"));
     if (!body) return reply.status(400).send({ error: "The request body is not a Slack payload." });

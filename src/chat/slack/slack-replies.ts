@@ -1,5 +1,6 @@
 import type { WebClient } from "@slack/web-api";
 import type { ButtonValue } from "../core/action-payload.js";
+import type { Card } from "../core/card-model.js";
 import { type ActionOutcome, cardAfterAction } from "../core/chat-interactions.js";
 import { mrkdwn } from "./block-kit-limits.js";
 import { cardBlocks, cardFallbackText } from "./card-blocks.js";
@@ -52,12 +53,16 @@ export async function redrawOrigin(
 ): Promise<void> {
   if (origin.home) return publishHome(deps.context, client, userId, identityId);
   if (!origin.channel || !origin.ts) return;
+  const { channel, ts } = origin;
+  const redraw = (card: Card) =>
+    client.chat.update({ channel, ts, text: cardFallbackText(card), blocks: cardBlocks(card) });
   const card = await cardAfterAction(deps.context.deps, action, outcome);
-  if (card)
-    await client.chat.update({
-      channel: origin.channel,
-      ts: origin.ts,
-      text: cardFallbackText(card),
-      blocks: cardBlocks(card),
-    });
+  if (!card) return;
+  await redraw(card);
+  // The chat queue redraws a grant's cards when the grant moves on; if that happened while this
+  // redraw was on its way, this one may have covered it: draw the current state once more.
+  if (outcome.grant && (action.kind === "relinquish" || action.kind === "extend")) {
+    const now = await cardAfterAction(deps.context.deps, action, outcome);
+    if (now && now.title !== card.title) await redraw(now);
+  }
 }

@@ -18,7 +18,17 @@ export interface SignedRequest {
   rawBody: string;
 }
 
-export type SignatureVerdict = { ok: true } | { ok: false; reason: string };
+export type SignatureVerdict = { ok: true } | { ok: false; reason: string; stale?: true };
+
+/**
+ * The HTTP answer to a refused request. A timestamp outside the window is not called "not signed":
+ * when Slack really sent it, Sesame's clock is wrong, and that is what the operator must fix.
+ */
+export function refusalMessage(verdict: Extract<SignatureVerdict, { ok: false }>): string {
+  return verdict.stale
+    ? `This request's X-Slack-Request-Timestamp is stale: ${verdict.reason.replace(/^timestamp /, "it ")}. Slack requests are refused outside that window to stop replays; if Slack sent it, check this server's clock (NTP).`
+    : "This request is not signed by Slack with this app's signing secret.";
+}
 
 export function slackSignature(signingSecret: string, timestamp: string, rawBody: string): string {
   return `v0=${createHmac("sha256", signingSecret).update(`v0:${timestamp}:${rawBody}`).digest("hex")}`;
@@ -31,7 +41,11 @@ export function verifySlackSignature(request: SignedRequest, now: () => Date = (
   if (!signature?.startsWith("v0=")) return { ok: false, reason: "missing or malformed X-Slack-Signature" };
   const skew = Math.abs(Math.floor(now().getTime() / 1000) - Number(timestamp));
   if (skew > MAX_CLOCK_SKEW_SECONDS)
-    return { ok: false, reason: `timestamp is ${skew} s away from now (more than ${MAX_CLOCK_SKEW_SECONDS} s)` };
+    return {
+      ok: false,
+      stale: true,
+      reason: `timestamp is ${skew} s away from Sesame's clock (more than ${MAX_CLOCK_SKEW_SECONDS} s)`,
+    };
   const expected = Buffer.from(slackSignature(request.signingSecret, timestamp, request.rawBody));
   const given = Buffer.from(signature);
   if (expected.length !== given.length || !timingSafeEqual(expected, given))

@@ -145,3 +145,17 @@ export function renderAdaptiveCard(card: Card, view: CardView): AdaptiveCardJson
     ...(actions.length > 0 ? { actions } : {}),
   };
 }
+
+/** What a refresh shows someone who may not see the request: no facts, no buttons, no refresh. */
+export function notYoursCard(): AdaptiveCardJson {
+  return {
+    type: "AdaptiveCard",
+    $schema: CARD_SCHEMA,
+    version: "1.5",
+    fallbackText: "Sesame access request",
+    body: [
+      textBlock("Sesame access request", { size: "Medium", weight: "Bolder" }),
+      textBlock("Only the requester, the approvers and Sesame admins can see this request.", { isSubtle: true }),
+    ],
+  };
+}

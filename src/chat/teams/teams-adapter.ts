@@ -4,6 +4,7 @@ import type { TeamsMode } from "../../config/chat-env.js";
 import type { Card } from "../core/card-model.js";
 import { type ChatAdapter, type MessageAddress, type Recipient, recipientKey } from "../core/chat-adapter.js";
 import type { ChatContext } from "../core/chat-context.js";
+import { escapeMarkdown } from "./adaptive-card.js";
 import { createBotFrameworkTransport, type OutgoingMessage, type TeamsTransport } from "./bot-framework-transport.js";
 import { createTeamsBot } from "./teams-bot.js";
 import { cardFor } from "./teams-card-actions.js";
@@ -74,6 +75,24 @@ export function createTeamsAdapter(
         activityId: await send(reference, { cards: [await render(card, to.identityId)] }),
         recipient: to.identityId,
       };
+    },
+    /** A new message in the person's chat with Sesame (where their card is), or in the channel mentioning them: Teams notifies of either. */
+    async remind(to, card, text) {
+      const parsed = card ? AddressSchema.safeParse(card) : undefined;
+      const address = parsed?.success ? parsed.data : undefined;
+      const aad = await context.store.accountForIdentity("teams", to.identityId);
+      // Only the channel's copy: @mention them there, as the card itself did.
+      if (address?.recipient.startsWith("channel:")) {
+        if (!aad) return false;
+        const name = (context.deps.policy().person(to.identityId)?.name ?? to.identityId).replace(/[<>]/g, "");
+        const mention = { text: `<at>${name}</at>`, id: aad, name };
+        await send(address.reference, { text: `${mention.text} ${escapeMarkdown(text)}`, mentions: [mention] });
+        return true;
+      }
+      const reference = address?.reference ?? (aad ? await storedReference(context.store, aad) : null);
+      if (!reference) return false;
+      await send(reference, { text: escapeMarkdown(text) });
+      return true;
     },
     async update(address: MessageAddress, card: Card): Promise<void> {
       const parsed = AddressSchema.parse(address);

@@ -1,3 +1,4 @@
+import { canSeeRequest } from "../../domain/visibility.js";
 import type { Card } from "../core/card-model.js";
 import { durationText, formatTime, shortId } from "../core/card-text.js";
 import type { ChatContext } from "../core/chat-context.js";
@@ -5,7 +6,13 @@ import type { ChatUser } from "../core/chat-identity.js";
 import { cardAfterAction, performCardAction } from "../core/chat-interactions.js";
 import { approvalCard, myRequestCard } from "../core/request-cards.js";
 import { requestFormModel, submitRequestForm } from "../core/request-form.js";
-import { type AdaptiveCardJson, approvalRequestOf, type CardView, renderAdaptiveCard } from "./adaptive-card.js";
+import {
+  type AdaptiveCardJson,
+  approvalRequestOf,
+  type CardView,
+  notYoursCard,
+  renderAdaptiveCard,
+} from "./adaptive-card.js";
 import type { CardData } from "./card-data.js";
 import { requestFormCard } from "./request-form-card.js";
 import { teamsUserIds } from "./teams-conversations.js";
@@ -30,10 +37,17 @@ export async function cardFor(
   return renderAdaptiveCard(card, { actionable, refreshFor, ...(notice ? { notice } : {}) });
 }
 
+/**
+ * A refresh shows the request only to people allowed to see it (the rule the API applies); anyone
+ * else, linked or not, gets the same card whether or not the request exists, so the answer says
+ * nothing about it.
+ */
 async function refreshAnswer(context: ChatContext, requestId: string, viewerId: string | null): Promise<CardAnswer> {
-  const request = await context.deps.store.getRequest(requestId);
-  if (!request) return { message: "This request no longer exists." };
-  return { card: await cardFor(context, approvalCard(context.deps.policy(), request), viewerId) };
+  const { deps } = context;
+  const request = await deps.store.getRequest(requestId);
+  if (!request || viewerId === null || !canSeeRequest(request, viewerId, deps.policy().isAdmin(viewerId)))
+    return { card: notYoursCard() };
+  return { card: await cardFor(context, approvalCard(deps.policy(), request), viewerId) };
 }
 
 async function buttonAnswer(

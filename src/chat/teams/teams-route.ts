@@ -2,6 +2,7 @@ import type { FastifyInstance } from "fastify";
 import type { TeamsMode } from "../../config/chat-env.js";
 import type { Logger } from "../../services/ports.js";
 import type { TeamsTransport, TeamsTurn } from "./bot-framework-transport.js";
+import { precheckBotToken } from "./bot-token-precheck.js";
 import { ActivitySchema, tenantOf } from "./teams-activity.js";
 
 /**
@@ -10,8 +11,6 @@ import { ActivitySchema, tenantOf } from "./teams-activity.js";
  * a stranger's request costs nothing and never reaches the bot. Development mode (no credentials)
  * exists for the local playground and tests only; chat-env refuses it in production.
  */
-
-const BEARER = /^Bearer [A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 
 const statusOf = (error: unknown): number | undefined =>
   typeof error === "object" && error !== null && "statusCode" in error && typeof error.statusCode === "number"
@@ -30,8 +29,12 @@ export function messagesRoute(
   const { mode, transport, logger } = options;
   app.post("/api/messages", { bodyLimit: 256 * 1024 }, async (req, reply) => {
     const authorization = req.headers.authorization ?? "";
-    if (mode.kind === "authenticated" && !BEARER.test(authorization)) {
-      return reply.status(401).send({ error: "A Bot Framework bearer token is required." });
+    if (mode.kind === "authenticated") {
+      const precheck = precheckBotToken(authorization, mode);
+      if (!precheck.ok) {
+        logger.warn({ reason: precheck.reason }, "refused a Teams activity: its token cannot be valid");
+        return reply.status(401).send({ error: "A valid Bot Framework bearer token is required." });
+      }
     }
     const activity = ActivitySchema.safeParse(req.body);
     if (!activity.success) return reply.status(400).send({ error: "The body is not a Bot Framework activity." });

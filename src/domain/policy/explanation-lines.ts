@@ -1,6 +1,7 @@
-import { formatDuration } from "../duration.js";
+import { formatDuration, parseDuration } from "../duration.js";
 import type { PolicyExplanation, Refusal, TextRequirementExplanation } from "./policy-explain.js";
 import type { Policy } from "./policy-schema.js";
+import { pendingTimeoutSecondsOf } from "./request-evaluation.js";
 
 /** The human text of `sesame policy explain`: short statements an admin can read top to bottom. */
 
@@ -49,7 +50,7 @@ export function explanationLines(explanation: PolicyExplanation, policy: Policy,
   );
   lines.push(...autoApprovalLines(explanation));
   lines.push(textLine("Reason", explanation.reason), textLine("Ticket", explanation.ticket));
-  lines.push(`Pending requests expire after ${policy.pendingTimeout}.`);
+  lines.push(pendingLine(policy));
   if (explanation.escalation.length > 0)
     lines.push("Escalation while nobody answers:", ...explanation.escalation.map((step) => `  - ${step.text}.`));
   if (policy.breakGlass)
@@ -60,6 +61,14 @@ export function explanationLines(explanation: PolicyExplanation, policy: Policy,
   else if (autoApproval) lines.push(`Outcome: would auto-approve ("${autoApproval.reason}").`);
   else lines.push("Outcome: needs approval.");
   return lines;
+}
+
+/** The deadline a request really gets: the ladder's expire step cuts `pendingTimeout` short. */
+function pendingLine(policy: Policy): string {
+  const seconds = pendingTimeoutSecondsOf(policy);
+  if (seconds < parseDuration(policy.pendingTimeout))
+    return `Pending requests expire after ${formatDuration(seconds)} (the escalation ladder's expire step comes before pendingTimeout ${policy.pendingTimeout}).`;
+  return `Pending requests expire after ${policy.pendingTimeout}.`;
 }
 
 function autoApprovalLines(explanation: PolicyExplanation): string[] {

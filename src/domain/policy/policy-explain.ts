@@ -153,7 +153,11 @@ function escalationPlan(
     const at = `after ${step.after}`;
     switch (step.action) {
       case "remind":
-        return { afterSeconds, action: step.action, text: `${at}: remind the approvers (their cards are updated)` };
+        return {
+          afterSeconds,
+          action: step.action,
+          text: `${at}: remind the approvers (a message that notifies them)`,
+        };
       case "reroute":
         return {
           afterSeconds,

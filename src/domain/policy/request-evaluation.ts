@@ -93,7 +93,6 @@ export function evaluateRequest(
   const unavailable = policy.autoApprove
     .map((rule) => rule.requesterOnCall)
     .filter((source) => source !== undefined && roster.unavailable.has(source));
-  const expireStep = policy.escalation.find((step) => step.action === "expire");
   return {
     policyId: policy.id,
     policy,
@@ -115,12 +114,18 @@ export function evaluateRequest(
         ),
       ),
     ].sort(),
-    pendingTimeoutSeconds: Math.min(
-      parseDuration(policy.pendingTimeout),
-      expireStep ? parseDuration(expireStep.after) : Number.POSITIVE_INFINITY,
-    ),
+    pendingTimeoutSeconds: pendingTimeoutSecondsOf(policy),
     selfApproval: policy.selfApproval,
     principal: book.principalFor(requesterId, resourceId),
     matchedBecause: `policy ${policy.id}: ${book.requesterReason(policy, requesterId)}`,
   };
+}
+
+/** How long a request of this policy may wait: `pendingTimeout`, or the ladder's expire step when that comes first. */
+export function pendingTimeoutSecondsOf(policy: Policy): number {
+  const expireStep = policy.escalation.find((step) => step.action === "expire");
+  return Math.min(
+    parseDuration(policy.pendingTimeout),
+    expireStep ? parseDuration(expireStep.after) : Number.POSITIVE_INFINITY,
+  );
 }

@@ -1,4 +1,4 @@
-import { formatDuration, parseDuration } from "../duration.js";
+import { formatDurationWithHours, parseDuration } from "../duration.js";
 import { AppError } from "../errors.js";
 import type { ResolvedStep } from "./approval-steps.js";
 import type { Policy } from "./policy-schema.js";
@@ -36,7 +36,7 @@ export function checkDuration(policy: Policy, resourceId: string, requestedSecon
   if (requestedSeconds > maxSeconds) {
     throw new AppError(
       "policy_violation",
-      `${formatDuration(requestedSeconds)} is too long: the maximum for ${resourceId} is ${formatDuration(maxSeconds)}.`,
+      `${formatDurationWithHours(requestedSeconds)} is too long: the maximum for ${resourceId} is ${formatDurationWithHours(maxSeconds)}.`,
       { details: { field: "durationSeconds", requestedSeconds, maxSeconds } },
     );
   }

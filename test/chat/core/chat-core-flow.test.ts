@@ -56,6 +56,17 @@ class RecordingAdapter implements ChatAdapter {
   async update(address: MessageAddress, card: Card) {
     this.updates.push({ address, card });
   }
+  reminders: { to: string; card: MessageAddress | null; text: string }[] = [];
+  failReminders = 0;
+  async remind(to: { identityId: string }, card: MessageAddress | null, text: string) {
+    if (this.failReminders > 0) {
+      this.failReminders -= 1;
+      throw new Error("platform answered 500");
+    }
+    if (this.unreachable.has(to.identityId)) return false;
+    this.reminders.push({ to: to.identityId, card, text });
+    return true;
+  }
 }
 
 let sesame: TestSesame;
@@ -228,6 +239,43 @@ describe("delivering cards through an adapter", () => {
       to: { identityId: "alice" },
       card: { title: "Your request for prod-db (1h) was denied" },
     });
+  });
+
+  it("reminds each pending approver with a message of its own, once per step, even when the job runs again", async () => {
+    const deps = sesame.runtime.deps;
+    const adapter = new RecordingAdapter();
+    const dispatcher = createChatDispatcher(deps, sesame.runtime.chat.store, new Map([["slack", adapter]]));
+    const request = await submitRequest(deps, {
+      requesterId: "alice",
+      resourceId: "prod-db",
+      duration: "1h",
+      reason: "INC-10",
+      ticket: "OPS-10",
+    });
+    for (const planned of planChatJobs({ type: "request.submitted", request }, ["slack"], () => undefined))
+      await dispatcher.run(planned.job);
+    const planned = planChatJobs({ type: "request.reminder", request, step: 0 }, ["slack"], () => undefined);
+    expect(planned.map((p) => p.job)).toEqual([
+      { kind: "reminder", platform: "slack", requestId: request.id, step: 0, recipient: "bob" },
+      { kind: "reminder", platform: "slack", requestId: request.id, step: 0, recipient: "carol" },
+    ]);
+    // The first send fails (the platform erred): the claim is given back, so the retry sends it.
+    adapter.failReminders = 1;
+    await expect(dispatcher.run(planned[0]!.job)).rejects.toThrow("platform answered 500");
+    for (let run = 0; run < 3; run += 1) for (const { job } of planned) await dispatcher.run(job);
+    expect(adapter.reminders.map((r) => r.to)).toEqual(["bob", "carol"]);
+    const bobsCard = adapter.posts.find((p) => "identityId" in p.to && p.to.identityId === "bob")!;
+    expect(adapter.reminders[0]!.card).toEqual({ n: adapter.posts.indexOf(bobsCard) + 1 });
+    expect(adapter.reminders[0]!.text).toMatch(
+      /^Reminder: Alice \(alice\) has been waiting since .* for your decision on prod-db for 1h/,
+    );
+    // Another step reminds again; a decided request reminds nobody.
+    const next = planChatJobs({ type: "request.reminder", request, step: 2 }, ["slack"], () => undefined);
+    await dispatcher.run(next[0]!.job);
+    expect(adapter.reminders).toHaveLength(3);
+    await decideRequest(deps, { requestId: request.id, actorId: "carol", decision: "deny", expectedVersion: 1 });
+    await dispatcher.run(next[1]!.job);
+    expect(adapter.reminders).toHaveLength(3);
   });
 
   it("answers a stale or foreign click with the reason, changing nothing", async () => {

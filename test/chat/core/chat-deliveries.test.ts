@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { planChatJobs, warningLeadSeconds } from "../../../src/chat/core/chat-deliveries.js";
+import { expiryWarningAt, planChatJobs, warningLeadSeconds } from "../../../src/chat/core/chat-deliveries.js";
 import type { RequestRow } from "../../../src/domain/access-request.js";
 import type { GrantRow } from "../../../src/domain/grant.js";
 
@@ -176,12 +176,49 @@ describe("planning chat jobs from core notifications", () => {
     expect(warningLeadSeconds(120)).toBe(60);
   });
 
+  it("does not warn about the end of a grant of 60 s or less (nor of one whose warning would fall in its first half)", () => {
+    const short = (seconds: number) =>
+      grant({
+        activatedAt: new Date("2026-11-22T10:00:05Z"),
+        expiresAt: new Date(Date.parse("2026-11-22T10:00:05Z") + seconds * 1000),
+      });
+    for (const seconds of [30, 60, 119]) {
+      const jobs = planChatJobs({ type: "grant.activated", grant: short(seconds) }, ["slack"], noChannel);
+      expect(jobs.map((j) => j.job)).toEqual([
+        { kind: "grant_notice", platform: "slack", grantId: grant().id, notice: "granted" },
+      ]);
+    }
+    const twoMinutes = planChatJobs({ type: "grant.activated", grant: short(120) }, ["slack"], noChannel);
+    expect(twoMinutes[1]!.runAt).toEqual(new Date("2026-11-22T10:01:05Z"));
+    // Measured from activation: a grant approved long before it became active is not "ending" at once.
+    expect(expiryWarningAt(short(60))).toBeUndefined();
+  });
+
+  it("redraws the grant's cards (Extend / Relinquish) when it is extended or revoked, once per version", () => {
+    const revoked = planChatJobs(
+      { type: "grant.revoked", grant: grant({ status: "revoked", version: 4 }) },
+      ["slack"],
+      noChannel,
+    );
+    expect(revoked.map((j) => j.job)).toEqual([
+      { kind: "refresh_grant_cards", platform: "slack", grantId: grant().id },
+      { kind: "grant_notice", platform: "slack", grantId: grant().id, notice: "revoked" },
+    ]);
+    const extended = planChatJobs({ type: "grant.extended", grant: grant({ version: 3 }) }, ["slack"], noChannel);
+    expect(extended[0]!.job).toEqual({ kind: "refresh_grant_cards", platform: "slack", grantId: grant().id });
+    expect(extended[0]!.id).not.toBe(revoked[0]!.id);
+  });
+
   it("tells the holder when their grant failed, and plans nothing for platform-less alerts", () => {
     expect(
       planChatJobs({ type: "alert", message: "revoke failed", grantId: grant().id }, ["teams"], noChannel).map(
         (j) => j.job,
       ),
-    ).toEqual([{ kind: "grant_notice", platform: "teams", grantId: grant().id, notice: "failed" }]);
+    ).toEqual([
+      { kind: "grant_notice", platform: "teams", grantId: grant().id, notice: "failed" },
+      // Its cards with Extend / Relinquish no longer offer what cannot be done.
+      { kind: "refresh_grant_cards", platform: "teams", grantId: grant().id },
+    ]);
     expect(planChatJobs({ type: "alert", message: "sweeper saw something" }, ["teams"], noChannel)).toEqual([]);
   });
 });

@@ -274,5 +274,16 @@ describe("App Home, Extend and Relinquish", () => {
       async () => (await sesame.api("alice", "GET", `/api/v1/grants/${grantId}`)).body.status === "revoked",
       "revoked",
     );
+    // The DM that carried the Relinquish button does not stay on "active" or "revoking": it is redrawn as revoked.
+    const where = landedAt(dm);
+    await waitFor(
+      async () =>
+        slack
+          .callsTo("chat.update")
+          .some(
+            (call) => call.params.ts === where.ts && /quick: revoked/.test(allText(call)) && buttons(call).length === 0,
+          ),
+      "the granted DM redrawn as revoked",
+    );
   });
 });

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runEscalationStep } from "../../../src/services/escalate-request.js";
 import { startSesame, type TestSesame } from "../../helpers/sesame.js";
 import { waitFor } from "../../helpers/wait.js";
 import { allText, buttonValue, landedAt } from "./slack-cards.js";
@@ -71,6 +72,22 @@ describe("escalation in Slack", () => {
           .some((call) => call.params.ts === where.ts && /Where it stands: Reminded the approvers/.test(allText(call))),
       "the card to show the reminder",
     );
+    // An edited card notifies nobody: the reminder is a reply in the card's thread that mentions bob.
+    const isReminder = (call: RecordedCall) =>
+      call.params.thread_ts === where.ts && call.params.channel === where.channel;
+    await waitFor(async () => slack.callsTo("chat.postMessage").some(isReminder), "a reminder in the card's thread");
+    const reminder = slack.callsTo("chat.postMessage").find(isReminder)!;
+    expect(String(reminder.params.text)).toMatch(/^<@U0BOB> Reminder: Alice \(alice\) has been waiting since/);
+    // At most once per step: the reminder job run again (a retry, a second worker) and the step run again send nothing.
+    await sesame.runtime.chat.dispatcher.run({
+      kind: "reminder",
+      platform: "slack",
+      requestId: created.body.id,
+      step: 0,
+      recipient: "bob",
+    });
+    expect(await runEscalationStep(sesame.runtime.deps, created.body.id, 0)).toBeNull();
+    expect(slack.callsTo("chat.postMessage").filter(isReminder)).toHaveLength(1);
   });
 });
 

@@ -32,6 +32,10 @@ function memoryStore(emails: Record<string, string>): ChatStore & { links: Map<s
     saveMessage: refuse,
     findMessage: refuse,
     messagesFor: refuse,
+    saveGrantMessage: refuse,
+    grantMessagesFor: refuse,
+    claimDelivery: refuse,
+    releaseDelivery: refuse,
     saveConversation: async () => undefined,
     conversation: async () => null,
   };

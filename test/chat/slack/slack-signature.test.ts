@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { slackSignature, verifySlackSignature } from "../../../src/chat/slack/slack-signature.js";
+import { refusalMessage, slackSignature, verifySlackSignature } from "../../../src/chat/slack/slack-signature.js";
 
 // Slack's published example (docs.slack.dev/authentication/verifying-requests-from-slack).
 const secret = "8f742231b10e8888abcd99yyyzzz85a5";
@@ -30,6 +30,22 @@ describe("Slack request signatures", () => {
       );
       expect(verdict).toMatchObject({ ok: false, reason: expect.stringContaining("301 s") });
     }
+  });
+
+  it("calls a timestamp outside the window stale and points at the clock, not at the signature", () => {
+    const refuse = (now: number, changes = {}) => {
+      const verdict = verifySlackSignature(
+        { signingSecret: secret, timestamp, signature: expected, rawBody: body, ...changes },
+        at(now),
+      );
+      if (verdict.ok) throw new Error("expected a refusal");
+      return refusalMessage(verdict);
+    };
+    const stale = refuse(1531420618 + 400);
+    expect(stale).toMatch(/X-Slack-Request-Timestamp is stale: it is 400 s away from Sesame's clock/);
+    expect(stale).toMatch(/check this server's clock/);
+    expect(stale).not.toMatch(/not signed/);
+    expect(refuse(1531420618, { signingSecret: "0".repeat(32) })).toMatch(/not signed by Slack/);
   });
 
   it("refuses another secret, a changed body, and missing or malformed headers", () => {

@@ -76,6 +76,7 @@ describe("POST /slack/events", () => {
       });
       expect([forged.status, stale.status, future.status, unsigned.status]).toEqual([401, 401, 401, 401]);
       expect(forged.text).not.toContain(SIGNING_SECRET);
+      expect([stale.text, future.text]).toEqual([expect.stringMatching(/stale/), expect.stringMatching(/stale/)]);
       // At the edge of the window (exactly 300 s away) a request is still taken.
       const edge = await postSigned(
         sesame.baseUrl,

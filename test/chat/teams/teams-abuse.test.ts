@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSesame, type TestSesame } from "../../helpers/sesame.js";
 import { waitFor } from "../../helpers/wait.js";
@@ -16,12 +17,13 @@ const alice = teamsUser("alice");
 const bob = teamsUser("bob");
 const carol = teamsUser("carol");
 const dave = teamsUser("dave");
-const people = [alice, bob, carol, dave];
+const erin = teamsUser("erin");
+const people = [alice, bob, carol, dave, erin];
 
 const POLICY = `
 version: 1
 people:
-${people.map((p) => `  - { id: ${p.identity}, email: ${p.email}, name: ${p.name}, teams: ${p.aadObjectId} }`).join("\n")}
+${people.map((p) => `  - { id: ${p.identity}, email: ${p.email}, name: ${p.name}, teams: ${p.aadObjectId}${p === erin ? ", admin: true" : ""} }`).join("\n")}
 connectors:
   demo: { type: noop }
 resources:
@@ -120,10 +122,36 @@ describe("Teams: decisions that must not happen", () => {
     expect(forApprover.body.value.actions.map((a: Json) => a.verb ?? a.type)).toEqual(["approve", "Action.ShowCard"]);
     const forOthers = await client.invoke(dave, "refresh", { sesame: { kind: "refresh", requestId: id } }, "automatic");
     expect(forOthers.body.value.actions).toBeUndefined();
+    expect(JSON.stringify(forOthers.body.value)).not.toContain("refresh only");
     const disguised = await client.invoke(bob, "approve", data("approve", id, 1), "automatic");
     expect(disguised.body.statusCode).toBe(400);
     const mismatched = await client.invoke(bob, "refresh", data("approve", id, 1), "manual");
     expect(mismatched.body.statusCode).toBe(400);
+    expect(await request(id)).toMatchObject({ status: "pending", decisions: [] });
+  });
+
+  it("a refresh shows the request only to its requester, its approvers and admins; others get a card with no facts", async () => {
+    const id = await submit(alice, "demo-admin 1h private reason 7f3e");
+    const refresh = (user: TeamsUser, requestId = id) =>
+      client.invoke(user, "refresh", { sesame: { kind: "refresh", requestId } });
+    const stranger = teamsUser("mallory"); // in the tenant, never linked to anyone in the policy
+    for (const allowed of [alice, bob, carol, erin]) {
+      const response = await refresh(allowed);
+      expect(response.body.type).toBe("application/vnd.microsoft.card.adaptive");
+      expect(JSON.stringify(response.body.value)).toContain("private reason 7f3e");
+    }
+    const answers = [await refresh(dave), await refresh(stranger), await refresh(dave, randomUUID())];
+    for (const response of answers) {
+      expect(response.body).toMatchObject({ statusCode: 200, type: "application/vnd.microsoft.card.adaptive" });
+      const text = JSON.stringify(response.body.value);
+      for (const fact of ["private reason", "demo-admin", "Alice", id, id.slice(0, 8), "FactSet"])
+        expect(text).not.toContain(fact);
+      expect(response.body.value.actions).toBeUndefined();
+      expect(response.body.value.refresh).toBeUndefined();
+    }
+    // Whether the request exists is not told either: a missing id gets the very same card.
+    expect(answers[2]!.body.value).toEqual(answers[0]!.body.value);
+    expect(answers[1]!.body.value).toEqual(answers[0]!.body.value);
     expect(await request(id)).toMatchObject({ status: "pending", decisions: [] });
   });
 

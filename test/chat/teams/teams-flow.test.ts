@@ -281,6 +281,48 @@ describe("Teams: approving", () => {
     });
   });
 
+  it("a reminder is a new message in the approver's chat (Teams notifies of it), sent once per step", async () => {
+    const id = await requestByText("request-access demo-admin 30m waiting for a reminder");
+    await waitFor(async () => !!lastCard(personalConversation(carol), id), "carol's approval card");
+    const reminders = () => texts(carol).filter((text) => text.startsWith("Reminder: Alice (alice) has been waiting"));
+    const job = { kind: "reminder", platform: "teams", requestId: id, step: 0, recipient: "carol" } as const;
+    await sesame.runtime.chat.dispatcher.run(job);
+    expect(reminders()).toHaveLength(1);
+    expect(reminders()[0]).toMatch(/for your decision on demo-admin for 30m/);
+    // The same step again (a retried job, another worker): nothing more.
+    await sesame.runtime.chat.dispatcher.run(job);
+    expect(reminders()).toHaveLength(1);
+    // Erin never opened a chat with Sesame: she is reminded in the approval channel, @mentioned as on the card.
+    await waitFor(async () => !!lastCard(TEAM, id), "the channel's copy");
+    await sesame.runtime.chat.dispatcher.run({ ...job, recipient: "erin" });
+    const inChannel = standIn.sent.filter((s) => s.conversationId === TEAM).at(-1)!.activity;
+    expect(inChannel.text).toMatch(/^<at>Erin<\/at> Reminder: Alice/);
+    expect(inChannel.entities).toEqual([
+      { type: "mention", text: "<at>Erin</at>", mentioned: { id: erin.aadObjectId, name: "Erin" } },
+    ]);
+  });
+
+  it("relinquish: the grant card shows revoking at once, then revoked once the access is gone", async () => {
+    const granted = standIn
+      .cardsIn(personalConversation(alice))
+      .filter((c) => bodyText(c.card).includes("Your access to demo-admin is active"))
+      .at(-1)!;
+    const relinquish = granted.card.actions.find((a: Json) => a.verb === "relinquish");
+    const grantId = relinquish.data.sesame.grantId as string;
+    const response = await client.invoke(alice, "relinquish", relinquish.data);
+    expect(JSON.stringify(response.body.value)).toMatch(/demo-admin: (revoking|revoked)/);
+    await waitFor(
+      async () =>
+        standIn.updated.some(
+          (u) => u.activityId === granted.id && JSON.stringify(u.activity).includes("demo-admin: revoked"),
+        ),
+      "the granted card redrawn as revoked",
+    );
+    expect((await sesame.runtime.deps.store.getGrant(grantId))?.status).toBe("revoked");
+    const redrawn = standIn.updated.filter((u) => u.activityId === granted.id).at(-1)!;
+    expect(redrawn.activity.attachments[0].content.actions).toBeUndefined();
+  });
+
   it("list shows the person's requests and grants as cards", async () => {
     await client.message(alice, "list");
     const reply = standIn.sent.filter((s) => s.conversationId === personalConversation(alice)).at(-1)!.activity;
