@@ -214,7 +214,8 @@ export const TEST_PREREQUISITES = {
   },
   openssl: {
     title: "openssl",
-    neededFor: "the kubernetes connector tests (test/connectors/kubernetes*.test.ts)",
+    neededFor:
+      "the kubernetes connector tests and the admission webhook's HTTPS port (test/connectors/kubernetes*.test.ts, test/admission/)",
     install: "apt-get install openssl",
     problem: () => commandProblem("openssl"),
   },

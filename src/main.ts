@@ -1,3 +1,4 @@
+import { type Admission, startAdmission } from "./admission/start-admission.js";
 import { concurrencyOf, EnvError, parseEnv } from "./config/env.js";
 import { isAppError } from "./domain/errors.js";
 import { buildServer } from "./http/server.js";
@@ -15,6 +16,8 @@ export interface Started {
   /** The API's base URL when the web role runs. */
   url?: string;
   sweeper?: Sweeper;
+  /** The admission webhook (web role): its view of active grants, and its HTTPS port if configured. */
+  admission?: Admission;
   stop(): Promise<void>;
 }
 
@@ -79,12 +82,16 @@ export async function start(runtime: Runtime, role: "all" | "web" | "worker"): P
     }
   }
   if (role !== "worker") {
+    const admission = await startAdmission(runtime);
+    stops.push(() => admission.stop());
+    started.admission = admission;
     const server = await buildServer({
       deps,
       resolveToken: runtime.resolveToken,
       logLevel: env.LOG_LEVEL,
       logStream: runtime.logDestination,
       chatAdapters: runtime.chat.adapters,
+      admissionRoutes: admission.routes,
       readiness: [
         { name: "postgres", required: true, check: async () => void (await runtime.db.$queryRaw`SELECT 1`) },
         // Without Redis the API still works: work that cannot be queued runs inline or waits for the sweeper.

@@ -7,6 +7,7 @@ import { registerBreakGlassCommands } from "./break-glass-commands.js";
 import { registerConnectorCommands } from "./connector-commands.js";
 import { loadDotEnv } from "./context.js";
 import { registerGrantCommands } from "./grant-commands.js";
+import { registerKubernetesCommands } from "./kubernetes-commands.js";
 import { registerPolicyCommands } from "./policy-commands.js";
 
 /** `sesame`: the admin command line. Errors print one actionable message and exit 1. */
@@ -18,6 +19,7 @@ export function buildCli(): Command {
   registerAuditCommands(program);
   registerBreakGlassCommands(program);
   registerAdminCommands(program);
+  registerKubernetesCommands(program);
   return program;
 }
 

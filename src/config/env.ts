@@ -148,6 +148,14 @@ export const EnvSchema = z.object({
     .enum(["true", "false"])
     .default("false")
     .transform((v) => v === "true"),
+  SESAME_ADMISSION_PORT: z.coerce
+    .number()
+    .int()
+    .min(0, "must be a port number (0 picks a free port)")
+    .max(65535, "must be a port number up to 65535")
+    .optional(),
+  SESAME_ADMISSION_TLS_CERT: z.string().min(1).optional(),
+  SESAME_ADMISSION_TLS_KEY: z.string().min(1).optional(),
 });
 
 export type Env = z.infer<typeof EnvSchema>;

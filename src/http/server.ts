@@ -9,6 +9,7 @@ import {
 import type { DestinationStream } from "pino";
 import type { ChatAdapter } from "../chat/core/chat-adapter.js";
 import type { ServiceDeps } from "../services/deps.js";
+import type { AdmissionRoutes } from "./admission-routes.js";
 import { requireIdentity, type TokenResolver } from "./authenticate.js";
 import { handleError } from "./error-handler.js";
 import { requestLogFields } from "./request-log.js";
@@ -34,6 +35,8 @@ export interface ServerOptions {
   logStream?: DestinationStream;
   /** Slack (/slack/*) and Teams (/api/messages) mount their own endpoints. */
   chatAdapters?: ChatAdapter[];
+  /** The Kubernetes admission webhook's routes (/k8s/admission), for local testing over HTTP. */
+  admissionRoutes?: AdmissionRoutes;
 }
 
 /** One HTTP server: health, readiness, the chat platforms' endpoints, the REST API and its OpenAPI document. */
@@ -84,6 +87,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   });
 
   for (const adapter of options.chatAdapters ?? []) await app.register(async (scope) => adapter.registerRoutes(scope));
+  if (options.admissionRoutes) await app.register(options.admissionRoutes);
 
   await app.register(
     async (api) => {

@@ -1,5 +1,6 @@
 import { parseDuration } from "../duration.js";
 import { expandSubjects, stepRulesOf } from "./approval-steps.js";
+import { checkGuardrailConsistency } from "./guardrail-consistency.js";
 import type { ApproverSet, Policy, PolicyFile, SubjectSet } from "./policy-schema.js";
 import { principalTemplateProblems } from "./principal-template.js";
 import { isValidTimeZone } from "./time-window.js";
@@ -42,6 +43,7 @@ export function checkPolicyConsistency(file: PolicyFile): PolicyProblem[] {
     report,
   );
   for (const [index, policy] of file.policies.entries()) checkPolicy(file, policy, ["policies", index], report);
+  checkGuardrailConsistency(file, report);
   return problems;
 }
 

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { tryParseDuration } from "../duration.js";
+import { KubernetesSectionSchema } from "./guardrail-schema.js";
 
 /**
  * The policy file, as written by an operator (YAML). `z.toJSONSchema(PolicyFileSchema)` produces
@@ -36,6 +37,11 @@ export const PersonSchema = z
       .record(z.string(), z.string())
       .optional()
       .describe("Explicit principal per connector name, overriding the resource's template"),
+    kubernetes: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("Kubernetes username (userInfo.username) for guardrails; the email otherwise"),
   })
   .strict();
 
@@ -261,6 +267,7 @@ export const PolicyFileSchema = z
       .describe("Named on-call sources (PagerDuty schedules or escalation policies, Opsgenie schedules)"),
     resources: z.record(Id, ResourceSchema),
     policies: z.array(PolicySchema).min(1),
+    kubernetes: KubernetesSectionSchema.default({ guardrails: [] }),
   })
   .strict();
 export type PolicyFile = z.infer<typeof PolicyFileSchema>;

@@ -1,0 +1,195 @@
+import pg from "pg";
+import type { ActiveGrantView, GrantChange } from "../admission/active-grant-view.js";
+import type { GrantStatus } from "../domain/grant.js";
+import type { Logger } from "../services/ports.js";
+
+/**
+ * Keeps an ActiveGrantView current from PostgreSQL on one dedicated connection: LISTEN for the
+ * trigger's notifications (migration 20261207140000), a full read of the active grants at start
+ * and after every reconnect, and a catch-up read of recently changed grants every `pollMs`, so a
+ * notification lost anyway is taken in within one poll.
+ */
+
+const CHANNEL = "sesame_grant_changes";
+const STATUSES: GrantStatus[] = ["scheduled", "active", "revoking", "revoked", "grant_failed", "revoke_failed"];
+/**
+ * The catch-up read looks this far behind the last one: "updatedAt" is written with the writer's
+ * clock when its statement runs, so a transaction that commits late, or a host whose clock is
+ * behind, still falls into the window.
+ */
+const OVERLAP_MS = 2 * 60_000;
+const RECONNECT_MIN_MS = 200;
+/** How the feed's session shows in pg_stat_activity. */
+export const FEED_APPLICATION_NAME = "sesame-admission-feed";
+const RECONNECT_MAX_MS = 5_000;
+
+export interface GrantChangeFeed {
+  /** Settles once the first full read is in the view (rejects if the first connection fails). */
+  ready: Promise<void>;
+  /** Since when the view has been out of touch with the database, or undefined while connected. */
+  outOfTouchSince(): number | undefined;
+  /** Runs a catch-up read now (tests, and the poll timer). */
+  catchUp(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+interface Row {
+  id: string;
+  subjectId: string;
+  resourceId: string;
+  status: GrantStatus;
+  expiresAtMs: number;
+  version: number;
+}
+
+const SELECT = `SELECT id, "subjectId", "resourceId", status::text AS status,
+  (extract(epoch FROM "expiresAt") * 1000)::float8 AS "expiresAtMs", version FROM "Grant"`;
+
+const toChange = (row: Row): GrantChange => ({
+  id: row.id,
+  subjectId: row.subjectId,
+  resourceId: row.resourceId,
+  status: row.status,
+  expiresAt: new Date(Number(row.expiresAtMs)),
+  version: Number(row.version),
+});
+
+export function startGrantChangeFeed(
+  databaseUrl: string,
+  view: ActiveGrantView,
+  options: { pollMs: number; logger: Logger },
+): GrantChangeFeed {
+  const { logger } = options;
+  let client: pg.Client | undefined;
+  let stopped = false;
+  let outOfTouchSince: number | undefined = Date.now();
+  let watermarkMs = 0;
+  let reconnectMs = RECONNECT_MIN_MS;
+  let reconnectTimer: NodeJS.Timeout | undefined;
+  /** Notifications heard during a full read, applied after it. */
+  let buffered: GrantChange[] | undefined;
+  /** One read at a time on the connection: the full read, then catch-ups in turn. */
+  let reading: Promise<void> = Promise.resolve();
+  let resolveReady!: () => void;
+  let rejectReady!: (error: Error) => void;
+  let isReady = false;
+  const ready = new Promise<void>((resolve, reject) => {
+    resolveReady = resolve;
+    rejectReady = reject;
+  });
+
+  const lose = (lost: pg.Client, error?: Error) => {
+    if (client !== lost) return;
+    client = undefined;
+    buffered = undefined;
+    outOfTouchSince ??= Date.now();
+    lost.end().catch(() => undefined);
+    if (stopped) return;
+    if (!isReady) {
+      rejectReady(new Error(`could not read the active grants: ${error?.message ?? "connection closed"}`));
+      return;
+    }
+    logger.warn(
+      { err: error?.message, retryInMs: reconnectMs },
+      "admission webhook lost its database connection; answering from the last known grants while reconnecting",
+    );
+    reconnectTimer = setTimeout(() => void connect(), reconnectMs);
+    reconnectMs = Math.min(RECONNECT_MAX_MS, reconnectMs * 2);
+  };
+
+  const heard = (message: pg.Notification) => {
+    if (message.channel !== CHANNEL || !message.payload) return;
+    try {
+      const change = toChange(JSON.parse(message.payload) as Row);
+      if (buffered) buffered.push(change);
+      else view.apply([change]);
+    } catch (error) {
+      logger.warn({ err: String(error) }, "admission webhook could not read a grant notification");
+    }
+  };
+
+  /** The database's clock, minus the overlap: where the next catch-up read starts. */
+  const nextWatermark = async (on: pg.Client) => {
+    const { rows } = await on.query<{ nowMs: number }>(`SELECT (extract(epoch FROM now()) * 1000)::float8 AS "nowMs"`);
+    return Number(rows[0]!.nowMs) - OVERLAP_MS;
+  };
+
+  const fullRead = async (fresh: pg.Client) => {
+    buffered = [];
+    const watermark = await nextWatermark(fresh);
+    const { rows } = await fresh.query<Row>(`${SELECT} WHERE status = 'active'`);
+    view.replaceActive(rows.map(toChange));
+    const heardMeanwhile = buffered;
+    buffered = undefined;
+    view.apply(heardMeanwhile);
+    watermarkMs = watermark;
+  };
+
+  async function connect(): Promise<void> {
+    reconnectTimer = undefined;
+    if (stopped) return;
+    const fresh = new pg.Client({
+      connectionString: databaseUrl,
+      keepAlive: true,
+      application_name: FEED_APPLICATION_NAME,
+    });
+    client = fresh;
+    fresh.on("error", (error) => lose(fresh, error));
+    fresh.on("end", () => lose(fresh));
+    fresh.on("notification", heard);
+    try {
+      await fresh.connect();
+      await fresh.query(`LISTEN ${CHANNEL}`);
+      reading = reading.then(() => fullRead(fresh));
+      await reading;
+      if (client !== fresh) return;
+      outOfTouchSince = undefined;
+      reconnectMs = RECONNECT_MIN_MS;
+      if (!isReady) logger.info({ activeGrants: view.size }, "admission webhook: active grants loaded");
+      else logger.info({ activeGrants: view.size }, "admission webhook reconnected to the database");
+      isReady = true;
+      resolveReady();
+    } catch (error) {
+      reading = Promise.resolve();
+      lose(fresh, error as Error);
+    }
+  }
+
+  const catchUpOn = async (current: pg.Client) => {
+    const watermark = await nextWatermark(current);
+    // "updatedAt" holds UTC without a zone (Prisma's DateTime): compare in UTC whatever the session's zone.
+    const { rows } = await current.query<Row>(
+      `${SELECT} WHERE status = ANY($1::"GrantStatus"[]) AND "updatedAt" > (to_timestamp($2 / 1000.0) AT TIME ZONE 'UTC')`,
+      [STATUSES, watermarkMs],
+    );
+    view.apply(rows.map(toChange));
+    view.forgetOld();
+    watermarkMs = watermark;
+  };
+
+  const catchUp = async () => {
+    const current = client;
+    if (!current || !isReady) return;
+    reading = reading.then(() => catchUpOn(current)).catch((error: Error) => lose(current, error));
+    await reading;
+  };
+
+  const poll = setInterval(() => void catchUp(), options.pollMs);
+  poll.unref();
+  void connect();
+
+  return {
+    ready,
+    outOfTouchSince: () => outOfTouchSince,
+    catchUp,
+    async stop() {
+      stopped = true;
+      clearInterval(poll);
+      clearTimeout(reconnectTimer);
+      const current = client;
+      client = undefined;
+      await reading.catch(() => undefined);
+      await current?.end().catch(() => undefined);
+    },
+  };
+}
