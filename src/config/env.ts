@@ -73,6 +73,14 @@ export const EnvSchema = z.object({
     .transform((text) => (text === undefined ? undefined : tryParseDuration(text)!)),
   SESAME_AUDIT_WEBHOOK_URL: z
     .url({ protocol: /^https?$/, error: "must be the http(s) URL your SIEM or log collector receives audit events at" })
+    .refine(
+      (text) => {
+        const url = new URL(text);
+        return url.username === "" && url.password === "";
+      },
+      // fetch refuses such URLs outright, and the password would end up in error messages.
+      "must not carry a user or password: put a token in the query string or let the receiver check the signature",
+    )
     .optional(),
   SESAME_AUDIT_WEBHOOK_SECRET: z
     .string()
