@@ -91,7 +91,7 @@ export async function start(runtime: Runtime, role: "all" | "web" | "worker"): P
       logLevel: env.LOG_LEVEL,
       logStream: runtime.logDestination,
       chatAdapters: runtime.chat.adapters,
-      admissionRoutes: admission.routes,
+      admissionRoutes: env.SESAME_ADMISSION_PLAIN_HTTP ? admission.routes : undefined,
       readiness: [
         { name: "postgres", required: true, check: async () => void (await runtime.db.$queryRaw`SELECT 1`) },
         // Without Redis the API still works: work that cannot be queued runs inline or waits for the sweeper.

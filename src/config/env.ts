@@ -164,6 +164,12 @@ export const EnvSchema = z.object({
     .optional(),
   SESAME_ADMISSION_TLS_CERT: z.string().min(1).optional(),
   SESAME_ADMISSION_TLS_KEY: z.string().min(1).optional(),
+  // Plain HTTP on PORT has no authentication at all: anyone who reaches PORT could write audit
+  // events in anyone's name and learn who holds a grant. Off unless asked for (tests, benches).
+  SESAME_ADMISSION_PLAIN_HTTP: z
+    .enum(["true", "false"])
+    .default("false")
+    .transform((v) => v === "true"),
 });
 
 export type Env = z.infer<typeof EnvSchema>;

@@ -35,7 +35,7 @@ export interface ServerOptions {
   logStream?: DestinationStream;
   /** Slack (/slack/*) and Teams (/api/messages) mount their own endpoints. */
   chatAdapters?: ChatAdapter[];
-  /** The Kubernetes admission webhook's routes (/k8s/admission), for local testing over HTTP. */
+  /** The Kubernetes admission webhook's routes (/k8s/admission) on PORT: local testing only (SESAME_ADMISSION_PLAIN_HTTP). */
   admissionRoutes?: AdmissionRoutes;
 }
 
