@@ -9,6 +9,7 @@ import { startLeaseHeartbeat } from "./jobs/lease-heartbeat.js";
 import { startRetentionTimer } from "./jobs/retention-timer.js";
 import { type Sweeper, startSweeper } from "./jobs/sweeper.js";
 import { startWorkers } from "./jobs/workers.js";
+import { startMetricsServer } from "./metrics/metrics-server.js";
 import { createRuntime, type Runtime } from "./runtime.js";
 import { chainAuditEvents } from "./storage/audit-chainer.js";
 
@@ -18,6 +19,8 @@ export interface Started {
   sweeper?: Sweeper;
   /** The admission webhook (web role): its view of active grants, and its HTTPS port if configured. */
   admission?: Admission;
+  /** The worker role's own /metrics server (SESAME_METRICS_PORT), when it runs one. */
+  metricsUrl?: string;
   stop(): Promise<void>;
 }
 
@@ -48,7 +51,10 @@ export async function start(runtime: Runtime, role: "all" | "web" | "worker"): P
   if (role !== "web") {
     // First: a misconfigured audit stream stops the start before any worker runs.
     const auditWebhook = startAuditWebhookFromEnv(runtime);
-    if (auditWebhook) stops.push(() => auditWebhook.stop());
+    if (auditWebhook) {
+      stops.push(() => auditWebhook.stop());
+      runtime.metrics.watchAuditWebhookLag(() => auditWebhook.lagSeconds());
+    }
     const workers = startWorkers(deps, {
       redisUrl: env.REDIS_URL,
       prefix: env.SESAME_REDIS_PREFIX,
@@ -77,8 +83,20 @@ export async function start(runtime: Runtime, role: "all" | "web" | "worker"): P
         prefix: env.SESAME_REDIS_PREFIX,
         concurrency: concurrencyOf(env, "chat"),
         redisHealth: runtime.redisHealth,
+        metrics: deps.metrics,
       });
       stops.push(() => chatWorker.close());
+    }
+    // Web processes serve /metrics on the main port; a worker-only process serves it here.
+    if (role === "worker" && env.SESAME_METRICS_PORT !== undefined) {
+      const metricsServer = await startMetricsServer(runtime.metrics, {
+        port: env.SESAME_METRICS_PORT,
+        host: env.HOST,
+        token: env.SESAME_METRICS_TOKEN,
+        logger: runtime.logger,
+      });
+      started.metricsUrl = metricsServer.url;
+      stops.push(() => metricsServer.close());
     }
   }
   if (role !== "worker") {
@@ -92,6 +110,7 @@ export async function start(runtime: Runtime, role: "all" | "web" | "worker"): P
       logStream: runtime.logDestination,
       chatAdapters: runtime.chat.adapters,
       admissionRoutes: env.SESAME_ADMISSION_PLAIN_HTTP ? admission.routes : undefined,
+      metrics: { registry: runtime.metrics, token: env.SESAME_METRICS_TOKEN },
       readiness: [
         { name: "postgres", required: true, check: async () => void (await runtime.db.$queryRaw`SELECT 1`) },
         // Without Redis the API still works: work that cannot be queued runs inline or waits for the sweeper.
