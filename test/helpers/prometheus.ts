@@ -41,3 +41,30 @@ export async function scrape(url: string, token?: string): Promise<{ status: num
   const response = await fetch(url, token ? { headers: { authorization: `Bearer ${token}` } } : {});
   return { status: response.status, text: await response.text() };
 }
+
+const KEYWORDS = new Set([
+  "by",
+  "without",
+  "on",
+  "ignoring",
+  "group_left",
+  "group_right",
+  "bool",
+  "and",
+  "or",
+  "unless",
+  "offset",
+]);
+
+/** The metric names a PromQL expression selects: identifiers that are not functions, keywords, labels or variables. */
+export function metricsIn(expr: string): string[] {
+  const bare = expr
+    .replace(/"(?:[^"\\]|\\.)*"/g, '""')
+    .replace(/\{[^}]*\}/g, "")
+    .replace(/\[[^\]]*\]/g, "")
+    .replace(/\b(?:by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g, "")
+    .replace(/\$\w+/g, "");
+  return [...bare.matchAll(/([a-zA-Z_:][a-zA-Z0-9_:]*)(\s*\()?/g)]
+    .filter(([name, , call]) => !call && !KEYWORDS.has(name!) && !/^(?:\d|[eE]\d)/.test(name!))
+    .map(([name]) => name!);
+}
