@@ -1,4 +1,5 @@
 import swagger from "@fastify/swagger";
+import swaggerUi from "@fastify/swagger-ui";
 import Fastify, { type FastifyInstance } from "fastify";
 import {
   jsonSchemaTransform,
@@ -60,7 +61,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     reply.status(404).send({
       error: {
         code: "not_found",
-        message: `No route ${req.method} ${req.url}. The API lives under /api/v1 (see /api/v1/openapi.json).`,
+        message: `No route ${req.method} ${req.url}. The API lives under /api/v1 (see /api/v1/docs, or /api/v1/openapi.json).`,
       },
     }),
   );
@@ -73,6 +74,8 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     },
     transform: jsonSchemaTransform,
   });
+  // The same document, for people: Swagger UI (its assets are served from the package, no CDN).
+  await app.register(swaggerUi, { routePrefix: "/api/v1/docs", staticCSP: true });
 
   app.get("/healthz", async () => ({ ok: true }));
   app.get("/readyz", async (_req, reply) => {
