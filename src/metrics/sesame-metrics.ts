@@ -30,8 +30,8 @@ export function createSesameMetrics(options: SesameMetricsOptions): SesameMetric
   collectDefaultMetrics({ register: registry });
   const requests = new Counter({
     name: "sesame_requests_total",
-    help: "Access requests submitted, and requests reaching an end state, by outcome",
-    labelNames: ["outcome"],
+    help: "Requests submitted, and requests reaching an end state, by outcome and kind (access, extension)",
+    labelNames: ["outcome", "kind"],
     registers,
   });
   const decision = new Histogram({
@@ -86,7 +86,7 @@ export function createSesameMetrics(options: SesameMetricsOptions): SesameMetric
   const queueGauges = createQueueGauges({ ...options, registry });
 
   const recorder: Metrics = {
-    requestOutcome: (outcome) => requests.inc({ outcome }),
+    requestOutcome: (outcome, kind) => requests.inc({ outcome, kind }),
     requestDecided: (seconds) => decision.observe(seconds),
     grantActivated: (seconds) => activation.observe(seconds),
     grantRevokedLate: (seconds) => lateness.observe(seconds),

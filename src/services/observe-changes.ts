@@ -24,8 +24,8 @@ export function observeChanges(
   if (!metrics || !before) return;
   const { request, grant } = saved;
   if (request && before.request !== undefined && before.request !== request.status) {
-    if (before.request === null) metrics.requestOutcome("submitted");
-    if (request.status !== "pending") metrics.requestOutcome(request.status);
+    if (before.request === null) metrics.requestOutcome("submitted", request.kind);
+    if (request.status !== "pending") metrics.requestOutcome(request.status, request.kind);
     if ((request.status === "approved" || request.status === "denied") && request.decidedAt)
       metrics.requestDecided(seconds(request.createdAt, request.decidedAt));
   }

@@ -205,8 +205,8 @@ export interface Notifier {
  * throws. Labels never carry people, request or grant ids: only bounded names.
  */
 export interface Metrics {
-  /** A request was submitted (`submitted`) or reached an end state (approved, denied, cancelled, expired). */
-  requestOutcome(outcome: "submitted" | Exclude<RequestStatus, "pending">): void;
+  /** A request (of a kind: access, extension) was submitted (`submitted`) or reached an end state. */
+  requestOutcome(outcome: "submitted" | Exclude<RequestStatus, "pending">, kind: RequestRow["kind"]): void;
   /** Seconds from a request's creation to its decision (approved or denied). */
   requestDecided(seconds: number): void;
   /** Seconds from approval (or the grant's start, if later) to access active on the target. */

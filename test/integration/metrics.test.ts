@@ -66,7 +66,9 @@ describe("GET /metrics on the main port", () => {
     await waitForGrantStatus(sesame, "alice", grantId, "revoked");
 
     const samples = await metricsOf(`${sesame.baseUrl}/metrics`);
-    expect(sampleValue(samples, "sesame_requests_total", { outcome: "submitted" })).toBeGreaterThanOrEqual(1);
+    expect(
+      sampleValue(samples, "sesame_requests_total", { outcome: "submitted", kind: "access" }),
+    ).toBeGreaterThanOrEqual(1);
     expect(sampleValue(samples, "sesame_requests_total", { outcome: "approved" })).toBeGreaterThanOrEqual(1);
     expect(sampleValue(samples, "sesame_request_decision_seconds_count")).toBeGreaterThanOrEqual(1);
     expect(sampleValue(samples, "sesame_grant_activation_seconds_count")).toBeGreaterThanOrEqual(1);

@@ -60,13 +60,13 @@ describe("the recorder", () => {
   it("counts into its own registry, never a shared one", async () => {
     const one = metricsWithLease(false).metrics;
     const two = metricsWithLease(false).metrics;
-    one.recorder.requestOutcome("approved");
+    one.recorder.requestOutcome("approved", "access");
     one.recorder.sweeperRepairs("revokeJobsRestored", 3);
     one.recorder.chatDelivery("slack", "delivered");
     one.watchAuditWebhookLag(() => 7);
     const first = parseExposition((await one.scrape()).body);
     const second = parseExposition((await two.scrape()).body);
-    expect(sampleValue(first, "sesame_requests_total", { outcome: "approved" })).toBe(1);
+    expect(sampleValue(first, "sesame_requests_total", { outcome: "approved", kind: "access" })).toBe(1);
     expect(sampleValue(first, "sesame_sweeper_repairs_total", { kind: "revoke_jobs_restored" })).toBe(3);
     expect(sampleValue(first, "sesame_chat_deliveries_total", { platform: "slack", outcome: "delivered" })).toBe(1);
     expect(sampleValue(first, "sesame_audit_webhook_lag_seconds")).toBe(7);
