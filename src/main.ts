@@ -48,6 +48,7 @@ export async function start(runtime: Runtime, role: "all" | "web" | "worker"): P
   // Pushed first, so it stops last: leases are given back only after the workers finished their calls.
   const heartbeat = startLeaseHeartbeat(deps);
   stops.push(() => heartbeat.stop());
+  if (role === "worker") await startWorkerMetrics(runtime, started, stops);
   if (role !== "web") {
     // First: a misconfigured audit stream stops the start before any worker runs.
     const auditWebhook = startAuditWebhookFromEnv(runtime);
@@ -87,17 +88,6 @@ export async function start(runtime: Runtime, role: "all" | "web" | "worker"): P
       });
       stops.push(() => chatWorker.close());
     }
-    // Web processes serve /metrics on the main port; a worker-only process serves it here.
-    if (role === "worker" && env.SESAME_METRICS_PORT !== undefined) {
-      const metricsServer = await startMetricsServer(runtime.metrics, {
-        port: env.SESAME_METRICS_PORT,
-        host: env.HOST,
-        token: env.SESAME_METRICS_TOKEN,
-        logger: runtime.logger,
-      });
-      started.metricsUrl = metricsServer.url;
-      stops.push(() => metricsServer.close());
-    }
   }
   if (role !== "worker") {
     const admission = await startAdmission(runtime);
@@ -125,6 +115,29 @@ export async function start(runtime: Runtime, role: "all" | "web" | "worker"): P
     }
   }
   return started;
+}
+
+/**
+ * Web processes serve /metrics on the main port; a worker-only process serves it on
+ * SESAME_METRICS_PORT, started first so a port in use stops the start before any worker runs.
+ */
+async function startWorkerMetrics(runtime: Runtime, started: Started, stops: (() => Promise<void>)[]): Promise<void> {
+  const { env } = runtime;
+  if (env.SESAME_METRICS_PORT === undefined) {
+    runtime.logger.info({}, "this worker serves no /metrics: set SESAME_METRICS_PORT to scrape it");
+    return;
+  }
+  const server = await startMetricsServer(runtime.metrics, {
+    port: env.SESAME_METRICS_PORT,
+    host: env.HOST,
+    token: env.SESAME_METRICS_TOKEN,
+    logger: runtime.logger,
+  }).catch((error: unknown) => {
+    const code = (error as NodeJS.ErrnoException).code ?? String(error);
+    throw new EnvError([`SESAME_METRICS_PORT: cannot listen on ${env.HOST}:${env.SESAME_METRICS_PORT} (${code})`]);
+  });
+  started.metricsUrl = server.url;
+  stops.push(() => server.close());
 }
 
 /** The audit stream to a SIEM, when SESAME_AUDIT_WEBHOOK_URL is set; it runs beside the chainer, in workers. */

@@ -1,3 +1,5 @@
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseExposition, sampleValue, scrape } from "../helpers/prometheus.js";
 import { runRevokeAtExpiry, startSesame, type TestSesame } from "../helpers/sesame.js";
@@ -129,6 +131,24 @@ describe("a worker process", () => {
       expect((await scrape(`${worker.started.metricsUrl}/nope`)).status).toBe(404);
     } finally {
       await worker.stop();
+    }
+  });
+
+  it("refuses to start when SESAME_METRICS_PORT is taken, naming the variable", async () => {
+    const squatter = createServer();
+    await new Promise<void>((resolve) => squatter.listen(0, "127.0.0.1", resolve));
+    const { port } = squatter.address() as AddressInfo;
+    try {
+      await expect(
+        startSesame("int_metrics_taken", {
+          policy,
+          identities: [],
+          role: "worker",
+          env: { SESAME_METRICS_PORT: String(port) },
+        }),
+      ).rejects.toThrow(`SESAME_METRICS_PORT: cannot listen on 127.0.0.1:${port} (EADDRINUSE)`);
+    } finally {
+      squatter.close();
     }
   });
 });
