@@ -105,7 +105,7 @@ function main(): void {
   );
   const height = 20 + histograms.length * panelHeight;
   process.stdout.write(
-    `<svg xmlns="http://www.w3.org/2000/svg" width="780" height="${height}" font-family="system-ui, sans-serif">\n<rect width="100%" height="100%" fill="#fff"/>\n${body.join("\n")}\n</svg>\n`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="780" height="${height}" font-family="system-ui, sans-serif">\n<title>Sesame histograms from scraped /metrics</title>\n<rect width="100%" height="100%" fill="#fff"/>\n${body.join("\n")}\n</svg>\n`,
   );
 }
 
