@@ -170,6 +170,17 @@ export const EnvSchema = z.object({
     .enum(["true", "false"])
     .default("false")
     .transform((v) => v === "true"),
+  // Metrics (README "Operations → Metrics"): web processes serve /metrics on PORT, workers on this port.
+  SESAME_METRICS_PORT: z.coerce
+    .number()
+    .int()
+    .min(0, "must be a port number (0 picks a free port)")
+    .max(65535, "must be a port number up to 65535")
+    .optional(),
+  SESAME_METRICS_TOKEN: z
+    .string()
+    .min(24, "must be at least 24 random characters (openssl rand -hex 24): scrapes send it as a bearer token")
+    .optional(),
 });
 
 export type Env = z.infer<typeof EnvSchema>;

@@ -76,7 +76,10 @@ export function startAuditWebhook(options: AuditWebhookOptions): AuditWebhook {
 
   /** Delivers one batch; false when there was nothing to deliver or this process is not the deliverer. */
   const deliverBatch = async (): Promise<boolean> => {
-    if (!(await options.store.takeNamedLease(LEASE_NAME, options.instanceId, LEASE_SECONDS))) return false;
+    if (!(await options.store.takeNamedLease(LEASE_NAME, options.instanceId, LEASE_SECONDS))) {
+      lag = undefined; // another process delivers, and reports the lag
+      return false;
+    }
     const after = await readDeliveryCursor(db, sink);
     const page = await readChainPage(db, after, batchSize);
     const oldest = page.find((entry) => entry.event !== null)?.event;
