@@ -7,6 +7,7 @@ import { kerberosConnectorSpec } from "./kerberos/kerberos-spec.js";
 import { kubernetesConnectorSpec } from "./kubernetes/kubernetes-spec.js";
 import { mysqlConnectorSpec } from "./mysql/mysql-spec.js";
 import { noopConnectorSpec } from "./noop/noop-spec.js";
+import { oktaGroupConnectorSpec } from "./okta-group/okta-group-spec.js";
 import { postgresConnectorSpec } from "./postgres/postgres-spec.js";
 import { redactSecrets } from "./redact.js";
 import { redisAclConnectorSpec } from "./redis-acl/redis-acl-spec.js";
@@ -31,6 +32,7 @@ const DEFINITIONS: ReadonlyMap<string, AnyConnectorSpec> = new Map<string, AnyCo
     mysqlConnectorSpec,
     awsIdentityCenterConnectorSpec,
     gcpIamConnectorSpec,
+    oktaGroupConnectorSpec,
   ].map((definition) => [definition.type, definition]),
 );
 

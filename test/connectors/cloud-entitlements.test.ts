@@ -14,6 +14,7 @@ const env = {
   REDIS_SESAME_URL: "redis://sesame:pw@cache.example.com:6379",
   K8S_SESAME_TOKEN: "k8s-token-k8s-token-k8s-token",
   WEBHOOK_SESAME_SECRET: "a-webhook-secret-of-at-least-32-characters",
+  OKTA_SESAME_TOKEN: "00okta-token-okta-token",
 };
 const PERMISSION_SET = "arn:aws:sso:::permissionSet/ssoins-1234567890abcdef/ps-1234567890abcdef";
 
@@ -43,6 +44,20 @@ describe("entitlements of the cloud connectors", () => {
       const target = { project: "my-prod-project", role: "roles/logging.viewer" };
       expect(connectors.entitlementKeyFor("gcp", target, "alice@example.com")).not.toBe(
         connectors.entitlementKeyFor("gcp", target, "alice@example.com"),
+      );
+    } finally {
+      await connectors.close();
+    }
+  });
+
+  it("okta-group: one entitlement per person and group, so overlapping grants are counted", async () => {
+    const connectors = await createConnectorSet(await loadPolicyFile(EXAMPLE, connectorValidators(env)), env);
+    try {
+      const key = (principal: string, groupId: string) => connectors.entitlementKeyFor("okta", { groupId }, principal);
+      expect(key("alice@example.com", "00g1abcd2EFGH3ijk4x7")).toBe(key("alice@example.com", "00g1abcd2EFGH3ijk4x7"));
+      expect(key("alice@example.com", "00g1abcd2EFGH3ijk4x7")).not.toBe(key("bob@example.com", "00g1abcd2EFGH3ijk4x7"));
+      expect(key("alice@example.com", "00g1abcd2EFGH3ijk4x7")).not.toBe(
+        key("alice@example.com", "00g9abcd2EFGH3ijk4x7"),
       );
     } finally {
       await connectors.close();

@@ -12,6 +12,7 @@ const env = {
   REDIS_SESAME_URL: "redis://sesame:pw@cache.example.com:6379",
   K8S_SESAME_TOKEN: "k8s-token-k8s-token-k8s-token",
   WEBHOOK_SESAME_SECRET: "a-webhook-secret-of-at-least-32-characters",
+  OKTA_SESAME_TOKEN: "00okta-token-okta-token",
 };
 
 describe("examples/all-connectors.yaml", () => {
