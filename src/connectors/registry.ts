@@ -2,6 +2,7 @@ import { AppError } from "../domain/errors.js";
 import { awsIdentityCenterConnectorSpec } from "./aws-identity-center/aws-identity-center-spec.js";
 import { configInvalid, describeIssues } from "./config-errors.js";
 import type { Connector, ConnectorSpec } from "./connector.js";
+import { entraGroupConnectorSpec } from "./entra-group/entra-group-spec.js";
 import { gcpIamConnectorSpec } from "./gcp-iam/gcp-iam-spec.js";
 import { kerberosConnectorSpec } from "./kerberos/kerberos-spec.js";
 import { kubernetesConnectorSpec } from "./kubernetes/kubernetes-spec.js";
@@ -33,6 +34,7 @@ const DEFINITIONS: ReadonlyMap<string, AnyConnectorSpec> = new Map<string, AnyCo
     awsIdentityCenterConnectorSpec,
     gcpIamConnectorSpec,
     oktaGroupConnectorSpec,
+    entraGroupConnectorSpec,
   ].map((definition) => [definition.type, definition]),
 );
 

@@ -13,6 +13,7 @@ const env = {
   K8S_SESAME_TOKEN: "k8s-token-k8s-token-k8s-token",
   WEBHOOK_SESAME_SECRET: "a-webhook-secret-of-at-least-32-characters",
   OKTA_SESAME_TOKEN: "00okta-token-okta-token",
+  ENTRA_SESAME_CLIENT_SECRET: "entra-client-secret-value",
 };
 
 describe("examples/all-connectors.yaml", () => {
