@@ -4,6 +4,7 @@ import { configInvalid, describeIssues } from "./config-errors.js";
 import type { Connector, ConnectorSpec } from "./connector.js";
 import { entraGroupConnectorSpec } from "./entra-group/entra-group-spec.js";
 import { gcpIamConnectorSpec } from "./gcp-iam/gcp-iam-spec.js";
+import { githubTeamConnectorSpec } from "./github-team/github-team-spec.js";
 import { kerberosConnectorSpec } from "./kerberos/kerberos-spec.js";
 import { kubernetesConnectorSpec } from "./kubernetes/kubernetes-spec.js";
 import { mysqlConnectorSpec } from "./mysql/mysql-spec.js";
@@ -35,6 +36,7 @@ const DEFINITIONS: ReadonlyMap<string, AnyConnectorSpec> = new Map<string, AnyCo
     gcpIamConnectorSpec,
     oktaGroupConnectorSpec,
     entraGroupConnectorSpec,
+    githubTeamConnectorSpec,
   ].map((definition) => [definition.type, definition]),
 );
 

@@ -16,6 +16,7 @@ const env = {
   WEBHOOK_SESAME_SECRET: "a-webhook-secret-of-at-least-32-characters",
   OKTA_SESAME_TOKEN: "00okta-token-okta-token",
   ENTRA_SESAME_CLIENT_SECRET: "entra-client-secret-value",
+  GITHUB_SESAME_TOKEN: "ghp_github-token-value",
 };
 const PERMISSION_SET = "arn:aws:sso:::permissionSet/ssoins-1234567890abcdef/ps-1234567890abcdef";
 
@@ -72,6 +73,18 @@ describe("entitlements of the cloud connectors", () => {
       const key = (principal: string, groupId: string) => connectors.entitlementKeyFor("entra", { groupId }, principal);
       expect(key("alice@example.com", group)).toBe(key("alice@example.com", group.toUpperCase()));
       expect(key("alice@example.com", group)).not.toBe(key("bob@example.com", group));
+    } finally {
+      await connectors.close();
+    }
+  });
+
+  it("github-team: one entitlement per person and team whatever the role, so overlapping grants are counted", async () => {
+    const connectors = await createConnectorSet(await loadPolicyFile(EXAMPLE, connectorValidators(env)), env);
+    try {
+      const key = (principal: string, role: string) =>
+        connectors.entitlementKeyFor("github", { org: "my-org", team: "platform-admins", role }, principal);
+      expect(key("alice", "member")).toBe(key("alice", "maintainer"));
+      expect(key("alice", "member")).not.toBe(key("bob", "member"));
     } finally {
       await connectors.close();
     }

@@ -14,6 +14,7 @@ const env = {
   WEBHOOK_SESAME_SECRET: "a-webhook-secret-of-at-least-32-characters",
   OKTA_SESAME_TOKEN: "00okta-token-okta-token",
   ENTRA_SESAME_CLIENT_SECRET: "entra-client-secret-value",
+  GITHUB_SESAME_TOKEN: "ghp_github-token-value",
 };
 
 describe("examples/all-connectors.yaml", () => {
