@@ -92,7 +92,7 @@ describe("entra-group connector", () => {
     expect(standIn.isMember(groupId, user.id)).toBe(false);
   });
 
-  it("waits for Retry-After on 429 and 503, then succeeds", async () => {
+  it("waits for Retry-After on 429 and 503, then succeeds; a long Retry-After is left to the job", async () => {
     const { waits, sleep } = recordingSleep();
     const patient = entraConnector(standIn, {}, { sleep });
     const context = entraContext(standIn, groupId);
@@ -106,7 +106,17 @@ describe("entra-group connector", () => {
     const receipt = await patient.grant(context);
     expect(receipt.data.addedBySesame).toBe(true);
     expect(waits).toEqual([3000, 1000]);
+    standIn.script({
+      match: "DELETE /v1.0/groups",
+      ...graphError(429, "TooManyRequests", "Too many requests", { "retry-after": "120" }),
+    });
+    const error = await failure(patient.revoke({ ...context, receipt: receipt.data }));
+    expect(error.userMessage).toMatch(
+      /HTTP 429 TooManyRequests.*asked Sesame to wait 120 s \(Retry-After\); the job retries later/,
+    );
+    expect(waits).toEqual([3000, 1000]);
     await patient.revoke({ ...context, receipt: receipt.data });
+    expect(standIn.isMember(groupId, context.userId)).toBe(false);
   });
 
   it("fails without changing anything when Graph or the token endpoint answers garbage", async () => {

@@ -13,6 +13,7 @@ import { describeError, toConnectorError } from "../redact.js";
 export const README = "src/connectors/entra-group/README.md";
 const UNREACHABLE = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH"]);
 const LOST = new Set([...CONNECTION_LOST_CODES, "UND_ERR_SOCKET"]);
+const MAX_RETRY_AFTER_MS = 5_000;
 
 /** A non-2xx answer from Graph (`source: "graph"`) or from the token endpoint (`source: "token"`). */
 export class GraphError extends Error {
@@ -56,8 +57,11 @@ const isTimeout = (error: unknown) =>
 export function retryAdvice(error: unknown): RetryAdvice {
   if (error instanceof AppError) return { retry: false };
   if (error instanceof GraphError) {
-    if (error.status === 429 || error.status === 503 || error.status === 504)
-      return error.retryAfterMs === undefined ? { retry: true } : { retry: true, afterMs: error.retryAfterMs };
+    if (error.status === 429 || error.status === 503 || error.status === 504) {
+      if (error.retryAfterMs === undefined) return { retry: true };
+      // A longer wait than the quick retries allow is left to the job: retrying early only earns another 429.
+      return error.retryAfterMs <= MAX_RETRY_AFTER_MS ? { retry: true, afterMs: error.retryAfterMs } : { retry: false };
+    }
     return { retry: error.status >= 500 };
   }
   const code = socketCode(error);
@@ -85,7 +89,9 @@ export function graphHint(error: unknown): string {
       return `Sesame's app lacks a Graph permission (or admin consent) for this: run sesame connectors check, and see ${README}.`;
     if (error.status === 404) return "The user or group does not exist in this tenant, or the graphUrl is wrong.";
     if (error.status === 429 || error.status === 503)
-      return "Microsoft Graph kept throttling Sesame after the quick retries; the job retries later.";
+      return error.retryAfterMs !== undefined && error.retryAfterMs > MAX_RETRY_AFTER_MS
+        ? `Microsoft Graph asked Sesame to wait ${Math.ceil(error.retryAfterMs / 1000)} s (Retry-After); the job retries later.`
+        : "Microsoft Graph kept throttling Sesame after the quick retries; the job retries later.";
     if (error.status >= 500) return "Microsoft Graph had a server error; the job retries later.";
     return "Graph refused the change; see its message.";
   }
