@@ -95,14 +95,18 @@ export class EntraGroupConnector implements Connector {
         );
       if (group.managedElsewhere !== undefined)
         throw new AppError("connector_failed", `${managedElsewhere(target.groupId, group.managedElsewhere)}.`);
-      // Graph refuses to add a direct member twice: that refusal says the membership was there
-      // before, unless this process added it (a retried grant, another grant of the same group).
+      // A direct member already keeps the membership as it is, unless this process added it (a
+      // retried grant, another grant of the same group). The read comes first so that a note is
+      // taken only before an add that may change something; Graph's refusal of a duplicate (someone
+      // added them meanwhile) says the same.
       const key = keyOf(target.groupId, userId);
       const known = this.#ledger.addedBySesame(key);
-      this.#ledger.note(key);
-      const added = await this.#api.addMember(target.groupId, userId);
-      if (!added && !known) this.#ledger.forget(key);
-      const addedBySesame = added || known;
+      let addedBySesame = known;
+      if (!known && !(await this.#api.isMember(target.groupId, userId))) {
+        this.#ledger.note(key);
+        addedBySesame = await this.#api.addMember(target.groupId, userId);
+        if (!addedBySesame) this.#ledger.forget(key);
+      } else if (known) await this.#api.addMember(target.groupId, userId);
       return {
         data: {
           groupId: target.groupId,
