@@ -82,6 +82,15 @@ describe("entra-group connector", () => {
     expect(standIn.isMember(groupId, first.userId)).toBe(false);
   });
 
+  it("grants to a guest, whose userPrincipalName holds #EXT#", async () => {
+    const guest = standIn.addUser(`partner_fabrikam.example#EXT#@contoso${Date.now()}.example`);
+    const context = { ...entraContext(standIn, groupId), principal: guest.userPrincipalName };
+    const receipt = await connector.grant(context);
+    expect(receipt.data.userId).toBe(guest.id);
+    await connector.revoke({ ...context, receipt: receipt.data });
+    expect(standIn.isMember(groupId, guest.id)).toBe(false);
+  });
+
   it("looks the person up by mail when principalAttribute is mail", async () => {
     const byMail = entraConnector(standIn, { principalAttribute: "mail" });
     const user = standIn.addUser(`upn-${Date.now()}@contoso.example`, `first.last-${Date.now()}@contoso.example`);

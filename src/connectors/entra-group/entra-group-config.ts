@@ -39,7 +39,7 @@ export const EntraGroupTargetSchema = z.strictObject({
 export type EntraGroupTarget = z.infer<typeof EntraGroupTargetSchema>;
 
 export function principalProblem(principal: string): string | undefined {
-  if (!/^[^\s'"/\\?#%]{1,113}@[A-Za-z0-9.-]{1,253}$/.test(principal))
+  if (!/^[^\s'"/\\?%]{1,113}@[A-Za-z0-9.-]{1,253}$/.test(principal))
     return "is not a user principal name or mail address (name@domain, no quotes or slashes)";
   return undefined;
 }
