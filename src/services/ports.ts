@@ -137,7 +137,12 @@ export interface Store extends StoreReader {
     grantId: string,
     statuses: readonly GrantStatus[],
     claim: Omit<EntitlementClaim, "key" | "grantId">,
-  ): Promise<{ grant: GrantRow; claimed: boolean } | null>;
+  ): Promise<{
+    grant: GrantRow;
+    claimed: boolean;
+    /** The lease found was an earlier `claim.operation` call on this grant that never recorded its outcome (its process died). */
+    unfinishedBefore: boolean;
+  } | null>;
   /** Drops every lease `owner` holds (a clean shutdown, once its work has finished). */
   releaseLeases(owner: string): Promise<void>;
   /** Grants in `statuses` that no live lease covers: work a dead process left half done. */

@@ -100,6 +100,9 @@ export class EntraGroupConnector implements Connector {
       // taken only before an add that may change something; Graph's refusal of a duplicate (someone
       // added them meanwhile) says the same.
       const key = keyOf(target.groupId, userId);
+      // An earlier call for this grant died before its outcome was recorded: a membership in place
+      // may be its doing, and one left behind would outlive the grant.
+      if (context.unfinishedCallBefore) this.#ledger.note(key);
       const known = this.#ledger.addedBySesame(key);
       let addedBySesame = known;
       if (!known && !(await this.#api.isMember(target.groupId, userId))) {

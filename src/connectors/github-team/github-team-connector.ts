@@ -88,6 +88,9 @@ export class GithubTeamConnector implements Connector {
     const target = this.#target(context);
     const username = context.principal;
     const key = keyOf(target, username);
+    // An earlier call for this grant died before its outcome was recorded: a membership in place
+    // may be its doing, and one left behind would outlive the grant.
+    if (context.unfinishedCallBefore) this.#ledger.note(key);
     return this.#call("grant access", async () => {
       const existing = await this.#api.membership(target.org, target.team, username);
       const ours = existing === undefined || this.#ledger.addedBySesame(key);

@@ -102,6 +102,9 @@ export class OktaGroupConnector implements Connector {
       // never takes away what Sesame did not give. A membership this process added (a retried
       // grant, another grant of the same group) is Sesame's.
       const key = `${target.groupId}/${userId}`;
+      // An earlier call for this grant died before its outcome was recorded: a membership in place
+      // may be its doing, and one left behind would outlive the grant.
+      if (context.unfinishedCallBefore) this.#ledger.note(key);
       const member = await this.#api.isMember(userId, target.groupId);
       const addedBySesame = !member || this.#ledger.addedBySesame(key);
       if (!member) {
