@@ -4,6 +4,7 @@ import { isAppError } from "./domain/errors.js";
 import { buildServer } from "./http/server.js";
 import { startAuditChainTimer } from "./jobs/audit-chain-timer.js";
 import { type AuditWebhook, startAuditWebhook } from "./jobs/audit-webhook.js";
+import { startIntakeWorker } from "./jobs/chat-intake-queue.js";
 import { startChatWorker } from "./jobs/chat-queue.js";
 import { startLeaseHeartbeat } from "./jobs/lease-heartbeat.js";
 import { startRetentionTimer } from "./jobs/retention-timer.js";
@@ -103,6 +104,16 @@ export async function start(runtime: Runtime, role: "all" | "web" | "worker"): P
     for (const adapter of runtime.chat.adapters) {
       await adapter.start();
       stops.push(() => adapter.stop());
+    }
+    // Stored chat actions run where the chat apps are (web role), a bounded number at a time.
+    if (runtime.chat.adapters.length > 0) {
+      const intakeWorker = startIntakeWorker(runtime.chat.intake, runtime.logger, {
+        redisUrl: env.REDIS_URL,
+        prefix: env.SESAME_REDIS_PREFIX,
+        concurrency: env.SESAME_INTAKE_CONCURRENCY,
+        redisHealth: runtime.redisHealth,
+      });
+      stops.push(() => intakeWorker.close());
     }
   }
   return started;

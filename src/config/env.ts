@@ -96,6 +96,8 @@ export const EnvSchema = z.object({
   SESAME_REQUESTS_CONCURRENCY: Concurrency,
   SESAME_ESCALATIONS_CONCURRENCY: Concurrency,
   SESAME_CHAT_CONCURRENCY: Concurrency,
+  /** Stored chat actions (clicks, commands) run at once per web process: bounded, so a burst cannot take every database connection. */
+  SESAME_INTAKE_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(8),
   SESAME_RUN_MIGRATIONS: z
     .enum(["true", "false"])
     .default("true")

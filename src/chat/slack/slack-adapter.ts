@@ -5,12 +5,14 @@ import type { SlackMode } from "../../config/chat-env.js";
 import type { Env } from "../../config/env.js";
 import type { ChatAdapter } from "../core/chat-adapter.js";
 import type { ChatContext } from "../core/chat-context.js";
+import { isRetryLater } from "../core/chat-intake.js";
 import type { SharedPace } from "./channel-pacer.js";
 import { registerActions } from "./slack-action-listeners.js";
 import { registerCommand } from "./slack-command-listener.js";
 import { errorText } from "./slack-errors.js";
 import { registerHome } from "./slack-home.js";
 import type { SlackInstallationStore } from "./slack-installations.js";
+import { tellFailed, tellViaResponseUrl } from "./slack-intake-replies.js";
 import { listenerDeps } from "./slack-listener-deps.js";
 import { boltLogger } from "./slack-logger.js";
 import { createInstaller, registerOAuthRoutes } from "./slack-oauth.js";
@@ -65,9 +67,11 @@ export async function createSlackAdapter(options: SlackAdapterOptions): Promise<
     registerActions(built, deps);
     registerHome(built, deps);
     registerViews(built, deps);
-    built.error(async (error) =>
-      context.logger.error({ error: error.message, code: error.code }, "Slack listener error"),
-    );
+    built.error(async (error) => {
+      // A stored action asks for another attempt: let it reach the intake queue.
+      if (isRetryLater(error)) throw error;
+      context.logger.error({ error: error.message, code: error.code }, "Slack listener error");
+    });
     return built;
   };
 
@@ -80,8 +84,14 @@ export async function createSlackAdapter(options: SlackAdapterOptions): Promise<
         signingSecret: mode.signingSecret,
         logger: context.logger,
         now: context.deps.now,
+        ...(context.intake ? { intake: context.intake } : {}),
       });
       receiver.register(scope);
+      context.intake?.register("slack", {
+        process: (stored, attempt) =>
+          receiver.processStored(stored, attempt, (text) => tellViaResponseUrl(stored, text)),
+        tellFailed: (stored) => tellFailed(stored, app?.client, context.logger),
+      });
       if (mode.kind === "oauth") {
         const installer = createInstaller(mode, installations, clientOptions, context.logger);
         registerOAuthRoutes(scope, installer);

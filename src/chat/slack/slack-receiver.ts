@@ -2,13 +2,20 @@ import { parse as parseQuery } from "node:querystring";
 import type { App, Receiver } from "@slack/bolt";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Logger } from "../../services/ports.js";
+import type { ChatIntake, IntakeAttempt, StoredIntake } from "../core/chat-intake.js";
 import { errorText } from "./slack-errors.js";
+import { type IntakeOf, intakeOf, REQUEST_FORM_CALLBACK, restoredBody } from "./slack-intake.js";
 import { refusalMessage, verifySlackSignature } from "./slack-signature.js";
 
 /**
  * A Bolt receiver fed by Sesame's own Fastify server: `POST /slack/events` takes slash commands,
  * interactivity and events on one URL. The raw body is verified (signature and timestamp window)
  * before Bolt sees anything; Bolt's listeners answer through `ack()`, which sends the HTTP reply.
+ *
+ * With an intake (always, in Sesame), commands, clicks and modal submissions are stored before
+ * the ack and run later from the stored row (`processStored`); a replay of a stored key is
+ * acknowledged and changes nothing. The request form is checked inline (its ack carries the field
+ * errors), and its key is kept only once the form was accepted, so a corrected resubmit works.
  */
 
 const ACK_WARNING_MS = 3_000;
@@ -37,7 +44,9 @@ function parseBody(raw: string, contentType: string | undefined): ParsedBody | u
 export class FastifySlackReceiver implements Receiver {
   private app: App | undefined;
 
-  constructor(private readonly options: { signingSecret: string; logger: Logger; now?: () => Date }) {}
+  constructor(
+    private readonly options: { signingSecret: string; logger: Logger; now?: () => Date; intake?: ChatIntake },
+  ) {}
 
   init(app: App): void {
     this.app = app;
@@ -75,10 +84,60 @@ export class FastifySlackReceiver implements Receiver {
     if (!body) return reply.status(400).send({ error: "The request body is not a Slack payload." });
     if (body.ssl_check === "1") return reply.status(200).send();
     if (body.type === "url_verification") return reply.status(200).send({ challenge: String(body.challenge ?? "") });
+    const intake = this.options.intake;
+    const entry = intake ? intakeOf(body) : undefined;
+    if (intake && entry) return this.takeIn(intake, entry, body, req, reply);
     return this.dispatch(body, req, reply);
   }
 
-  private async dispatch(body: ParsedBody, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+  /** Stores before acknowledging; the stored work runs in the intake queue. */
+  private async takeIn(
+    intake: ChatIntake,
+    entry: IntakeOf,
+    body: ParsedBody,
+    req: FastifyRequest,
+    reply: FastifyReply,
+  ): Promise<FastifyReply> {
+    try {
+      if (entry.callbackId === REQUEST_FORM_CALLBACK) {
+        const claimed = await intake.claim(entry.entry);
+        if (!claimed.fresh) return reply.status(200).send();
+        let accepted = false;
+        const answered = await this.dispatch(body, req, reply, (response) => {
+          accepted = !(response && typeof response === "object" && "response_action" in response);
+        });
+        await (accepted ? intake.finish(claimed.id) : intake.release(claimed.id));
+        return answered;
+      }
+      await intake.accept(entry.entry);
+      return reply.status(200).send();
+    } catch (error) {
+      this.options.logger.error({ error: errorText(error) }, "could not store a Slack action; refused it");
+      return reply.status(503).send({ error: "Sesame could not store this action; try again in a moment." });
+    }
+  }
+
+  /** Runs a stored action through Bolt's listeners, as if it had just arrived (its ack already went out). */
+  async processStored(stored: StoredIntake, attempt: IntakeAttempt, tell: (text: string) => Promise<void>) {
+    const app = this.app;
+    if (!app) throw new Error("Sesame's Slack app is not started in this process");
+    await app.processEvent({
+      body: restoredBody(stored),
+      // What a listener would have put in the ack (e.g. "could not read this command") is sent as a reply.
+      ack: async (response?: unknown) => {
+        const text = (response as { text?: unknown } | undefined)?.text;
+        if (typeof text === "string" && text) await tell(text);
+      },
+      customProperties: { sesameRetryable: !attempt.final },
+    });
+  }
+
+  private async dispatch(
+    body: ParsedBody,
+    req: FastifyRequest,
+    reply: FastifyReply,
+    onAck?: (response: unknown) => void,
+  ): Promise<FastifyReply> {
     const app = this.app;
     if (!app) return reply.status(503).send({ error: "Sesame's Slack app is still starting; retry in a moment." });
     let acknowledged = false;
@@ -106,6 +165,7 @@ export class FastifySlackReceiver implements Receiver {
     const response = await Promise.race([acked, processed.then(() => undefined)]);
     clearTimeout(slow);
     acknowledged = true;
+    onAck?.(response);
     if (response === undefined || response === "") return reply.status(200).send();
     if (typeof response === "string") return reply.status(200).type("text/plain").send(response);
     return reply.status(200).send(response);

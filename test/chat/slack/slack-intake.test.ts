@@ -1,0 +1,163 @@
+import { parse as parseQuery } from "node:querystring";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { intakeOf } from "../../../src/chat/slack/slack-intake.js";
+import { startIntakeWorker } from "../../../src/jobs/chat-intake-queue.js";
+import { createChatIntakeRepository } from "../../../src/storage/chat-intake-repository.js";
+import { startSesame, type TestSesame } from "../../helpers/sesame.js";
+import { waitFor } from "../../helpers/wait.js";
+import { allText, buttonValue, landedAt } from "./slack-cards.js";
+import { blockActionPayload, interactionBody, postSigned, SIGNING_SECRET, slashCommandBody } from "./slack-requests.js";
+import { type RecordedCall, type SlackStandIn, startSlackStandIn } from "./slack-web-api-stand-in.js";
+
+/**
+ * Durable chat intake against a local Slack Web API stand-in (no real Slack here): every signed
+ * command and click is stored before its ack, keyed by trigger_id; a burst is all applied or
+ * reported, a replay changes nothing, and a stored action outlives the process that acknowledged it.
+ */
+
+const policy = `
+version: 1
+people:
+  - { id: alice, email: alice@example.com, name: Alice, slack: U0ALICE }
+  - { id: bob, email: bob@example.com, name: Bob, slack: U0BOB }
+connectors:
+  demo: { type: noop, config: {} }
+resources:
+  demo: { connector: demo, principal: "{{ id }}" }
+policies:
+  - id: demo
+    resources: [demo]
+    requesters: { users: [alice] }
+    duration: { default: 30m, max: 2h }
+    approvers: { users: [bob] }
+`;
+
+let slack: SlackStandIn;
+let sesame: TestSesame;
+const FORM = "application/x-www-form-urlencoded";
+
+beforeAll(async () => {
+  slack = await startSlackStandIn();
+  sesame = await startSesame("slack_intake", {
+    policy,
+    identities: ["alice", "bob"],
+    env: { SLACK_BOT_TOKEN: "xoxb-test-token", SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_API_URL: slack.apiUrl },
+  });
+});
+
+afterAll(async () => {
+  await sesame?.stop();
+  await slack?.close();
+});
+
+const requestCount = () => sesame.runtime.db.accessRequest.count();
+const replyTo = (id: string) => slack.callsTo("response_url").filter((call) => call.path === `/respond/${id}`);
+
+async function cardFor(requestId: string): Promise<RecordedCall> {
+  const find = () =>
+    slack
+      .callsTo("chat.postMessage")
+      .find((call) => call.params.channel === "U0BOB" && allText(call).includes(requestId));
+  await waitFor(async () => find() !== undefined, `card for ${requestId}`, 60_000);
+  return find()!;
+}
+
+describe("durable Slack intake", () => {
+  it("stores a command before its ack, with response_url sealed; a replay creates no second request", async () => {
+    const before = await requestCount();
+    const body = slashCommandBody("U0ALICE", "demo 30m checking replays", slack.responseUrl("replayed"));
+    const replies = await Promise.all([1, 2, 3].map(() => postSigned(sesame.baseUrl, body, FORM)));
+    expect(replies.map((r) => r.status)).toEqual([200, 200, 200]);
+    await waitFor(async () => replyTo("replayed").length > 0, "the reply");
+    expect(replyTo("replayed")[0]!.params.text).toMatch(/Requested demo for 30m/);
+    expect(await requestCount()).toBe(before + 1);
+    // A later replay, after the work is done, is still recognised.
+    expect((await postSigned(sesame.baseUrl, body, FORM)).status).toBe(200);
+    const trigger = String(parseQuery(body).trigger_id);
+    const rows = await sesame.runtime.db.chatIntake.findMany({ where: { platform: "slack" } });
+    const row = rows.find((r) => r.key === `command-${trigger}`)!;
+    expect(rows.filter((r) => r.key === `command-${trigger}`)).toHaveLength(1);
+    expect(row.status).toBe("done");
+    expect(JSON.stringify(row)).not.toContain("/respond/replayed");
+    expect(JSON.stringify(row.payload)).not.toContain("deprecated-verification-token");
+    expect(row.sealedReply).toMatch(/^v1\./);
+    expect(await requestCount()).toBe(before + 1);
+  });
+
+  it("applies or reports every one of a burst of 25 signed clicks and 25 commands, 20 at a time", async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 25; i += 1) {
+      const created = await sesame.api("alice", "POST", "/api/v1/requests", {
+        resource: "demo",
+        duration: "30m",
+        reason: "burst",
+      });
+      expect(created.status, JSON.stringify(created.body)).toBe(201);
+      ids.push(created.body.id as string);
+    }
+    const cards = await Promise.all(ids.map(cardFor));
+    const before = await requestCount();
+    const posts = [
+      ...cards.map(
+        (card) => () =>
+          postSigned(
+            sesame.baseUrl,
+            interactionBody(
+              blockActionPayload("U0BOB", "sesame_approve", buttonValue(card, "sesame_approve"), landedAt(card)),
+            ),
+            FORM,
+          ),
+      ),
+      ...ids.map(
+        (_, i) => () =>
+          postSigned(
+            sesame.baseUrl,
+            slashCommandBody("U0ALICE", `demo 30m burst ${i}`, slack.responseUrl(`b${i}`)),
+            FORM,
+          ),
+      ),
+    ];
+    const statuses: number[] = [];
+    for (let i = 0; i < posts.length; i += 20)
+      statuses.push(...(await Promise.all(posts.slice(i, i + 20).map((post) => post()))).map((r) => r.status));
+    expect(statuses.every((status) => status === 200)).toBe(true);
+
+    await waitFor(
+      async () => (await sesame.runtime.db.chatIntake.count({ where: { status: "received" } })) === 0,
+      "every stored action to finish",
+      90_000,
+    );
+    const approved = await sesame.runtime.db.accessRequest.count({ where: { id: { in: ids }, status: "approved" } });
+    const failedRows = await sesame.runtime.db.chatIntake.count({ where: { status: "failed" } });
+    const toldApprover = slack.callsTo("chat.postEphemeral").filter((c) => c.params.user === "U0BOB").length;
+    // Applied, or the person was told: every click answered the clicker, every command its response_url.
+    expect(approved + failedRows).toBeGreaterThanOrEqual(25);
+    expect(toldApprover).toBeGreaterThanOrEqual(25);
+    for (let i = 0; i < 25; i += 1) expect(replyTo(`b${i}`).length).toBeGreaterThan(0);
+    expect((await requestCount()) - before).toBe(25 - failedRows);
+  }, 180_000);
+
+  it("applies an action stored by a process that died right after the ack, from a fresh worker", async () => {
+    const before = await requestCount();
+    const body = slashCommandBody("U0ALICE", "demo 30m stored then crashed", slack.responseUrl("orphan"));
+    const entry = intakeOf(parseQuery(body) as Record<string, unknown>)!.entry;
+    // What the acknowledging process did before it died: the row is stored, no job was queued.
+    const repo = createChatIntakeRepository(sesame.runtime.db, sesame.runtime.deps.secrets);
+    expect(await repo.insert("00000000-0000-4000-8000-00000000dead", entry)).toBeDefined();
+    sesame.clock.travelTo(new Date(Date.now() + 120_000));
+    const fresh = startIntakeWorker(sesame.runtime.chat.intake, sesame.runtime.logger, {
+      redisUrl: sesame.runtime.env.REDIS_URL,
+      prefix: sesame.prefix,
+      concurrency: 2,
+      redisHealth: sesame.runtime.redisHealth,
+    });
+    try {
+      await waitFor(async () => replyTo("orphan").length > 0, "the stored command's reply");
+    } finally {
+      sesame.clock.reset();
+      await fresh.close();
+    }
+    expect(replyTo("orphan")[0]!.params.text).toMatch(/Requested demo for 30m/);
+    expect(await requestCount()).toBe(before + 1);
+  });
+});
