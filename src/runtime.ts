@@ -166,6 +166,7 @@ export async function createRuntime(
     logger,
     now: deps.now,
     newId: randomUUID,
+    inlineConcurrency: env.SESAME_INTAKE_CONCURRENCY,
     ...(options.retry ? { retry: { attempts: options.retry.attempts, backoffMs: options.retry.backoffMs } } : {}),
   });
   const slackInstallations = createSlackInstallationStore(

@@ -5,6 +5,7 @@ import type { ChatPlatform } from "../chat/core/chat-adapter.js";
 import {
   type Accepted,
   type ChatIntake,
+  type IntakeAttempt,
   type IntakeEntry,
   type IntakeProcessor,
   isRetryLater,
@@ -82,14 +83,18 @@ export function createChatIntake(options: IntakeOptions): ChatIntakeRunner {
   const inlineWaiting: (() => void)[] = [];
   const inlineLimit = options.inlineConcurrency ?? 4;
 
-  async function run(intakeId: string, final: boolean): Promise<void> {
+  async function run(
+    intakeId: string,
+    final: boolean,
+    work?: (attempt: IntakeAttempt) => Promise<void>,
+  ): Promise<void> {
     const row = await repo.load(intakeId);
-    if (row?.status !== "received") return;
+    if (row?.status !== "received" && row?.status !== "claimed") return;
     const processor = processors.get(row.platform);
     if (!processor) throw new Error(`no ${row.platform} processor in this process`);
     if (!(await repo.begin(intakeId))) return;
     try {
-      await processor.process(row, { final });
+      await (work ? work({ final }) : processor.process(row, { final }));
       await repo.finish(intakeId, "done", options.now());
     } catch (error) {
       if (!final && isRetryLater(error)) throw error;
@@ -110,13 +115,13 @@ export function createChatIntake(options: IntakeOptions): ChatIntakeRunner {
   }
 
   /** Redis is down: run here, a few at a time, with the same retries. */
-  async function runInline(intakeId: string): Promise<void> {
+  async function runInline(intakeId: string, work?: (attempt: IntakeAttempt) => Promise<void>): Promise<void> {
     if (inlineRunning >= inlineLimit) await new Promise<void>((resolve) => inlineWaiting.push(resolve));
     inlineRunning += 1;
     try {
       for (let attempt = 1; attempt <= retry.attempts; attempt += 1) {
         try {
-          return await run(intakeId, attempt === retry.attempts);
+          return await run(intakeId, attempt === retry.attempts, work);
         } catch (error) {
           logger.warn({ intakeId, attempt, error: String(error) }, "inline chat action failed; retrying");
           await sleep(retry.backoffMs * 2 ** (attempt - 1));
@@ -158,6 +163,12 @@ export function createChatIntake(options: IntakeOptions): ChatIntakeRunner {
       const id = await repo.insert(options.newId(), entry);
       if (!id) return { fresh: false };
       await schedule(id, entry);
+      return { id, fresh: true };
+    },
+    async acceptAndRun(entry, work, { recoverable }): Promise<Accepted> {
+      const id = await repo.insert(options.newId(), entry, recoverable ? "received" : "claimed");
+      if (!id) return { fresh: false };
+      await runInline(id, work);
       return { id, fresh: true };
     },
     async claim(entry): Promise<Accepted> {

@@ -63,7 +63,7 @@ export function createChatIntakeRepository(db: Database, secrets: SecretBox): Ch
     },
     async begin(id) {
       const { count } = await db.chatIntake.updateMany({
-        where: { id, status: "received" },
+        where: { id, status: { in: ["received", "claimed"] } },
         data: { attempts: { increment: 1 } },
       });
       return count === 1;

@@ -40,6 +40,16 @@ export type Accepted = { id: string; fresh: true } | { fresh: false };
 export interface ChatIntake {
   /** Stores the entry and schedules its work; `fresh: false` when the key was already taken (a replay). */
   accept(entry: IntakeEntry): Promise<Accepted>;
+  /**
+   * Stores the entry, then runs `work` here and now (a few at a time per process, with the same
+   * retries), for platforms whose answer goes back in the same HTTP response (Teams). With
+   * `recoverable`, a process dying midway leaves the row for the queue's registered processor.
+   */
+  acceptAndRun(
+    entry: IntakeEntry,
+    work: (attempt: IntakeAttempt) => Promise<void>,
+    options: { recoverable: boolean },
+  ): Promise<Accepted>;
   /** Claims a key without scheduling work (a form checked inline); `release` gives it back. */
   claim(entry: IntakeEntry): Promise<Accepted>;
   release(id: string): Promise<void>;
