@@ -93,6 +93,7 @@ export async function start(runtime: Runtime, role: "all" | "web" | "worker"): P
       logStream: runtime.logDestination,
       chatAdapters: runtime.chat.adapters,
       admissionRoutes: admission.routes,
+      rateLimit: { max: env.SESAME_RATE_LIMIT, redis: runtime.queues.connection, prefix: env.SESAME_REDIS_PREFIX },
       readiness: [
         { name: "postgres", required: true, check: async () => void (await runtime.db.$queryRaw`SELECT 1`) },
         // Without Redis the API still works: work that cannot be queued runs inline or waits for the sweeper.

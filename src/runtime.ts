@@ -16,6 +16,7 @@ import { createJobScheduler } from "./jobs/bullmq-scheduler.js";
 import { type ChatIntakeRunner, createChatIntake } from "./jobs/chat-intake-queue.js";
 import { type ChatQueue, createChatQueue } from "./jobs/chat-queue.js";
 import { createQueues, type QueueSet, type RetryPolicy, waitUntilReady } from "./jobs/queues.js";
+import { createRateLimiter } from "./jobs/rate-limiter.js";
 import { createOnCallDirectory } from "./oncall/on-call-directory.js";
 import { describeOnCallSetup } from "./oncall/on-call-setup.js";
 import type { ServiceDeps } from "./services/deps.js";
@@ -178,7 +179,13 @@ export async function createRuntime(
     env,
     modes,
     slackInstallations,
-    context: { deps, store: chatStore, logger, intake },
+    context: {
+      deps,
+      store: chatStore,
+      logger,
+      intake,
+      rateLimit: createRateLimiter(queues.connection, env.SESAME_REDIS_PREFIX, env.SESAME_RATE_LIMIT),
+    },
     sharedPace: { connection: queues.connection, prefix: env.SESAME_REDIS_PREFIX },
   });
   const dispatcher = createChatDispatcher(

@@ -58,6 +58,17 @@ export interface ChatIntake {
   register(platform: ChatPlatform, processor: IntakeProcessor): void;
 }
 
+export type RateVerdict = { ok: true } | { ok: false; retryAfterSeconds: number };
+
+/** SESAME_RATE_LIMIT in chat: each person's actions per minute, counted across all processes. */
+export interface RateLimit {
+  perMinute: number;
+  hit(key: string): Promise<RateVerdict>;
+}
+
+export const tooFast = (limit: RateLimit, verdict: { retryAfterSeconds: number }): string =>
+  `You are going faster than Sesame allows (${limit.perMinute} actions a minute per person). Nothing was done; try again in ${verdict.retryAfterSeconds} s.`;
+
 /** A failure that applied nothing (e.g. no database connection free in time): worth another attempt. */
 export class RetryLater extends Error {
   constructor(readonly original: unknown) {

@@ -85,6 +85,7 @@ export async function createSlackAdapter(options: SlackAdapterOptions): Promise<
         logger: context.logger,
         now: context.deps.now,
         ...(context.intake ? { intake: context.intake } : {}),
+        ...(context.rateLimit ? { rateLimit: context.rateLimit } : {}),
       });
       receiver.register(scope);
       context.intake?.register("slack", {

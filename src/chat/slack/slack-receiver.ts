@@ -2,9 +2,16 @@ import { parse as parseQuery } from "node:querystring";
 import type { App, Receiver } from "@slack/bolt";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Logger } from "../../services/ports.js";
-import type { ChatIntake, IntakeAttempt, StoredIntake } from "../core/chat-intake.js";
+import {
+  type ChatIntake,
+  type IntakeAttempt,
+  type RateLimit,
+  type StoredIntake,
+  tooFast,
+} from "../core/chat-intake.js";
 import { errorText } from "./slack-errors.js";
-import { type IntakeOf, intakeOf, REQUEST_FORM_CALLBACK, restoredBody } from "./slack-intake.js";
+import { type IntakeOf, intakeOf, REQUEST_FORM_CALLBACK, restoredBody, userOf } from "./slack-intake.js";
+import { tellViaResponseUrl } from "./slack-intake-replies.js";
 import { refusalMessage, verifySlackSignature } from "./slack-signature.js";
 
 /**
@@ -19,6 +26,12 @@ import { refusalMessage, verifySlackSignature } from "./slack-signature.js";
  */
 
 const ACK_WARNING_MS = 3_000;
+/** The input block a refusal is shown on, per modal (see slack-modals.ts). */
+const VIEW_ERROR_BLOCK: Record<string, string> = {
+  sesame_request_form: "resource",
+  sesame_deny_reason: "reason",
+  sesame_extend: "duration",
+};
 
 type ParsedBody = Record<string, unknown>;
 
@@ -45,7 +58,13 @@ export class FastifySlackReceiver implements Receiver {
   private app: App | undefined;
 
   constructor(
-    private readonly options: { signingSecret: string; logger: Logger; now?: () => Date; intake?: ChatIntake },
+    private readonly options: {
+      signingSecret: string;
+      logger: Logger;
+      now?: () => Date;
+      intake?: ChatIntake;
+      rateLimit?: RateLimit;
+    },
   ) {}
 
   init(app: App): void {
@@ -99,6 +118,8 @@ export class FastifySlackReceiver implements Receiver {
     reply: FastifyReply,
   ): Promise<FastifyReply> {
     try {
+      const limited = await this.overLimit(entry);
+      if (limited) return this.refuseTooFast(entry, limited, reply);
       if (entry.callbackId === REQUEST_FORM_CALLBACK) {
         const claimed = await intake.claim(entry.entry);
         if (!claimed.fresh) return reply.status(200).send();
@@ -115,6 +136,28 @@ export class FastifySlackReceiver implements Receiver {
       this.options.logger.error({ error: errorText(error) }, "could not store a Slack action; refused it");
       return reply.status(503).send({ error: "Sesame could not store this action; try again in a moment." });
     }
+  }
+
+  private async overLimit(entry: IntakeOf): Promise<string | undefined> {
+    const limit = this.options.rateLimit;
+    const user = userOf({ id: "", ...entry.entry });
+    if (!limit || !user) return undefined;
+    const verdict = await limit.hit(`slack:${user}`);
+    return verdict.ok ? undefined : tooFast(limit, verdict);
+  }
+
+  /** SESAME_RATE_LIMIT reached: nothing is stored; the person reads why where they acted. */
+  private refuseTooFast(entry: IntakeOf, text: string, reply: FastifyReply): FastifyReply {
+    this.options.logger.warn({ kind: entry.entry.kind }, "a Slack user went over SESAME_RATE_LIMIT; refused");
+    if (entry.entry.kind === "command") return reply.status(200).send({ response_type: "ephemeral", text });
+    if (entry.entry.kind === "view") {
+      const block = VIEW_ERROR_BLOCK[entry.callbackId ?? ""] ?? "resource";
+      return reply.status(200).send({ response_action: "errors", errors: { [block]: text } });
+    }
+    void tellViaResponseUrl({ id: "", ...entry.entry }, text).catch((error: unknown) =>
+      this.options.logger.warn({ error: errorText(error) }, "could not tell a Slack user they went too fast"),
+    );
+    return reply.status(200).send();
   }
 
   /** Runs a stored action through Bolt's listeners, as if it had just arrived (its ack already went out). */

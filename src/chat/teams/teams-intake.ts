@@ -1,5 +1,5 @@
 import type { ChatContext } from "../core/chat-context.js";
-import type { IntakeEntry } from "../core/chat-intake.js";
+import { type IntakeEntry, tooFast } from "../core/chat-intake.js";
 import type { TeamsTransport, TeamsTurn } from "./bot-framework-transport.js";
 import { ActivitySchema, type TeamsActivity, tenantOf } from "./teams-activity.js";
 import type { ConversationReference } from "./teams-conversations.js";
@@ -53,6 +53,15 @@ export function createTeamsIntake(context: ChatContext, transport: TeamsTranspor
     const activity = parsed.success ? parsed.data : undefined;
     if (!intake || !activity?.id || (activity.type !== "message" && activity.type !== "invoke"))
       return bot.handle(turn);
+    const limit = context.rateLimit;
+    const verdict = limit ? await limit.hit(`teams:${activity.from.aadObjectId ?? activity.from.id}`) : undefined;
+    if (limit && verdict && !verdict.ok) {
+      const text = tooFast(limit, verdict);
+      context.logger.warn({ type: activity.type }, "a Teams user went over SESAME_RATE_LIMIT; refused");
+      if (activity.type === "invoke")
+        return turn.respond(200, { statusCode: 200, type: "application/vnd.microsoft.activity.message", value: text });
+      return void (await turn.send({ text }));
+    }
     const entry: IntakeEntry = {
       platform: "teams",
       kind: "activity",
