@@ -1,7 +1,6 @@
 import type { ChatPlatform } from "../chat/core/chat-adapter.js";
 import type { IntakeEntry, StoredIntake } from "../chat/core/chat-intake.js";
 import type { SecretBox } from "../services/ports.js";
-import { Prisma } from "./generated/prisma/client.js";
 import type { Database } from "./prisma-client.js";
 
 /**
@@ -23,29 +22,16 @@ export interface ChatIntakeRepository {
   purge(before: Date): Promise<number>;
 }
 
-const isUniqueViolation = (error: unknown) =>
-  error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2002";
-
 export function createChatIntakeRepository(db: Database, secrets: SecretBox): ChatIntakeRepository {
   return {
     async insert(id, entry, status = "received") {
-      try {
-        await db.chatIntake.create({
-          data: {
-            id,
-            platform: entry.platform,
-            kind: entry.kind,
-            key: entry.key,
-            payload: entry.payload as Prisma.InputJsonValue,
-            sealedReply: entry.replyTo ? secrets.seal({ replyTo: entry.replyTo }) : null,
-            status,
-          },
-        });
-        return id;
-      } catch (error) {
-        if (isUniqueViolation(error)) return undefined;
-        throw error;
-      }
+      // One statement, no exception on a replay: ON CONFLICT leaves the first row and returns nothing.
+      const sealedReply = entry.replyTo ? secrets.seal({ replyTo: entry.replyTo }) : null;
+      const inserted = await db.$executeRaw`
+        INSERT INTO "ChatIntake" ("id", "platform", "kind", "key", "payload", "sealedReply", "status")
+        VALUES (${id}, ${entry.platform}, ${entry.kind}, ${entry.key}, ${JSON.stringify(entry.payload)}::jsonb, ${sealedReply}, ${status})
+        ON CONFLICT ("platform", "key") DO NOTHING`;
+      return inserted === 1 ? id : undefined;
     },
     async load(id) {
       const row = await db.chatIntake.findUnique({ where: { id } });
