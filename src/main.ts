@@ -80,6 +80,14 @@ export async function start(runtime: Runtime, role: "all" | "web" | "worker"): P
         redisHealth: runtime.redisHealth,
       });
       stops.push(() => chatWorker.close());
+      // Stored chat actions (acknowledged by a web process), a bounded number at a time.
+      const intakeWorker = startIntakeWorker(runtime.chat.intake, runtime.logger, {
+        redisUrl: env.REDIS_URL,
+        prefix: env.SESAME_REDIS_PREFIX,
+        concurrency: env.SESAME_INTAKE_CONCURRENCY,
+        redisHealth: runtime.redisHealth,
+      });
+      stops.push(() => intakeWorker.close());
     }
   }
   if (role !== "worker") {
@@ -105,16 +113,6 @@ export async function start(runtime: Runtime, role: "all" | "web" | "worker"): P
     for (const adapter of runtime.chat.adapters) {
       await adapter.start();
       stops.push(() => adapter.stop());
-    }
-    // Stored chat actions run where the chat apps are (web role), a bounded number at a time.
-    if (runtime.chat.adapters.length > 0) {
-      const intakeWorker = startIntakeWorker(runtime.chat.intake, runtime.logger, {
-        redisUrl: env.REDIS_URL,
-        prefix: env.SESAME_REDIS_PREFIX,
-        concurrency: env.SESAME_INTAKE_CONCURRENCY,
-        redisHealth: runtime.redisHealth,
-      });
-      stops.push(() => intakeWorker.close());
     }
   }
   return started;
