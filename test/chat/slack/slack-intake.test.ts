@@ -1,12 +1,22 @@
 import { parse as parseQuery } from "node:querystring";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { intakeOf } from "../../../src/chat/slack/slack-intake.js";
+import { tellFailed } from "../../../src/chat/slack/slack-intake-replies.js";
 import { startIntakeWorker } from "../../../src/jobs/chat-intake-queue.js";
 import { createChatIntakeRepository } from "../../../src/storage/chat-intake-repository.js";
 import { startSesame, type TestSesame } from "../../helpers/sesame.js";
 import { waitFor } from "../../helpers/wait.js";
 import { allText, buttonValue, landedAt } from "./slack-cards.js";
-import { blockActionPayload, interactionBody, postSigned, SIGNING_SECRET, slashCommandBody } from "./slack-requests.js";
+import {
+  blockActionPayload,
+  interactionBody,
+  postSigned,
+  SIGNING_SECRET,
+  selected,
+  slashCommandBody,
+  typed,
+  viewSubmissionPayload,
+} from "./slack-requests.js";
 import { type RecordedCall, type SlackStandIn, startSlackStandIn } from "./slack-web-api-stand-in.js";
 
 /**
@@ -159,5 +169,49 @@ describe("durable Slack intake", () => {
     }
     expect(replyTo("orphan")[0]!.params.text).toMatch(/Requested demo for 30m/);
     expect(await requestCount()).toBe(before + 1);
+  });
+
+  it("keeps a request form's key only once a request is made: a corrected resubmit works, a replay does not", async () => {
+    const before = await requestCount();
+    const form = (reason: string) => {
+      const payload = viewSubmissionPayload("U0ALICE", "sesame_request_form", {
+        resource: selected("demo"),
+        duration: selected("30m"),
+        reason: typed(reason),
+        ticket: typed(""),
+      });
+      (payload.view as { id: string }).id = "V0SAMEFORM";
+      return interactionBody(payload);
+    };
+    const refused = await postSigned(sesame.baseUrl, form(" "), FORM);
+    expect(refused.json).toMatchObject({ response_action: "errors" });
+    expect(await requestCount()).toBe(before);
+    const corrected = form("now with a reason");
+    expect((await postSigned(sesame.baseUrl, corrected, FORM)).status).toBe(200);
+    expect(await requestCount()).toBe(before + 1);
+    expect((await postSigned(sesame.baseUrl, corrected, FORM)).status).toBe(200);
+    expect(await requestCount()).toBe(before + 1);
+    const rows = await sesame.runtime.db.chatIntake.findMany({ where: { key: "view-V0SAMEFORM" } });
+    expect(rows.map((row) => row.status)).toEqual(["done"]);
+  });
+
+  it("tells the person of a failure for good through response_url, or by DM when there is none", async () => {
+    const logger = sesame.runtime.logger;
+    const stored = {
+      id: "x",
+      platform: "slack" as const,
+      kind: "action",
+      key: "k1",
+      payload: { user: { id: "U0ALICE" } },
+    };
+    await tellFailed({ ...stored, replyTo: slack.responseUrl("failed-for-good") }, undefined, logger);
+    expect(replyTo("failed-for-good")[0]!.params).toMatchObject({ response_type: "ephemeral" });
+    expect(replyTo("failed-for-good")[0]!.params.text).toMatch(/could not finish what you just did/);
+    const dms = () => slack.callsTo("chat.postMessage").filter((c) => c.params.channel === "U0ALICE");
+    const dmsBefore = dms().length;
+    const { WebClient } = await import("@slack/web-api");
+    await tellFailed(stored, new WebClient("xoxb-test-token", { slackApiUrl: slack.apiUrl }), logger);
+    expect(dms().length).toBe(dmsBefore + 1);
+    expect(String(dms().at(-1)!.params.text)).toMatch(/could not finish what you just did/);
   });
 });
