@@ -6,7 +6,6 @@ import { startIntakeWorker } from "../../../src/jobs/chat-intake-queue.js";
 import { createChatIntakeRepository } from "../../../src/storage/chat-intake-repository.js";
 import { startSesame, type TestSesame } from "../../helpers/sesame.js";
 import { waitFor } from "../../helpers/wait.js";
-import { allText, buttonValue, landedAt } from "./slack-cards.js";
 import {
   blockActionPayload,
   interactionBody,
@@ -17,7 +16,7 @@ import {
   typed,
   viewSubmissionPayload,
 } from "./slack-requests.js";
-import { type RecordedCall, type SlackStandIn, startSlackStandIn } from "./slack-web-api-stand-in.js";
+import { type SlackStandIn, startSlackStandIn } from "./slack-web-api-stand-in.js";
 
 /**
  * Durable chat intake against a local Slack Web API stand-in (no real Slack here): every signed
@@ -63,15 +62,6 @@ afterAll(async () => {
 const requestCount = () => sesame.runtime.db.accessRequest.count();
 const replyTo = (id: string) => slack.callsTo("response_url").filter((call) => call.path === `/respond/${id}`);
 
-async function cardFor(requestId: string): Promise<RecordedCall> {
-  const find = () =>
-    slack
-      .callsTo("chat.postMessage")
-      .find((call) => call.params.channel === "U0BOB" && allText(call).includes(requestId));
-  await waitFor(async () => find() !== undefined, `card for ${requestId}`, 60_000);
-  return find()!;
-}
-
 describe("durable Slack intake", () => {
   it("stores a command before its ack, with response_url sealed; a replay creates no second request", async () => {
     const before = await requestCount();
@@ -94,9 +84,9 @@ describe("durable Slack intake", () => {
     expect(await requestCount()).toBe(before + 1);
   });
 
-  it("applies or reports every one of a burst of 25 signed clicks and 25 commands, 20 at a time", async () => {
+  it("applies or reports every one of a burst of 50 signed clicks and 50 commands, 20 at a time", async () => {
     const ids: string[] = [];
-    for (let i = 0; i < 25; i += 1) {
+    for (let i = 0; i < 50; i += 1) {
       const created = await sesame.api("alice", "POST", "/api/v1/requests", {
         resource: "demo",
         duration: "30m",
@@ -105,16 +95,16 @@ describe("durable Slack intake", () => {
       expect(created.status, JSON.stringify(created.body)).toBe(201);
       ids.push(created.body.id as string);
     }
-    const cards = await Promise.all(ids.map(cardFor));
     const before = await requestCount();
+    // Buttons as Sesame draws them (encodeAction): waiting for the paced cards would only slow the test.
+    const value = (requestId: string) => JSON.stringify({ kind: "approve", requestId, version: 1 });
+    const where = { channel: "D0BOB", ts: "1700000000.000100" };
     const posts = [
-      ...cards.map(
-        (card) => () =>
+      ...ids.map(
+        (id) => () =>
           postSigned(
             sesame.baseUrl,
-            interactionBody(
-              blockActionPayload("U0BOB", "sesame_approve", buttonValue(card, "sesame_approve"), landedAt(card)),
-            ),
+            interactionBody(blockActionPayload("U0BOB", "sesame_approve", value(id), where)),
             FORM,
           ),
       ),
@@ -141,10 +131,10 @@ describe("durable Slack intake", () => {
     const failedRows = await sesame.runtime.db.chatIntake.count({ where: { status: "failed" } });
     const toldApprover = slack.callsTo("chat.postEphemeral").filter((c) => c.params.user === "U0BOB").length;
     // Applied, or the person was told: every click answered the clicker, every command its response_url.
-    expect(approved + failedRows).toBeGreaterThanOrEqual(25);
-    expect(toldApprover).toBeGreaterThanOrEqual(25);
-    for (let i = 0; i < 25; i += 1) expect(replyTo(`b${i}`).length).toBeGreaterThan(0);
-    expect((await requestCount()) - before).toBe(25 - failedRows);
+    expect(approved + failedRows).toBeGreaterThanOrEqual(50);
+    expect(toldApprover).toBeGreaterThanOrEqual(50);
+    for (let i = 0; i < 50; i += 1) expect(replyTo(`b${i}`).length).toBeGreaterThan(0);
+    expect((await requestCount()) - before).toBe(50 - failedRows);
   }, 180_000);
 
   it("applies an action stored by a process that died right after the ack, from a fresh worker", async () => {
