@@ -171,6 +171,7 @@ export function createChatIntake(options: IntakeOptions): ChatIntakeRunner {
       await runInline(id, work);
       return { id, fresh: true };
     },
+    runHere: (id, work) => runInline(id, work),
     async claim(entry): Promise<Accepted> {
       const id = await repo.insert(options.newId(), entry, "claimed");
       return id ? { id, fresh: true } : { fresh: false };

@@ -50,6 +50,8 @@ export interface ChatIntake {
     work: (attempt: IntakeAttempt) => Promise<void>,
     options: { recoverable: boolean },
   ): Promise<Accepted>;
+  /** Runs a claimed row's work here, now, within the same bound and retries (failure for good: the person is told). */
+  runHere(id: string, work: (attempt: IntakeAttempt) => Promise<void>): Promise<void>;
   /** Claims a key without scheduling work (a form checked inline); `release` gives it back. */
   claim(entry: IntakeEntry): Promise<Accepted>;
   release(id: string): Promise<void>;

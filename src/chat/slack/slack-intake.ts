@@ -13,7 +13,12 @@ export const REQUEST_FORM_CALLBACK = CALLBACK_IDS.request;
 export interface IntakeOf {
   entry: IntakeEntry;
   callbackId?: string;
+  /** A click or command answered by opening a modal (its trigger id lives 3 s): run at once, not queued. */
+  opensModal?: boolean;
 }
+
+/** Buttons that open a modal (Deny asks a reason, Extend a duration). */
+const MODAL_BUTTONS = new Set(["sesame_deny", "sesame_extend"]);
 
 const str = (value: unknown): string | undefined => (typeof value === "string" && value ? value : undefined);
 
@@ -27,6 +32,7 @@ export function intakeOf(body: Record<string, unknown>): IntakeOf | undefined {
   const replyTo = str(body.response_url);
   if (str(body.command) && trigger)
     return {
+      opensModal: !str(body.text)?.trim(),
       entry: {
         platform: "slack",
         kind: "command",
@@ -37,6 +43,9 @@ export function intakeOf(body: Record<string, unknown>): IntakeOf | undefined {
     };
   if (body.type === "block_actions" && trigger)
     return {
+      opensModal:
+        Array.isArray(body.actions) &&
+        body.actions.some((a: { action_id?: unknown } | null) => MODAL_BUTTONS.has(String(a?.action_id))),
       entry: {
         platform: "slack",
         kind: "action",

@@ -130,6 +130,21 @@ export class FastifySlackReceiver implements Receiver {
         await (accepted ? intake.finish(claimed.id) : intake.release(claimed.id));
         return answered;
       }
+      if (entry.opensModal) {
+        // views.open needs the trigger id within 3 s of the click: no waiting behind a queue's backlog.
+        const claimed = await intake.claim(entry.entry);
+        if (claimed.fresh) {
+          const stored = { id: claimed.id, ...entry.entry };
+          void intake
+            .runHere(claimed.id, (attempt) =>
+              this.processStored(stored, attempt, (text) => tellViaResponseUrl(stored, text)),
+            )
+            .catch((error: unknown) =>
+              this.options.logger.error({ error: errorText(error) }, "a Slack action that opens a modal failed"),
+            );
+        }
+        return reply.status(200).send();
+      }
       await intake.accept(entry.entry);
       return reply.status(200).send();
     } catch (error) {

@@ -204,4 +204,23 @@ describe("durable Slack intake", () => {
     expect(dms().length).toBe(dmsBefore + 1);
     expect(String(dms().at(-1)!.params.text)).toMatch(/could not finish what you just did/);
   });
+
+  it("opens the Deny modal at once (its trigger id lives 3 s), once per click however often it is replayed", async () => {
+    const created = await sesame.api("alice", "POST", "/api/v1/requests", { resource: "demo", reason: "deny me" });
+    const value = JSON.stringify({ kind: "deny", requestId: created.body.id, version: 1 });
+    const payload = blockActionPayload("U0BOB", "sesame_deny", value, { channel: "D0BOB", ts: "1700000000.000200" });
+    const opens = () => slack.callsTo("views.open").filter((c) => c.params.trigger_id === payload.trigger_id).length;
+    const replies = await Promise.all([1, 2].map(() => postSigned(sesame.baseUrl, interactionBody(payload), FORM)));
+    expect(replies.map((r) => r.status)).toEqual([200, 200]);
+    await waitFor(async () => opens() === 1, "the deny modal");
+    const rows = await sesame.runtime.db.chatIntake.findMany({ where: { key: `action-${payload.trigger_id}` } });
+    await waitFor(
+      async () =>
+        (await sesame.runtime.db.chatIntake.findFirst({ where: { key: `action-${payload.trigger_id}` } }))?.status ===
+        "done",
+      "the click to finish",
+    );
+    expect(rows).toHaveLength(1);
+    expect(opens()).toBe(1);
+  });
 });
