@@ -17,6 +17,7 @@ import { type ChatIntakeRunner, createChatIntake } from "./jobs/chat-intake-queu
 import { type ChatQueue, createChatQueue } from "./jobs/chat-queue.js";
 import { createQueues, type QueueSet, type RetryPolicy, waitUntilReady } from "./jobs/queues.js";
 import { createRateLimiter } from "./jobs/rate-limiter.js";
+import { createSesameMetrics, type SesameMetrics } from "./metrics/sesame-metrics.js";
 import { createOnCallDirectory } from "./oncall/on-call-directory.js";
 import { describeOnCallSetup } from "./oncall/on-call-setup.js";
 import type { ServiceDeps } from "./services/deps.js";
@@ -50,6 +51,8 @@ export interface Runtime {
   logger: PinoLogger;
   /** Hears every Redis connection's losses and recoveries (workers' included), and logs each outage once. */
   redisHealth: OutageLog;
+  /** This process's metrics registry (served at /metrics) and the recorder in `deps.metrics`. */
+  metrics: SesameMetrics;
   /** Where `logger` writes when not stdout; the web server's request log goes there too. */
   logDestination?: DestinationStream;
   resolveToken(token: string): Promise<string | null>;
@@ -142,8 +145,17 @@ export async function createRuntime(
   const chatQueue = createChatQueue(queues.connection, env.SESAME_REDIS_PREFIX);
   const platforms = enabledPlatforms(modes);
   const policy = () => book;
+  const instanceId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  const store = createPrismaStore(db);
+  const now = options.now ?? (() => new Date());
+  const metrics = createSesameMetrics({
+    queues: [queues.grants, queues.revokes, queues.requests, queues.escalations, chatQueue.queue],
+    store,
+    instanceId,
+    now,
+  });
   const deps: ServiceDeps = {
-    store: createPrismaStore(db),
+    store,
     jobs: createJobScheduler(queues),
     connectors,
     policy,
@@ -155,9 +167,10 @@ export async function createRuntime(
         ? createChatNotifier({ platforms, policy, enqueue: chatQueue.enqueue, logger })
         : logNotifier(logger)),
     logger,
-    now: options.now ?? (() => new Date()),
+    now,
     newId: randomUUID,
-    instanceId: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
+    instanceId,
+    metrics: metrics.recorder,
   };
   const chatStore = createChatStore(db);
   const intake = createChatIntake({
@@ -203,10 +216,12 @@ export async function createRuntime(
     chat: { adapters, dispatcher, queue: chatQueue, store: chatStore, intake },
     logger,
     redisHealth,
+    metrics,
     logDestination: options.logDestination,
     resolveToken: createTokenResolver(db, { cacheSeconds: env.SESAME_TOKEN_CACHE, now: () => deps.now().getTime() }),
     async close() {
       await intake.close();
+      await metrics.close();
       await chatQueue.close();
       await queues.close();
       await connectors.close();

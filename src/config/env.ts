@@ -73,6 +73,14 @@ export const EnvSchema = z.object({
     .transform((text) => (text === undefined ? undefined : tryParseDuration(text)!)),
   SESAME_AUDIT_WEBHOOK_URL: z
     .url({ protocol: /^https?$/, error: "must be the http(s) URL your SIEM or log collector receives audit events at" })
+    .refine(
+      (text) => {
+        const url = new URL(text);
+        return url.username === "" && url.password === "";
+      },
+      // fetch refuses such URLs outright, and the password would end up in error messages.
+      "must not carry a user or password: put a token in the query string or let the receiver check the signature",
+    )
     .optional(),
   SESAME_AUDIT_WEBHOOK_SECRET: z
     .string()
@@ -160,6 +168,23 @@ export const EnvSchema = z.object({
     .optional(),
   SESAME_ADMISSION_TLS_CERT: z.string().min(1).optional(),
   SESAME_ADMISSION_TLS_KEY: z.string().min(1).optional(),
+  // Plain HTTP on PORT has no authentication at all: anyone who reaches PORT could write audit
+  // events in anyone's name and learn who holds a grant. Off unless asked for (tests, benches).
+  SESAME_ADMISSION_PLAIN_HTTP: z
+    .enum(["true", "false"])
+    .default("false")
+    .transform((v) => v === "true"),
+  // Metrics (README "Operations → Metrics"): web processes serve /metrics on PORT, workers on this port.
+  SESAME_METRICS_PORT: z.coerce
+    .number()
+    .int()
+    .min(0, "must be a port number (0 picks a free port)")
+    .max(65535, "must be a port number up to 65535")
+    .optional(),
+  SESAME_METRICS_TOKEN: z
+    .string()
+    .min(24, "must be at least 24 random characters (openssl rand -hex 24): scrapes send it as a bearer token")
+    .optional(),
 });
 
 export type Env = z.infer<typeof EnvSchema>;

@@ -106,6 +106,8 @@ export interface UnitOfWork extends StoreReader {
   countActiveHolders(keys: readonly string[]): Promise<Map<string, number>>;
   /** Deletes up to `limit` requests (and their grants) that ended for good before `endedBefore`; how many. */
   deleteEndedRecords(endedBefore: Date, limit: number): Promise<number>;
+  /** Deletes up to `limit` chat delivery claims made before `before`; how many. */
+  deleteChatDeliveryClaims(before: Date, limit: number): Promise<number>;
 }
 
 export interface Store extends StoreReader {
@@ -196,6 +198,26 @@ export type Notification =
 
 export interface Notifier {
   publish(notification: Notification): Promise<void>;
+}
+
+/**
+ * Counts and timings for /metrics (src/metrics implements it). Cheap and synchronous; it never
+ * throws. Labels never carry people, request or grant ids: only bounded names.
+ */
+export interface Metrics {
+  /** A request (of a kind: access, extension) was submitted (`submitted`) or reached an end state. */
+  requestOutcome(outcome: "submitted" | Exclude<RequestStatus, "pending">, kind: RequestRow["kind"]): void;
+  /** Seconds from a request's creation to its decision (approved or denied). */
+  requestDecided(seconds: number): void;
+  /** Seconds from approval (or the grant's start, if later) to access active on the target. */
+  grantActivated(seconds: number): void;
+  /** Seconds from a grant's expiresAt to its access revoked on the target. */
+  grantRevokedLate(seconds: number): void;
+  connectorFailure(connector: string, operation: "grant" | "revoke" | "cleanup"): void;
+  /** What one sweep repaired, by kind (the SweepReport's counts). */
+  sweeperRepairs(kind: string, count: number): void;
+  /** A chat message delivered, retried or failed for good. */
+  chatDelivery(platform: string, outcome: "delivered" | "retried" | "failed"): void;
 }
 
 export interface Logger {

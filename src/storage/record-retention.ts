@@ -3,28 +3,44 @@ import type { Prisma } from "./generated/prisma/client.js";
 /**
  * Deletes requests that ended before `endedBefore` with everything stored beside them (decisions,
  * the grant, chat message addresses): at most `limit`, oldest first. Only what can never change
- * again goes: requests denied, cancelled or expired without a grant, and requests whose grant was
- * revoked. A grant still active, failing or failed to revoke stays whatever its age. The audit log
- * is not touched: it keeps every event of these records for good.
+ * again goes: requests denied, cancelled or expired without a grant, requests whose grant was
+ * revoked, and extension requests whose extended grant was revoked. A grant still active, failing
+ * or failed to revoke stays whatever its age, and so does break-glass access nobody has reviewed
+ * yet (`sesame breakglass list` must still show it). The audit log is not touched: it keeps every
+ * event of these records for good.
  */
 export function recordRetention(tx: Prisma.TransactionClient) {
   return {
     async deleteEndedRecords(endedBefore: Date, limit: number): Promise<number> {
       const ended = await tx.$queryRaw<{ id: string }[]>`
-        SELECT r.id FROM "AccessRequest" r LEFT JOIN "Grant" g ON g."requestId" = r.id
+        SELECT r.id FROM "AccessRequest" r
+          LEFT JOIN "Grant" g ON g."requestId" = r.id
+          LEFT JOIN "Grant" extended ON extended.id = r."extendsGrantId"
         WHERE r."updatedAt" < ${endedBefore}
+          AND (NOT r."breakGlass" OR r."reviewedAt" IS NOT NULL)
           AND ((g.id IS NULL AND r.status IN ('denied', 'cancelled', 'expired'))
-               OR (g.status = 'revoked' AND g."updatedAt" < ${endedBefore}))
+               OR (g.status = 'revoked' AND g."updatedAt" < ${endedBefore})
+               OR (r."extendsGrantId" IS NOT NULL AND g.id IS NULL
+                   AND (extended.id IS NULL OR (extended.status = 'revoked' AND extended."updatedAt" < ${endedBefore}))))
         ORDER BY r."updatedAt"
         LIMIT ${limit}
         FOR UPDATE OF r SKIP LOCKED`;
       if (ended.length === 0) return 0;
       const ids = ended.map((row) => row.id);
       // The grant first: it refers to its request. Decisions go with the request (ON DELETE CASCADE).
+      await tx.$executeRaw`
+        DELETE FROM "ChatGrantMessage" WHERE "grantId" IN (SELECT id FROM "Grant" WHERE "requestId" = ANY(${ids}::text[]))`;
       await tx.$executeRaw`DELETE FROM "Grant" WHERE "requestId" = ANY(${ids}::text[])`;
       await tx.$executeRaw`DELETE FROM "ChatMessage" WHERE "requestId" = ANY(${ids}::text[])`;
       await tx.$executeRaw`DELETE FROM "AccessRequest" WHERE id = ANY(${ids}::text[])`;
       return ids.length;
+    },
+
+    /** Claims of chat messages sent before `before`: a retried job never comes back that late. */
+    async deleteChatDeliveryClaims(before: Date, limit: number): Promise<number> {
+      return tx.$executeRaw`
+        DELETE FROM "ChatDeliveryClaim" WHERE key IN (
+          SELECT key FROM "ChatDeliveryClaim" WHERE "createdAt" < ${before} ORDER BY "createdAt" LIMIT ${limit})`;
     },
   };
 }

@@ -84,7 +84,11 @@ export async function startSesame(
   });
   const tokens: Record<string, string> = {};
   for (const id of options.identities) tokens[id] = await createApiToken(runtime.db, id, "test");
-  const started = await start(runtime, options.role ?? "all");
+  const started = await start(runtime, options.role ?? "all").catch(async (error: unknown) => {
+    await runtime.close();
+    await database.drop();
+    throw error;
+  });
   const baseUrl = started.url ?? "";
   return {
     runtime,
