@@ -192,6 +192,7 @@ async function main(): Promise<void> {
         SESAME_ENCRYPTION_KEY: randomBytes(32).toString("base64"),
         SESAME_API_TOKENS: apiTokensEnv(cast),
         SESAME_REDIS_PREFIX: REDIS_PREFIX,
+        SESAME_RATE_LIMIT: "10000000",
       },
     };
 

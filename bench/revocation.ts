@@ -176,6 +176,7 @@ async function setUp(options: Options, cleanup: Cleanup): Promise<Bench> {
     SESAME_POLICY_FILE: policyPath,
     SESAME_ENCRYPTION_KEY: randomBytes(32).toString("base64"),
     SESAME_REDIS_PREFIX: REDIS_PREFIX,
+    SESAME_RATE_LIMIT: "10000000",
     SESAME_METRICS_PORT: String(metricsPort),
     ...(options.revokeConcurrency ? { SESAME_REVOKES_CONCURRENCY: String(options.revokeConcurrency) } : {}),
   };

@@ -4,6 +4,7 @@ import { isAppError } from "./domain/errors.js";
 import { buildServer } from "./http/server.js";
 import { startAuditChainTimer } from "./jobs/audit-chain-timer.js";
 import { type AuditWebhook, startAuditWebhook } from "./jobs/audit-webhook.js";
+import { startIntakeWorker } from "./jobs/chat-intake-queue.js";
 import { startChatWorker } from "./jobs/chat-queue.js";
 import { startLeaseHeartbeat } from "./jobs/lease-heartbeat.js";
 import { startRetentionTimer } from "./jobs/retention-timer.js";
@@ -87,6 +88,14 @@ export async function start(runtime: Runtime, role: "all" | "web" | "worker"): P
         metrics: deps.metrics,
       });
       stops.push(() => chatWorker.close());
+      // Stored chat actions (acknowledged by a web process), a bounded number at a time.
+      const intakeWorker = startIntakeWorker(runtime.chat.intake, runtime.logger, {
+        redisUrl: env.REDIS_URL,
+        prefix: env.SESAME_REDIS_PREFIX,
+        concurrency: env.SESAME_INTAKE_CONCURRENCY,
+        redisHealth: runtime.redisHealth,
+      });
+      stops.push(() => intakeWorker.close());
     }
   }
   if (role !== "worker") {
@@ -99,6 +108,7 @@ export async function start(runtime: Runtime, role: "all" | "web" | "worker"): P
       logLevel: env.LOG_LEVEL,
       logStream: runtime.logDestination,
       chatAdapters: runtime.chat.adapters,
+      rateLimit: { max: env.SESAME_RATE_LIMIT, redis: runtime.queues.connection, prefix: env.SESAME_REDIS_PREFIX },
       admissionRoutes: env.SESAME_ADMISSION_PLAIN_HTTP ? admission.routes : undefined,
       metrics: { registry: runtime.metrics, token: env.SESAME_METRICS_TOKEN },
       readiness: [

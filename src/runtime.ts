@@ -13,14 +13,17 @@ import { type ConnectorSet, connectorValidators, createConnectorSet } from "./co
 import { PolicyBook } from "./domain/policy/policy-book.js";
 import type { PolicyFile } from "./domain/policy/policy-schema.js";
 import { createJobScheduler } from "./jobs/bullmq-scheduler.js";
+import { type ChatIntakeRunner, createChatIntake } from "./jobs/chat-intake-queue.js";
 import { type ChatQueue, createChatQueue } from "./jobs/chat-queue.js";
 import { createQueues, type QueueSet, type RetryPolicy, waitUntilReady } from "./jobs/queues.js";
+import { createRateLimiter } from "./jobs/rate-limiter.js";
 import { createSesameMetrics, type SesameMetrics } from "./metrics/sesame-metrics.js";
 import { createOnCallDirectory } from "./oncall/on-call-directory.js";
 import { describeOnCallSetup } from "./oncall/on-call-setup.js";
 import type { ServiceDeps } from "./services/deps.js";
 import type { Notifier } from "./services/ports.js";
 import { createTokenResolver, syncEnvApiTokens } from "./storage/api-token-repository.js";
+import { createChatIntakeRepository } from "./storage/chat-intake-repository.js";
 import { createChatStore } from "./storage/chat-repository.js";
 import { syncIdentities } from "./storage/identity-repository.js";
 import { migrate } from "./storage/migrator.js";
@@ -38,7 +41,13 @@ export interface Runtime {
   connectors: ConnectorSet;
   policyFile: PolicyFile;
   deps: ServiceDeps;
-  chat: { adapters: ChatAdapter[]; dispatcher: ChatDispatcher; queue: ChatQueue; store: ChatStore };
+  chat: {
+    adapters: ChatAdapter[];
+    dispatcher: ChatDispatcher;
+    queue: ChatQueue;
+    store: ChatStore;
+    intake: ChatIntakeRunner;
+  };
   logger: PinoLogger;
   /** Hears every Redis connection's losses and recoveries (workers' included), and logs each outage once. */
   redisHealth: OutageLog;
@@ -164,6 +173,16 @@ export async function createRuntime(
     metrics: metrics.recorder,
   };
   const chatStore = createChatStore(db);
+  const intake = createChatIntake({
+    connection: queues.connection,
+    prefix: env.SESAME_REDIS_PREFIX,
+    repo: createChatIntakeRepository(db, deps.secrets),
+    logger,
+    now: deps.now,
+    newId: randomUUID,
+    inlineConcurrency: env.SESAME_INTAKE_CONCURRENCY,
+    ...(options.retry ? { retry: { attempts: options.retry.attempts, backoffMs: options.retry.backoffMs } } : {}),
+  });
   const slackInstallations = createSlackInstallationStore(
     db,
     deps.secrets,
@@ -173,7 +192,13 @@ export async function createRuntime(
     env,
     modes,
     slackInstallations,
-    context: { deps, store: chatStore, logger },
+    context: {
+      deps,
+      store: chatStore,
+      logger,
+      intake,
+      rateLimit: createRateLimiter(queues.connection, env.SESAME_REDIS_PREFIX, env.SESAME_RATE_LIMIT),
+    },
     sharedPace: { connection: queues.connection, prefix: env.SESAME_REDIS_PREFIX },
   });
   const dispatcher = createChatDispatcher(
@@ -188,13 +213,14 @@ export async function createRuntime(
     connectors,
     policyFile,
     deps,
-    chat: { adapters, dispatcher, queue: chatQueue, store: chatStore },
+    chat: { adapters, dispatcher, queue: chatQueue, store: chatStore, intake },
     logger,
     redisHealth,
     metrics,
     logDestination: options.logDestination,
     resolveToken: createTokenResolver(db, { cacheSeconds: env.SESAME_TOKEN_CACHE, now: () => deps.now().getTime() }),
     async close() {
+      await intake.close();
       await metrics.close();
       await chatQueue.close();
       await queues.close();

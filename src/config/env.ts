@@ -104,6 +104,10 @@ export const EnvSchema = z.object({
   SESAME_REQUESTS_CONCURRENCY: Concurrency,
   SESAME_ESCALATIONS_CONCURRENCY: Concurrency,
   SESAME_CHAT_CONCURRENCY: Concurrency,
+  /** Stored chat actions (clicks, commands) run at once per process: bounded, so a burst cannot take every database connection. */
+  SESAME_INTAKE_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(8),
+  /** Requests per minute per identity, over the API and chat: far above what a person does by hand. */
+  SESAME_RATE_LIMIT: z.coerce.number().int().min(1).max(1_000_000_000).default(300),
   SESAME_RUN_MIGRATIONS: z
     .enum(["true", "false"])
     .default("true")

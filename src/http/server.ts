@@ -1,3 +1,4 @@
+import rateLimit from "@fastify/rate-limit";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import Fastify, { type FastifyInstance } from "fastify";
@@ -7,8 +8,10 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from "fastify-type-provider-zod";
+import type { Redis } from "ioredis";
 import type { DestinationStream } from "pino";
 import type { ChatAdapter } from "../chat/core/chat-adapter.js";
+import { AppError } from "../domain/errors.js";
 import { scrapeAllowed, UNAUTHORIZED_BODY } from "../metrics/metrics-endpoint.js";
 import type { SesameMetrics } from "../metrics/sesame-metrics.js";
 import type { ServiceDeps } from "../services/deps.js";
@@ -40,6 +43,8 @@ export interface ServerOptions {
   chatAdapters?: ChatAdapter[];
   /** The Kubernetes admission webhook's routes (/k8s/admission) on PORT: local testing only (SESAME_ADMISSION_PLAIN_HTTP). */
   admissionRoutes?: AdmissionRoutes;
+  /** SESAME_RATE_LIMIT: API requests per minute per identity, counted in the shared Redis. */
+  rateLimit?: { max: number; redis: Redis; prefix: string };
   /** GET /metrics for Prometheus, behind SESAME_METRICS_TOKEN when it is set. */
   metrics?: { registry: Pick<SesameMetrics, "scrape">; token?: string };
 }
@@ -110,6 +115,25 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       api.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
       await api.register(async (authenticated) => {
         authenticated.addHook("onRequest", requireIdentity(options.resolveToken));
+        if (options.rateLimit) {
+          const { max } = options.rateLimit;
+          // After authentication (preHandler), so the key is the identity, never a guessable address.
+          await authenticated.register(rateLimit, {
+            hook: "preHandler",
+            max,
+            timeWindow: 60_000,
+            redis: options.rateLimit.redis,
+            nameSpace: `${options.rateLimit.prefix}:rate-limit:api:`,
+            keyGenerator: (request) => request.identityId,
+            // Redis down: the API keeps working unlimited rather than failing.
+            skipOnError: true,
+            errorResponseBuilder: (_request, context) =>
+              new AppError(
+                "rate_limited",
+                `Too many requests: at most ${max} a minute per identity. Retry in ${Math.ceil(context.ttl / 1000)} s.`,
+              ),
+          });
+        }
         await authenticated.register(requestRoutes(options.deps));
         await authenticated.register(grantRoutes(options.deps));
       });

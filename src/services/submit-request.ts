@@ -68,7 +68,26 @@ function breakGlassApproval(evaluation: RequestEvaluation, reason: string | unde
 /** Submits an access request: checks it against the policy, stores it, and auto-approves when a rule says so. */
 export async function submitRequest(deps: ServiceDeps, input: SubmitRequestInput): Promise<RequestRow> {
   const { draft, autoApprovalReason } = await draftSubmission(deps, input);
+  if (!autoApprovalReason) await refuseOverPendingCap(deps, draft);
   return storeNewRequest(deps, draft, autoApprovalReason);
+}
+
+/**
+ * The policy's `maxPendingPerRequester`: a request that would wait for people is refused while the
+ * requester already has that many waiting under the same policy (so one person cannot flood the
+ * approvers). A check before the insert: two submissions at the same instant may both pass it.
+ */
+async function refuseOverPendingCap(deps: ServiceDeps, draft: RequestRow): Promise<void> {
+  const cap = deps.policy().policy(draft.policyId)?.maxPendingPerRequester;
+  if (cap === undefined) return;
+  const pending = await deps.store.listRequests({ requesterId: draft.requesterId, status: ["pending"], limit: 1_000 });
+  const waiting = pending.filter((r) => r.policyId === draft.policyId).length;
+  if (waiting >= cap)
+    throw new AppError(
+      "policy_violation",
+      `You already have ${waiting} request(s) waiting for approval under policy ${draft.policyId}, its maximum. Cancel one or wait for a decision before asking again. Nothing was requested.`,
+      { details: { policyId: draft.policyId, maxPendingPerRequester: cap } },
+    );
 }
 
 /**

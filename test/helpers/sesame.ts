@@ -67,6 +67,8 @@ export async function startSesame(
     SESAME_REDIS_PREFIX: prefix,
     SESAME_SWEEP_INTERVAL: options.sweepInterval ?? "1h",
     LOG_LEVEL: options.captureLogs ? "info" : "silent",
+    // Tests drive the API far faster than a person; rate-limits.test.ts sets a low limit of its own.
+    SESAME_RATE_LIMIT: "1000000",
     ...options.env,
   };
   const clock = createTestClock();

@@ -242,6 +242,13 @@ export const PolicySchema = z
       "Allow immediate access in an emergency, paged and reviewed after the fact",
     ),
     pendingTimeout: DurationTextSchema.default("24h").describe("How long a request may wait for a decision"),
+    maxPendingPerRequester: z
+      .number()
+      .int()
+      .min(1)
+      .max(1000)
+      .optional()
+      .describe("At most this many requests of one person may wait for a decision under this policy at once"),
     extension: z
       .object({
         requiresApproval: z.boolean().default(true),
