@@ -25,8 +25,6 @@ const STATES = ["waiting", "delayed", "active", "failed"] as const;
 const LEASE_NAME = "metrics-queues";
 /** Longer than any sane scrape interval: the holder keeps it while it is scraped; another takes over after. */
 const LEASE_SECONDS = 120;
-/** Both gauges are read in one scrape: they share one look at the queues. */
-const SNAPSHOT_MS = 1_000;
 
 interface Snapshot {
   /** Undefined: another process exports the queues (or they could not be read). */
@@ -65,9 +63,13 @@ export function createQueueGauges(options: QueueGaugeOptions): { close(): Promis
       return {};
     }
   };
-  let last: { at: number; snapshot: Promise<Snapshot> } | undefined;
-  const current = () => {
-    if (!last || Date.now() - last.at >= SNAPSHOT_MS) last = { at: Date.now(), snapshot: read() };
+  // One read serves both gauges of a scrape: each gauge takes a snapshot once, and the gauge that
+  // comes back to a snapshot it already took starts the next scrape's read. No clock involved,
+  // so a scrape never shows numbers older than itself.
+  let last: { snapshot: Promise<Snapshot>; takenBy: Set<string> } | undefined;
+  const current = (gauge: string) => {
+    if (!last || last.takenBy.has(gauge)) last = { snapshot: read(), takenBy: new Set() };
+    last.takenBy.add(gauge);
     return last.snapshot;
   };
 
@@ -77,7 +79,7 @@ export function createQueueGauges(options: QueueGaugeOptions): { close(): Promis
     labelNames: ["queue", "state"],
     registers: [options.registry],
     async collect() {
-      const { queues: seen } = await current();
+      const { queues: seen } = await current("jobs");
       this.reset();
       for (const queue of seen ?? [])
         for (const state of STATES) this.set({ queue: queue.name, state }, queue.counts[state] ?? 0);
@@ -89,7 +91,7 @@ export function createQueueGauges(options: QueueGaugeOptions): { close(): Promis
     labelNames: ["queue"],
     registers: [options.registry],
     async collect() {
-      const { queues: seen } = await current();
+      const { queues: seen } = await current("age");
       this.reset();
       for (const queue of seen ?? []) this.set({ queue: queue.name }, queue.oldestSeconds);
     },
