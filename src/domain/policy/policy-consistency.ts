@@ -77,6 +77,13 @@ function checkPeople(file: PolicyFile, report: Report): void {
     report,
   );
   file.people.forEach((person, index) => {
+    for (const [i, resource] of (person.service?.resources ?? []).entries()) {
+      if (!Object.hasOwn(file.resources, resource))
+        report(
+          ["people", index, "service", "resources", i],
+          `unknown resource "${resource}" (defined: ${namesOf(file.resources)})`,
+        );
+    }
     for (const connector of Object.keys(person.principals ?? {})) {
       if (!Object.hasOwn(file.connectors, connector)) {
         report(
@@ -131,6 +138,18 @@ function checkPolicy(file: PolicyFile, policy: Policy, at: ProblemPath, report: 
 
   policy.autoApprove.forEach((rule, index) => {
     const ruleAt = [...at, "autoApprove", index];
+    if (rule.requester !== undefined) checkPerson(file, rule.requester, [...ruleAt, "requester"], report);
+    for (const [i, resource] of (rule.resources ?? []).entries()) {
+      if (!policy.resources.includes(resource))
+        report([...ruleAt, "resources", i], `"${resource}" is not one of this policy's resources`);
+    }
+    if (rule.ticketPattern !== undefined) {
+      try {
+        new RegExp(rule.ticketPattern);
+      } catch (error) {
+        report([...ruleAt, "ticketPattern"], `is not a valid regular expression (${(error as Error).message})`);
+      }
+    }
     if (rule.requesterInGroup !== undefined)
       checkGroup(file, rule.requesterInGroup, [...ruleAt, "requesterInGroup"], report);
     const window = rule.withinTimeWindow;

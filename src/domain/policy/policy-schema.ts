@@ -25,6 +25,19 @@ export const ValueSourceSchema = z.union([
 ]);
 export type ValueSource = z.infer<typeof ValueSourceSchema>;
 
+/** A non-human identity: what it may ask for, and whether a person may ever approve it. */
+export const ServiceIdentitySchema = z
+  .object({
+    resources: z.array(Id).min(1).describe("This identity may only ask for these resources"),
+    humanApproval: z
+      .boolean()
+      .default(false)
+      .describe(
+        "false (default): this identity is never approved by a human; a request no autoApprove rule approves is refused",
+      ),
+  })
+  .strict();
+
 export const PersonSchema = z
   .object({
     id: Id.describe("Stable Sesame identity id, e.g. alice"),
@@ -42,6 +55,9 @@ export const PersonSchema = z
       .min(1)
       .optional()
       .describe("Kubernetes username (userInfo.username) for guardrails; the email otherwise"),
+    service: ServiceIdentitySchema.optional().describe(
+      "Marks a non-human identity (CI pipeline, service) that requests through the REST API with its token",
+    ),
   })
   .strict();
 
@@ -133,7 +149,13 @@ export type TimeWindow = z.infer<typeof TimeWindowSchema>;
 export const AutoApproveRuleSchema = z
   .object({
     reason: z.string().min(1).describe("Shown to people and written to the audit log"),
+    requester: Id.optional().describe("Only requests by this identity (e.g. a service identity)"),
     requesterInGroup: Id.optional(),
+    resources: z.array(Id).min(1).optional().describe("Only requests for one of these resources"),
+    ticketPattern: z
+      .string()
+      .optional()
+      .describe("Only requests whose ticket (or CI run id) matches this regular expression, e.g. ^[0-9]+$"),
     resourceRisk: z.enum(["low", "medium", "high"]).optional().describe("Matches resources of this risk"),
     withinTimeWindow: TimeWindowSchema.optional(),
     maxDuration: DurationTextSchema.optional().describe("Only requests no longer than this auto-approve"),
@@ -148,11 +170,12 @@ export const AutoApproveRuleSchema = z
   .strict()
   .refine(
     (rule) =>
+      rule.requester !== undefined ||
       rule.requesterInGroup !== undefined ||
       rule.resourceRisk !== undefined ||
       rule.withinTimeWindow !== undefined ||
       rule.requesterOnCall !== undefined,
-    "an auto-approval rule needs at least one condition (requesterInGroup, resourceRisk, withinTimeWindow or requesterOnCall)",
+    "an auto-approval rule needs at least one condition (requester, requesterInGroup, resourceRisk, withinTimeWindow or requesterOnCall)",
   )
   .refine((rule) => !rule.endWithShift || rule.requesterOnCall !== undefined, "endWithShift needs requesterOnCall");
 export type AutoApproveRule = z.infer<typeof AutoApproveRuleSchema>;
