@@ -1,16 +1,19 @@
 import { type Admission, startAdmission } from "./admission/start-admission.js";
 import { concurrencyOf, EnvError, parseEnv } from "./config/env.js";
 import { isAppError } from "./domain/errors.js";
+import { eventRoutes } from "./http/routes/event-routes.js";
 import { buildServer } from "./http/server.js";
 import { startAuditChainTimer } from "./jobs/audit-chain-timer.js";
 import { type AuditWebhook, startAuditWebhook } from "./jobs/audit-webhook.js";
 import { startChatWorker } from "./jobs/chat-queue.js";
+import { createEventQueue, startEventWorker } from "./jobs/event-queue.js";
 import { startLeaseHeartbeat } from "./jobs/lease-heartbeat.js";
 import { startRetentionTimer } from "./jobs/retention-timer.js";
 import { type Sweeper, startSweeper } from "./jobs/sweeper.js";
 import { startWorkers } from "./jobs/workers.js";
 import { createRuntime, type Runtime } from "./runtime.js";
 import { chainAuditEvents } from "./storage/audit-chainer.js";
+import { createInboundEventStore } from "./storage/inbound-event-repository.js";
 
 export interface Started {
   /** The API's base URL when the web role runs. */
@@ -45,6 +48,18 @@ export async function start(runtime: Runtime, role: "all" | "web" | "worker"): P
   // Pushed first, so it stops last: leases are given back only after the workers finished their calls.
   const heartbeat = startLeaseHeartbeat(deps);
   stops.push(() => heartbeat.stop());
+  // Signed inbound events (POST /events/:source): stored by the web role, worked by the workers.
+  const inboundEvents = createInboundEventStore(runtime.db, deps.newId);
+  const eventQueue = createEventQueue(deps, inboundEvents, runtime.queues.connection, env.SESAME_REDIS_PREFIX);
+  stops.push(() => eventQueue.close());
+  if (role !== "web") {
+    const eventWorker = startEventWorker(deps, inboundEvents, {
+      redisUrl: env.REDIS_URL,
+      prefix: env.SESAME_REDIS_PREFIX,
+      redisHealth: runtime.redisHealth,
+    });
+    stops.push(() => eventWorker.close());
+  }
   if (role !== "web") {
     // First: a misconfigured audit stream stops the start before any worker runs.
     const auditWebhook = startAuditWebhookFromEnv(runtime);
@@ -92,6 +107,12 @@ export async function start(runtime: Runtime, role: "all" | "web" | "worker"): P
       logStream: runtime.logDestination,
       chatAdapters: runtime.chat.adapters,
       admissionRoutes: admission.routes,
+      eventRoutes: eventRoutes({
+        deps,
+        events: inboundEvents,
+        dispatch: (id) => eventQueue.dispatch(id),
+        secretOf: (source) => runtime.eventSecret(source),
+      }),
       readiness: [
         { name: "postgres", required: true, check: async () => void (await runtime.db.$queryRaw`SELECT 1`) },
         // Without Redis the API still works: work that cannot be queued runs inline or waits for the sweeper.

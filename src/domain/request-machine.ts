@@ -95,6 +95,7 @@ export function submissionEffects(request: RequestRow): Effect[] {
         ticket: request.ticket,
         matchedBecause: request.snapshot.matchedBecause,
         ...(request.snapshot.onCallNote ? { onCall: request.snapshot.onCallNote } : {}),
+        ...(request.snapshot.trigger ? { trigger: request.snapshot.trigger } : {}),
       },
     },
   };

@@ -37,6 +37,8 @@ export interface ServerOptions {
   chatAdapters?: ChatAdapter[];
   /** The Kubernetes admission webhook's routes (/k8s/admission), for local testing over HTTP. */
   admissionRoutes?: AdmissionRoutes;
+  /** Signed inbound events (POST /events/:source), in their own scope (raw-body parsing). */
+  eventRoutes?: (app: FastifyInstance) => Promise<void>;
 }
 
 /** One HTTP server: health, readiness, the chat platforms' endpoints, the REST API and its OpenAPI document. */
@@ -88,6 +90,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
 
   for (const adapter of options.chatAdapters ?? []) await app.register(async (scope) => adapter.registerRoutes(scope));
   if (options.admissionRoutes) await app.register(options.admissionRoutes);
+  if (options.eventRoutes) await app.register(options.eventRoutes);
 
   await app.register(
     async (api) => {

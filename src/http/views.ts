@@ -47,6 +47,7 @@ export function requestView(row: RequestRow): z.infer<typeof RequestView> {
       summary: entry.summary,
     })),
     onCallNote: row.snapshot.onCallNote ?? null,
+    trigger: row.snapshot.trigger ?? null,
     breakGlass: row.breakGlass,
     review: row.reviewedAt ? { by: row.reviewedById, at: row.reviewedAt.toISOString(), note: row.reviewNote } : null,
   };

@@ -134,6 +134,11 @@ export class PolicyBook {
     return override ?? renderPrincipalTemplate(resource.principal, person);
   }
 
+  /** The `eventAccess` rules: which signed event sources may open what for whom. */
+  eventAccessRules(): PolicyFile["eventAccess"] {
+    return this.file.eventAccess;
+  }
+
   /** On-call sources the policy uses: approvers, auto-approval rules, escalation pages and break-glass. */
   onCallSourcesOf(policy: Policy): { approvers: string[]; autoApproval: string[]; pages: string[] } {
     const approvers = stepRulesOf(policy).flatMap((rule) => rule.approvers.oncall);

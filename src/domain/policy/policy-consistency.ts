@@ -1,5 +1,6 @@
 import { parseDuration } from "../duration.js";
 import { expandSubjects, stepRulesOf } from "./approval-steps.js";
+import { eventAccessProblems } from "./event-access.js";
 import { checkGuardrailConsistency } from "./guardrail-consistency.js";
 import type { ApproverSet, Policy, PolicyFile, SubjectSet } from "./policy-schema.js";
 import { principalTemplateProblems } from "./principal-template.js";
@@ -44,6 +45,12 @@ export function checkPolicyConsistency(file: PolicyFile): PolicyProblem[] {
   );
   for (const [index, policy] of file.policies.entries()) checkPolicy(file, policy, ["policies", index], report);
   checkGuardrailConsistency(file, report);
+  for (const problem of eventAccessProblems(file.eventAccess, {
+    resources: new Set(Object.keys(file.resources)),
+    people: new Set(file.people.map((person) => person.id)),
+    groups: new Set(Object.keys(file.groups)),
+  }))
+    report(problem.path, problem.message);
   return problems;
 }
 

@@ -278,6 +278,23 @@ export const PolicySchema = z
   .strict();
 export type PolicyInput = z.input<typeof PolicySchema>;
 
+/** `eventAccess`: what a signed event source (POST /events/:source) may open, for whom, how long. */
+export const EventAccessRuleSchema = z
+  .object({
+    source: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9_-]*$/, "use lowercase letters, digits, '_' or '-' (e.g. monitoring)")
+      .describe("The source in POST /events/<source>; its secret is SESAME_EVENT_SECRET_<SOURCE> (upper case, - as _)"),
+    resources: z.array(Id).min(1).describe("Resources events from this source may open"),
+    subjects: SubjectSetSchema.extend({ everyone: z.boolean().default(false) })
+      .strict()
+      .describe("Who events may give access to (users, groups, or everyone: true)"),
+    maxDuration: DurationTextSchema.describe("Longest access an event opens; its ttl is capped by it"),
+    reason: z.string().min(1).optional().describe("Recorded as the auto-approval reason"),
+  })
+  .strict();
+export type EventAccessRule = z.infer<typeof EventAccessRuleSchema>;
+
 export const PolicyFileSchema = z
   .object({
     version: z.literal(1),
@@ -291,6 +308,10 @@ export const PolicyFileSchema = z
     resources: z.record(Id, ResourceSchema),
     policies: z.array(PolicySchema).min(1),
     kubernetes: KubernetesSectionSchema.default({ guardrails: [] }),
+    eventAccess: z
+      .array(EventAccessRuleSchema)
+      .default([])
+      .describe("Signed event sources (POST /events/<source>) and the access their events may open"),
   })
   .strict();
 export type PolicyFile = z.infer<typeof PolicyFileSchema>;

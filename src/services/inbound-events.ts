@@ -1,0 +1,112 @@
+import { type InboundEventBody, InboundEventBodySchema } from "../domain/access-trigger.js";
+import { toSeconds } from "../domain/duration.js";
+import { isAppError } from "../domain/errors.js";
+import { eventApprovalFor } from "../domain/policy/event-access.js";
+import type { ServiceDeps } from "./deps.js";
+import { requestRevoke } from "./request-revoke.js";
+import { submitRequest } from "./submit-request.js";
+
+/** A verified event as stored before any work (see InboundEvent in the schema). */
+export interface StoredInboundEvent {
+  id: string;
+  source: string;
+  idempotencyKey: string;
+  payload: unknown;
+}
+
+/** Where verified events are kept: a unique (source, key) so a redelivery is recognised. */
+export interface InboundEventStore {
+  /** Stores the event unless one with the same source and key exists; says which. */
+  record(
+    source: string,
+    idempotencyKey: string,
+    payload: InboundEventBody,
+  ): Promise<{ id: string; duplicate: boolean }>;
+  /** Takes the event for processing (received → processing); null when someone else took it or it is done. */
+  claim(id: string): Promise<StoredInboundEvent | null>;
+  finish(id: string, status: "done" | "failed", outcome: string): Promise<void>;
+  /** Gives a claimed event back (processing → received) after a failure worth retrying. */
+  release(id: string): Promise<void>;
+  /** Events received before `before` and never processed (their job was lost): to run again. */
+  stale(before: Date, limit: number): Promise<string[]>;
+}
+
+/**
+ * Does what a stored event asks, once: `open` submits a request in the subject's name that the
+ * `eventAccess` rule approves (the trigger is recorded on it); `close` relinquishes the subject's
+ * grants of that resource that events from the same source opened, through the normal revoke path.
+ */
+export async function processInboundEvent(deps: ServiceDeps, events: InboundEventStore, id: string): Promise<void> {
+  const event = await events.claim(id);
+  if (!event) return;
+  const parsed = InboundEventBodySchema.safeParse(event.payload);
+  if (!parsed.success) {
+    await events.finish(id, "failed", "the stored payload does not match the event shape");
+    return;
+  }
+  const body = parsed.data;
+  const log = {
+    eventId: id,
+    source: event.source,
+    action: body.action,
+    subject: body.subject,
+    resource: body.resource,
+  };
+  try {
+    const outcome = body.action === "open" ? await open(deps, event, body) : await close(deps, event, body);
+    deps.logger.info({ ...log, outcome }, "inbound event processed");
+    await events.finish(id, "done", outcome);
+  } catch (error) {
+    if (!isAppError(error)) {
+      // The database or a dependency failed: give it back so the job's retry (or the re-drive) runs it.
+      await events.release(id).catch(() => undefined);
+      throw error;
+    }
+    // A refusal is final: retrying cannot make the policy say yes.
+    deps.logger.warn({ ...log, refusal: error.message }, "inbound event refused: nothing changed");
+    await events.finish(id, "failed", error.message);
+  }
+}
+
+async function open(deps: ServiceDeps, event: StoredInboundEvent, body: InboundEventBody): Promise<string> {
+  const book = deps.policy();
+  const durationSeconds = body.ttl === undefined ? undefined : toSeconds(body.ttl);
+  const approval = eventApprovalFor(book.eventAccessRules(), (person) => book.groupsOf(person), {
+    source: event.source,
+    subjectId: body.subject,
+    resourceId: body.resource,
+    ...(durationSeconds === undefined ? {} : { durationSeconds }),
+  });
+  const request = await submitRequest(deps, {
+    requesterId: body.subject,
+    resourceId: body.resource,
+    duration: durationSeconds ?? approval.maxSeconds,
+    reason: body.reason?.trim() || `opened by an event from ${event.source}`,
+    trigger: {
+      detail: { kind: "event", source: event.source, eventId: event.id, idempotencyKey: event.idempotencyKey },
+      approval: `${approval.reason} (event ${event.idempotencyKey})`,
+    },
+  });
+  return `request ${request.id} ${request.status}${request.grantId ? `, grant ${request.grantId}` : ""}`;
+}
+
+async function close(deps: ServiceDeps, event: StoredInboundEvent, body: InboundEventBody): Promise<string> {
+  const grants = await deps.store.listGrants({
+    subjectId: body.subject,
+    resourceId: body.resource,
+    status: ["scheduled", "active"],
+  });
+  const closed: string[] = [];
+  for (const grant of grants) {
+    const request = await deps.store.getRequest(grant.requestId);
+    if (request?.snapshot.trigger?.source !== event.source) continue;
+    await requestRevoke(deps, {
+      grantId: grant.id,
+      actorId: body.subject,
+      cause: "relinquished",
+      reason: `closed by an event from ${event.source} (${event.idempotencyKey})${body.reason ? `: ${body.reason}` : ""}`,
+    });
+    closed.push(grant.id);
+  }
+  return closed.length > 0 ? `relinquished ${closed.join(", ")}` : "no open grant from this source to close";
+}
