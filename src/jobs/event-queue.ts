@@ -15,6 +15,7 @@ import { onWorkerError } from "./redis-outages.js";
 const EVENT_QUEUE = "events";
 const REDRIVE_EVERY_MS = 60_000;
 const REDRIVE_AFTER_MS = 60_000;
+const ADD_TIMEOUT_MS = 2_000;
 
 export interface EventJobData {
   eventId: string;
@@ -46,7 +47,19 @@ export function createEventQueue(
   return {
     async dispatch(eventId) {
       try {
-        await queue.add("event", { eventId }, { jobId: `event-${eventId}` });
+        // Not connected: do not wait for Redis (BullMQ would); a slow Redis gets a short bound. If
+        // the job lands after all, it finds the event already claimed and does nothing.
+        if (connection.status !== "ready") throw new Error(`Redis connection is ${connection.status}`);
+        let timer: NodeJS.Timeout | undefined;
+        const timeout = new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () => reject(new Error(`Redis did not answer within ${ADD_TIMEOUT_MS} ms`)),
+            ADD_TIMEOUT_MS,
+          );
+        });
+        await Promise.race([queue.add("event", { eventId }, { jobId: `event-${eventId}` }), timeout]).finally(() =>
+          clearTimeout(timer),
+        );
         return "queued";
       } catch (error) {
         deps.logger.warn(

@@ -1,5 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signature } from "../../src/connectors/webhook/webhook-signature.js";
+import { createEventQueue } from "../../src/jobs/event-queue.js";
+import { createProducerRedis } from "../../src/jobs/queues.js";
+import { processInboundEvent } from "../../src/services/inbound-events.js";
+import { createInboundEventStore } from "../../src/storage/inbound-event-repository.js";
 import { startSesame, type TestSesame } from "../helpers/sesame.js";
 import { waitFor } from "../helpers/wait.js";
 import { auditEvents } from "./support.js";
@@ -169,5 +173,36 @@ describe("signed events", () => {
     }
     expect(await requestsOf("mallory")).toEqual([]);
     expect(await requestsOf("carol")).toHaveLength(1);
+  });
+});
+
+describe("without Redis", () => {
+  it("an event whose job cannot be queued is processed inline, once", async () => {
+    // A producer connection to a port nothing listens on: fail-fast, like the real one during an outage.
+    const deadRedis = createProducerRedis("redis://127.0.0.1:1");
+    deadRedis.on("error", () => undefined);
+    const events = createInboundEventStore(sesame.runtime.db, sesame.runtime.deps.newId);
+    const queue = createEventQueue(sesame.runtime.deps, events, deadRedis, sesame.prefix);
+    try {
+      const stored = await events.record("monitoring", "inline-1", {
+        action: "open",
+        subject: "carol",
+        resource: "incident-db",
+        ttl: "30m",
+      });
+      expect(await queue.dispatch(stored.id)).toBe("processed");
+      const row = await sesame.runtime.db.inboundEvent.findUniqueOrThrow({ where: { id: stored.id } });
+      expect(row.status).toBe("done");
+      const opened = (await requestsOf("carol")).filter((r) => r.snapshot.trigger?.idempotencyKey === "inline-1");
+      expect(opened).toHaveLength(1);
+      // Processing again (a late job, the re-drive) finds the event taken and does nothing.
+      await processInboundEvent(sesame.runtime.deps, events, stored.id);
+      expect((await requestsOf("carol")).filter((r) => r.snapshot.trigger?.idempotencyKey === "inline-1")).toHaveLength(
+        1,
+      );
+    } finally {
+      await queue.close().catch(() => undefined);
+      deadRedis.disconnect();
+    }
   });
 });
