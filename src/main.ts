@@ -11,7 +11,9 @@ import { startLeaseHeartbeat } from "./jobs/lease-heartbeat.js";
 import { startRetentionTimer } from "./jobs/retention-timer.js";
 import { type Sweeper, startSweeper } from "./jobs/sweeper.js";
 import { startWorkers } from "./jobs/workers.js";
+import { createPagerDutyDirectory } from "./oncall/pagerduty-users.js";
 import { createRuntime, type Runtime } from "./runtime.js";
+import { processInboundEvent } from "./services/inbound-events.js";
 import { chainAuditEvents } from "./storage/audit-chainer.js";
 import { createInboundEventStore } from "./storage/inbound-event-repository.js";
 
@@ -50,10 +52,15 @@ export async function start(runtime: Runtime, role: "all" | "web" | "worker"): P
   stops.push(() => heartbeat.stop());
   // Signed inbound events (POST /events/:source): stored by the web role, worked by the workers.
   const inboundEvents = createInboundEventStore(runtime.db, deps.newId);
-  const eventQueue = createEventQueue(deps, inboundEvents, runtime.queues.connection, env.SESAME_REDIS_PREFIX);
+  const pagerDuty = {
+    directory: createPagerDutyDirectory({ apiUrl: env.PAGERDUTY_API_URL, token: env.PAGERDUTY_API_TOKEN }),
+    resolveReceived: (incidentId: string) => inboundEvents.pagerDutyResolveReceived(incidentId),
+  };
+  const processEvent = (id: string) => processInboundEvent(deps, inboundEvents, id, pagerDuty);
+  const eventQueue = createEventQueue(deps, processEvent, runtime.queues.connection, env.SESAME_REDIS_PREFIX);
   stops.push(() => eventQueue.close());
   if (role !== "web") {
-    const eventWorker = startEventWorker(deps, inboundEvents, {
+    const eventWorker = startEventWorker(deps, inboundEvents, processEvent, {
       redisUrl: env.REDIS_URL,
       prefix: env.SESAME_REDIS_PREFIX,
       redisHealth: runtime.redisHealth,
@@ -112,6 +119,7 @@ export async function start(runtime: Runtime, role: "all" | "web" | "worker"): P
         events: inboundEvents,
         dispatch: (id) => eventQueue.dispatch(id),
         secretOf: (source) => runtime.eventSecret(source),
+        pagerDutySecret: env.PAGERDUTY_WEBHOOK_SECRET,
       }),
       readiness: [
         { name: "postgres", required: true, check: async () => void (await runtime.db.$queryRaw`SELECT 1`) },

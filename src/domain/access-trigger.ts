@@ -5,7 +5,7 @@ import { tryParseDuration } from "./duration.js";
  * What started an access request that nobody asked for by hand: a signed event from a named
  * source. Kept in the request's snapshot, shown by the API and written to the audit log.
  */
-export const AccessTriggerSchema = z.object({
+export const EventTriggerSchema = z.object({
   kind: z.literal("event"),
   /** The source named in the URL (`POST /events/:source`). */
   source: z.string(),
@@ -14,6 +14,17 @@ export const AccessTriggerSchema = z.object({
   /** The sender's `Idempotency-Key`, to find the event on its side. */
   idempotencyKey: z.string(),
 });
+
+/** A PagerDuty incident whose assignee this access is for (POST /events/pagerduty). */
+export const PagerDutyTriggerSchema = z.object({
+  kind: z.literal("pagerduty"),
+  incidentId: z.string(),
+  number: z.number().int().nullable(),
+  title: z.string(),
+  url: z.string().nullable(),
+});
+
+export const AccessTriggerSchema = z.discriminatedUnion("kind", [EventTriggerSchema, PagerDutyTriggerSchema]);
 export type AccessTrigger = z.infer<typeof AccessTriggerSchema>;
 
 /** The body of a signed event: open or close access for a person to a resource. */

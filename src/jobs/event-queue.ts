@@ -1,7 +1,7 @@
 import { Queue, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import type { ServiceDeps } from "../services/deps.js";
-import { type InboundEventStore, processInboundEvent } from "../services/inbound-events.js";
+import type { InboundEventStore } from "../services/inbound-events.js";
 import type { OutageLog } from "../storage/outage-log.js";
 import { createWorkerRedis } from "./queues.js";
 import { onWorkerError } from "./redis-outages.js";
@@ -27,9 +27,12 @@ export interface EventQueue {
   close(): Promise<void>;
 }
 
+/** Does a stored event's work (processInboundEvent with its ports). */
+export type ProcessEvent = (eventId: string) => Promise<void>;
+
 export function createEventQueue(
   deps: ServiceDeps,
-  events: InboundEventStore,
+  process: ProcessEvent,
   connection: Redis,
   prefix: string,
 ): EventQueue {
@@ -66,7 +69,7 @@ export function createEventQueue(
           { eventId, err: error instanceof Error ? error.message : String(error) },
           "event job could not be queued (Redis unavailable?): processing it inline",
         );
-        await processInboundEvent(deps, events, eventId);
+        await process(eventId);
         return "processed";
       }
     },
@@ -77,14 +80,15 @@ export function createEventQueue(
 export function startEventWorker(
   deps: ServiceDeps,
   events: InboundEventStore,
+  process: ProcessEvent,
   options: { redisUrl: string; prefix: string; redisHealth: OutageLog },
 ): { close(): Promise<void> } {
   const connection = createWorkerRedis(options.redisUrl, options.redisHealth);
-  const worker = new Worker<EventJobData>(
-    EVENT_QUEUE,
-    async (job) => processInboundEvent(deps, events, job.data.eventId),
-    { connection, prefix: options.prefix, concurrency: 5 },
-  );
+  const worker = new Worker<EventJobData>(EVENT_QUEUE, async (job) => process(job.data.eventId), {
+    connection,
+    prefix: options.prefix,
+    concurrency: 5,
+  });
   worker.on("failed", (job, error) =>
     deps.logger.warn({ queue: EVENT_QUEUE, jobId: job?.id, error: error.message }, "job attempt failed"),
   );
@@ -92,7 +96,7 @@ export function startEventWorker(
   const redrive = async () => {
     try {
       const stale = await events.stale(new Date(deps.now().getTime() - REDRIVE_AFTER_MS), 100);
-      for (const id of stale) await processInboundEvent(deps, events, id);
+      for (const id of stale) await process(id);
     } catch (error) {
       deps.logger.warn({ err: error instanceof Error ? error.message : String(error) }, "event re-drive failed");
     }

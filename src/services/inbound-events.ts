@@ -1,8 +1,9 @@
 import { type InboundEventBody, InboundEventBodySchema } from "../domain/access-trigger.js";
 import { toSeconds } from "../domain/duration.js";
-import { isAppError } from "../domain/errors.js";
+import { AppError, isAppError } from "../domain/errors.js";
 import { eventApprovalFor } from "../domain/policy/event-access.js";
 import type { ServiceDeps } from "./deps.js";
+import { type PagerDutyPorts, processPagerDutyEvent } from "./pagerduty-incidents.js";
 import { requestRevoke } from "./request-revoke.js";
 import { submitRequest } from "./submit-request.js";
 
@@ -17,16 +18,14 @@ export interface StoredInboundEvent {
 /** Where verified events are kept: a unique (source, key) so a redelivery is recognised. */
 export interface InboundEventStore {
   /** Stores the event unless one with the same source and key exists; says which. */
-  record(
-    source: string,
-    idempotencyKey: string,
-    payload: InboundEventBody,
-  ): Promise<{ id: string; duplicate: boolean }>;
+  record(source: string, idempotencyKey: string, payload: unknown): Promise<{ id: string; duplicate: boolean }>;
   /** Takes the event for processing (received → processing); null when someone else took it or it is done. */
   claim(id: string): Promise<StoredInboundEvent | null>;
   finish(id: string, status: "done" | "failed", outcome: string): Promise<void>;
   /** Gives a claimed event back (processing → received) after a failure worth retrying. */
   release(id: string): Promise<void>;
+  /** Whether a PagerDuty `incident.resolved` for this incident was stored. */
+  pagerDutyResolveReceived(incidentId: string): Promise<boolean>;
   /** Events received before `before` and never processed (their job was lost): to run again. */
   stale(before: Date, limit: number): Promise<string[]>;
 }
@@ -36,24 +35,20 @@ export interface InboundEventStore {
  * `eventAccess` rule approves (the trigger is recorded on it); `close` relinquishes the subject's
  * grants of that resource that events from the same source opened, through the normal revoke path.
  */
-export async function processInboundEvent(deps: ServiceDeps, events: InboundEventStore, id: string): Promise<void> {
+export async function processInboundEvent(
+  deps: ServiceDeps,
+  events: InboundEventStore,
+  id: string,
+  pagerDuty?: PagerDutyPorts,
+): Promise<void> {
   const event = await events.claim(id);
   if (!event) return;
-  const parsed = InboundEventBodySchema.safeParse(event.payload);
-  if (!parsed.success) {
-    await events.finish(id, "failed", "the stored payload does not match the event shape");
-    return;
-  }
-  const body = parsed.data;
-  const log = {
-    eventId: id,
-    source: event.source,
-    action: body.action,
-    subject: body.subject,
-    resource: body.resource,
-  };
+  const log = { eventId: id, source: event.source };
   try {
-    const outcome = body.action === "open" ? await open(deps, event, body) : await close(deps, event, body);
+    const outcome =
+      event.source === PAGERDUTY_SOURCE && pagerDuty
+        ? await processPagerDutyEvent(deps, pagerDuty, event)
+        : await processSignedEvent(deps, event);
     deps.logger.info({ ...log, outcome }, "inbound event processed");
     await events.finish(id, "done", outcome);
   } catch (error) {
@@ -66,6 +61,16 @@ export async function processInboundEvent(deps: ServiceDeps, events: InboundEven
     deps.logger.warn({ ...log, refusal: error.message }, "inbound event refused: nothing changed");
     await events.finish(id, "failed", error.message);
   }
+}
+
+/** The source name PagerDuty's webhooks are stored under (POST /events/pagerduty). */
+export const PAGERDUTY_SOURCE = "pagerduty";
+
+async function processSignedEvent(deps: ServiceDeps, event: StoredInboundEvent): Promise<string> {
+  const parsed = InboundEventBodySchema.safeParse(event.payload);
+  if (!parsed.success) throw new AppError("invalid_input", "the stored payload does not match the event shape");
+  const body = parsed.data;
+  return body.action === "open" ? open(deps, event, body) : close(deps, event, body);
 }
 
 async function open(deps: ServiceDeps, event: StoredInboundEvent, body: InboundEventBody): Promise<string> {
@@ -99,7 +104,8 @@ async function close(deps: ServiceDeps, event: StoredInboundEvent, body: Inbound
   const closed: string[] = [];
   for (const grant of grants) {
     const request = await deps.store.getRequest(grant.requestId);
-    if (request?.snapshot.trigger?.source !== event.source) continue;
+    const trigger = request?.snapshot.trigger;
+    if (trigger?.kind !== "event" || trigger.source !== event.source) continue;
     await requestRevoke(deps, {
       grantId: grant.id,
       actorId: body.subject,

@@ -32,6 +32,18 @@ export function createInboundEventStore(db: Database, newId: () => string): Inbo
     async finish(id, status, outcome) {
       await db.inboundEvent.update({ where: { id }, data: { status, outcome, processedAt: new Date() } });
     },
+    async pagerDutyResolveReceived(incidentId) {
+      const count = await db.inboundEvent.count({
+        where: {
+          source: "pagerduty",
+          AND: [
+            { payload: { path: ["event", "event_type"], equals: "incident.resolved" } },
+            { payload: { path: ["event", "data", "id"], equals: incidentId } },
+          ],
+        },
+      });
+      return count > 0;
+    },
     async release(id) {
       await db.inboundEvent.updateMany({ where: { id, status: "processing" }, data: { status: "received" } });
     },

@@ -182,7 +182,12 @@ describe("without Redis", () => {
     const deadRedis = createProducerRedis("redis://127.0.0.1:1");
     deadRedis.on("error", () => undefined);
     const events = createInboundEventStore(sesame.runtime.db, sesame.runtime.deps.newId);
-    const queue = createEventQueue(sesame.runtime.deps, events, deadRedis, sesame.prefix);
+    const queue = createEventQueue(
+      sesame.runtime.deps,
+      (id) => processInboundEvent(sesame.runtime.deps, events, id),
+      deadRedis,
+      sesame.prefix,
+    );
     try {
       const stored = await events.record("monitoring", "inline-1", {
         action: "open",
@@ -193,13 +198,15 @@ describe("without Redis", () => {
       expect(await queue.dispatch(stored.id)).toBe("processed");
       const row = await sesame.runtime.db.inboundEvent.findUniqueOrThrow({ where: { id: stored.id } });
       expect(row.status).toBe("done");
-      const opened = (await requestsOf("carol")).filter((r) => r.snapshot.trigger?.idempotencyKey === "inline-1");
+      const opened = (await requestsOf("carol")).filter((r) =>
+        JSON.stringify(r.snapshot.trigger ?? {}).includes("inline-1"),
+      );
       expect(opened).toHaveLength(1);
       // Processing again (a late job, the re-drive) finds the event taken and does nothing.
       await processInboundEvent(sesame.runtime.deps, events, stored.id);
-      expect((await requestsOf("carol")).filter((r) => r.snapshot.trigger?.idempotencyKey === "inline-1")).toHaveLength(
-        1,
-      );
+      expect(
+        (await requestsOf("carol")).filter((r) => JSON.stringify(r.snapshot.trigger ?? {}).includes("inline-1")),
+      ).toHaveLength(1);
     } finally {
       await queue.close().catch(() => undefined);
       deadRedis.disconnect();

@@ -134,6 +134,11 @@ export class PolicyBook {
     return override ?? renderPrincipalTemplate(resource.principal, person);
   }
 
+  /** The `incidentAccess` rules: which PagerDuty services' incidents open what for their assignees. */
+  incidentAccessRules(): PolicyFile["incidentAccess"] {
+    return this.file.incidentAccess;
+  }
+
   /** The `eventAccess` rules: which signed event sources may open what for whom. */
   eventAccessRules(): PolicyFile["eventAccess"] {
     return this.file.eventAccess;

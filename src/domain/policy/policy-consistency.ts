@@ -51,6 +51,15 @@ export function checkPolicyConsistency(file: PolicyFile): PolicyProblem[] {
     groups: new Set(Object.keys(file.groups)),
   }))
     report(problem.path, problem.message);
+  file.incidentAccess.forEach((rule, index) => {
+    rule.resources.forEach((resource, i) => {
+      if (!Object.hasOwn(file.resources, resource))
+        report(
+          ["incidentAccess", index, "resources", i],
+          `unknown resource "${resource}" (defined: ${namesOf(file.resources)})`,
+        );
+    });
+  });
   return problems;
 }
 

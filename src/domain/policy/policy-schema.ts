@@ -295,6 +295,26 @@ export const EventAccessRuleSchema = z
   .strict();
 export type EventAccessRule = z.infer<typeof EventAccessRuleSchema>;
 
+/** `incidentAccess`: PagerDuty incidents of these services give their assignees these resources. */
+export const IncidentAccessRuleSchema = z
+  .object({
+    provider: z.literal("pagerduty").default("pagerduty"),
+    services: z.array(z.string().min(1)).min(1).describe("PagerDuty service ids (P…) whose incidents open access"),
+    urgency: z.enum(["high", "low"]).optional().describe("Only incidents of this urgency"),
+    resources: z.array(Id).min(1).describe("What the incident's assignees get"),
+    on: z
+      .enum(["acknowledged", "triggered"])
+      .default("acknowledged")
+      .describe("Access starts when the incident is acknowledged (default) or as soon as it is triggered"),
+    maxDuration: DurationTextSchema.describe("Access ends on resolve, or after this long, whichever is first"),
+    grant: z
+      .literal("immediately")
+      .default("immediately")
+      .describe("immediately: granted at once (the only mode so far)"),
+  })
+  .strict();
+export type IncidentAccessRule = z.infer<typeof IncidentAccessRuleSchema>;
+
 export const PolicyFileSchema = z
   .object({
     version: z.literal(1),
@@ -312,6 +332,10 @@ export const PolicyFileSchema = z
       .array(EventAccessRuleSchema)
       .default([])
       .describe("Signed event sources (POST /events/<source>) and the access their events may open"),
+    incidentAccess: z
+      .array(IncidentAccessRuleSchema)
+      .default([])
+      .describe("PagerDuty incidents (POST /events/pagerduty) that give their assignees access while open"),
   })
   .strict();
 export type PolicyFile = z.infer<typeof PolicyFileSchema>;

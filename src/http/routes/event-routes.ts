@@ -2,8 +2,10 @@ import type { FastifyInstance } from "fastify";
 import { signedMessageProblem } from "../../connectors/webhook/webhook-signature.js";
 import { InboundEventBodySchema } from "../../domain/access-trigger.js";
 import { AppError } from "../../domain/errors.js";
+import { PagerDutyWebhookSchema } from "../../domain/pagerduty-webhook.js";
 import type { ServiceDeps } from "../../services/deps.js";
-import type { InboundEventStore } from "../../services/inbound-events.js";
+import { type InboundEventStore, PAGERDUTY_SOURCE } from "../../services/inbound-events.js";
+import { pagerDutySignatureValid } from "./pagerduty-signature.js";
 
 /**
  * `POST /events/:source`: a signed event from another system (Opsgenie, monitoring, a script).
@@ -23,6 +25,8 @@ export interface EventRoutesOptions {
   dispatch(eventId: string): Promise<"queued" | "processed">;
   /** The source's HMAC secret (SESAME_EVENT_SECRET_<SOURCE>), or undefined when it has none. */
   secretOf(source: string): string | undefined;
+  /** PAGERDUTY_WEBHOOK_SECRET: without it, POST /events/pagerduty refuses everything. */
+  pagerDutySecret?: string | undefined;
 }
 
 export function eventRoutes(options: EventRoutesOptions): (app: FastifyInstance) => Promise<void> {
@@ -30,6 +34,21 @@ export function eventRoutes(options: EventRoutesOptions): (app: FastifyInstance)
     // The signature covers the raw bytes: keep them as they came, and parse only after the check.
     app.removeAllContentTypeParsers();
     app.addContentTypeParser("*", { parseAs: "buffer", bodyLimit: BODY_LIMIT }, (_req, body, done) => done(null, body));
+    // PagerDuty Webhooks v3: verified before anything else, stored once per event id.
+    app.post("/events/pagerduty", { schema: { hide: true }, bodyLimit: BODY_LIMIT }, async (req, reply) => {
+      const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+      const secret = options.pagerDutySecret;
+      if (!secret || !pagerDutySignatureValid(secret, req.headers["x-pagerduty-signature"], raw)) {
+        req.log.warn({ source: PAGERDUTY_SOURCE, configured: secret !== undefined }, "PagerDuty webhook refused");
+        throw new AppError("unauthenticated", "The webhook was refused: no valid X-PagerDuty-Signature.");
+      }
+      const parsed = PagerDutyWebhookSchema.safeParse(parseJson(raw));
+      if (!parsed.success) throw new AppError("invalid_input", "The body is not a PagerDuty v3 webhook event.");
+      const stored = await options.events.record(PAGERDUTY_SOURCE, parsed.data.event.id, parsed.data);
+      if (stored.duplicate) return reply.status(200).send({ event: stored.id, duplicate: true });
+      const processing = await options.dispatch(stored.id);
+      return reply.status(202).send({ event: stored.id, duplicate: false, processing });
+    });
     app.post<{ Params: { source: string } }>(
       "/events/:source",
       { schema: { hide: true }, bodyLimit: BODY_LIMIT },
@@ -47,13 +66,7 @@ export function eventRoutes(options: EventRoutesOptions): (app: FastifyInstance)
         const key = req.headers["idempotency-key"];
         if (typeof key !== "string" || !IDEMPOTENCY_KEY.test(key))
           throw new AppError("invalid_input", "Send an Idempotency-Key header (1-200 printable characters).");
-        let json: unknown;
-        try {
-          json = JSON.parse(raw.toString("utf8"));
-        } catch {
-          throw new AppError("invalid_input", "The body is not valid JSON.");
-        }
-        const parsed = InboundEventBodySchema.safeParse(json);
+        const parsed = InboundEventBodySchema.safeParse(parseJson(raw));
         if (!parsed.success) {
           const fields = parsed.error.issues.map((issue) => `${issue.path.join(".") || "body"}: ${issue.message}`);
           throw new AppError("invalid_input", fields.join("; "));
@@ -65,4 +78,12 @@ export function eventRoutes(options: EventRoutesOptions): (app: FastifyInstance)
       },
     );
   };
+}
+
+function parseJson(raw: Buffer): unknown {
+  try {
+    return JSON.parse(raw.toString("utf8"));
+  } catch {
+    throw new AppError("invalid_input", "The body is not valid JSON.");
+  }
 }
