@@ -155,6 +155,7 @@ export const GrantView = z.object({
   hasCredentials: z.boolean(),
   attempts: z.number(),
   lastError: z.string().nullable(),
+  trigger: AccessTriggerSchema.nullable().describe("What opened it when nobody asked (a signed event, an incident)"),
 });
 
 export const ErrorView = z.object({

@@ -73,5 +73,6 @@ export function grantView(row: GrantRow): z.infer<typeof GrantView> {
     hasCredentials: row.hasSecret,
     attempts: row.attempts,
     lastError: row.lastError,
+    trigger: row.trigger ?? null,
   };
 }

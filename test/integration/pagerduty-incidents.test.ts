@@ -148,6 +148,10 @@ describe("PagerDuty incident access", () => {
       url: "https://acme.pagerduty.com/incidents/PINC1",
     });
     expect(request.body.status).toBe("approved");
+    const grantView = await sesame.api("carol", "GET", `/api/v1/grants/${grantId}`);
+    expect(grantView.body.trigger).toEqual(request.body.trigger);
+    const scheduled = (await auditEvents(sesame, { grantId })).find((e) => e.type === "grant.scheduled");
+    expect(scheduled?.data.trigger).toMatchObject({ kind: "pagerduty", incidentId: "PINC1", number: 42 });
     // The revoke job stands for it like for any grant (the sweeper's guarantee is the same row).
     expect(await sesame.runtime.queues.revokes.getJob(jobId.revoke(grantId))).toBeDefined();
     const again = await post(event);

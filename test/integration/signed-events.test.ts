@@ -129,6 +129,7 @@ describe("signed events", () => {
       eventId: answer.body.event,
       idempotencyKey: "alert-1-open",
     });
+    expect((await sesame.api("carol", "GET", `/api/v1/grants/${grantId}`)).body.trigger).toEqual(view.body.trigger);
     const submitted = (await auditEvents(sesame, { requestId: request!.id })).find(
       (e) => e.type === "request.submitted",
     );

@@ -17,3 +17,6 @@ CREATE UNIQUE INDEX "InboundEvent_source_idempotencyKey_key" ON "InboundEvent"("
 
 -- CreateIndex
 CREATE INDEX "InboundEvent_status_receivedAt_idx" ON "InboundEvent"("status", "receivedAt");
+
+-- AlterTable
+ALTER TABLE "Grant" ADD COLUMN "trigger" JSONB;
