@@ -3,7 +3,7 @@ import { toSeconds } from "../domain/duration.js";
 import { AppError, isAppError } from "../domain/errors.js";
 import { eventApprovalFor } from "../domain/policy/event-access.js";
 import type { ServiceDeps } from "./deps.js";
-import { type PagerDutyPorts, processPagerDutyEvent } from "./pagerduty-incidents.js";
+import { cappedDuration, type PagerDutyPorts, processPagerDutyEvent } from "./pagerduty-incidents.js";
 import { requestRevoke } from "./request-revoke.js";
 import { submitRequest } from "./submit-request.js";
 
@@ -26,7 +26,11 @@ export interface InboundEventStore {
   release(id: string): Promise<void>;
   /** Whether a PagerDuty `incident.resolved` for this incident was stored. */
   pagerDutyResolveReceived(incidentId: string): Promise<boolean>;
-  /** Events received before `before` and never processed (their job was lost): to run again. */
+  /**
+   * Events received before `before` and never processed (their job was lost), and events whose
+   * processing was taken long before it and never finished (the process died): to run again.
+   * Processing is idempotent (an event finds the request it already opened), so a re-run is safe.
+   */
   stale(before: Date, limit: number): Promise<string[]>;
 }
 
@@ -82,10 +86,15 @@ async function open(deps: ServiceDeps, event: StoredInboundEvent, body: InboundE
     resourceId: body.resource,
     ...(durationSeconds === undefined ? {} : { durationSeconds }),
   });
+  // Idempotent: a re-run after a crash finds the request this very event already opened.
+  const earlier = (await deps.store.listRequests({ requesterId: body.subject, resourceId: body.resource })).find(
+    (request) => request.snapshot.trigger?.kind === "event" && request.snapshot.trigger.eventId === event.id,
+  );
+  if (earlier) return `request ${earlier.id} was already opened by this event`;
   const request = await submitRequest(deps, {
     requesterId: body.subject,
     resourceId: body.resource,
-    duration: durationSeconds ?? approval.maxSeconds,
+    duration: durationSeconds ?? cappedDuration(deps, body.subject, body.resource, approval.maxSeconds),
     reason: body.reason?.trim() || `opened by an event from ${event.source}`,
     trigger: {
       detail: { kind: "event", source: event.source, eventId: event.id, idempotencyKey: event.idempotencyKey },

@@ -103,7 +103,7 @@ async function grantFor(
     const request = await submitRequest(deps, {
       requesterId: personId,
       resourceId,
-      duration: parseDuration(rule.maxDuration),
+      duration: cappedDuration(deps, personId, resourceId, parseDuration(rule.maxDuration)),
       reason: `${nameOf(incident)}: ${incident.title ?? ""}`.trim(),
       trigger: {
         detail: triggerOf(incident),
@@ -183,4 +183,10 @@ async function noteIgnored(deps: ServiceDeps, incident: PagerDutyIncident, type:
       data: { trigger: triggerOf(incident), eventType: type, why },
     }),
   );
+}
+
+/** The rule's maximum, within the policy's own `duration.max` (which would refuse anything longer). */
+export function cappedDuration(deps: ServiceDeps, personId: string, resourceId: string, seconds: number): number {
+  const max = deps.policy().matchPolicy(personId, resourceId)?.duration.max;
+  return max === undefined ? seconds : Math.min(seconds, parseDuration(max));
 }

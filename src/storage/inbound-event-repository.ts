@@ -48,6 +48,11 @@ export function createInboundEventStore(db: Database, newId: () => string): Inbo
       await db.inboundEvent.updateMany({ where: { id, status: "processing" }, data: { status: "received" } });
     },
     async stale(before, limit) {
+      // Taken for processing ten minutes or more before `before` and never finished: its process died.
+      await db.inboundEvent.updateMany({
+        where: { status: "processing", receivedAt: { lt: new Date(before.getTime() - 10 * 60_000) } },
+        data: { status: "received" },
+      });
       const rows = await db.inboundEvent.findMany({
         where: { status: "received", receivedAt: { lt: before } } satisfies Prisma.InboundEventWhereInput,
         orderBy: { receivedAt: "asc" },

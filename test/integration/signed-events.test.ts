@@ -214,3 +214,35 @@ describe("without Redis", () => {
     }
   });
 });
+
+describe("after a crash", () => {
+  it("an event left half done is re-driven, and running it again opens no second request", async () => {
+    const events = createInboundEventStore(sesame.runtime.db, sesame.runtime.deps.newId);
+    const process = (id: string) => processInboundEvent(sesame.runtime.deps, events, id);
+    const stored = await events.record("monitoring", "crash-1", {
+      action: "open",
+      subject: "carol",
+      resource: "incident-db",
+      ttl: "10m",
+    });
+    await process(stored.id);
+    const opened = () =>
+      requestsOf("carol").then((rows) =>
+        rows.filter((r) => JSON.stringify(r.snapshot.trigger ?? {}).includes("crash-1")),
+      );
+    expect(await opened()).toHaveLength(1);
+    // As if the process died after opening the request but before recording the outcome.
+    const longAgo = new Date(sesame.clock.now().getTime() - 3_600_000);
+    await sesame.runtime.db.inboundEvent.update({
+      where: { id: stored.id },
+      data: { status: "processing", receivedAt: longAgo },
+    });
+    const stale = await events.stale(sesame.clock.now(), 100);
+    expect(stale).toContain(stored.id);
+    await process(stored.id);
+    const row = await sesame.runtime.db.inboundEvent.findUniqueOrThrow({ where: { id: stored.id } });
+    expect(row.status).toBe("done");
+    expect(row.outcome).toContain("already opened by this event");
+    expect(await opened()).toHaveLength(1);
+  });
+});
