@@ -29,12 +29,15 @@ export const PagerDutyWebhookSchema = z
         event_type: z.string().min(1),
         resource_type: z.string().min(1),
         occurred_at: z.string().optional(),
-        data: z.object({ id: z.string().min(1) }).loose(),
+        data: z.object({}).loose(),
       })
       .loose(),
   })
   .loose();
 export type PagerDutyWebhook = z.infer<typeof PagerDutyWebhookSchema>;
+
+/** `incident.responder.added`: the data is the responder request, naming the incident and the user. */
+export const ResponderAddedSchema = z.object({ incident: Reference, user: Reference }).loose();
 
 /** Event types that start access for the incident's assignees at that moment, per rule `on`. */
 export function startsAccess(eventType: string, on: "acknowledged" | "triggered"): boolean {

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { PagerDutyIncidentSchema } from "../domain/pagerduty-webhook.js";
 import type { PagerDutyDirectory } from "../services/pagerduty-incidents.js";
 
 /**
@@ -7,7 +8,7 @@ import type { PagerDutyDirectory } from "../services/pagerduty-incidents.js";
  */
 
 const UserAnswer = z.object({ user: z.object({ email: z.string() }).loose() }).loose();
-const IncidentAnswer = z.object({ incident: z.object({ status: z.string() }).loose() }).loose();
+const IncidentAnswer = z.object({ incident: PagerDutyIncidentSchema }).loose();
 const CACHE_MS = 5 * 60_000;
 const TIMEOUT_MS = 5_000;
 
@@ -35,8 +36,8 @@ export function createPagerDutyDirectory(options: {
       emails.set(userId, { email: answer.user.email, until: now() + CACHE_MS });
       return answer.user.email;
     },
-    async incidentStatus(incidentId) {
-      return (await get(`/incidents/${encodeURIComponent(incidentId)}`, IncidentAnswer)).incident.status;
+    async incident(incidentId) {
+      return (await get(`/incidents/${encodeURIComponent(incidentId)}`, IncidentAnswer)).incident;
     },
   };
 }

@@ -6,6 +6,7 @@ import {
   type PagerDutyIncident,
   PagerDutyIncidentSchema,
   PagerDutyWebhookSchema,
+  ResponderAddedSchema,
   startsAccess,
 } from "../domain/pagerduty-webhook.js";
 import type { IncidentAccessRule } from "../domain/policy/policy-schema.js";
@@ -17,7 +18,8 @@ import { submitRequest } from "./submit-request.js";
 /** What incident access asks PagerDuty (REST API): a user's email, an incident's current status. */
 export interface PagerDutyDirectory {
   emailOf(userId: string): Promise<string | null>;
-  incidentStatus(incidentId: string): Promise<string | null>;
+  /** `GET /incidents/{id}`: the incident as it is now (status, service, assignees…). */
+  incident(incidentId: string): Promise<PagerDutyIncident | null>;
 }
 
 export interface PagerDutyPorts {
@@ -48,8 +50,10 @@ export async function processPagerDutyEvent(
 ): Promise<string> {
   const webhook = PagerDutyWebhookSchema.parse(stored.payload);
   const { event_type: type, resource_type: resourceType } = webhook.event;
-  if (resourceType !== "incident") return `ignored: ${type} is not about an incident`;
-  const incident = PagerDutyIncidentSchema.parse(webhook.event.data);
+  if (resourceType !== "incident" || !HANDLED.has(type)) return `ignored: ${type} opens or closes no access`;
+  const subject = await subjectOf(ports, type, webhook.event.data);
+  if (!subject) return `ignored: ${type} without the incident fields it needs`;
+  const { incident, assigneeIds } = subject;
   const serviceId = incident.service?.id;
   const rules = deps
     .policy()
@@ -70,10 +74,14 @@ export async function processPagerDutyEvent(
     for (const grant of held) await revoke(deps, grant, `${nameOf(incident)} was resolved`);
     return held.length > 0 ? `revoked ${held.map((g) => g.id).join(", ")}` : "resolved: nothing to revoke";
   }
-  const starting = rules.filter((rule) => startsAccess(type, rule.on));
+  const starting = rules.filter((rule) =>
+    type === "incident.responder.added"
+      ? rule.on === "triggered" || incident.status === "acknowledged"
+      : startsAccess(type, rule.on),
+  );
   if (starting.length === 0) return `ignored: ${type} starts no access`;
   if (await alreadyResolved(deps, ports, incident)) return "nothing granted: the incident is already resolved";
-  const people = await assigneesAsPeople(deps, ports, incident, type);
+  const people = await assigneesAsPeople(deps, ports, incident, assigneeIds, type);
   const outcome: string[] = [];
   if (type === "incident.reassigned") {
     for (const grant of held.filter((g) => !people.includes(g.subjectId))) {
@@ -121,6 +129,35 @@ async function grantFor(
   }
 }
 
+const HANDLED = new Set([
+  "incident.triggered",
+  "incident.acknowledged",
+  "incident.reassigned",
+  "incident.resolved",
+  "incident.responder.added",
+]);
+
+/**
+ * The incident and the people an event is about: for incident.* events the incident is the data
+ * and its assignees; a responder added later (`incident.responder.added`, whose data is the
+ * responder request) names the incident by reference, so it is read from PagerDuty.
+ */
+async function subjectOf(
+  ports: PagerDutyPorts,
+  type: string,
+  data: unknown,
+): Promise<{ incident: PagerDutyIncident; assigneeIds: string[] } | null> {
+  if (type !== "incident.responder.added") {
+    const incident = PagerDutyIncidentSchema.safeParse(data);
+    if (!incident.success) return null;
+    return { incident: incident.data, assigneeIds: (incident.data.assignees ?? []).map((a) => a.id) };
+  }
+  const responder = ResponderAddedSchema.safeParse(data);
+  if (!responder.success) return null;
+  const incident = await ports.directory.incident(responder.data.incident.id);
+  return incident ? { incident, assigneeIds: [responder.data.user.id] } : null;
+}
+
 async function alreadyResolved(
   deps: ServiceDeps,
   ports: PagerDutyPorts,
@@ -128,7 +165,7 @@ async function alreadyResolved(
 ): Promise<boolean> {
   if (incident.status === "resolved" || (await ports.resolveReceived(incident.id))) return true;
   try {
-    return (await ports.directory.incidentStatus(incident.id)) === "resolved";
+    return (await ports.directory.incident(incident.id))?.status === "resolved";
   } catch (error) {
     // PagerDuty unreachable: what we received says it is open; a later resolve still revokes.
     deps.logger.warn(
@@ -143,10 +180,12 @@ async function assigneesAsPeople(
   deps: ServiceDeps,
   ports: PagerDutyPorts,
   incident: PagerDutyIncident,
+  assigneeIds: string[],
   type: string,
 ): Promise<string[]> {
   const people: string[] = [];
-  for (const assignee of incident.assignees ?? []) {
+  for (const id of assigneeIds) {
+    const assignee = { id };
     const email = await ports.directory.emailOf(assignee.id);
     const person = email ? deps.policy().personByEmail(email) : undefined;
     if (person) people.push(person.id);

@@ -37,8 +37,13 @@ beforeAll(async () => {
     const user = /^\/users\/(\w+)$/.exec(req.url ?? "");
     if (user && USERS[user[1]!]) return answer(200, { user: { id: user[1], type: "user", email: USERS[user[1]!] } });
     const incident = /^\/incidents\/(\w+)$/.exec(req.url ?? "");
-    if (incident)
-      return answer(200, { incident: { id: incident[1], status: incidentStatus.get(incident[1]!) ?? "triggered" } });
+    if (incident) {
+      const status = incidentStatus.get(incident[1]!) ?? "triggered";
+      const service = { id: "PSVC001", type: "service_reference" };
+      return answer(200, {
+        incident: { id: incident[1], type: "incident", number: 42, title: "Database latency", status, service },
+      });
+    }
     return answer(404, { error: { message: "Not Found" } });
   });
   await new Promise<void>((resolve) => standIn.listen(0, "127.0.0.1", resolve));
@@ -204,5 +209,34 @@ describe("PagerDuty incident access", () => {
     const erins = (await grantsOf("PINC6")).find((g) => g.subjectId === "erin");
     expect(erins).toBeDefined();
     await waitFor(async () => (await statusOf(erins!.id)) === "active", "erin's grant to be active");
+  });
+
+  it("a responder added later gets the access too, read from the incident as PagerDuty has it", async () => {
+    await deliver(webhook("incident.acknowledged", { id: "PINC7", assignees: ["PCAROL"] }));
+    incidentStatus.set("PINC7", "acknowledged");
+    eventCounter += 1;
+    await deliver({
+      event: {
+        id: `01EVENT${eventCounter}`,
+        event_type: "incident.responder.added",
+        resource_type: "incident",
+        occurred_at: "2026-12-07T10:05:00.000Z",
+        data: {
+          incident: { id: "PINC7", type: "incident_reference", html_url: "https://acme.pagerduty.com/incidents/PINC7" },
+          user: { id: "PERIN", type: "user_reference", summary: "Erin" },
+          message: "Please help with Database latency",
+          type: "incident_responder",
+        },
+      },
+    });
+    expect((await grantsOf("PINC7")).map((g) => g.subjectId).sort()).toEqual(["carol", "erin"]);
+  });
+
+  it("other event types are stored and ignored", async () => {
+    const id = await deliver({
+      event: { id: "01OTHER", event_type: "incident.annotated", resource_type: "incident", data: { id: "PINC1" } },
+    });
+    const row = await sesame.runtime.db.inboundEvent.findUniqueOrThrow({ where: { id } });
+    expect(row).toMatchObject({ status: "done", outcome: "ignored: incident.annotated opens or closes no access" });
   });
 });
