@@ -1,18 +1,23 @@
 import { type Admission, startAdmission } from "./admission/start-admission.js";
 import { concurrencyOf, EnvError, parseEnv } from "./config/env.js";
 import { isAppError } from "./domain/errors.js";
+import { eventRoutes } from "./http/routes/event-routes.js";
 import { buildServer } from "./http/server.js";
 import { startAuditChainTimer } from "./jobs/audit-chain-timer.js";
 import { type AuditWebhook, startAuditWebhook } from "./jobs/audit-webhook.js";
 import { startIntakeWorker } from "./jobs/chat-intake-queue.js";
 import { startChatWorker } from "./jobs/chat-queue.js";
+import { createEventQueue, startEventWorker } from "./jobs/event-queue.js";
 import { startLeaseHeartbeat } from "./jobs/lease-heartbeat.js";
 import { startRetentionTimer } from "./jobs/retention-timer.js";
 import { type Sweeper, startSweeper } from "./jobs/sweeper.js";
 import { startWorkers } from "./jobs/workers.js";
 import { startMetricsServer } from "./metrics/metrics-server.js";
+import { createPagerDutyDirectory } from "./oncall/pagerduty-users.js";
 import { createRuntime, type Runtime } from "./runtime.js";
+import { processInboundEvent } from "./services/inbound-events.js";
 import { chainAuditEvents } from "./storage/audit-chainer.js";
+import { createInboundEventStore } from "./storage/inbound-event-repository.js";
 
 export interface Started {
   /** The API's base URL when the web role runs. */
@@ -50,6 +55,23 @@ export async function start(runtime: Runtime, role: "all" | "web" | "worker"): P
   const heartbeat = startLeaseHeartbeat(deps);
   stops.push(() => heartbeat.stop());
   if (role === "worker") await startWorkerMetrics(runtime, started, stops);
+  // Signed inbound events (POST /events/:source): stored by the web role, worked by the workers.
+  const inboundEvents = createInboundEventStore(runtime.db, deps.newId);
+  const pagerDuty = {
+    directory: createPagerDutyDirectory({ apiUrl: env.PAGERDUTY_API_URL, token: env.PAGERDUTY_API_TOKEN }),
+    resolveReceived: (incidentId: string) => inboundEvents.pagerDutyResolveReceived(incidentId),
+  };
+  const processEvent = (id: string) => processInboundEvent(deps, inboundEvents, id, pagerDuty);
+  const eventQueue = createEventQueue(deps, processEvent, runtime.queues.connection, env.SESAME_REDIS_PREFIX);
+  stops.push(() => eventQueue.close());
+  if (role !== "web") {
+    const eventWorker = startEventWorker(deps, inboundEvents, processEvent, {
+      redisUrl: env.REDIS_URL,
+      prefix: env.SESAME_REDIS_PREFIX,
+      redisHealth: runtime.redisHealth,
+    });
+    stops.push(() => eventWorker.close());
+  }
   if (role !== "web") {
     // First: a misconfigured audit stream stops the start before any worker runs.
     const auditWebhook = startAuditWebhookFromEnv(runtime);
@@ -111,6 +133,13 @@ export async function start(runtime: Runtime, role: "all" | "web" | "worker"): P
       rateLimit: { max: env.SESAME_RATE_LIMIT, redis: runtime.queues.connection, prefix: env.SESAME_REDIS_PREFIX },
       admissionRoutes: env.SESAME_ADMISSION_PLAIN_HTTP ? admission.routes : undefined,
       metrics: { registry: runtime.metrics, token: env.SESAME_METRICS_TOKEN },
+      eventRoutes: eventRoutes({
+        deps,
+        events: inboundEvents,
+        dispatch: (id) => eventQueue.dispatch(id),
+        secretOf: (source) => runtime.eventSecret(source),
+        pagerDutySecret: env.PAGERDUTY_WEBHOOK_SECRET,
+      }),
       readiness: [
         { name: "postgres", required: true, check: async () => void (await runtime.db.$queryRaw`SELECT 1`) },
         // Without Redis the API still works: work that cannot be queued runs inline or waits for the sweeper.

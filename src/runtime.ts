@@ -10,6 +10,7 @@ import { chatModes } from "./config/chat-env.js";
 import { type Env, envApiTokens } from "./config/env.js";
 import { loadPolicyFile } from "./config/policy-loader.js";
 import { type ConnectorSet, connectorValidators, createConnectorSet } from "./connectors/connector-set.js";
+import { eventSecretVariable } from "./domain/policy/event-access.js";
 import { PolicyBook } from "./domain/policy/policy-book.js";
 import type { PolicyFile } from "./domain/policy/policy-schema.js";
 import { createJobScheduler } from "./jobs/bullmq-scheduler.js";
@@ -56,6 +57,8 @@ export interface Runtime {
   /** Where `logger` writes when not stdout; the web server's request log goes there too. */
   logDestination?: DestinationStream;
   resolveToken(token: string): Promise<string | null>;
+  /** A signed event source's secret (SESAME_EVENT_SECRET_<SOURCE>, 32+ characters), or undefined. */
+  eventSecret(source: string): string | undefined;
   close(): Promise<void>;
 }
 
@@ -218,6 +221,10 @@ export async function createRuntime(
     redisHealth,
     metrics,
     logDestination: options.logDestination,
+    eventSecret: (name) => {
+      const secret = source[eventSecretVariable(name)];
+      return secret !== undefined && secret.length >= 32 ? secret : undefined;
+    },
     resolveToken: createTokenResolver(db, { cacheSeconds: env.SESAME_TOKEN_CACHE, now: () => deps.now().getTime() }),
     async close() {
       await intake.close();

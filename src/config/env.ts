@@ -154,6 +154,10 @@ export const EnvSchema = z.object({
     .optional(),
   PAGERDUTY_API_URL: z.url({ protocol: /^https?$/ }).default("https://api.pagerduty.com"),
   PAGERDUTY_EVENTS_URL: z.url({ protocol: /^https?$/ }).default("https://events.pagerduty.com"),
+  PAGERDUTY_WEBHOOK_SECRET: z
+    .string()
+    .min(16, "must be the signing secret PagerDuty showed when the webhook subscription was created")
+    .optional(),
   OPSGENIE_API_KEY: z.string().min(8, "must be an Opsgenie API integration key").optional(),
   OPSGENIE_API_URL: z.url({ protocol: /^https?$/ }).default("https://api.opsgenie.com"),
   TEAMS_DEV_NO_AUTH: z

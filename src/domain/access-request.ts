@@ -1,3 +1,4 @@
+import type { AccessTrigger } from "./access-trigger.js";
 import type { EscalationPlanStep } from "./policy/request-evaluation.js";
 
 /**
@@ -33,6 +34,8 @@ export interface RequestSnapshot {
   onCallApproverIds?: string[];
   /** Why on-call auto-approval was not applied (provider unavailable), shown to people. */
   onCallNote?: string;
+  /** The signed event that opened it, when nobody asked by hand. */
+  trigger?: AccessTrigger;
 }
 
 /** reroute: `approverIds` are the people to add; page: `oncall` is the source to page. */

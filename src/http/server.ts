@@ -47,6 +47,8 @@ export interface ServerOptions {
   rateLimit?: { max: number; redis: Redis; prefix: string };
   /** GET /metrics for Prometheus, behind SESAME_METRICS_TOKEN when it is set. */
   metrics?: { registry: Pick<SesameMetrics, "scrape">; token?: string };
+  /** Signed inbound events (POST /events/:source), in their own scope (raw-body parsing). */
+  eventRoutes?: (app: FastifyInstance) => Promise<void>;
 }
 
 /** One HTTP server: health, readiness, the chat platforms' endpoints, the REST API and its OpenAPI document. */
@@ -109,6 +111,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
 
   for (const adapter of options.chatAdapters ?? []) await app.register(async (scope) => adapter.registerRoutes(scope));
   if (options.admissionRoutes) await app.register(options.admissionRoutes);
+  if (options.eventRoutes) await app.register(options.eventRoutes);
 
   await app.register(
     async (api) => {

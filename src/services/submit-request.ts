@@ -1,4 +1,5 @@
 import { draftRequest, type RequestRow, type RequestSnapshot } from "../domain/access-request.js";
+import type { AccessTrigger } from "../domain/access-trigger.js";
 import { formatDuration, parseDuration, toSeconds } from "../domain/duration.js";
 import { AppError } from "../domain/errors.js";
 import type { AutoApproval } from "../domain/policy/auto-approval.js";
@@ -17,6 +18,11 @@ export interface SubmitRequestInput {
   ticket?: string;
   /** Emergency access: granted at once when the policy allows it, paged, and reviewed afterwards. */
   breakGlass?: boolean;
+  /**
+   * Opened by a signed event, approved by the `eventAccess` rule named in `approval` (checked by
+   * the caller, never taken from an API body). Recorded in the snapshot and the audit log.
+   */
+  trigger?: { detail: AccessTrigger; approval: string };
 }
 
 export function snapshotOf(evaluation: RequestEvaluation, connectors: ConnectorProvider): RequestSnapshot {
@@ -118,7 +124,9 @@ export async function draftSubmission(
   );
   const autoApproval: AutoApproval | null = input.breakGlass
     ? breakGlassApproval(evaluation, input.reason)
-    : evaluation.autoApproval;
+    : input.trigger
+      ? { reason: input.trigger.approval }
+      : evaluation.autoApproval;
   // On-call auto-approval may end with the requester's shift.
   const endsBy = autoApproval?.endsBy;
   const durationSeconds = endsBy
@@ -133,7 +141,10 @@ export async function draftSubmission(
       durationSeconds,
       reason: input.reason?.trim() || null,
       ticket: input.ticket?.trim() || null,
-      snapshot: snapshotOf(evaluation, deps.connectors),
+      snapshot: {
+        ...snapshotOf(evaluation, deps.connectors),
+        ...(input.trigger ? { trigger: input.trigger.detail } : {}),
+      },
       autoApprovalReason: null,
       extendsGrantId: null,
       pendingUntil: new Date(now.getTime() + evaluation.pendingTimeoutSeconds * 1000),

@@ -134,7 +134,10 @@ function unitOfWork(tx: Prisma.TransactionClient, pendingAudit: PendingAudit[]):
       await tx.decision.create({ data: { requestId, ...decision } });
     },
     async createGrant(data) {
-      const row = await tx.grant.create({ data: { ...data, target: asJson(data.target) } });
+      const { trigger, ...rest } = data;
+      const row = await tx.grant.create({
+        data: { ...rest, target: asJson(rest.target), ...(trigger ? { trigger: asJson(trigger) } : {}) },
+      });
       return toGrantRow(row);
     },
     async updateGrant(current, patch) {
