@@ -106,6 +106,8 @@ export interface UnitOfWork extends StoreReader {
   countActiveHolders(keys: readonly string[]): Promise<Map<string, number>>;
   /** Deletes up to `limit` requests (and their grants) that ended for good before `endedBefore`; how many. */
   deleteEndedRecords(endedBefore: Date, limit: number): Promise<number>;
+  /** Deletes up to `limit` inbound events received before `before` and worked; how many. */
+  deleteFinishedInboundEvents(before: Date, limit: number): Promise<number>;
   /** Deletes up to `limit` chat delivery claims made before `before`; how many. */
   deleteChatDeliveryClaims(before: Date, limit: number): Promise<number>;
 }

@@ -30,9 +30,14 @@ export async function purgeEndedRecords(
     if (count < PURGE_BATCH) break;
     await checkpoint();
   }
-  // Claims only stop a retried chat job from sending twice; nothing refers to them.
+  // Claims only stop a retried chat job from sending twice, and a worked event's row only stops a
+  // redelivery from being worked again; nothing refers to either.
   while (
     (await deps.store.transaction((uow) => uow.deleteChatDeliveryClaims(endedBefore, PURGE_BATCH))) === PURGE_BATCH
+  )
+    await checkpoint();
+  while (
+    (await deps.store.transaction((uow) => uow.deleteFinishedInboundEvents(endedBefore, PURGE_BATCH))) === PURGE_BATCH
   )
     await checkpoint();
   return purged;

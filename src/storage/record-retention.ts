@@ -36,6 +36,14 @@ export function recordRetention(tx: Prisma.TransactionClient) {
       return ids.length;
     },
 
+    /** Inbound events worked (done or failed) before `before`: a redelivery that late is not expected. */
+    async deleteFinishedInboundEvents(before: Date, limit: number): Promise<number> {
+      return tx.$executeRaw`
+        DELETE FROM "InboundEvent" WHERE id IN (
+          SELECT id FROM "InboundEvent" WHERE status IN ('done', 'failed') AND "receivedAt" < ${before}
+          ORDER BY "receivedAt" LIMIT ${limit})`;
+    },
+
     /** Claims of chat messages sent before `before`: a retried job never comes back that late. */
     async deleteChatDeliveryClaims(before: Date, limit: number): Promise<number> {
       return tx.$executeRaw`

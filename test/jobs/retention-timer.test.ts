@@ -16,6 +16,7 @@ function fakeDeps(options: { leaseFree: () => boolean; backlog: number }) {
       return deleted;
     },
     deleteChatDeliveryClaims: async () => 0,
+    deleteFinishedInboundEvents: async () => 0,
     appendAudit: async () => {
       calls.audits += 1;
     },
