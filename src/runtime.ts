@@ -9,6 +9,7 @@ import type { ChatStore } from "./chat/core/chat-store.js";
 import { chatModes } from "./config/chat-env.js";
 import { type Env, envApiTokens } from "./config/env.js";
 import { loadPolicyFile } from "./config/policy-loader.js";
+import { createActionExecutor } from "./connectors/action-executors.js";
 import { type ConnectorSet, connectorValidators, createConnectorSet } from "./connectors/connector-set.js";
 import { PolicyBook } from "./domain/policy/policy-book.js";
 import type { PolicyFile } from "./domain/policy/policy-schema.js";
@@ -149,6 +150,7 @@ export async function createRuntime(
     now: options.now ?? (() => new Date()),
     newId: randomUUID,
     instanceId: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
+    actions: createActionExecutor(policyFile, source),
   };
   const chatStore = createChatStore(db);
   const slackInstallations = createSlackInstallationStore(

@@ -1,3 +1,4 @@
+import type { ActionSpec } from "./actions/action-run.js";
 import type { EscalationPlanStep } from "./policy/request-evaluation.js";
 
 /**
@@ -33,6 +34,8 @@ export interface RequestSnapshot {
   onCallApproverIds?: string[];
   /** Why on-call auto-approval was not applied (provider unavailable), shown to people. */
   onCallNote?: string;
+  /** An action request: the exact action approved (its text and sha256), instead of a grant. */
+  action?: ActionSpec;
 }
 
 /** reroute: `approverIds` are the people to add; page: `oncall` is the source to page. */

@@ -1,5 +1,14 @@
 import type { PolicyBook } from "../domain/policy/policy-book.js";
-import type { ConnectorProvider, JobScheduler, Logger, Notifier, OnCallDirectory, SecretBox, Store } from "./ports.js";
+import type {
+  ActionExecutor,
+  ConnectorProvider,
+  JobScheduler,
+  Logger,
+  Notifier,
+  OnCallDirectory,
+  SecretBox,
+  Store,
+} from "./ports.js";
 
 /** Everything a service needs, built once by the composition root (src/runtime.ts). */
 export interface ServiceDeps {
@@ -17,6 +26,8 @@ export interface ServiceDeps {
   newId: () => string;
   /** This process, as the owner of the entitlement leases it takes (it renews them while it lives). */
   instanceId: string;
+  /** Runs approved actions (issue 14); without it, action requests are refused. */
+  actions?: ActionExecutor;
 }
 
 /**

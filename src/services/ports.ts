@@ -6,6 +6,7 @@ import type {
   RequestRow,
   RequestStatus,
 } from "../domain/access-request.js";
+import type { ActionResult, ActionRunPatch, ActionRunRow, ActionSpec } from "../domain/actions/action-run.js";
 import type { AuditInput } from "../domain/audit-event.js";
 import type { GrantPatch, GrantRow, GrantStatus, NewGrant } from "../domain/grant.js";
 
@@ -75,7 +76,19 @@ export interface EntitlementClaim {
   ttlSeconds: number;
 }
 
-export interface UnitOfWork extends StoreReader {
+/** Action runs (issue 14): read anywhere, changed only inside a transaction. */
+export interface ActionRunReads {
+  getActionRun(requestId: string): Promise<ActionRunRow | null>;
+  listStaleRunningActions(claimedBefore: Date, limit: number): Promise<ActionRunRow[]>;
+}
+
+export interface ActionRunWrites {
+  createActionRun(run: { id: string; requestId: string }): Promise<void>;
+  lockActionRun(requestId: string): Promise<ActionRunRow | null>;
+  updateActionRun(current: ActionRunRow, patch: ActionRunPatch): Promise<ActionRunRow | null>;
+}
+
+export interface UnitOfWork extends StoreReader, ActionRunReads, ActionRunWrites {
   /** Row lock: other transactions touching this row wait until this one ends. */
   lockRequest(id: string): Promise<RequestRow | null>;
   lockGrant(id: string): Promise<GrantRow | null>;
@@ -108,7 +121,7 @@ export interface UnitOfWork extends StoreReader {
   deleteEndedRecords(endedBefore: Date, limit: number): Promise<number>;
 }
 
-export interface Store extends StoreReader {
+export interface Store extends StoreReader, ActionRunReads {
   transaction<T>(work: (uow: UnitOfWork) => Promise<T>, options?: { timeoutMs?: number }): Promise<T>;
   /**
    * Takes or renews the named lease for `ttlSeconds` (on the database's clock) unless another
@@ -169,6 +182,15 @@ export interface ConnectorProvider {
    * that keep every grant apart.
    */
   entitlementKeyFor(connectorName: string, target: Record<string, unknown>, principal: string): string;
+}
+
+/** Runs one approved action on its target (issue 14); never throws for a failure of the action itself. */
+export interface ActionExecutor {
+  run(input: {
+    connectorName: string;
+    target: Record<string, unknown>;
+    spec: ActionSpec;
+  }): Promise<{ outcome: "succeeded" | "failed" | "unknown"; result: ActionResult }>;
 }
 
 export interface SecretBox {
