@@ -80,6 +80,8 @@ export interface EntitlementClaim {
 export interface ActionRunReads {
   getActionRun(requestId: string): Promise<ActionRunRow | null>;
   listStaleRunningActions(claimedBefore: Date, limit: number): Promise<ActionRunRow[]>;
+  /** Approved runs nobody claimed since `createdBefore`. */
+  listQueuedActions(createdBefore: Date, limit: number): Promise<ActionRunRow[]>;
 }
 
 export interface ActionRunWrites {

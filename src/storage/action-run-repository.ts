@@ -35,6 +35,14 @@ export function actionRunReader(client: Client) {
       });
       return rows.map(toActionRunRow);
     },
+    async listQueuedActions(createdBefore: Date, limit: number): Promise<ActionRunRow[]> {
+      const rows = await client.actionRun.findMany({
+        where: { status: "queued", createdAt: { lte: createdBefore } },
+        orderBy: { createdAt: "asc" },
+        take: limit,
+      });
+      return rows.map(toActionRunRow);
+    },
   };
 }
 

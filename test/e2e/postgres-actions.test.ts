@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decideRequest } from "../../src/services/decide-request.js";
 import type { ActionExecutor } from "../../src/services/ports.js";
 import { runAction, sweepLostActions } from "../../src/services/run-action.js";
+import { sweep } from "../../src/services/sweep.js";
 import { adminQuery, createTestDatabase } from "../helpers/database.js";
 import { startSesame, type TestSesame } from "../helpers/sesame.js";
 
@@ -200,9 +201,12 @@ describe("JIT action approval on PostgreSQL, through the API", () => {
     expect(running.body.action.status).toBe("running");
     // Too early: the statement could still be running.
     expect(await sweepLostActions(sesame.runtime.deps, { graceMs: 60_000 })).toBe(0);
+    await sweep(sesame.runtime.deps);
+    expect((await sesame.api("alice", "GET", `/api/v1/requests/${id}`)).body.action.status).toBe("running");
+    // Later than the statement timeout plus the sweeper's grace: the sweeper says unknown.
     sesame.clock.travelTo(new Date(Date.now() + 10 * 60_000));
     try {
-      expect(await sweepLostActions(sesame.runtime.deps, { graceMs: 60_000 })).toBe(1);
+      await sweep(sesame.runtime.deps);
     } finally {
       sesame.clock.reset();
     }
@@ -210,6 +214,35 @@ describe("JIT action approval on PostgreSQL, through the API", () => {
     const after = await sesame.api("alice", "GET", `/api/v1/requests/${id}`);
     expect(after.body.action).toMatchObject({ status: "unknown" });
     expect((await targetQuery("SELECT balance FROM accounts WHERE id = 4")).rows[0].balance).toBe(100);
+  });
+
+  it("an approved run nobody claimed (the process died after the approval) is run by the sweeper, once", async () => {
+    const created = await ask("UPDATE accounts SET balance = balance + 1 WHERE id = 6");
+    const id = created.body.id as string;
+    const deps = sesame.runtime.deps;
+    let transactions = 0;
+    const diesAfterApproval = {
+      ...deps,
+      store: {
+        ...deps.store,
+        // The decision commits; the process dies before the claim's transaction.
+        transaction: ((work, options) => {
+          transactions += 1;
+          if (transactions > 1) throw new Error("the process died here");
+          return deps.store.transaction(work, options);
+        }) as typeof deps.store.transaction,
+      },
+    };
+    await decideRequest(diesAfterApproval, { requestId: id, actorId: "bob", decision: "approve" });
+    expect((await sesame.api("alice", "GET", `/api/v1/requests/${id}`)).body.action.status).toBe("queued");
+    sesame.clock.travelTo(new Date(Date.now() + 60_000));
+    try {
+      await Promise.all([sweep(deps), sweep(deps)]);
+    } finally {
+      sesame.clock.reset();
+    }
+    expect((await sesame.api("alice", "GET", `/api/v1/requests/${id}`)).body.action.status).toBe("succeeded");
+    expect((await targetQuery("SELECT balance FROM accounts WHERE id = 6")).rows[0].balance).toBe(101);
   });
 
   it("a denied action is not_run", async () => {
