@@ -22,7 +22,12 @@ const plain = (title: string, notes: string[], extra: Partial<Card> = {}): Card 
 });
 
 export function requestNotice(book: PolicyBook, kind: RequestNotice, request: RequestRow): Card {
-  const what = `${request.resourceId} (${durationText(request.durationSeconds)})`;
+  const what = request.snapshot.action
+    ? `one action on ${request.resourceId}`
+    : `${request.resourceId} (${durationText(request.durationSeconds)})`;
+  const next = request.snapshot.action
+    ? `Sesame runs it once now; its result is at GET /api/v1/requests/${request.id}.`
+    : undefined;
   const id = `Request ${shortId(request.id)}.`;
   switch (kind) {
     case "submitted":
@@ -39,12 +44,12 @@ export function requestNotice(book: PolicyBook, kind: RequestNotice, request: Re
       );
     case "approved":
       return plain(`Your request for ${what} was approved`, [
-        `Approved by ${request.decidedById ? personName(book, request.decidedById) : "the approvers"}. Sesame is granting the access now; you will get a message when it is ready.`,
+        `Approved by ${request.decidedById ? personName(book, request.decidedById) : "the approvers"}. ${next ?? "Sesame is granting the access now; you will get a message when it is ready."}`,
         id,
       ]);
     case "auto_approved":
       return plain(`Your request for ${what} was auto-approved`, [
-        `Rule: ${request.autoApprovalReason ?? "auto-approval"}. Sesame is granting the access now.`,
+        `Rule: ${request.autoApprovalReason ?? "auto-approval"}. ${next ?? "Sesame is granting the access now."}`,
         id,
       ]);
     case "denied":
