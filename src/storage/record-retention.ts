@@ -4,7 +4,7 @@ import type { Prisma } from "./generated/prisma/client.js";
  * Deletes requests that ended before `endedBefore` with everything stored beside them (decisions,
  * the grant, chat message addresses): at most `limit`, oldest first. Only what can never change
  * again goes: requests denied, cancelled or expired without a grant, and requests whose grant was
- * revoked. A grant still active, failing or failed to revoke stays whatever its age. The audit log
+ * revoked, and actions whose run ended. A grant still active, failing or failed to revoke stays whatever its age. The audit log
  * is not touched: it keeps every event of these records for good.
  */
 export function recordRetention(tx: Prisma.TransactionClient) {
@@ -14,7 +14,11 @@ export function recordRetention(tx: Prisma.TransactionClient) {
         SELECT r.id FROM "AccessRequest" r LEFT JOIN "Grant" g ON g."requestId" = r.id
         WHERE r."updatedAt" < ${endedBefore}
           AND ((g.id IS NULL AND r.status IN ('denied', 'cancelled', 'expired'))
-               OR (g.status = 'revoked' AND g."updatedAt" < ${endedBefore}))
+               OR (g.status = 'revoked' AND g."updatedAt" < ${endedBefore})
+               -- An action whose single run ended (its ActionRun row goes with it, ON DELETE CASCADE).
+               OR (g.id IS NULL AND r.status = 'approved' AND EXISTS (
+                    SELECT 1 FROM "ActionRun" a WHERE a."requestId" = r.id
+                      AND a.status IN ('succeeded', 'failed', 'unknown') AND a."updatedAt" < ${endedBefore})))
         ORDER BY r."updatedAt"
         LIMIT ${limit}
         FOR UPDATE OF r SKIP LOCKED`;

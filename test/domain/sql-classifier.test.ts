@@ -29,7 +29,7 @@ describe("SQL classification with PostgreSQL's parser", () => {
     ["SELECT pg_sleep(10)", /pg_sleep/],
     ["SELECT nextval('s')", /nextval/],
     ["SELECT public.lower('x')", /public\.lower/],
-    ["SELECT * FROM t WHERE id IN (SELECT set_config('role', 'x', false))", /set_config/],
+    ["SELECT * FROM t WHERE id IN (SELECT txid_current())", /txid_current/],
     ["EXPLAIN ANALYZE UPDATE t SET a = 1 WHERE id = 2", /EXPLAIN of: UPDATE/],
   ])("write: %s", async (text, why) => {
     const verdict = await classifySql(text);
@@ -79,6 +79,9 @@ describe("SQL classification with PostgreSQL's parser", () => {
     ["SET ROLE postgres", /SET/],
     ["RESET ROLE", /SET/],
     ["COPY t TO PROGRAM 'sh'", /COPY/],
+    ["SELECT set_config('role', 'postgres', false)", /set_config, which could leave the executor's role/],
+    ["UPDATE t SET a = pg_read_file('/etc/passwd') WHERE id = 1", /pg_read_file/],
+    ["SELECT * FROM dblink('host=x', 'select 1') AS t(a int)", /dblink/],
     ["", /no statement/],
     ["-- only a comment", /no statement/],
   ])("refused: %s", async (text, why) => {

@@ -57,6 +57,16 @@ const REFUSED_STATEMENTS: ReadonlyMap<string, string> = new Map([
   ["AlterSubscriptionStmt", "subscriptions carry connection credentials"],
 ]);
 
+/**
+ * Functions that would leave the executor's role or session rules, reach other servers or the
+ * server's files, or end other sessions: refused in any statement, whatever the policy says.
+ */
+const REFUSED_FUNCTIONS: ReadonlySet<string> = new Set([
+  ...["set_config", "pg_read_file", "pg_read_binary_file", "pg_ls_dir", "pg_stat_file", "lo_import", "lo_export"],
+  ...["dblink", "dblink_exec", "dblink_connect", "dblink_connect_u", "dblink_open", "dblink_send_query"],
+  ...["pg_terminate_backend", "pg_cancel_backend", "pg_reload_conf", "pg_rotate_logfile", "pg_promote"],
+]);
+
 const WRITE_NODES = new Set(["InsertStmt", "UpdateStmt", "DeleteStmt", "MergeStmt"]);
 const READ_STATEMENTS = new Set(["SelectStmt", "VariableShowStmt"]);
 const CREDENTIAL_OPTIONS = new Set(["password", "encrypted_password", "unencrypted_password"]);
@@ -111,6 +121,12 @@ function classifyStatement(
   facts.types.add(type);
   if (facts.credentials)
     return { class: "refused", why: "the statement carries a credential (PASSWORD…); set secrets outside Sesame" };
+  const dangerous = [...facts.functions].filter((name) => REFUSED_FUNCTIONS.has(name.replace(/^pg_catalog\./, "")));
+  if (dangerous.length > 0)
+    return {
+      class: "refused",
+      why: `calls ${dangerous.sort().join(", ")}, which could leave the executor's role or reach files, servers or sessions`,
+    };
   const refusal = REFUSED_STATEMENTS.get(type);
   if (refusal) return { class: "refused", why: refusal };
   if (type === "ExplainStmt") {
