@@ -250,4 +250,15 @@ describe("JIT action approval on PostgreSQL, through the API", () => {
     const denied = await sesame.api("bob", "POST", `/api/v1/requests/${created.body.id}/deny`, { reason: "no" });
     expect(denied.body.action).toMatchObject({ status: "not_run", result: null });
   });
+
+  it("retention purges action requests whose run ended, with their sealed result, and keeps a pending one", async () => {
+    const pending = await ask("UPDATE accounts SET balance = 1 WHERE id = 8");
+    const deps = sesame.runtime.deps;
+    const purged = await deps.store.transaction((uow) =>
+      uow.deleteEndedRecords(new Date(Date.now() + 3_600_000), 1000),
+    );
+    expect(purged).toBeGreaterThan(0);
+    expect(await sesame.runtime.db.actionRun.count()).toBe(0);
+    expect((await sesame.api("alice", "GET", `/api/v1/requests/${pending.body.id}`)).status).toBe(200);
+  });
 });
