@@ -27,7 +27,16 @@ connectors:
 resources:
   demo: { connector: demo, principal: "{{ id }}", description: A pretend database }
   quick: { connector: demo, principal: "{{ id }}", risk: low }
+  sql-demo:
+    connector: demo
+    actions: { classes: { write: { approvers: { users: [alice] } } } }
 policies:
+  - id: sql-demo
+    resources: [sql-demo]
+    requesters: { users: [bob] }
+    duration: { default: 30m, max: 2h }
+    reason: { required: true }
+    approvers: { users: [alice] }
   - id: demo
     resources: [demo]
     requesters: { users: [alice] }
@@ -107,6 +116,17 @@ describe("/request-access <text>", () => {
       "sesame_cancel",
     );
     expect((await command("U0ALICE", "help")).text).toContain("/request-access relinquish &lt;id&gt;");
+  });
+
+  it("run: asks for one exact statement as typed (Slack's &lt; &gt; &amp; undone, line breaks kept), the reason on its last line", async () => {
+    const reply = await command("U0BOB", "run sql-demo UPDATE t SET a = 'x &amp; y'\n WHERE b &lt; 3\nreason: OPS-7");
+    expect(reply.text).toMatch(/Asked to run one write statement on sql-demo \(sha256 [0-9a-f]{12}…\)/);
+    const [request] = await sesame.runtime.deps.store.listRequests({ requesterId: "bob", resourceId: "sql-demo" });
+    expect(request?.snapshot.action?.text).toBe("UPDATE t SET a = 'x & y'\n WHERE b < 3");
+    expect(request?.reason).toBe("OPS-7");
+    expect((await command("U0BOB", "run sql-demo DROP TABLE t\nreason: no")).text).toMatch(
+      /refuses DDL.*Nothing was requested/,
+    );
   });
 
   it("tells a Slack user Sesame does not know what an admin must add", async () => {
