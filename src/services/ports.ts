@@ -213,6 +213,8 @@ export type Notification =
   /** An approval was recorded but the step still needs more (N of M): cards show the new count. */
   | { type: "request.approval_recorded"; request: RequestRow }
   | { type: "request.decided"; request: RequestRow }
+  /** An action's single run ended (succeeded, failed, unknown): the requester is told, cards show it. */
+  | { type: "action.finished"; request: RequestRow }
   | { type: "grant.activated"; grant: GrantRow }
   | { type: "grant.revoked"; grant: GrantRow }
   | { type: "grant.extended"; grant: GrantRow }

@@ -7,7 +7,7 @@ import {
   transitionActionRun,
 } from "../domain/actions/action-run.js";
 import { AppError, isAppError } from "../domain/errors.js";
-import type { ServiceDeps } from "./deps.js";
+import { afterCommit, type ServiceDeps } from "./deps.js";
 
 /**
  * Runs an approved action exactly once, or says so: claim (`running`, committed) → the executor
@@ -40,7 +40,7 @@ function approversOf(request: RequestRow): string[] {
 }
 
 async function change(deps: ServiceDeps, requestId: string, event: (request: RequestRow) => ActionRunEvent) {
-  return deps.store.transaction(async (uow) => {
+  const changed = await deps.store.transaction(async (uow) => {
     const request = await uow.getRequest(requestId);
     const run = await uow.lockActionRun(requestId);
     const spec = request?.snapshot.action;
@@ -54,8 +54,13 @@ async function change(deps: ServiceDeps, requestId: string, event: (request: Req
     const saved = await uow.updateActionRun(run, transition.patch);
     if (!saved) throw new AppError("conflict", "This action changed while it was being saved; nothing was recorded.");
     for (const audit of transition.audit) await uow.appendAudit(audit);
-    return { request, run: saved, spec };
+    return { request, run: saved, spec, notify: transition.notify };
   });
+  if (changed.notify)
+    await afterCommit(deps, "notify action outcome", () =>
+      deps.notifier.publish({ type: "action.finished", request: changed.request }),
+    );
+  return changed;
 }
 
 /** Claims and runs the action of an approved request; returns its run as it ended (or as it already was). */

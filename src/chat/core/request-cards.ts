@@ -88,7 +88,7 @@ function breakGlassStatus(book: PolicyBook, request: RequestRow): NonNullable<Ca
   };
 }
 
-export function approvalCard(book: PolicyBook, request: RequestRow): Card {
+export function approvalCard(book: PolicyBook, request: RequestRow, outcome?: { status: string }): Card {
   const requester = personName(book, request.requesterId);
   const action = request.snapshot.action;
   const title = action
@@ -129,6 +129,11 @@ export function approvalCard(book: PolicyBook, request: RequestRow): Card {
     ...(pending ? [`Approvers now: ${peopleList(book, pendingApprovers(request))}.`] : []),
     ...(request.escalationLog.length > 0 ? [`Where it stands: ${escalationStatus(request)}.`] : []),
     ...(request.snapshot.onCallNote ? [request.snapshot.onCallNote] : []),
+    ...(action && outcome
+      ? [
+          `Action outcome: ${outcome.status}${outcome.status === "unknown" ? " (Sesame stopped while it ran; not retried)" : ""}.`,
+        ]
+      : []),
   ];
   return {
     title: request.breakGlass ? `BREAK-GLASS: ${title}` : title,

@@ -129,6 +129,37 @@ describe("/request-access <text>", () => {
     );
   });
 
+  it("run: once approved, the requester is told the outcome and the approver's card ends with it", async () => {
+    // The noop connector cannot run SQL: the run ends as failed, which is what both are told.
+    const reply = await command("U0BOB", "run sql-demo SELECT 41 + 1\nreason: OPS-8");
+    expect(reply.text).toMatch(/Asked to run one read statement on sql-demo/);
+    const [request] = await sesame.runtime.deps.store.listRequests({
+      requesterId: "bob",
+      resourceId: "sql-demo",
+      status: ["pending"],
+    });
+    const card = () =>
+      slack
+        .callsTo("chat.postMessage")
+        .find((call) => call.params.channel === "U0ALICE" && allText(call).includes("SELECT 41 + 1"));
+    await waitFor(async () => card() !== undefined, "alice's approval card");
+    const approved = await sesame.api("alice", "POST", `/api/v1/requests/${request!.id}/approve`, {});
+    expect(approved.body.action).toMatchObject({
+      status: "failed",
+      result: { error: "connector demo cannot run SQL actions" },
+    });
+    const told = () =>
+      slack
+        .callsTo("chat.postMessage")
+        .find((call) => call.params.channel === "U0BOB" && /Your action on sql-demo ended: failed/.test(allText(call)));
+    await waitFor(async () => told() !== undefined, "bob told the outcome");
+    expect(allText(told()!)).toContain("connector demo cannot run SQL actions");
+    await waitFor(
+      async () => slack.callsTo("chat.update").some((call) => /Action outcome: failed/.test(allText(call))),
+      "alice's card showing the outcome",
+    );
+  });
+
   it("tells a Slack user Sesame does not know what an admin must add", async () => {
     const reply = await command("U0STRANGER", "list");
     expect(reply.text).toContain("no person in the policy file has your Slack email (stranger@elsewhere.example)");
