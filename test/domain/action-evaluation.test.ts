@@ -78,3 +78,39 @@ describe("policy for actions", () => {
     await expect(evaluate("SELECT 1", "alice", "plain")).rejects.toThrow(/does not allow actions/);
   });
 });
+
+describe("policy consistency of actions", () => {
+  it("names unknown approvers and requesters in an actions block, and SQL on a connector that cannot run it", async () => {
+    const { checkPolicyConsistency } = await import("../../src/domain/policy/policy-consistency.js");
+    const broken = PolicyFileSchema.parse({
+      version: 1,
+      people: [{ id: "alice", email: "alice@example.com" }],
+      connectors: { pg: { type: "postgres" }, redis: { type: "redis-acl" } },
+      resources: {
+        db: {
+          connector: "pg",
+          actions: { requesters: { users: ["alcie"] }, classes: { write: { approvers: { groups: ["dbas"] } } } },
+        },
+        cache: { connector: "redis", actions: {} },
+      },
+      policies: [
+        {
+          id: "p",
+          resources: ["db", "cache"],
+          requesters: { users: ["alice"] },
+          duration: { default: "1h", max: "1h" },
+          selfApproval: true,
+          approvers: { users: ["alice"] },
+        },
+      ],
+    });
+    const problems = checkPolicyConsistency(broken).map((p) => `${p.path.join(".")}: ${p.message}`);
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^resources\.db\.actions\.requesters\.users\.0: .*alcie/),
+        expect.stringMatching(/^resources\.db\.actions\.classes\.write\.approvers\.groups\.0: .*dbas/),
+        expect.stringMatching(/^resources\.cache\.actions\.kinds: SQL actions run on postgres connectors/),
+      ]),
+    );
+  });
+});
