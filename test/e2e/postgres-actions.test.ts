@@ -245,6 +245,26 @@ describe("JIT action approval on PostgreSQL, through the API", () => {
     expect((await targetQuery("SELECT balance FROM accounts WHERE id = 6")).rows[0].balance).toBe(101);
   });
 
+  it("the OpenAPI document describes action requests and their result", async () => {
+    const openapi = (await (await fetch(`${sesame.baseUrl}/api/v1/openapi.json`)).json()) as any;
+    const post = openapi.paths["/api/v1/requests"].post;
+    const body = post.requestBody.content["application/json"].schema;
+    expect(body.properties.action).toMatchObject({ type: "string", maxLength: 20_000 });
+    const view = post.responses["201"].content["application/json"].schema;
+    expect(Object.keys(view.properties.action.properties)).toEqual(
+      expect.arrayContaining(["text", "sha256", "class", "status", "result"]),
+    );
+    expect(view.properties.action.properties.status.enum).toEqual([
+      "pending",
+      "queued",
+      "running",
+      "succeeded",
+      "failed",
+      "unknown",
+      "not_run",
+    ]);
+  });
+
   it("a denied action is not_run", async () => {
     const created = await ask("UPDATE accounts SET balance = 7 WHERE id = 5");
     const denied = await sesame.api("bob", "POST", `/api/v1/requests/${created.body.id}/deny`, { reason: "no" });
