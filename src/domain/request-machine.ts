@@ -95,6 +95,10 @@ export function submissionEffects(request: RequestRow): Effect[] {
         ticket: request.ticket,
         matchedBecause: request.snapshot.matchedBecause,
         ...(request.snapshot.onCallNote ? { onCall: request.snapshot.onCallNote } : {}),
+        // An action: what was asked, by its hash and class (the text itself stays with the request).
+        ...(request.snapshot.action
+          ? { action: { sha256: request.snapshot.action.sha256, class: request.snapshot.action.class } }
+          : {}),
       },
     },
   };

@@ -147,6 +147,9 @@ describe("JIT action approval on PostgreSQL, through the API", () => {
       where: { requestId: id },
       orderBy: { seq: "asc" },
     });
+    expect(audit.find((event) => event.type === "request.submitted")?.data).toMatchObject({
+      action: { sha256: created.body.action.sha256, class: "write" },
+    });
     const finished = audit.find((event) => event.type === "action.succeeded");
     expect(finished?.data).toMatchObject({ class: "write", approvers: ["bob"], outcome: "succeeded" });
     expect(JSON.stringify(audit.map((event) => event.data))).not.toContain("balance + 1");
