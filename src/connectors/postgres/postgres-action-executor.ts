@@ -36,6 +36,10 @@ export async function runPostgresAction(input: PostgresActionInput): Promise<Act
     connectionString: input.url,
     connectionTimeoutMillis: input.connectTimeoutMs ?? 10_000,
     application_name: "sesame-action",
+    // A connection that goes silent (no reset) must not hold the run forever: the server's own
+    // statement_timeout ends the statement first; this ends the wait on our side. Without a
+    // COMMIT sent nothing was committed, so such a run is failed, not unknown.
+    query_timeout: spec.limits.statementTimeoutMs + 30_000,
   });
   // A socket that dies mid-query is reported through the query; this keeps the process alive.
   client.on("error", () => undefined);
