@@ -1,12 +1,15 @@
 import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runPostgresAction } from "../../src/connectors/postgres/postgres-action-executor.js";
 import { decideRequest } from "../../src/services/decide-request.js";
 import type { ActionExecutor } from "../../src/services/ports.js";
 import { runAction, sweepLostActions } from "../../src/services/run-action.js";
 import { sweep } from "../../src/services/sweep.js";
 import { adminQuery, createTestDatabase } from "../helpers/database.js";
 import { startSesame, type TestSesame } from "../helpers/sesame.js";
+import { startTcpProxy } from "../helpers/tcp-proxy.js";
+import { waitFor } from "../helpers/wait.js";
 
 /**
  * JIT action approval end to end through the REST API, against the real local PostgreSQL: the
@@ -283,5 +286,43 @@ describe("JIT action approval on PostgreSQL, through the API", () => {
     expect(purged).toBeGreaterThan(0);
     expect(await sesame.runtime.db.actionRun.count()).toBe(0);
     expect((await sesame.api("alice", "GET", `/api/v1/requests/${pending.body.id}`)).status).toBe(200);
+  });
+});
+
+describe("the PostgreSQL action executor when the connection is cut mid-statement", () => {
+  it("reports failed (no COMMIT was sent, so nothing was committed) and the process survives", async () => {
+    const url = new URL(target.url);
+    url.username = executor;
+    const proxy = await startTcpProxy({ host: url.hostname, port: Number(url.port || 5432) });
+    try {
+      const text = "UPDATE accounts SET balance = balance + 1 WHERE id = 9 AND pg_sleep(30) IS NOT NULL";
+      const running = runPostgresAction({
+        url: proxy.via(url.toString()),
+        role: appRole,
+        spec: {
+          kind: "sql",
+          text,
+          sha256: "0".repeat(64),
+          class: "write",
+          classWhy: "test",
+          limits: { rowLimit: 10, maxAffectedRows: null, statementTimeoutMs: 60_000 },
+        },
+      });
+      await waitFor(
+        async () =>
+          (await adminQuery("SELECT 1 FROM pg_stat_activity WHERE query = $1 AND state = 'active'", [text]))
+            .rowCount === 1,
+        "the statement to be running",
+      );
+      await proxy.cut();
+      const outcome = await running;
+      expect(outcome.outcome).toBe("failed");
+      expect(outcome.result.error).toBeTruthy();
+      expect(outcome.result.error).not.toContain(`${executor}@`);
+      // The orphaned backend never gets a COMMIT: whatever it does, nothing is committed.
+      expect((await targetQuery("SELECT balance FROM accounts WHERE id = 9")).rows[0].balance).toBe(100);
+    } finally {
+      await proxy.restore();
+    }
   });
 });
