@@ -102,6 +102,9 @@ async function main(): Promise<void> {
       SESAME_ENCRYPTION_KEY: randomBytes(32).toString("base64"),
       SESAME_API_TOKENS: apiTokens(cast),
       SESAME_REDIS_PREFIX: "sesame-bench-admission",
+      SESAME_RATE_LIMIT: "10000000",
+      // The bench drives reviews over plain HTTP, beside /healthz on the same port.
+      SESAME_ADMISSION_PLAIN_HTTP: "true",
     };
     const processes: SesameProcess[] = [];
     cleanup.defer("stop Sesame", async () => {

@@ -8,7 +8,10 @@
  * affects both alike, and each figure is the median of the runs.
  *
  *   npm run bench -- [--lifecycles 1000] [--concurrency 50] [--runs 3] [--json]
- *                    [--poll-ms 25] [--poll-max-ms 250] [--timeout-minutes 45]
+ *                    [--poll-ms 25] [--poll-max-ms 250] [--timeout-minutes 45] [--metrics-dir DIR]
+ *
+ * With --metrics-dir, each Sesame process's GET /metrics is saved there at the end of each run
+ * (run-<n>-<processes>p-<role>.prom), e.g. for scripts/draw-histograms.ts.
  *
  * BENCH_POSTGRES_URL names the server (default postgresql://postgres@127.0.0.1:5432/postgres).
  * Progress goes to stderr, the report to stdout.
@@ -41,6 +44,7 @@ import {
   renderSummary,
   summarize,
 } from "./lifecycle-report.js";
+import { saveMetrics } from "./metrics-scrape.js";
 import { observeDatabase, type PgObserver, type ServerInfo } from "./pg-observer.js";
 import { type PrivateRedis, startPrivateRedis } from "./private-redis.js";
 import { formatNumber } from "./report.js";
@@ -76,10 +80,11 @@ interface Options {
   pollMs: number;
   pollMaxMs: number;
   timeoutMinutes: number;
+  metricsDir?: string;
 }
 
 const USAGE =
-  "usage: npm run bench -- [--lifecycles N] [--concurrency N] [--runs N] [--poll-ms N] [--poll-max-ms N] [--timeout-minutes N] [--json]";
+  "usage: npm run bench -- [--lifecycles N] [--concurrency N] [--runs N] [--poll-ms N] [--poll-max-ms N] [--timeout-minutes N] [--json] [--metrics-dir DIR]";
 
 function parseOptions(argv: string[]): Options {
   const { values } = parseArgs({
@@ -92,6 +97,7 @@ function parseOptions(argv: string[]): Options {
       "poll-max-ms": { type: "string", default: "250" },
       "timeout-minutes": { type: "string", default: "45" },
       json: { type: "boolean", default: false },
+      "metrics-dir": { type: "string" },
       help: { type: "boolean", default: false },
     },
   });
@@ -113,6 +119,7 @@ function parseOptions(argv: string[]): Options {
     pollMaxMs: positive("poll-max-ms", values["poll-max-ms"]),
     timeoutMinutes: positive("timeout-minutes", values["timeout-minutes"]),
     json: values.json,
+    metricsDir: values["metrics-dir"],
   };
 }
 
@@ -185,6 +192,7 @@ async function main(): Promise<void> {
         SESAME_ENCRYPTION_KEY: randomBytes(32).toString("base64"),
         SESAME_API_TOKENS: apiTokensEnv(cast),
         SESAME_REDIS_PREFIX: REDIS_PREFIX,
+        SESAME_RATE_LIMIT: "10000000",
       },
     };
 
@@ -252,8 +260,13 @@ async function measureRun(
     for (const p of sesame) await p.stop();
   });
   sesame.push(await startSesameProcess(ROOT, "all", env, httpReady(baseUrl)));
-  if (processes === 2)
-    sesame.push(await startSesameProcess(ROOT, "worker", env, workersReady(bench.redis.url, REDIS_PREFIX, 2)));
+  const metricsUrls = { all: `${baseUrl}/metrics` } as Record<string, string>;
+  if (processes === 2) {
+    const metricsPort = await freePort();
+    metricsUrls.worker = `http://127.0.0.1:${metricsPort}/metrics`;
+    const workerEnv = { ...env, SESAME_METRICS_PORT: String(metricsPort) };
+    sesame.push(await startSesameProcess(ROOT, "worker", workerEnv, workersReady(bench.redis.url, REDIS_PREFIX, 2)));
+  }
 
   // A Sesame process dying mid-run ends the run instead of letting every lifecycle time out.
   const died = new AbortController();
@@ -305,6 +318,8 @@ async function measureRun(
   const sesameCpuMs = sesame.reduce((sum, p, i) => sum + (p.child.running() ? p.cpuMs() - cpuBefore[i]! : 0), 0);
   const benchCpu = process.cpuUsage(benchCpuBefore);
   const loadAfter = loadavg();
+
+  if (options.metricsDir) await saveMetrics(options.metricsDir, `run-${run}-${processes}p`, metricsUrls, problems);
 
   // Stopping Sesame ends its sessions, which makes PostgreSQL count their last transactions.
   stopping = true;

@@ -11,7 +11,9 @@
  *
  *   npm run bench:revocation -- [--grants 100000] [--rate 50] [--window 60] [--duration 20]
  *                               [--burst 10000] [--bursts 1] [--faults] [--revoke-concurrency N]
- *                               [--timeout-minutes 60] [--json]
+ *                               [--timeout-minutes 60] [--json] [--metrics-dir DIR]
+ *
+ * With --metrics-dir, the worker's GET /metrics is saved there at the end (revocation-worker.prom).
  *
  * Progress goes to stderr, the report to stdout.
  */
@@ -26,7 +28,9 @@ import { DEFAULT_CONCURRENCY } from "../src/config/env.js";
 import { BENCH_POSTGRES_URL, type BenchDatabase, createBenchDatabase, withClient } from "./bench-database.js";
 import { type Cleanup, createCleanup } from "./cleanup.js";
 import { measureDelayedFloor } from "./delayed-floor.js";
+import { freePort } from "./free-port.js";
 import { createGrantLoader, type GrantLoader } from "./grant-loader.js";
+import { saveMetrics } from "./metrics-scrape.js";
 import { type PrivatePostgres, startPrivatePostgres } from "./private-postgres.js";
 import { type PrivateRedis, startPrivateRedis } from "./private-redis.js";
 import { rssBytes, sampleRss } from "./proc-memory.js";
@@ -59,6 +63,7 @@ interface Options {
   revokeConcurrency?: number;
   timeoutMinutes: number;
   json: boolean;
+  metricsDir?: string;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -75,6 +80,7 @@ function parseOptions(argv: string[]): Options {
       "revoke-concurrency": { type: "string" },
       "timeout-minutes": { type: "string", default: "60" },
       json: { type: "boolean", default: false },
+      "metrics-dir": { type: "string" },
     },
   });
   const positive = (name: string, text: string): number => {
@@ -98,6 +104,7 @@ function parseOptions(argv: string[]): Options {
       : {}),
     timeoutMinutes: positive("timeout-minutes", values["timeout-minutes"]),
     json: values.json,
+    metricsDir: values["metrics-dir"],
   };
 }
 
@@ -112,6 +119,8 @@ interface Bench {
   loader: GrantLoader;
   sesame: SesameProcess;
   startSesame(): Promise<SesameProcess>;
+  /** The worker's GET /metrics (SESAME_METRICS_PORT). */
+  metricsUrl: string;
   problems: string[];
 }
 
@@ -158,6 +167,7 @@ async function setUp(options: Options, cleanup: Cleanup): Promise<Bench> {
   progress(
     `redis-server ${redis.version} at ${redis.url}, database ${database.name}${postgres ? " on a private cluster" : ""}`,
   );
+  const metricsPort = await freePort();
   const env = {
     NODE_ENV: "production",
     DATABASE_URL: database.url,
@@ -166,6 +176,8 @@ async function setUp(options: Options, cleanup: Cleanup): Promise<Bench> {
     SESAME_POLICY_FILE: policyPath,
     SESAME_ENCRYPTION_KEY: randomBytes(32).toString("base64"),
     SESAME_REDIS_PREFIX: REDIS_PREFIX,
+    SESAME_RATE_LIMIT: "10000000",
+    SESAME_METRICS_PORT: String(metricsPort),
     ...(options.revokeConcurrency ? { SESAME_REVOKES_CONCURRENCY: String(options.revokeConcurrency) } : {}),
   };
   const processes: SesameProcess[] = [];
@@ -186,7 +198,17 @@ async function setUp(options: Options, cleanup: Cleanup): Promise<Bench> {
     policyPath,
   });
   cleanup.defer("close the grant loader", () => loader.close());
-  return { options, redis, ...(postgres ? { postgres } : {}), database, loader, sesame, startSesame, problems: [] };
+  return {
+    options,
+    redis,
+    ...(postgres ? { postgres } : {}),
+    database,
+    loader,
+    sesame,
+    startSesame,
+    metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
+    problems: [],
+  };
 }
 
 async function measure(bench: Bench): Promise<RevocationReport> {
@@ -246,6 +268,8 @@ async function measure(bench: Bench): Promise<RevocationReport> {
   };
   if (options.faults) await measureFaults(bench, report, loadedPerSecond);
   else await measureSteadyAndBurst(bench, report, loadedPerSecond);
+  if (options.metricsDir)
+    await saveMetrics(options.metricsDir, "revocation", { worker: bench.metricsUrl }, bench.problems);
   report.sesameLogs = bench.sesame.logs();
   return report;
 }

@@ -1,16 +1,23 @@
 import { type Admission, startAdmission } from "./admission/start-admission.js";
 import { concurrencyOf, EnvError, parseEnv } from "./config/env.js";
 import { isAppError } from "./domain/errors.js";
+import { eventRoutes } from "./http/routes/event-routes.js";
 import { buildServer } from "./http/server.js";
 import { startAuditChainTimer } from "./jobs/audit-chain-timer.js";
 import { type AuditWebhook, startAuditWebhook } from "./jobs/audit-webhook.js";
+import { startIntakeWorker } from "./jobs/chat-intake-queue.js";
 import { startChatWorker } from "./jobs/chat-queue.js";
+import { createEventQueue, startEventWorker } from "./jobs/event-queue.js";
 import { startLeaseHeartbeat } from "./jobs/lease-heartbeat.js";
 import { startRetentionTimer } from "./jobs/retention-timer.js";
 import { type Sweeper, startSweeper } from "./jobs/sweeper.js";
 import { startWorkers } from "./jobs/workers.js";
+import { startMetricsServer } from "./metrics/metrics-server.js";
+import { createPagerDutyDirectory } from "./oncall/pagerduty-users.js";
 import { createRuntime, type Runtime } from "./runtime.js";
+import { processInboundEvent } from "./services/inbound-events.js";
 import { chainAuditEvents } from "./storage/audit-chainer.js";
+import { createInboundEventStore } from "./storage/inbound-event-repository.js";
 
 export interface Started {
   /** The API's base URL when the web role runs. */
@@ -18,6 +25,8 @@ export interface Started {
   sweeper?: Sweeper;
   /** The admission webhook (web role): its view of active grants, and its HTTPS port if configured. */
   admission?: Admission;
+  /** The worker role's own /metrics server (SESAME_METRICS_PORT), when it runs one. */
+  metricsUrl?: string;
   stop(): Promise<void>;
 }
 
@@ -45,10 +54,31 @@ export async function start(runtime: Runtime, role: "all" | "web" | "worker"): P
   // Pushed first, so it stops last: leases are given back only after the workers finished their calls.
   const heartbeat = startLeaseHeartbeat(deps);
   stops.push(() => heartbeat.stop());
+  if (role === "worker") await startWorkerMetrics(runtime, started, stops);
+  // Signed inbound events (POST /events/:source): stored by the web role, worked by the workers.
+  const inboundEvents = createInboundEventStore(runtime.db, deps.newId);
+  const pagerDuty = {
+    directory: createPagerDutyDirectory({ apiUrl: env.PAGERDUTY_API_URL, token: env.PAGERDUTY_API_TOKEN }),
+    resolveReceived: (incidentId: string) => inboundEvents.pagerDutyResolveReceived(incidentId),
+  };
+  const processEvent = (id: string) => processInboundEvent(deps, inboundEvents, id, pagerDuty);
+  const eventQueue = createEventQueue(deps, processEvent, runtime.queues.connection, env.SESAME_REDIS_PREFIX);
+  stops.push(() => eventQueue.close());
+  if (role !== "web") {
+    const eventWorker = startEventWorker(deps, inboundEvents, processEvent, {
+      redisUrl: env.REDIS_URL,
+      prefix: env.SESAME_REDIS_PREFIX,
+      redisHealth: runtime.redisHealth,
+    });
+    stops.push(() => eventWorker.close());
+  }
   if (role !== "web") {
     // First: a misconfigured audit stream stops the start before any worker runs.
     const auditWebhook = startAuditWebhookFromEnv(runtime);
-    if (auditWebhook) stops.push(() => auditWebhook.stop());
+    if (auditWebhook) {
+      stops.push(() => auditWebhook.stop());
+      runtime.metrics.watchAuditWebhookLag(() => auditWebhook.lagSeconds());
+    }
     const workers = startWorkers(deps, {
       redisUrl: env.REDIS_URL,
       prefix: env.SESAME_REDIS_PREFIX,
@@ -77,8 +107,17 @@ export async function start(runtime: Runtime, role: "all" | "web" | "worker"): P
         prefix: env.SESAME_REDIS_PREFIX,
         concurrency: concurrencyOf(env, "chat"),
         redisHealth: runtime.redisHealth,
+        metrics: deps.metrics,
       });
       stops.push(() => chatWorker.close());
+      // Stored chat actions (acknowledged by a web process), a bounded number at a time.
+      const intakeWorker = startIntakeWorker(runtime.chat.intake, runtime.logger, {
+        redisUrl: env.REDIS_URL,
+        prefix: env.SESAME_REDIS_PREFIX,
+        concurrency: env.SESAME_INTAKE_CONCURRENCY,
+        redisHealth: runtime.redisHealth,
+      });
+      stops.push(() => intakeWorker.close());
     }
   }
   if (role !== "worker") {
@@ -91,7 +130,16 @@ export async function start(runtime: Runtime, role: "all" | "web" | "worker"): P
       logLevel: env.LOG_LEVEL,
       logStream: runtime.logDestination,
       chatAdapters: runtime.chat.adapters,
-      admissionRoutes: admission.routes,
+      rateLimit: { max: env.SESAME_RATE_LIMIT, redis: runtime.queues.connection, prefix: env.SESAME_REDIS_PREFIX },
+      admissionRoutes: env.SESAME_ADMISSION_PLAIN_HTTP ? admission.routes : undefined,
+      metrics: { registry: runtime.metrics, token: env.SESAME_METRICS_TOKEN },
+      eventRoutes: eventRoutes({
+        deps,
+        events: inboundEvents,
+        dispatch: (id) => eventQueue.dispatch(id),
+        secretOf: (source) => runtime.eventSecret(source),
+        pagerDutySecret: env.PAGERDUTY_WEBHOOK_SECRET,
+      }),
       readiness: [
         { name: "postgres", required: true, check: async () => void (await runtime.db.$queryRaw`SELECT 1`) },
         // Without Redis the API still works: work that cannot be queued runs inline or waits for the sweeper.
@@ -106,6 +154,29 @@ export async function start(runtime: Runtime, role: "all" | "web" | "worker"): P
     }
   }
   return started;
+}
+
+/**
+ * Web processes serve /metrics on the main port; a worker-only process serves it on
+ * SESAME_METRICS_PORT, started first so a port in use stops the start before any worker runs.
+ */
+async function startWorkerMetrics(runtime: Runtime, started: Started, stops: (() => Promise<void>)[]): Promise<void> {
+  const { env } = runtime;
+  if (env.SESAME_METRICS_PORT === undefined) {
+    runtime.logger.info({}, "this worker serves no /metrics: set SESAME_METRICS_PORT to scrape it");
+    return;
+  }
+  const server = await startMetricsServer(runtime.metrics, {
+    port: env.SESAME_METRICS_PORT,
+    host: env.HOST,
+    token: env.SESAME_METRICS_TOKEN,
+    logger: runtime.logger,
+  }).catch((error: unknown) => {
+    const code = (error as NodeJS.ErrnoException).code ?? String(error);
+    throw new EnvError([`SESAME_METRICS_PORT: cannot listen on ${env.HOST}:${env.SESAME_METRICS_PORT} (${code})`]);
+  });
+  started.metricsUrl = server.url;
+  stops.push(() => server.close());
 }
 
 /** The audit stream to a SIEM, when SESAME_AUDIT_WEBHOOK_URL is set; it runs beside the chainer, in workers. */

@@ -11,16 +11,21 @@ import { type Env, envApiTokens } from "./config/env.js";
 import { loadPolicyFile } from "./config/policy-loader.js";
 import { createActionExecutor } from "./connectors/action-executors.js";
 import { type ConnectorSet, connectorValidators, createConnectorSet } from "./connectors/connector-set.js";
+import { eventSecretVariable } from "./domain/policy/event-access.js";
 import { PolicyBook } from "./domain/policy/policy-book.js";
 import type { PolicyFile } from "./domain/policy/policy-schema.js";
 import { createJobScheduler } from "./jobs/bullmq-scheduler.js";
+import { type ChatIntakeRunner, createChatIntake } from "./jobs/chat-intake-queue.js";
 import { type ChatQueue, createChatQueue } from "./jobs/chat-queue.js";
 import { createQueues, type QueueSet, type RetryPolicy, waitUntilReady } from "./jobs/queues.js";
+import { createRateLimiter } from "./jobs/rate-limiter.js";
+import { createSesameMetrics, type SesameMetrics } from "./metrics/sesame-metrics.js";
 import { createOnCallDirectory } from "./oncall/on-call-directory.js";
 import { describeOnCallSetup } from "./oncall/on-call-setup.js";
 import type { ServiceDeps } from "./services/deps.js";
 import type { Notifier } from "./services/ports.js";
 import { createTokenResolver, syncEnvApiTokens } from "./storage/api-token-repository.js";
+import { createChatIntakeRepository } from "./storage/chat-intake-repository.js";
 import { createChatStore } from "./storage/chat-repository.js";
 import { syncIdentities } from "./storage/identity-repository.js";
 import { migrate } from "./storage/migrator.js";
@@ -38,13 +43,23 @@ export interface Runtime {
   connectors: ConnectorSet;
   policyFile: PolicyFile;
   deps: ServiceDeps;
-  chat: { adapters: ChatAdapter[]; dispatcher: ChatDispatcher; queue: ChatQueue; store: ChatStore };
+  chat: {
+    adapters: ChatAdapter[];
+    dispatcher: ChatDispatcher;
+    queue: ChatQueue;
+    store: ChatStore;
+    intake: ChatIntakeRunner;
+  };
   logger: PinoLogger;
   /** Hears every Redis connection's losses and recoveries (workers' included), and logs each outage once. */
   redisHealth: OutageLog;
+  /** This process's metrics registry (served at /metrics) and the recorder in `deps.metrics`. */
+  metrics: SesameMetrics;
   /** Where `logger` writes when not stdout; the web server's request log goes there too. */
   logDestination?: DestinationStream;
   resolveToken(token: string): Promise<string | null>;
+  /** A signed event source's secret (SESAME_EVENT_SECRET_<SOURCE>, 32+ characters), or undefined. */
+  eventSecret(source: string): string | undefined;
   close(): Promise<void>;
 }
 
@@ -134,8 +149,17 @@ export async function createRuntime(
   const chatQueue = createChatQueue(queues.connection, env.SESAME_REDIS_PREFIX);
   const platforms = enabledPlatforms(modes);
   const policy = () => book;
+  const instanceId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  const store = createPrismaStore(db);
+  const now = options.now ?? (() => new Date());
+  const metrics = createSesameMetrics({
+    queues: [queues.grants, queues.revokes, queues.requests, queues.escalations, chatQueue.queue],
+    store,
+    instanceId,
+    now,
+  });
   const deps: ServiceDeps = {
-    store: createPrismaStore(db),
+    store,
     jobs: createJobScheduler(queues),
     connectors,
     policy,
@@ -147,12 +171,23 @@ export async function createRuntime(
         ? createChatNotifier({ platforms, policy, enqueue: chatQueue.enqueue, logger })
         : logNotifier(logger)),
     logger,
-    now: options.now ?? (() => new Date()),
+    now,
     newId: randomUUID,
-    instanceId: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
+    instanceId,
+    metrics: metrics.recorder,
     actions: createActionExecutor(policyFile, source),
   };
   const chatStore = createChatStore(db);
+  const intake = createChatIntake({
+    connection: queues.connection,
+    prefix: env.SESAME_REDIS_PREFIX,
+    repo: createChatIntakeRepository(db, deps.secrets),
+    logger,
+    now: deps.now,
+    newId: randomUUID,
+    inlineConcurrency: env.SESAME_INTAKE_CONCURRENCY,
+    ...(options.retry ? { retry: { attempts: options.retry.attempts, backoffMs: options.retry.backoffMs } } : {}),
+  });
   const slackInstallations = createSlackInstallationStore(
     db,
     deps.secrets,
@@ -162,7 +197,13 @@ export async function createRuntime(
     env,
     modes,
     slackInstallations,
-    context: { deps, store: chatStore, logger },
+    context: {
+      deps,
+      store: chatStore,
+      logger,
+      intake,
+      rateLimit: createRateLimiter(queues.connection, env.SESAME_REDIS_PREFIX, env.SESAME_RATE_LIMIT),
+    },
     sharedPace: { connection: queues.connection, prefix: env.SESAME_REDIS_PREFIX },
   });
   const dispatcher = createChatDispatcher(
@@ -177,12 +218,19 @@ export async function createRuntime(
     connectors,
     policyFile,
     deps,
-    chat: { adapters, dispatcher, queue: chatQueue, store: chatStore },
+    chat: { adapters, dispatcher, queue: chatQueue, store: chatStore, intake },
     logger,
     redisHealth,
+    metrics,
     logDestination: options.logDestination,
+    eventSecret: (name) => {
+      const secret = source[eventSecretVariable(name)];
+      return secret !== undefined && secret.length >= 32 ? secret : undefined;
+    },
     resolveToken: createTokenResolver(db, { cacheSeconds: env.SESAME_TOKEN_CACHE, now: () => deps.now().getTime() }),
     async close() {
+      await intake.close();
+      await metrics.close();
       await chatQueue.close();
       await queues.close();
       await connectors.close();

@@ -20,8 +20,9 @@ const FORBIDDEN_PACKAGES = [
   "@prisma/adapter-pg",
   "pg",
   "fastify",
+  "prom-client",
 ];
-const OUTER_LAYERS = ["storage", "jobs", "http"];
+const OUTER_LAYERS = ["storage", "jobs", "http", "metrics"];
 
 function tsFilesUnder(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {

@@ -26,6 +26,7 @@ export function createAdmissionAudit(options: AdmissionAuditOptions): AdmissionA
   const { logger, intervalMs = 500, batchSize = 500, maxQueued = 50_000 } = options;
   let queue: { event: AuditInput; at: Date }[] = [];
   let dropped = 0;
+  let failing = false;
   let writing: Promise<void> = Promise.resolve();
 
   const writeQueued = async () => {
@@ -34,13 +35,17 @@ export function createAdmissionAudit(options: AdmissionAuditOptions): AdmissionA
       try {
         await options.write(batch);
       } catch (error) {
-        // Kept for the next tick: the database may be back by then.
-        logger.warn(
-          { err: error instanceof Error ? error.message : String(error), queued: queue.length },
-          "admission audit events could not be written yet; retrying",
-        );
+        // Kept for the next tick: the database may be back by then. One line per outage, not per tick.
+        if (!failing)
+          logger.warn(
+            { err: error instanceof Error ? error.name : String(error), queued: queue.length },
+            "admission audit events could not be written yet; keeping them in memory and retrying every tick",
+          );
+        failing = true;
         return;
       }
+      if (failing) logger.info({ queued: queue.length }, "admission audit events are written again");
+      failing = false;
       queue = queue.slice(batch.length);
     }
     if (dropped > 0) {

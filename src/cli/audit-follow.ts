@@ -13,6 +13,8 @@ export interface FollowOptions {
   intervalMs: number;
   /** Stops following (Ctrl-C); the page being written is finished first. */
   signal: AbortSignal;
+  /** Told once when Sesame's database cannot be read, and once when it can again. */
+  onOutage?: (state: "down" | "up", error?: unknown) => void;
 }
 
 /**
@@ -27,11 +29,28 @@ export async function followAuditChain(
   options: FollowOptions,
 ): Promise<void> {
   let after = options.after;
+  let failures = 0;
   while (!options.signal.aborted) {
-    await chainAuditEvents(db);
-    const page = await readChainPage(db, after, PAGE_SIZE);
-    for (const entry of page) await write(chainedLine(entry));
-    if (page.length > 0) after = page[page.length - 1]!.position;
+    let page: Awaited<ReturnType<typeof readChainPage>>;
+    try {
+      await chainAuditEvents(db);
+      page = await readChainPage(db, after, PAGE_SIZE);
+    } catch (error) {
+      // A database restart must not end a follower a SIEM relies on: wait, then go on from the
+      // same position (nothing was written for the failed read, so nothing is skipped or doubled).
+      failures += 1;
+      if (failures === 1) options.onOutage?.("down", error);
+      const wait = Math.min(30_000, options.intervalMs * 2 ** Math.min(failures - 1, 10));
+      await delay(wait, undefined, { signal: options.signal }).catch(() => {});
+      continue;
+    }
+    if (failures > 0) options.onOutage?.("up");
+    failures = 0;
+    for (const entry of page) {
+      if (options.signal.aborted) return;
+      await write(chainedLine(entry));
+      after = entry.position;
+    }
     if (page.length < PAGE_SIZE) await delay(options.intervalMs, undefined, { signal: options.signal }).catch(() => {});
   }
 }

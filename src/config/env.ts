@@ -73,6 +73,14 @@ export const EnvSchema = z.object({
     .transform((text) => (text === undefined ? undefined : tryParseDuration(text)!)),
   SESAME_AUDIT_WEBHOOK_URL: z
     .url({ protocol: /^https?$/, error: "must be the http(s) URL your SIEM or log collector receives audit events at" })
+    .refine(
+      (text) => {
+        const url = new URL(text);
+        return url.username === "" && url.password === "";
+      },
+      // fetch refuses such URLs outright, and the password would end up in error messages.
+      "must not carry a user or password: put a token in the query string or let the receiver check the signature",
+    )
     .optional(),
   SESAME_AUDIT_WEBHOOK_SECRET: z
     .string()
@@ -96,6 +104,10 @@ export const EnvSchema = z.object({
   SESAME_REQUESTS_CONCURRENCY: Concurrency,
   SESAME_ESCALATIONS_CONCURRENCY: Concurrency,
   SESAME_CHAT_CONCURRENCY: Concurrency,
+  /** Stored chat actions (clicks, commands) run at once per process: bounded, so a burst cannot take every database connection. */
+  SESAME_INTAKE_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(8),
+  /** Requests per minute per identity, over the API and chat: far above what a person does by hand. */
+  SESAME_RATE_LIMIT: z.coerce.number().int().min(1).max(1_000_000_000).default(300),
   SESAME_RUN_MIGRATIONS: z
     .enum(["true", "false"])
     .default("true")
@@ -142,6 +154,10 @@ export const EnvSchema = z.object({
     .optional(),
   PAGERDUTY_API_URL: z.url({ protocol: /^https?$/ }).default("https://api.pagerduty.com"),
   PAGERDUTY_EVENTS_URL: z.url({ protocol: /^https?$/ }).default("https://events.pagerduty.com"),
+  PAGERDUTY_WEBHOOK_SECRET: z
+    .string()
+    .min(16, "must be the signing secret PagerDuty showed when the webhook subscription was created")
+    .optional(),
   OPSGENIE_API_KEY: z.string().min(8, "must be an Opsgenie API integration key").optional(),
   OPSGENIE_API_URL: z.url({ protocol: /^https?$/ }).default("https://api.opsgenie.com"),
   TEAMS_DEV_NO_AUTH: z
@@ -156,6 +172,23 @@ export const EnvSchema = z.object({
     .optional(),
   SESAME_ADMISSION_TLS_CERT: z.string().min(1).optional(),
   SESAME_ADMISSION_TLS_KEY: z.string().min(1).optional(),
+  // Plain HTTP on PORT has no authentication at all: anyone who reaches PORT could write audit
+  // events in anyone's name and learn who holds a grant. Off unless asked for (tests, benches).
+  SESAME_ADMISSION_PLAIN_HTTP: z
+    .enum(["true", "false"])
+    .default("false")
+    .transform((v) => v === "true"),
+  // Metrics (README "Operations → Metrics"): web processes serve /metrics on PORT, workers on this port.
+  SESAME_METRICS_PORT: z.coerce
+    .number()
+    .int()
+    .min(0, "must be a port number (0 picks a free port)")
+    .max(65535, "must be a port number up to 65535")
+    .optional(),
+  SESAME_METRICS_TOKEN: z
+    .string()
+    .min(24, "must be at least 24 random characters (openssl rand -hex 24): scrapes send it as a bearer token")
+    .optional(),
 });
 
 export type Env = z.infer<typeof EnvSchema>;

@@ -13,6 +13,13 @@ export interface GrantContext {
   /** Resource-specific target from the policy file (already validated by `targetSchema`). */
   target: Record<string, unknown>;
   expiresAt: Date;
+  /**
+   * An earlier grant call for this grant started and its outcome was never recorded (its process
+   * died): whatever is in place at the target may be that call's doing. A connector that cannot
+   * tell its own changes from ones made by hand (group memberships) counts them as its own, so the
+   * revoke takes them away rather than leaving access behind.
+   */
+  unfinishedCallBefore?: boolean;
 }
 
 /** What the connector needs later to undo a grant. Stored with the grant. */

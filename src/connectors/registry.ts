@@ -2,11 +2,14 @@ import { AppError } from "../domain/errors.js";
 import { awsIdentityCenterConnectorSpec } from "./aws-identity-center/aws-identity-center-spec.js";
 import { configInvalid, describeIssues } from "./config-errors.js";
 import type { Connector, ConnectorSpec } from "./connector.js";
+import { entraGroupConnectorSpec } from "./entra-group/entra-group-spec.js";
 import { gcpIamConnectorSpec } from "./gcp-iam/gcp-iam-spec.js";
+import { githubTeamConnectorSpec } from "./github-team/github-team-spec.js";
 import { kerberosConnectorSpec } from "./kerberos/kerberos-spec.js";
 import { kubernetesConnectorSpec } from "./kubernetes/kubernetes-spec.js";
 import { mysqlConnectorSpec } from "./mysql/mysql-spec.js";
 import { noopConnectorSpec } from "./noop/noop-spec.js";
+import { oktaGroupConnectorSpec } from "./okta-group/okta-group-spec.js";
 import { postgresConnectorSpec } from "./postgres/postgres-spec.js";
 import { redactSecrets } from "./redact.js";
 import { redisAclConnectorSpec } from "./redis-acl/redis-acl-spec.js";
@@ -31,6 +34,9 @@ const DEFINITIONS: ReadonlyMap<string, AnyConnectorSpec> = new Map<string, AnyCo
     mysqlConnectorSpec,
     awsIdentityCenterConnectorSpec,
     gcpIamConnectorSpec,
+    oktaGroupConnectorSpec,
+    entraGroupConnectorSpec,
+    githubTeamConnectorSpec,
   ].map((definition) => [definition.type, definition]),
 );
 

@@ -1,3 +1,4 @@
+import type { AccessTrigger } from "./access-trigger.js";
 import type { ActionSpec } from "./actions/action-run.js";
 import type { EscalationPlanStep } from "./policy/request-evaluation.js";
 
@@ -34,6 +35,8 @@ export interface RequestSnapshot {
   onCallApproverIds?: string[];
   /** Why on-call auto-approval was not applied (provider unavailable), shown to people. */
   onCallNote?: string;
+  /** The signed event that opened it, when nobody asked by hand. */
+  trigger?: AccessTrigger;
   /** An action request: the exact action approved (its text and sha256), instead of a grant. */
   action?: ActionSpec;
 }

@@ -13,7 +13,8 @@ export type AppErrorCode =
   | "policy_violation"
   | "connector_failed"
   | "config_invalid"
-  | "internal";
+  | "internal"
+  | "rate_limited";
 
 export class AppError extends Error {
   readonly code: AppErrorCode;

@@ -1,3 +1,4 @@
+import type { AccessTrigger } from "./access-trigger.js";
 /**
  * A grant: access a connector gives a subject until `expiresAt`. The grant machine
  * (grant-machine.ts) is the only place that decides how it changes.
@@ -31,6 +32,8 @@ export interface GrantRow {
   lastError: string | null;
   createdAt: Date;
   updatedAt: Date;
+  /** What opened it when nobody asked by hand (copied from its request); absent or null otherwise. */
+  trigger?: AccessTrigger | null;
 }
 
 export type NewGrant = Pick<
@@ -45,6 +48,7 @@ export type NewGrant = Pick<
   | "durationSeconds"
   | "startsAt"
   | "expiresAt"
+  | "trigger"
 >;
 
 export type GrantPatch = Partial<

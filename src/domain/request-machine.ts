@@ -95,6 +95,7 @@ export function submissionEffects(request: RequestRow): Effect[] {
         ticket: request.ticket,
         matchedBecause: request.snapshot.matchedBecause,
         ...(request.snapshot.onCallNote ? { onCall: request.snapshot.onCallNote } : {}),
+        ...(request.snapshot.trigger ? { trigger: request.snapshot.trigger } : {}),
         // An action: what was asked, by its hash and class (the text itself stays with the request).
         ...(request.snapshot.action
           ? { action: { sha256: request.snapshot.action.sha256, class: request.snapshot.action.class } }
@@ -342,6 +343,7 @@ function grantEffects(request: RequestRow, ctx: RequestContext): { grantId: stri
         startsAt: ctx.now,
         // Provisional: activation sets the real expiry to activation time + duration.
         expiresAt: new Date(ctx.now.getTime() + request.durationSeconds * 1000),
+        ...(request.snapshot.trigger ? { trigger: request.snapshot.trigger } : {}),
       },
     },
     {
@@ -350,7 +352,12 @@ function grantEffects(request: RequestRow, ctx: RequestContext): { grantId: stri
         type: "grant.scheduled",
         requestId: request.id,
         grantId,
-        data: { principal, connectorName, durationSeconds: request.durationSeconds },
+        data: {
+          principal,
+          connectorName,
+          durationSeconds: request.durationSeconds,
+          ...(request.snapshot.trigger ? { trigger: request.snapshot.trigger } : {}),
+        },
       },
     },
     { kind: "enqueue_activation", grantId },

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { AccessTriggerSchema } from "../domain/access-trigger.js";
 import { MAX_DURATION_SECONDS, tryParseDuration } from "../domain/duration.js";
 
 /** Request bodies, query strings and views of /api/v1. The OpenAPI document is generated from these. */
@@ -168,6 +169,7 @@ export const RequestView = z.object({
     .array(z.object({ step: z.number(), action: z.string(), at: z.string(), summary: z.string() }))
     .describe("What the escalation ladder did so far"),
   onCallNote: z.string().nullable(),
+  trigger: AccessTriggerSchema.nullable().describe("The signed event that opened it (null when someone asked)"),
   breakGlass: z.boolean(),
   review: z
     .object({ by: z.string().nullable(), at: z.string(), note: z.string().nullable() })
@@ -195,6 +197,7 @@ export const GrantView = z.object({
   hasCredentials: z.boolean(),
   attempts: z.number(),
   lastError: z.string().nullable(),
+  trigger: AccessTriggerSchema.nullable().describe("What opened it when nobody asked (a signed event, an incident)"),
 });
 
 export const ErrorView = z.object({

@@ -15,6 +15,7 @@ const STATUS: Record<AppErrorCode, number> = {
   connector_failed: 502,
   config_invalid: 500,
   internal: 500,
+  rate_limited: 429,
 };
 
 /** A connection refused fails at once, and a lost server is usually back, or failed over, within seconds. */

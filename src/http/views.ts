@@ -47,6 +47,7 @@ export function requestView(row: RequestRow): z.infer<typeof RequestView> {
       summary: entry.summary,
     })),
     onCallNote: row.snapshot.onCallNote ?? null,
+    trigger: row.snapshot.trigger ?? null,
     breakGlass: row.breakGlass,
     review: row.reviewedAt ? { by: row.reviewedById, at: row.reviewedAt.toISOString(), note: row.reviewNote } : null,
   };
@@ -72,5 +73,6 @@ export function grantView(row: GrantRow): z.infer<typeof GrantView> {
     hasCredentials: row.hasSecret,
     attempts: row.attempts,
     lastError: row.lastError,
+    trigger: row.trigger ?? null,
   };
 }

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { setTimeout as delay } from "node:timers/promises";
 import { signedHeaders } from "../connectors/webhook/webhook-signature.js";
 import { chainedLine, toJson } from "../domain/audit-export-line.js";
@@ -36,7 +37,6 @@ export interface AuditWebhookOptions {
   timeoutMs?: number;
 }
 
-const SINK = "webhook";
 const LEASE_NAME = "audit-webhook";
 const LEASE_SECONDS = 60;
 
@@ -48,6 +48,7 @@ export function startAuditWebhook(options: AuditWebhookOptions): AuditWebhook {
   const timeoutMs = options.timeoutMs ?? 10_000;
   // Logged without path or query: a collector's URL may carry a token.
   const receiver = new URL(options.url).origin;
+  const sink = deliveryCursorKey(options.url);
   const stopping = new AbortController();
   let lag: number | undefined;
   let failures = 0;
@@ -61,24 +62,36 @@ export function startAuditWebhook(options: AuditWebhookOptions): AuditWebhook {
         "Idempotency-Key": `audit-${first}-${last}`,
       },
       body,
+      // A redirect answered to a POST would be followed as a GET and its 200 taken for delivery.
+      redirect: "manual",
       signal: AbortSignal.any([AbortSignal.timeout(timeoutMs), stopping.signal]),
     });
     await response.body?.cancel();
-    if (!response.ok) throw new Error(`the receiver answered HTTP ${response.status}`);
+    if (response.status >= 300 && response.status < 400)
+      throw new DeliveryError(
+        `the receiver answered HTTP ${response.status} (a redirect): Sesame does not follow redirects, set SESAME_AUDIT_WEBHOOK_URL to the address it points to`,
+      );
+    if (!response.ok) throw new DeliveryError(`the receiver answered HTTP ${response.status}`);
   };
 
   /** Delivers one batch; false when there was nothing to deliver or this process is not the deliverer. */
   const deliverBatch = async (): Promise<boolean> => {
-    if (!(await options.store.takeNamedLease(LEASE_NAME, options.instanceId, LEASE_SECONDS))) return false;
-    const after = await readDeliveryCursor(db, SINK);
+    if (!(await options.store.takeNamedLease(LEASE_NAME, options.instanceId, LEASE_SECONDS))) {
+      lag = undefined; // another process delivers, and reports the lag
+      return false;
+    }
+    const after = await readDeliveryCursor(db, sink);
     const page = await readChainPage(db, after, batchSize);
     const oldest = page.find((entry) => entry.event !== null)?.event;
     lag = oldest ? Math.max(0, (now().getTime() - oldest.at.getTime()) / 1000) : 0;
     if (page.length === 0) return false;
     const first = page[0]!.position;
     const last = page[page.length - 1]!.position;
+    // Renewed right before sending: a process that stalled since the first take must not send
+    // beside the one that took over.
+    if (!(await options.store.takeNamedLease(LEASE_NAME, options.instanceId, LEASE_SECONDS))) return false;
     await post(toJson({ events: page.map(chainedLine) }), first, last);
-    await advanceDeliveryCursor(db, SINK, last, now());
+    await advanceDeliveryCursor(db, sink, last, now());
     if (failures > 0) logger.info({ receiver, failures }, "audit webhook delivers again");
     failures = 0;
     return page.length === batchSize;
@@ -95,7 +108,7 @@ export function startAuditWebhook(options: AuditWebhookOptions): AuditWebhook {
         // One line per outage, then quiet retries: a receiver down for an hour must not flood the log.
         if (failures === 1)
           logger.warn(
-            { receiver, error: error instanceof Error ? error.message : String(error) },
+            { receiver, error: failureReason(error) },
             "audit webhook delivery failed; retrying with backoff until the receiver takes it (nothing is skipped)",
           );
         const exponential = Math.min(backoff.max, backoff.first * 2 ** Math.min(failures - 1, 20));
@@ -114,4 +127,29 @@ export function startAuditWebhook(options: AuditWebhookOptions): AuditWebhook {
       await options.store.releaseNamedLease(LEASE_NAME, options.instanceId).catch(() => undefined);
     },
   };
+}
+
+/** A failure the receiver caused, described by Sesame: safe to log as it is. */
+class DeliveryError extends Error {}
+
+/**
+ * What went wrong, without the raw message of a network error: fetch's messages can quote the URL,
+ * and a collector's URL may carry a token.
+ */
+function failureReason(error: unknown): string {
+  if (error instanceof DeliveryError) return error.message;
+  if (error instanceof Error && error.name === "TimeoutError") return "the receiver did not answer in time";
+  const cause = (error as { cause?: { code?: unknown } } | undefined)?.cause;
+  if (typeof cause?.code === "string") return `cannot reach the receiver (${cause.code})`;
+  return `${error instanceof Error ? error.name : "unknown error"} while sending`;
+}
+
+/**
+ * The delivery position belongs to one receiver: pointing SESAME_AUDIT_WEBHOOK_URL at another host
+ * or path starts over from the first event (receivers de-duplicate by the event's id), while a
+ * changed query string (a rotated token) keeps the position.
+ */
+export function deliveryCursorKey(url: string): string {
+  const { origin, pathname } = new URL(url);
+  return `webhook:${createHash("sha256").update(`${origin}${pathname}`).digest("hex").slice(0, 32)}`;
 }

@@ -2,7 +2,7 @@ import { Queue, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import { type ChatJob, ChatJobSchema, type PlannedJob } from "../chat/core/chat-deliveries.js";
 import type { ChatDispatcher } from "../chat/core/chat-dispatcher.js";
-import type { Logger } from "../services/ports.js";
+import type { Logger, Metrics } from "../services/ports.js";
 import type { OutageLog } from "../storage/outage-log.js";
 import { createWorkerRedis } from "./queues.js";
 import { onWorkerError } from "./redis-outages.js";
@@ -58,7 +58,13 @@ export function createChatQueue(
 export function startChatWorker(
   dispatcher: ChatDispatcher,
   logger: Logger,
-  options: { redisUrl: string; prefix: string; concurrency: number; redisHealth: OutageLog },
+  options: {
+    redisUrl: string;
+    prefix: string;
+    concurrency: number;
+    redisHealth: OutageLog;
+    metrics?: Pick<Metrics, "chatDelivery">;
+  },
 ): { close(): Promise<void> } {
   const connection = createWorkerRedis(options.redisUrl, options.redisHealth);
   const worker = new Worker<ChatJob>(
@@ -73,8 +79,10 @@ export function startChatWorker(
     },
     { connection, prefix: options.prefix, concurrency: options.concurrency },
   );
+  worker.on("completed", (job) => options.metrics?.chatDelivery(job.data.platform, "delivered"));
   worker.on("failed", (job, error) => {
     const final = job !== undefined && job.attemptsMade >= (job.opts.attempts ?? 1);
+    if (job) options.metrics?.chatDelivery(job.data.platform, final ? "failed" : "retried");
     const log = final ? logger.error.bind(logger) : logger.warn.bind(logger);
     log(
       {

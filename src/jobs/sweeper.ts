@@ -69,6 +69,8 @@ async function sweepUnderLease(deps: ServiceDeps, run: Run): Promise<SweepReport
         if (!(await take())) throw new Error("another process took the sweeper's lease over");
         run.progressAt = deps.now().getTime();
       });
+      for (const [kind, count] of Object.entries(report))
+        if (kind !== "errors" && count > 0) deps.metrics?.sweeperRepairs(kind, count);
       // Quiet when there was nothing to repair: a line every interval would say nothing.
       if (Object.values(report).some((count) => count > 0))
         deps.logger.info({ ...report, tookMs: Date.now() - started }, "sweep repaired what jobs had not done");

@@ -46,6 +46,7 @@ async function activate(
       principal: claimed.principal,
       target: claimed.target,
       expiresAt: expiryFrom(claimed, activatedAt),
+      ...(claim.unfinishedBefore ? { unfinishedCallBefore: true } : {}),
     });
   } catch (error) {
     await recordConnectorFailure(deps, grantId, "grant", error, options.finalAttempt);

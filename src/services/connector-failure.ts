@@ -24,9 +24,11 @@ export async function recordConnectorFailure(
 ): Promise<void> {
   const message = safeErrorText(error);
   deps.logger.warn({ grantId, operation, finalAttempt, error: message }, `connector ${operation} failed`);
+  let connector: string | undefined;
   const recorded = await deps.store.transaction(async (uow) => {
     const grant = await uow.lockGrant(grantId);
     if (!grant) return null;
+    connector = grant.connectorName;
     await releaseEntitlement(deps, uow, grant);
     if (!canApply(grant, "attempt_failed")) return null;
     const transition = transitionGrant(
@@ -36,5 +38,6 @@ export async function recordConnectorFailure(
     );
     return saveGrant(deps, uow, grant, transition);
   });
+  if (connector) deps.metrics?.connectorFailure(connector, operation);
   if (recorded) await runAfterCommit(deps, recorded.after, recorded.saved);
 }

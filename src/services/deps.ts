@@ -4,6 +4,7 @@ import type {
   ConnectorProvider,
   JobScheduler,
   Logger,
+  Metrics,
   Notifier,
   OnCallDirectory,
   SecretBox,
@@ -26,6 +27,8 @@ export interface ServiceDeps {
   newId: () => string;
   /** This process, as the owner of the entitlement leases it takes (it renews them while it lives). */
   instanceId: string;
+  /** Counts and timings for /metrics; absent in tests that do not look at them. */
+  metrics?: Metrics;
   /** Runs approved actions (issue 14); without it, action requests are refused. */
   actions?: ActionExecutor;
 }

@@ -9,6 +9,7 @@ import { breakGlassAlarm } from "./break-glass.js";
 import { afterCommit, type ServiceDeps } from "./deps.js";
 import { pageKey } from "./escalate-request.js";
 import { extendAtTarget } from "./extend-at-target.js";
+import { observeChanges, type StatusesBefore } from "./observe-changes.js";
 import type { UnitOfWork } from "./ports.js";
 import { performRevoke } from "./revoke-grant.js";
 import { enqueueActionRun } from "./run-action.js";
@@ -24,6 +25,8 @@ import { undoFailedGrant } from "./undo-failed-grant.js";
 export interface Saved {
   request?: RequestRow;
   grant?: GrantRow;
+  /** The statuses before this transaction's transitions, counted for /metrics after commit. */
+  before?: StatusesBefore;
 }
 
 export interface Committed<T> {
@@ -44,7 +47,7 @@ export async function saveRequest(
 ): Promise<{ saved: Saved; after: AfterCommitEffect[] }> {
   const next = await uow.updateRequest(request, transition.patch);
   if (!next) throw conflict("request");
-  const saved: Saved = { request: next };
+  const saved: Saved = { request: next, before: { request: request.status } };
   return { saved, after: await applyInTransaction(deps, uow, transition.effects, saved) };
 }
 
@@ -56,7 +59,7 @@ export async function saveNewRequest(
   effects: Effect[],
 ): Promise<{ saved: Saved; after: AfterCommitEffect[] }> {
   await uow.createRequest(request);
-  const saved: Saved = { request: { ...request, decisions: [...request.decisions] } };
+  const saved: Saved = { request: { ...request, decisions: [...request.decisions] }, before: { request: null } };
   return { saved, after: await applyInTransaction(deps, uow, effects, saved) };
 }
 
@@ -69,7 +72,7 @@ export async function saveGrant(
 ): Promise<{ saved: Saved; after: AfterCommitEffect[] }> {
   const next = await uow.updateGrant(grant, transition.patch);
   if (!next) throw conflict("grant");
-  const saved: Saved = { grant: next };
+  const saved: Saved = { grant: next, before: { grant: grant.status } };
   return { saved, after: await applyInTransaction(deps, uow, transition.effects, saved) };
 }
 
@@ -86,10 +89,10 @@ export async function saveGrants(
     changes.map(({ grant, transition }) => ({ current: grant, patch: transition.patch })),
   );
   const results: { saved: Saved; after: AfterCommitEffect[] }[] = [];
-  for (const [index, { transition }] of changes.entries()) {
+  for (const [index, { grant: current, transition }] of changes.entries()) {
     const grant = next[index];
     if (!grant) throw conflict("grant");
-    const saved: Saved = { grant };
+    const saved: Saved = { grant, before: { grant: current.status } };
     results.push({ saved, after: await applyInTransaction(deps, uow, transition.effects, saved) });
   }
   return results;
@@ -146,6 +149,7 @@ async function applyInTransaction(
 
 /** Runs after-commit effects in order; each failure is logged and left to the sweeper. */
 export async function runAfterCommit(deps: ServiceDeps, effects: AfterCommitEffect[], saved: Saved): Promise<void> {
+  observeChanges(deps.metrics, saved.before, saved);
   for (const effect of effects) await afterCommit(deps, effect.kind, () => runOne(deps, effect, saved));
 }
 

@@ -121,6 +121,8 @@ export interface UnitOfWork extends StoreReader, ActionRunReads, ActionRunWrites
   countActiveHolders(keys: readonly string[]): Promise<Map<string, number>>;
   /** Deletes up to `limit` requests (and their grants) that ended for good before `endedBefore`; how many. */
   deleteEndedRecords(endedBefore: Date, limit: number): Promise<number>;
+  /** Deletes up to `limit` chat delivery claims made before `before`; how many. */
+  deleteChatDeliveryClaims(before: Date, limit: number): Promise<number>;
 }
 
 export interface Store extends StoreReader, ActionRunReads {
@@ -150,7 +152,12 @@ export interface Store extends StoreReader, ActionRunReads {
     grantId: string,
     statuses: readonly GrantStatus[],
     claim: Omit<EntitlementClaim, "key" | "grantId">,
-  ): Promise<{ grant: GrantRow; claimed: boolean } | null>;
+  ): Promise<{
+    grant: GrantRow;
+    claimed: boolean;
+    /** The lease found was an earlier `claim.operation` call on this grant that never recorded its outcome (its process died). */
+    unfinishedBefore: boolean;
+  } | null>;
   /** Drops every lease `owner` holds (a clean shutdown, once its work has finished). */
   releaseLeases(owner: string): Promise<void>;
   /** Grants in `statuses` that no live lease covers: work a dead process left half done. */
@@ -222,6 +229,26 @@ export type Notification =
 
 export interface Notifier {
   publish(notification: Notification): Promise<void>;
+}
+
+/**
+ * Counts and timings for /metrics (src/metrics implements it). Cheap and synchronous; it never
+ * throws. Labels never carry people, request or grant ids: only bounded names.
+ */
+export interface Metrics {
+  /** A request (of a kind: access, extension) was submitted (`submitted`) or reached an end state. */
+  requestOutcome(outcome: "submitted" | Exclude<RequestStatus, "pending">, kind: RequestRow["kind"]): void;
+  /** Seconds from a request's creation to its decision (approved or denied). */
+  requestDecided(seconds: number): void;
+  /** Seconds from approval (or the grant's start, if later) to access active on the target. */
+  grantActivated(seconds: number): void;
+  /** Seconds from a grant's expiresAt to its access revoked on the target. */
+  grantRevokedLate(seconds: number): void;
+  connectorFailure(connector: string, operation: "grant" | "revoke" | "cleanup"): void;
+  /** What one sweep repaired, by kind (the SweepReport's counts). */
+  sweeperRepairs(kind: string, count: number): void;
+  /** A chat message delivered, retried or failed for good. */
+  chatDelivery(platform: string, outcome: "delivered" | "retried" | "failed"): void;
 }
 
 export interface Logger {

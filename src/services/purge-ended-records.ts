@@ -27,7 +27,13 @@ export async function purgeEndedRecords(
       return deleted;
     });
     purged += count;
-    if (count < PURGE_BATCH) return purged;
+    if (count < PURGE_BATCH) break;
     await checkpoint();
   }
+  // Claims only stop a retried chat job from sending twice; nothing refers to them.
+  while (
+    (await deps.store.transaction((uow) => uow.deleteChatDeliveryClaims(endedBefore, PURGE_BATCH))) === PURGE_BATCH
+  )
+    await checkpoint();
+  return purged;
 }

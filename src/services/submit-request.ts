@@ -1,4 +1,5 @@
 import { draftRequest, type RequestRow, type RequestSnapshot } from "../domain/access-request.js";
+import type { AccessTrigger } from "../domain/access-trigger.js";
 import { formatDuration, parseDuration, toSeconds } from "../domain/duration.js";
 import { AppError } from "../domain/errors.js";
 import type { AutoApproval } from "../domain/policy/auto-approval.js";
@@ -17,6 +18,11 @@ export interface SubmitRequestInput {
   ticket?: string;
   /** Emergency access: granted at once when the policy allows it, paged, and reviewed afterwards. */
   breakGlass?: boolean;
+  /**
+   * Opened by a signed event, approved by the `eventAccess` rule named in `approval` (checked by
+   * the caller, never taken from an API body). Recorded in the snapshot and the audit log.
+   */
+  trigger?: { detail: AccessTrigger; approval: string };
 }
 
 export function snapshotOf(evaluation: RequestEvaluation, connectors: ConnectorProvider): RequestSnapshot {
@@ -68,7 +74,26 @@ function breakGlassApproval(evaluation: RequestEvaluation, reason: string | unde
 /** Submits an access request: checks it against the policy, stores it, and auto-approves when a rule says so. */
 export async function submitRequest(deps: ServiceDeps, input: SubmitRequestInput): Promise<RequestRow> {
   const { draft, autoApprovalReason } = await draftSubmission(deps, input);
+  if (!autoApprovalReason) await refuseOverPendingCap(deps, draft);
   return storeNewRequest(deps, draft, autoApprovalReason);
+}
+
+/**
+ * The policy's `maxPendingPerRequester`: a request that would wait for people is refused while the
+ * requester already has that many waiting under the same policy (so one person cannot flood the
+ * approvers). A check before the insert: two submissions at the same instant may both pass it.
+ */
+async function refuseOverPendingCap(deps: ServiceDeps, draft: RequestRow): Promise<void> {
+  const cap = deps.policy().policy(draft.policyId)?.maxPendingPerRequester;
+  if (cap === undefined) return;
+  const pending = await deps.store.listRequests({ requesterId: draft.requesterId, status: ["pending"], limit: 1_000 });
+  const waiting = pending.filter((r) => r.policyId === draft.policyId).length;
+  if (waiting >= cap)
+    throw new AppError(
+      "policy_violation",
+      `You already have ${waiting} request(s) waiting for approval under policy ${draft.policyId}, its maximum. Cancel one or wait for a decision before asking again. Nothing was requested.`,
+      { details: { policyId: draft.policyId, maxPendingPerRequester: cap } },
+    );
 }
 
 /**
@@ -99,7 +124,9 @@ export async function draftSubmission(
   );
   const autoApproval: AutoApproval | null = input.breakGlass
     ? breakGlassApproval(evaluation, input.reason)
-    : evaluation.autoApproval;
+    : input.trigger
+      ? { reason: input.trigger.approval }
+      : evaluation.autoApproval;
   // On-call auto-approval may end with the requester's shift.
   const endsBy = autoApproval?.endsBy;
   const durationSeconds = endsBy
@@ -114,7 +141,10 @@ export async function draftSubmission(
       durationSeconds,
       reason: input.reason?.trim() || null,
       ticket: input.ticket?.trim() || null,
-      snapshot: snapshotOf(evaluation, deps.connectors),
+      snapshot: {
+        ...snapshotOf(evaluation, deps.connectors),
+        ...(input.trigger ? { trigger: input.trigger.detail } : {}),
+      },
       autoApprovalReason: null,
       extendsGrantId: null,
       pendingUntil: new Date(now.getTime() + evaluation.pendingTimeoutSeconds * 1000),

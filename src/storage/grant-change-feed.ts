@@ -22,11 +22,19 @@ const RECONNECT_MIN_MS = 200;
 /** How the feed's session shows in pg_stat_activity. */
 export const FEED_APPLICATION_NAME = "sesame-admission-feed";
 const RECONNECT_MAX_MS = 5_000;
+/**
+ * A connection gone half-open (a failover, a NAT that forgot it) shows no error: LISTEN just goes
+ * quiet. Reads that do not answer in time end the connection instead of hanging for the kernel's
+ * ~15 minutes, and the view counts as out of touch once no read succeeded for a few polls.
+ */
+const CONNECT_TIMEOUT_MS = 5_000;
+const READ_TIMEOUT_MS = 10_000;
+const POLLS_BEFORE_OUT_OF_TOUCH = 3;
 
 export interface GrantChangeFeed {
   /** Settles once the first full read is in the view (rejects if the first connection fails). */
   ready: Promise<void>;
-  /** Since when the view has been out of touch with the database, or undefined while connected. */
+  /** Since when the view has been out of touch with the database (no read succeeded), or undefined while in touch. */
   outOfTouchSince(): number | undefined;
   /** Runs a catch-up read now (tests, and the poll timer). */
   catchUp(): Promise<void>;
@@ -63,6 +71,7 @@ export function startGrantChangeFeed(
   let client: pg.Client | undefined;
   let stopped = false;
   let outOfTouchSince: number | undefined = Date.now();
+  let lastReadAt = Date.now();
   let watermarkMs = 0;
   let reconnectMs = RECONNECT_MIN_MS;
   let reconnectTimer: NodeJS.Timeout | undefined;
@@ -123,6 +132,7 @@ export function startGrantChangeFeed(
     buffered = undefined;
     view.apply(heardMeanwhile);
     watermarkMs = watermark;
+    lastReadAt = Date.now();
   };
 
   async function connect(): Promise<void> {
@@ -132,6 +142,9 @@ export function startGrantChangeFeed(
       connectionString: databaseUrl,
       keepAlive: true,
       application_name: FEED_APPLICATION_NAME,
+      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+      query_timeout: READ_TIMEOUT_MS,
+      statement_timeout: READ_TIMEOUT_MS,
     });
     client = fresh;
     fresh.on("error", (error) => lose(fresh, error));
@@ -165,6 +178,7 @@ export function startGrantChangeFeed(
     view.apply(rows.map(toChange));
     view.forgetOld();
     watermarkMs = watermark;
+    lastReadAt = Date.now();
   };
 
   const catchUp = async () => {
@@ -180,7 +194,9 @@ export function startGrantChangeFeed(
 
   return {
     ready,
-    outOfTouchSince: () => outOfTouchSince,
+    outOfTouchSince: () =>
+      outOfTouchSince ??
+      (Date.now() - lastReadAt > POLLS_BEFORE_OUT_OF_TOUCH * options.pollMs ? lastReadAt : undefined),
     catchUp,
     async stop() {
       stopped = true;

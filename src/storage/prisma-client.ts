@@ -1,3 +1,4 @@
+import { setFlagsFromString } from "node:v8";
 import { PrismaPg } from "@prisma/adapter-pg";
 import { PrismaClient } from "./generated/prisma/client.js";
 import { observedAdapter } from "./observed-adapter.js";
@@ -42,6 +43,7 @@ function poolTimeouts({ connectTimeoutSeconds, statementTimeoutSeconds }: Databa
  * options (tests, one-off tools) the pool keeps pg's defaults: no timeouts.
  */
 export function createDatabase(databaseUrl: string, options?: DatabaseOptions): Database {
+  compileQueryCompilerCompactly();
   const adapter = new PrismaPg(
     { connectionString: databaseUrl, max: DATABASE_POOL_SIZE, ...(options ? poolTimeouts(options) : {}) },
     {
@@ -52,4 +54,16 @@ export function createDatabase(databaseUrl: string, options?: DatabaseOptions): 
     },
   );
   return new PrismaClient({ adapter: options?.health ? observedAdapter(adapter, options.health) : adapter });
+}
+
+/**
+ * Prisma 7 plans queries in a WebAssembly query compiler. V8's optimising tier (TurboFan) turns it
+ * into ~80 MiB of machine code per process, most of an idle worker's memory; its baseline tier
+ * (Liftoff) alone keeps RSS near 130 MiB instead of 215 MiB at no measurable CPU cost per
+ * lifecycle (npm run bench: 18.0 vs 20.5 ms, same run, load 1.2). The flag only affects modules
+ * compiled after it is set, so it must come before the first PrismaClient; setting it again is a
+ * no-op.
+ */
+function compileQueryCompilerCompactly(): void {
+  setFlagsFromString("--liftoff-only");
 }

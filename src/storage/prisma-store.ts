@@ -137,7 +137,10 @@ function unitOfWork(tx: Prisma.TransactionClient, pendingAudit: PendingAudit[]):
       await tx.decision.create({ data: { requestId, ...decision } });
     },
     async createGrant(data) {
-      const row = await tx.grant.create({ data: { ...data, target: asJson(data.target) } });
+      const { trigger, ...rest } = data;
+      const row = await tx.grant.create({
+        data: { ...rest, target: asJson(rest.target), ...(trigger ? { trigger: asJson(trigger) } : {}) },
+      });
       return toGrantRow(row);
     },
     async updateGrant(current, patch) {
@@ -177,8 +180,12 @@ export function createPrismaStore(db: Database): Store {
       );
     },
     async claimGrantForCall(grantId, statuses, claim) {
-      const [row] = await db.$queryRaw<(Grant & { claimed: boolean })[]>`
+      // `prior` reads the lease as it was before this statement's upsert (one snapshot for all parts).
+      const [row] = await db.$queryRaw<(Grant & { claimed: boolean; unfinishedBefore: boolean })[]>`
         WITH g AS (SELECT * FROM "Grant" WHERE id = ${grantId} AND status::text = ANY(${[...statuses]}) FOR UPDATE),
+        prior AS (
+          SELECT 1 FROM "EntitlementLease" l JOIN g ON l."key" = g."entitlementKey"
+          WHERE l."grantId" = g.id AND l."operation" = ${claim.operation}),
         lease AS (
           INSERT INTO "EntitlementLease" ("key", "grantId", "operation", "owner", "expiresAt")
           SELECT g."entitlementKey", g.id, ${claim.operation}, ${claim.owner}, now() + make_interval(secs => ${claim.ttlSeconds})
@@ -187,10 +194,10 @@ export function createPrismaStore(db: Database): Store {
             "owner" = EXCLUDED."owner", "expiresAt" = EXCLUDED."expiresAt"
           WHERE "EntitlementLease"."expiresAt" <= now()
           RETURNING "grantId")
-        SELECT g.*, EXISTS (SELECT 1 FROM lease) AS claimed FROM g`;
+        SELECT g.*, EXISTS (SELECT 1 FROM lease) AS claimed, EXISTS (SELECT 1 FROM prior) AS "unfinishedBefore" FROM g`;
       if (!row) return null;
-      const { claimed, ...grant } = row;
-      return { grant: toGrantRow(grant), claimed };
+      const { claimed, unfinishedBefore, ...grant } = row;
+      return { grant: toGrantRow(grant), claimed, unfinishedBefore: claimed && unfinishedBefore };
     },
     async renewLeases(owner, ttlSeconds, grantIds) {
       if (grantIds.length === 0) return 0;

@@ -1,4 +1,5 @@
 import type { EscalationEntry, RequestRow, RequestSnapshot } from "../domain/access-request.js";
+import type { AccessTrigger } from "../domain/access-trigger.js";
 import type { GrantRow } from "../domain/grant.js";
 import type { AccessRequest, Decision, Grant, Prisma } from "./generated/prisma/client.js";
 
@@ -72,6 +73,7 @@ export function toGrantRow(row: Grant): GrantRow {
     lastError: row.lastError,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
+    trigger: (row.trigger as AccessTrigger | null | undefined) ?? null,
   };
 }
 

@@ -59,6 +59,23 @@ describe("environment", () => {
     expect((error as Error).message).not.toContain(secret);
   });
 
+  it("refuses an audit webhook URL that carries a user or password, without echoing it", () => {
+    let error: unknown;
+    try {
+      parseEnv({ ...minimal, SESAME_AUDIT_WEBHOOK_URL: "https://siem:hunter2hunter2@siem.example/collect" });
+    } catch (caught) {
+      error = caught;
+    }
+    expect((error as EnvError).problems).toEqual([
+      expect.stringMatching(/^SESAME_AUDIT_WEBHOOK_URL: must not carry a user or password/),
+    ]);
+    expect((error as Error).message).not.toContain("hunter2");
+    expect(
+      parseEnv({ ...minimal, SESAME_AUDIT_WEBHOOK_URL: "https://siem.example/collect?token=t" })
+        .SESAME_AUDIT_WEBHOOK_URL,
+    ).toBe("https://siem.example/collect?token=t");
+  });
+
   it("has no default for any secret", () => {
     expect(() => parseEnv({ ...minimal, SESAME_ENCRYPTION_KEY: undefined })).toThrow(
       /SESAME_ENCRYPTION_KEY: is required/,

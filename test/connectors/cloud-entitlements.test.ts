@@ -14,6 +14,9 @@ const env = {
   REDIS_SESAME_URL: "redis://sesame:pw@cache.example.com:6379",
   K8S_SESAME_TOKEN: "k8s-token-k8s-token-k8s-token",
   WEBHOOK_SESAME_SECRET: "a-webhook-secret-of-at-least-32-characters",
+  OKTA_SESAME_TOKEN: "00okta-token-okta-token",
+  ENTRA_SESAME_CLIENT_SECRET: "entra-client-secret-value",
+  GITHUB_SESAME_TOKEN: "ghp_github-token-value",
 };
 const PERMISSION_SET = "arn:aws:sso:::permissionSet/ssoins-1234567890abcdef/ps-1234567890abcdef";
 
@@ -44,6 +47,44 @@ describe("entitlements of the cloud connectors", () => {
       expect(connectors.entitlementKeyFor("gcp", target, "alice@example.com")).not.toBe(
         connectors.entitlementKeyFor("gcp", target, "alice@example.com"),
       );
+    } finally {
+      await connectors.close();
+    }
+  });
+
+  it("okta-group: one entitlement per person and group, so overlapping grants are counted", async () => {
+    const connectors = await createConnectorSet(await loadPolicyFile(EXAMPLE, connectorValidators(env)), env);
+    try {
+      const key = (principal: string, groupId: string) => connectors.entitlementKeyFor("okta", { groupId }, principal);
+      expect(key("alice@example.com", "00g1abcd2EFGH3ijk4x7")).toBe(key("alice@example.com", "00g1abcd2EFGH3ijk4x7"));
+      expect(key("alice@example.com", "00g1abcd2EFGH3ijk4x7")).not.toBe(key("bob@example.com", "00g1abcd2EFGH3ijk4x7"));
+      expect(key("alice@example.com", "00g1abcd2EFGH3ijk4x7")).not.toBe(
+        key("alice@example.com", "00g9abcd2EFGH3ijk4x7"),
+      );
+    } finally {
+      await connectors.close();
+    }
+  });
+
+  it("entra-group: one entitlement per person and group (object ids in any case), so overlapping grants are counted", async () => {
+    const connectors = await createConnectorSet(await loadPolicyFile(EXAMPLE, connectorValidators(env)), env);
+    try {
+      const group = "22222222-2222-2222-2222-22222222abcd";
+      const key = (principal: string, groupId: string) => connectors.entitlementKeyFor("entra", { groupId }, principal);
+      expect(key("alice@example.com", group)).toBe(key("alice@example.com", group.toUpperCase()));
+      expect(key("alice@example.com", group)).not.toBe(key("bob@example.com", group));
+    } finally {
+      await connectors.close();
+    }
+  });
+
+  it("github-team: one entitlement per person and team whatever the role, so overlapping grants are counted", async () => {
+    const connectors = await createConnectorSet(await loadPolicyFile(EXAMPLE, connectorValidators(env)), env);
+    try {
+      const key = (principal: string, role: string) =>
+        connectors.entitlementKeyFor("github", { org: "my-org", team: "platform-admins", role }, principal);
+      expect(key("alice", "member")).toBe(key("alice", "maintainer"));
+      expect(key("alice", "member")).not.toBe(key("bob", "member"));
     } finally {
       await connectors.close();
     }

@@ -67,6 +67,8 @@ export async function startSesame(
     SESAME_REDIS_PREFIX: prefix,
     SESAME_SWEEP_INTERVAL: options.sweepInterval ?? "1h",
     LOG_LEVEL: options.captureLogs ? "info" : "silent",
+    // Tests drive the API far faster than a person; rate-limits.test.ts sets a low limit of its own.
+    SESAME_RATE_LIMIT: "1000000",
     ...options.env,
   };
   const clock = createTestClock();
@@ -82,7 +84,11 @@ export async function startSesame(
   });
   const tokens: Record<string, string> = {};
   for (const id of options.identities) tokens[id] = await createApiToken(runtime.db, id, "test");
-  const started = await start(runtime, options.role ?? "all");
+  const started = await start(runtime, options.role ?? "all").catch(async (error: unknown) => {
+    await runtime.close();
+    await database.drop();
+    throw error;
+  });
   const baseUrl = started.url ?? "";
   return {
     runtime,

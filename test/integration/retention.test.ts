@@ -25,6 +25,7 @@ policies:
     reason: { required: false }
     approvers: { users: [bob] }
     pendingTimeout: 30d
+    breakGlass: { maxDuration: 30m }
 `;
 
 const DAY = 86_400;
@@ -77,5 +78,34 @@ describe("retention of ended requests and grants", () => {
     const purges = await db.auditEvent.findMany({ where: { type: "records.purged" } });
     expect(purges.map((event) => (event.data as { requests: number }).requests)).toEqual([2]);
     expect(await db.auditEvent.count({ where: { requestId: { in: [cancelled, relinquished] } } })).toBeGreaterThan(4);
+  });
+
+  it("keeps break-glass access nobody has reviewed, whatever its age, and deletes it once reviewed", async () => {
+    const created = await sesame.api("alice", "POST", "/api/v1/requests", {
+      resource: "app-db",
+      duration: "20m",
+      breakGlass: true,
+      reason: "payments are down",
+    });
+    expect(created.status).toBe(201);
+    const id = created.body.id as string;
+    const grant = (await sesame.api("alice", "GET", `/api/v1/requests/${id}`)).body.grant as string;
+    await waitFor(async () => (await grantStatus(grant)) === "active", "the break-glass grant to be active");
+    await sesame.api("alice", "POST", `/api/v1/grants/${grant}/relinquish`);
+    await waitFor(async () => (await grantStatus(grant)) === "revoked", "the break-glass grant to be revoked");
+
+    const purgeMonthLater = async () => {
+      sesame.clock.travelTo(new Date(Date.now() + 31 * DAY * 1000));
+      try {
+        return await purgeEndedRecords(sesame.runtime.deps, 30 * DAY, async () => undefined);
+      } finally {
+        sesame.clock.reset();
+      }
+    };
+    expect(await purgeMonthLater()).toBe(0);
+    expect((await sesame.api("alice", "GET", `/api/v1/requests/${id}`)).status).toBe(200);
+    expect((await sesame.api("bob", "POST", `/api/v1/requests/${id}/review`, {})).status).toBe(200);
+    expect(await purgeMonthLater()).toBe(1);
+    expect((await sesame.api("alice", "GET", `/api/v1/requests/${id}`)).status).toBe(404);
   });
 });

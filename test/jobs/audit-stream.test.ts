@@ -4,7 +4,7 @@ import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { followAuditChain } from "../../src/cli/audit-follow.js";
 import type { AuditExportLine } from "../../src/domain/audit-export-line.js";
-import { startAuditWebhook } from "../../src/jobs/audit-webhook.js";
+import { deliveryCursorKey, startAuditWebhook } from "../../src/jobs/audit-webhook.js";
 import type { Logger } from "../../src/services/ports.js";
 import { readDeliveryCursor } from "../../src/storage/audit-delivery-cursor.js";
 import { appendAuditEvents } from "../../src/storage/audit-repository.js";
@@ -12,6 +12,7 @@ import { namedLeases } from "../../src/storage/named-leases.js";
 import { createDatabase, type Database } from "../../src/storage/prisma-client.js";
 import { chainEverything } from "../helpers/audit-chain.js";
 import { createMigratedDatabase } from "../helpers/database.js";
+import { startTcpProxy } from "../helpers/tcp-proxy.js";
 import { waitFor } from "../helpers/wait.js";
 
 /**
@@ -42,9 +43,19 @@ async function appendEvents(count: number, label: string): Promise<void> {
   await db.$transaction((tx) => appendAuditEvents(tx, events));
 }
 
-const quietLogger = (): Logger & { warnings: string[] } => {
+const quietLogger = (): Logger & { warnings: string[]; logged: unknown[] } => {
   const warnings: string[] = [];
-  return { warnings, info() {}, warn: (_object, message) => void warnings.push(message), error() {} };
+  const logged: unknown[] = [];
+  return {
+    warnings,
+    logged,
+    info: (object) => void logged.push(object),
+    warn: (object, message) => {
+      logged.push(object);
+      warnings.push(message);
+    },
+    error: (object) => void logged.push(object),
+  };
 };
 
 interface Delivery {
@@ -53,16 +64,21 @@ interface Delivery {
   answered: number;
 }
 
-/** A collector that records every POST and answers with the next status of `statuses` (then 200). */
+/** A collector that records every POST and answers with the next status of `statuses` (then 200); a 3xx points at /moved. */
 async function startReceiver(statuses: number[]) {
   const deliveries: Delivery[] = [];
   const server = http.createServer((request, response) => {
+    if (request.url === "/moved") {
+      // What a followed redirect would reach (as a GET): it must never count as delivered.
+      response.writeHead(200).end();
+      return;
+    }
     const chunks: Buffer[] = [];
     request.on("data", (chunk: Buffer) => chunks.push(chunk));
     request.on("end", () => {
       const answered = statuses.shift() ?? 200;
       deliveries.push({ headers: request.headers, body: Buffer.concat(chunks).toString("utf8"), answered });
-      response.writeHead(answered).end();
+      response.writeHead(answered, answered >= 300 && answered < 400 ? { Location: "/moved" } : {}).end();
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -85,11 +101,15 @@ const chainedSeqs = async (): Promise<string[]> =>
   );
 
 describe("audit webhook", () => {
+  // The receiver of the first delivery, kept for the process that takes over (the position is per receiver).
+  let firstReceiver: Awaited<ReturnType<typeof startReceiver>> | undefined;
+  afterAll(async () => firstReceiver?.close());
+
   it("delivers every chained event in chain order, signed, at least once, retrying a receiver that fails", async () => {
     await appendEvents(130, "first");
     await appendEvents(120, "second");
     await chainEverything(db);
-    const receiver = await startReceiver([503, 500]);
+    const receiver = await startReceiver([503, 302, 500]);
     const logger = quietLogger();
     const webhook = startAuditWebhook({
       url: receiver.url,
@@ -108,8 +128,9 @@ describe("audit webhook", () => {
       await waitFor(async () => receiver.accepted().length >= expected.length, "every event to be delivered");
       // In chain order; the failed batches were sent again whole, so nothing is skipped.
       expect(receiver.accepted()).toEqual(expected);
-      expect(receiver.deliveries.slice(0, 3).map((delivery) => delivery.answered)).toEqual([503, 500, 200]);
-      expect(receiver.deliveries[0]!.body).toBe(receiver.deliveries[2]!.body);
+      // A redirect is a failure too: followed, the POST would become a GET answered 200.
+      expect(receiver.deliveries.slice(0, 4).map((delivery) => delivery.answered)).toEqual([503, 302, 500, 200]);
+      expect(receiver.deliveries[0]!.body).toBe(receiver.deliveries[3]!.body);
       for (const { headers, body } of receiver.deliveries) {
         const timestamp = headers["x-sesame-timestamp"] as string;
         const expectedSignature = `v1=${createHmac("sha256", SECRET).update(`${timestamp}.${body}`).digest("hex")}`;
@@ -117,16 +138,18 @@ describe("audit webhook", () => {
         expect(headers["x-sesame-event"]).toBe("audit.events");
         expect(headers["idempotency-key"]).toMatch(/^audit-\d+-\d+$/);
       }
-      const first = JSON.parse(receiver.deliveries[2]!.body).events[0];
+      const first = JSON.parse(receiver.deliveries[3]!.body).events[0];
       expect(first).toMatchObject({ position: "1", type: "request.submitted", actorId: "alice", data: { index: 0 } });
       expect(first.hash).toMatch(/^[0-9a-f]{64}$/);
       // One warning for the outage, none per retry; the receiver's query string stays out of it.
       expect(logger.warnings).toHaveLength(1);
+      expect(JSON.stringify(logger.logged)).not.toContain("not-logged");
+      expect(JSON.stringify(logger.logged)).toContain("HTTP 503");
       await waitFor(async () => webhook.lagSeconds() === 0, "the webhook to report it has caught up");
-      expect(await readDeliveryCursor(db, "webhook")).toBe(BigInt(expected.length));
+      expect(await readDeliveryCursor(db, deliveryCursorKey(receiver.url))).toBe(BigInt(expected.length));
     } finally {
       await webhook.stop();
-      await receiver.close();
+      firstReceiver = receiver;
     }
   });
 
@@ -134,7 +157,8 @@ describe("audit webhook", () => {
     const before = (await chainedSeqs()).length;
     await appendEvents(7, "third");
     await chainEverything(db);
-    const receiver = await startReceiver([]);
+    const receiver = firstReceiver!;
+    receiver.deliveries.length = 0;
     const webhook = startAuditWebhook({
       url: receiver.url,
       secret: SECRET,
@@ -152,7 +176,40 @@ describe("audit webhook", () => {
       expect(JSON.parse(receiver.deliveries[0]!.body).events[0].position).toBe(`${before + 1}`);
     } finally {
       await webhook.stop();
-      await receiver.close();
+    }
+  });
+
+  it("keeps one position per receiver: a rotated query token keeps it, another path starts over", () => {
+    const key = deliveryCursorKey("https://siem.example/collect?token=a");
+    expect(deliveryCursorKey("https://siem.example/collect?token=b")).toBe(key);
+    expect(deliveryCursorKey("https://siem.example/other")).not.toBe(key);
+    expect(deliveryCursorKey("https://other.example/collect")).not.toBe(key);
+  });
+
+  it("logs why a receiver cannot be reached without quoting its URL", async () => {
+    const closed = await startReceiver([]);
+    const url = closed.url.replace("not-logged", "secret-token");
+    await closed.close();
+    const logger = quietLogger();
+    await appendEvents(1, "unreachable");
+    await chainEverything(db);
+    const webhook = startAuditWebhook({
+      url,
+      secret: SECRET,
+      db,
+      store: namedLeases(db),
+      instanceId: "worker-c",
+      logger,
+      now: () => new Date(),
+      idleMs: 20,
+      backoffMs: { first: 10, max: 20 },
+    });
+    try {
+      await waitFor(async () => logger.warnings.length > 0, "the outage to be logged");
+      expect(JSON.stringify(logger.logged)).toContain("ECONNREFUSED");
+      expect(JSON.stringify(logger.logged)).not.toContain("secret-token");
+    } finally {
+      await webhook.stop();
     }
   });
 });
@@ -174,5 +231,36 @@ describe("audit export --follow", () => {
     expect(lines.map((line) => line.position)).toEqual([start + 1n, start + 2n, start + 3n]);
     expect(lines.map((line) => (line.data as { index: number }).index)).toEqual([0, 1, 2]);
     expect(lines.every((line) => typeof line.hash === "string")).toBe(true);
+  });
+
+  it("waits out its database going away and goes on from the same position", async () => {
+    const postgres = new URL(database.url);
+    const proxy = await startTcpProxy({ host: postgres.hostname, port: Number(postgres.port || 5432) });
+    const proxied = createDatabase(proxy.via(database.url));
+    const start = BigInt((await chainedSeqs()).length);
+    const lines: AuditExportLine[] = [];
+    const outages: string[] = [];
+    const stop = new AbortController();
+    try {
+      await proxy.cut();
+      const following = followAuditChain(proxied, async (line) => void lines.push(line), {
+        after: start,
+        intervalMs: 20,
+        signal: stop.signal,
+        onOutage: (state) => void outages.push(state),
+      });
+      await appendEvents(2, "after-outage");
+      await waitFor(async () => outages.length === 1, "the outage to be reported");
+      await proxy.restore();
+      await waitFor(async () => lines.length >= 2, "the events to be written once the database is back");
+      stop.abort();
+      await following;
+      expect(outages).toEqual(["down", "up"]);
+      expect(lines.map((line) => line.position)).toEqual([start + 1n, start + 2n]);
+    } finally {
+      stop.abort();
+      await proxied.$disconnect();
+      await proxy.cut();
+    }
   });
 });

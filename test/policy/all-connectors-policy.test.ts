@@ -12,6 +12,9 @@ const env = {
   REDIS_SESAME_URL: "redis://sesame:pw@cache.example.com:6379",
   K8S_SESAME_TOKEN: "k8s-token-k8s-token-k8s-token",
   WEBHOOK_SESAME_SECRET: "a-webhook-secret-of-at-least-32-characters",
+  OKTA_SESAME_TOKEN: "00okta-token-okta-token",
+  ENTRA_SESAME_CLIENT_SECRET: "entra-client-secret-value",
+  GITHUB_SESAME_TOKEN: "ghp_github-token-value",
 };
 
 describe("examples/all-connectors.yaml", () => {

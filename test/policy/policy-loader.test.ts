@@ -65,7 +65,7 @@ describe("parsePolicyText", () => {
     expect(
       problems(edit("    email: bob@example.com", "    email: bob@example.com\n    favouriteColour: blue")),
     ).toEqual([
-      "policy.yaml:7:5 people[1].favouriteColour: unknown key (allowed: id, email, name, admin, slack, teams, principals, kubernetes)",
+      "policy.yaml:7:5 people[1].favouriteColour: unknown key (allowed: id, email, name, admin, slack, teams, principals, kubernetes, service)",
     ]);
   });
 

@@ -105,8 +105,13 @@ export function registerActions(app: App, deps: SlackListenerDeps): void {
       return;
     }
     const channel = payload.data.container?.channel_id ?? payload.data.channel?.id;
-    await guarded(deps, client, payload.data.user.id, channel ? { channel } : undefined, () =>
-      handleClick(deps, client, payload.data, deps.workspaceOf(context)),
+    await guarded(
+      deps,
+      client,
+      payload.data.user.id,
+      channel ? { channel } : undefined,
+      () => handleClick(deps, client, payload.data, deps.workspaceOf(context)),
+      context.sesameRetryable === true,
     );
   });
 }

@@ -5,12 +5,14 @@ import type { SlackMode } from "../../config/chat-env.js";
 import type { Env } from "../../config/env.js";
 import type { ChatAdapter } from "../core/chat-adapter.js";
 import type { ChatContext } from "../core/chat-context.js";
+import { isRetryLater } from "../core/chat-intake.js";
 import type { SharedPace } from "./channel-pacer.js";
 import { registerActions } from "./slack-action-listeners.js";
 import { registerCommand } from "./slack-command-listener.js";
 import { errorText } from "./slack-errors.js";
 import { registerHome } from "./slack-home.js";
 import type { SlackInstallationStore } from "./slack-installations.js";
+import { tellFailed, tellViaResponseUrl } from "./slack-intake-replies.js";
 import { listenerDeps } from "./slack-listener-deps.js";
 import { boltLogger } from "./slack-logger.js";
 import { createInstaller, registerOAuthRoutes } from "./slack-oauth.js";
@@ -65,32 +67,57 @@ export async function createSlackAdapter(options: SlackAdapterOptions): Promise<
     registerActions(built, deps);
     registerHome(built, deps);
     registerViews(built, deps);
-    built.error(async (error) =>
-      context.logger.error({ error: error.message, code: error.code }, "Slack listener error"),
-    );
+    built.error(async (error) => {
+      // A stored action asks for another attempt: let it reach the intake queue.
+      if (isRetryLater(error)) throw error;
+      context.logger.error({ error: error.message, code: error.code }, "Slack listener error");
+    });
     return built;
   };
+
+  // In HTTP modes the app is built on first need, in any role: the web process for its route, a
+  // worker process for stored actions (the intake queue), run through the same listeners. The CLI,
+  // which needs neither, never builds it (Bolt calls auth.test as soon as it exists).
+  let http: { receiver: FastifySlackReceiver; installer?: ReturnType<typeof createInstaller> } | undefined;
+  const httpApp = (httpMode: Exclude<typeof mode, { kind: "socket" }>) => {
+    if (http) return http;
+    // The timestamp window is judged by Sesame's own clock, so tests can hold it still at the ±5 minute edge.
+    const receiver = new FastifySlackReceiver({
+      signingSecret: httpMode.signingSecret,
+      logger: context.logger,
+      now: context.deps.now,
+      ...(context.intake ? { intake: context.intake } : {}),
+      ...(context.rateLimit ? { rateLimit: context.rateLimit } : {}),
+    });
+    if (httpMode.kind === "oauth") {
+      const installer = createInstaller(httpMode, installations, clientOptions, context.logger);
+      app = withListeners(
+        new App({ receiver, authorize: (source) => installer.authorize(source), clientOptions, logger }),
+      );
+      http = { receiver, installer };
+    } else {
+      app = withListeners(new App({ receiver, token: httpMode.botToken, clientOptions, logger }));
+      http = { receiver };
+    }
+    return http;
+  };
+  if (mode.kind !== "socket")
+    context.intake?.register("slack", {
+      process: (stored, attempt) =>
+        httpApp(mode).receiver.processStored(stored, attempt, (text) => tellViaResponseUrl(stored, text)),
+      tellFailed: (stored) => {
+        httpApp(mode);
+        return tellFailed(stored, app?.client, context.logger);
+      },
+    });
 
   return {
     platform: "slack",
     async registerRoutes(scope: FastifyInstance) {
       if (mode.kind === "socket") return;
-      // The timestamp window is judged by Sesame's own clock, so tests can hold it still at the ±5 minute edge.
-      const receiver = new FastifySlackReceiver({
-        signingSecret: mode.signingSecret,
-        logger: context.logger,
-        now: context.deps.now,
-      });
+      const { receiver, installer } = httpApp(mode);
       receiver.register(scope);
-      if (mode.kind === "oauth") {
-        const installer = createInstaller(mode, installations, clientOptions, context.logger);
-        registerOAuthRoutes(scope, installer);
-        app = withListeners(
-          new App({ receiver, authorize: (source) => installer.authorize(source), clientOptions, logger }),
-        );
-      } else {
-        app = withListeners(new App({ receiver, token: mode.botToken, clientOptions, logger }));
-      }
+      if (installer) registerOAuthRoutes(scope, installer);
     },
     async start() {
       if (mode.kind !== "socket") return;

@@ -2,7 +2,9 @@ import type { App, RespondFn } from "@slack/bolt";
 import type { WebClient } from "@slack/web-api";
 import type { Card } from "../core/card-model.js";
 import { runCommand } from "../core/chat-commands.js";
+import { RetryLater } from "../core/chat-intake.js";
 import { requestFormModel } from "../core/request-form.js";
+import { isTransientFailure } from "../transient-failure.js";
 import { LIMITS, mrkdwn } from "./block-kit-limits.js";
 import { cardsBlocks } from "./card-blocks.js";
 import { slackActor } from "./slack-actor.js";
@@ -77,6 +79,8 @@ export function registerCommand(app: App, deps: SlackListenerDeps): void {
     try {
       await handle(deps, client, respond, parsed.data, deps.workspaceOf(context));
     } catch (error) {
+      // Stored commands are retried when nothing was applied (e.g. no database connection free in time).
+      if (context.sesameRetryable === true && isTransientFailure(error)) throw new RetryLater(error);
       deps.context.logger.error({ error: errorText(error) }, "/request-access failed");
       await respond(
         ephemeral(

@@ -1,7 +1,9 @@
 import type { WebClient } from "@slack/web-api";
 import type { ButtonValue } from "../core/action-payload.js";
 import type { Card } from "../core/card-model.js";
+import { RetryLater } from "../core/chat-intake.js";
 import { type ActionOutcome, cardAfterAction } from "../core/chat-interactions.js";
+import { isTransientFailure } from "../transient-failure.js";
 import { mrkdwn } from "./block-kit-limits.js";
 import { cardBlocks, cardFallbackText } from "./card-blocks.js";
 import { errorText } from "./slack-errors.js";
@@ -32,10 +34,13 @@ export async function guarded(
   userId: string,
   origin: Pick<CardOrigin, "channel"> | undefined,
   work: () => Promise<void>,
+  /** A later attempt follows (the action was stored): a failure that changed nothing is retried, not reported. */
+  retryable = false,
 ): Promise<void> {
   try {
     await work();
   } catch (error) {
+    if (retryable && isTransientFailure(error)) throw new RetryLater(error);
     deps.context.logger.error({ userId, error: errorText(error) }, "Slack interaction failed");
     await tellClicker(client, userId, origin, INTERNAL_PROBLEM).catch(() => undefined);
   }

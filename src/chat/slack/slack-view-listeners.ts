@@ -87,8 +87,13 @@ export function registerViews(app: App, deps: SlackListenerDeps): void {
         return;
       }
       const channel = parseOrigin(parsed.data.view.private_metadata)?.channel;
-      await guarded(deps, client, parsed.data.user.id, channel ? { channel } : undefined, () =>
-        decideFromModal(deps, client, parsed.data, deps.workspaceOf(context)),
+      await guarded(
+        deps,
+        client,
+        parsed.data.user.id,
+        channel ? { channel } : undefined,
+        () => decideFromModal(deps, client, parsed.data, deps.workspaceOf(context)),
+        context.sesameRetryable === true,
       );
     });
   }

@@ -9,6 +9,7 @@ import { createBotFrameworkTransport, type OutgoingMessage, type TeamsTransport 
 import { createTeamsBot } from "./teams-bot.js";
 import { cardFor } from "./teams-card-actions.js";
 import { type ConversationReference, ReferenceSchema, storedReference } from "./teams-conversations.js";
+import { createTeamsIntake } from "./teams-intake.js";
 import { unreachableMentions } from "./teams-mentions.js";
 import { messagesRoute } from "./teams-route.js";
 
@@ -31,6 +32,7 @@ export function createTeamsAdapter(
   transport: TeamsTransport = createBotFrameworkTransport(mode),
 ): ChatAdapter {
   const bot = createTeamsBot(context);
+  const intakeHandle = createTeamsIntake(context, transport, bot);
 
   async function send(reference: ConversationReference, message: OutgoingMessage): Promise<string> {
     let id: string | undefined;
@@ -48,7 +50,7 @@ export function createTeamsAdapter(
   return {
     platform: "teams",
     async registerRoutes(app: FastifyInstance) {
-      messagesRoute(app, { mode, transport, logger: context.logger, handle: (turn) => bot.handle(turn) });
+      messagesRoute(app, { mode, transport, logger: context.logger, handle: intakeHandle });
     },
     async start() {},
     async stop() {},

@@ -1,7 +1,9 @@
 import { helpText, runCommand } from "../core/chat-commands.js";
 import type { ChatContext } from "../core/chat-context.js";
 import { type ChatUser, resolveChatUser } from "../core/chat-identity.js";
+import { RetryLater } from "../core/chat-intake.js";
 import { requestFormModel } from "../core/request-form.js";
+import { isTransientFailure } from "../transient-failure.js";
 import { escapeMarkdown } from "./adaptive-card.js";
 import type { OutgoingMessage, TeamsTurn } from "./bot-framework-transport.js";
 import { type CardData, parseCardData } from "./card-data.js";
@@ -36,7 +38,9 @@ const invokeError = (statusCode: number, message: string) => ({
   value: { code: statusCode === 400 ? "BadRequest" : "InternalServerError", message },
 });
 
-export function createTeamsBot(context: ChatContext): { handle(turn: TeamsTurn): Promise<void> } {
+export function createTeamsBot(context: ChatContext): {
+  handle(turn: TeamsTurn, options?: { retryable?: boolean }): Promise<void>;
+} {
   const { store, deps, logger } = context;
 
   async function actorOf(activity: TeamsActivity, turn: TeamsTurn): Promise<ChatUser> {
@@ -127,7 +131,7 @@ export function createTeamsBot(context: ChatContext): { handle(turn: TeamsTurn):
   }
 
   return {
-    async handle(turn) {
+    async handle(turn, options = {}) {
       const parsed = ActivitySchema.safeParse(turn.activity);
       if (!parsed.success) {
         logger.warn(
@@ -141,6 +145,8 @@ export function createTeamsBot(context: ChatContext): { handle(turn: TeamsTurn):
         await rememberConversation(store, activity);
         await route(activity, turn);
       } catch (error) {
+        // A stored activity that failed before changing anything gets another attempt from the intake queue.
+        if (options.retryable && isTransientFailure(error)) throw new RetryLater(error);
         logger.error(
           { err: error instanceof Error ? error.message : String(error), type: activity.type },
           "Teams activity failed",

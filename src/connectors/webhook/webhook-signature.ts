@@ -63,3 +63,9 @@ export function answerSignatureProblem(
   }
   return undefined;
 }
+
+/**
+ * The same check on a signed request Sesame receives (`POST /events/:source`): senders sign
+ * exactly as this connector signs, so there is one implementation of the scheme.
+ */
+export const signedMessageProblem = answerSignatureProblem;

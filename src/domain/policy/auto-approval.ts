@@ -8,6 +8,9 @@ import { describeLocalClock, describeTimeWindow, isWithinTimeWindow } from "./ti
 export interface AutoApprovalContext {
   requesterGroups: ReadonlySet<string>;
   resource: Resource;
+  resourceId: string;
+  /** The ticket or CI run id given with the request, if any. */
+  ticket?: string | undefined;
   durationSeconds: number;
   now: Date;
   requesterId: string;
@@ -23,6 +26,19 @@ export interface AutoApprovalRuleCheck {
 
 function unmetConditions(rule: AutoApproveRule, context: AutoApprovalContext): string[] {
   const unmet: string[] = [];
+  if (rule.requester !== undefined && context.requesterId !== rule.requester) {
+    unmet.push(`only ${rule.requester} is approved by this rule`);
+  }
+  if (rule.resources !== undefined && !rule.resources.includes(context.resourceId)) {
+    unmet.push(`${context.resourceId} is not one of ${rule.resources.join(", ")}`);
+  }
+  if (rule.ticketPattern !== undefined && !new RegExp(rule.ticketPattern).test(context.ticket?.trim() ?? "")) {
+    unmet.push(
+      context.ticket?.trim()
+        ? `the ticket / run id "${context.ticket.trim()}" does not match ${rule.ticketPattern}`
+        : "no ticket / run id was given",
+    );
+  }
   if (rule.requesterInGroup !== undefined && !context.requesterGroups.has(rule.requesterInGroup)) {
     unmet.push(`you are not in group ${rule.requesterInGroup}`);
   }

@@ -5,7 +5,7 @@ import { explainRequest, type PolicyExplanation } from "./policy-explain.js";
 import type { Person, Policy, PolicyFile, Resource } from "./policy-schema.js";
 import { renderPrincipalTemplate } from "./principal-template.js";
 import { evaluateRequest, type RequestEvaluation, type RequestInput } from "./request-evaluation.js";
-import { resourceRefusal, unknownRequesterError } from "./request-rules.js";
+import { resourceRefusal, serviceResourceRefusal, unknownRequesterError } from "./request-rules.js";
 
 export type { ResolvedStep } from "./approval-steps.js";
 export type { PolicyExplanation } from "./policy-explain.js";
@@ -83,7 +83,10 @@ export class PolicyBook {
 
   /** The first policy, in file order, that lists the resource and lets the person request it. */
   matchPolicy(requesterId: string, resourceId: string): Policy | undefined {
-    if (!this.byId.has(requesterId)) return undefined;
+    const person = this.byId.get(requesterId);
+    if (!person) return undefined;
+    // A service identity may only ask for the resources its `service.resources` names.
+    if (person.service && !person.service.resources.includes(resourceId)) return undefined;
     return this.file.policies.find(
       (policy) => policy.resources.includes(resourceId) && this.requesterReason(policy, requesterId) !== undefined,
     );
@@ -109,6 +112,8 @@ export class PolicyBook {
     const person = this.byId.get(requesterId);
     if (!person) throw unknownRequesterError(requesterId);
     const resource = this.resources.get(resourceId);
+    if (resource && person.service && !person.service.resources.includes(resourceId))
+      throw serviceResourceRefusal(requesterId, resourceId, person.service.resources);
     const policy = this.matchPolicy(requesterId, resourceId);
     if (!resource || !policy) {
       const allowed = this.requestableResources(requesterId).map((entry) => entry.resourceId);
@@ -132,6 +137,16 @@ export class PolicyBook {
     const explicit = person.principals ?? {};
     const override = Object.hasOwn(explicit, resource.connector) ? explicit[resource.connector] : undefined;
     return override ?? renderPrincipalTemplate(resource.principal, person);
+  }
+
+  /** The `incidentAccess` rules: which PagerDuty services' incidents open what for their assignees. */
+  incidentAccessRules(): PolicyFile["incidentAccess"] {
+    return this.file.incidentAccess;
+  }
+
+  /** The `eventAccess` rules: which signed event sources may open what for whom. */
+  eventAccessRules(): PolicyFile["eventAccess"] {
+    return this.file.eventAccess;
   }
 
   /** On-call sources the policy uses: approvers, auto-approval rules, escalation pages and break-glass. */

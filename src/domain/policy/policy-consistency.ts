@@ -1,5 +1,6 @@
 import { parseDuration } from "../duration.js";
 import { expandSubjects, stepRulesOf } from "./approval-steps.js";
+import { eventAccessProblems } from "./event-access.js";
 import { checkGuardrailConsistency } from "./guardrail-consistency.js";
 import type { ApproverSet, Policy, PolicyFile, SubjectSet } from "./policy-schema.js";
 import { principalTemplateProblems } from "./principal-template.js";
@@ -45,6 +46,21 @@ export function checkPolicyConsistency(file: PolicyFile): PolicyProblem[] {
   );
   for (const [index, policy] of file.policies.entries()) checkPolicy(file, policy, ["policies", index], report);
   checkGuardrailConsistency(file, report);
+  for (const problem of eventAccessProblems(file.eventAccess, {
+    resources: new Set(Object.keys(file.resources)),
+    people: new Set(file.people.map((person) => person.id)),
+    groups: new Set(Object.keys(file.groups)),
+  }))
+    report(problem.path, problem.message);
+  file.incidentAccess.forEach((rule, index) => {
+    rule.resources.forEach((resource, i) => {
+      if (!Object.hasOwn(file.resources, resource))
+        report(
+          ["incidentAccess", index, "resources", i],
+          `unknown resource "${resource}" (defined: ${namesOf(file.resources)})`,
+        );
+    });
+  });
   return problems;
 }
 
@@ -100,6 +116,13 @@ function checkPeople(file: PolicyFile, report: Report): void {
     report,
   );
   file.people.forEach((person, index) => {
+    for (const [i, resource] of (person.service?.resources ?? []).entries()) {
+      if (!Object.hasOwn(file.resources, resource))
+        report(
+          ["people", index, "service", "resources", i],
+          `unknown resource "${resource}" (defined: ${namesOf(file.resources)})`,
+        );
+    }
     for (const connector of Object.keys(person.principals ?? {})) {
       if (!Object.hasOwn(file.connectors, connector)) {
         report(
@@ -154,6 +177,18 @@ function checkPolicy(file: PolicyFile, policy: Policy, at: ProblemPath, report: 
 
   policy.autoApprove.forEach((rule, index) => {
     const ruleAt = [...at, "autoApprove", index];
+    if (rule.requester !== undefined) checkPerson(file, rule.requester, [...ruleAt, "requester"], report);
+    for (const [i, resource] of (rule.resources ?? []).entries()) {
+      if (!policy.resources.includes(resource))
+        report([...ruleAt, "resources", i], `"${resource}" is not one of this policy's resources`);
+    }
+    if (rule.ticketPattern !== undefined) {
+      try {
+        new RegExp(rule.ticketPattern);
+      } catch (error) {
+        report([...ruleAt, "ticketPattern"], `is not a valid regular expression (${(error as Error).message})`);
+      }
+    }
     if (rule.requesterInGroup !== undefined)
       checkGroup(file, rule.requesterInGroup, [...ruleAt, "requesterInGroup"], report);
     const window = rule.withinTimeWindow;

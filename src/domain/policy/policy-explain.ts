@@ -12,7 +12,7 @@ import { type AutoApprovalRuleCheck, checkAutoApproveRules } from "./auto-approv
 import { explanationLines, refusedLines } from "./explanation-lines.js";
 import type { PolicyBook } from "./policy-book.js";
 import type { Policy, PolicyFile } from "./policy-schema.js";
-import { checkDuration, unreachableStepError } from "./request-rules.js";
+import { checkDuration, noHumanApprovalError, unreachableStepError } from "./request-rules.js";
 
 /**
  * `sesame policy explain`: what would happen to a request, and why, without sending anything.
@@ -96,7 +96,7 @@ export function explainRequest(book: PolicyBook, groups: PolicyFile["groups"], q
       lines: refusedLines(requesterId, resourceId, match.refusal, book.policiesListing(resourceId)),
     };
   }
-  const { resource, policy } = match.value;
+  const { person, resource, policy } = match.value;
   const defaultSeconds = parseDuration(policy.duration.default);
   const requestedSeconds = query.durationSeconds ?? defaultSeconds;
   const rules = stepRulesOf(policy);
@@ -106,6 +106,7 @@ export function explainRequest(book: PolicyBook, groups: PolicyFile["groups"], q
   const autoApprovalRules = checkAutoApproveRules(policy.autoApprove, {
     requesterGroups,
     resource,
+    resourceId,
     durationSeconds: requestedSeconds,
     now,
     requesterId,
@@ -117,6 +118,9 @@ export function explainRequest(book: PolicyBook, groups: PolicyFile["groups"], q
   const refusal =
     attempt(() => checkDuration(policy, resourceId, query.durationSeconds)).refusal ??
     principal.refusal ??
+    (!autoApproval && person.service && !person.service.humanApproval
+      ? asRefusal(noHumanApprovalError(policy, query))
+      : null) ??
     (unreachable && !autoApproval ? asRefusal(unreachableStepError(policy, unreachable)) : null);
   const explanation: PolicyExplanation = {
     requesterId,

@@ -26,6 +26,19 @@ export const ValueSourceSchema = z.union([
 ]);
 export type ValueSource = z.infer<typeof ValueSourceSchema>;
 
+/** A non-human identity: what it may ask for, and whether a person may ever approve it. */
+export const ServiceIdentitySchema = z
+  .object({
+    resources: z.array(Id).min(1).describe("This identity may only ask for these resources"),
+    humanApproval: z
+      .boolean()
+      .default(false)
+      .describe(
+        "false (default): this identity is never approved by a human; a request no autoApprove rule approves is refused",
+      ),
+  })
+  .strict();
+
 export const PersonSchema = z
   .object({
     id: Id.describe("Stable Sesame identity id, e.g. alice"),
@@ -43,6 +56,9 @@ export const PersonSchema = z
       .min(1)
       .optional()
       .describe("Kubernetes username (userInfo.username) for guardrails; the email otherwise"),
+    service: ServiceIdentitySchema.optional().describe(
+      "Marks a non-human identity (CI pipeline, service) that requests through the REST API with its token",
+    ),
   })
   .strict();
 
@@ -135,7 +151,13 @@ export type TimeWindow = z.infer<typeof TimeWindowSchema>;
 export const AutoApproveRuleSchema = z
   .object({
     reason: z.string().min(1).describe("Shown to people and written to the audit log"),
+    requester: Id.optional().describe("Only requests by this identity (e.g. a service identity)"),
     requesterInGroup: Id.optional(),
+    resources: z.array(Id).min(1).optional().describe("Only requests for one of these resources"),
+    ticketPattern: z
+      .string()
+      .optional()
+      .describe("Only requests whose ticket (or CI run id) matches this regular expression, e.g. ^[0-9]+$"),
     resourceRisk: z.enum(["low", "medium", "high"]).optional().describe("Matches resources of this risk"),
     withinTimeWindow: TimeWindowSchema.optional(),
     maxDuration: DurationTextSchema.optional().describe("Only requests no longer than this auto-approve"),
@@ -150,11 +172,12 @@ export const AutoApproveRuleSchema = z
   .strict()
   .refine(
     (rule) =>
+      rule.requester !== undefined ||
       rule.requesterInGroup !== undefined ||
       rule.resourceRisk !== undefined ||
       rule.withinTimeWindow !== undefined ||
       rule.requesterOnCall !== undefined,
-    "an auto-approval rule needs at least one condition (requesterInGroup, resourceRisk, withinTimeWindow or requesterOnCall)",
+    "an auto-approval rule needs at least one condition (requester, requesterInGroup, resourceRisk, withinTimeWindow or requesterOnCall)",
   )
   .refine((rule) => !rule.endWithShift || rule.requesterOnCall !== undefined, "endWithShift needs requesterOnCall");
 export type AutoApproveRule = z.infer<typeof AutoApproveRuleSchema>;
@@ -244,6 +267,13 @@ export const PolicySchema = z
       "Allow immediate access in an emergency, paged and reviewed after the fact",
     ),
     pendingTimeout: DurationTextSchema.default("24h").describe("How long a request may wait for a decision"),
+    maxPendingPerRequester: z
+      .number()
+      .int()
+      .min(1)
+      .max(1000)
+      .optional()
+      .describe("At most this many requests of one person may wait for a decision under this policy at once"),
     extension: z
       .object({
         requiresApproval: z.boolean().default(true),
@@ -256,6 +286,43 @@ export const PolicySchema = z
   })
   .strict();
 export type PolicyInput = z.input<typeof PolicySchema>;
+
+/** `eventAccess`: what a signed event source (POST /events/:source) may open, for whom, how long. */
+export const EventAccessRuleSchema = z
+  .object({
+    source: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9_-]*$/, "use lowercase letters, digits, '_' or '-' (e.g. monitoring)")
+      .describe("The source in POST /events/<source>; its secret is SESAME_EVENT_SECRET_<SOURCE> (upper case, - as _)"),
+    resources: z.array(Id).min(1).describe("Resources events from this source may open"),
+    subjects: SubjectSetSchema.extend({ everyone: z.boolean().default(false) })
+      .strict()
+      .describe("Who events may give access to (users, groups, or everyone: true)"),
+    maxDuration: DurationTextSchema.describe("Longest access an event opens; its ttl is capped by it"),
+    reason: z.string().min(1).optional().describe("Recorded as the auto-approval reason"),
+  })
+  .strict();
+export type EventAccessRule = z.infer<typeof EventAccessRuleSchema>;
+
+/** `incidentAccess`: PagerDuty incidents of these services give their assignees these resources. */
+export const IncidentAccessRuleSchema = z
+  .object({
+    provider: z.literal("pagerduty").default("pagerduty"),
+    services: z.array(z.string().min(1)).min(1).describe("PagerDuty service ids (P…) whose incidents open access"),
+    urgency: z.enum(["high", "low"]).optional().describe("Only incidents of this urgency"),
+    resources: z.array(Id).min(1).describe("What the incident's assignees get"),
+    on: z
+      .enum(["acknowledged", "triggered"])
+      .default("acknowledged")
+      .describe("Access starts when the incident is acknowledged (default) or as soon as it is triggered"),
+    maxDuration: DurationTextSchema.describe("Access ends on resolve, or after this long, whichever is first"),
+    grant: z
+      .literal("immediately")
+      .default("immediately")
+      .describe("immediately: granted at once (the only mode so far)"),
+  })
+  .strict();
+export type IncidentAccessRule = z.infer<typeof IncidentAccessRuleSchema>;
 
 export const PolicyFileSchema = z
   .object({
@@ -270,6 +337,14 @@ export const PolicyFileSchema = z
     resources: z.record(Id, ResourceSchema),
     policies: z.array(PolicySchema).min(1),
     kubernetes: KubernetesSectionSchema.default({ guardrails: [] }),
+    eventAccess: z
+      .array(EventAccessRuleSchema)
+      .default([])
+      .describe("Signed event sources (POST /events/<source>) and the access their events may open"),
+    incidentAccess: z
+      .array(IncidentAccessRuleSchema)
+      .default([])
+      .describe("PagerDuty incidents (POST /events/pagerduty) that give their assignees access while open"),
   })
   .strict();
 export type PolicyFile = z.infer<typeof PolicyFileSchema>;

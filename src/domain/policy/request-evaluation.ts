@@ -7,10 +7,10 @@ import {
   resolveSteps,
   stepRulesOf,
 } from "./approval-steps.js";
-import { type AutoApproval, autoApprovalFor } from "./auto-approval.js";
+import { type AutoApproval, autoApprovalFor, checkAutoApproveRules } from "./auto-approval.js";
 import type { PolicyBook } from "./policy-book.js";
 import type { Policy, PolicyFile, Resource } from "./policy-schema.js";
-import { checkDuration, checkText, unreachableStepError } from "./request-rules.js";
+import { checkDuration, checkText, noHumanApprovalError, unreachableStepError } from "./request-rules.js";
 
 /** Turns an access request into what the services need to open it, or the refusal to show. */
 
@@ -73,21 +73,28 @@ export function evaluateRequest(
   now: Date,
 ): RequestEvaluation {
   const { requesterId, resourceId } = input;
-  const { resource, policy } = book.authorize(requesterId, resourceId);
+  const { person, resource, policy } = book.authorize(requesterId, resourceId);
   const durationSeconds = checkDuration(policy, resourceId, input.durationSeconds);
   checkText(policy, "reason", resourceId, input.reason);
   checkText(policy, "ticket", resourceId, input.ticket);
   const roster = input.onCall ?? EMPTY_ROSTER;
   const { steps, unreachable } = resolveSteps(policy, groups, requesterId, roster);
   const requesterGroups = new Set(book.groupsOf(requesterId));
-  const autoApproval = autoApprovalFor(policy.autoApprove, {
+  const autoContext = {
     requesterGroups,
     resource,
+    resourceId,
+    ticket: input.ticket,
     durationSeconds,
     now,
     requesterId,
     roster,
-  });
+  };
+  const autoApproval = autoApprovalFor(policy.autoApprove, autoContext);
+  if (!autoApproval && person.service && !person.service.humanApproval) {
+    const unmet = checkAutoApproveRules(policy.autoApprove, autoContext).flatMap((check) => check.unmet);
+    throw noHumanApprovalError(policy, input, unmet);
+  }
   // An auto-approved request needs no approver, so an unreachable step only matters otherwise.
   if (unreachable && !autoApproval) throw unreachableStepError(policy, unreachable, [...roster.unavailable]);
   const unavailable = policy.autoApprove

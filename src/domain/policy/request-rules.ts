@@ -92,3 +92,26 @@ export function unreachableStepError(
     { details: { policyId: policy.id, step: step.name, required: step.required, available, requesterExcluded } },
   );
 }
+
+/** A service identity that no person may approve asked for something no auto-approval rule approves. */
+export function noHumanApprovalError(
+  policy: Policy,
+  input: { requesterId: string; resourceId: string },
+  unmet: string[] = [],
+): AppError {
+  const why = unmet.length > 0 ? ` (${unmet.join("; ")})` : "";
+  return new AppError(
+    "policy_violation",
+    `${input.requesterId} is a service identity that is never approved by a person, and no auto-approval rule of policy ${policy.id} approves this request for ${input.resourceId}${why}.`,
+    { details: { policyId: policy.id, requesterId: input.requesterId, humanApproval: false } },
+  );
+}
+
+/** A service identity asked for a resource outside its `service.resources`. */
+export function serviceResourceRefusal(requesterId: string, resourceId: string, allowed: string[]): AppError {
+  return new AppError(
+    "forbidden",
+    `${requesterId} is a service identity that may only ask for ${allowed.join(", ")}, not ${resourceId}.`,
+    { details: { field: "resourceId", resourceId, allowed } },
+  );
+}

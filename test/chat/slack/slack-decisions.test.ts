@@ -123,16 +123,17 @@ describe("decisions from Slack cards", () => {
     expect(await toldTo(loser, /already (approved|denied) by (Bob|Carol|bob|carol)/i)).toBeTruthy();
   });
 
-  it("ignores a replayed click: the second delivery changes nothing and says where things stand", async () => {
+  it("ignores a replayed click: the second delivery is acknowledged and changes nothing (one stored action per trigger_id)", async () => {
     const id = await requestBy("alice");
     const card = await cardFor("U0BOB", id);
-    const body = interactionBody(
-      blockActionPayload("U0BOB", "sesame_approve", buttonValue(card, "sesame_approve"), landedAt(card)),
-    );
+    const payload = blockActionPayload("U0BOB", "sesame_approve", buttonValue(card, "sesame_approve"), landedAt(card));
+    const body = interactionBody(payload);
     expect((await postSigned(sesame.baseUrl, body, FORM)).status).toBe(200);
     await waitFor(async () => (await request(id)).status === "approved", "approval");
+    await toldTo("U0BOB", /^Approved/);
     expect((await postSigned(sesame.baseUrl, body, FORM)).status).toBe(200);
-    await toldTo("U0BOB", /already approved/i);
+    const stored = await sesame.runtime.db.chatIntake.findMany({ where: { key: `action-${payload.trigger_id}` } });
+    expect(stored.map((row) => row.status)).toEqual(["done"]);
     expect((await request(id)).decisions).toHaveLength(1);
   });
 

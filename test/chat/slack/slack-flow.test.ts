@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createPostgresFixture, type PostgresFixture } from "../../connectors/postgres-fixture.js";
+import { parseExposition, sampleValue, scrape } from "../../helpers/prometheus.js";
 import { runRevokeAtExpiry, startSesame, type TestSesame } from "../../helpers/sesame.js";
 import { waitFor } from "../../helpers/wait.js";
 import { allText, buttons, buttonValue, landedAt } from "./slack-cards.js";
@@ -171,5 +172,19 @@ describe("Slack end to end", () => {
     await runRevokeAtExpiry(sesame, grant!.id);
     await waitFor(async () => dmsTo("U0ALICE").some((call) => /has ended/.test(allText(call))), "revoked DM");
     expect(await pg.canConnect(alice)).toBe(false);
+  });
+});
+
+describe("Slack on /metrics", () => {
+  it("counts the messages the chat queue delivered, by platform, and their time to decision", async () => {
+    // The flow above sent cards and DMs through the chat queue and had one request decided.
+    const { status, text } = await scrape(`${sesame.baseUrl}/metrics`);
+    expect(status).toBe(200);
+    const samples = parseExposition(text);
+    expect(
+      sampleValue(samples, "sesame_chat_deliveries_total", { platform: "slack", outcome: "delivered" }),
+    ).toBeGreaterThan(0);
+    expect(sampleValue(samples, "sesame_chat_deliveries_total", { platform: "slack", outcome: "failed" })).toBe(0);
+    expect(sampleValue(samples, "sesame_request_decision_seconds_count")).toBeGreaterThanOrEqual(1);
   });
 });

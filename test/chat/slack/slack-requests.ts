@@ -112,7 +112,7 @@ export function viewSubmissionPayload(
     token: "deprecated-verification-token",
     trigger_id: trigger(),
     view: {
-      id: "V0MODAL",
+      id: `V${randomBytes(5).toString("hex").toUpperCase()}`,
       team_id: "T0SESAME",
       type: "modal",
       callback_id: callbackId,

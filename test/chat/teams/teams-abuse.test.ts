@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createChatIntakeRepository } from "../../../src/storage/chat-intake-repository.js";
 import { startSesame, type TestSesame } from "../../helpers/sesame.js";
 import { waitFor } from "../../helpers/wait.js";
 import { type ConnectorStandIn, startConnectorStandIn } from "./connector-stand-in.js";
@@ -193,5 +194,71 @@ describe("Teams: decisions that must not happen", () => {
     );
     expect(standIn.updated).toHaveLength(updatesBefore);
     expect((await request(id))?.status).toBe("pending");
+  });
+
+  it("a replayed activity (same id, numeric or with colons) is stored once and creates one request", async () => {
+    const store = sesame.runtime.deps.store;
+    const count = async () => (await store.listRequests({ requesterId: alice.identity, limit: 200 })).length;
+    const before = await count();
+    const activity = client.base(alice, "message", {
+      text: "request-access demo-admin 1h replayed",
+      id: "1:1700000000123",
+    });
+    const replies = await Promise.all([1, 2, 3].map(() => client.post(activity)));
+    expect(replies.map((r) => r.status)).toEqual([200, 200, 200]);
+    expect(await count()).toBe(before + 1);
+    const rows = await sesame.runtime.db.chatIntake.findMany({ where: { platform: "teams", key: "1:1700000000123" } });
+    expect(rows.map((row) => row.status)).toEqual(["done"]);
+  });
+
+  it("a replayed card invoke is answered and decides nothing more", async () => {
+    const id = await submit(alice, "demo-admin 1h invoke replay");
+    const invoke = client.base(bob, "invoke", {
+      name: "adaptiveCard/action",
+      value: { action: { type: "Action.Execute", verb: "approve", data: data("approve", id, 1) }, trigger: "manual" },
+    });
+    const first = await client.post(invoke);
+    expect(first.status).toBe(200);
+    const again = await client.post(invoke);
+    expect(again.body).toMatchObject({
+      type: "application/vnd.microsoft.activity.message",
+      value: expect.stringMatching(/already received/),
+    });
+    expect((await request(id))?.decisions).toHaveLength(1);
+  });
+
+  it("a message stored by a process that died before working it is worked later and answered in its chat", async () => {
+    const store = sesame.runtime.deps.store;
+    const count = async () => (await store.listRequests({ requesterId: alice.identity, limit: 200 })).length;
+    const before = await count();
+    const activity = client.base(alice, "message", { text: "request-access demo-admin 1h orphaned", id: "f:orphan-1" });
+    const repo = createChatIntakeRepository(sesame.runtime.db, sesame.runtime.deps.secrets);
+    expect(
+      await repo.insert("00000000-0000-4000-8000-0000000000a1", {
+        platform: "teams",
+        kind: "activity",
+        key: "f:orphan-1",
+        payload: activity,
+      }),
+    ).toBeDefined();
+    const sentBefore = standIn.sent.length;
+    sesame.clock.travelTo(new Date(Date.now() + 120_000));
+    try {
+      await sesame.runtime.chat.intake.recover();
+      await waitFor(async () => (await count()) === before + 1, "the stored request");
+      await waitFor(
+        async () =>
+          standIn.sent
+            .slice(sentBefore)
+            .some(
+              (s) => s.conversationId === personalConversation(alice) && /Requested demo-admin/.test(s.activity.text),
+            ),
+        "the answer in alice's chat",
+      );
+    } finally {
+      sesame.clock.reset();
+    }
+    const rows = await sesame.runtime.db.chatIntake.findMany({ where: { key: "f:orphan-1" } });
+    expect(rows.map((row) => row.status)).toEqual(["done"]);
   });
 });

@@ -1,0 +1,227 @@
+import { createHash } from "node:crypto";
+import { Queue, Worker } from "bullmq";
+import type { Redis } from "ioredis";
+import type { ChatPlatform } from "../chat/core/chat-adapter.js";
+import {
+  type Accepted,
+  type ChatIntake,
+  type IntakeAttempt,
+  type IntakeEntry,
+  type IntakeProcessor,
+  isRetryLater,
+} from "../chat/core/chat-intake.js";
+import type { Logger } from "../services/ports.js";
+import type { ChatIntakeRepository } from "../storage/chat-intake-repository.js";
+import type { OutageLog } from "../storage/outage-log.js";
+import { createWorkerRedis } from "./queues.js";
+import { onWorkerError } from "./redis-outages.js";
+
+/**
+ * The chat intake queue. A job carries only the stored row's id; its id is `<kind>-<sha256 of the
+ * platform key>` (BullMQ refuses custom ids that are all digits or contain ":", as Teams activity
+ * ids often are). The row, not the job, is the replay guard: a job id dedupes only while the job
+ * exists. When Redis is down the work runs inline, a few at a time. A timer re-queues rows a dead
+ * process or a lost job left behind, and forgets finished rows after the replay window.
+ */
+
+export const INTAKE_QUEUE = "chat-intake";
+/** Rows are kept at least this long after they finish: longer than Slack's 300 s replay window. */
+const KEEP_MS = 86_400_000;
+/** A row still unfinished this long after it arrived has lost its job (or its process). */
+const STALE_MS = 60_000;
+/** How long the ack waits for Redis to take the job before running the work inline. */
+const ADD_TIMEOUT_MS = 1_000;
+
+export const intakeJobId = (entry: Pick<IntakeEntry, "platform" | "kind" | "key">): string =>
+  `${entry.kind}-${createHash("sha256").update(`${entry.platform}\n${entry.key}`).digest("hex")}`;
+
+export interface IntakeJobData {
+  intakeId: string;
+}
+
+export interface IntakeOptions {
+  connection: Redis;
+  prefix: string;
+  repo: ChatIntakeRepository;
+  logger: Logger;
+  now: () => Date;
+  newId: () => string;
+  retry?: { attempts: number; backoffMs: number };
+  /** How many run at once in this process when Redis is down. */
+  inlineConcurrency?: number;
+}
+
+export interface ChatIntakeRunner extends ChatIntake {
+  queue: Queue<IntakeJobData>;
+  /** One attempt at a stored row (what a job does). Throws to ask for a retry. */
+  run(intakeId: string, final: boolean): Promise<void>;
+  attempts: number;
+  /** Re-queues unfinished rows older than a minute and purges old finished ones. */
+  recover(): Promise<void>;
+  close(): Promise<void>;
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export function createChatIntake(options: IntakeOptions): ChatIntakeRunner {
+  const { repo, logger } = options;
+  const retry = options.retry ?? { attempts: 4, backoffMs: 1_000 };
+  const processors = new Map<ChatPlatform, IntakeProcessor>();
+  const queue = new Queue<IntakeJobData>(INTAKE_QUEUE, {
+    connection: options.connection,
+    prefix: options.prefix,
+    defaultJobOptions: {
+      attempts: retry.attempts,
+      backoff: { type: "exponential", delay: retry.backoffMs },
+      removeOnComplete: { count: 1_000 },
+      // A job that failed for good is removed, so the recovery timer can queue its row again.
+      removeOnFail: true,
+    },
+  });
+  queue.on("error", () => undefined);
+  let inlineRunning = 0;
+  const inlineWaiting: (() => void)[] = [];
+  const inlineLimit = options.inlineConcurrency ?? 4;
+
+  async function run(
+    intakeId: string,
+    final: boolean,
+    work?: (attempt: IntakeAttempt) => Promise<void>,
+  ): Promise<void> {
+    const row = await repo.load(intakeId);
+    if (row?.status !== "received" && row?.status !== "claimed") return;
+    const processor = processors.get(row.platform);
+    if (!processor) throw new Error(`no ${row.platform} processor in this process`);
+    if (!(await repo.begin(intakeId))) return;
+    try {
+      await (work ? work({ final }) : processor.process(row, { final }));
+      await repo.finish(intakeId, "done", options.now());
+    } catch (error) {
+      if (!final && isRetryLater(error)) throw error;
+      logger.error(
+        {
+          intakeId,
+          platform: row.platform,
+          kind: row.kind,
+          error: error instanceof Error ? error.message : String(error),
+        },
+        "a chat action failed for good; telling the person",
+      );
+      await processor
+        .tellFailed(row)
+        .catch((told: unknown) => logger.error({ intakeId, error: String(told) }, "could not tell the person"));
+      await repo.finish(intakeId, "failed", options.now());
+    }
+  }
+
+  /** Redis is down: run here, a few at a time, with the same retries. */
+  async function runInline(intakeId: string, work?: (attempt: IntakeAttempt) => Promise<void>): Promise<void> {
+    if (inlineRunning >= inlineLimit) await new Promise<void>((resolve) => inlineWaiting.push(resolve));
+    inlineRunning += 1;
+    try {
+      for (let attempt = 1; attempt <= retry.attempts; attempt += 1) {
+        try {
+          return await run(intakeId, attempt === retry.attempts, work);
+        } catch (error) {
+          logger.warn({ intakeId, attempt, error: String(error) }, "inline chat action failed; retrying");
+          await sleep(retry.backoffMs * 2 ** (attempt - 1));
+        }
+      }
+    } finally {
+      inlineRunning -= 1;
+      inlineWaiting.shift()?.();
+    }
+  }
+
+  async function schedule(intakeId: string, entry: Pick<IntakeEntry, "platform" | "kind" | "key">): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      // A Redis that is not connected would hold the ack: go inline at once, and give a slow one a second.
+      if (options.connection.status !== "ready") throw new Error(`Redis is ${options.connection.status}`);
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`Redis did not answer within ${ADD_TIMEOUT_MS} ms`)), ADD_TIMEOUT_MS);
+      });
+      await Promise.race([queue.add(entry.kind, { intakeId }, { jobId: intakeJobId(entry) }), timeout]);
+    } catch (error) {
+      logger.warn({ intakeId, error: String(error) }, "Redis unavailable: running a chat action inline");
+      void runInline(intakeId).catch((failed: unknown) =>
+        logger.error({ intakeId, error: String(failed) }, "inline chat action failed"),
+      );
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  return {
+    queue,
+    attempts: retry.attempts,
+    run,
+    register(platform, processor) {
+      processors.set(platform, processor);
+    },
+    async accept(entry): Promise<Accepted> {
+      const id = await repo.insert(options.newId(), entry);
+      if (!id) return { fresh: false };
+      await schedule(id, entry);
+      return { id, fresh: true };
+    },
+    async acceptAndRun(entry, work, { recoverable }): Promise<Accepted> {
+      const id = await repo.insert(options.newId(), entry, recoverable ? "received" : "claimed");
+      if (!id) return { fresh: false };
+      await runInline(id, work);
+      return { id, fresh: true };
+    },
+    runHere: (id, work) => runInline(id, work),
+    async claim(entry): Promise<Accepted> {
+      const id = await repo.insert(options.newId(), entry, "claimed");
+      return id ? { id, fresh: true } : { fresh: false };
+    },
+    release: (id) => repo.remove(id),
+    finish: (id) => repo.finish(id, "done", options.now()),
+    async recover() {
+      const now = options.now().getTime();
+      for (const row of await repo.unfinished(new Date(now - STALE_MS), 500))
+        await schedule(row.id, { platform: row.platform as ChatPlatform, kind: row.kind, key: row.key });
+      await repo.purge(new Date(now - KEEP_MS));
+    },
+    close: () => queue.close(),
+  };
+}
+
+export function startIntakeWorker(
+  intake: ChatIntakeRunner,
+  logger: Logger,
+  options: { redisUrl: string; prefix: string; concurrency: number; redisHealth: OutageLog; recoverEveryMs?: number },
+): { close(): Promise<void> } {
+  const connection = createWorkerRedis(options.redisUrl, options.redisHealth);
+  const worker = new Worker<IntakeJobData>(
+    INTAKE_QUEUE,
+    async (job) => {
+      const intakeId = typeof job.data?.intakeId === "string" ? job.data.intakeId : undefined;
+      if (!intakeId) return void logger.error({ jobId: job.id }, "chat intake job with an unknown shape dropped");
+      await intake.run(intakeId, job.attemptsMade + 1 >= (job.opts.attempts ?? 1));
+    },
+    { connection, prefix: options.prefix, concurrency: options.concurrency },
+  );
+  worker.on("failed", (job, error) =>
+    logger.warn(
+      { jobId: job?.id, attemptsMade: job?.attemptsMade, error: error.message },
+      "chat action attempt failed",
+    ),
+  );
+  worker.on("error", onWorkerError(INTAKE_QUEUE, logger, options.redisHealth));
+  const recover = () =>
+    void intake
+      .recover()
+      .catch((error: unknown) => logger.warn({ error: String(error) }, "chat intake recovery failed"));
+  recover();
+  const timer = setInterval(recover, options.recoverEveryMs ?? 30_000);
+  timer.unref();
+  return {
+    async close() {
+      clearInterval(timer);
+      await worker.close();
+      connection.disconnect();
+    },
+  };
+}

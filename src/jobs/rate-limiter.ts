@@ -1,0 +1,40 @@
+import type { Redis } from "ioredis";
+import type { RateLimit, RateVerdict } from "../chat/core/chat-intake.js";
+
+/**
+ * A per-key limit of `perMinute` actions in a minute that starts at the key's first action,
+ * counted in the Redis every Sesame process shares (one Lua script: INCR, PEXPIRE on the first). Chat uses it per platform user; the API uses
+ * @fastify/rate-limit on the same Redis, per identity. When Redis does not answer within a
+ * moment the action is let through: a limit must not take chat down with Redis.
+ */
+
+const WINDOW_MS = 60_000;
+const REDIS_TIMEOUT_MS = 500;
+const HIT = `local count = redis.call('INCR', KEYS[1])
+if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return {count, redis.call('PTTL', KEYS[1])}`;
+
+export function createRateLimiter(redis: Redis, prefix: string, perMinute: number): RateLimit {
+  return {
+    perMinute,
+    async hit(key): Promise<RateVerdict> {
+      const redisKey = `${prefix}:rate-limit:chat:${key}`;
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        const timeout = new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error("Redis did not answer")), REDIS_TIMEOUT_MS);
+        });
+        const [count, ttl] = (await Promise.race([redis.eval(HIT, 1, redisKey, WINDOW_MS), timeout])) as [
+          number,
+          number,
+        ];
+        if (count <= perMinute) return { ok: true };
+        return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil(ttl / 1000)) };
+      } catch {
+        return { ok: true };
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+  };
+}

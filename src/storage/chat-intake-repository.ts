@@ -1,0 +1,87 @@
+import type { ChatPlatform } from "../chat/core/chat-adapter.js";
+import type { IntakeEntry, StoredIntake } from "../chat/core/chat-intake.js";
+import type { SecretBox } from "../services/ports.js";
+import type { Database } from "./prisma-client.js";
+
+/**
+ * The ChatIntake table: one row per verified chat action, unique on (platform, key). Inserting is
+ * the replay check: a second insert of the same key fails on the constraint and stores nothing.
+ */
+
+export interface ChatIntakeRepository {
+  /** The new row's id, or undefined when the key is taken. */
+  insert(id: string, entry: IntakeEntry, status?: "received" | "claimed"): Promise<string | undefined>;
+  load(id: string): Promise<(StoredIntake & { status: string }) | undefined>;
+  /** Counts an attempt; false when the row is gone or already finished. */
+  begin(id: string): Promise<boolean>;
+  finish(id: string, status: "done" | "failed", at: Date): Promise<void>;
+  remove(id: string): Promise<void>;
+  /** Rows received before `before` and still not finished: work a dead process or a lost job left behind. */
+  unfinished(before: Date, limit: number): Promise<{ id: string; platform: string; kind: string; key: string }[]>;
+  /** Forgets finished rows older than `before` (after the replay window). */
+  purge(before: Date): Promise<number>;
+}
+
+export function createChatIntakeRepository(db: Database, secrets: SecretBox): ChatIntakeRepository {
+  return {
+    async insert(id, entry, status = "received") {
+      // One statement, no exception on a replay: ON CONFLICT leaves the first row and returns nothing.
+      const sealedReply = entry.replyTo ? secrets.seal({ replyTo: entry.replyTo }) : null;
+      const inserted = await db.$executeRaw`
+        INSERT INTO "ChatIntake" ("id", "platform", "kind", "key", "payload", "sealedReply", "status")
+        VALUES (${id}, ${entry.platform}, ${entry.kind}, ${entry.key}, ${JSON.stringify(entry.payload)}::jsonb, ${sealedReply}, ${status})
+        ON CONFLICT ("platform", "key") DO NOTHING`;
+      return inserted === 1 ? id : undefined;
+    },
+    async load(id) {
+      const row = await db.chatIntake.findUnique({ where: { id } });
+      if (!row) return undefined;
+      const replyTo = row.sealedReply ? secrets.open(row.sealedReply).replyTo : undefined;
+      return {
+        id: row.id,
+        platform: row.platform as ChatPlatform,
+        kind: row.kind,
+        key: row.key,
+        payload: row.payload as Record<string, unknown>,
+        status: row.status,
+        ...(replyTo ? { replyTo } : {}),
+      };
+    },
+    async begin(id) {
+      const { count } = await db.chatIntake.updateMany({
+        where: { id, status: { in: ["received", "claimed"] } },
+        data: { attempts: { increment: 1 } },
+      });
+      return count === 1;
+    },
+    async finish(id, status, at) {
+      await db.chatIntake.updateMany({
+        where: { id, status: { in: ["received", "claimed"] } },
+        data: { status, finishedAt: at },
+      });
+    },
+    async remove(id) {
+      await db.chatIntake.deleteMany({ where: { id } });
+    },
+    async unfinished(before, limit) {
+      return db.chatIntake.findMany({
+        where: { status: "received", receivedAt: { lt: before } },
+        select: { id: true, platform: true, kind: true, key: true },
+        orderBy: { receivedAt: "asc" },
+        take: limit,
+      });
+    },
+    async purge(before) {
+      const { count } = await db.chatIntake.deleteMany({
+        where: {
+          OR: [
+            { status: { in: ["done", "failed"] }, finishedAt: { lt: before } },
+            // A form claimed by a process that died before answering: the person saw an error.
+            { status: "claimed", receivedAt: { lt: before } },
+          ],
+        },
+      });
+      return count;
+    },
+  };
+}

@@ -1,0 +1,137 @@
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { IntakeEntry, IntakeProcessor, StoredIntake } from "../../src/chat/core/chat-intake.js";
+import { RetryLater } from "../../src/chat/core/chat-intake.js";
+import {
+  type ChatIntakeRunner,
+  createChatIntake,
+  intakeJobId,
+  startIntakeWorker,
+} from "../../src/jobs/chat-intake-queue.js";
+import { createProducerRedis, waitUntilReady } from "../../src/jobs/queues.js";
+import { createChatIntakeRepository } from "../../src/storage/chat-intake-repository.js";
+import { createOutageLog } from "../../src/storage/outage-log.js";
+import { createDatabase, type Database } from "../../src/storage/prisma-client.js";
+import { createSecretBox } from "../../src/storage/secret-box.js";
+import { createMigratedDatabase, TEST_REDIS_URL, testRedisPrefix } from "../helpers/database.js";
+import { waitFor } from "../helpers/wait.js";
+
+/**
+ * The intake queue on the real PostgreSQL and Redis: a failure that changed nothing is retried,
+ * one that stays is reported to the person once; with Redis down the work runs inline; job ids
+ * are BullMQ-safe whatever the platform id looks like.
+ */
+
+let database: Awaited<ReturnType<typeof createMigratedDatabase>>;
+let db: Database;
+const prefix = testRedisPrefix("chat_intake_queue");
+const silent = {
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+  debug: () => undefined,
+} as never;
+const health = createOutageLog(silent, { service: "redis", down: "down", up: "up", secrets: [] });
+const closers: (() => Promise<void>)[] = [];
+
+beforeAll(async () => {
+  database = await createMigratedDatabase("chat_intake_queue");
+  db = createDatabase(database.url, { connectTimeoutSeconds: 5, statementTimeoutSeconds: 30 });
+});
+
+afterAll(async () => {
+  for (const close of closers.reverse()) await close();
+  await db?.$disconnect();
+  await database?.drop();
+});
+
+function intakeOn(redisUrl: string): ChatIntakeRunner {
+  const connection = createProducerRedis(redisUrl);
+  connection.on("error", () => undefined);
+  const intake = createChatIntake({
+    connection,
+    prefix,
+    repo: createChatIntakeRepository(db, createSecretBox(Buffer.alloc(32, 7).toString("base64"))),
+    logger: silent,
+    now: () => new Date(),
+    newId: randomUUID,
+    retry: { attempts: 3, backoffMs: 20 },
+  });
+  closers.push(async () => {
+    await intake.close();
+    connection.disconnect();
+  });
+  return intake;
+}
+
+const entry = (key: string): IntakeEntry => ({
+  platform: "teams",
+  kind: "activity",
+  key,
+  payload: { text: "hello" },
+  replyTo: "https://hooks.example/secret-reply",
+});
+
+function recorder(fail: (attempt: number) => Error | undefined) {
+  const seen: { attempts: number; finalFlags: boolean[]; told: StoredIntake[] } = {
+    attempts: 0,
+    finalFlags: [],
+    told: [],
+  };
+  const processor: IntakeProcessor = {
+    async process(_stored, attempt) {
+      seen.attempts += 1;
+      seen.finalFlags.push(attempt.final);
+      const error = fail(seen.attempts);
+      if (error) throw error;
+    },
+    async tellFailed(stored) {
+      seen.told.push(stored);
+    },
+  };
+  return { seen, processor };
+}
+
+describe("chat intake queue", () => {
+  it("derives job ids BullMQ accepts from ids that are all digits or contain colons", () => {
+    for (const key of ["1234567890", "f:29:1234", "a:b"])
+      expect(intakeJobId({ platform: "teams", kind: "activity", key })).toMatch(/^activity-[0-9a-f]{64}$/);
+  });
+
+  it("retries a failure that changed nothing, then tells the person once, and refuses the replayed key", async () => {
+    const intake = intakeOn(TEST_REDIS_URL);
+    await waitUntilReady(intake.queue.opts.connection as never, 10_000).catch(() => undefined);
+    const { seen, processor } = recorder(() => new RetryLater(new Error("P2028 Unable to start a transaction")));
+    intake.register("teams", processor);
+    const worker = startIntakeWorker(intake, silent, {
+      redisUrl: TEST_REDIS_URL,
+      prefix,
+      concurrency: 2,
+      redisHealth: health,
+    });
+    closers.push(() => worker.close());
+    const accepted = await intake.accept(entry("1700000000001"));
+    expect(accepted.fresh).toBe(true);
+    expect((await intake.accept(entry("1700000000001"))).fresh).toBe(false);
+    await waitFor(async () => seen.told.length === 1, "the person to be told");
+    expect(seen.finalFlags).toEqual([false, false, true]);
+    expect(seen.told[0]!.replyTo).toBe("https://hooks.example/secret-reply");
+    const row = await db.chatIntake.findFirstOrThrow({ where: { key: "1700000000001" } });
+    expect(row.status).toBe("failed");
+    expect(row.attempts).toBe(3);
+    expect(JSON.stringify(row)).not.toContain("secret-reply");
+  });
+
+  it("runs the work inline when Redis is down, with the same retries", async () => {
+    const intake = intakeOn("redis://127.0.0.1:1");
+    const { seen, processor } = recorder((attempt) => (attempt === 1 ? new RetryLater(new Error("busy")) : undefined));
+    intake.register("teams", processor);
+    expect((await intake.accept(entry("f:29:inline"))).fresh).toBe(true);
+    await waitFor(
+      async () => (await db.chatIntake.findFirst({ where: { key: "f:29:inline" } }))?.status === "done",
+      "the inline run",
+    );
+    expect(seen.attempts).toBe(2);
+    expect(seen.told).toHaveLength(0);
+  });
+});
