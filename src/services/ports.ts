@@ -249,6 +249,8 @@ export interface Metrics {
   sweeperRepairs(kind: string, count: number): void;
   /** A chat message delivered, retried or failed for good. */
   chatDelivery(platform: string, outcome: "delivered" | "retried" | "failed"): void;
+  /** An action's single run ended (issue 14), by SQL class and outcome. */
+  actionFinished?(actionClass: string, outcome: "succeeded" | "failed" | "unknown"): void;
 }
 
 export interface Logger {

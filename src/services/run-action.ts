@@ -87,6 +87,7 @@ export async function runAction(deps: ServiceDeps, requestId: string): Promise<A
   const sealed = sealResult(deps, result);
   const finished = await change(deps, requestId, () => ({ type: "finish", now: deps.now(), outcome, ...sealed }));
   deps.logger.info({ requestId, outcome, class: claimed.spec.class }, "action finished");
+  deps.metrics?.actionFinished?.(claimed.spec.class, outcome);
   return finished.run;
 }
 
@@ -103,11 +104,12 @@ export async function sweepLostActions(
   let marked = 0;
   for (const run of stale) {
     try {
-      await change(deps, run.requestId, (request) => ({
+      const lost = await change(deps, run.requestId, (request) => ({
         type: "lost",
         now,
         claimTimeoutMs: (request.snapshot.action?.limits.statementTimeoutMs ?? 0) + options.graceMs,
       }));
+      deps.metrics?.actionFinished?.(lost.spec.class, "unknown");
       marked += 1;
     } catch (error) {
       if (!isAppError(error) || error.code !== "conflict") throw error;
