@@ -9,6 +9,7 @@ import type { ChatStore } from "./chat/core/chat-store.js";
 import { chatModes } from "./config/chat-env.js";
 import { type Env, envApiTokens } from "./config/env.js";
 import { loadPolicyFile } from "./config/policy-loader.js";
+import { createActionExecutor } from "./connectors/action-executors.js";
 import { type ConnectorSet, connectorValidators, createConnectorSet } from "./connectors/connector-set.js";
 import { eventSecretVariable } from "./domain/policy/event-access.js";
 import { PolicyBook } from "./domain/policy/policy-book.js";
@@ -174,6 +175,7 @@ export async function createRuntime(
     newId: randomUUID,
     instanceId,
     metrics: metrics.recorder,
+    actions: createActionExecutor(policyFile, source),
   };
   const chatStore = createChatStore(db);
   const intake = createChatIntake({

@@ -1,4 +1,5 @@
 import type { AccessTrigger } from "./access-trigger.js";
+import type { ActionSpec } from "./actions/action-run.js";
 import type { EscalationPlanStep } from "./policy/request-evaluation.js";
 
 /**
@@ -36,6 +37,8 @@ export interface RequestSnapshot {
   onCallNote?: string;
   /** The signed event that opened it, when nobody asked by hand. */
   trigger?: AccessTrigger;
+  /** An action request: the exact action approved (its text and sha256), instead of a grant. */
+  action?: ActionSpec;
 }
 
 /** reroute: `approverIds` are the people to add; page: `oncall` is the source to page. */

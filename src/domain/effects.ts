@@ -15,7 +15,9 @@ export type InTransactionEffect =
   | { kind: "create_grant"; grant: NewGrant & { id: string } }
   /** An approved extension moves its grant's expiry (the grant machine decides how). */
   | { kind: "extend_grant"; grantId: string; requestId: string; additionalSeconds: number; maxTotalSeconds: number }
-  | { kind: "audit"; event: AuditInput };
+  | { kind: "audit"; event: AuditInput }
+  /** An approved action request: its single run, queued. */
+  | { kind: "create_action_run"; requestId: string; runId: string };
 
 export type RequestNotice =
   | "request.submitted"
@@ -46,7 +48,8 @@ export type AfterCommitEffect =
   | { kind: "extend_at_target"; grantId: string; expiresAt: Date }
   /** A grant failed for good: take back whatever part of it reached the target. */
   | { kind: "undo_failed_grant"; grantId: string }
-  | { kind: "alert"; message: string; grantId?: string; requestId?: string };
+  | { kind: "alert"; message: string; grantId?: string; requestId?: string }
+  | { kind: "enqueue_action_run"; requestId: string };
 
 export type Effect = InTransactionEffect | AfterCommitEffect;
 
@@ -61,6 +64,7 @@ const IN_TRANSACTION: ReadonlySet<Effect["kind"]> = new Set([
   "create_grant",
   "extend_grant",
   "audit",
+  "create_action_run",
 ]);
 
 export const isInTransaction = (effect: Effect): effect is InTransactionEffect => IN_TRANSACTION.has(effect.kind);

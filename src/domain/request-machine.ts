@@ -15,7 +15,7 @@ import { canReviewBreakGlass, canSeeRequest, isNamedBy } from "./visibility.js";
  */
 
 export type RequestEvent =
-  | { type: "approve"; actorId: string; comment?: string; expectedVersion?: number }
+  | { type: "approve"; actorId: string; comment?: string; expectedVersion?: number; expectedSha256?: string }
   | { type: "deny"; actorId: string; reason?: string; expectedVersion?: number }
   | { type: "cancel"; actorId: string }
   | { type: "auto_approve"; reason: string }
@@ -96,6 +96,10 @@ export function submissionEffects(request: RequestRow): Effect[] {
         matchedBecause: request.snapshot.matchedBecause,
         ...(request.snapshot.onCallNote ? { onCall: request.snapshot.onCallNote } : {}),
         ...(request.snapshot.trigger ? { trigger: request.snapshot.trigger } : {}),
+        // An action: what was asked, by its hash and class (the text itself stays with the request).
+        ...(request.snapshot.action
+          ? { action: { sha256: request.snapshot.action.sha256, class: request.snapshot.action.class } }
+          : {}),
       },
     },
   };
@@ -169,6 +173,18 @@ function decide(
       "stale",
       "This request changed since your card was sent (another approval arrived). Nothing was recorded; look at the current request and decide again.",
       { details: { status: request.status, version: request.version } },
+    );
+  const action = request.snapshot.action;
+  if (
+    event.type === "approve" &&
+    action &&
+    event.expectedSha256 !== undefined &&
+    event.expectedSha256 !== action.sha256
+  )
+    throw new AppError(
+      "stale",
+      "The action you approved is not the text of this request (its sha256 differs). Nothing was recorded; read the action again.",
+      { details: { sha256: action.sha256, version: request.version } },
     );
   assertMayDecide(request, event.actorId, ctx);
   const alreadyApproved = request.decisions.some(
@@ -286,8 +302,16 @@ function finish(
   return { patch, effects };
 }
 
-/** An approved access request creates its grant; an approved extension moves its grant's expiry. */
+/** An approved access request creates its grant; an approved extension moves its grant's expiry; an action queues its run. */
 function grantEffects(request: RequestRow, ctx: RequestContext): { grantId: string | null; effects: Effect[] } {
+  if (request.snapshot.action)
+    return {
+      grantId: null,
+      effects: [
+        { kind: "create_action_run", requestId: request.id, runId: ctx.newId() },
+        { kind: "enqueue_action_run", requestId: request.id },
+      ],
+    };
   if (request.kind === "extension")
     return {
       grantId: null,

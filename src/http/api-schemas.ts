@@ -34,8 +34,21 @@ export const CreateRequestBody = z
       .describe(
         "Emergency access: granted at once if the policy allows break-glass; pages on-call and needs a review afterwards",
       ),
+    action: z
+      .string()
+      .min(1)
+      .max(20_000)
+      .refine((text) => !BROKEN_TEXT.test(text), "must be plain text (no NUL characters or broken Unicode)")
+      .optional()
+      .describe(
+        "Run this one exact SQL statement once instead of asking for access (no duration); the approval is bound to its sha256",
+      ),
   })
-  .strict();
+  .strict()
+  .refine((body) => body.action === undefined || (body.duration === undefined && !body.breakGlass), {
+    message: "an action request takes no duration and no breakGlass",
+    path: ["action"],
+  });
 
 export const ReviewBody = z
   .object({ note: Text(2000).optional() })
@@ -51,6 +64,11 @@ export const DecisionBody = z
       .optional()
       .describe("The request version you looked at; refused if it changed meanwhile"),
     comment: Text(2000).optional(),
+    sha256: z
+      .string()
+      .regex(/^[0-9a-fA-F]{64}$/, "must be the hex sha256 of the action text")
+      .optional()
+      .describe("Action requests: the sha256 of the text you approve; refused if it is not the request's"),
   })
   .strict();
 
@@ -99,6 +117,29 @@ export const DecisionView = z.object({
   at: z.string(),
 });
 
+export const ActionView = z
+  .object({
+    kind: z.literal("sql"),
+    text: z.string(),
+    sha256: z.string().describe("Hex sha256 of the UTF-8 text: what the approval is bound to"),
+    class: z.enum(["read", "write", "unbounded_write", "ddl", "refused"]),
+    classWhy: z.string(),
+    status: z.enum(["pending", "queued", "running", "succeeded", "failed", "unknown", "not_run"]),
+    limits: z.object({ rowLimit: z.number(), maxAffectedRows: z.number().nullable(), statementTimeoutMs: z.number() }),
+    result: z
+      .object({
+        rowCount: z.number().nullable(),
+        columns: z.array(z.string()),
+        rows: z.array(z.array(z.unknown())),
+        truncated: z.boolean(),
+        output: z.string().optional(),
+        error: z.string().optional(),
+      })
+      .nullable()
+      .describe("Once finished: the row count, the first rows (up to rowLimit) or the database's error"),
+  })
+  .describe("Action requests only: the exact action, its class and its single run");
+
 export const RequestView = z.object({
   id: z.string(),
   kind: z.enum(["access", "extension"]),
@@ -134,6 +175,7 @@ export const RequestView = z.object({
     .object({ by: z.string().nullable(), at: z.string(), note: z.string().nullable() })
     .nullable()
     .describe("Break-glass review, once done"),
+  action: ActionView.optional(),
 });
 
 export const GrantView = z.object({

@@ -52,6 +52,12 @@ export function createSesameMetrics(options: SesameMetricsOptions): SesameMetric
     buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 1800],
     registers,
   });
+  const actions = new Counter({
+    name: "sesame_actions_total",
+    help: "Actions (one approved SQL statement each) run to an end, by class and outcome (succeeded, failed, unknown)",
+    labelNames: ["class", "outcome"],
+    registers,
+  });
   const connectorFailures = new Counter({
     name: "sesame_connector_failures_total",
     help: "Failed connector calls, by connector and operation (grant, revoke, cleanup)",
@@ -93,6 +99,7 @@ export function createSesameMetrics(options: SesameMetricsOptions): SesameMetric
     connectorFailure: (connector, operation) => connectorFailures.inc({ connector, operation }),
     sweeperRepairs: (kind, count) => repairs.inc({ kind: snake(kind) }, count),
     chatDelivery: (platform, outcome) => chat.inc({ platform, outcome }),
+    actionFinished: (actionClass, outcome) => actions.inc({ class: actionClass, outcome }),
   };
   return {
     registry,

@@ -1,4 +1,5 @@
 import type { RequestRow } from "../domain/access-request.js";
+import { actionApproversOf } from "../domain/actions/action-evaluation.js";
 import { changeRequest } from "./change-request.js";
 import type { ServiceDeps } from "./deps.js";
 
@@ -10,6 +11,8 @@ export interface DecideInput {
   /** The request version the approver saw (cards carry it); a mismatch means the card is stale. */
   expectedVersion?: number;
   comment?: string;
+  /** For an action request: the sha256 of the text the approver read; a mismatch records nothing. */
+  expectedSha256?: string;
 }
 
 /**
@@ -23,7 +26,12 @@ export function decideRequest(deps: ServiceDeps, input: DecideInput): Promise<Re
   };
   const event =
     input.decision === "approve"
-      ? ({ type: "approve", ...common, ...(input.comment ? { comment: input.comment } : {}) } as const)
+      ? ({
+          type: "approve",
+          ...common,
+          ...(input.comment ? { comment: input.comment } : {}),
+          ...(input.expectedSha256 ? { expectedSha256: input.expectedSha256.toLowerCase() } : {}),
+        } as const)
       : ({ type: "deny", ...common, ...(input.comment ? { reason: input.comment } : {}) } as const);
   return changeRequest(deps, input.requestId, event, async (uow, request) => ({
     isStillApprover: stillApprovers(deps, request),
@@ -41,6 +49,9 @@ export function decideRequest(deps: ServiceDeps, input: DecideInput): Promise<Re
 function stillApprovers(deps: ServiceDeps, request: RequestRow): (personId: string) => boolean {
   const book = deps.policy();
   const approvers = new Set(book.approversFor(request.policyId));
+  // An action's approvers may come from the resource's action rules rather than the policy's steps.
+  if (request.snapshot.action)
+    for (const id of actionApproversOf(book.resource(request.resourceId), book.groupTable())) approvers.add(id);
   const policy = book.policy(request.policyId);
   if (
     policy &&

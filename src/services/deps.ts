@@ -1,5 +1,6 @@
 import type { PolicyBook } from "../domain/policy/policy-book.js";
 import type {
+  ActionExecutor,
   ConnectorProvider,
   JobScheduler,
   Logger,
@@ -28,6 +29,8 @@ export interface ServiceDeps {
   instanceId: string;
   /** Counts and timings for /metrics; absent in tests that do not look at them. */
   metrics?: Metrics;
+  /** Runs approved actions (issue 14); without it, action requests are refused. */
+  actions?: ActionExecutor;
 }
 
 /**

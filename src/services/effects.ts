@@ -12,6 +12,7 @@ import { extendAtTarget } from "./extend-at-target.js";
 import { observeChanges, type StatusesBefore } from "./observe-changes.js";
 import type { UnitOfWork } from "./ports.js";
 import { performRevoke } from "./revoke-grant.js";
+import { enqueueActionRun } from "./run-action.js";
 import { undoFailedGrant } from "./undo-failed-grant.js";
 
 /**
@@ -138,6 +139,9 @@ async function applyInTransaction(
       case "audit":
         await uow.appendAudit(effect.event);
         break;
+      case "create_action_run":
+        await uow.createActionRun({ id: effect.runId, requestId: effect.requestId });
+        break;
     }
   }
   return after;
@@ -192,6 +196,8 @@ async function runOne(deps: ServiceDeps, effect: AfterCommitEffect, saved: Saved
       return extendAtTarget(deps, effect.grantId, effect.expiresAt);
     case "undo_failed_grant":
       return undoFailedGrant(deps, effect.grantId);
+    case "enqueue_action_run":
+      return enqueueActionRun(deps, effect.requestId);
     case "alert":
       deps.logger.error({ grantId: effect.grantId, requestId: effect.requestId }, effect.message);
       return deps.notifier.publish({

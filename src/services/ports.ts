@@ -6,6 +6,7 @@ import type {
   RequestRow,
   RequestStatus,
 } from "../domain/access-request.js";
+import type { ActionResult, ActionRunPatch, ActionRunRow, ActionSpec } from "../domain/actions/action-run.js";
 import type { AuditInput } from "../domain/audit-event.js";
 import type { GrantPatch, GrantRow, GrantStatus, NewGrant } from "../domain/grant.js";
 
@@ -75,7 +76,21 @@ export interface EntitlementClaim {
   ttlSeconds: number;
 }
 
-export interface UnitOfWork extends StoreReader {
+/** Action runs (issue 14): read anywhere, changed only inside a transaction. */
+export interface ActionRunReads {
+  getActionRun(requestId: string): Promise<ActionRunRow | null>;
+  listStaleRunningActions(claimedBefore: Date, limit: number): Promise<ActionRunRow[]>;
+  /** Approved runs nobody claimed since `createdBefore`. */
+  listQueuedActions(createdBefore: Date, limit: number): Promise<ActionRunRow[]>;
+}
+
+export interface ActionRunWrites {
+  createActionRun(run: { id: string; requestId: string }): Promise<void>;
+  lockActionRun(requestId: string): Promise<ActionRunRow | null>;
+  updateActionRun(current: ActionRunRow, patch: ActionRunPatch): Promise<ActionRunRow | null>;
+}
+
+export interface UnitOfWork extends StoreReader, ActionRunReads, ActionRunWrites {
   /** Row lock: other transactions touching this row wait until this one ends. */
   lockRequest(id: string): Promise<RequestRow | null>;
   lockGrant(id: string): Promise<GrantRow | null>;
@@ -112,7 +127,7 @@ export interface UnitOfWork extends StoreReader {
   deleteChatDeliveryClaims(before: Date, limit: number): Promise<number>;
 }
 
-export interface Store extends StoreReader {
+export interface Store extends StoreReader, ActionRunReads {
   transaction<T>(work: (uow: UnitOfWork) => Promise<T>, options?: { timeoutMs?: number }): Promise<T>;
   /**
    * Takes or renews the named lease for `ttlSeconds` (on the database's clock) unless another
@@ -180,6 +195,15 @@ export interface ConnectorProvider {
   entitlementKeyFor(connectorName: string, target: Record<string, unknown>, principal: string): string;
 }
 
+/** Runs one approved action on its target (issue 14); never throws for a failure of the action itself. */
+export interface ActionExecutor {
+  run(input: {
+    connectorName: string;
+    target: Record<string, unknown>;
+    spec: ActionSpec;
+  }): Promise<{ outcome: "succeeded" | "failed" | "unknown"; result: ActionResult }>;
+}
+
 export interface SecretBox {
   seal(secret: Record<string, string>): string;
   open(sealed: string): Record<string, string>;
@@ -198,6 +222,8 @@ export type Notification =
   /** An approval was recorded but the step still needs more (N of M): cards show the new count. */
   | { type: "request.approval_recorded"; request: RequestRow }
   | { type: "request.decided"; request: RequestRow }
+  /** An action's single run ended (succeeded, failed, unknown): the requester is told, cards show it. */
+  | { type: "action.finished"; request: RequestRow }
   | { type: "grant.activated"; grant: GrantRow }
   | { type: "grant.revoked"; grant: GrantRow }
   | { type: "grant.extended"; grant: GrantRow }
@@ -225,6 +251,8 @@ export interface Metrics {
   sweeperRepairs(kind: string, count: number): void;
   /** A chat message delivered, retried or failed for good. */
   chatDelivery(platform: string, outcome: "delivered" | "retried" | "failed"): void;
+  /** An action's single run ended (issue 14), by SQL class and outcome. */
+  actionFinished?(actionClass: string, outcome: "succeeded" | "failed" | "unknown"): void;
 }
 
 export interface Logger {

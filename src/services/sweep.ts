@@ -3,6 +3,7 @@ import { forEachAtMost } from "./at-most.js";
 import type { ServiceDeps } from "./deps.js";
 import { runEscalationStep } from "./escalate-request.js";
 import { expireRequest } from "./expire-request.js";
+import { runAction, sweepLostActions } from "./run-action.js";
 import {
   createSweepContext,
   SWEEP_CONCURRENCY,
@@ -38,7 +39,28 @@ export async function sweep(
   await restoreRevokeJobs(ctx);
   await ctx.checkpoint();
   await expireOverdueRequests(ctx);
+  await finishActions(ctx);
   return ctx.report;
+}
+
+/** A run claimed this long ago (beyond its own statement timeout) without a result died with its process. */
+export const ACTION_LOST_AFTER_MS = 60_000;
+
+/**
+ * Actions: a run whose process died between its claim and its result becomes `unknown` (reported,
+ * never retried); an approved run nobody claimed (the process died right after the approval
+ * committed) is run here, once: the claim decides who runs it.
+ */
+async function finishActions(ctx: SweepContext): Promise<void> {
+  const { deps, now } = ctx;
+  await ctx.attempt("mark lost actions unknown", async () => {
+    await sweepLostActions(deps, { graceMs: ACTION_LOST_AFTER_MS });
+  });
+  const queued = await deps.store.listQueuedActions(new Date(now.getTime() - STUCK_AFTER_MS), 50);
+  for (const run of queued)
+    await ctx.attempt(`run action ${run.requestId}`, async () => {
+      await runAction(deps, run.requestId);
+    });
 }
 
 /** Revokes and activations a dead process left half done, and failed grants and revokes due for another try. */

@@ -2,6 +2,7 @@ import type { RequestRow } from "../domain/access-request.js";
 import type { AuditInput } from "../domain/audit-event.js";
 import { awaitedDecidersOf, viewersOf } from "../domain/visibility.js";
 import type { GrantFilter, RequestFilter, Store, StoreReader, UnitOfWork } from "../services/ports.js";
+import { actionRunReader, actionRunWriter } from "./action-run-repository.js";
 import { appendAuditEvents } from "./audit-repository.js";
 import type { Grant, Prisma } from "./generated/prisma/client.js";
 import { grantBatches } from "./grant-batches.js";
@@ -82,6 +83,8 @@ function unitOfWork(tx: Prisma.TransactionClient, pendingAudit: PendingAudit[]):
     ...reader(tx),
     ...batches,
     ...recordRetention(tx),
+    ...actionRunReader(tx),
+    ...actionRunWriter(tx),
     // One round trip each: the row, locked, with what a request is read with.
     async lockRequest(id) {
       const [row] = await tx.$queryRaw<LockedRequest[]>`
@@ -164,6 +167,7 @@ export function createPrismaStore(db: Database): Store {
     ...reader(db),
     ...namedLeases(db),
     ...grantExpiryPages(db),
+    ...actionRunReader(db),
     transaction(work, options) {
       return db.$transaction(
         async (tx) => {

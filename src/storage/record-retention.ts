@@ -4,7 +4,7 @@ import type { Prisma } from "./generated/prisma/client.js";
  * Deletes requests that ended before `endedBefore` with everything stored beside them (decisions,
  * the grant, chat message addresses): at most `limit`, oldest first. Only what can never change
  * again goes: requests denied, cancelled or expired without a grant, requests whose grant was
- * revoked, and extension requests whose extended grant was revoked. A grant still active, failing
+ * revoked, extension requests whose extended grant was revoked, and actions whose run ended. A grant still active, failing
  * or failed to revoke stays whatever its age, and so does break-glass access nobody has reviewed
  * yet (`sesame breakglass list` must still show it). The audit log is not touched: it keeps every
  * event of these records for good.
@@ -21,7 +21,11 @@ export function recordRetention(tx: Prisma.TransactionClient) {
           AND ((g.id IS NULL AND r.status IN ('denied', 'cancelled', 'expired'))
                OR (g.status = 'revoked' AND g."updatedAt" < ${endedBefore})
                OR (r."extendsGrantId" IS NOT NULL AND g.id IS NULL
-                   AND (extended.id IS NULL OR (extended.status = 'revoked' AND extended."updatedAt" < ${endedBefore}))))
+                   AND (extended.id IS NULL OR (extended.status = 'revoked' AND extended."updatedAt" < ${endedBefore})))
+               -- An action whose single run ended (its ActionRun row goes with it, ON DELETE CASCADE).
+               OR (g.id IS NULL AND r.status = 'approved' AND EXISTS (
+                    SELECT 1 FROM "ActionRun" a WHERE a."requestId" = r.id
+                      AND a.status IN ('succeeded', 'failed', 'unknown') AND a."updatedAt" < ${endedBefore})))
         ORDER BY r."updatedAt"
         LIMIT ${limit}
         FOR UPDATE OF r SKIP LOCKED`;

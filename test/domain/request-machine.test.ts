@@ -1654,3 +1654,37 @@ describe("the pending deadline", () => {
     expect(error.details).toStrictEqual({ status: "expired", version: 7 });
   });
 });
+
+describe("action requests", () => {
+  const action: RequestSnapshot["action"] = {
+    kind: "sql",
+    text: "UPDATE t SET a = 1 WHERE id = 2",
+    sha256: "a".repeat(64),
+    class: "write",
+    classWhy: "UPDATE changes data",
+    limits: { rowLimit: 100, maxAffectedRows: null, statementTimeoutMs: 5000 },
+  };
+  const actionRow = () => requestRow({ snapshot: snapshot({ action }) });
+
+  it("an approval queues the action's single run instead of creating a grant", () => {
+    const { patch, effects } = run(actionRow(), { type: "approve", actorId: "bob", expectedSha256: action.sha256 });
+    expect(patch.status).toBe("approved");
+    expect(patch.grantId).toBeUndefined();
+    expect(effects.map((effect) => effect.kind)).toContain("create_action_run");
+    expect(effects.map((effect) => effect.kind)).toContain("enqueue_action_run");
+    expect(effects.map((effect) => effect.kind)).not.toContain("create_grant");
+  });
+
+  it("an approval of another text (sha256) records nothing", () => {
+    const error = expectAppError(
+      () => run(actionRow(), { type: "approve", actorId: "bob", expectedSha256: "b".repeat(64) }),
+      "stale",
+    );
+    expect(error.userMessage).toMatch(/sha256 differs/);
+  });
+
+  it("a denial runs nothing", () => {
+    const { effects } = run(actionRow(), { type: "deny", actorId: "bob" });
+    expect(effects.map((effect) => effect.kind)).not.toContain("create_action_run");
+  });
+});

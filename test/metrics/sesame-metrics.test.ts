@@ -63,6 +63,7 @@ describe("the recorder", () => {
     one.recorder.requestOutcome("approved", "access");
     one.recorder.sweeperRepairs("revokeJobsRestored", 3);
     one.recorder.chatDelivery("slack", "delivered");
+    one.recorder.actionFinished?.("write", "unknown");
     one.watchAuditWebhookLag(() => 7);
     const first = parseExposition((await one.scrape()).body);
     const second = parseExposition((await two.scrape()).body);
@@ -70,6 +71,7 @@ describe("the recorder", () => {
     expect(sampleValue(first, "sesame_sweeper_repairs_total", { kind: "revoke_jobs_restored" })).toBe(3);
     expect(sampleValue(first, "sesame_chat_deliveries_total", { platform: "slack", outcome: "delivered" })).toBe(1);
     expect(sampleValue(first, "sesame_audit_webhook_lag_seconds")).toBe(7);
+    expect(sampleValue(first, "sesame_actions_total", { class: "write", outcome: "unknown" })).toBe(1);
     expect(sampleValue(second, "sesame_requests_total")).toBe(0);
     expect(second.some((s) => s.name === "sesame_audit_webhook_lag_seconds")).toBe(false);
     await one.close();

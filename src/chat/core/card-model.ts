@@ -35,8 +35,7 @@ export interface Card {
 }
 
 /** Cuts text to `max` characters with a visible marker, so a long reason is shortened, never rejected. */
-export function truncate(text: string, max: number): string {
+export function truncate(text: string, max: number, marker = "… (truncated)"): string {
   if (text.length <= max) return text;
-  const marker = "… (truncated)";
   return text.slice(0, Math.max(0, max - marker.length)) + marker;
 }

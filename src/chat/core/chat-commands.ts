@@ -1,6 +1,7 @@
 import { tryParseDuration } from "../../domain/duration.js";
 import { isAppError } from "../../domain/errors.js";
 import type { ServiceDeps } from "../../services/deps.js";
+import { submitAction } from "../../services/submit-action.js";
 import { submitRequest } from "../../services/submit-request.js";
 import type { Card } from "./card-model.js";
 import { durationText, formatTime, shortId } from "./card-text.js";
@@ -27,6 +28,7 @@ export function helpText(command: string): string {
     `${command} extend <id> <duration>: ask for more time on an active grant.`,
     `${command} relinquish <id>: give access back now.`,
     `${command} break-glass <resource> <duration> <reason…>: emergency access at once, where the policy allows it; on-call is paged and it is reviewed afterwards.`,
+    `${command} run <resource> <SQL statement>: ask to run that one statement once (where the resource allows actions); end with a line "reason: …" to give a reason.`,
     "Ids are the 8 characters shown in list (full ids work too).",
   ].join("\n");
 }
@@ -104,6 +106,42 @@ async function requestDirectly(
   );
 }
 
+/**
+ * `run <resource> <statement…>`: the statement is the rest of the raw text, exactly as typed
+ * (line breaks kept: the approval is bound to its sha256); a last line `reason: …` is the reason.
+ */
+async function runDirectly(deps: ServiceDeps, actorId: string, text: string, command: string): Promise<CommandReply> {
+  const afterVerb = text.trimStart().slice(3).trimStart();
+  const resourceId = afterVerb.split(/\s/, 1)[0] ?? "";
+  let statement = afterVerb.slice(resourceId.length).trim();
+  let reason: string | undefined;
+  const lines = statement.split("\n");
+  const last = lines[lines.length - 1]?.trim() ?? "";
+  if (lines.length > 1 && /^reason:/i.test(last)) {
+    reason = last.slice("reason:".length).trim();
+    statement = lines.slice(0, -1).join("\n").trim();
+  }
+  if (!resourceId || !statement)
+    return reply(`Say where and what: ${command} run <resource> <SQL statement>, then a line "reason: …".`);
+  const request = await submitAction(deps, {
+    requesterId: actorId,
+    resourceId,
+    action: statement,
+    ...(reason ? { reason } : {}),
+  });
+  const action = request.snapshot.action!;
+  const id = `Request ${shortId(request.id)}`;
+  if (request.status === "approved") {
+    const run = await deps.store.getActionRun(request.id);
+    return reply(
+      `Auto-approved (${request.autoApprovalReason ?? "policy rule"}) and run on ${resourceId}: ${run?.status ?? "queued"}. ${id}; the result is at GET /api/v1/requests/${request.id}.`,
+    );
+  }
+  return reply(
+    `Asked to run one ${action.class} statement on ${resourceId} (sha256 ${action.sha256.slice(0, 12)}…). ${id} waits for approval until ${formatTime(request.pendingUntil)}.`,
+  );
+}
+
 async function dispatch(deps: ServiceDeps, actorId: string, words: string[], command: string): Promise<CommandReply> {
   const [verb, ...args] = words;
   switch (verb?.toLowerCase()) {
@@ -151,6 +189,7 @@ export async function runCommand(
 ): Promise<CommandReply> {
   const words = text.trim().split(/\s+/).filter(Boolean);
   try {
+    if (words[0]?.toLowerCase() === "run") return await runDirectly(deps, actorId, text, command);
     return await dispatch(deps, actorId, words, command);
   } catch (error) {
     if (!isAppError(error) || error.code === "internal") throw error;

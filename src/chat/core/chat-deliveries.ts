@@ -92,8 +92,8 @@ function jobsOn(platform: ChatPlatform) {
         id: `${p}-card-${request.id}-${round}-${recipient}`,
         job: { kind: "approval_card", platform, requestId: request.id, recipient },
       })),
-    refresh: (request: RequestRow): PlannedJob => ({
-      id: `${p}-refresh-${request.id}-v${request.version}`,
+    refresh: (request: RequestRow, suffix = ""): PlannedJob => ({
+      id: `${p}-refresh-${request.id}-v${request.version}${suffix ? `-${suffix}` : ""}`,
       job: { kind: "refresh_cards", platform, requestId: request.id },
     }),
     reminders: (request: RequestRow, step: number): PlannedJob[] =>
@@ -189,6 +189,11 @@ function planFor(notification: Notification, platform: ChatPlatform, channelOf: 
             : request.status;
       return notice ? [jobs.refresh(request), jobs.requestNotice(request, notice)] : [jobs.refresh(request)];
     }
+    case "action.finished":
+      return [
+        jobs.refresh(notification.request, "action"),
+        jobs.requestNotice(notification.request, "action_finished"),
+      ];
     case "grant.activated":
     case "grant.extended": {
       const grant = notification.grant;

@@ -1,8 +1,10 @@
+import type { RequestRow } from "../../domain/access-request.js";
 import type { ServiceDeps } from "../../services/deps.js";
+import { openResult } from "../../services/run-action.js";
 import type { ChatAdapter, ChatPlatform, Recipient } from "./chat-adapter.js";
 import type { ChatJob } from "./chat-deliveries.js";
 import type { ChatStore } from "./chat-store.js";
-import { grantNotice, requestNotice } from "./notices.js";
+import { type ActionOutcomeView, grantNotice, requestNotice } from "./notices.js";
 import { maxTotalFor } from "./overview.js";
 import { sendReminder } from "./reminders.js";
 import { approvalCard, grantCard } from "./request-cards.js";
@@ -53,7 +55,7 @@ export function createChatDispatcher(
     const adapter = adapterFor(job.platform);
     const request = await deps.store.getRequest(job.requestId);
     if (!request) return;
-    const card = approvalCard(deps.policy(), request);
+    const card = approvalCard(deps.policy(), request, await actionOutcome(request, false));
     const failures: unknown[] = [];
     for (const message of await store.messagesFor(job.platform, request.id)) {
       await adapter.update(message.address, card).catch((error: unknown) => failures.push(error));
@@ -61,12 +63,20 @@ export function createChatDispatcher(
     if (failures.length > 0) throw failures[0];
   }
 
+  /** An action's outcome, read when the card is built (the result only for the requester's own notice). */
+  async function actionOutcome(request: RequestRow, withResult: boolean): Promise<ActionOutcomeView | undefined> {
+    if (!request.snapshot.action) return undefined;
+    const run = await deps.store.getActionRun(request.id);
+    if (!run) return undefined;
+    return { status: run.status, result: withResult ? openResult(deps, run) : null };
+  }
+
   async function requestNoticeJob(job: Extract<ChatJob, { kind: "request_notice" }>): Promise<void> {
     const request = await deps.store.getRequest(job.requestId);
     if (!request) return;
     await adapterFor(job.platform).post(
       { identityId: request.requesterId },
-      requestNotice(deps.policy(), job.notice, request),
+      requestNotice(deps.policy(), job.notice, request, await actionOutcome(request, job.notice === "action_finished")),
     );
   }
 

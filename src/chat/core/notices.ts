@@ -1,13 +1,22 @@
 import type { RequestRow } from "../../domain/access-request.js";
+import type { ActionResult } from "../../domain/actions/action-run.js";
 import type { GrantRow } from "../../domain/grant.js";
 import type { PolicyBook } from "../../domain/policy/policy-book.js";
-import type { Card } from "./card-model.js";
+import { type Card, truncate } from "./card-model.js";
 import { durationText, formatTime, peopleList, personName, resourceLabel, shortId } from "./card-text.js";
 import { escalationStatus, grantCard, pendingApprovers } from "./request-cards.js";
 
 /** The direct messages a requester gets as their request and grant move along. */
 
-export const REQUEST_NOTICES = ["submitted", "approved", "denied", "auto_approved", "expired", "escalated"] as const;
+export const REQUEST_NOTICES = [
+  "submitted",
+  "approved",
+  "denied",
+  "auto_approved",
+  "expired",
+  "escalated",
+  "action_finished",
+] as const;
 export const GRANT_NOTICES = ["granted", "expiring", "extended", "revoked", "failed"] as const;
 export type RequestNotice = (typeof REQUEST_NOTICES)[number];
 export type GrantNotice = (typeof GRANT_NOTICES)[number];
@@ -21,8 +30,45 @@ const plain = (title: string, notes: string[], extra: Partial<Card> = {}): Card 
   ...extra,
 });
 
-export function requestNotice(book: PolicyBook, kind: RequestNotice, request: RequestRow): Card {
-  const what = `${request.resourceId} (${durationText(request.durationSeconds)})`;
+/** How an action's run ended, for its requester: the status, the row count, the first rows or the error. */
+export interface ActionOutcomeView {
+  status: string;
+  result: ActionResult | null;
+}
+
+/** Rows shown in chat at most; the whole (capped) result is in the API. */
+const ROWS_IN_CHAT = 10;
+
+function outcomeLines(outcome: ActionOutcomeView | undefined, requestId: string): string[] {
+  if (!outcome) return [`Its outcome is at GET /api/v1/requests/${requestId}.`];
+  const result = outcome.result;
+  const lines = [`Outcome: ${outcome.status}${result?.rowCount != null ? ` (${result.rowCount} rows)` : ""}.`];
+  if (outcome.status === "unknown")
+    lines.push(
+      "Sesame stopped while it ran: the change may or may not have been made. It is not retried; check the target.",
+    );
+  if (result?.error) lines.push(`Error: ${truncate(result.error, 500)}`);
+  if (result && result.columns.length > 0) {
+    const rows = result.rows.slice(0, ROWS_IN_CHAT).map((row) => row.map((v) => JSON.stringify(v)).join(" | "));
+    lines.push(truncate([result.columns.join(" | "), ...rows].join("\n"), 2500));
+    if (result.truncated || result.rows.length > ROWS_IN_CHAT)
+      lines.push(`More rows at GET /api/v1/requests/${requestId}.`);
+  }
+  return lines;
+}
+
+export function requestNotice(
+  book: PolicyBook,
+  kind: RequestNotice,
+  request: RequestRow,
+  outcome?: ActionOutcomeView,
+): Card {
+  const what = request.snapshot.action
+    ? `one action on ${request.resourceId}`
+    : `${request.resourceId} (${durationText(request.durationSeconds)})`;
+  const next = request.snapshot.action
+    ? `Sesame runs it once now; its result is at GET /api/v1/requests/${request.id}.`
+    : undefined;
   const id = `Request ${shortId(request.id)}.`;
   switch (kind) {
     case "submitted":
@@ -39,12 +85,12 @@ export function requestNotice(book: PolicyBook, kind: RequestNotice, request: Re
       );
     case "approved":
       return plain(`Your request for ${what} was approved`, [
-        `Approved by ${request.decidedById ? personName(book, request.decidedById) : "the approvers"}. Sesame is granting the access now; you will get a message when it is ready.`,
+        `Approved by ${request.decidedById ? personName(book, request.decidedById) : "the approvers"}. ${next ?? "Sesame is granting the access now; you will get a message when it is ready."}`,
         id,
       ]);
     case "auto_approved":
       return plain(`Your request for ${what} was auto-approved`, [
-        `Rule: ${request.autoApprovalReason ?? "auto-approval"}. Sesame is granting the access now.`,
+        `Rule: ${request.autoApprovalReason ?? "auto-approval"}. ${next ?? "Sesame is granting the access now."}`,
         id,
       ]);
     case "denied":
@@ -60,6 +106,11 @@ export function requestNotice(book: PolicyBook, kind: RequestNotice, request: Re
           actions: [{ kind: "cancel", requestId: request.id }],
           actionableBy: [request.requesterId],
         },
+      );
+    case "action_finished":
+      return plain(
+        `Your action on ${request.resourceId} ${outcome?.status === "succeeded" ? "ran" : "ended"}: ${outcome?.status ?? "finished"}`,
+        [...outcomeLines(outcome, request.id), id],
       );
     case "expired":
       return plain(`Your request for ${what} expired without a decision`, [

@@ -1,7 +1,12 @@
 import type { RequestRow } from "../../domain/access-request.js";
+import { describeClass } from "../../domain/actions/action-evaluation.js";
 import type { GrantRow } from "../../domain/grant.js";
 import type { PolicyBook } from "../../domain/policy/policy-book.js";
-import type { Card, CardFact } from "./card-model.js";
+import { type Card, type CardFact, truncate } from "./card-model.js";
+
+/** Long action texts are cut visibly on cards (chat platforms limit a field's length). */
+const ACTION_TEXT_ON_CARD = 1500;
+
 import { durationText, formatTime, peopleList, personName, resourceLabel, shortId } from "./card-text.js";
 import { extensionChoices } from "./request-form.js";
 
@@ -83,16 +88,36 @@ function breakGlassStatus(book: PolicyBook, request: RequestRow): NonNullable<Ca
   };
 }
 
-export function approvalCard(book: PolicyBook, request: RequestRow): Card {
+export function approvalCard(book: PolicyBook, request: RequestRow, outcome?: { status: string }): Card {
   const requester = personName(book, request.requesterId);
-  const title =
-    request.kind === "extension"
+  const action = request.snapshot.action;
+  const title = action
+    ? `${requester} asks to run one action on ${request.resourceId}: ${describeClass(action.class)}`
+    : request.kind === "extension"
       ? `${requester} asks to extend ${request.resourceId} by ${durationText(request.durationSeconds)}`
       : `${requester} requests ${request.resourceId} for ${durationText(request.durationSeconds)}`;
   const facts: CardFact[] = [
     { label: "Requester", value: requester },
     { label: "Resource", value: resourceLabel(book, request.resourceId) },
-    { label: request.kind === "extension" ? "Extra time" : "Duration", value: durationText(request.durationSeconds) },
+    ...(action
+      ? [
+          {
+            label: "Action (the exact SQL that will run once)",
+            value: truncate(
+              action.text,
+              ACTION_TEXT_ON_CARD,
+              `… (truncated: read it whole with GET /api/v1/requests/${request.id})`,
+            ),
+          },
+          { label: "Class", value: `${describeClass(action.class)}: ${action.classWhy}` },
+          { label: "sha256", value: action.sha256 },
+        ]
+      : [
+          {
+            label: request.kind === "extension" ? "Extra time" : "Duration",
+            value: durationText(request.durationSeconds),
+          },
+        ]),
     { label: "Reason", value: request.reason ?? "(none given)" },
     ...(request.ticket ? [{ label: "Ticket", value: request.ticket }] : []),
     { label: "Policy", value: request.snapshot.matchedBecause },
@@ -104,6 +129,11 @@ export function approvalCard(book: PolicyBook, request: RequestRow): Card {
     ...(pending ? [`Approvers now: ${peopleList(book, pendingApprovers(request))}.`] : []),
     ...(request.escalationLog.length > 0 ? [`Where it stands: ${escalationStatus(request)}.`] : []),
     ...(request.snapshot.onCallNote ? [request.snapshot.onCallNote] : []),
+    ...(action && outcome
+      ? [
+          `Action outcome: ${outcome.status}${outcome.status === "unknown" ? " (Sesame stopped while it ran; not retried)" : ""}.`,
+        ]
+      : []),
   ];
   return {
     title: request.breakGlass ? `BREAK-GLASS: ${title}` : title,

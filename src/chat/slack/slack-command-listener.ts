@@ -56,7 +56,8 @@ async function handle(
     await respond(ephemeral(actor.message));
     return;
   }
-  const text = command.text.trim();
+  // Slack escapes &, < and > in command text; the text a command acts on (an action's SQL) is what was typed.
+  const text = command.text.trim().replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&amp;/g, "&");
   const reply = text
     ? await runCommand(deps.context.deps, actor.identityId, text, COMMAND)
     : ({ kind: "open_form" } as const);

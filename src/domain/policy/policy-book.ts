@@ -56,6 +56,11 @@ export class PolicyBook {
     return [...(this.groups.get(groupId) ?? [])];
   }
 
+  /** Every group with its members, as the policy file lists them. */
+  groupTable(): PolicyFile["groups"] {
+    return this.file.groups;
+  }
+
   groupsOf(personId: string): string[] {
     return [...this.groups].filter(([, members]) => members.includes(personId)).map(([group]) => group);
   }

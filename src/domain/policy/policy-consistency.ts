@@ -35,6 +35,7 @@ export function checkPolicyConsistency(file: PolicyFile): PolicyProblem[] {
     }
     for (const problem of principalTemplateProblems(resource.principal))
       report(["resources", id, "principal"], problem);
+    checkActions(file, resource, ["resources", id, "actions"], report);
   }
   reportDuplicates(
     file.policies.map((policy) => policy.id),
@@ -61,6 +62,28 @@ export function checkPolicyConsistency(file: PolicyFile): PolicyProblem[] {
     });
   });
   return problems;
+}
+
+/** A resource's actions block names people, groups and on-call sources that exist, and SQL needs a postgres connector. */
+function checkActions(
+  file: PolicyFile,
+  resource: PolicyFile["resources"][string],
+  at: ProblemPath,
+  report: Report,
+): void {
+  const actions = resource.actions;
+  if (!actions) return;
+  const type = Object.hasOwn(file.connectors, resource.connector)
+    ? file.connectors[resource.connector]?.type
+    : undefined;
+  if (actions.kinds.includes("sql") && type !== undefined && type !== "postgres" && type !== "noop")
+    report([...at, "kinds"], `SQL actions run on postgres connectors; "${resource.connector}" is ${type}`);
+  if (actions.requesters) checkSubjects(file, actions.requesters, [...at, "requesters"], report);
+  for (const [name, rule] of Object.entries(actions.classes)) {
+    if (rule.approvers) checkApprovers(file, rule.approvers, [...at, "classes", name, "approvers"], report);
+    for (const [index, step] of (rule.steps ?? []).entries())
+      checkApprovers(file, step.approvers, [...at, "classes", name, "steps", index, "approvers"], report);
+  }
 }
 
 function checkPeople(file: PolicyFile, report: Report): void {

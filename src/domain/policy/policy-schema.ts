@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { tryParseDuration } from "../duration.js";
+import { ResourceActionsSchema } from "./action-schema.js";
 import { KubernetesSectionSchema } from "./guardrail-schema.js";
 
 /**
@@ -88,6 +89,7 @@ export const ResourceSchema = z
       .default("{{ id }}")
       .describe("Template for the account the connector grants to: {{ id }}, {{ email }}, {{ email | localpart }}"),
     risk: z.enum(["low", "medium", "high"]).default("high"),
+    actions: ResourceActionsSchema.optional().describe("One-off actions (one exact SQL statement) Sesame may run here"),
   })
   .strict();
 

@@ -1,12 +1,15 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { RequestRow } from "../../domain/access-request.js";
+import { actionStatusOf } from "../../domain/actions/action-run.js";
 import { AppError } from "../../domain/errors.js";
 import { canSeeRequest } from "../../domain/visibility.js";
 import { reviewBreakGlass } from "../../services/break-glass.js";
 import { cancelRequest } from "../../services/cancel-request.js";
 import { decideRequest } from "../../services/decide-request.js";
 import type { ServiceDeps } from "../../services/deps.js";
+import { openResult } from "../../services/run-action.js";
+import { submitAction } from "../../services/submit-action.js";
 import { submitRequest } from "../../services/submit-request.js";
 import {
   CreateRequestBody,
@@ -25,7 +28,25 @@ function canSee(deps: ServiceDeps, request: RequestRow, identityId: string): boo
 }
 
 export function requestRoutes(deps: ServiceDeps): FastifyPluginAsyncZod {
-  const view = (request: RequestRow) => requestView(request);
+  const view = async (request: RequestRow) => {
+    const spec = request.snapshot.action;
+    if (!spec) return requestView(request);
+    const run = await deps.store.getActionRun(request.id);
+    const result = run ? openResult(deps, run) : null;
+    return {
+      ...requestView(request),
+      action: {
+        kind: spec.kind,
+        text: spec.text,
+        sha256: spec.sha256,
+        class: spec.class,
+        classWhy: spec.classWhy,
+        status: actionStatusOf(request.status, run),
+        limits: spec.limits,
+        result,
+      },
+    };
+  };
   const load = async (id: string, me: string) => {
     const request = await deps.store.getRequest(id);
     if (!request || !canSee(deps, request, me))
@@ -40,14 +61,24 @@ export function requestRoutes(deps: ServiceDeps): FastifyPluginAsyncZod {
       {
         schema: {
           tags,
-          summary: "Request access",
+          summary: "Request access, or one exact action (SQL) run once",
           body: CreateRequestBody,
           response: { 201: RequestView, ...ErrorResponses },
         },
       },
       async (req, reply) => {
         const me = req.identityId;
-        const { resource, duration, reason, ticket, breakGlass } = req.body;
+        const { resource, duration, reason, ticket, breakGlass, action } = req.body;
+        if (action !== undefined) {
+          const asked = await submitAction(deps, {
+            requesterId: me,
+            resourceId: resource,
+            action,
+            ...(reason ? { reason } : {}),
+            ...(ticket ? { ticket } : {}),
+          });
+          return reply.status(201).send(await view(asked));
+        }
         const created = await submitRequest(deps, {
           requesterId: me,
           resourceId: resource,
@@ -84,7 +115,7 @@ export function requestRoutes(deps: ServiceDeps): FastifyPluginAsyncZod {
           ...(admin ? {} : { viewerId: me }),
           limit,
         });
-        return { requests: rows.map(view) };
+        return { requests: await Promise.all(rows.map(view)) };
       },
     );
 
@@ -113,13 +144,14 @@ export function requestRoutes(deps: ServiceDeps): FastifyPluginAsyncZod {
       },
       async (req) => {
         const me = req.identityId;
-        const { version, comment } = req.body ?? {};
+        const { version, comment, sha256 } = req.body ?? {};
         return view(
           await decideRequest(deps, {
             requestId: req.params.id,
             actorId: me,
             decision: "approve",
             ...(version ? { expectedVersion: version } : {}),
+            ...(sha256 ? { expectedSha256: sha256 } : {}),
             ...(comment ? { comment } : {}),
           }),
         );

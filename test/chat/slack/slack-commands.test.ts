@@ -27,7 +27,16 @@ connectors:
 resources:
   demo: { connector: demo, principal: "{{ id }}", description: A pretend database }
   quick: { connector: demo, principal: "{{ id }}", risk: low }
+  sql-demo:
+    connector: demo
+    actions: { classes: { write: { approvers: { users: [alice] } } } }
 policies:
+  - id: sql-demo
+    resources: [sql-demo]
+    requesters: { users: [bob] }
+    duration: { default: 30m, max: 2h }
+    reason: { required: true }
+    approvers: { users: [alice] }
   - id: demo
     resources: [demo]
     requesters: { users: [alice] }
@@ -107,6 +116,48 @@ describe("/request-access <text>", () => {
       "sesame_cancel",
     );
     expect((await command("U0ALICE", "help")).text).toContain("/request-access relinquish &lt;id&gt;");
+  });
+
+  it("run: asks for one exact statement as typed (Slack's &lt; &gt; &amp; undone, line breaks kept), the reason on its last line", async () => {
+    const reply = await command("U0BOB", "run sql-demo UPDATE t SET a = 'x &amp; y'\n WHERE b &lt; 3\nreason: OPS-7");
+    expect(reply.text).toMatch(/Asked to run one write statement on sql-demo \(sha256 [0-9a-f]{12}…\)/);
+    const [request] = await sesame.runtime.deps.store.listRequests({ requesterId: "bob", resourceId: "sql-demo" });
+    expect(request?.snapshot.action?.text).toBe("UPDATE t SET a = 'x & y'\n WHERE b < 3");
+    expect(request?.reason).toBe("OPS-7");
+    expect((await command("U0BOB", "run sql-demo DROP TABLE t\nreason: no")).text).toMatch(
+      /refuses DDL.*Nothing was requested/,
+    );
+  });
+
+  it("run: once approved, the requester is told the outcome and the approver's card ends with it", async () => {
+    // The noop connector cannot run SQL: the run ends as failed, which is what both are told.
+    const reply = await command("U0BOB", "run sql-demo SELECT 41 + 1\nreason: OPS-8");
+    expect(reply.text).toMatch(/Asked to run one read statement on sql-demo/);
+    const [request] = await sesame.runtime.deps.store.listRequests({
+      requesterId: "bob",
+      resourceId: "sql-demo",
+      status: ["pending"],
+    });
+    const card = () =>
+      slack
+        .callsTo("chat.postMessage")
+        .find((call) => call.params.channel === "U0ALICE" && allText(call).includes("SELECT 41 + 1"));
+    await waitFor(async () => card() !== undefined, "alice's approval card");
+    const approved = await sesame.api("alice", "POST", `/api/v1/requests/${request!.id}/approve`, {});
+    expect(approved.body.action).toMatchObject({
+      status: "failed",
+      result: { error: "connector demo cannot run SQL actions" },
+    });
+    const told = () =>
+      slack
+        .callsTo("chat.postMessage")
+        .find((call) => call.params.channel === "U0BOB" && /Your action on sql-demo ended: failed/.test(allText(call)));
+    await waitFor(async () => told() !== undefined, "bob told the outcome");
+    expect(allText(told()!)).toContain("connector demo cannot run SQL actions");
+    await waitFor(
+      async () => slack.callsTo("chat.update").some((call) => /Action outcome: failed/.test(allText(call))),
+      "alice's card showing the outcome",
+    );
   });
 
   it("tells a Slack user Sesame does not know what an admin must add", async () => {

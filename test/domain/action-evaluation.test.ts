@@ -1,0 +1,116 @@
+import { describe, expect, it } from "vitest";
+import { evaluateAction } from "../../src/domain/actions/action-evaluation.js";
+import { classifySql } from "../../src/domain/actions/sql-classifier.js";
+import { PolicyFileSchema } from "../../src/domain/policy/policy-schema.js";
+
+const file = PolicyFileSchema.parse({
+  version: 1,
+  people: [
+    { id: "alice", email: "alice@example.com" },
+    { id: "bob", email: "bob@example.com" },
+    { id: "carol", email: "carol@example.com" },
+  ],
+  groups: { dbas: ["bob", "carol"] },
+  connectors: { pg: { type: "postgres" } },
+  resources: {
+    "demo-db": {
+      connector: "pg",
+      target: { role: "app" },
+      actions: {
+        requesters: { users: ["alice", "bob"] },
+        classes: {
+          read: { autoApprove: { reason: "read-only SQL is safe" } },
+          write: { approvers: { users: ["bob"] } },
+          ddl: { steps: [{ approvers: { groups: ["dbas"] }, required: 2 }] },
+        },
+        rowLimit: 50,
+        maxAffectedRows: 10,
+        statementTimeout: "5s",
+      },
+    },
+    plain: { connector: "pg" },
+  },
+  policies: [
+    {
+      id: "p",
+      resources: ["demo-db", "plain"],
+      requesters: { users: ["alice", "bob", "carol"] },
+      duration: { default: "1h", max: "1h" },
+      approvers: { users: ["carol"] },
+    },
+  ],
+});
+
+async function evaluate(sql: string, requesterId = "alice", resourceId = "demo-db") {
+  return evaluateAction({
+    requesterId,
+    requesterGroups: Object.entries(file.groups).flatMap(([g, members]) => (members.includes(requesterId) ? [g] : [])),
+    resourceId,
+    resource: file.resources[resourceId]!,
+    policy: file.policies[0]!,
+    groups: file.groups,
+    classification: await classifySql(sql),
+  });
+}
+
+describe("policy for actions", () => {
+  it("auto-approves the read class with the rule's reason and freezes the limits", async () => {
+    const evaluation = await evaluate("SELECT * FROM t");
+    expect(evaluation.autoApprovalReason).toBe("read-only SQL is safe (read-only SQL)");
+    expect(evaluation.limits).toEqual({ rowLimit: 50, maxAffectedRows: 10, statementTimeoutMs: 5000 });
+  });
+
+  it("sends writes to the class's approvers, DDL through its own steps", async () => {
+    const write = await evaluate("UPDATE t SET a = 1 WHERE id = 1");
+    expect(write.autoApprovalReason).toBeNull();
+    expect(write.steps).toEqual([{ name: "approval", approverIds: ["bob"], required: 1 }]);
+    // bob asking: he cannot approve his own write, and nobody else is named.
+    await expect(evaluate("UPDATE t SET a = 1 WHERE id = 1", "bob")).rejects.toThrow(/Nobody else can approve/);
+    await expect(evaluate("DROP TABLE t")).resolves.toMatchObject({
+      steps: [{ approverIds: ["bob", "carol"], required: 2 }],
+    });
+  });
+
+  it("refuses unbounded writes by default, refused SQL always, and people who are not action requesters", async () => {
+    await expect(evaluate("DELETE FROM t")).rejects.toThrow(/refuses UPDATE\/DELETE without WHERE/);
+    await expect(evaluate("ALTER ROLE x PASSWORD 'p'")).rejects.toThrow(/credential/);
+    await expect(evaluate("SELECT 1", "carol")).rejects.toThrow(/may not request actions/);
+    await expect(evaluate("SELECT 1", "alice", "plain")).rejects.toThrow(/does not allow actions/);
+  });
+});
+
+describe("policy consistency of actions", () => {
+  it("names unknown approvers and requesters in an actions block, and SQL on a connector that cannot run it", async () => {
+    const { checkPolicyConsistency } = await import("../../src/domain/policy/policy-consistency.js");
+    const broken = PolicyFileSchema.parse({
+      version: 1,
+      people: [{ id: "alice", email: "alice@example.com" }],
+      connectors: { pg: { type: "postgres" }, redis: { type: "redis-acl" } },
+      resources: {
+        db: {
+          connector: "pg",
+          actions: { requesters: { users: ["alcie"] }, classes: { write: { approvers: { groups: ["dbas"] } } } },
+        },
+        cache: { connector: "redis", actions: {} },
+      },
+      policies: [
+        {
+          id: "p",
+          resources: ["db", "cache"],
+          requesters: { users: ["alice"] },
+          duration: { default: "1h", max: "1h" },
+          selfApproval: true,
+          approvers: { users: ["alice"] },
+        },
+      ],
+    });
+    const problems = checkPolicyConsistency(broken).map((p) => `${p.path.join(".")}: ${p.message}`);
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^resources\.db\.actions\.requesters\.users\.0: .*alcie/),
+        expect.stringMatching(/^resources\.db\.actions\.classes\.write\.approvers\.groups\.0: .*dbas/),
+        expect.stringMatching(/^resources\.cache\.actions\.kinds: SQL actions run on postgres connectors/),
+      ]),
+    );
+  });
+});
