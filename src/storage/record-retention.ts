@@ -20,7 +20,7 @@ export function recordRetention(tx: Prisma.TransactionClient) {
           AND (NOT r."breakGlass" OR r."reviewedAt" IS NOT NULL)
           AND ((g.id IS NULL AND r.status IN ('denied', 'cancelled', 'expired'))
                OR (g.status = 'revoked' AND g."updatedAt" < ${endedBefore})
-               OR (r."extendsGrantId" IS NOT NULL AND g.id IS NULL
+               OR (r."extendsGrantId" IS NOT NULL AND g.id IS NULL AND r.status = 'approved'
                    AND (extended.id IS NULL OR (extended.status = 'revoked' AND extended."updatedAt" < ${endedBefore})))
                -- An action whose single run ended (its ActionRun row goes with it, ON DELETE CASCADE).
                OR (g.id IS NULL AND r.status = 'approved' AND EXISTS (
