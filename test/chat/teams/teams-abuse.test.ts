@@ -258,7 +258,10 @@ describe("Teams: decisions that must not happen", () => {
     } finally {
       sesame.clock.reset();
     }
-    const rows = await sesame.runtime.db.chatIntake.findMany({ where: { key: "f:orphan-1" } });
-    expect(rows.map((row) => row.status)).toEqual(["done"]);
+    // The row is marked done after the answer went out: wait for it rather than race it.
+    const statuses = async () =>
+      (await sesame.runtime.db.chatIntake.findMany({ where: { key: "f:orphan-1" } })).map((row) => row.status);
+    await waitFor(async () => (await statuses()).join() === "done", "the stored message to be marked done");
+    expect(await statuses()).toEqual(["done"]);
   });
 });
