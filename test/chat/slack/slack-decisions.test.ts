@@ -132,8 +132,13 @@ describe("decisions from Slack cards", () => {
     await waitFor(async () => (await request(id)).status === "approved", "approval");
     await toldTo("U0BOB", /^Approved/);
     expect((await postSigned(sesame.baseUrl, body, FORM)).status).toBe(200);
-    const stored = await sesame.runtime.db.chatIntake.findMany({ where: { key: `action-${payload.trigger_id}` } });
-    expect(stored.map((row) => row.status)).toEqual(["done"]);
+    // Marked done once its work ended, which may be just after the person was told.
+    const statuses = async () =>
+      (await sesame.runtime.db.chatIntake.findMany({ where: { key: `action-${payload.trigger_id}` } })).map(
+        (row) => row.status,
+      );
+    await waitFor(async () => (await statuses()).join() === "done", "the stored click to be marked done");
+    expect(await statuses()).toEqual(["done"]);
     expect((await request(id)).decisions).toHaveLength(1);
   });
 

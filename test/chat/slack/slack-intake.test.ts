@@ -74,6 +74,13 @@ describe("durable Slack intake", () => {
     // A later replay, after the work is done, is still recognised.
     expect((await postSigned(sesame.baseUrl, body, FORM)).status).toBe(200);
     const trigger = String(parseQuery(body).trigger_id);
+    // Marked done once its work ended, which may be just after the reply.
+    await waitFor(
+      async () =>
+        (await sesame.runtime.db.chatIntake.findFirst({ where: { platform: "slack", key: `command-${trigger}` } }))
+          ?.status === "done",
+      "the stored command to be marked done",
+    );
     const rows = await sesame.runtime.db.chatIntake.findMany({ where: { platform: "slack" } });
     const row = rows.find((r) => r.key === `command-${trigger}`)!;
     expect(rows.filter((r) => r.key === `command-${trigger}`)).toHaveLength(1);
@@ -181,8 +188,10 @@ describe("durable Slack intake", () => {
     expect(await requestCount()).toBe(before + 1);
     expect((await postSigned(sesame.baseUrl, corrected, FORM)).status).toBe(200);
     expect(await requestCount()).toBe(before + 1);
-    const rows = await sesame.runtime.db.chatIntake.findMany({ where: { key: "view-V0SAMEFORM" } });
-    expect(rows.map((row) => row.status)).toEqual(["done"]);
+    const statuses = async () =>
+      (await sesame.runtime.db.chatIntake.findMany({ where: { key: "view-V0SAMEFORM" } })).map((row) => row.status);
+    await waitFor(async () => (await statuses()).join() === "done", "the stored form to be marked done");
+    expect(await statuses()).toEqual(["done"]);
   });
 
   it("tells the person of a failure for good through response_url, or by DM when there is none", async () => {
