@@ -55,24 +55,26 @@ export async function processPagerDutyEvent(
   if (!subject) return `ignored: ${type} without the incident fields it needs`;
   const { incident, assigneeIds } = subject;
   const serviceId = incident.service?.id;
-  const rules = deps
+  const ofService = deps
     .policy()
     .incidentAccessRules()
-    .filter(
-      (rule) =>
-        serviceId !== undefined &&
-        rule.services.includes(serviceId) &&
-        (rule.urgency === undefined || rule.urgency === incident.urgency),
-    );
-  if (rules.length === 0) {
+    .filter((rule) => serviceId !== undefined && rule.services.includes(serviceId));
+  if (ofService.length === 0) {
     const why = `service ${serviceId ?? "(none)"} has no incidentAccess rule`;
     await noteIgnored(deps, incident, type, why);
     return `ignored: ${why}`;
   }
-  const held = await grantsOfIncident(deps, incident.id, rules);
+  // What the incident holds is found by service, not by urgency or priority: those may change while it is open.
+  const held = await grantsOfIncident(deps, incident.id, ofService);
   if (type === "incident.resolved") {
     for (const grant of held) await revoke(deps, grant, `${nameOf(incident)} was resolved`);
     return held.length > 0 ? `revoked ${held.map((g) => g.id).join(", ")}` : "resolved: nothing to revoke";
+  }
+  const rules = ofService.filter((rule) => matchesIncident(rule, incident));
+  if (rules.length === 0) {
+    const why = `no incidentAccess rule of service ${serviceId} covers urgency ${incident.urgency ?? "(none)"}, priority ${incident.priority?.summary ?? "(none)"}`;
+    await noteIgnored(deps, incident, type, why);
+    return `ignored: ${why}`;
   }
   const starting = rules.filter((rule) =>
     type === "incident.responder.added"
@@ -98,6 +100,14 @@ export async function processPagerDutyEvent(
     }
   }
   return outcome.join("; ") || "nothing to change";
+}
+
+/** A rule's urgency and priority filters (absent: any). */
+function matchesIncident(rule: IncidentAccessRule, incident: PagerDutyIncident): boolean {
+  if (rule.urgency !== undefined && rule.urgency !== incident.urgency) return false;
+  if (rule.priorities === undefined) return true;
+  const priority = incident.priority?.summary;
+  return priority !== undefined && rule.priorities.includes(priority);
 }
 
 async function grantFor(

@@ -310,6 +310,13 @@ export const IncidentAccessRuleSchema = z
     provider: z.literal("pagerduty").default("pagerduty"),
     services: z.array(z.string().min(1)).min(1).describe("PagerDuty service ids (P…) whose incidents open access"),
     urgency: z.enum(["high", "low"]).optional().describe("Only incidents of this urgency"),
+    priorities: z
+      .array(z.string().min(1))
+      .min(1)
+      .optional()
+      .describe(
+        "Only incidents of these priorities (PagerDuty priority name, e.g. P1); an incident without one never matches",
+      ),
     resources: z.array(Id).min(1).describe("What the incident's assignees get"),
     on: z
       .enum(["acknowledged", "triggered"])
