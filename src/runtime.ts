@@ -28,6 +28,7 @@ import { createTokenResolver, syncEnvApiTokens } from "./storage/api-token-repos
 import { createChatIntakeRepository } from "./storage/chat-intake-repository.js";
 import { createChatStore } from "./storage/chat-repository.js";
 import { syncIdentities } from "./storage/identity-repository.js";
+import { createIncidentOfferStore } from "./storage/incident-offer-repository.js";
 import { migrate } from "./storage/migrator.js";
 import { createOutageLog, type OutageLog } from "./storage/outage-log.js";
 import { createDatabase, type Database } from "./storage/prisma-client.js";
@@ -176,6 +177,7 @@ export async function createRuntime(
     instanceId,
     metrics: metrics.recorder,
     actions: createActionExecutor(policyFile, source),
+    offers: createIncidentOfferStore(db, randomUUID),
   };
   const chatStore = createChatStore(db);
   const intake = createChatIntake({

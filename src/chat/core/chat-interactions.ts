@@ -7,10 +7,12 @@ import { cancelRequest } from "../../services/cancel-request.js";
 import { decideRequest } from "../../services/decide-request.js";
 import type { ServiceDeps } from "../../services/deps.js";
 import { extendGrant } from "../../services/extend-grant.js";
+import { activateOffer, incidentLabel } from "../../services/incident-offers.js";
 import { relinquishGrant } from "../../services/relinquish-grant.js";
 import type { ButtonValue } from "./action-payload.js";
 import type { Card } from "./card-model.js";
 import { durationText, formatTime } from "./card-text.js";
+import { offerCard } from "./offer-cards.js";
 import { maxTotalFor } from "./overview.js";
 import { approvalCard, grantCard, myRequestCard } from "./request-cards.js";
 
@@ -81,6 +83,14 @@ async function run(
       const grant = await relinquishGrant(deps, { grantId: action.grantId, actorId });
       return { ok: true, message: "Thanks: your access is being removed now.", grant };
     }
+    case "activate": {
+      const { offer, request, fresh } = await activateOffer(deps, { offerId: action.offerId, actorId });
+      const label = incidentLabel(offer.trigger);
+      const message = fresh
+        ? `Activated: Sesame is granting ${offer.resourceId} for ${label} now.`
+        : `Already activated for ${label} (request ${request.id.slice(0, 8)}); nothing new was requested.`;
+      return { ok: true, message, request };
+    }
     case "extend": {
       if (!input.duration) return { ok: false, message: "Pick how much more time you need." };
       const { request, grant } = await extendGrant(deps, {
@@ -128,6 +138,11 @@ export async function cardAfterAction(
       return outcome.request ? approvalCard(book, outcome.request) : undefined;
     case "cancel":
       return outcome.request ? myRequestCard(book, outcome.request) : undefined;
+    case "activate": {
+      const offer = await deps.offers?.get(action.offerId);
+      // Only its own person sees the offer redrawn (a stranger's click leaves their copy as it is).
+      return offer && outcome.ok ? offerCard(book, offer) : undefined;
+    }
     case "extend":
     case "relinquish": {
       if (!outcome.grant) return undefined;

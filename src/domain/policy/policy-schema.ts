@@ -324,9 +324,11 @@ export const IncidentAccessRuleSchema = z
       .describe("Access starts when the incident is acknowledged (default) or as soon as it is triggered"),
     maxDuration: DurationTextSchema.describe("Access ends on resolve, or after this long, whichever is first"),
     grant: z
-      .literal("immediately")
+      .enum(["immediately", "offer"])
       .default("immediately")
-      .describe("immediately: granted at once (the only mode so far)"),
+      .describe(
+        "immediately: granted at once; offer: the assignee gets a chat card 'Activate access to <resource> for INC #42' and one click grants it",
+      ),
   })
   .strict();
 export type IncidentAccessRule = z.infer<typeof IncidentAccessRuleSchema>;
