@@ -24,6 +24,7 @@ version: 1
 people:
   - { id: carol, email: carol@example.com, name: Carol, slack: U0CAROL }
   - { id: mallory, email: mallory@example.com, name: Mallory, slack: U0MALLORY }
+  - { id: erin, email: erin@example.com, name: Erin, slack: U0ERIN }
   - { id: dave, email: dave@example.com, name: Dave, admin: true }
 connectors:
   demo: { type: noop }
@@ -32,7 +33,7 @@ resources:
 policies:
   - id: incident-db
     resources: [incident-db]
-    requesters: { users: [carol, mallory] }
+    requesters: { users: [carol, mallory, erin] }
     duration: { default: 1h, max: 4h }
     approvers: { users: [dave] }
 incidentAccess:
@@ -48,10 +49,10 @@ let sesame: TestSesame;
 
 beforeAll(async () => {
   slack = await startSlackStandIn();
-  pagerDuty = await startPagerDutyStandIn({ PCAROL: "carol@example.com" });
+  pagerDuty = await startPagerDutyStandIn({ PCAROL: "carol@example.com", PERIN: "erin@example.com" });
   sesame = await startSesame("slack_incident_offers", {
     policy,
-    identities: ["carol", "mallory", "dave"],
+    identities: ["carol", "mallory", "erin", "dave"],
     env: {
       SLACK_BOT_TOKEN: "xoxb-test-token",
       SLACK_SIGNING_SECRET: SIGNING_SECRET,
@@ -114,6 +115,10 @@ describe("incident access offered in Slack", () => {
     expect(String(card.params.text)).toContain("Activate access to incident-db for INC #42: Database latency");
     expect(allText(card)).toContain("https://acme.pagerduty.com/incidents/POFF1");
     expect(await incidentRequests("POFF1")).toEqual([]);
+    const offered = await sesame.runtime.db.auditEvent.findMany({ where: { type: "incident.access_offered" } });
+    expect(offered.map((e) => e.data)).toContainEqual(
+      expect.objectContaining({ resourceId: "incident-db", trigger: expect.objectContaining({ incidentId: "POFF1" }) }),
+    );
   });
 
   it("someone else's click grants nothing; the assignee's click grants it, with the incident as trigger", async () => {
@@ -158,6 +163,22 @@ describe("incident access offered in Slack", () => {
     await click("U0CAROL", card);
     expect(await toldTo("U0CAROL", /resolved/)).toMatch(/Nothing was granted/);
     expect(await incidentRequests("POFF2")).toEqual([]);
+  });
+
+  it("reassigned before the click: the previous assignee's offer grants nothing, the new assignee gets one", async () => {
+    await deliver(incidentWebhook("incident.acknowledged", { id: "POFF3", number: 44 }));
+    const card = await offerCardFor("POFF3");
+    await deliver(incidentWebhook("incident.reassigned", { id: "POFF3", number: 44, assignees: ["PERIN"] }));
+    await waitFor(
+      async () =>
+        slack
+          .callsTo("chat.postMessage")
+          .some((call) => call.params.channel === "U0ERIN" && allText(call).includes("/incidents/POFF3")),
+      "erin's offer card",
+    );
+    await click("U0CAROL", card);
+    expect(await toldTo("U0CAROL", /reassigned/)).toMatch(/Nothing was granted/);
+    expect(await incidentRequests("POFF3")).toEqual([]);
   });
 
   it("resolving an activated incident revokes the grant like any incident access", async () => {
