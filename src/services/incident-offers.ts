@@ -2,6 +2,8 @@ import type { RequestRow } from "../domain/access-request.js";
 import type { AccessTrigger } from "../domain/access-trigger.js";
 import { AppError, isAppError } from "../domain/errors.js";
 import type { ServiceDeps } from "./deps.js";
+import type { PagerDutyDirectory } from "./pagerduty-incidents.js";
+import type { Logger } from "./ports.js";
 import { submitRequest } from "./submit-request.js";
 
 /**
@@ -44,6 +46,33 @@ export interface IncidentOfferStore {
   withdraw(incidentId: string, why: string, keep?: string[]): Promise<string[]>;
   /** Whether a PagerDuty `incident.resolved` for this incident was stored. */
   resolveReceived(incidentId: string): Promise<boolean>;
+}
+
+/**
+ * The offer store whose `resolveReceived` also asks PagerDuty (`GET /incidents/{id}`) when no
+ * resolve was stored: a click must not grant for an incident whose resolve webhook is late or lost.
+ * PagerDuty unreachable: what was received decides (a later resolve still revokes).
+ */
+export function askingPagerDuty(
+  store: IncidentOfferStore,
+  directory: Pick<PagerDutyDirectory, "incident">,
+  logger: Logger,
+): IncidentOfferStore {
+  return {
+    ...store,
+    async resolveReceived(incidentId) {
+      if (await store.resolveReceived(incidentId)) return true;
+      try {
+        return (await directory.incident(incidentId))?.status === "resolved";
+      } catch (error) {
+        logger.warn(
+          { incidentId, err: error instanceof Error ? error.message : String(error) },
+          "could not ask PagerDuty for the incident's status; going by the events received",
+        );
+        return false;
+      }
+    },
+  };
 }
 
 export const incidentLabel = (trigger: PagerDutyTrigger): string =>

@@ -165,6 +165,15 @@ describe("incident access offered in Slack", () => {
     expect(await incidentRequests("POFF2")).toEqual([]);
   });
 
+  it("a click after PagerDuty resolved the incident grants nothing, even before its resolve webhook arrives", async () => {
+    await deliver(incidentWebhook("incident.acknowledged", { id: "POFF4", number: 45 }));
+    const card = await offerCardFor("POFF4");
+    pagerDuty.incidentStatus.set("POFF4", "resolved");
+    await click("U0CAROL", card);
+    expect(await toldTo("U0CAROL", /INC #45: Database latency is resolved/)).toMatch(/nothing was granted/);
+    expect(await incidentRequests("POFF4")).toEqual([]);
+  });
+
   it("reassigned before the click: the previous assignee's offer grants nothing, the new assignee gets one", async () => {
     await deliver(incidentWebhook("incident.acknowledged", { id: "POFF3", number: 44 }));
     const card = await offerCardFor("POFF3");
