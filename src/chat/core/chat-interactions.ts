@@ -28,6 +28,8 @@ export interface ActionOutcome {
   message: string;
   request?: RequestRow;
   grant?: GrantRow;
+  /** Activate: the offer, when the clicker is its person (only they see it redrawn). */
+  offerId?: string;
 }
 
 export interface ActionInput {
@@ -89,7 +91,7 @@ async function run(
       const message = fresh
         ? `Activated: Sesame is granting ${offer.resourceId} for ${label} now.`
         : `Already activated for ${label} (request ${request.id.slice(0, 8)}); nothing new was requested.`;
-      return { ok: true, message, request };
+      return { ok: true, message, request, offerId: offer.id };
     }
     case "extend": {
       if (!input.duration) return { ok: false, message: "Pick how much more time you need." };
@@ -120,7 +122,15 @@ export async function performCardAction(
     const current = "requestId" in action ? await deps.store.getRequest(action.requestId) : null;
     // The current state goes back (to refresh the clicked card) only to people the request names.
     const named = current && isNamedBy(current, actorId);
-    return { ok: false, message: error.userMessage, ...(named ? { request: current } : {}) };
+    // A refused activation redraws the offer (withdrawn, already activated) for its own person only.
+    const offer = action.kind === "activate" ? await deps.offers?.get(action.offerId) : null;
+    const own = offer?.personId === actorId;
+    return {
+      ok: false,
+      message: error.userMessage,
+      ...(named ? { request: current } : {}),
+      ...(own ? { offerId: offer.id } : {}),
+    };
   }
 }
 
@@ -139,9 +149,9 @@ export async function cardAfterAction(
     case "cancel":
       return outcome.request ? myRequestCard(book, outcome.request) : undefined;
     case "activate": {
-      const offer = await deps.offers?.get(action.offerId);
-      // Only its own person sees the offer redrawn (a stranger's click leaves their copy as it is).
-      return offer && outcome.ok ? offerCard(book, offer) : undefined;
+      // Only its own person sees the offer redrawn (a stranger's click gets a sentence, never the offer).
+      const offer = outcome.offerId ? await deps.offers?.get(outcome.offerId) : undefined;
+      return offer ? offerCard(book, offer) : undefined;
     }
     case "extend":
     case "relinquish": {

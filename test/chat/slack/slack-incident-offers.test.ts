@@ -163,6 +163,14 @@ describe("incident access offered in Slack", () => {
     await click("U0CAROL", card);
     expect(await toldTo("U0CAROL", /resolved/)).toMatch(/Nothing was granted/);
     expect(await incidentRequests("POFF2")).toEqual([]);
+    // The card is redrawn without its button, saying why.
+    await waitFor(
+      async () =>
+        slack
+          .callsTo("chat.update")
+          .some((call) => call.params.ts === card.result.ts && allText(call).includes("Nothing to activate")),
+      "the offer card redrawn",
+    );
   });
 
   it("a click after PagerDuty resolved the incident grants nothing, even before its resolve webhook arrives", async () => {

@@ -111,6 +111,8 @@ describe("incident access offered in Teams", () => {
     const stranger = await client.invoke(mallory, "activate", data);
     expect(stranger.status).toBe(200);
     expect(JSON.stringify(stranger.body)).toMatch(/not yours/);
+    // A sentence, never the offer: the stranger learns nothing about the incident.
+    expect(JSON.stringify(stranger.body)).not.toContain("Database latency");
     expect(await incidentRequests("PTOFF1")).toEqual([]);
 
     const response = await client.invoke(carol, "activate", data);
@@ -138,6 +140,10 @@ describe("incident access offered in Teams", () => {
     const response = await client.invoke(carol, "activate", data);
     expect(JSON.stringify(response.body)).toMatch(/resolved/);
     expect(JSON.stringify(response.body)).toMatch(/Nothing was granted/);
+    // Redrawn for carol without its button, saying why.
+    expect(adaptiveCardProblems(response.body.value)).toEqual([]);
+    expect(JSON.stringify(response.body.value.body)).toMatch(/Nothing to activate/);
+    expect(response.body.value.actions).toBeUndefined();
     expect(await incidentRequests("PTOFF2")).toEqual([]);
   });
 });
