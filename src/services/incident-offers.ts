@@ -37,8 +37,8 @@ export interface IncidentOfferStore {
   /** Stores the offer unless this incident already offered this resource to this person; `fresh` when new. */
   offer(offer: NewOffer): Promise<{ id: string; fresh: boolean }>;
   get(id: string): Promise<IncidentOffer | null>;
-  /** offered → activating for its own person (or an activation taken before `staleBefore`, whose process died). */
-  claim(id: string, personId: string, staleBefore: Date): Promise<boolean>;
+  /** offered → activating (taken `at`) for its own person, or an activation taken before `staleBefore` (its process died). */
+  claim(id: string, personId: string, at: Date, staleBefore: Date): Promise<boolean>;
   finish(id: string, status: "activated" | "withdrawn", outcome: string): Promise<void>;
   /** activating → offered, after a failure worth another click. */
   release(id: string): Promise<void>;
@@ -120,8 +120,9 @@ export async function activateOffer(
     await offers.finish(offer.id, "withdrawn", `${label} was resolved`);
     throw new AppError("conflict", `${label} is resolved: nothing was granted.`);
   }
-  const staleBefore = new Date(deps.now().getTime() - ACTIVATION_STALE_MS);
-  if (!(await offers.claim(offer.id, input.actorId, staleBefore)))
+  const now = deps.now();
+  const staleBefore = new Date(now.getTime() - ACTIVATION_STALE_MS);
+  if (!(await offers.claim(offer.id, input.actorId, now, staleBefore)))
     throw new AppError("conflict", `Your access for ${label} is being activated already.`);
   try {
     // Idempotent: an activation that died after submitting finds its request instead of a second one.

@@ -63,9 +63,9 @@ export function createIncidentOfferStore(db: Database, newId: () => string): Inc
         outcome: row.outcome,
       } satisfies IncidentOffer;
     },
-    async claim(id, personId, staleBefore) {
+    async claim(id, personId, at, staleBefore) {
       const taken = await db.$executeRaw`
-        UPDATE "InboundEvent" SET "status" = 'processing', "processedAt" = now()
+        UPDATE "InboundEvent" SET "status" = 'processing', "processedAt" = ${at}
         WHERE "id" = ${id} AND "source" = ${OFFER_SOURCE} AND "payload"->>'personId' = ${personId}
           AND ("status" = 'offered' OR ("status" = 'processing' AND "processedAt" < ${staleBefore}))`;
       return taken > 0;
