@@ -22,12 +22,15 @@ import { createRateLimiter } from "./jobs/rate-limiter.js";
 import { createSesameMetrics, type SesameMetrics } from "./metrics/sesame-metrics.js";
 import { createOnCallDirectory } from "./oncall/on-call-directory.js";
 import { describeOnCallSetup } from "./oncall/on-call-setup.js";
+import { createPagerDutyDirectory } from "./oncall/pagerduty-users.js";
 import type { ServiceDeps } from "./services/deps.js";
+import { askingPagerDuty } from "./services/incident-offers.js";
 import type { Notifier } from "./services/ports.js";
 import { createTokenResolver, syncEnvApiTokens } from "./storage/api-token-repository.js";
 import { createChatIntakeRepository } from "./storage/chat-intake-repository.js";
 import { createChatStore } from "./storage/chat-repository.js";
 import { syncIdentities } from "./storage/identity-repository.js";
+import { createIncidentOfferStore } from "./storage/incident-offer-repository.js";
 import { migrate } from "./storage/migrator.js";
 import { createOutageLog, type OutageLog } from "./storage/outage-log.js";
 import { createDatabase, type Database } from "./storage/prisma-client.js";
@@ -176,6 +179,13 @@ export async function createRuntime(
     instanceId,
     metrics: metrics.recorder,
     actions: createActionExecutor(policyFile, source),
+    offers: env.PAGERDUTY_API_TOKEN
+      ? askingPagerDuty(
+          createIncidentOfferStore(db, randomUUID),
+          createPagerDutyDirectory({ apiUrl: env.PAGERDUTY_API_URL, token: env.PAGERDUTY_API_TOKEN }),
+          logger,
+        )
+      : createIncidentOfferStore(db, randomUUID),
   };
   const chatStore = createChatStore(db);
   const intake = createChatIntake({

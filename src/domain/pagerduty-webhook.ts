@@ -15,6 +15,8 @@ export const PagerDutyIncidentSchema = z
     html_url: z.string().optional(),
     status: z.string().optional(),
     urgency: z.string().optional(),
+    /** `{ id, type: "priority_reference", summary: "P1" }`, or null when the account uses no priorities. */
+    priority: Reference.nullable().optional(),
     service: Reference.optional(),
     assignees: z.array(Reference).optional(),
   })

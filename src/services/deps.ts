@@ -1,4 +1,5 @@
 import type { PolicyBook } from "../domain/policy/policy-book.js";
+import type { IncidentOfferStore } from "./incident-offers.js";
 import type {
   ActionExecutor,
   ConnectorProvider,
@@ -31,6 +32,8 @@ export interface ServiceDeps {
   metrics?: Metrics;
   /** Runs approved actions (issue 14); without it, action requests are refused. */
   actions?: ActionExecutor;
+  /** Incident access offered as a one-click card (`incidentAccess` with `grant: offer`). */
+  offers?: IncidentOfferStore;
 }
 
 /**

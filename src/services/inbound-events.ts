@@ -63,12 +63,35 @@ export async function processInboundEvent(
     }
     // A refusal is final: retrying cannot make the policy say yes.
     deps.logger.warn({ ...log, refusal: error.message }, "inbound event refused: nothing changed");
+    await auditRefusal(deps, event, error.message);
     await events.finish(id, "failed", error.message);
   }
 }
 
 /** The source name PagerDuty's webhooks are stored under (POST /events/pagerduty). */
 export const PAGERDUTY_SOURCE = "pagerduty";
+
+/**
+ * `event.access_refused`: what the event asked and why no rule let it (written before the event is
+ * marked failed, so a crash in between writes it again rather than never).
+ */
+async function auditRefusal(deps: ServiceDeps, event: StoredInboundEvent, refusal: string): Promise<void> {
+  const body = InboundEventBodySchema.safeParse(event.payload);
+  const asked = body.success
+    ? {
+        action: body.data.action,
+        subject: body.data.subject,
+        resource: body.data.resource,
+        ...(body.data.ttl ? { ttl: body.data.ttl } : {}),
+      }
+    : {};
+  await deps.store.transaction((uow) =>
+    uow.appendAudit({
+      type: "event.access_refused",
+      data: { source: event.source, eventId: event.id, idempotencyKey: event.idempotencyKey, ...asked, refusal },
+    }),
+  );
+}
 
 async function processSignedEvent(deps: ServiceDeps, event: StoredInboundEvent): Promise<string> {
   const parsed = InboundEventBodySchema.safeParse(event.payload);

@@ -12,6 +12,7 @@ import {
 import type { IncidentAccessRule } from "../domain/policy/policy-schema.js";
 import type { ServiceDeps } from "./deps.js";
 import type { StoredInboundEvent } from "./inbound-events.js";
+import { offerIncidentAccess } from "./incident-offers.js";
 import { requestRevoke } from "./request-revoke.js";
 import { submitRequest } from "./submit-request.js";
 
@@ -55,24 +56,31 @@ export async function processPagerDutyEvent(
   if (!subject) return `ignored: ${type} without the incident fields it needs`;
   const { incident, assigneeIds } = subject;
   const serviceId = incident.service?.id;
-  const rules = deps
+  const ofService = deps
     .policy()
     .incidentAccessRules()
-    .filter(
-      (rule) =>
-        serviceId !== undefined &&
-        rule.services.includes(serviceId) &&
-        (rule.urgency === undefined || rule.urgency === incident.urgency),
-    );
-  if (rules.length === 0) {
+    .filter((rule) => serviceId !== undefined && rule.services.includes(serviceId));
+  if (ofService.length === 0) {
     const why = `service ${serviceId ?? "(none)"} has no incidentAccess rule`;
     await noteIgnored(deps, incident, type, why);
     return `ignored: ${why}`;
   }
-  const held = await grantsOfIncident(deps, incident.id, rules);
+  // What the incident holds is found by service, not by urgency or priority: those may change while it is open.
+  const held = await grantsOfIncident(deps, incident.id, ofService);
   if (type === "incident.resolved") {
     for (const grant of held) await revoke(deps, grant, `${nameOf(incident)} was resolved`);
-    return held.length > 0 ? `revoked ${held.map((g) => g.id).join(", ")}` : "resolved: nothing to revoke";
+    const withdrawn = (await deps.offers?.withdraw(incident.id, `${nameOf(incident)} was resolved`)) ?? [];
+    const said = [
+      ...(held.length > 0 ? [`revoked ${held.map((g) => g.id).join(", ")}`] : []),
+      ...(withdrawn.length > 0 ? [`withdrew offers ${withdrawn.join(", ")}`] : []),
+    ];
+    return said.join("; ") || "resolved: nothing to revoke";
+  }
+  const rules = ofService.filter((rule) => matchesIncident(rule, incident));
+  if (rules.length === 0) {
+    const why = `no incidentAccess rule of service ${serviceId} covers urgency ${incident.urgency ?? "(none)"}, priority ${incident.priority?.summary ?? "(none)"}`;
+    await noteIgnored(deps, incident, type, why);
+    return `ignored: ${why}`;
   }
   const starting = rules.filter((rule) =>
     type === "incident.responder.added"
@@ -88,16 +96,48 @@ export async function processPagerDutyEvent(
       await revoke(deps, grant, `${nameOf(incident)} was reassigned`);
       outcome.push(`revoked ${grant.id}`);
     }
+    for (const id of (await deps.offers?.withdraw(incident.id, `${nameOf(incident)} was reassigned`, people)) ?? [])
+      outcome.push(`withdrew offer ${id}`);
   }
   for (const rule of starting) {
     for (const resourceId of rule.resources) {
       for (const personId of people) {
         if (held.some((g) => g.subjectId === personId && g.resourceId === resourceId)) continue;
-        outcome.push(await grantFor(deps, incident, rule, personId, resourceId));
+        outcome.push(
+          rule.grant === "offer"
+            ? await offerFor(deps, incident, personId, resourceId, rule)
+            : await grantFor(deps, incident, rule, personId, resourceId),
+        );
       }
     }
   }
   return outcome.join("; ") || "nothing to change";
+}
+
+/** `grant: offer`: the assignee gets a one-click card; nothing is granted until they click. */
+function offerFor(
+  deps: ServiceDeps,
+  incident: PagerDutyIncident,
+  personId: string,
+  resourceId: string,
+  rule: IncidentAccessRule,
+): Promise<string> {
+  return offerIncidentAccess(deps, {
+    incidentId: incident.id,
+    personId,
+    resourceId,
+    trigger: triggerOf(incident),
+    maxSeconds: cappedDuration(deps, personId, resourceId, parseDuration(rule.maxDuration)),
+    approval: `assignee of ${nameOf(incident)} (incidentAccess, service ${incident.service?.id})`,
+  });
+}
+
+/** A rule's urgency and priority filters (absent: any). */
+function matchesIncident(rule: IncidentAccessRule, incident: PagerDutyIncident): boolean {
+  if (rule.urgency !== undefined && rule.urgency !== incident.urgency) return false;
+  if (rule.priorities === undefined) return true;
+  const priority = incident.priority?.summary;
+  return priority !== undefined && rule.priorities.includes(priority);
 }
 
 async function grantFor(

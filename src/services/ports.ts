@@ -227,6 +227,8 @@ export type Notification =
   | { type: "grant.activated"; grant: GrantRow }
   | { type: "grant.revoked"; grant: GrantRow }
   | { type: "grant.extended"; grant: GrantRow }
+  /** Incident access offered to an assignee (`grant: offer`): they get a one-click card. */
+  | { type: "incident.offered"; offerId: string; personId: string }
   | { type: "alert"; message: string; grantId?: string; requestId?: string };
 
 export interface Notifier {

@@ -50,7 +50,8 @@ beforeAll(async () => {
   const example = await readFile(new URL("../../examples/incident-access.yaml", import.meta.url), "utf8");
   const policy = example
     .replace("responders: [carol]", "responders: [carol, erin]")
-    .replace("people:\n", "people:\n  - { id: erin, email: erin@example.com }\n");
+    .replace("people:\n", "people:\n  - { id: erin, email: erin@example.com }\n")
+    .concat("  - services: [PSVC002]\n    priorities: [P1]\n    resources: [incident-db]\n    maxDuration: 1h\n");
   sesame = await startSesame("pagerduty-incidents", {
     policy,
     identities: ["carol", "erin", "dave"],
@@ -67,7 +68,10 @@ afterAll(async () => {
 });
 
 let eventCounter = 0;
-function webhook(type: string, incident: { id: string; service?: string; assignees?: string[]; status?: string }) {
+function webhook(
+  type: string,
+  incident: { id: string; service?: string; assignees?: string[]; status?: string; priority?: string | null },
+) {
   eventCounter += 1;
   return {
     event: {
@@ -91,6 +95,10 @@ function webhook(type: string, incident: { id: string; service?: string; assigne
         assignees: (incident.assignees ?? ["PCAROL"]).map((id) => ({ id, type: "user_reference", summary: id })),
         escalation_policy: { id: "PEP1", type: "escalation_policy_reference" },
         urgency: "high",
+        priority:
+          incident.priority == null
+            ? null
+            : { id: `PPRIO${incident.priority}`, type: "priority_reference", summary: incident.priority },
       },
     },
   };
@@ -198,6 +206,21 @@ describe("PagerDuty incident access", () => {
         "PagerDuty user PNOBODY maps to no Sesame person by email",
       ]),
     );
+  });
+
+  it("a rule with priorities opens access only for incidents of those priorities", async () => {
+    await deliver(webhook("incident.acknowledged", { id: "PINC8", service: "PSVC002", priority: "P2" }));
+    await deliver(webhook("incident.acknowledged", { id: "PINC9", service: "PSVC002" }));
+    await deliver(webhook("incident.acknowledged", { id: "PINC10", service: "PSVC002", priority: "P1" }));
+    expect(await grantsOf("PINC8")).toEqual([]);
+    expect(await grantsOf("PINC9")).toEqual([]);
+    const [grant] = await grantsOf("PINC10");
+    expect(grant?.subjectId).toBe("carol");
+    const skipped = (await sesame.runtime.db.auditEvent.findMany({ where: { type: "incident.access_skipped" } })).map(
+      (row) => (row.data as { why: string }).why,
+    );
+    expect(skipped).toContain("no incidentAccess rule of service PSVC002 covers urgency high, priority P2");
+    expect(skipped).toContain("no incidentAccess rule of service PSVC002 covers urgency high, priority (none)");
   });
 
   it("reassigned: the previous assignee's access ends and the new one's starts", async () => {

@@ -159,7 +159,7 @@ describe("signed events", () => {
     expect(JSON.stringify(requested?.data)).toContain("closed by an event from monitoring");
   });
 
-  it("an event no rule covers (another person, another resource, too long) is stored, refused, and grants nothing", async () => {
+  it("an event no rule covers (another person, another resource, too long) is stored, refused, audited, and grants nothing", async () => {
     const cases = [
       { action: "open", subject: "mallory", resource: "incident-db" },
       { action: "open", subject: "carol", resource: "prod-db" },
@@ -171,6 +171,16 @@ describe("signed events", () => {
       const row = await settled(answer.body.event);
       expect(row.status).toBe("failed");
       expect(row.outcome).toMatch(/eventAccess|at most 2h/);
+      const refused = await sesame.runtime.db.auditEvent.findMany({ where: { type: "event.access_refused" } });
+      const audited = refused.find((e) => (e.data as { eventId?: string }).eventId === answer.body.event);
+      expect(audited?.data).toMatchObject({
+        source: "monitoring",
+        idempotencyKey: `refused-${index}`,
+        action: "open",
+        subject: body.subject,
+        resource: body.resource,
+        refusal: row.outcome,
+      });
     }
     expect(await requestsOf("mallory")).toEqual([]);
     expect(await requestsOf("carol")).toHaveLength(1);

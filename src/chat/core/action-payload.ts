@@ -15,6 +15,7 @@ const CardActionSchema = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("extend"), grantId: Id, durations: z.array(z.string().max(16)).max(20) }).strict(),
   z.object({ kind: z.literal("relinquish"), grantId: Id }).strict(),
   z.object({ kind: z.literal("review"), requestId: Id }).strict(),
+  z.object({ kind: z.literal("activate"), offerId: Id }).strict(),
 ]);
 
 /** The compact form put into a button: ids and version only (well under Slack's 2,000-character limit). */
@@ -29,6 +30,8 @@ export function encodeAction(action: CardAction): string {
     case "extend":
     case "relinquish":
       return JSON.stringify({ kind: action.kind, grantId: action.grantId });
+    case "activate":
+      return JSON.stringify({ kind: action.kind, offerId: action.offerId });
   }
 }
 
@@ -39,6 +42,7 @@ const ButtonValueSchema = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("extend"), grantId: Id }).strict(),
   CardActionSchema.options[4],
   CardActionSchema.options[5],
+  CardActionSchema.options[6],
 ]);
 export type ButtonValue = z.infer<typeof ButtonValueSchema>;
 

@@ -20,7 +20,9 @@ export type CardAction =
   | { kind: "extend"; grantId: string; durations: string[] }
   | { kind: "relinquish"; grantId: string }
   /** Break-glass: record the after-the-fact review. */
-  | { kind: "review"; requestId: string };
+  | { kind: "review"; requestId: string }
+  /** Incident access offered to an assignee: one click requests it, approved by the incidentAccess rule. */
+  | { kind: "activate"; offerId: string };
 
 export interface Card {
   /** One line; also the notification text and the fallback for clients that show no card. */

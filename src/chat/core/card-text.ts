@@ -1,3 +1,4 @@
+import type { AccessTrigger } from "../../domain/access-trigger.js";
 import { formatDuration } from "../../domain/duration.js";
 import type { PolicyBook } from "../../domain/policy/policy-book.js";
 
@@ -27,3 +28,22 @@ export const durationText = (seconds: number): string => formatDuration(seconds)
 
 /** Short ids people can type back (`cancel 3f2a9c1e`); full ids work too. */
 export const shortId = (id: string): string => id.slice(0, 8);
+
+/** "INC #42: Database latency" (the title cut to 120 characters), for access an incident opened. */
+export function incidentName(trigger: Extract<AccessTrigger, { kind: "pagerduty" }>): string {
+  const title = trigger.title.length > 120 ? `${trigger.title.slice(0, 119)}…` : trigger.title;
+  return `INC #${trigger.number ?? trigger.incidentId}${title ? `: ${title}` : ""}`;
+}
+
+/** " for INC #42: Database latency" after a card's title, or nothing when no incident opened it. */
+export const forIncident = (trigger: AccessTrigger | null | undefined): string =>
+  trigger?.kind === "pagerduty" ? ` for ${incidentName(trigger)}` : "";
+
+/** The fact naming what opened the access when nobody asked: the incident and its link, or the signed event. */
+export function triggerFacts(trigger: AccessTrigger | null | undefined): { label: string; value: string }[] {
+  if (trigger?.kind === "pagerduty")
+    return [{ label: "Incident", value: `${incidentName(trigger)}${trigger.url ? `\n${trigger.url}` : ""}` }];
+  if (trigger?.kind === "event")
+    return [{ label: "Opened by", value: `event ${trigger.idempotencyKey} from ${trigger.source}` }];
+  return [];
+}

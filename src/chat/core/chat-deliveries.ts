@@ -39,6 +39,7 @@ export const ChatJobSchema = z.discriminatedUnion("kind", [
     notice: z.enum(GRANT_NOTICES),
     expiresAt: z.string().optional(),
   }),
+  z.object({ kind: z.literal("incident_offer"), platform: Platform, offerId: z.string() }),
 ]);
 export type ChatJob = z.infer<typeof ChatJobSchema>;
 
@@ -216,6 +217,13 @@ function planFor(notification: Notification, platform: ChatPlatform, channelOf: 
       return [
         jobs.refreshGrant(notification.grant.id, `v${notification.grant.version}`),
         jobs.grantNotice(notification.grant.id, "revoked"),
+      ];
+    case "incident.offered":
+      return [
+        {
+          id: `${platform}-offer-${notification.offerId}`,
+          job: { kind: "incident_offer", platform, offerId: notification.offerId },
+        },
       ];
     case "alert":
       return notification.grantId

@@ -5,6 +5,7 @@ import type { ChatAdapter, ChatPlatform, Recipient } from "./chat-adapter.js";
 import type { ChatJob } from "./chat-deliveries.js";
 import type { ChatStore } from "./chat-store.js";
 import { type ActionOutcomeView, grantNotice, requestNotice } from "./notices.js";
+import { offerCard } from "./offer-cards.js";
 import { maxTotalFor } from "./overview.js";
 import { sendReminder } from "./reminders.js";
 import { approvalCard, grantCard } from "./request-cards.js";
@@ -104,6 +105,28 @@ export function createChatDispatcher(
     if (failures.length > 0) throw failures[0];
   }
 
+  /** The one-click card of an incident offer, to its person; sent at most once per platform. */
+  async function offerJob(job: Extract<ChatJob, { kind: "incident_offer" }>): Promise<void> {
+    const offer = await deps.offers?.get(job.offerId);
+    if (offer?.status !== "offered") return;
+    const claim = `${job.platform}-offer-${offer.id}`;
+    if (!(await store.claimDelivery(claim))) return;
+    try {
+      const address = await adapterFor(job.platform).post(
+        { identityId: offer.personId },
+        offerCard(deps.policy(), offer),
+      );
+      if (!address)
+        deps.logger.info(
+          { platform: job.platform, offerId: offer.id, personId: offer.personId },
+          "offer's person not reachable on this platform; card not sent",
+        );
+    } catch (error) {
+      await store.releaseDelivery(claim).catch(() => undefined);
+      throw error;
+    }
+  }
+
   return {
     async run(job) {
       switch (job.kind) {
@@ -119,6 +142,8 @@ export function createChatDispatcher(
           return refreshGrantCardsJob(job);
         case "reminder":
           return sendReminder(deps, store, adapterFor(job.platform), job);
+        case "incident_offer":
+          return offerJob(job);
       }
     },
   };

@@ -7,10 +7,12 @@ import { cancelRequest } from "../../services/cancel-request.js";
 import { decideRequest } from "../../services/decide-request.js";
 import type { ServiceDeps } from "../../services/deps.js";
 import { extendGrant } from "../../services/extend-grant.js";
+import { activateOffer, incidentLabel } from "../../services/incident-offers.js";
 import { relinquishGrant } from "../../services/relinquish-grant.js";
 import type { ButtonValue } from "./action-payload.js";
 import type { Card } from "./card-model.js";
 import { durationText, formatTime } from "./card-text.js";
+import { offerCard } from "./offer-cards.js";
 import { maxTotalFor } from "./overview.js";
 import { approvalCard, grantCard, myRequestCard } from "./request-cards.js";
 
@@ -26,6 +28,8 @@ export interface ActionOutcome {
   message: string;
   request?: RequestRow;
   grant?: GrantRow;
+  /** Activate: the offer, when the clicker is its person (only they see it redrawn). */
+  offerId?: string;
 }
 
 export interface ActionInput {
@@ -81,6 +85,14 @@ async function run(
       const grant = await relinquishGrant(deps, { grantId: action.grantId, actorId });
       return { ok: true, message: "Thanks: your access is being removed now.", grant };
     }
+    case "activate": {
+      const { offer, request, fresh } = await activateOffer(deps, { offerId: action.offerId, actorId });
+      const label = incidentLabel(offer.trigger);
+      const message = fresh
+        ? `Activated: Sesame is granting ${offer.resourceId} for ${label} now.`
+        : `Already activated for ${label} (request ${request.id.slice(0, 8)}); nothing new was requested.`;
+      return { ok: true, message, request, offerId: offer.id };
+    }
     case "extend": {
       if (!input.duration) return { ok: false, message: "Pick how much more time you need." };
       const { request, grant } = await extendGrant(deps, {
@@ -110,7 +122,15 @@ export async function performCardAction(
     const current = "requestId" in action ? await deps.store.getRequest(action.requestId) : null;
     // The current state goes back (to refresh the clicked card) only to people the request names.
     const named = current && isNamedBy(current, actorId);
-    return { ok: false, message: error.userMessage, ...(named ? { request: current } : {}) };
+    // A refused activation redraws the offer (withdrawn, already activated) for its own person only.
+    const offer = action.kind === "activate" ? await deps.offers?.get(action.offerId) : null;
+    const own = offer?.personId === actorId;
+    return {
+      ok: false,
+      message: error.userMessage,
+      ...(named ? { request: current } : {}),
+      ...(own ? { offerId: offer.id } : {}),
+    };
   }
 }
 
@@ -128,6 +148,11 @@ export async function cardAfterAction(
       return outcome.request ? approvalCard(book, outcome.request) : undefined;
     case "cancel":
       return outcome.request ? myRequestCard(book, outcome.request) : undefined;
+    case "activate": {
+      // Only its own person sees the offer redrawn (a stranger's click gets a sentence, never the offer).
+      const offer = outcome.offerId ? await deps.offers?.get(outcome.offerId) : undefined;
+      return offer ? offerCard(book, offer) : undefined;
+    }
     case "extend":
     case "relinquish": {
       if (!outcome.grant) return undefined;

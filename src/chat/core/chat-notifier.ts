@@ -17,7 +17,9 @@ export function createChatNotifier(options: {
           ? { requestId: notification.request.id }
           : "grant" in notification
             ? { grantId: notification.grant.id }
-            : {};
+            : "offerId" in notification
+              ? { offerId: notification.offerId }
+              : {};
       options.logger.info({ notification: notification.type, ...ids }, "notification");
       if (notification.type === "alert") options.logger.error({ alert: notification.message, ...ids }, "alert");
       await options.enqueue(planChatJobs(notification, options.platforms, channelFromPolicy(options.policy())));

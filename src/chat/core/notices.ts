@@ -3,7 +3,16 @@ import type { ActionResult } from "../../domain/actions/action-run.js";
 import type { GrantRow } from "../../domain/grant.js";
 import type { PolicyBook } from "../../domain/policy/policy-book.js";
 import { type Card, truncate } from "./card-model.js";
-import { durationText, formatTime, peopleList, personName, resourceLabel, shortId } from "./card-text.js";
+import {
+  durationText,
+  forIncident,
+  formatTime,
+  peopleList,
+  personName,
+  resourceLabel,
+  shortId,
+  triggerFacts,
+} from "./card-text.js";
 import { escalationStatus, grantCard, pendingApprovers } from "./request-cards.js";
 
 /** The direct messages a requester gets as their request and grant move along. */
@@ -65,7 +74,7 @@ export function requestNotice(
 ): Card {
   const what = request.snapshot.action
     ? `one action on ${request.resourceId}`
-    : `${request.resourceId} (${durationText(request.durationSeconds)})`;
+    : `${request.resourceId} (${durationText(request.durationSeconds)})${forIncident(request.snapshot.trigger)}`;
   const next = request.snapshot.action
     ? `Sesame runs it once now; its result is at GET /api/v1/requests/${request.id}.`
     : undefined;
@@ -123,14 +132,16 @@ export function requestNotice(
 export function grantNotice(book: PolicyBook, kind: GrantNotice, grant: GrantRow, maxTotalSeconds: number): Card {
   const resource = resourceLabel(book, grant.resourceId);
   const id = `Grant ${shortId(grant.id)}.`;
+  // Access an incident opened says so in every message about it, with the incident's link.
   const withButtons = (card: Card): Card => {
     const full = grantCard(book, grant, maxTotalSeconds);
-    return { ...card, actions: full.actions, actionableBy: full.actionableBy };
+    return { ...card, facts: triggerFacts(grant.trigger), actions: full.actions, actionableBy: full.actionableBy };
   };
+  const incident = forIncident(grant.trigger);
   switch (kind) {
     case "granted":
       return withButtons(
-        plain(`Your access to ${grant.resourceId} is active until ${formatTime(grant.expiresAt)}`, [
+        plain(`Your access to ${grant.resourceId}${incident} is active until ${formatTime(grant.expiresAt)}`, [
           `What to do now: use ${resource} as ${grant.principal}.`,
           ...(grant.hasSecret
             ? [
@@ -142,7 +153,7 @@ export function grantNotice(book: PolicyBook, kind: GrantNotice, grant: GrantRow
       );
     case "expiring":
       return withButtons(
-        plain(`Your access to ${grant.resourceId} ends at ${formatTime(grant.expiresAt)}`, [
+        plain(`Your access to ${grant.resourceId}${incident} ends at ${formatTime(grant.expiresAt)}`, [
           `Extend it if you still need it (the policy decides whether that needs approval). ${id}`,
         ]),
       );
@@ -151,9 +162,11 @@ export function grantNotice(book: PolicyBook, kind: GrantNotice, grant: GrantRow
         plain(`Your access to ${grant.resourceId} now lasts until ${formatTime(grant.expiresAt)}`, [id]),
       );
     case "revoked":
-      return plain(`Your access to ${grant.resourceId} has ended`, [
-        `${grant.revokeReason ? `Reason: ${grant.revokeReason}. ` : ""}${id}`,
-      ]);
+      return plain(
+        `Your access to ${grant.resourceId}${incident} has ended`,
+        [`${grant.revokeReason ? `Reason: ${grant.revokeReason}. ` : ""}${id}`],
+        { facts: triggerFacts(grant.trigger) },
+      );
     case "failed":
       return plain(
         grant.status === "grant_failed"

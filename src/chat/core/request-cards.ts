@@ -7,7 +7,16 @@ import { type Card, type CardFact, truncate } from "./card-model.js";
 /** Long action texts are cut visibly on cards (chat platforms limit a field's length). */
 const ACTION_TEXT_ON_CARD = 1500;
 
-import { durationText, formatTime, peopleList, personName, resourceLabel, shortId } from "./card-text.js";
+import {
+  durationText,
+  forIncident,
+  formatTime,
+  peopleList,
+  personName,
+  resourceLabel,
+  shortId,
+  triggerFacts,
+} from "./card-text.js";
 import { extensionChoices } from "./request-form.js";
 
 /** The approval card: every fact an approver needs, and Approve / Deny while the request is pending. */
@@ -95,7 +104,7 @@ export function approvalCard(book: PolicyBook, request: RequestRow, outcome?: { 
     ? `${requester} asks to run one action on ${request.resourceId}: ${describeClass(action.class)}`
     : request.kind === "extension"
       ? `${requester} asks to extend ${request.resourceId} by ${durationText(request.durationSeconds)}`
-      : `${requester} requests ${request.resourceId} for ${durationText(request.durationSeconds)}`;
+      : `${requester} requests ${request.resourceId} for ${durationText(request.durationSeconds)}${forIncident(request.snapshot.trigger)}`;
   const facts: CardFact[] = [
     { label: "Requester", value: requester },
     { label: "Resource", value: resourceLabel(book, request.resourceId) },
@@ -120,6 +129,7 @@ export function approvalCard(book: PolicyBook, request: RequestRow, outcome?: { 
         ]),
     { label: "Reason", value: request.reason ?? "(none given)" },
     ...(request.ticket ? [{ label: "Ticket", value: request.ticket }] : []),
+    ...triggerFacts(request.snapshot.trigger),
     { label: "Policy", value: request.snapshot.matchedBecause },
     approvalsFact(book, request),
     { label: "Request", value: shortId(request.id) },
@@ -157,11 +167,12 @@ export function grantCard(book: PolicyBook, grant: GrantRow, maxTotalSeconds: nu
   const active = grant.status === "active";
   const durations = active ? extensionChoices(grant, maxTotalSeconds) : [];
   return {
-    title: `${grant.resourceId}: ${grant.status}${active ? ` until ${formatTime(grant.expiresAt)}` : ""}`,
+    title: `${grant.resourceId}: ${grant.status}${active ? ` until ${formatTime(grant.expiresAt)}` : ""}${forIncident(grant.trigger)}`,
     facts: [
       { label: "Resource", value: resourceLabel(book, grant.resourceId) },
       { label: "Account", value: grant.principal },
       { label: "Ends", value: formatTime(grant.expiresAt) },
+      ...triggerFacts(grant.trigger),
       { label: "Grant", value: shortId(grant.id) },
     ],
     notes: [],

@@ -14,6 +14,7 @@ export const ACTION_IDS = {
   extend: "sesame_extend",
   relinquish: "sesame_relinquish",
   review: "sesame_review",
+  activate: "sesame_activate",
 } as const satisfies Record<CardAction["kind"], string>;
 
 const TONE_MARK: Record<CardTone, string> = { neutral: "⚪", good: "✅", warning: "⏳", attention: "⛔" };
@@ -25,6 +26,7 @@ const BUTTON: Record<CardAction["kind"], { text: string; style?: "primary" | "da
   extend: { text: "Extend" },
   relinquish: { text: "Relinquish now" },
   review: { text: "Mark reviewed", style: "primary" },
+  activate: { text: "Activate access", style: "primary" },
 };
 
 function button(action: CardAction): types.Button {

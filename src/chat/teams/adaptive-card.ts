@@ -83,6 +83,8 @@ function renderAction(action: CardAction): Record<string, unknown> {
       return execute("Relinquish now", action);
     case "review":
       return execute("Mark reviewed", action, "positive");
+    case "activate":
+      return execute("Activate access", action, "positive");
     case "extend":
       return {
         type: "Action.ShowCard",

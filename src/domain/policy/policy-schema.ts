@@ -310,6 +310,13 @@ export const IncidentAccessRuleSchema = z
     provider: z.literal("pagerduty").default("pagerduty"),
     services: z.array(z.string().min(1)).min(1).describe("PagerDuty service ids (P…) whose incidents open access"),
     urgency: z.enum(["high", "low"]).optional().describe("Only incidents of this urgency"),
+    priorities: z
+      .array(z.string().min(1))
+      .min(1)
+      .optional()
+      .describe(
+        "Only incidents of these priorities (PagerDuty priority name, e.g. P1); an incident without one never matches",
+      ),
     resources: z.array(Id).min(1).describe("What the incident's assignees get"),
     on: z
       .enum(["acknowledged", "triggered"])
@@ -317,9 +324,11 @@ export const IncidentAccessRuleSchema = z
       .describe("Access starts when the incident is acknowledged (default) or as soon as it is triggered"),
     maxDuration: DurationTextSchema.describe("Access ends on resolve, or after this long, whichever is first"),
     grant: z
-      .literal("immediately")
+      .enum(["immediately", "offer"])
       .default("immediately")
-      .describe("immediately: granted at once (the only mode so far)"),
+      .describe(
+        "immediately: granted at once; offer: the assignee gets a chat card 'Activate access to <resource> for INC #42' and one click grants it",
+      ),
   })
   .strict();
 export type IncidentAccessRule = z.infer<typeof IncidentAccessRuleSchema>;
