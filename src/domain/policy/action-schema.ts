@@ -68,7 +68,9 @@ export const ResourceActionsSchema = z
       .string()
       .refine((text) => tryParseDuration(text) !== undefined, "must be a duration like 5s, 30s or 2m")
       .default("30s")
-      .describe("Statement time limit (PostgreSQL statement_timeout, MariaDB max_statement_time, MySQL max_execution_time)"),
+      .describe(
+        "Statement time limit (PostgreSQL statement_timeout, MariaDB max_statement_time, MySQL max_execution_time)",
+      ),
     allowMultipleStatements: z.boolean().default(false),
     readFunctions: z
       .array(z.string().min(1))
