@@ -119,6 +119,7 @@ describe("the MariaDB SQL classifier", () => {
       ["DROP TABLE `accounts`", "refused"],
       ["COMMIT", "refused"],
       ["SELECT LOAD_FILE('/etc/passwd')", "refused"],
+      ["SELECT * FROM `accounts` INTO OUTFILE '/tmp/accounts'", "refused"],
       ["SELECT 1; SELECT 2", "refused"],
       ["SET ROLE NONE", "ddl"],
     ];

@@ -84,6 +84,7 @@ function classifyStatement(stmt: Record<string, unknown>, allowed: ReadonlySet<s
       class: "refused",
       why: `calls ${dangerous.sort().join(", ")}, which could read server files, stall the server or hold locks`,
     };
+  if (facts.intoFile) return { class: "refused", why: "SELECT … INTO OUTFILE / DUMPFILE writes a file on the server" };
   const refusal = REFUSED_TYPES.get(type);
   if (refusal) return { class: "refused", why: refusal };
   if (type === "update" || type === "delete") {
@@ -114,12 +115,19 @@ interface Facts {
   types: Set<string>;
   functions: Set<string>;
   into: boolean;
+  /** SELECT … INTO OUTFILE / DUMPFILE: a file written on the server. */
+  intoFile: boolean;
   locking: boolean;
 }
 
 /** Walks every node: nested statement types, functions called, INTO targets, locking reads. */
 function collect(root: Record<string, unknown>): Facts {
-  const facts: Facts = { types: new Set(), functions: new Set(), into: false, locking: false };
+  const facts: Facts = { types: new Set(), functions: new Set(), into: false, intoFile: false, locking: false };
+  const noteInto = (into: { expr?: unknown; keyword?: unknown } | null | undefined) => {
+    if (!into || typeof into !== "object" || !(into.expr || into.keyword)) return;
+    facts.into = true;
+    if (["outfile", "dumpfile"].includes(String(into.keyword ?? "").toLowerCase())) facts.intoFile = true;
+  };
   const stack: unknown[] = [];
   for (const [key, value] of Object.entries(root)) if (key !== "type") stack.push(value);
   while (stack.length > 0) {
@@ -134,12 +142,11 @@ function collect(root: Record<string, unknown>): Facts {
       facts.types.add(record.type.toLowerCase());
       if (record.type === "function" || record.type === "aggr_func") facts.functions.add(functionName(record.name));
     }
-    const into = record.into as { expr?: unknown; keyword?: unknown } | null | undefined;
-    if (into && typeof into === "object" && (into.expr || into.keyword)) facts.into = true;
+    noteInto(record.into as { expr?: unknown; keyword?: unknown } | null | undefined);
     if (record.locking_read) facts.locking = true;
     stack.push(...Object.values(record));
   }
-  if ((root.into as { expr?: unknown } | null)?.expr) facts.into = true;
+  noteInto(root.into as { expr?: unknown; keyword?: unknown } | null | undefined);
   if (root.locking_read) facts.locking = true;
   return facts;
 }
