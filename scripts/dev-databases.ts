@@ -4,7 +4,9 @@
  * example person. Every role it makes starts with `sesame_demo_` and is marked as made here (a
  * comment on the role), so a role that someone else made is never taken over: setup stops and
  * says so instead. Logins get the generated passwords `npm run dev` keeps in .env.development, so
- * this works on a stock Debian or Ubuntu PostgreSQL, which asks for a password over TCP.
+ * this works on a stock Debian or Ubuntu PostgreSQL, which asks for a password over TCP. For
+ * examples/actions.yaml it also makes sesame_demo_app (what actions run as), the executor login
+ * sesame_demo_executor in it, and a demo table `accounts` the app role may read and update.
  */
 import pg from "pg";
 
@@ -19,6 +21,9 @@ export const DEMO_LOGINS = {
   dave: "sesame_demo_dokafor",
 } as const;
 export type DemoPerson = keyof typeof DEMO_LOGINS;
+/** examples/actions.yaml: the role actions run as, and the executor login that SET ROLEs to it. */
+export const DEMO_ACTION_ROLE = "sesame_demo_app";
+export const DEMO_EXECUTOR = "sesame_demo_executor";
 
 const MARK = "Made by Sesame's npm run dev for its demo; safe to drop.";
 
@@ -34,6 +39,8 @@ export interface DevDatabases {
   demoDatabase: string;
   /** Each example person's login password. */
   passwords: Record<DemoPerson, string>;
+  /** The password of examples/actions.yaml's executor login. */
+  executorPassword: string;
 }
 
 /** Creates what is missing and renews the logins' passwords; safe to run at every start. */
@@ -54,8 +61,28 @@ export async function prepareDevDatabases(setup: DevDatabases): Promise<void> {
     await admin.query(`REVOKE CONNECT ON DATABASE ${demo} FROM PUBLIC`);
     for (const role of DEMO_GRANTED_ROLES)
       await admin.query(`GRANT CONNECT ON DATABASE ${demo} TO ${pg.escapeIdentifier(role)}`);
+    // examples/actions.yaml: actions run as sesame_demo_app, through the executor login.
+    await ensureRole(admin, DEMO_ACTION_ROLE, undefined);
+    await ensureRole(admin, DEMO_EXECUTOR, setup.executorPassword);
+    await admin.query(`GRANT ${pg.escapeIdentifier(DEMO_ACTION_ROLE)} TO ${pg.escapeIdentifier(DEMO_EXECUTOR)}`);
+    await admin.query(`GRANT CONNECT ON DATABASE ${demo} TO ${pg.escapeIdentifier(DEMO_ACTION_ROLE)}`);
   } finally {
     await admin.end();
+  }
+  await prepareActionTable(databaseUrl(setup.adminUrl, setup.demoDatabase));
+}
+
+/** The `accounts` table README's walk through examples/actions.yaml reads and updates. */
+async function prepareActionTable(demoUrl: string): Promise<void> {
+  const demo = new pg.Client({ connectionString: demoUrl });
+  demo.on("error", () => undefined);
+  await demo.connect();
+  try {
+    await demo.query("CREATE TABLE IF NOT EXISTS accounts (id int PRIMARY KEY, balance int NOT NULL)");
+    await demo.query("INSERT INTO accounts SELECT g, 100 FROM generate_series(1, 10) g ON CONFLICT (id) DO NOTHING");
+    await demo.query(`GRANT SELECT, UPDATE ON accounts TO ${pg.escapeIdentifier(DEMO_ACTION_ROLE)}`);
+  } finally {
+    await demo.end();
   }
 }
 

@@ -12,7 +12,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { EnvError, envApiTokens, parseEnv } from "../src/config/env.js";
 import { isAppError } from "../src/domain/errors.js";
-import { DEMO_LOGINS, type DemoPerson, DevSetupError, databaseUrl, prepareDevDatabases } from "./dev-databases.js";
+import {
+  DEMO_EXECUTOR,
+  DEMO_LOGINS,
+  type DemoPerson,
+  DevSetupError,
+  databaseUrl,
+  prepareDevDatabases,
+} from "./dev-databases.js";
 import {
   PLAYGROUND_APPROVER,
   PLAYGROUND_REQUESTER,
@@ -79,6 +86,21 @@ function demoPasswords(): Record<DemoPerson, string> {
   return passwords;
 }
 
+/**
+ * The executor login of examples/actions.yaml, with a generated password, as the URL that example
+ * reads (SESAME_DEMO_TARGET_URL) in .env.development (added to an older file that lacks it).
+ */
+function executorPassword(): string {
+  let url = process.env.SESAME_DEMO_TARGET_URL;
+  if (!url) {
+    const credentials = { user: DEMO_EXECUTOR, password: randomBytes(18).toString("base64url") };
+    url = databaseUrl(process.env.SESAME_PG_LOCAL_URL ?? adminUrl(), DEMO_DATABASE, credentials);
+    appendFileSync(ENV_FILE, `# examples/actions.yaml's executor login (JIT actions)\nSESAME_DEMO_TARGET_URL=${url}\n`);
+    process.env.SESAME_DEMO_TARGET_URL = url;
+  }
+  return decodeURIComponent(new URL(url).password);
+}
+
 const EXAMPLE_POLICY = "examples/policy.yaml";
 const DEV_DIR = join(tmpdir(), "sesame-dev");
 
@@ -103,6 +125,7 @@ async function main(): Promise<void> {
       process.env.SESAME_PG_LOCAL_URL ?? databaseUrl(env.DATABASE_URL, DEMO_DATABASE),
     ).pathname.slice(1),
     passwords,
+    executorPassword: executorPassword(),
   }).catch((error: unknown) => {
     if (error instanceof DevSetupError) throw error;
     const where = new URL(env.DATABASE_URL).host;
@@ -150,6 +173,9 @@ Or in Microsoft Teams, locally (Microsoft 365 Agents Playground, no account need
   Each tab is one person: switch tabs to switch between requester and approver. Open Bob's tab
   first: Sesame can message a person only after their Teams client has said hello.
   Policy in use: ${env.SESAME_POLICY_FILE}
+
+JIT actions (run one SQL statement once): stop this, start SESAME_POLICY_FILE=examples/actions.yaml npm run dev
+  and follow README.md, "JIT actions" (its executor login is in ${ENV_FILE} as SESAME_DEMO_TARGET_URL).
 `);
   const stop = async () => {
     for (const playground of playgrounds) playground.stop();

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { draftRequest, type RequestRow } from "../domain/access-request.js";
 import { actionsOf, evaluateAction } from "../domain/actions/action-evaluation.js";
 import type { ActionSpec } from "../domain/actions/action-run.js";
+import { classifyMysqlSql } from "../domain/actions/mysql-sql-classifier.js";
 import { classifySql } from "../domain/actions/sql-classifier.js";
 import { AppError } from "../domain/errors.js";
 import type { ServiceDeps } from "./deps.js";
@@ -42,10 +43,15 @@ export async function submitAction(deps: ServiceDeps, input: SubmitActionInput):
   const book = deps.policy();
   const { resource, policy } = book.authorize(input.requesterId, input.resourceId);
   const actions = actionsOf(input.resourceId, resource);
-  const classification = await classifySql(text, {
+  const classifierOptions = {
     allowMultipleStatements: actions.allowMultipleStatements,
     readFunctions: actions.readFunctions,
-  });
+  };
+  // MariaDB/MySQL SQL (backticks, LIMIT a, b) is read by a MariaDB grammar, PostgreSQL's by its own.
+  const classification =
+    deps.connectors.get(resource.connector).type === "mysql"
+      ? classifyMysqlSql(text, classifierOptions)
+      : await classifySql(text, classifierOptions);
   const sources = book.onCallSourcesOf(policy);
   const onCall = await rosterFor(deps, sources.approvers);
   const base = book.evaluateRequest(

@@ -1,9 +1,12 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { TestPrerequisite } from "../../scripts/prerequisite-checks.js";
 import type { Connector, GrantContext, GrantReceipt, RevokeContext } from "../../src/connectors/connector.js";
+import type { ActionOutcome } from "../../src/connectors/postgres/postgres-action-executor.js";
 import { secretVariants } from "../../src/connectors/redact.js";
+import { type ActionRunRow, type ActionSpec, transitionActionRun } from "../../src/domain/actions/action-run.js";
 import { isAppError } from "../../src/domain/errors.js";
 import { describeWith } from "../helpers/prerequisites.js";
+import { startCutProxy } from "./cut-proxy.js";
 
 /** What a connector's test file provides so the shared suite can drive it. */
 export interface ConformanceSubject {
@@ -22,7 +25,30 @@ export interface ConformanceSubject {
   breakConnector?(): Promise<Connector>;
   /** A context the working connector must refuse, e.g. an unknown principal. */
   makeFailingContext?(): GrantContext;
+  /** For connectors that run JIT actions (issue 14): the action cases run only when given. */
+  actions?: ActionSubject;
 }
+
+/** What the action cases need: the real executor on the real target, and a row to count its runs. */
+export interface ActionSubject {
+  /** Runs one action with the connector's executor; `port` reaches the server through a cut proxy. */
+  run(spec: ActionSpec, port?: number): Promise<ActionOutcome>;
+  /** A write that adds 1 to a counter row (UPDATE … WHERE, one row). */
+  increment: string;
+  /** The counter's value, read directly on the target. */
+  counter(): Promise<number>;
+  /** The server, for a cut proxy in front of it. */
+  server: { host: string; port: number };
+}
+
+const writeSpec = (text: string): ActionSpec => ({
+  kind: "sql",
+  text,
+  sha256: "0".repeat(64),
+  class: "write",
+  classWhy: "conformance",
+  limits: { rowLimit: 10, maxAffectedRows: 1, statementTimeoutMs: 10_000 },
+});
 
 const revokeContext = (context: GrantContext, receipt: GrantReceipt | null): RevokeContext => ({
   ...context,
@@ -66,11 +92,14 @@ async function expectSafeFailure(promise: Promise<unknown>, secrets: readonly st
  *   revoke"), possibly after someone removed the access by hand ("out of band"). The two error-safety cases run only for connectors that can offer a
  * broken instance or a context to refuse; they are not registered at all otherwise, never skipped.
  * `requires` names what the target needs beyond PostgreSQL and Redis (see describeWith()).
+ * With `actions` (connectors that run JIT actions: postgres, mysql) three more cases: an action
+ * runs once, a repeated run (second job or click) finds the claim and does nothing, and a
+ * connection cut while the statement is sent ends `failed` with nothing changed and no secret.
  */
 export function runConnectorConformance(
   name: string,
   setup: () => Promise<ConformanceSubject>,
-  cases: { brokenConnector: boolean; failingContext: boolean; requires?: TestPrerequisite },
+  cases: { brokenConnector: boolean; failingContext: boolean; actions?: boolean; requires?: TestPrerequisite },
 ): void {
   describeWith(cases.requires, `${name}: connector conformance`, () => {
     let subject: ConformanceSubject;
@@ -159,5 +188,69 @@ export function runConnectorConformance(
       it("keeps secrets out of errors for a context it must refuse", async () => {
         await expectSafeFailure(subject.connector.grant(subject.makeFailingContext!()), subject.secrets);
       });
+
+    if (cases.actions) {
+      it("runs an approved action once", async () => {
+        const actions = subject.actions!;
+        const before = await actions.counter();
+        const outcome = await actions.run(writeSpec(actions.increment));
+        expect(outcome).toMatchObject({ outcome: "succeeded", result: { rowCount: 1 } });
+        expect(await actions.counter()).toBe(before + 1);
+      });
+
+      it("a repeated run of the same action does nothing (the claim is taken once)", async () => {
+        // Sesame claims the run (queued → running) before calling the executor; the second job or
+        // click finds the claim and never reaches the target. Driven here by the pure machine.
+        const actions = subject.actions!;
+        const spec = writeSpec(actions.increment);
+        let row: ActionRunRow = {
+          id: "run-1",
+          requestId: "req-1",
+          status: "queued",
+          version: 1,
+          claimedAt: null,
+          finishedAt: null,
+          sealedResult: null,
+          resultSha256: null,
+          createdAt: new Date(0),
+        };
+        const context = { requestId: "req-1", requesterId: "alice", spec, approverIds: ["bob"] };
+        const attempt = async () => {
+          const claim = transitionActionRun(row, { type: "claim", now: new Date(1) }, context);
+          row = { ...row, ...claim.patch };
+          const { outcome } = await actions.run(spec);
+          const done = transitionActionRun(
+            row,
+            { type: "finish", now: new Date(2), outcome, sealedResult: "sealed", resultSha256: "h" },
+            context,
+          );
+          row = { ...row, ...done.patch };
+        };
+        const before = await actions.counter();
+        await attempt();
+        await expect(attempt()).rejects.toMatchObject({ code: "already_decided" });
+        expect(row.status).toBe("succeeded");
+        expect(await actions.counter()).toBe(before + 1);
+      });
+
+      it("a connection cut while the action is sent fails cleanly: failed, nothing changed, no secret", async () => {
+        const actions = subject.actions!;
+        const proxy = await startCutProxy(actions.server);
+        try {
+          const before = await actions.counter();
+          const held = proxy.holdAt("toServer", actions.increment);
+          const running = actions.run(writeSpec(actions.increment), proxy.port);
+          await held;
+          proxy.resetAll();
+          const outcome = await running;
+          expect(outcome.outcome).toBe("failed");
+          expect(outcome.result.error).toBeTruthy();
+          expectNoSecret([JSON.stringify(outcome)], subject.secrets);
+          expect(await actions.counter()).toBe(before);
+        } finally {
+          await proxy.close();
+        }
+      });
+    }
   });
 }

@@ -1,9 +1,11 @@
 import mysql from "mysql2/promise";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { Connector, GrantContext } from "../../src/connectors/connector.js";
+import { runMysqlAction } from "../../src/connectors/mysql/mysql-action-executor.js";
+import { MysqlConfigSchema } from "../../src/connectors/mysql/mysql-config.js";
 import { describeWith } from "../helpers/prerequisites.js";
-import { runConnectorConformance } from "./conformance.js";
-import { createMysqlFixture, type MysqlFixture } from "./mysql-fixture.js";
+import { type ActionSubject, runConnectorConformance } from "./conformance.js";
+import { createMysqlFixture, type MysqlFixture, TEST_MYSQL_URL } from "./mysql-fixture.js";
 
 /** The mysql connector in role mode, against the real local MariaDB. */
 
@@ -28,6 +30,28 @@ const defaultRole = async (user: string) =>
     }[]
   )[0]?.role;
 
+/** An executor account holding the fixture's role, and a counter table the role may update (JIT actions). */
+async function mysqlActions(): Promise<ActionSubject> {
+  const executor = await fixture.requester("exec");
+  const table = `${mysql.escapeId(fixture.database)}.\`counter\``;
+  await fixture.root(`CREATE TABLE ${table} (id INT PRIMARY KEY, n INT NOT NULL)`);
+  await fixture.root(`INSERT INTO ${table} VALUES (1, 0)`);
+  await fixture.root(`GRANT SELECT, UPDATE ON ${table} TO ${mysql.escapeId(fixture.role)}`);
+  await fixture.root(`GRANT ${mysql.escapeId(fixture.role)} TO ${mysql.escape(executor)}@'%'`);
+  const server = new URL(TEST_MYSQL_URL);
+  return {
+    run: (spec, port) =>
+      runMysqlAction({
+        config: MysqlConfigSchema.parse({ url: fixture.urlFor(executor, "requester-pw-1", port) }),
+        role: fixture.role,
+        spec,
+      }),
+    increment: `UPDATE ${table} SET \`n\` = \`n\` + 1 WHERE \`id\` = 1`,
+    counter: async () => ((await fixture.root(`SELECT n FROM ${table} WHERE id = 1`)) as { n: number }[])[0]!.n,
+    server: { host: server.hostname, port: Number(server.port || 3306) },
+  };
+}
+
 runConnectorConformance(
   "mysql (role)",
   async () => ({
@@ -41,8 +65,9 @@ runConnectorConformance(
     breakConnector: async () =>
       fixture.connector({ url: fixture.sesameUrl.replace(/:\d+\/?$/, ":1") }, "mysql-unreachable"),
     makeFailingContext: () => fixture.context(`${fixture.prefix}_nobody`, roleTarget()),
+    actions: await mysqlActions(),
   }),
-  { brokenConnector: true, failingContext: true, requires: "mariadb" },
+  { brokenConnector: true, failingContext: true, actions: true, requires: "mariadb" },
 );
 
 describeWith("mariadb", "mysql connector, role mode", () => {

@@ -1,9 +1,12 @@
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Connector, GrantContext } from "../../src/connectors/connector.js";
+import { runPostgresAction } from "../../src/connectors/postgres/postgres-action-executor.js";
 import { postgresConnectorDefinition } from "../../src/connectors/postgres/postgres-connector.js";
 import { validateTarget } from "../../src/connectors/registry.js";
 import { isAppError } from "../../src/domain/errors.js";
-import { expectNoSecret, runConnectorConformance } from "./conformance.js";
+import { adminQuery } from "../helpers/database.js";
+import { type ActionSubject, expectNoSecret, runConnectorConformance } from "./conformance.js";
 import { createPostgresFixture, type PostgresFixture } from "./postgres-fixture.js";
 
 /** The postgres connector in membership mode, against the real local PostgreSQL. */
@@ -34,6 +37,24 @@ async function membershipCount(principal: string): Promise<number> {
   return (result.rows[0] as { n: number }).n;
 }
 
+/** An executor login in the reader role, and a counter table the role may update (JIT actions). */
+async function postgresActions(): Promise<ActionSubject> {
+  const q = (name: string) => pg.escapeIdentifier(name);
+  const reader = fixture.role("reader");
+  const executor = fixture.role("exec");
+  await adminQuery(`CREATE ROLE ${q(executor)} LOGIN PASSWORD 'exec-pw' IN ROLE ${q(reader)}`);
+  await fixture.superuser(`CREATE TABLE counter (id int PRIMARY KEY, n int NOT NULL)`);
+  await fixture.superuser(`INSERT INTO counter VALUES (1, 0)`);
+  await fixture.superuser(`GRANT SELECT, UPDATE ON counter TO ${q(reader)}`);
+  const server = new URL(fixture.granterUrl);
+  return {
+    run: (spec, port) => runPostgresAction({ url: fixture.urlFor(executor, "exec-pw", port), role: reader, spec }),
+    increment: "UPDATE counter SET n = n + 1 WHERE id = 1",
+    counter: async () => (await fixture.superuser("SELECT n FROM counter WHERE id = 1")).rows[0].n as number,
+    server: { host: server.hostname, port: Number(server.port || 5432) },
+  };
+}
+
 runConnectorConformance(
   "postgres (membership)",
   async () => ({
@@ -47,8 +68,9 @@ runConnectorConformance(
     secrets: fixture.secrets,
     breakConnector: async () => postgres(fixture.granterUrl.replace(/:\d+\//, ":1/"), "pg-unreachable"),
     makeFailingContext: () => membershipContext(fixture.role("nobody")),
+    actions: await postgresActions(),
   }),
-  { brokenConnector: true, failingContext: true },
+  { brokenConnector: true, failingContext: true, actions: true },
 );
 
 describe("postgres connector, membership mode", () => {

@@ -109,7 +109,7 @@ describe("policy consistency of actions", () => {
       expect.arrayContaining([
         expect.stringMatching(/^resources\.db\.actions\.requesters\.users\.0: .*alcie/),
         expect.stringMatching(/^resources\.db\.actions\.classes\.write\.approvers\.groups\.0: .*dbas/),
-        expect.stringMatching(/^resources\.cache\.actions\.kinds: SQL actions run on postgres connectors/),
+        expect.stringMatching(/^resources\.cache\.actions\.kinds: SQL actions run on postgres and mysql connectors/),
       ]),
     );
   });

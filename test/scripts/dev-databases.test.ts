@@ -8,6 +8,8 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type PrivatePostgres, startPrivatePostgres } from "../../bench/private-postgres.js";
 import {
+  DEMO_ACTION_ROLE,
+  DEMO_EXECUTOR,
   DEMO_LOGINS,
   type DemoPerson,
   DevSetupError,
@@ -40,11 +42,13 @@ describeWith("postgresql-server", "npm run dev on a password-protected PostgreSQ
   const passwords = Object.fromEntries(
     Object.keys(DEMO_LOGINS).map((person) => [person, randomBytes(12).toString("hex")]),
   ) as Record<DemoPerson, string>;
+  const executorPassword = randomBytes(12).toString("hex");
   const setup = () => ({
     adminUrl: cluster.url,
     sesameDatabase: "sesame_dev",
     demoDatabase: "sesame_demo",
     passwords,
+    executorPassword,
   });
   const aliceUrl = () =>
     databaseUrl(cluster.url, "sesame_demo", { user: DEMO_LOGINS.alice, password: passwords.alice });
@@ -73,13 +77,57 @@ describeWith("postgresql-server", "npm run dev on a password-protected PostgreSQ
     await prepareDevDatabases(setup());
     const { rows } = await query(cluster.url, "SELECT rolname FROM pg_roles WHERE rolname LIKE 'sesame_demo_%'");
     expect(rows.map((row) => row.rolname).sort()).toEqual(
-      [...Object.values(DEMO_LOGINS), "sesame_demo_admin", "sesame_demo_readonly", "sesame_demo_staging_rw"].sort(),
+      [
+        ...Object.values(DEMO_LOGINS),
+        "sesame_demo_admin",
+        "sesame_demo_readonly",
+        "sesame_demo_staging_rw",
+        DEMO_ACTION_ROLE,
+        DEMO_EXECUTOR,
+      ].sort(),
     );
     // No grant yet: the login works, the demo database refuses it.
     await expect(query(aliceUrl(), "SELECT current_user")).rejects.toThrow(/permission denied for database/);
     // What the example policy's prod-db-readonly grant does (membership mode).
     await query(databaseUrl(cluster.url, "sesame_demo"), "GRANT sesame_demo_readonly TO sesame_demo_alice");
     expect((await query(aliceUrl(), "SELECT current_user AS me")).rows[0].me).toBe("sesame_demo_alice");
+  });
+
+  it("makes examples/actions.yaml's executor login: it logs in, SET ROLEs to the app role, updates accounts", async () => {
+    const executorUrl = databaseUrl(cluster.url, "sesame_demo", { user: DEMO_EXECUTOR, password: executorPassword });
+    const client = new pg.Client({ connectionString: executorUrl });
+    await client.connect();
+    try {
+      await client.query("BEGIN");
+      await client.query(`SET LOCAL ROLE ${DEMO_ACTION_ROLE}`);
+      const updated = await client.query("UPDATE accounts SET balance = balance + 1 WHERE id = 7");
+      expect(updated.rowCount).toBe(1);
+      await client.query("ROLLBACK");
+      // The app role may read and update, not change the schema.
+      await client.query("BEGIN");
+      await client.query(`SET LOCAL ROLE ${DEMO_ACTION_ROLE}`);
+      await expect(client.query("DROP TABLE accounts")).rejects.toThrow(/must be owner/);
+      await client.query("ROLLBACK");
+    } finally {
+      await client.end();
+    }
+  });
+
+  it("never takes over an executor login it did not make", async () => {
+    const other = await (async () => {
+      const c = new pg.Client({ connectionString: cluster.url });
+      await c.connect();
+      return c;
+    })();
+    try {
+      await other.query("ALTER ROLE sesame_demo_executor RENAME TO sesame_demo_executor_made_here");
+      await other.query("CREATE ROLE sesame_demo_executor LOGIN");
+      await expect(prepareDevDatabases(setup())).rejects.toThrow(/already has a role "sesame_demo_executor"/);
+      await other.query("DROP ROLE sesame_demo_executor");
+      await other.query("ALTER ROLE sesame_demo_executor_made_here RENAME TO sesame_demo_executor");
+    } finally {
+      await other.end();
+    }
   });
 
   it("runs again without complaint, renewing the logins' passwords", async () => {

@@ -5,6 +5,7 @@ import { isAppError } from "../../domain/errors.js";
 import type { GrantRow } from "../../domain/grant.js";
 import type { PolicyBook } from "../../domain/policy/policy-book.js";
 import type { ServiceDeps } from "../../services/deps.js";
+import { MAX_ACTION_TEXT, submitAction } from "../../services/submit-action.js";
 import { submitRequest } from "../../services/submit-request.js";
 
 /** The request form (Slack modal, Teams card): what to offer a person, and their answers checked field by field. */
@@ -40,6 +41,8 @@ export interface FormResource {
   reasonRequired: boolean;
   ticketRequired: boolean;
   ticketHint?: string;
+  /** The resource accepts "run one action" requests (an `actions:` block). */
+  actions?: boolean;
 }
 
 export interface RequestFormModel {
@@ -50,6 +53,8 @@ export interface RequestFormModel {
   reasonRequired: boolean;
   ticketRequired: boolean;
   ticketHint: string | undefined;
+  /** Some resource accepts one action (SQL run once) instead of a duration: offer the field. */
+  actionsOffered?: boolean;
 }
 
 export function requestFormModel(book: PolicyBook, identityId: string): RequestFormModel {
@@ -62,6 +67,7 @@ export function requestFormModel(book: PolicyBook, identityId: string): RequestF
       reasonRequired: policy.reason.required,
       ticketRequired: policy.ticket.required,
       ...(policy.ticket.hint ? { ticketHint: policy.ticket.hint } : {}),
+      actions: resource.actions !== undefined,
     }),
   );
   const longest = Math.max(0, ...resources.map((r) => parseDuration(r.maxDuration)));
@@ -74,6 +80,7 @@ export function requestFormModel(book: PolicyBook, identityId: string): RequestF
     reasonRequired: resources.some((r) => r.reasonRequired),
     ticketRequired: resources.some((r) => r.ticketRequired),
     ticketHint: resources.find((r) => r.ticketHint)?.ticketHint,
+    actionsOffered: resources.some((r) => r.actions),
   };
 }
 
@@ -82,6 +89,8 @@ export const RequestFormSchema = z.object({
   duration: z.string().trim().max(32).optional(),
   reason: z.string().max(20_000).optional(),
   ticket: z.string().trim().max(200).optional(),
+  /** One action to run once instead of access (kept exactly as typed: the approval is bound to it). */
+  action: z.string().max(MAX_ACTION_TEXT).optional(),
 });
 export type RequestFormInput = z.infer<typeof RequestFormSchema>;
 export type FormField = keyof RequestFormInput;
@@ -93,6 +102,7 @@ const FIELD_OF: Record<string, FormField> = {
   durationSeconds: "duration",
   reason: "reason",
   ticket: "ticket",
+  action: "action",
 };
 
 /** Submits the form; a refusal comes back as a message on the field it concerns, and nothing is created. */
@@ -107,6 +117,16 @@ export async function submitRequestForm(
     return { ok: false, errors: { duration: `"${input.duration}" is not a duration. Use forms like 30m, 1h or 2d.` } };
   }
   try {
+    if (input.action?.trim()) {
+      const request = await submitAction(deps, {
+        requesterId,
+        resourceId: input.resource,
+        action: input.action,
+        ...(input.reason?.trim() ? { reason: input.reason.trim() } : {}),
+        ...(input.ticket ? { ticket: input.ticket } : {}),
+      });
+      return { ok: true, request };
+    }
     const request = await submitRequest(deps, {
       requesterId,
       resourceId: input.resource,
@@ -117,7 +137,8 @@ export async function submitRequestForm(
     return { ok: true, request };
   } catch (error) {
     if (!isAppError(error) || error.code === "internal") throw error;
-    const field = FIELD_OF[String(error.details?.field ?? "")] ?? "resource";
+    // A refusal of an action (its class, its text) belongs under the action the person typed.
+    const field = FIELD_OF[String(error.details?.field ?? "")] ?? (input.action?.trim() ? "action" : "resource");
     return { ok: false, errors: { [field]: error.userMessage } };
   }
 }

@@ -12,7 +12,13 @@ export const CALLBACK_IDS = {
   extend: "sesame_extend",
 } as const;
 /** Block ids of the request form, the same as the form's field names so errors map one to one. */
-export const FORM_BLOCKS = { resource: "resource", duration: "duration", reason: "reason", ticket: "ticket" } as const;
+export const FORM_BLOCKS = {
+  resource: "resource",
+  duration: "duration",
+  reason: "reason",
+  ticket: "ticket",
+  action: "action",
+} as const;
 
 const option = (value: string, label: string): types.PlainTextOption => ({
   text: plain(label, LIMITS.optionText),
@@ -122,6 +128,21 @@ export function requestModal(model: RequestFormModel): types.ModalView {
         maxLength: 200,
         ...(ticketHint ? { hint: ticketHint } : {}),
       }),
+      ...(model.actionsOffered
+        ? [
+            textInput(FORM_BLOCKS.action, "Run one action (instead of access)", true, {
+              multiline: true,
+              maxLength: 3_000,
+              hint: `One SQL statement, run once after approval, exactly as typed; the duration is then ignored. For ${truncate(
+                model.resources
+                  .filter((r) => r.actions)
+                  .map((r) => r.id)
+                  .join(", "),
+                1_500,
+              )}.`,
+            }),
+          ]
+        : []),
     ],
   };
 }

@@ -31,6 +31,7 @@ async function submitForm(
     ...(field("duration") ? { duration: field("duration") } : {}),
     ...(field("reason") ? { reason: field("reason") } : {}),
     ...(field("ticket") ? { ticket: field("ticket") } : {}),
+    ...(field("action") ? { action: field("action") } : {}),
   });
   if (result.ok) return undefined;
   return Object.fromEntries(

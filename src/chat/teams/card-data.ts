@@ -14,7 +14,13 @@ export const REFRESH_VERB = "refresh";
 export const SUBMIT_FORM_VERB = "submit_request";
 
 /** Input ids used in cards. */
-export const INPUT = { reason: "reason", duration: "duration", resource: "resource", ticket: "ticket" } as const;
+export const INPUT = {
+  reason: "reason",
+  duration: "duration",
+  resource: "resource",
+  ticket: "ticket",
+  action: "action",
+} as const;
 
 export const actionData = (action: CardAction): Record<string, unknown> => ({
   sesame: JSON.parse(encodeAction(action)) as unknown,

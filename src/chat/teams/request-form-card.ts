@@ -94,6 +94,24 @@ export function requestFormCard(
         ...(values.ticket ? { value: values.ticket } : {}),
       },
       ...errorLine(errors, "ticket"),
+      ...(model.actionsOffered
+        ? [
+            {
+              type: "Input.Text",
+              id: INPUT.action,
+              label: `Run one action instead of access (${model.resources
+                .filter((r) => r.actions)
+                .map((r) => r.id)
+                .join(", ")})`,
+              isMultiline: true,
+              maxLength: 20_000,
+              placeholder:
+                "One SQL statement, run once after approval, exactly as typed (the duration is then ignored)",
+              ...(values.action ? { value: values.action } : {}),
+            },
+            ...errorLine(errors, "action"),
+          ]
+        : []),
     ],
     actions: [{ ...submit, fallback: { type: "Action.Submit", title: "Request", data: formData() } }],
   };

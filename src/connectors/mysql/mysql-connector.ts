@@ -21,7 +21,7 @@ import { withAccountLock } from "./mysql-sql.js";
 
 /** Grants MySQL / MariaDB access: a role, or privileges on a database or table. See README.md. */
 
-function poolOptions(config: MysqlConfig): mysql.PoolOptions {
+export function poolOptions(config: MysqlConfig): mysql.PoolOptions {
   // Parsed here rather than by mysql2, which would turn any query parameter into a driver option.
   const url = new URL(config.url);
   const socketPath = url.searchParams.get("socketPath");

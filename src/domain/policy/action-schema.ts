@@ -44,7 +44,7 @@ export const ResourceActionsSchema = z
       .array(z.enum(["sql"]))
       .min(1)
       .default(["sql"])
-      .describe("What may be run: sql (postgres connector)"),
+      .describe("What may be run: sql (postgres, or mysql in role mode)"),
     requesters: Subjects.optional().describe(
       "Who may request actions (everyone the policy lets request the resource when absent)",
     ),
@@ -68,7 +68,9 @@ export const ResourceActionsSchema = z
       .string()
       .refine((text) => tryParseDuration(text) !== undefined, "must be a duration like 5s, 30s or 2m")
       .default("30s")
-      .describe("PostgreSQL statement_timeout for the action"),
+      .describe(
+        "Statement time limit (PostgreSQL statement_timeout, MariaDB max_statement_time, MySQL max_execution_time)",
+      ),
     allowMultipleStatements: z.boolean().default(false),
     readFunctions: z
       .array(z.string().min(1))

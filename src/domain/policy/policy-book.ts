@@ -178,11 +178,19 @@ export class PolicyBook {
     durationSeconds?: number,
     onCall?: OnCallRoster,
   ): PolicyExplanation {
+    const connectorName = Object.hasOwn(this.file.resources, resourceId)
+      ? this.file.resources[resourceId]?.connector
+      : undefined;
+    const connectorType =
+      connectorName && Object.hasOwn(this.file.connectors, connectorName)
+        ? this.file.connectors[connectorName]?.type
+        : undefined;
     return explainRequest(this, this.file.groups, {
       requesterId,
       resourceId,
       now,
       durationSeconds,
+      ...(connectorType ? { connectorType } : {}),
       ...(onCall ? { onCall } : {}),
     });
   }

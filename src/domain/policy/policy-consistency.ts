@@ -64,7 +64,7 @@ export function checkPolicyConsistency(file: PolicyFile): PolicyProblem[] {
   return problems;
 }
 
-/** A resource's actions block names people, groups and on-call sources that exist, and SQL needs a postgres connector. */
+/** A resource's actions block names people, groups and on-call sources that exist, and SQL needs a postgres or mysql (role mode) connector. */
 function checkActions(
   file: PolicyFile,
   resource: PolicyFile["resources"][string],
@@ -76,8 +76,10 @@ function checkActions(
   const type = Object.hasOwn(file.connectors, resource.connector)
     ? file.connectors[resource.connector]?.type
     : undefined;
-  if (actions.kinds.includes("sql") && type !== undefined && type !== "postgres" && type !== "noop")
-    report([...at, "kinds"], `SQL actions run on postgres connectors; "${resource.connector}" is ${type}`);
+  if (actions.kinds.includes("sql") && type !== undefined && !["postgres", "mysql", "noop"].includes(type))
+    report([...at, "kinds"], `SQL actions run on postgres and mysql connectors; "${resource.connector}" is ${type}`);
+  if (actions.kinds.includes("sql") && type === "mysql" && (resource.target as { mode?: unknown }).mode !== "role")
+    report([...at, "kinds"], "SQL actions on mysql connectors need a role target (mode: role) to SET ROLE to");
   if (actions.requesters) checkSubjects(file, actions.requesters, [...at, "requesters"], report);
   for (const [name, rule] of Object.entries(actions.classes)) {
     if (rule.approvers) checkApprovers(file, rule.approvers, [...at, "classes", name, "approvers"], report);

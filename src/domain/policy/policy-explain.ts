@@ -1,3 +1,5 @@
+import { describeClass, evaluateAction } from "../actions/action-evaluation.js";
+import type { ActionClass } from "../actions/sql-classifier.js";
 import { parseDuration } from "../duration.js";
 import { type AppError, type AppErrorCode, isAppError } from "../errors.js";
 import {
@@ -48,8 +50,27 @@ export interface PolicyExplanation {
   principal: string | null;
   /** What would happen while nobody answers, in order. */
   escalation: { afterSeconds: number; action: string; text: string }[];
+  /** For a resource with an `actions:` block: what each class of SQL statement would get. */
+  actions: ActionsExplanation | null;
   /** The same answer as text, one statement per line. */
   lines: string[];
+}
+
+export interface ActionClassExplanation {
+  class: Exclude<ActionClass, "refused">;
+  outcome: "refused" | "auto_approve" | "needs_approval";
+  /** The auto-approval reason, or why it is refused. */
+  why: string | null;
+  steps: ResolvedStep[];
+}
+
+export interface ActionsExplanation {
+  /** Whether this requester may ask for actions at all (the block's `requesters`). */
+  mayRequest: boolean;
+  classes: ActionClassExplanation[];
+  rowLimit: number;
+  maxAffectedRows: number | null;
+  statementTimeout: string;
 }
 
 export interface ExplainQuery {
@@ -59,6 +80,8 @@ export interface ExplainQuery {
   durationSeconds: number | undefined;
   /** Who is on call now (the CLI asks the providers); nobody when absent. */
   onCall?: OnCallRoster;
+  /** The type of the resource's connector (MariaDB/MySQL refuse DDL whatever the policy says). */
+  connectorType?: string;
 }
 
 const asRefusal = (error: AppError): Refusal => ({ code: error.code, message: error.userMessage });
@@ -90,6 +113,7 @@ export function explainRequest(book: PolicyBook, groups: PolicyFile["groups"], q
       autoApproval: null,
       autoApprovalRules: [],
       escalation: [],
+      actions: null,
       reason: null,
       ticket: null,
       principal: null,
@@ -138,13 +162,99 @@ export function explainRequest(book: PolicyBook, groups: PolicyFile["groups"], q
     autoApproval,
     autoApprovalRules,
     escalation: escalationPlan(policy, groups, roster),
+    actions: null,
     reason: textRequirement(policy, "reason"),
     ticket: textRequirement(policy, "ticket"),
     principal: principal.value,
     lines: [],
   };
   explanation.lines = explanationLines(explanation, policy, resource.connector);
+  if (resource.actions) {
+    explanation.actions = explainActions(book, groups, query, resource, policy);
+    explanation.lines.push(...actionLines(explanation.actions, query.requesterId));
+  }
   return explanation;
+}
+
+const ACTION_CLASSES_EXPLAINED = ["read", "write", "unbounded_write", "ddl"] as const;
+
+/** Each class of SQL statement as submitAction would treat it, for this requester, now. */
+function explainActions(
+  book: PolicyBook,
+  groups: PolicyFile["groups"],
+  query: ExplainQuery,
+  resource: Parameters<typeof evaluateAction>[0]["resource"],
+  policy: Policy,
+): ActionsExplanation {
+  const actions = resource.actions!;
+  const requesterGroups = book.groupsOf(query.requesterId);
+  const { requesters } = actions;
+  const mayRequest =
+    !requesters ||
+    requesters.users.includes(query.requesterId) ||
+    requesters.groups.some((group) => requesterGroups.includes(group));
+  const classes = ACTION_CLASSES_EXPLAINED.map((actionClass): ActionClassExplanation => {
+    if (actionClass === "ddl" && query.connectorType === "mysql")
+      return {
+        class: actionClass,
+        outcome: "refused",
+        why: "DDL commits implicitly on MariaDB/MySQL: never run as an action",
+        steps: [],
+      };
+    if (actions.classes[actionClass].refuse)
+      return { class: actionClass, outcome: "refused", why: "the policy refuses it", steps: [] };
+    const evaluated = attempt(() =>
+      evaluateAction({
+        requesterId: query.requesterId,
+        requesterGroups,
+        resourceId: query.resourceId,
+        resource,
+        policy,
+        groups,
+        classification: { class: actionClass, why: describeClass(actionClass), statementCount: 1 },
+        ...(query.onCall ? { onCall: query.onCall } : {}),
+      }),
+    );
+    if (evaluated.refusal) return { class: actionClass, outcome: "refused", why: evaluated.refusal.message, steps: [] };
+    const { autoApprovalReason, steps } = evaluated.value;
+    return autoApprovalReason
+      ? {
+          class: actionClass,
+          outcome: "auto_approve",
+          why: actions.classes[actionClass].autoApprove?.reason ?? autoApprovalReason,
+          steps: [],
+        }
+      : { class: actionClass, outcome: "needs_approval", why: null, steps };
+  });
+  return {
+    mayRequest,
+    classes,
+    rowLimit: actions.rowLimit,
+    maxAffectedRows: actions.maxAffectedRows ?? null,
+    statementTimeout: actions.statementTimeout,
+  };
+}
+
+function actionLines(actions: ActionsExplanation, requesterId: string): string[] {
+  if (!actions.mayRequest)
+    return [`Actions (one SQL statement, run once): ${requesterId} may not request them (not an action requester).`];
+  return [
+    `Actions (one SQL statement, run once): ${requesterId} may request them.`,
+    ...actions.classes.map((entry) => {
+      const what = describeClass(entry.class);
+      if (entry.outcome === "refused") return `  - ${what}: refused (${entry.why}).`;
+      if (entry.outcome === "auto_approve") return `  - ${what}: runs without approval (${entry.why}).`;
+      const steps = entry.steps
+        .map((step) => `${step.name}: ${step.required} of ${step.approverIds.join(", ") || "nobody"}`)
+        .join("; then ");
+      return `  - ${what}: needs approval (${steps}).`;
+    }),
+    `  Limits: at most ${actions.rowLimit} rows returned; ${
+      actions.maxAffectedRows === null
+        ? "no cap on changed rows"
+        : `a write changing more than ${actions.maxAffectedRows} rows is rolled back`
+    }; statement timeout ${actions.statementTimeout}.`,
+  ];
 }
 
 function escalationPlan(

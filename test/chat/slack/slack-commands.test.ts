@@ -213,6 +213,47 @@ describe("the request form", () => {
     expect(noReason.json).toEqual({ response_action: "errors", errors: { reason: "A reason is required for demo." } });
     expect(await requestCount()).toBe(before);
   });
+
+  it("offers 'Run one action' (multi-line) for resources with actions; runs exactly the typed text", async () => {
+    const alicesForm = slack
+      .callsTo("views.open")
+      .find((call) => call.params.view?.callback_id === "sesame_request_form")!.params.view;
+    expect(alicesForm.blocks.some((b: { block_id?: string }) => b.block_id === "action")).toBe(false);
+    const opened = slack.callsTo("views.open").length;
+    await postSigned(sesame.baseUrl, slashCommandBody("U0BOB", "", slack.responseUrl("bob-form")), FORM);
+    await waitFor(async () => slack.callsTo("views.open").length > opened, "bob's form");
+    const view = slack.callsTo("views.open").at(-1)!.params.view;
+    const field = view.blocks.find((b: { block_id?: string }) => b.block_id === "action");
+    expect(field).toMatchObject({ optional: true, element: { type: "plain_text_input", multiline: true } });
+    expect(field.hint.text).toMatch(/run once after approval, exactly as typed.*sql-demo/);
+
+    const submit = (action: string) =>
+      postSigned(
+        sesame.baseUrl,
+        interactionBody(
+          viewSubmissionPayload("U0BOB", "sesame_request_form", {
+            resource: selected("sql-demo"),
+            duration: selected("30m"),
+            reason: typed("OPS-9"),
+            ticket: typed(""),
+            action: typed(action),
+          }),
+        ),
+        FORM,
+      );
+    const refused = await submit("DROP TABLE t");
+    expect(refused.json).toMatchObject({
+      response_action: "errors",
+      errors: { action: expect.stringMatching(/refuses DDL/) },
+    });
+    const text = "UPDATE t SET a = 1\n  WHERE b = 2";
+    const accepted = await submit(text);
+    expect(accepted.status).toBe(200);
+    expect(accepted.json?.response_action).not.toBe("errors");
+    const requests = await sesame.runtime.deps.store.listRequests({ requesterId: "bob", resourceId: "sql-demo" });
+    const made = requests.find((r) => r.snapshot.action?.text === text);
+    expect(made).toMatchObject({ reason: "OPS-9", durationSeconds: 0, snapshot: { action: { class: "write" } } });
+  });
 });
 
 describe("App Home, Extend and Relinquish", () => {
