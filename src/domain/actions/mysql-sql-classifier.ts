@@ -47,6 +47,15 @@ type Verdict = { class: ActionClass; why: string };
 
 export function classifyMysqlSql(text: string, options: SqlClassifierOptions = {}): SqlClassification {
   if (text.trim() === "") return { class: "refused", why: "there is no statement to run", statementCount: 0 };
+  // The server and the parser disagree on comments: MariaDB runs executable block comments
+  // (slash-star-bang) and reads `--1` as minus minus one, where the parser sees comments. What the approver is shown and
+  // what the class is based on must be what runs, so any comment outside a string is refused.
+  if (hasComment(text))
+    return {
+      class: "refused",
+      why: "comments are not accepted in MariaDB/MySQL actions (the server runs /*! … */ and reads --x as arithmetic): remove them",
+      statementCount: 0,
+    };
   let ast: unknown;
   try {
     ast = parser.astify(text, { database: "mariadb" });
@@ -93,8 +102,12 @@ function classifyStatement(stmt: Record<string, unknown>, allowed: ReadonlySet<s
       return { class: "unbounded_write", why: `${verb} without a WHERE clause changes every row of the table` };
     return { class: "write", why: `${verb} changes data` };
   }
-  if (type === "insert" || type === "replace" || type === "call")
-    return { class: "write", why: `${type.toUpperCase()} changes data` };
+  if (type === "call")
+    return {
+      class: "refused",
+      why: "CALL runs a stored procedure, which can commit, run DDL or change any number of rows outside Sesame's one transaction",
+    };
+  if (type === "insert" || type === "replace") return { class: "write", why: `${type.toUpperCase()} changes data` };
   if (type !== "select" && type !== "show")
     return {
       class: "refused",
@@ -157,4 +170,29 @@ function functionName(name: unknown): string {
     String(part.value ?? "?").toLowerCase(),
   );
   return parts.join(".");
+}
+
+/**
+ * Whether `text` holds a comment (`#`, `--`, or a slash-star block, executable ones included)
+ * outside a quoted string or identifier. Quotes are skipped with their backslash and doubled-quote escapes; an
+ * unterminated quote counts as a comment, so such a text is refused too.
+ */
+export function hasComment(text: string): boolean {
+  let quote: string | undefined;
+  for (let i = 0; i < text.length; i += 1) {
+    const c = text[i]!;
+    if (quote) {
+      if (c === "\\" && quote !== "`") i += 1;
+      else if (c === quote) {
+        if (text[i + 1] === quote) i += 1;
+        else quote = undefined;
+      }
+      continue;
+    }
+    if (c === "'" || c === '"' || c === "`") quote = c;
+    else if (c === "#") return true;
+    else if (c === "-" && text[i + 1] === "-") return true;
+    else if (c === "/" && text[i + 1] === "*") return true;
+  }
+  return quote !== undefined;
 }
