@@ -4,6 +4,7 @@ import { AppError, isAppError } from "../domain/errors.js";
 import type { ServiceDeps } from "./deps.js";
 import type { PagerDutyDirectory } from "./pagerduty-incidents.js";
 import type { Logger } from "./ports.js";
+import { requestRevoke } from "./request-revoke.js";
 import { submitRequest } from "./submit-request.js";
 
 /**
@@ -141,6 +142,27 @@ export async function activateOffer(
         reason: `PagerDuty incident #${offer.trigger.number ?? offer.incidentId}: ${offer.trigger.title}`.trim(),
         trigger: { detail: offer.trigger, approval: `${offer.approval}, activated by its assignee` },
       }));
+    // A resolve or reassignment handled while this activation ran found no grant to revoke (it did
+    // not exist yet) and withdrew the offer: take back what was just granted.
+    const now = await offers.get(offer.id);
+    const withdrawn =
+      now?.status === "withdrawn"
+        ? (now.outcome ?? `the offer for ${label} was withdrawn`)
+        : (await offers.resolveReceived(offer.incidentId))
+          ? `${label} was resolved`
+          : undefined;
+    if (withdrawn !== undefined) {
+      const grant = await deps.store.getGrantByRequest(request.id);
+      if (grant && (grant.status === "scheduled" || grant.status === "active"))
+        await requestRevoke(deps, {
+          grantId: grant.id,
+          actorId: grant.subjectId,
+          cause: "relinquished",
+          reason: withdrawn,
+        });
+      await offers.finish(offer.id, "withdrawn", withdrawn);
+      throw new AppError("conflict", `Nothing stays granted: ${withdrawn}.`);
+    }
     await offers.finish(offer.id, "activated", request.id);
     return { offer: { ...offer, status: "activated", outcome: request.id }, request, fresh: earlier === undefined };
   } catch (error) {

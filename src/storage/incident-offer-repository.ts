@@ -85,7 +85,8 @@ export function createIncidentOfferStore(db: Database, newId: () => string): Inc
     async withdraw(incidentId, why, keep = []) {
       const rows = await db.$queryRaw<Array<{ id: string }>>`
         UPDATE "InboundEvent" SET "status" = 'failed', "outcome" = ${why}, "processedAt" = now()
-        WHERE "source" = ${OFFER_SOURCE} AND "status" = 'offered' AND "payload"->>'incidentId' = ${incidentId}
+        WHERE "source" = ${OFFER_SOURCE} AND "status" IN ('offered', 'processing')
+          AND "payload"->>'incidentId' = ${incidentId}
           AND NOT ("payload"->>'personId' = ANY(${keep}::text[]))
         RETURNING "id"`;
       return rows.map((row) => row.id);

@@ -198,6 +198,31 @@ describe("incident access offered in Slack", () => {
     expect(await incidentRequests("POFF3")).toEqual([]);
   });
 
+  it("resolved while the click was being worked: the grant it made is taken back", async () => {
+    await deliver(incidentWebhook("incident.acknowledged", { id: "POFF5", number: 46 }));
+    const card = await offerCardFor("POFF5");
+    // The resolve is stored between the click's first look and the end of its activation: the
+    // resolve handler found no grant yet, so the activation must take back what it made.
+    const offers = sesame.runtime.deps.offers!;
+    const resolveReceived = offers.resolveReceived;
+    let looks = 0;
+    offers.resolveReceived = async (incidentId) => {
+      looks += 1;
+      return incidentId === "POFF5" ? looks > 1 : resolveReceived(incidentId);
+    };
+    try {
+      await click("U0CAROL", card);
+      expect(await toldTo("U0CAROL", /Nothing stays granted/)).toMatch(/resolved/);
+    } finally {
+      offers.resolveReceived = resolveReceived;
+    }
+    const [request] = await incidentRequests("POFF5");
+    await waitFor(
+      async () => (await sesame.runtime.deps.store.getGrantByRequest(request!.id))?.status === "revoked",
+      "the grant made after the resolve to be revoked",
+    );
+  });
+
   it("resolving an activated incident revokes the grant like any incident access", async () => {
     const [request] = await incidentRequests("POFF1");
     await deliver(incidentWebhook("incident.resolved", { id: "POFF1" }));
