@@ -116,6 +116,11 @@ describe("chat intake queue", () => {
     await waitFor(async () => seen.told.length === 1, "the person to be told");
     expect(seen.finalFlags).toEqual([false, false, true]);
     expect(seen.told[0]!.replyTo).toBe("https://hooks.example/secret-reply");
+    // Marked failed once the person was told, which may be just after.
+    await waitFor(
+      async () => (await db.chatIntake.findFirst({ where: { key: "1700000000001" } }))?.status === "failed",
+      "the row to be marked failed",
+    );
     const row = await db.chatIntake.findFirstOrThrow({ where: { key: "1700000000001" } });
     expect(row.status).toBe("failed");
     expect(row.attempts).toBe(3);

@@ -141,8 +141,11 @@ describe("incident access offered in Slack", () => {
     });
     expect(request!.autoApprovalReason).toContain("activated by its assignee");
     // Stored before it was acknowledged, and worked from the stored row.
-    const stored = await sesame.runtime.db.chatIntake.findMany({ where: { key: `action-${triggerId}` } });
-    expect(stored.map((row) => row.status)).toEqual(["done"]);
+    // (Marked done once its work ended, which may be just after the reply.)
+    const statuses = async () =>
+      (await sesame.runtime.db.chatIntake.findMany({ where: { key: `action-${triggerId}` } })).map((row) => row.status);
+    await waitFor(async () => (await statuses()).join() === "done", "the stored click to be marked done");
+    expect(await statuses()).toEqual(["done"]);
     await waitFor(
       async () => (await sesame.runtime.deps.store.getGrantByRequest(request!.id))?.status === "active",
       "carol's grant to be active",
