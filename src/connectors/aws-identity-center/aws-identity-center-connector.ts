@@ -1,5 +1,5 @@
 import { AppError } from "../../domain/errors.js";
-import { configInvalid, describeIssues } from "../config-errors.js";
+import { checkedTarget, describeIssues } from "../config-errors.js";
 import type {
   CheckOptions,
   CheckResult,
@@ -123,16 +123,7 @@ export class AwsIdentityCenterConnector implements Connector {
   }
 
   #target(context: GrantContext): AwsIdentityCenterTarget {
-    const result = AwsIdentityCenterTargetSchema.safeParse(context.target);
-    if (!result.success)
-      throw configInvalid(describeIssues(result.error, `connector "${this.#name}" target`), { connector: this.#name });
-    const problem = principalProblem(context.principal);
-    if (problem !== undefined)
-      throw new AppError(
-        "connector_failed",
-        `Connector "${this.#name}" cannot look up principal "${context.principal}": it ${problem}. Fix the identity mapping.`,
-      );
-    return result.data;
+    return checkedTarget(AwsIdentityCenterTargetSchema, context, this.#name, principalProblem);
   }
 
   async #call<T>(action: string, work: () => Promise<T>): Promise<T> {

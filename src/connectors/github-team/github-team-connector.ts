@@ -1,5 +1,4 @@
-import { AppError } from "../../domain/errors.js";
-import { configInvalid, describeIssues } from "../config-errors.js";
+import { checkedTarget, describeIssues } from "../config-errors.js";
 import type {
   CheckOptions,
   CheckResult,
@@ -169,16 +168,13 @@ export class GithubTeamConnector implements Connector {
   }
 
   #target(context: GrantContext): GithubTeamTarget {
-    const result = GithubTeamTargetSchema.safeParse(context.target);
-    if (!result.success)
-      throw configInvalid(describeIssues(result.error, `connector "${this.#name}" target`), { connector: this.#name });
-    const problem = principalProblem(context.principal);
-    if (problem !== undefined)
-      throw new AppError(
-        "connector_failed",
-        `Connector "${this.#name}" cannot grant a GitHub team to "${context.principal}": it ${problem}. Fix the identity mapping.`,
-      );
-    return result.data;
+    return checkedTarget(
+      GithubTeamTargetSchema,
+      context,
+      this.#name,
+      principalProblem,
+      `grant a GitHub team to "${context.principal}"`,
+    );
   }
 
   async #call<T>(action: string, work: () => Promise<T>): Promise<T> {
