@@ -99,3 +99,31 @@ function safeDecode(text: string): string {
     return text;
   }
 }
+
+/**
+ * The two ways a connector over an HTTP API reports a failure, from its own description and hint:
+ * as the error a grant or revoke throws (with the HTTP status in its details), and as a line of
+ * `check()`. An AppError the connector threw itself keeps its message.
+ */
+export function apiErrorReporting(api: {
+  describe(error: unknown, secrets: readonly string[]): string;
+  hint(error: unknown): string;
+  httpStatus(error: unknown): number | undefined;
+}) {
+  return {
+    toError(error: unknown, connector: string, action: string, secrets: readonly string[]): AppError {
+      if (error instanceof AppError) return toConnectorError(error, { connector, action, secrets, hint: "" });
+      const status = api.httpStatus(error);
+      return toConnectorError(
+        new AppError("connector_failed", `${api.describe(error, secrets)}. ${api.hint(error)}`, {
+          details: status === undefined ? {} : { httpStatus: status },
+        }),
+        { connector, action, secrets, hint: "" },
+      );
+    },
+    problem(prefix: string, error: unknown, secrets: readonly string[]): string {
+      if (error instanceof AppError) return `${prefix}: ${error.userMessage}`;
+      return `${prefix}: ${api.describe(error, secrets)}. ${api.hint(error)}`;
+    },
+  };
+}

@@ -1,7 +1,7 @@
 import { AppError } from "../../domain/errors.js";
 import { CONNECTION_LOST_CODES, connectionLostHint } from "../connection-lost.js";
 import type { RetryAdvice } from "../quick-retry.js";
-import { describeError, toConnectorError } from "../redact.js";
+import { apiErrorReporting, describeError } from "../redact.js";
 
 /**
  * Errors from Microsoft Graph and the Microsoft identity platform, turned into operator advice.
@@ -102,17 +102,10 @@ export function graphHint(error: unknown): string {
   return "Check the connector's graphUrl and authorityUrl; the job retries.";
 }
 
-export function toGraphError(error: unknown, connector: string, action: string, secrets: readonly string[]): AppError {
-  if (error instanceof AppError) return toConnectorError(error, { connector, action, secrets, hint: "" });
-  return toConnectorError(
-    new AppError("connector_failed", `${describeGraphError(error, secrets)}. ${graphHint(error)}`, {
-      details: error instanceof GraphError ? { httpStatus: error.status } : {},
-    }),
-    { connector, action, secrets, hint: "" },
-  );
-}
-
-export function graphProblem(prefix: string, error: unknown, secrets: readonly string[]): string {
-  if (error instanceof AppError) return `${prefix}: ${error.userMessage}`;
-  return `${prefix}: ${describeGraphError(error, secrets)}. ${graphHint(error)}`;
-}
+const reporting = apiErrorReporting({
+  describe: describeGraphError,
+  hint: graphHint,
+  httpStatus: (error) => (error instanceof GraphError ? error.status : undefined),
+});
+export const toGraphError = reporting.toError;
+export const graphProblem = reporting.problem;

@@ -1,7 +1,7 @@
 import { AppError } from "../../domain/errors.js";
 import { CONNECTION_LOST_CODES, connectionLostHint } from "../connection-lost.js";
 import type { RetryAdvice } from "../quick-retry.js";
-import { describeError, toConnectorError } from "../redact.js";
+import { apiErrorReporting, describeError } from "../redact.js";
 
 /**
  * Turns Google API client errors into operator advice. A Google API error carries the HTTP status
@@ -112,18 +112,6 @@ export function gcpHint(error: unknown): string {
   return CREDENTIALS_HINT;
 }
 
-export function toGcpError(error: unknown, connector: string, action: string, secrets: readonly string[]): AppError {
-  if (error instanceof AppError) return toConnectorError(error, { connector, action, secrets, hint: "" });
-  const status = httpStatusOf(error);
-  return toConnectorError(
-    new AppError("connector_failed", `${describeGcpError(error, secrets)}. ${gcpHint(error)}`, {
-      details: status === undefined ? {} : { httpStatus: status },
-    }),
-    { connector, action, secrets, hint: "" },
-  );
-}
-
-export function gcpProblem(prefix: string, error: unknown, secrets: readonly string[]): string {
-  if (error instanceof AppError) return `${prefix}: ${error.userMessage}`;
-  return `${prefix}: ${describeGcpError(error, secrets)}. ${gcpHint(error)}`;
-}
+const reporting = apiErrorReporting({ describe: describeGcpError, hint: gcpHint, httpStatus: httpStatusOf });
+export const toGcpError = reporting.toError;
+export const gcpProblem = reporting.problem;

@@ -1,7 +1,7 @@
 import { AppError } from "../../domain/errors.js";
 import { CONNECTION_LOST_CODES, connectionLostHint } from "../connection-lost.js";
 import type { RetryAdvice } from "../quick-retry.js";
-import { describeError, toConnectorError } from "../redact.js";
+import { apiErrorReporting, describeError } from "../redact.js";
 
 /**
  * Errors from @octokit/rest turned into operator advice. A RequestError carries `status` and the
@@ -116,18 +116,6 @@ export function githubHint(error: unknown): string {
   return "Check the connector's apiUrl; the job retries.";
 }
 
-export function toGithubError(error: unknown, connector: string, action: string, secrets: readonly string[]): AppError {
-  if (error instanceof AppError) return toConnectorError(error, { connector, action, secrets, hint: "" });
-  const status = httpStatusOf(error);
-  return toConnectorError(
-    new AppError("connector_failed", `${describeGithubError(error, secrets)}. ${githubHint(error)}`, {
-      details: status === undefined ? {} : { httpStatus: status },
-    }),
-    { connector, action, secrets, hint: "" },
-  );
-}
-
-export function githubProblem(prefix: string, error: unknown, secrets: readonly string[]): string {
-  if (error instanceof AppError) return `${prefix}: ${error.userMessage}`;
-  return `${prefix}: ${describeGithubError(error, secrets)}. ${githubHint(error)}`;
-}
+const reporting = apiErrorReporting({ describe: describeGithubError, hint: githubHint, httpStatus: httpStatusOf });
+export const toGithubError = reporting.toError;
+export const githubProblem = reporting.problem;

@@ -1,7 +1,7 @@
 import { AppError } from "../../domain/errors.js";
 import { CONNECTION_LOST_CODES, connectionLostHint } from "../connection-lost.js";
 import type { RetryAdvice } from "../quick-retry.js";
-import { describeError, toConnectorError } from "../redact.js";
+import { apiErrorReporting, describeError } from "../redact.js";
 
 /**
  * Turns errors from the Okta SDK into operator advice. Okta answers errors as
@@ -121,18 +121,6 @@ export function oktaHint(error: unknown): string {
   return "Check the connector's orgUrl: it must be your Okta org (no proxy page in between); the job retries.";
 }
 
-export function toOktaError(error: unknown, connector: string, action: string, secrets: readonly string[]): AppError {
-  if (error instanceof AppError) return toConnectorError(error, { connector, action, secrets, hint: "" });
-  const status = httpStatusOf(error);
-  return toConnectorError(
-    new AppError("connector_failed", `${describeOktaError(error, secrets)}. ${oktaHint(error)}`, {
-      details: status === undefined ? {} : { httpStatus: status },
-    }),
-    { connector, action, secrets, hint: "" },
-  );
-}
-
-export function oktaProblem(prefix: string, error: unknown, secrets: readonly string[]): string {
-  if (error instanceof AppError) return `${prefix}: ${error.userMessage}`;
-  return `${prefix}: ${describeOktaError(error, secrets)}. ${oktaHint(error)}`;
-}
+const reporting = apiErrorReporting({ describe: describeOktaError, hint: oktaHint, httpStatus: httpStatusOf });
+export const toOktaError = reporting.toError;
+export const oktaProblem = reporting.problem;
