@@ -1,5 +1,5 @@
 import { AppError } from "../../domain/errors.js";
-import { CONNECTION_LOST_CODES, connectionLostHint } from "../connection-lost.js";
+import { CONNECTION_LOST_CODES, connectionLostHint, isAbortOrTimeout, socketCodeOf } from "../connection-lost.js";
 import type { RetryAdvice } from "../quick-retry.js";
 import { apiErrorReporting, describeError } from "../redact.js";
 
@@ -29,30 +29,11 @@ export class GraphError extends Error {
   }
 }
 
-interface Link {
-  code?: unknown;
-  name?: unknown;
-  cause?: unknown;
-}
-
-function chain(error: unknown): Link[] {
-  const links: Link[] = [];
-  for (let current: unknown = error; typeof current === "object" && current !== null && links.length < 5; ) {
-    links.push(current as Link);
-    current = (current as Link).cause;
-  }
-  return links;
-}
-
 function socketCode(error: unknown): string | undefined {
-  if (error instanceof GraphError) return undefined;
-  return chain(error)
-    .map((link) => link.code)
-    .find((code): code is string => typeof code === "string" && /^[A-Z][A-Z0-9_]+$/.test(code));
+  return error instanceof GraphError ? undefined : socketCodeOf(error);
 }
 
-const isTimeout = (error: unknown) =>
-  chain(error).some((link) => [link.name, link.code].some((tag) => tag === "AbortError" || tag === "TimeoutError"));
+const isTimeout = isAbortOrTimeout;
 
 export function retryAdvice(error: unknown): RetryAdvice {
   if (error instanceof AppError) return { retry: false };

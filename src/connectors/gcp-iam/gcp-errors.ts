@@ -1,5 +1,5 @@
 import { AppError } from "../../domain/errors.js";
-import { CONNECTION_LOST_CODES, connectionLostHint } from "../connection-lost.js";
+import { CONNECTION_LOST_CODES, connectionLostHint, isAbortOrTimeout, socketCodeOf } from "../connection-lost.js";
 import type { RetryAdvice } from "../quick-retry.js";
 import { apiErrorReporting, describeError } from "../redact.js";
 
@@ -37,22 +37,7 @@ function googleStatus(error: unknown): { status?: string; message?: string } {
   };
 }
 
-/** The error and its causes (fetch nests the socket error two levels down). */
-function chain(error: unknown): GoogleError[] {
-  const links: GoogleError[] = [];
-  for (let current: unknown = error; typeof current === "object" && current !== null && links.length < 5; ) {
-    links.push(current as GoogleError);
-    current = (current as GoogleError).cause;
-  }
-  return links;
-}
-
-/** The first socket-level code (ECONNRESET, UND_ERR_SOCKET, ...) on the error or its causes. */
-function socketCode(error: unknown): string | undefined {
-  return chain(error)
-    .map((link) => link.code)
-    .find((code): code is string => typeof code === "string" && /^[A-Z][A-Z0-9_]+$/.test(code));
-}
+const socketCode = socketCodeOf;
 
 /** setIamPolicy refused because the policy changed since it was read: 409 ABORTED (or a 412 on the etag). */
 export function isPolicyConflict(error: unknown): boolean {
@@ -60,8 +45,7 @@ export function isPolicyConflict(error: unknown): boolean {
   return status === 409 || status === 412 || googleStatus(error).status === "ABORTED";
 }
 
-const isTimeout = (error: unknown) =>
-  chain(error).some((link) => [link.name, link.code].some((tag) => tag === "AbortError" || tag === "TimeoutError"));
+const isTimeout = isAbortOrTimeout;
 
 export function retryAdvice(error: unknown): RetryAdvice {
   if (error instanceof AppError) return { retry: false };

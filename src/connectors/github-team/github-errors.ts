@@ -1,5 +1,5 @@
 import { AppError } from "../../domain/errors.js";
-import { CONNECTION_LOST_CODES, connectionLostHint } from "../connection-lost.js";
+import { CONNECTION_LOST_CODES, connectionLostHint, isAbortOrTimeout, socketCodeOf } from "../connection-lost.js";
 import type { RetryAdvice } from "../quick-retry.js";
 import { apiErrorReporting, describeError } from "../redact.js";
 
@@ -31,23 +31,9 @@ export function httpStatusOf(error: unknown): number | undefined {
   return typeof candidate.status === "number" ? candidate.status : undefined;
 }
 
-function chain(error: unknown): OctokitError[] {
-  const links: OctokitError[] = [];
-  for (let current: unknown = error; typeof current === "object" && current !== null && links.length < 6; ) {
-    links.push(current as OctokitError);
-    current = (current as OctokitError).cause;
-  }
-  return links;
-}
+const socketCode = socketCodeOf;
 
-function socketCode(error: unknown): string | undefined {
-  return chain(error)
-    .map((link) => link.code)
-    .find((code): code is string => typeof code === "string" && /^[A-Z][A-Z0-9_]+$/.test(code));
-}
-
-const isTimeout = (error: unknown) =>
-  chain(error).some((link) => [link.name, link.code].some((tag) => tag === "AbortError" || tag === "TimeoutError"));
+const isTimeout = isAbortOrTimeout;
 
 /** How long GitHub asks Sesame to wait (secondary or primary rate limit); undefined when it is no rate limit. */
 export function rateLimitWaitMs(error: unknown, now: () => number = Date.now): number | undefined {

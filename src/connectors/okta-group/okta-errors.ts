@@ -1,5 +1,5 @@
 import { AppError } from "../../domain/errors.js";
-import { CONNECTION_LOST_CODES, connectionLostHint } from "../connection-lost.js";
+import { CONNECTION_LOST_CODES, connectionLostHint, isAbortOrTimeout, socketCodeOf } from "../connection-lost.js";
 import type { RetryAdvice } from "../quick-retry.js";
 import { apiErrorReporting, describeError } from "../redact.js";
 
@@ -32,23 +32,9 @@ export function httpStatusOf(error: unknown): number | undefined {
   return typeof status === "number" ? status : undefined;
 }
 
-function chain(error: unknown): OktaError[] {
-  const links: OktaError[] = [];
-  for (let current: unknown = error; typeof current === "object" && current !== null && links.length < 5; ) {
-    links.push(current as OktaError);
-    current = (current as OktaError).cause;
-  }
-  return links;
-}
+const socketCode = socketCodeOf;
 
-function socketCode(error: unknown): string | undefined {
-  return chain(error)
-    .map((link) => link.code)
-    .find((code): code is string => typeof code === "string" && /^[A-Z][A-Z0-9_]+$/.test(code));
-}
-
-const isTimeout = (error: unknown) =>
-  chain(error).some((link) => [link.name, link.code].some((tag) => tag === "AbortError" || tag === "TimeoutError"));
+const isTimeout = isAbortOrTimeout;
 
 /**
  * How long until Okta's rate limit window resets: X-Rate-Limit-Reset (epoch seconds) against the
