@@ -242,10 +242,10 @@ async function grantsOfIncident(
   const resources = [...new Set(rules.flatMap((rule) => rule.resources))];
   const grants: GrantRow[] = [];
   for (const resourceId of resources) {
-    for (const grant of await deps.store.listGrants({ resourceId, status: ["scheduled", "active"] })) {
-      const trigger = (await deps.store.getRequest(grant.requestId))?.snapshot.trigger;
-      if (trigger?.kind === "pagerduty" && trigger.incidentId === incidentId) grants.push(grant);
-    }
+    // Filtered by the trigger in SQL: the newest 100 grants of a busy resource may not hold the incident's.
+    grants.push(
+      ...(await deps.store.listGrants({ resourceId, status: ["scheduled", "active"], incidentId, limit: 1000 })),
+    );
   }
   return grants;
 }

@@ -37,6 +37,8 @@ export interface GrantFilter {
   updatedBefore?: Date;
   /** Only grants with no `revokedAt` yet (for failed grants: their clean-up is still pending). */
   notRevokedYet?: boolean;
+  /** Only grants a PagerDuty incident opened (their trigger names it). */
+  incidentId?: string;
   limit?: number;
 }
 

@@ -57,6 +57,14 @@ function reader(client: Client): StoreReader {
           ...(filter.expiresBefore ? { expiresAt: { lte: filter.expiresBefore } } : {}),
           ...(filter.updatedBefore ? { updatedAt: { lte: filter.updatedBefore } } : {}),
           ...(filter.notRevokedYet ? { revokedAt: null } : {}),
+          ...(filter.incidentId
+            ? {
+                AND: [
+                  { trigger: { path: ["kind"], equals: "pagerduty" } },
+                  { trigger: { path: ["incidentId"], equals: filter.incidentId } },
+                ],
+              }
+            : {}),
         },
         orderBy: { createdAt: "desc" },
         take: filter.limit ?? 100,
