@@ -10,9 +10,14 @@
  *   3. slash commands `/request-access bench 30m …`, each with its own response_url;
  *   4. the floor again.
  * Then it waits for every stored action to finish and counts the lost: acknowledged (200) but
- * neither applied (request approved / created) nor reported to the person.
+ * neither applied (request approved / created) nor reported to the person. Each phase also
+ * reports the acking process's CPU time per request, which a busy machine does not change much.
+ * Warm-up: 200 url_verification, 50 `help` commands and 50 clicks on requests of their own.
  *
- *   npm run bench:chat-ack -- [--count 1000] [--concurrency 50] [--json]
+ * `--workers N` starts Sesame as a scaled-out install does: one `--role web` process that acks,
+ * beside N `--role worker` processes that do the stored work (default 0: one `--role all`).
+ *
+ *   npm run bench:chat-ack -- [--count 1000] [--concurrency 50] [--workers 1] [--json]
  *
  * BENCH_POSTGRES_URL names the server (default postgresql://postgres@127.0.0.1:5432/postgres).
  * Progress goes to stderr, the report to stdout.
@@ -32,7 +37,7 @@ import { freePort } from "./free-port.js";
 import { createApi } from "./http-api.js";
 import { startPrivateRedis } from "./private-redis.js";
 import { formatNumber, formatRatio, renderTable } from "./report.js";
-import { distProblem, httpReady, type SesameProcess, startSesameProcess } from "./sesame-process.js";
+import { distProblem, httpReady, type SesameProcess, startSesameProcess, workersReady } from "./sesame-process.js";
 import { startSlackBenchStandIn } from "./slack-stand-in.js";
 import { type Spread, spread } from "./stats.js";
 import { sleep } from "./wait.js";
@@ -40,6 +45,7 @@ import { sleep } from "./wait.js";
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const SECRET = randomBytes(16).toString("hex");
 const REQUESTERS = 20;
+const WARM_UP_CLICKS = 50;
 const APPROVER_SLACK = "U0APPROVER";
 const progress = (message: string) => console.error(`[bench] ${message}`);
 
@@ -50,6 +56,8 @@ function parseOptions(argv: string[]) {
       count: { type: "string", default: "1000" },
       concurrency: { type: "string", default: "50" },
       json: { type: "boolean", default: false },
+      // 0: one `--role all` process; N: a `--role web` process that acks, beside N `--role worker` processes.
+      workers: { type: "string", default: "0" },
     },
   });
   const positive = (name: string, text: string) => {
@@ -62,6 +70,7 @@ function parseOptions(argv: string[]) {
     count: positive("count", values.count),
     concurrency: positive("concurrency", values.concurrency),
     json: values.json,
+    workers: values.workers === "0" ? 0 : positive("workers", values.workers),
   };
 }
 
@@ -128,6 +137,8 @@ interface Phase {
   latency: Spread;
   acked: number;
   notAcked: number;
+  /** CPU time of the acking process per request (all its threads): holds on a busy machine. */
+  cpuMsPerAck: number;
 }
 
 /** Sends every body, `concurrency` at a time (closed loop), and returns the ack latencies. */
@@ -135,9 +146,11 @@ async function drive(
   bodies: readonly { body: string; contentType: string }[],
   concurrency: number,
   send: ReturnType<typeof createSlackSender>["send"],
+  cpuMs: () => number,
   acked?: (index: number) => void,
 ): Promise<Phase> {
   const latencies: number[] = [];
+  const cpuBefore = cpuMs();
   let next = 0;
   let notAcked = 0;
   await Promise.all(
@@ -153,7 +166,8 @@ async function drive(
       }
     }),
   );
-  return { latency: spread(latencies), acked: latencies.length, notAcked };
+  const cpuMsPerAck = (cpuMs() - cpuBefore) / Math.max(1, bodies.length);
+  return { latency: spread(latencies), acked: latencies.length, notAcked, cpuMsPerAck };
 }
 
 const FORM = "application/x-www-form-urlencoded";
@@ -242,38 +256,54 @@ async function main(): Promise<void> {
     await writeFile(policyPath, policyYaml());
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
-    let sesame: SesameProcess | undefined;
-    cleanup.defer("stop Sesame", async () => sesame?.stop());
-    progress("starting Sesame (--role all)");
-    sesame = await startSesameProcess(
-      ROOT,
-      "all",
-      {
-        NODE_ENV: "production",
-        DATABASE_URL: database.url,
-        REDIS_URL: redis.url,
-        HOST: "127.0.0.1",
-        PORT: String(port),
-        SESAME_POLICY_FILE: policyPath,
-        SESAME_ENCRYPTION_KEY: randomBytes(32).toString("base64"),
-        SESAME_API_TOKENS: requesterIds.map((id) => `${id}=${tokenOf(id)}`).join(","),
-        SESAME_REDIS_PREFIX: "sesame-bench-chat-ack",
-        SESAME_RATE_LIMIT: "10000000",
-        SLACK_BOT_TOKEN: "xoxb-bench",
-        SLACK_SIGNING_SECRET: SECRET,
-        SLACK_API_URL: slack.apiUrl,
-        LOG_LEVEL: "warn",
-      },
-      httpReady(url),
+    const env = {
+      NODE_ENV: "production",
+      DATABASE_URL: database.url,
+      REDIS_URL: redis.url,
+      HOST: "127.0.0.1",
+      PORT: String(port),
+      SESAME_POLICY_FILE: policyPath,
+      SESAME_ENCRYPTION_KEY: randomBytes(32).toString("base64"),
+      SESAME_API_TOKENS: requesterIds.map((id) => `${id}=${tokenOf(id)}`).join(","),
+      SESAME_REDIS_PREFIX: "sesame-bench-chat-ack",
+      SESAME_RATE_LIMIT: "10000000",
+      SLACK_BOT_TOKEN: "xoxb-bench",
+      SLACK_SIGNING_SECRET: SECRET,
+      SLACK_API_URL: slack.apiUrl,
+      LOG_LEVEL: "warn",
+    };
+    const processes: SesameProcess[] = [];
+    cleanup.defer("stop Sesame", async () => {
+      await Promise.all(processes.map((p) => p.stop()));
+    });
+    const web = options.workers === 0 ? "all" : "web";
+    progress(
+      options.workers === 0
+        ? "starting Sesame (--role all)"
+        : `starting Sesame (--role web, and ${options.workers} --role worker)`,
     );
+    processes.push(await startSesameProcess(ROOT, web, env, httpReady(url)));
+    for (let i = 0; i < options.workers; i += 1)
+      processes.push(
+        await startSesameProcess(
+          ROOT,
+          "worker",
+          {
+            ...env,
+            PORT: String(await freePort()),
+            SESAME_METRICS_PORT: String(await freePort()),
+          },
+          workersReady(redis.url, env.SESAME_REDIS_PREFIX, i + 1),
+        ),
+      );
 
-    progress(`making ${options.count} pending requests through the REST API`);
+    progress(`making ${options.count + WARM_UP_CLICKS} pending requests through the REST API`);
     const api = createApi(url);
     const requestIds: string[] = [];
     let made = 0;
     await Promise.all(
       Array.from({ length: 10 }, async () => {
-        while (made < options.count) {
+        while (made < options.count + WARM_UP_CLICKS) {
           const index = made++;
           const requester = requesterIds[index % REQUESTERS]!;
           const answer = await api.call(tokenOf(requester), "POST", "/api/v1/requests", { resource: "bench" });
@@ -285,14 +315,24 @@ async function main(): Promise<void> {
       }),
     );
 
+    const warmUpIds = requestIds.splice(options.count);
+    const acking = () => processes[0]!.cpuMs();
     const client = createSlackSender(url, options.concurrency);
     sender.push(client);
     progress("warming up");
-    await drive(Array.from({ length: 200 }, urlVerification), options.concurrency, client.send);
+    await drive(Array.from({ length: 200 }, urlVerification), options.concurrency, client.send, acking);
     await drive(
       Array.from({ length: 50 }, (_, i) => slashCommand(i % REQUESTERS, "help", slack.responseUrl(`warm${i}`))),
       options.concurrency,
       client.send,
+      acking,
+    );
+    // The click path warms up too, on requests of its own (a running server has seen clicks before).
+    await drive(
+      warmUpIds.map((id, i) => approveClick(id, slack.responseUrl(`warmclick${i}`))),
+      options.concurrency,
+      client.send,
+      acking,
     );
     await sleep(1_000);
     const loadBefore = loadavg();
@@ -301,6 +341,7 @@ async function main(): Promise<void> {
       Array.from({ length: options.count }, urlVerification),
       options.concurrency,
       client.send,
+      acking,
     );
     progress(`${options.count} signed approve clicks, ${options.concurrency} at once`);
     const clickAcked = new Set<number>();
@@ -308,6 +349,7 @@ async function main(): Promise<void> {
       requestIds.map((id, i) => approveClick(id, slack.responseUrl(`click${i}`))),
       options.concurrency,
       client.send,
+      acking,
       (i) => clickAcked.add(i),
     );
     progress(`${options.count} signed slash commands, ${options.concurrency} at once`);
@@ -318,6 +360,7 @@ async function main(): Promise<void> {
       ),
       options.concurrency,
       client.send,
+      acking,
       (i) => commandAcked.add(i),
     );
     progress("floor again");
@@ -325,6 +368,7 @@ async function main(): Promise<void> {
       Array.from({ length: options.count }, urlVerification),
       options.concurrency,
       client.send,
+      acking,
     );
     const loadAfter = loadavg();
     const uptimeAfterPhases = uptime();
@@ -379,7 +423,14 @@ async function main(): Promise<void> {
         lost: commandAcked.size - commandsApplied - commandsTold,
       },
       floorAfter,
-      logs: sesame.logs(),
+      logs: processes
+        .map((p) => p.logs())
+        .reduce((sum, logs) => ({
+          warnings: sum.warnings + logs.warnings,
+          errors: sum.errors + logs.errors,
+          stderrLines: sum.stderrLines + logs.stderrLines,
+          samples: [...sum.samples, ...logs.samples],
+        })),
     };
     console.log(options.json ? JSON.stringify(report, null, 2) : renderReport(report));
   } finally {
@@ -404,6 +455,7 @@ function renderReport(report: {
     formatNumber(phase.latency.p50),
     formatNumber(phase.latency.p99),
     formatRatio(phase.latency.p99, floorP99),
+    phase.cpuMsPerAck.toFixed(2),
     String(phase.acked),
     String(phase.notAcked),
     extra ? String(extra.applied) : "—",
@@ -416,14 +468,25 @@ function renderReport(report: {
     `uptime after the phases: ${report.uptime.afterPhases}`,
     "",
     renderTable(
-      ["phase", "ack p50 ms", "ack p99 ms", "p99 / floor", "acked", "not acked", "applied", "failed, told", "lost"],
+      [
+        "phase",
+        "ack p50 ms",
+        "ack p99 ms",
+        "p99 / floor",
+        "CPU ms/ack",
+        "acked",
+        "not acked",
+        "applied",
+        "failed, told",
+        "lost",
+      ],
       [
         row("url_verification floor (before)", report.floorBefore),
         row("approve clicks", report.clicks, report.clicks),
         row("slash commands", report.commands, report.commands),
         row("url_verification floor (after)", report.floorAfter),
       ],
-      ["left", "right", "right", "right", "right", "right", "right", "right", "right"],
+      ["left", "right", "right", "right", "right", "right", "right", "right", "right", "right"],
     ),
     "",
     `Sesame logged ${report.logs.warnings} warnings and ${report.logs.errors} errors.`,

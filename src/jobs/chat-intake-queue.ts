@@ -13,6 +13,7 @@ import {
 import type { Logger } from "../services/ports.js";
 import type { ChatIntakeRepository } from "../storage/chat-intake-repository.js";
 import type { OutageLog } from "../storage/outage-log.js";
+import { batchWhileBusy } from "./batch-while-busy.js";
 import { createWorkerRedis } from "./queues.js";
 import { onWorkerError } from "./redis-outages.js";
 
@@ -133,7 +134,9 @@ export function createChatIntake(options: IntakeOptions): ChatIntakeRunner {
     }
   }
 
-  async function schedule(intakeId: string, entry: Pick<IntakeEntry, "platform" | "kind" | "key">): Promise<void> {
+  /** Queues stored rows in one round trip; when Redis cannot take them, their work runs here. */
+  async function schedule(rows: readonly { id: string; entry: Pick<IntakeEntry, "platform" | "kind" | "key"> }[]) {
+    if (rows.length === 0) return;
     let timer: NodeJS.Timeout | undefined;
     try {
       // A Redis that is not connected would hold the ack: go inline at once, and give a slow one a second.
@@ -141,16 +144,33 @@ export function createChatIntake(options: IntakeOptions): ChatIntakeRunner {
       const timeout = new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new Error(`Redis did not answer within ${ADD_TIMEOUT_MS} ms`)), ADD_TIMEOUT_MS);
       });
-      await Promise.race([queue.add(entry.kind, { intakeId }, { jobId: intakeJobId(entry) }), timeout]);
+      const jobs = rows.map(({ id, entry }) => ({
+        name: entry.kind,
+        data: { intakeId: id },
+        opts: { jobId: intakeJobId(entry) },
+      }));
+      await Promise.race([queue.addBulk(jobs), timeout]);
     } catch (error) {
-      logger.warn({ intakeId, error: String(error) }, "Redis unavailable: running a chat action inline");
-      void runInline(intakeId).catch((failed: unknown) =>
-        logger.error({ intakeId, error: String(failed) }, "inline chat action failed"),
-      );
+      logger.warn({ actions: rows.length, error: String(error) }, "Redis unavailable: running chat actions inline");
+      for (const { id } of rows)
+        void runInline(id).catch((failed: unknown) =>
+          logger.error({ intakeId: id, error: String(failed) }, "inline chat action failed"),
+        );
     } finally {
       clearTimeout(timer);
     }
   }
+
+  // Acks that arrive together share one INSERT (one commit) and one Redis round trip.
+  const acceptOne = batchWhileBusy(
+    async (entries: IntakeEntry[]): Promise<Accepted[]> => {
+      const rows = entries.map((entry) => ({ id: options.newId(), entry }));
+      const fresh = await repo.insertMany(rows);
+      await schedule(rows.filter((row) => fresh.has(row.id)));
+      return rows.map((row) => (fresh.has(row.id) ? { id: row.id, fresh: true } : { fresh: false }));
+    },
+    { maxBatch: 100, atOnce: 2 },
+  );
 
   return {
     queue,
@@ -159,12 +179,7 @@ export function createChatIntake(options: IntakeOptions): ChatIntakeRunner {
     register(platform, processor) {
       processors.set(platform, processor);
     },
-    async accept(entry): Promise<Accepted> {
-      const id = await repo.insert(options.newId(), entry);
-      if (!id) return { fresh: false };
-      await schedule(id, entry);
-      return { id, fresh: true };
-    },
+    accept: acceptOne,
     async acceptAndRun(entry, work, { recoverable }): Promise<Accepted> {
       const id = await repo.insert(options.newId(), entry, recoverable ? "received" : "claimed");
       if (!id) return { fresh: false };
@@ -180,8 +195,13 @@ export function createChatIntake(options: IntakeOptions): ChatIntakeRunner {
     finish: (id) => repo.finish(id, "done", options.now()),
     async recover() {
       const now = options.now().getTime();
-      for (const row of await repo.unfinished(new Date(now - STALE_MS), 500))
-        await schedule(row.id, { platform: row.platform as ChatPlatform, kind: row.kind, key: row.key });
+      const stale = await repo.unfinished(new Date(now - STALE_MS), 500);
+      await schedule(
+        stale.map((row) => ({
+          id: row.id,
+          entry: { platform: row.platform as ChatPlatform, kind: row.kind, key: row.key },
+        })),
+      );
       await repo.purge(new Date(now - KEEP_MS));
     },
     close: () => queue.close(),

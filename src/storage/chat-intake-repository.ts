@@ -1,6 +1,7 @@
 import type { ChatPlatform } from "../chat/core/chat-adapter.js";
 import type { IntakeEntry, StoredIntake } from "../chat/core/chat-intake.js";
 import type { SecretBox } from "../services/ports.js";
+import { Prisma } from "./generated/prisma/client.js";
 import type { Database } from "./prisma-client.js";
 
 /**
@@ -11,6 +12,11 @@ import type { Database } from "./prisma-client.js";
 export interface ChatIntakeRepository {
   /** The new row's id, or undefined when the key is taken. */
   insert(id: string, entry: IntakeEntry, status?: "received" | "claimed"): Promise<string | undefined>;
+  /** Several rows in one statement (one commit); the ids of those whose key was free. */
+  insertMany(
+    rows: readonly { id: string; entry: IntakeEntry }[],
+    status?: "received" | "claimed",
+  ): Promise<Set<string>>;
   load(id: string): Promise<(StoredIntake & { status: string }) | undefined>;
   /** Counts an attempt; false when the row is gone or already finished. */
   begin(id: string): Promise<boolean>;
@@ -23,16 +29,25 @@ export interface ChatIntakeRepository {
 }
 
 export function createChatIntakeRepository(db: Database, secrets: SecretBox): ChatIntakeRepository {
+  const insertMany: ChatIntakeRepository["insertMany"] = async (rows, status = "received") => {
+    if (rows.length === 0) return new Set();
+    // One statement, no exception on a replay: ON CONFLICT leaves the first row (also within the batch).
+    const values = rows.map(({ id, entry }) => {
+      const sealedReply = entry.replyTo ? secrets.seal({ replyTo: entry.replyTo }) : null;
+      return Prisma.sql`(${id}, ${entry.platform}, ${entry.kind}, ${entry.key}, ${JSON.stringify(entry.payload)}::jsonb, ${sealedReply}, ${status})`;
+    });
+    const inserted = await db.$queryRaw<{ id: string }[]>`
+      INSERT INTO "ChatIntake" ("id", "platform", "kind", "key", "payload", "sealedReply", "status")
+      VALUES ${Prisma.join(values)}
+      ON CONFLICT ("platform", "key") DO NOTHING
+      RETURNING "id"`;
+    return new Set(inserted.map((row) => row.id));
+  };
   return {
     async insert(id, entry, status = "received") {
-      // One statement, no exception on a replay: ON CONFLICT leaves the first row and returns nothing.
-      const sealedReply = entry.replyTo ? secrets.seal({ replyTo: entry.replyTo }) : null;
-      const inserted = await db.$executeRaw`
-        INSERT INTO "ChatIntake" ("id", "platform", "kind", "key", "payload", "sealedReply", "status")
-        VALUES (${id}, ${entry.platform}, ${entry.kind}, ${entry.key}, ${JSON.stringify(entry.payload)}::jsonb, ${sealedReply}, ${status})
-        ON CONFLICT ("platform", "key") DO NOTHING`;
-      return inserted === 1 ? id : undefined;
+      return (await insertMany([{ id, entry }], status)).has(id) ? id : undefined;
     },
+    insertMany,
     async load(id) {
       const row = await db.chatIntake.findUnique({ where: { id } });
       if (!row) return undefined;

@@ -45,12 +45,12 @@ afterAll(async () => {
   await database?.drop();
 });
 
-function intakeOn(redisUrl: string): ChatIntakeRunner {
+function intakeOn(redisUrl: string, queuePrefix = prefix): ChatIntakeRunner {
   const connection = createProducerRedis(redisUrl);
   connection.on("error", () => undefined);
   const intake = createChatIntake({
     connection,
-    prefix,
+    prefix: queuePrefix,
     repo: createChatIntakeRepository(db, createSecretBox(Buffer.alloc(32, 7).toString("base64"))),
     logger: silent,
     now: () => new Date(),
@@ -125,6 +125,32 @@ describe("chat intake queue", () => {
     expect(row.status).toBe("failed");
     expect(row.attempts).toBe(3);
     expect(JSON.stringify(row)).not.toContain("secret-reply");
+  });
+
+  it("stores a burst in shared statements: each key once, duplicates in the burst and replays refused", async () => {
+    // A queue of its own: the other test's worker must not take these jobs.
+    const burstPrefix = `${prefix}-burst`;
+    const intake = intakeOn(TEST_REDIS_URL, burstPrefix);
+    await waitUntilReady(intake.queue.opts.connection as never, 10_000).catch(() => undefined);
+    const { seen, processor } = recorder(() => undefined);
+    intake.register("teams", processor);
+    const worker = startIntakeWorker(intake, silent, {
+      redisUrl: TEST_REDIS_URL,
+      prefix: burstPrefix,
+      concurrency: 4,
+      redisHealth: health,
+    });
+    closers.push(() => worker.close());
+    const keys = Array.from({ length: 40 }, (_, i) => `burst:${i % 30}`);
+    const accepted = await Promise.all(keys.map((key) => intake.accept(entry(key))));
+    expect(accepted.filter((answer) => answer.fresh)).toHaveLength(30);
+    await waitFor(
+      async () => (await db.chatIntake.count({ where: { key: { startsWith: "burst:" }, status: "done" } })) === 30,
+      "every stored action to run",
+    );
+    expect(await db.chatIntake.count({ where: { key: { startsWith: "burst:" } } })).toBe(30);
+    expect(seen.attempts).toBe(30);
+    expect((await intake.accept(entry("burst:7"))).fresh).toBe(false);
   });
 
   it("runs the work inline when Redis is down, with the same retries", async () => {

@@ -1,0 +1,52 @@
+import { describe, expect, it } from "vitest";
+import { batchWhileBusy } from "../../src/jobs/batch-while-busy.js";
+
+/** Calls made while earlier batches are under way share one call of `run`; alone, one starts at once. */
+
+function gatedRun() {
+  const batches: number[][] = [];
+  const gates: (() => void)[] = [];
+  const run = async (items: number[]) => {
+    batches.push(items);
+    await new Promise<void>((resolve) => gates.push(resolve));
+    return items.map((item) => item * 10);
+  };
+  return { batches, gates, run };
+}
+
+describe("batchWhileBusy", () => {
+  it("starts a lone call at once, then groups what arrives while the batches in flight are busy", async () => {
+    const { batches, gates, run } = gatedRun();
+    const call = batchWhileBusy(run, { maxBatch: 3, atOnce: 1 });
+    const first = call(1);
+    expect(batches).toEqual([[1]]);
+    const rest = [2, 3, 4, 5].map(call);
+    expect(batches).toEqual([[1]]);
+    gates.shift()!();
+    expect(await first).toBe(10);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(batches).toEqual([[1], [2, 3, 4]]);
+    gates.shift()!();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(batches).toEqual([[1], [2, 3, 4], [5]]);
+    gates.shift()!();
+    expect(await Promise.all(rest)).toEqual([20, 30, 40, 50]);
+  });
+
+  it("rejects only the callers of a failed batch, and a batch answered with the wrong count", async () => {
+    let calls = 0;
+    const call = batchWhileBusy(
+      async (items: string[]) => {
+        calls += 1;
+        if (items.includes("boom")) throw new Error("database went away");
+        if (items.includes("short")) return [];
+        return items.map((item) => item.toUpperCase());
+      },
+      { maxBatch: 10, atOnce: 1 },
+    );
+    await expect(call("boom")).rejects.toThrow("database went away");
+    await expect(call("short")).rejects.toThrow("a batch of 1 got 0 answers");
+    expect(await call("fine")).toBe("FINE");
+    expect(calls).toBe(3);
+  });
+});
