@@ -4,6 +4,7 @@ import { actionsOf, evaluateAction } from "../domain/actions/action-evaluation.j
 import { type ActionClassification, type ActionKind, actionKindOf } from "../domain/actions/action-kind.js";
 import type { ActionSpec } from "../domain/actions/action-run.js";
 import { classifyCommand } from "../domain/actions/command-classifier.js";
+import { classifyKubernetesAction } from "../domain/actions/kubernetes-action.js";
 import { classifyMysqlSql } from "../domain/actions/mysql-sql-classifier.js";
 import { classifySql } from "../domain/actions/sql-classifier.js";
 import { AppError } from "../domain/errors.js";
@@ -54,7 +55,7 @@ export async function submitAction(deps: ServiceDeps, input: SubmitActionInput):
       "config_invalid",
       `Resource ${input.resourceId} uses a ${connectorType} connector, which runs no actions; ask an admin to remove its actions block.`,
     );
-  const classification = await classify(kind, connectorType, text, actions);
+  const classification = await classify(kind, connectorType, text, actions, resource.target);
   const sources = book.onCallSourcesOf(policy);
   const onCall = await rosterFor(deps, sources.approvers);
   const base = book.evaluateRequest(
@@ -85,6 +86,9 @@ export async function submitAction(deps: ServiceDeps, input: SubmitActionInput):
     classWhy: classification.why,
     limits: evaluation.limits,
   };
+  // What the policy allows may still be out of the executor's reach (a namespace the connector may not touch).
+  const refusal = deps.actions.admit?.({ connectorName: resource.connector, target: resource.target, spec });
+  if (refusal) throw new AppError("policy_violation", `Sesame refuses to run this: ${refusal}.`);
   const draft = draftRequest(
     {
       kind: "access",
@@ -110,6 +114,7 @@ async function classify(
   connectorType: string,
   text: string,
   actions: ResourceActions,
+  target: Record<string, unknown>,
 ): Promise<ActionClassification> {
   switch (kind) {
     case "sql": {
@@ -121,7 +126,10 @@ async function classify(
       return connectorType === "mysql" ? classifyMysqlSql(text, options) : classifySql(text, options);
     }
     case "kubernetes":
-      return { class: "refused", why: "Kubernetes actions are not available in this version" };
+      return classifyKubernetesAction(text, {
+        namespace: typeof target.namespace === "string" ? target.namespace : undefined,
+        clusterWide: target.clusterWide === true,
+      });
     case "command":
       return classifyCommand(text);
   }

@@ -136,3 +136,44 @@ describe("policy consistency of actions", () => {
     expect(problems.filter((p) => /^resources\.(pods|runner)\./.test(p))).toEqual([]);
   });
 });
+
+describe("policy explain of Kubernetes actions", () => {
+  it("lists the Kubernetes classes, with the policy's approvers by default", async () => {
+    const { PolicyBook } = await import("../../src/domain/policy/policy-book.js");
+    const book = new PolicyBook(
+      PolicyFileSchema.parse({
+        version: 1,
+        people: [
+          { id: "alice", email: "alice@example.com" },
+          { id: "bob", email: "bob@example.com" },
+        ],
+        connectors: { k8s: { type: "kubernetes" } },
+        resources: {
+          pods: {
+            connector: "k8s",
+            target: { namespace: "team-a", clusterRole: "view" },
+            actions: { classes: { restart: { autoApprove: { reason: "restarts are routine" } } } },
+          },
+        },
+        policies: [
+          {
+            id: "p",
+            resources: ["pods"],
+            requesters: { users: ["alice"] },
+            duration: { default: "1h", max: "1h" },
+            approvers: { users: ["bob"] },
+          },
+        ],
+      }),
+    );
+    const explanation = book.explain("alice", "pods", new Date("2026-12-07T10:00:00Z"));
+    expect(explanation.actions?.kind).toBe("kubernetes");
+    expect(explanation.lines.filter((line) => /Actions|^ {2}/.test(line))).toEqual([
+      "Actions (one Kubernetes operation, run once): alice may request them.",
+      "  - a Kubernetes rollout restart: runs without approval (restarts are routine).",
+      "  - a Kubernetes scale: needs approval (approval: 1 of bob).",
+      "  - a Kubernetes pod deletion: needs approval (approval: 1 of bob).",
+      "  Limits: each Kubernetes operation has 30s to answer.",
+    ]);
+  });
+});

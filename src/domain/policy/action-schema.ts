@@ -86,7 +86,7 @@ export const ResourceActionsSchema = z
       .refine((text) => tryParseDuration(text) !== undefined, "must be a duration like 5s, 30s or 2m")
       .default("30s")
       .describe(
-        "Time limit of one action (PostgreSQL statement_timeout, MariaDB max_statement_time, MySQL max_execution_time; the Kubernetes API request timeout)",
+        "Time limit of one action (PostgreSQL statement_timeout, MariaDB max_statement_time, MySQL max_execution_time; the API calls of a Kubernetes action)",
       ),
     allowMultipleStatements: z.boolean().default(false),
     readFunctions: z
