@@ -103,7 +103,7 @@ describe("policy consistency of actions", () => {
       resources: {
         pods: { connector: "k8s", actions: {} },
         runner: { connector: "hook", actions: { kinds: ["command"] } },
-        misnamed: { connector: "k8s", actions: { kinds: ["sql"] } },
+        misnamed: { connector: "k8s", actions: { kinds: ["sql"], classes: { restart: { refuse: true }, ddl: {} } } },
         db: {
           connector: "pg",
           actions: { requesters: { users: ["alcie"] }, classes: { write: { approvers: { groups: ["dbas"] } } } },
@@ -130,6 +130,7 @@ describe("policy consistency of actions", () => {
           /^resources\.cache\.actions\.kinds: connector "redis" is redis-acl, which runs no actions/,
         ),
         'resources.misnamed.actions.kinds.0: connector "k8s" is kubernetes, which runs kubernetes actions, not sql: name kubernetes or leave kinds out',
+        'resources.misnamed.actions.classes.ddl: class ddl is for sql actions; connector "k8s" runs kubernetes actions, so this rule never applies: remove it',
       ]),
     );
     // The connector implies the kind: kubernetes and webhook take their own without naming it.

@@ -1,5 +1,6 @@
-import { actionKindOfConnector } from "../actions/action-kind.js";
+import { ACTION_KINDS, actionKindOfConnector, CLASSES_OF_KIND } from "../actions/action-kind.js";
 import { parseDuration } from "../duration.js";
+import { ResourceActionsSchema } from "./action-schema.js";
 import { expandSubjects, stepRulesOf } from "./approval-steps.js";
 import { eventAccessProblems } from "./event-access.js";
 import { checkGuardrailConsistency } from "./guardrail-consistency.js";
@@ -114,7 +115,20 @@ function checkActionKinds(
       );
   if (type === "mysql" && (resource.target as { mode?: unknown }).mode !== "role")
     report([...at, "kinds"], "SQL actions on mysql connectors need a role target (mode: role) to SET ROLE to");
+  // A rule for another kind's class would never apply: say so rather than ignore it.
+  for (const [name, rule] of Object.entries(resource.actions?.classes ?? {})) {
+    const kind = ACTION_KINDS.find((candidate) => CLASSES_OF_KIND[candidate].some((c) => c === name));
+    if (kind !== undefined && kind !== native && !isDefaultRule(name, rule))
+      report(
+        [...at, "classes", name],
+        `class ${name} is for ${kind} actions; connector "${resource.connector}" runs ${native} actions, so this rule never applies: remove it`,
+      );
+  }
 }
+
+const DEFAULT_CLASS_RULES: Record<string, unknown> = ResourceActionsSchema.shape.classes.parse(undefined);
+const isDefaultRule = (name: string, rule: unknown): boolean =>
+  JSON.stringify(rule) === JSON.stringify(DEFAULT_CLASS_RULES[name]);
 
 function checkPeople(file: PolicyFile, report: Report): void {
   reportDuplicates(
