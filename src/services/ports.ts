@@ -199,10 +199,18 @@ export interface ConnectorProvider {
 
 /** Runs one approved action on its target (issue 14); never throws for a failure of the action itself. */
 export interface ActionExecutor {
+  /**
+   * Optional: why this executor would refuse to run the action here (e.g. a namespace outside the
+   * connector's allowed ones), or null. Asked at submission so nobody approves what cannot run;
+   * `run` checks again.
+   */
+  admit?(input: { connectorName: string; target: Record<string, unknown>; spec: ActionSpec }): string | null;
   run(input: {
     connectorName: string;
     target: Record<string, unknown>;
     spec: ActionSpec;
+    /** When the run was claimed (the time a Kubernetes rollout restart is stamped with). */
+    startedAt?: Date;
   }): Promise<{ outcome: "succeeded" | "failed" | "unknown"; result: ActionResult }>;
 }
 

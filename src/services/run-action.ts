@@ -79,6 +79,7 @@ export async function runAction(deps: ServiceDeps, requestId: string): Promise<A
         connectorName: claimed.request.snapshot.connectorName,
         target: claimed.request.snapshot.target,
         spec: claimed.spec,
+        startedAt: claimed.run.claimedAt ?? deps.now(),
       })
     : {
         outcome: "failed" as const,

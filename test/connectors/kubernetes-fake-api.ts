@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
 import { FakeRbacStore, type Identity } from "./kubernetes-fake-rbac.js";
+import { FakeWorkloads } from "./kubernetes-fake-workloads.js";
 
 /**
  * A LOCAL STAND-IN FOR THE KUBERNETES API SERVER, not Kubernetes itself: no real API server can
@@ -14,6 +15,7 @@ import { FakeRbacStore, type Identity } from "./kubernetes-fake-rbac.js";
  *     roleRef is immutable, as in Kubernetes
  *   authorization.k8s.io/v1 selfsubjectaccessreviews: POST
  *   v1 pods: LIST, authorized from the stored bindings, which is how a test "logs in as the user"
+ *   the workloads and pods JIT actions change (kubernetes-fake-workloads.ts)
  * Errors are v1 Status objects (401 Unauthorized, 403 Forbidden, 404 NotFound, 409 AlreadyExists/Conflict).
  */
 
@@ -28,6 +30,7 @@ export interface FakeRequest {
   path: string;
   /** The parsed JSON body, if there was one. */
   body?: unknown;
+  contentType?: string;
 }
 
 type Reply = [status: number, body: unknown];
@@ -60,6 +63,7 @@ interface Hold {
 
 export class FakeKubernetesApi {
   readonly store = new FakeRbacStore();
+  readonly workloads = new FakeWorkloads(this.store, failure, mergePatch);
   /** Every request received, in order (also the unauthenticated ones). */
   readonly requests: FakeRequest[] = [];
   readonly #tokens = new Map<string, Identity>();
@@ -103,7 +107,11 @@ export class FakeKubernetesApi {
 
   async #handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const url = new URL(request.url ?? "/", "https://fake");
-    const record: FakeRequest = { method: request.method ?? "", path: url.pathname };
+    const record: FakeRequest = {
+      method: request.method ?? "",
+      path: url.pathname,
+      ...(request.headers["content-type"] === undefined ? {} : { contentType: request.headers["content-type"] }),
+    };
     this.requests.push(record);
     let text = "";
     for await (const chunk of request) text += String(chunk);
@@ -154,6 +162,8 @@ export class FakeKubernetesApi {
       });
       return [201, { ...body, metadata: {}, status: { allowed } }];
     }
+    const workload = this.workloads.route(identity, method, path, body, request.headers["content-type"] ?? "");
+    if (workload !== undefined) return workload;
     const pods = PODS_PATH.exec(path);
     if (pods !== null && method === "GET") {
       const namespace = pods[1]!;

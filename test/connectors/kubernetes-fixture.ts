@@ -30,6 +30,11 @@ export interface KubernetesFixture {
   connector(overrides?: Record<string, unknown>, name?: string): Connector;
   /** A client configuration that "logs in" as `user` (with `groups`) to the fake. */
   userConfig(user: string, groups?: string[]): KubeConfig;
+  /**
+   * Gives Sesame's service account what JIT actions need in `namespace`, as README says: a
+   * RoleBinding there to a ClusterRole with patch on workloads, get/patch on their scale, delete on pods.
+   */
+  allowActions(namespace: string): void;
   /** "Logs in" as `user` (with `groups`) through the real client and lists pods: true = allowed, false = 403. */
   canListPods(user: string, namespace: string, groups?: string[]): Promise<boolean>;
   cleanup(): Promise<void>;
@@ -39,6 +44,11 @@ const run = promisify(execFile);
 const RBAC = "rbac.authorization.k8s.io";
 const POD_READER = [{ apiGroups: [""], resources: ["pods"], verbs: ["get", "list"] }];
 const SESAME_SA = "system:serviceaccount:sesame:sesame";
+const SESAME_ACTIONS = [
+  { apiGroups: ["apps"], resources: ["deployments", "statefulsets", "daemonsets"], verbs: ["patch"] },
+  { apiGroups: ["apps"], resources: ["deployments/scale", "statefulsets/scale"], verbs: ["get", "patch"] },
+  { apiGroups: [""], resources: ["pods"], verbs: ["delete"] },
+];
 
 async function selfSignedCertificate(): Promise<{ key: string; cert: string }> {
   const dir = await mkdtemp(join(tmpdir(), "sesame-k8s-"));
@@ -129,6 +139,19 @@ export async function createKubernetesFixture(): Promise<KubernetesFixture> {
         ...overrides,
       });
       return kubernetesConnectorDefinition.create(config, { name, secrets: [config.token] });
+    },
+    allowActions(namespace) {
+      store.clusterRoles.set("sesame-actions", SESAME_ACTIONS);
+      store.putBinding(
+        {
+          apiVersion: `${RBAC}/v1`,
+          kind: "RoleBinding",
+          metadata: { name: "sesame-actions" },
+          roleRef: { apiGroup: RBAC, kind: "ClusterRole", name: "sesame-actions" },
+          subjects: [{ kind: "ServiceAccount", name: "sesame", namespace: "sesame" }],
+        },
+        namespace,
+      );
     },
     userConfig,
     async canListPods(user, namespace, groups = []) {

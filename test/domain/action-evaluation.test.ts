@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { evaluateAction } from "../../src/domain/actions/action-evaluation.js";
+import { classifyCommand } from "../../src/domain/actions/command-classifier.js";
 import { classifySql } from "../../src/domain/actions/sql-classifier.js";
 import { PolicyFileSchema } from "../../src/domain/policy/policy-schema.js";
 
@@ -77,6 +78,14 @@ describe("policy for actions", () => {
     await expect(evaluate("SELECT 1", "carol")).rejects.toThrow(/may not request actions/);
     await expect(evaluate("SELECT 1", "alice", "plain")).rejects.toThrow(/does not allow actions/);
   });
+
+  it("sends a runner command to the policy's people: Sesame cannot read it", () => {
+    expect(classifyCommand("deploy web --canary")).toEqual({
+      class: "command",
+      why: "Sesame cannot read a runner's command; people decide",
+    });
+    expect(classifyCommand("  ").class).toBe("refused");
+  });
 });
 
 describe("policy consistency of actions", () => {
@@ -85,8 +94,16 @@ describe("policy consistency of actions", () => {
     const broken = PolicyFileSchema.parse({
       version: 1,
       people: [{ id: "alice", email: "alice@example.com" }],
-      connectors: { pg: { type: "postgres" }, redis: { type: "redis-acl" } },
+      connectors: {
+        pg: { type: "postgres" },
+        redis: { type: "redis-acl" },
+        k8s: { type: "kubernetes" },
+        hook: { type: "webhook" },
+      },
       resources: {
+        pods: { connector: "k8s", actions: {} },
+        runner: { connector: "hook", actions: { kinds: ["command"] } },
+        misnamed: { connector: "k8s", actions: { kinds: ["sql"], classes: { restart: { refuse: true }, ddl: {} } } },
         db: {
           connector: "pg",
           actions: { requesters: { users: ["alcie"] }, classes: { write: { approvers: { groups: ["dbas"] } } } },
@@ -96,7 +113,7 @@ describe("policy consistency of actions", () => {
       policies: [
         {
           id: "p",
-          resources: ["db", "cache"],
+          resources: ["db", "cache", "pods", "runner", "misnamed"],
           requesters: { users: ["alice"] },
           duration: { default: "1h", max: "1h" },
           selfApproval: true,
@@ -109,8 +126,55 @@ describe("policy consistency of actions", () => {
       expect.arrayContaining([
         expect.stringMatching(/^resources\.db\.actions\.requesters\.users\.0: .*alcie/),
         expect.stringMatching(/^resources\.db\.actions\.classes\.write\.approvers\.groups\.0: .*dbas/),
-        expect.stringMatching(/^resources\.cache\.actions\.kinds: SQL actions run on postgres and mysql connectors/),
+        expect.stringMatching(
+          /^resources\.cache\.actions\.kinds: connector "redis" is redis-acl, which runs no actions/,
+        ),
+        'resources.misnamed.actions.kinds.0: connector "k8s" is kubernetes, which runs kubernetes actions, not sql: name kubernetes or leave kinds out',
+        'resources.misnamed.actions.classes.ddl: class ddl is for sql actions; connector "k8s" runs kubernetes actions, so this rule never applies: remove it',
       ]),
     );
+    // The connector implies the kind: kubernetes and webhook take their own without naming it.
+    expect(problems.filter((p) => /^resources\.(pods|runner)\./.test(p))).toEqual([]);
+  });
+});
+
+describe("policy explain of Kubernetes actions", () => {
+  it("lists the Kubernetes classes, with the policy's approvers by default", async () => {
+    const { PolicyBook } = await import("../../src/domain/policy/policy-book.js");
+    const book = new PolicyBook(
+      PolicyFileSchema.parse({
+        version: 1,
+        people: [
+          { id: "alice", email: "alice@example.com" },
+          { id: "bob", email: "bob@example.com" },
+        ],
+        connectors: { k8s: { type: "kubernetes" } },
+        resources: {
+          pods: {
+            connector: "k8s",
+            target: { namespace: "team-a", clusterRole: "view" },
+            actions: { classes: { restart: { autoApprove: { reason: "restarts are routine" } } } },
+          },
+        },
+        policies: [
+          {
+            id: "p",
+            resources: ["pods"],
+            requesters: { users: ["alice"] },
+            duration: { default: "1h", max: "1h" },
+            approvers: { users: ["bob"] },
+          },
+        ],
+      }),
+    );
+    const explanation = book.explain("alice", "pods", new Date("2026-12-07T10:00:00Z"));
+    expect(explanation.actions?.kind).toBe("kubernetes");
+    expect(explanation.lines.filter((line) => /Actions|^ {2}/.test(line))).toEqual([
+      "Actions (one Kubernetes operation, run once): alice may request them.",
+      "  - a Kubernetes rollout restart: runs without approval (restarts are routine).",
+      "  - a Kubernetes scale: needs approval (approval: 1 of bob).",
+      "  - a Kubernetes pod deletion: needs approval (approval: 1 of bob).",
+      "  Limits: each Kubernetes operation has 30s to answer.",
+    ]);
   });
 });

@@ -39,7 +39,7 @@ const plain = (title: string, notes: string[], extra: Partial<Card> = {}): Card 
   ...extra,
 });
 
-/** How an action's run ended, for its requester: the status, the row count, the first rows or the error. */
+/** How an action's run ended, for its requester: the status, the row count, the first rows, the output or the error. */
 export interface ActionOutcomeView {
   status: string;
   result: ActionResult | null;
@@ -54,9 +54,11 @@ function outcomeLines(outcome: ActionOutcomeView | undefined, requestId: string)
   const lines = [`Outcome: ${outcome.status}${result?.rowCount != null ? ` (${result.rowCount} rows)` : ""}.`];
   if (outcome.status === "unknown")
     lines.push(
-      "Sesame stopped while it ran: the change may or may not have been made. It is not retried; check the target.",
+      "Sesame could not learn how it ended (it stopped, or the target did not answer): the change may or may not have been made. It is not retried; check the target.",
     );
   if (result?.error) lines.push(`Error: ${truncate(result.error, 500)}`);
+  // Kinds without rows (Kubernetes operations, runner commands) say what happened in words.
+  if (result?.output) lines.push(`Output: ${truncate(result.output, 1500)}`);
   if (result && result.columns.length > 0) {
     const rows = result.rows.slice(0, ROWS_IN_CHAT).map((row) => row.map((v) => JSON.stringify(v)).join(" | "));
     lines.push(truncate([result.columns.join(" | "), ...rows].join("\n"), 2500));

@@ -1,11 +1,8 @@
 import { z } from "zod";
+import { DNS_LABEL, DNS_SUBDOMAIN } from "../../domain/kubernetes-names.js";
 
 /** Connector config and resource targets of the `kubernetes` connector (see README.md). */
 
-/** RFC 1123 label: what Kubernetes accepts as a namespace name. */
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-/** RFC 1123 subdomain: what Sesame accepts as a Role or ClusterRole name. */
-const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 /** An allowedNamespaces entry: an exact namespace, or a prefix followed by a single `*`. */
 const NAMESPACE_PATTERN = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?|[a-z0-9-]*\*)$/;
 

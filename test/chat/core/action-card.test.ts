@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { requestNotice } from "../../../src/chat/core/notices.js";
 import { approvalCard } from "../../../src/chat/core/request-cards.js";
 import type { RequestRow } from "../../../src/domain/access-request.js";
 import { PolicyBook } from "../../../src/domain/policy/policy-book.js";
@@ -98,5 +99,36 @@ describe("the approval card of an action", () => {
     const fact = approvalCard(book, actionRequest(long)).facts.find((f) => f.label.startsWith("Action"))!;
     expect(fact.value.length).toBe(1500);
     expect(fact.value).toMatch(/… \(truncated: read it whole with GET \/api\/v1\/requests\/11111111-/);
+  });
+});
+
+describe("a Kubernetes action in chat", () => {
+  const restart = (): RequestRow => {
+    const request = actionRequest("rollout restart deployment/web");
+    request.snapshot.action = {
+      ...request.snapshot.action!,
+      kind: "kubernetes",
+      class: "restart",
+      classWhy: "restarts deployment web in namespace team-a (its pods are replaced one by one)",
+    };
+    return request;
+  };
+
+  it("names the operation on the approval card", () => {
+    const card = approvalCard(book, restart());
+    expect(card.title).toBe("Alice (alice) asks to run one action on demo-db: a Kubernetes rollout restart");
+    expect(card.facts).toContainEqual({
+      label: "Action (the exact Kubernetes operation that will run once)",
+      value: "rollout restart deployment/web",
+    });
+  });
+
+  it("tells the requester the output, which says what happened in place of rows", () => {
+    const card = requestNotice(book, "action_finished", restart(), {
+      status: "succeeded",
+      result: { rowCount: null, columns: [], rows: [], truncated: false, output: "deployment.apps/web restarted" },
+    });
+    expect(card.title).toBe("Your action on demo-db ran: succeeded");
+    expect(card.notes).toEqual(["Outcome: succeeded.", "Output: deployment.apps/web restarted", "Request 11111111."]);
   });
 });

@@ -1,0 +1,104 @@
+import { ApiException } from "@kubernetes/client-node";
+import type { ActionResult, ActionSpec } from "../../domain/actions/action-run.js";
+import type { KubernetesOperation } from "../../domain/actions/kubernetes-action.js";
+import { CONNECTION_LOST_CODES, isAbortOrTimeout, socketCodeOf } from "../connection-lost.js";
+import type { ActionOutcome } from "../postgres/postgres-action-executor.js";
+import { planKubernetesAction } from "./kubernetes-action-plan.js";
+import { createKubernetesApi, type ObjectRef } from "./kubernetes-api.js";
+import type { KubernetesConfig, KubernetesTarget } from "./kubernetes-config.js";
+import { describeKubernetesError } from "./kubernetes-errors.js";
+
+/**
+ * Runs one approved Kubernetes action, once, as Sesame's service account through the connector's
+ * own client (TLS, token), within the action's time limit (`statementTimeout`, which also tells the
+ * sweeper when a run without a result is lost; scale splits it between its two calls): scale (GET then merge-PATCH of the scale subresource),
+ * rollout restart (a strategic merge patch of the pod template's `restartedAt`, as kubectl does)
+ * or delete pod. The action is read again and its namespace checked again here: the policy or the
+ * connector may have changed since it was approved. Outcomes: the API server's answer decides
+ * succeeded (2xx) or failed (4xx, with its Status message); a request that may have reached the
+ * server without an answer (timeout, connection lost, 5xx) is `unknown`: it may have happened.
+ */
+
+export interface KubernetesActionInput {
+  config: KubernetesConfig;
+  target: KubernetesTarget;
+  spec: ActionSpec;
+  /** When the run started: the restartedAt stamp of a rollout restart. */
+  startedAt: Date;
+}
+
+const result = (fields: { output?: string; error?: string }): ActionResult => ({
+  rowCount: null,
+  columns: [],
+  rows: [],
+  truncated: false,
+  ...fields,
+});
+
+/** RFC 3339 without fractions, as kubectl writes restartedAt. */
+const rfc3339 = (at: Date): string => at.toISOString().replace(/\.\d{3}Z$/, "Z");
+
+export async function runKubernetesAction(input: KubernetesActionInput): Promise<ActionOutcome> {
+  const planned = planKubernetesAction(input.config, input.target, input.spec.text);
+  if ("problem" in planned) return { outcome: "failed", result: result({ error: `not run: ${planned.problem}` }) };
+  const { operation, ref } = planned;
+  const callCount = operation.op === "scale" ? 2 : 1;
+  const timeoutMs = Math.max(1, Math.floor(input.spec.limits.statementTimeoutMs / callCount));
+  const calls = createKubernetesApi(input.config, { timeoutMs }).actions;
+  const secrets = [input.config.token];
+  const object = operation.kind === "pod" ? `pod/${ref.name}` : `${operation.kind}.apps/${ref.name}`;
+  let sent = false;
+  try {
+    switch (operation.op) {
+      case "scale": {
+        const before = await calls.readReplicas(operation.kind, ref);
+        sent = true;
+        const after = await calls.patchReplicas(operation.kind, ref, operation.replicas);
+        return succeeded(`${object} scaled from ${before} to ${after} replicas`);
+      }
+      case "restart":
+        sent = true;
+        await calls.restartWorkload(operation.kind, ref, rfc3339(input.startedAt));
+        return succeeded(`${object} restarted`);
+      case "delete":
+        sent = true;
+        await calls.deletePod(ref);
+        return succeeded(`${object} deleted`);
+    }
+  } catch (error) {
+    return outcomeOfError(error, { sent, object, ref, operation, secrets });
+  }
+}
+
+const succeeded = (output: string): ActionOutcome => ({ outcome: "succeeded", result: result({ output }) });
+
+function outcomeOfError(
+  error: unknown,
+  context: { sent: boolean; object: string; ref: ObjectRef; operation: KubernetesOperation; secrets: string[] },
+): ActionOutcome {
+  const { object, ref, operation } = context;
+  const where = `in namespace ${ref.namespace}`;
+  if (error instanceof ApiException && error.code === 404 && operation.op === "delete")
+    return { outcome: "failed", result: result({ error: `${object} not found ${where}` }) };
+  const message = describeKubernetesError(error, context.secrets);
+  if (context.sent && mayHaveHappened(error))
+    return {
+      outcome: "unknown",
+      result: result({
+        error: `${message}: ${object} ${where} may or may not have changed; look with kubectl before asking again`,
+      }),
+    };
+  return { outcome: "failed", result: result({ error: `${object} ${where}: ${message}` }) };
+}
+
+/**
+ * Whether the request may have reached the API server and been applied: a 5xx answer (the server
+ * may have applied it before failing), a timeout, or a connection lost mid-call. A refused
+ * connection, an unknown host, an untrusted certificate or a 4xx answer mean it was not.
+ */
+function mayHaveHappened(error: unknown): boolean {
+  if (error instanceof ApiException) return error.code >= 500;
+  if (isAbortOrTimeout(error)) return true;
+  const code = socketCodeOf(error);
+  return code !== undefined && (CONNECTION_LOST_CODES.has(code) || code === "ERR_STREAM_PREMATURE_CLOSE");
+}
