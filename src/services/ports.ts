@@ -203,7 +203,17 @@ export interface ActionExecutor {
     connectorName: string;
     target: Record<string, unknown>;
     spec: ActionSpec;
+    /** Who and what the run is, for executors that hand it on (a webhook runner logs and dedupes by run id). */
+    run: ActionRunIdentity;
   }): Promise<{ outcome: "succeeded" | "failed" | "unknown"; result: ActionResult }>;
+}
+
+export interface ActionRunIdentity {
+  requestId: string;
+  runId: string;
+  requesterId: string;
+  /** The people whose approvals let it run (none when the policy approved it by itself). */
+  approverIds: string[];
 }
 
 export interface SecretBox {

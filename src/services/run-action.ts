@@ -79,6 +79,12 @@ export async function runAction(deps: ServiceDeps, requestId: string): Promise<A
         connectorName: claimed.request.snapshot.connectorName,
         target: claimed.request.snapshot.target,
         spec: claimed.spec,
+        run: {
+          requestId,
+          runId: claimed.run.id,
+          requesterId: claimed.request.requesterId,
+          approverIds: approversOf(claimed.request),
+        },
       })
     : {
         outcome: "failed" as const,
