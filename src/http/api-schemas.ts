@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { AccessTriggerSchema } from "../domain/access-trigger.js";
+import { ACTION_CLASSES, ACTION_KINDS } from "../domain/actions/action-kind.js";
 import { MAX_DURATION_SECONDS, tryParseDuration } from "../domain/duration.js";
 
 /** Request bodies, query strings and views of /api/v1. The OpenAPI document is generated from these. */
@@ -41,7 +42,7 @@ export const CreateRequestBody = z
       .refine((text) => !BROKEN_TEXT.test(text), "must be plain text (no NUL characters or broken Unicode)")
       .optional()
       .describe(
-        "Run this one exact SQL statement once instead of asking for access (no duration); the approval is bound to its sha256",
+        "Run this one exact action once instead of asking for access (no duration): a SQL statement, a Kubernetes operation or a runner command, as the resource's connector implies; the approval is bound to its sha256",
       ),
   })
   .strict()
@@ -119,10 +120,10 @@ export const DecisionView = z.object({
 
 export const ActionView = z
   .object({
-    kind: z.literal("sql"),
+    kind: z.enum(ACTION_KINDS).describe("sql (postgres, mysql), kubernetes (kubernetes) or command (webhook)"),
     text: z.string(),
     sha256: z.string().describe("Hex sha256 of the UTF-8 text: what the approval is bound to"),
-    class: z.enum(["read", "write", "unbounded_write", "ddl", "refused"]),
+    class: z.enum(ACTION_CLASSES),
     classWhy: z.string(),
     status: z.enum(["pending", "queued", "running", "succeeded", "failed", "unknown", "not_run"]),
     limits: z.object({ rowLimit: z.number(), maxAffectedRows: z.number().nullable(), statementTimeoutMs: z.number() }),
@@ -136,7 +137,9 @@ export const ActionView = z
         error: z.string().optional(),
       })
       .nullable()
-      .describe("Once finished: the row count, the first rows (up to rowLimit) or the database's error"),
+      .describe(
+        "Once finished: the row count and first rows (up to rowLimit) of SQL, the output of other kinds, or the target's error",
+      ),
   })
   .describe("Action requests only: the exact action, its class and its single run");
 

@@ -54,7 +54,7 @@ export function createSesameMetrics(options: SesameMetricsOptions): SesameMetric
   });
   const actions = new Counter({
     name: "sesame_actions_total",
-    help: "Actions (one approved SQL statement each) run to an end, by class and outcome (succeeded, failed, unknown)",
+    help: "Actions (one approved SQL statement, Kubernetes operation or runner command each) run to an end, by class and outcome (succeeded, failed, unknown)",
     labelNames: ["class", "outcome"],
     registers,
   });

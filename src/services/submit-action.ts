@@ -1,10 +1,13 @@
 import { createHash } from "node:crypto";
 import { draftRequest, type RequestRow } from "../domain/access-request.js";
 import { actionsOf, evaluateAction } from "../domain/actions/action-evaluation.js";
+import { type ActionClassification, type ActionKind, actionKindOf } from "../domain/actions/action-kind.js";
 import type { ActionSpec } from "../domain/actions/action-run.js";
+import { classifyCommand } from "../domain/actions/command-classifier.js";
 import { classifyMysqlSql } from "../domain/actions/mysql-sql-classifier.js";
 import { classifySql } from "../domain/actions/sql-classifier.js";
 import { AppError } from "../domain/errors.js";
+import type { ResourceActions } from "../domain/policy/action-schema.js";
 import type { ServiceDeps } from "./deps.js";
 import { rosterFor } from "./on-call-roster.js";
 import { storeNewRequest } from "./store-new-request.js";
@@ -16,7 +19,7 @@ export const MAX_ACTION_TEXT = 20_000;
 export interface SubmitActionInput {
   requesterId: string;
   resourceId: string;
-  /** The exact SQL to run; the approval is bound to its sha256. */
+  /** The exact action to run (SQL, a Kubernetes operation or a runner command); the approval is bound to its sha256. */
   action: string;
   reason?: string;
   ticket?: string;
@@ -25,8 +28,9 @@ export interface SubmitActionInput {
 export const sha256Hex = (text: string): string => createHash("sha256").update(text, "utf8").digest("hex");
 
 /**
- * Asks for one exact action to be run once: classified by PostgreSQL's parser, checked against
- * the resource's `actions` rules (refused, auto-approved by class, or sent to the class's
+ * Asks for one exact action to be run once: classified by the reader of its kind (the resource's
+ * connector implies it: SQL, Kubernetes operation, runner command), checked against the resource's
+ * `actions` rules (refused, auto-approved by class, or sent to the class's
  * approvers), stored with its text and hash in the request's snapshot. An auto-approved action
  * runs right after commit.
  */
@@ -34,7 +38,7 @@ export async function submitAction(deps: ServiceDeps, input: SubmitActionInput):
   if (!deps.actions) throw new AppError("config_invalid", "This Sesame cannot run actions (no executor configured).");
   const text = input.action;
   if (text.trim() === "")
-    throw new AppError("invalid_input", "Give the SQL statement to run.", { details: { field: "action" } });
+    throw new AppError("invalid_input", "Give the action to run.", { details: { field: "action" } });
   if (text.length > MAX_ACTION_TEXT)
     throw new AppError("invalid_input", `An action is at most ${MAX_ACTION_TEXT} characters.`, {
       details: { field: "action" },
@@ -43,15 +47,14 @@ export async function submitAction(deps: ServiceDeps, input: SubmitActionInput):
   const book = deps.policy();
   const { resource, policy } = book.authorize(input.requesterId, input.resourceId);
   const actions = actionsOf(input.resourceId, resource);
-  const classifierOptions = {
-    allowMultipleStatements: actions.allowMultipleStatements,
-    readFunctions: actions.readFunctions,
-  };
-  // MariaDB/MySQL SQL (backticks, LIMIT a, b) is read by a MariaDB grammar, PostgreSQL's by its own.
-  const classification =
-    deps.connectors.get(resource.connector).type === "mysql"
-      ? classifyMysqlSql(text, classifierOptions)
-      : await classifySql(text, classifierOptions);
+  const connectorType = deps.connectors.get(resource.connector).type;
+  const kind = actionKindOf(connectorType, actions.kinds);
+  if (!kind)
+    throw new AppError(
+      "config_invalid",
+      `Resource ${input.resourceId} uses a ${connectorType} connector, which runs no actions; ask an admin to remove its actions block.`,
+    );
+  const classification = await classify(kind, connectorType, text, actions);
   const sources = book.onCallSourcesOf(policy);
   const onCall = await rosterFor(deps, sources.approvers);
   const base = book.evaluateRequest(
@@ -75,7 +78,7 @@ export async function submitAction(deps: ServiceDeps, input: SubmitActionInput):
     onCall,
   });
   const spec: ActionSpec = {
-    kind: "sql",
+    kind,
     text,
     sha256: sha256Hex(text),
     class: classification.class,
@@ -99,4 +102,27 @@ export async function submitAction(deps: ServiceDeps, input: SubmitActionInput):
     { now, newId: deps.newId },
   );
   return storeNewRequest(deps, draft, evaluation.autoApprovalReason);
+}
+
+/** Each kind of action is read by its own reader; what none can read is refused or treated as the most dangerous. */
+async function classify(
+  kind: ActionKind,
+  connectorType: string,
+  text: string,
+  actions: ResourceActions,
+): Promise<ActionClassification> {
+  switch (kind) {
+    case "sql": {
+      const options = {
+        allowMultipleStatements: actions.allowMultipleStatements,
+        readFunctions: actions.readFunctions,
+      };
+      // MariaDB/MySQL SQL (backticks, LIMIT a, b) is read by a MariaDB grammar, PostgreSQL's by its own.
+      return connectorType === "mysql" ? classifyMysqlSql(text, options) : classifySql(text, options);
+    }
+    case "kubernetes":
+      return { class: "refused", why: "Kubernetes actions are not available in this version" };
+    case "command":
+      return classifyCommand(text);
+  }
 }

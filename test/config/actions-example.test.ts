@@ -34,6 +34,7 @@ describe("sesame policy explain on a resource with an actions block", () => {
   it("says which classes auto-approve, which need whom, and which are refused", async () => {
     const explanation = new PolicyBook(await load()).explain("alice", "demo-db", now);
     expect(explanation.actions).toEqual({
+      kind: "sql",
       mayRequest: true,
       classes: [
         { class: "read", outcome: "auto_approve", why: expect.stringMatching(/READ ONLY/), steps: [] },

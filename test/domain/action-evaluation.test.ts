@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { evaluateAction } from "../../src/domain/actions/action-evaluation.js";
+import { classifyCommand } from "../../src/domain/actions/command-classifier.js";
 import { classifySql } from "../../src/domain/actions/sql-classifier.js";
 import { PolicyFileSchema } from "../../src/domain/policy/policy-schema.js";
 
@@ -77,6 +78,14 @@ describe("policy for actions", () => {
     await expect(evaluate("SELECT 1", "carol")).rejects.toThrow(/may not request actions/);
     await expect(evaluate("SELECT 1", "alice", "plain")).rejects.toThrow(/does not allow actions/);
   });
+
+  it("sends a runner command to the policy's people: Sesame cannot read it", () => {
+    expect(classifyCommand("deploy web --canary")).toEqual({
+      class: "command",
+      why: "Sesame cannot read a runner's command; people decide",
+    });
+    expect(classifyCommand("  ").class).toBe("refused");
+  });
 });
 
 describe("policy consistency of actions", () => {
@@ -85,8 +94,16 @@ describe("policy consistency of actions", () => {
     const broken = PolicyFileSchema.parse({
       version: 1,
       people: [{ id: "alice", email: "alice@example.com" }],
-      connectors: { pg: { type: "postgres" }, redis: { type: "redis-acl" } },
+      connectors: {
+        pg: { type: "postgres" },
+        redis: { type: "redis-acl" },
+        k8s: { type: "kubernetes" },
+        hook: { type: "webhook" },
+      },
       resources: {
+        pods: { connector: "k8s", actions: {} },
+        runner: { connector: "hook", actions: { kinds: ["command"] } },
+        misnamed: { connector: "k8s", actions: { kinds: ["sql"] } },
         db: {
           connector: "pg",
           actions: { requesters: { users: ["alcie"] }, classes: { write: { approvers: { groups: ["dbas"] } } } },
@@ -96,7 +113,7 @@ describe("policy consistency of actions", () => {
       policies: [
         {
           id: "p",
-          resources: ["db", "cache"],
+          resources: ["db", "cache", "pods", "runner", "misnamed"],
           requesters: { users: ["alice"] },
           duration: { default: "1h", max: "1h" },
           selfApproval: true,
@@ -109,8 +126,13 @@ describe("policy consistency of actions", () => {
       expect.arrayContaining([
         expect.stringMatching(/^resources\.db\.actions\.requesters\.users\.0: .*alcie/),
         expect.stringMatching(/^resources\.db\.actions\.classes\.write\.approvers\.groups\.0: .*dbas/),
-        expect.stringMatching(/^resources\.cache\.actions\.kinds: SQL actions run on postgres and mysql connectors/),
+        expect.stringMatching(
+          /^resources\.cache\.actions\.kinds: connector "redis" is redis-acl, which runs no actions/,
+        ),
+        'resources.misnamed.actions.kinds.0: connector "k8s" is kubernetes, which runs kubernetes actions, not sql: name kubernetes or leave kinds out',
       ]),
     );
+    // The connector implies the kind: kubernetes and webhook take their own without naming it.
+    expect(problems.filter((p) => /^resources\.(pods|runner)\./.test(p))).toEqual([]);
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { type ActionClass, classifySql, moreDangerous } from "../../src/domain/actions/sql-classifier.js";
+import { classifySql, moreDangerous, type SqlActionClass } from "../../src/domain/actions/sql-classifier.js";
 
-async function classOf(text: string, options = {}): Promise<ActionClass> {
+async function classOf(text: string, options = {}): Promise<SqlActionClass> {
   return (await classifySql(text, options)).class;
 }
 

@@ -1,3 +1,4 @@
+import { describeClass } from "../../domain/actions/action-evaluation.js";
 import { tryParseDuration } from "../../domain/duration.js";
 import { isAppError } from "../../domain/errors.js";
 import type { ServiceDeps } from "../../services/deps.js";
@@ -28,7 +29,7 @@ export function helpText(command: string): string {
     `${command} extend <id> <duration>: ask for more time on an active grant.`,
     `${command} relinquish <id>: give access back now.`,
     `${command} break-glass <resource> <duration> <reason…>: emergency access at once, where the policy allows it; on-call is paged and it is reviewed afterwards.`,
-    `${command} run <resource> <SQL statement>: ask to run that one statement once (where the resource allows actions); end with a line "reason: …" to give a reason.`,
+    `${command} run <resource> <action>: ask to run that one action once (a SQL statement, a Kubernetes operation such as rollout restart deployment/web, or a runner command, as the resource allows); end with a line "reason: …" to give a reason.`,
     "Ids are the 8 characters shown in list (full ids work too).",
   ].join("\n");
 }
@@ -107,7 +108,7 @@ async function requestDirectly(
 }
 
 /**
- * `run <resource> <statement…>`: the statement is the rest of the raw text, exactly as typed
+ * `run <resource> <action…>`: the action is the rest of the raw text, exactly as typed
  * (line breaks kept: the approval is bound to its sha256); a last line `reason: …` is the reason.
  */
 async function runDirectly(deps: ServiceDeps, actorId: string, text: string, command: string): Promise<CommandReply> {
@@ -122,7 +123,7 @@ async function runDirectly(deps: ServiceDeps, actorId: string, text: string, com
     statement = lines.slice(0, -1).join("\n").trim();
   }
   if (!resourceId || !statement)
-    return reply(`Say where and what: ${command} run <resource> <SQL statement>, then a line "reason: …".`);
+    return reply(`Say where and what: ${command} run <resource> <action>, then a line "reason: …".`);
   const request = await submitAction(deps, {
     requesterId: actorId,
     resourceId,
@@ -137,8 +138,9 @@ async function runDirectly(deps: ServiceDeps, actorId: string, text: string, com
       `Auto-approved (${request.autoApprovalReason ?? "policy rule"}) and run on ${resourceId}: ${run?.status ?? "queued"}. ${id}; the result is at GET /api/v1/requests/${request.id}.`,
     );
   }
+  const what = action.kind === "sql" ? `one ${action.class} statement` : describeClass(action.class);
   return reply(
-    `Asked to run one ${action.class} statement on ${resourceId} (sha256 ${action.sha256.slice(0, 12)}…). ${id} waits for approval until ${formatTime(request.pendingUntil)}.`,
+    `Asked to run ${what} on ${resourceId} (sha256 ${action.sha256.slice(0, 12)}…). ${id} waits for approval until ${formatTime(request.pendingUntil)}.`,
   );
 }
 

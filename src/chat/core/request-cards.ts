@@ -1,5 +1,6 @@
 import type { RequestRow } from "../../domain/access-request.js";
 import { describeClass } from "../../domain/actions/action-evaluation.js";
+import { describeKind } from "../../domain/actions/action-kind.js";
 import type { GrantRow } from "../../domain/grant.js";
 import type { PolicyBook } from "../../domain/policy/policy-book.js";
 import { type Card, type CardFact, truncate } from "./card-model.js";
@@ -111,7 +112,7 @@ export function approvalCard(book: PolicyBook, request: RequestRow, outcome?: { 
     ...(action
       ? [
           {
-            label: "Action (the exact SQL that will run once)",
+            label: `Action (the exact ${describeKind(action.kind)} that will run once)`,
             value: truncate(
               action.text,
               ACTION_TEXT_ON_CARD,

@@ -133,7 +133,7 @@ export function requestModal(model: RequestFormModel): types.ModalView {
             textInput(FORM_BLOCKS.action, "Run one action (instead of access)", true, {
               multiline: true,
               maxLength: 3_000,
-              hint: `One SQL statement, run once after approval, exactly as typed; the duration is then ignored. For ${truncate(
+              hint: `One action (a SQL statement, a Kubernetes operation or a runner command, as the resource allows), run once after approval, exactly as typed; the duration is then ignored. For ${truncate(
                 model.resources
                   .filter((r) => r.actions)
                   .map((r) => r.id)

@@ -106,7 +106,7 @@ export function requestFormCard(
               isMultiline: true,
               maxLength: 20_000,
               placeholder:
-                "One SQL statement, run once after approval, exactly as typed (the duration is then ignored)",
+                "One action (SQL, a Kubernetes operation or a runner command, as the resource allows), run once after approval, exactly as typed (the duration is then ignored)",
               ...(values.action ? { value: values.action } : {}),
             },
             ...errorLine(errors, "action"),

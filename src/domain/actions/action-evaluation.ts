@@ -10,7 +10,7 @@ import {
 } from "../policy/approval-steps.js";
 import type { Policy, PolicyFile, Resource } from "../policy/policy-schema.js";
 import { unreachableStepError } from "../policy/request-rules.js";
-import type { ActionClass, SqlClassification } from "./sql-classifier.js";
+import type { ActionClass, ActionClassification } from "./action-kind.js";
 
 /**
  * What the policy says about one classified action: refused (thrown, with the reason to show),
@@ -37,7 +37,7 @@ export interface ActionEvaluationInput {
   resource: Resource;
   policy: Policy;
   groups: PolicyFile["groups"];
-  classification: SqlClassification;
+  classification: ActionClassification;
   onCall?: OnCallRoster;
 }
 
@@ -116,8 +116,16 @@ export function describeClass(actionClass: ActionClass): string {
       return "UPDATE/DELETE without WHERE";
     case "ddl":
       return "DDL (schema changes)";
+    case "restart":
+      return "a Kubernetes rollout restart";
+    case "scale":
+      return "a Kubernetes scale";
+    case "delete":
+      return "a Kubernetes pod deletion";
+    case "command":
+      return "a runner command";
     case "refused":
-      return "refused SQL";
+      return "a refused action";
   }
 }
 

@@ -1,20 +1,21 @@
 import type { AuditInput } from "../audit-event.js";
 import { AppError } from "../errors.js";
 import type { ActionLimits } from "./action-evaluation.js";
-import type { ActionClass } from "./sql-classifier.js";
+import type { ActionClass, ActionKind } from "./action-kind.js";
 
 /**
  * One approved action and its single execution. The action itself (text, hash, class, limits)
  * is frozen into the request's snapshot at submission; the run is created when the request is
  * approved and moves `queued → running → succeeded | failed`, or `running → unknown` when the
  * process died between its claim and its result. `running` is committed before the connector is
- * called, so a repeated job or click finds it taken and never runs the statement again; an
+ * called, so a repeated job or click finds it taken and never runs the action again; an
  * `unknown` run is reported, never retried. Pure: the services lock, transition, save with the
  * version check, then apply the effects.
  */
 
 export interface ActionSpec {
-  kind: "sql";
+  /** Implied by the resource's connector: what classified the text and what runs it. */
+  kind: ActionKind;
   text: string;
   /** Hex sha256 of the UTF-8 text: the approval is bound to it. */
   sha256: string;

@@ -1,5 +1,5 @@
 import sqlParser from "node-sql-parser";
-import type { ActionClass, SqlClassification, SqlClassifierOptions } from "./sql-classifier.js";
+import type { SqlActionClass, SqlClassification, SqlClassifierOptions } from "./sql-classifier.js";
 
 /**
  * Classifies one SQL text for a `mysql` resource with node-sql-parser's MariaDB grammar
@@ -40,10 +40,10 @@ const REFUSED_TYPES: ReadonlyMap<string, string> = new Map([
   ["load_data", "LOAD DATA reads files"],
 ]);
 
-const RANK: Record<ActionClass, number> = { read: 0, write: 1, unbounded_write: 2, ddl: 3, refused: 4 };
+const RANK: Record<SqlActionClass, number> = { read: 0, write: 1, unbounded_write: 2, ddl: 3, refused: 4 };
 const WRITE_TYPES = new Set(["insert", "replace", "update", "delete"]);
 
-type Verdict = { class: ActionClass; why: string };
+type Verdict = { class: SqlActionClass; why: string };
 
 export function classifyMysqlSql(text: string, options: SqlClassifierOptions = {}): SqlClassification {
   if (text.trim() === "") return { class: "refused", why: "there is no statement to run", statementCount: 0 };

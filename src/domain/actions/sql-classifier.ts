@@ -1,4 +1,5 @@
 import { parse } from "libpg-query";
+import type { ActionClassification } from "./action-kind.js";
 
 /**
  * Classifies one SQL text for JIT action approval with PostgreSQL's own parser (libpg-query, the
@@ -9,13 +10,11 @@ import { parse } from "libpg-query";
  * transaction, so this is a first line, not the only one.
  */
 
-export const ACTION_CLASSES = ["read", "write", "unbounded_write", "ddl", "refused"] as const;
-export type ActionClass = (typeof ACTION_CLASSES)[number];
+/** The classes of SQL, from the least to the most dangerous. */
+export type SqlActionClass = "read" | "write" | "unbounded_write" | "ddl" | "refused";
 
-export interface SqlClassification {
-  class: ActionClass;
-  /** Why, in words shown on cards and in the API. */
-  why: string;
+export interface SqlClassification extends ActionClassification {
+  class: SqlActionClass;
   statementCount: number;
 }
 
@@ -71,9 +70,9 @@ const WRITE_NODES = new Set(["InsertStmt", "UpdateStmt", "DeleteStmt", "MergeStm
 const READ_STATEMENTS = new Set(["SelectStmt", "VariableShowStmt"]);
 const CREDENTIAL_OPTIONS = new Set(["password", "encrypted_password", "unencrypted_password"]);
 
-const RANK: Record<ActionClass, number> = { read: 0, write: 1, unbounded_write: 2, ddl: 3, refused: 4 };
+const RANK: Record<SqlActionClass, number> = { read: 0, write: 1, unbounded_write: 2, ddl: 3, refused: 4 };
 
-export function moreDangerous(a: ActionClass, b: ActionClass): ActionClass {
+export function moreDangerous(a: SqlActionClass, b: SqlActionClass): SqlActionClass {
   return RANK[a] >= RANK[b] ? a : b;
 }
 
@@ -104,7 +103,7 @@ export function classifyTree(tree: unknown, options: SqlClassifierOptions = {}):
       statementCount: stmts.length,
     };
   const allowed = new Set([...READ_FUNCTIONS, ...(options.readFunctions ?? []).map((f) => f.toLowerCase())]);
-  let worst: { class: ActionClass; why: string } | null = null;
+  let worst: { class: SqlActionClass; why: string } | null = null;
   for (const { stmt } of stmts) {
     const verdict = classifyStatement(stmt ?? {}, allowed);
     if (!worst || RANK[verdict.class] > RANK[worst.class]) worst = verdict;
@@ -115,7 +114,7 @@ export function classifyTree(tree: unknown, options: SqlClassifierOptions = {}):
 function classifyStatement(
   stmt: Record<string, unknown>,
   allowed: ReadonlySet<string>,
-): { class: ActionClass; why: string } {
+): { class: SqlActionClass; why: string } {
   const [type, body] = Object.entries(stmt)[0] ?? ["unknown", {}];
   const facts = collect(body);
   facts.types.add(type);

@@ -1,3 +1,4 @@
+import { actionKindOfConnector } from "../actions/action-kind.js";
 import { parseDuration } from "../duration.js";
 import { expandSubjects, stepRulesOf } from "./approval-steps.js";
 import { eventAccessProblems } from "./event-access.js";
@@ -64,7 +65,7 @@ export function checkPolicyConsistency(file: PolicyFile): PolicyProblem[] {
   return problems;
 }
 
-/** A resource's actions block names people, groups and on-call sources that exist, and SQL needs a postgres or mysql (role mode) connector. */
+/** A resource's actions block names people, groups and on-call sources that exist, and its connector can run its kind of action. */
 function checkActions(
   file: PolicyFile,
   resource: PolicyFile["resources"][string],
@@ -76,16 +77,43 @@ function checkActions(
   const type = Object.hasOwn(file.connectors, resource.connector)
     ? file.connectors[resource.connector]?.type
     : undefined;
-  if (actions.kinds.includes("sql") && type !== undefined && !["postgres", "mysql", "noop"].includes(type))
-    report([...at, "kinds"], `SQL actions run on postgres and mysql connectors; "${resource.connector}" is ${type}`);
-  if (actions.kinds.includes("sql") && type === "mysql" && (resource.target as { mode?: unknown }).mode !== "role")
-    report([...at, "kinds"], "SQL actions on mysql connectors need a role target (mode: role) to SET ROLE to");
+  if (type !== undefined) checkActionKinds(resource, type, at, report);
   if (actions.requesters) checkSubjects(file, actions.requesters, [...at, "requesters"], report);
   for (const [name, rule] of Object.entries(actions.classes)) {
     if (rule.approvers) checkApprovers(file, rule.approvers, [...at, "classes", name, "approvers"], report);
     for (const [index, step] of (rule.steps ?? []).entries())
       checkApprovers(file, step.approvers, [...at, "classes", name, "steps", index, "approvers"], report);
   }
+}
+
+/**
+ * The connector implies the kind of action (SQL on postgres and mysql in role mode, Kubernetes
+ * operations on kubernetes, commands on webhook); `kinds` may only name that one. The noop
+ * stand-in runs nothing and takes any kind.
+ */
+function checkActionKinds(
+  resource: PolicyFile["resources"][string],
+  type: string,
+  at: ProblemPath,
+  report: Report,
+): void {
+  if (type === "noop") return;
+  const native = actionKindOfConnector(type);
+  if (native === null) {
+    report(
+      [...at, "kinds"],
+      `connector "${resource.connector}" is ${type}, which runs no actions (SQL runs on postgres and mysql, Kubernetes operations on kubernetes, commands on webhook): remove the actions block`,
+    );
+    return;
+  }
+  for (const [index, kind] of (resource.actions?.kinds ?? []).entries())
+    if (kind !== native)
+      report(
+        [...at, "kinds", index],
+        `connector "${resource.connector}" is ${type}, which runs ${native} actions, not ${kind}: name ${native} or leave kinds out`,
+      );
+  if (type === "mysql" && (resource.target as { mode?: unknown }).mode !== "role")
+    report([...at, "kinds"], "SQL actions on mysql connectors need a role target (mode: role) to SET ROLE to");
 }
 
 function checkPeople(file: PolicyFile, report: Report): void {

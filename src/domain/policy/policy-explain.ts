@@ -1,5 +1,11 @@
 import { describeClass, evaluateAction } from "../actions/action-evaluation.js";
-import type { ActionClass } from "../actions/sql-classifier.js";
+import {
+  type ActionKind,
+  actionKindOf,
+  CLASSES_OF_KIND,
+  describeKind,
+  type RuledActionClass,
+} from "../actions/action-kind.js";
 import { parseDuration } from "../duration.js";
 import { type AppError, type AppErrorCode, isAppError } from "../errors.js";
 import {
@@ -50,14 +56,14 @@ export interface PolicyExplanation {
   principal: string | null;
   /** What would happen while nobody answers, in order. */
   escalation: { afterSeconds: number; action: string; text: string }[];
-  /** For a resource with an `actions:` block: what each class of SQL statement would get. */
+  /** For a resource with an `actions:` block: what each class of its kind of action would get. */
   actions: ActionsExplanation | null;
   /** The same answer as text, one statement per line. */
   lines: string[];
 }
 
 export interface ActionClassExplanation {
-  class: Exclude<ActionClass, "refused">;
+  class: RuledActionClass;
   outcome: "refused" | "auto_approve" | "needs_approval";
   /** The auto-approval reason, or why it is refused. */
   why: string | null;
@@ -65,6 +71,8 @@ export interface ActionClassExplanation {
 }
 
 export interface ActionsExplanation {
+  /** What the resource's connector runs: SQL, Kubernetes operations or runner commands. */
+  kind: ActionKind;
   /** Whether this requester may ask for actions at all (the block's `requesters`). */
   mayRequest: boolean;
   classes: ActionClassExplanation[];
@@ -176,9 +184,7 @@ export function explainRequest(book: PolicyBook, groups: PolicyFile["groups"], q
   return explanation;
 }
 
-const ACTION_CLASSES_EXPLAINED = ["read", "write", "unbounded_write", "ddl"] as const;
-
-/** Each class of SQL statement as submitAction would treat it, for this requester, now. */
+/** Each class of the resource's kind of action as submitAction would treat it, for this requester, now. */
 function explainActions(
   book: PolicyBook,
   groups: PolicyFile["groups"],
@@ -193,7 +199,8 @@ function explainActions(
     !requesters ||
     requesters.users.includes(query.requesterId) ||
     requesters.groups.some((group) => requesterGroups.includes(group));
-  const classes = ACTION_CLASSES_EXPLAINED.map((actionClass): ActionClassExplanation => {
+  const kind = actionKindOf(query.connectorType ?? "noop", actions.kinds) ?? "sql";
+  const classes = CLASSES_OF_KIND[kind].map((actionClass): ActionClassExplanation => {
     if (actionClass === "ddl" && query.connectorType === "mysql")
       return {
         class: actionClass,
@@ -211,7 +218,7 @@ function explainActions(
         resource,
         policy,
         groups,
-        classification: { class: actionClass, why: describeClass(actionClass), statementCount: 1 },
+        classification: { class: actionClass, why: describeClass(actionClass) },
         ...(query.onCall ? { onCall: query.onCall } : {}),
       }),
     );
@@ -227,6 +234,7 @@ function explainActions(
       : { class: actionClass, outcome: "needs_approval", why: null, steps };
   });
   return {
+    kind,
     mayRequest,
     classes,
     rowLimit: actions.rowLimit,
@@ -235,11 +243,17 @@ function explainActions(
   };
 }
 
+const ONE_ACTION: Record<ActionKind, string> = {
+  sql: "one SQL statement",
+  kubernetes: "one Kubernetes operation",
+  command: "one runner command",
+};
+
 function actionLines(actions: ActionsExplanation, requesterId: string): string[] {
-  if (!actions.mayRequest)
-    return [`Actions (one SQL statement, run once): ${requesterId} may not request them (not an action requester).`];
+  const heading = `Actions (${ONE_ACTION[actions.kind]}, run once)`;
+  if (!actions.mayRequest) return [`${heading}: ${requesterId} may not request them (not an action requester).`];
   return [
-    `Actions (one SQL statement, run once): ${requesterId} may request them.`,
+    `${heading}: ${requesterId} may request them.`,
     ...actions.classes.map((entry) => {
       const what = describeClass(entry.class);
       if (entry.outcome === "refused") return `  - ${what}: refused (${entry.why}).`;
@@ -249,11 +263,13 @@ function actionLines(actions: ActionsExplanation, requesterId: string): string[]
         .join("; then ");
       return `  - ${what}: needs approval (${steps}).`;
     }),
-    `  Limits: at most ${actions.rowLimit} rows returned; ${
-      actions.maxAffectedRows === null
-        ? "no cap on changed rows"
-        : `a write changing more than ${actions.maxAffectedRows} rows is rolled back`
-    }; statement timeout ${actions.statementTimeout}.`,
+    actions.kind === "sql"
+      ? `  Limits: at most ${actions.rowLimit} rows returned; ${
+          actions.maxAffectedRows === null
+            ? "no cap on changed rows"
+            : `a write changing more than ${actions.maxAffectedRows} rows is rolled back`
+        }; statement timeout ${actions.statementTimeout}.`
+      : `  Limits: each ${describeKind(actions.kind)} has ${actions.statementTimeout} to answer.`,
   ];
 }
 

@@ -146,14 +146,14 @@ describe("/request-access <text>", () => {
     const approved = await sesame.api("alice", "POST", `/api/v1/requests/${request!.id}/approve`, {});
     expect(approved.body.action).toMatchObject({
       status: "failed",
-      result: { error: "connector demo cannot run SQL actions" },
+      result: { error: "connector demo cannot run actions" },
     });
     const told = () =>
       slack
         .callsTo("chat.postMessage")
         .find((call) => call.params.channel === "U0BOB" && /Your action on sql-demo ended: failed/.test(allText(call)));
     await waitFor(async () => told() !== undefined, "bob told the outcome");
-    expect(allText(told()!)).toContain("connector demo cannot run SQL actions");
+    expect(allText(told()!)).toContain("connector demo cannot run actions");
     await waitFor(
       async () => slack.callsTo("chat.update").some((call) => /Action outcome: failed/.test(allText(call))),
       "alice's card showing the outcome",
