@@ -119,7 +119,6 @@ describe("webhook command actions", () => {
     const { ended } = await runWith(() => ({ status: 502, body: "<html>Bad Gateway</html>", sign: null }));
     expect(ended.outcome).toBe("unknown");
     expect(ended.result.error).toContain("HTTP 502");
-    console.log(ended.result.error);
   });
 
   it("treats a signed answer that is not a result as unknown", async () => {
@@ -133,7 +132,6 @@ describe("webhook command actions", () => {
     const { ended } = await runWith(() => "hang", run, { timeoutSeconds: 0.1 });
     expect(ended.outcome).toBe("unknown");
     expect(ended.result.error).toContain("did not answer within");
-    console.log(ended.result.error);
     expect(runner.jobs.some((job) => job.runId === run.runId)).toBe(true);
   });
 
@@ -149,7 +147,6 @@ describe("webhook command actions", () => {
     expect(ended.outcome).toBe("failed");
     expect(ended.result.error).toContain("not reached, so nothing ran");
     expect(ended.result.error).toContain("connection refused");
-    console.log(ended.result.error);
     expectNoSecret(ended);
   });
 
