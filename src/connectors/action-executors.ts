@@ -1,10 +1,17 @@
 import type { ActionSpec } from "../domain/actions/action-run.js";
+import { isAppError } from "../domain/errors.js";
 import type { PolicyFile } from "../domain/policy/policy-schema.js";
-import type { ActionExecutor } from "../services/ports.js";
+import type { ActionExecutor, ActionRunIdentity } from "../services/ports.js";
+import { describeIssues } from "./config-errors.js";
 import { runMysqlAction } from "./mysql/mysql-action-executor.js";
 import { MysqlConfigSchema, MysqlTargetSchema } from "./mysql/mysql-config.js";
 import { type ActionOutcome, runPostgresAction } from "./postgres/postgres-action-executor.js";
 import { PostgresConfigSchema, PostgresTargetSchema } from "./postgres/postgres-config.js";
+import { redactSecrets } from "./redact.js";
+import { resolveConnectorConfig } from "./registry.js";
+import { runWebhookAction } from "./webhook/webhook-action-executor.js";
+import { WebhookTargetSchema } from "./webhook/webhook-config.js";
+import { webhookConnectorSpec } from "./webhook/webhook-spec.js";
 
 /**
  * Runs approved actions on the targets that support them, by the resource's connector type: SQL
@@ -16,7 +23,7 @@ type ConnectorInstance = PolicyFile["connectors"][string];
 
 export function createActionExecutor(policyFile: PolicyFile, env: Record<string, string | undefined>): ActionExecutor {
   return {
-    async run({ connectorName, target, spec }) {
+    async run({ connectorName, target, spec, run }) {
       const instance = policyFile.connectors[connectorName];
       switch (instance?.type) {
         case "postgres":
@@ -25,7 +32,7 @@ export function createActionExecutor(policyFile: PolicyFile, env: Record<string,
         case "kubernetes":
           return fail(`Kubernetes actions are not available in this version`);
         case "webhook":
-          return fail(`connector ${connectorName} cannot run commands yet: webhook actions are not available`);
+          return runCommand(instance, connectorName, target, spec, run, env);
         default:
           return fail(`connector ${connectorName} cannot run actions`);
       }
@@ -66,5 +73,36 @@ function runSql(
     role: parsedTarget.data.role,
     spec,
     connectTimeoutMs: config.data.connectTimeoutSeconds * 1000,
+  });
+}
+
+/** A command, posted once to the webhook connector's runner; its config is read as the connector reads it. */
+function runCommand(
+  instance: ConnectorInstance,
+  connectorName: string,
+  target: unknown,
+  spec: ActionSpec,
+  run: ActionRunIdentity,
+  env: Record<string, string | undefined>,
+): Promise<ActionOutcome> | ActionOutcome {
+  let resolved: ReturnType<typeof resolveConnectorConfig>;
+  try {
+    resolved = resolveConnectorConfig(connectorName, webhookConnectorSpec, instance.config, env);
+  } catch (error) {
+    // Names the unset variable, never a value; nothing was sent.
+    if (isAppError(error)) return fail(`${error.userMessage}; nothing ran`);
+    throw error;
+  }
+  const config = webhookConnectorSpec.configSchema.safeParse(resolved.config);
+  if (!config.success) {
+    const problems = describeIssues(config.error, `connector "${connectorName}" config`);
+    return fail(redactSecrets(`${problems.join("; ")}; nothing ran`, resolved.secrets));
+  }
+  const parsedTarget = WebhookTargetSchema.safeParse(target);
+  if (!parsedTarget.success) return fail(`the resource's target is not a JSON object; nothing ran`);
+  return runWebhookAction({
+    config: config.data,
+    target: parsedTarget.data,
+    run: { ...run, text: spec.text, sha256: spec.sha256, timeoutMs: spec.limits.statementTimeoutMs },
   });
 }
