@@ -150,6 +150,15 @@ describe("webhook command actions", () => {
     expectNoSecret(ended);
   });
 
+  it("ends failed when the TLS handshake fails: the request is only sent once it is up", async () => {
+    const jobsBefore = runner.jobs.length;
+    const url = runner.url.replace(/^http:/, "https:"); // the runner speaks plain HTTP
+    const ended = await runWebhookAction({ config: configFor(url), target, run: makeRun() });
+    expect(ended.outcome).toBe("failed");
+    expect(ended.result.error).toMatch(/not reached, so nothing ran: TLS with/);
+    expect(runner.jobs.length).toBe(jobsBefore);
+  });
+
   it("keeps the first 64 KiB of a huge output and marks the result truncated", async () => {
     const output = "é".repeat(MAX_ACTION_OUTPUT_BYTES); // two bytes each: twice the cap
     const { ended } = await runWith((job) => ({ body: { runId: job.runId, outcome: "succeeded", output } }));
