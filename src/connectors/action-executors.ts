@@ -1,7 +1,8 @@
 import type { ActionSpec } from "../domain/actions/action-run.js";
 import { isAppError } from "../domain/errors.js";
 import type { PolicyFile } from "../domain/policy/policy-schema.js";
-import type { ActionExecutor } from "../services/ports.js";
+import type { ActionExecutor, ActionRunIdentity } from "../services/ports.js";
+import { describeIssues } from "./config-errors.js";
 import { planKubernetesAction } from "./kubernetes/kubernetes-action-plan.js";
 import {
   type KubernetesConfig,
@@ -14,7 +15,11 @@ import { runMysqlAction } from "./mysql/mysql-action-executor.js";
 import { MysqlConfigSchema, MysqlTargetSchema } from "./mysql/mysql-config.js";
 import { type ActionOutcome, runPostgresAction } from "./postgres/postgres-action-executor.js";
 import { PostgresConfigSchema, PostgresTargetSchema } from "./postgres/postgres-config.js";
+import { redactSecrets } from "./redact.js";
 import { resolveConnectorConfig } from "./registry.js";
+import { runWebhookAction } from "./webhook/webhook-action-executor.js";
+import { WebhookTargetSchema } from "./webhook/webhook-config.js";
+import { webhookConnectorSpec } from "./webhook/webhook-spec.js";
 
 /**
  * Runs approved actions on the targets that support them, by the resource's connector type: SQL
@@ -34,7 +39,7 @@ export function createActionExecutor(policyFile: PolicyFile, env: Record<string,
       const planned = planKubernetesAction(settings.config, settings.target, spec.text);
       return "problem" in planned ? planned.problem : null;
     },
-    async run({ connectorName, target, spec, startedAt }) {
+    async run({ connectorName, target, spec, startedAt, run }) {
       const instance = policyFile.connectors[connectorName];
       switch (instance?.type) {
         case "postgres":
@@ -48,7 +53,7 @@ export function createActionExecutor(policyFile: PolicyFile, env: Record<string,
           return runKubernetesAction({ ...settings, spec, startedAt: startedAt ?? new Date() });
         }
         case "webhook":
-          return fail(`connector ${connectorName} cannot run commands yet: webhook actions are not available`);
+          return runCommand(instance, connectorName, target, spec, run, env);
         default:
           return fail(`connector ${connectorName} cannot run actions`);
       }
@@ -112,4 +117,35 @@ function kubernetesSettings(
   const parsedTarget = KubernetesTargetSchema.safeParse(target);
   if (!parsedTarget.success) return { problem: `the resource's Kubernetes target is not valid` };
   return { config: config.data, target: parsedTarget.data };
+}
+
+/** A command, posted once to the webhook connector's runner; its config is read as the connector reads it. */
+function runCommand(
+  instance: ConnectorInstance,
+  connectorName: string,
+  target: unknown,
+  spec: ActionSpec,
+  run: ActionRunIdentity,
+  env: Record<string, string | undefined>,
+): Promise<ActionOutcome> | ActionOutcome {
+  let resolved: ReturnType<typeof resolveConnectorConfig>;
+  try {
+    resolved = resolveConnectorConfig(connectorName, webhookConnectorSpec, instance.config, env);
+  } catch (error) {
+    // Names the unset variable, never a value; nothing was sent.
+    if (isAppError(error)) return fail(`${error.userMessage}; nothing ran`);
+    throw error;
+  }
+  const config = webhookConnectorSpec.configSchema.safeParse(resolved.config);
+  if (!config.success) {
+    const problems = describeIssues(config.error, `connector "${connectorName}" config`);
+    return fail(redactSecrets(`${problems.join("; ")}; nothing ran`, resolved.secrets));
+  }
+  const parsedTarget = WebhookTargetSchema.safeParse(target);
+  if (!parsedTarget.success) return fail(`the resource's target is not a JSON object; nothing ran`);
+  return runWebhookAction({
+    config: config.data,
+    target: parsedTarget.data,
+    run: { ...run, text: spec.text, sha256: spec.sha256, timeoutMs: spec.limits.statementTimeoutMs },
+  });
 }

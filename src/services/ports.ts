@@ -211,7 +211,17 @@ export interface ActionExecutor {
     spec: ActionSpec;
     /** When the run was claimed (the time a Kubernetes rollout restart is stamped with). */
     startedAt?: Date;
+    /** Who and what the run is, for executors that hand it on (a webhook runner logs and dedupes by run id). */
+    run: ActionRunIdentity;
   }): Promise<{ outcome: "succeeded" | "failed" | "unknown"; result: ActionResult }>;
+}
+
+export interface ActionRunIdentity {
+  requestId: string;
+  runId: string;
+  requesterId: string;
+  /** The people whose approvals let it run (none when the policy approved it by itself). */
+  approverIds: string[];
 }
 
 export interface SecretBox {

@@ -80,6 +80,12 @@ export async function runAction(deps: ServiceDeps, requestId: string): Promise<A
         target: claimed.request.snapshot.target,
         spec: claimed.spec,
         startedAt: claimed.run.claimedAt ?? deps.now(),
+        run: {
+          requestId,
+          runId: claimed.run.id,
+          requesterId: claimed.request.requesterId,
+          approverIds: approversOf(claimed.request),
+        },
       })
     : {
         outcome: "failed" as const,

@@ -72,12 +72,15 @@ const spec = (text: string, statementTimeoutMs = 10_000): ActionSpec => {
   };
 };
 
+const identity = { requestId: "r-1", runId: "run-1", requesterId: "alice", approverIds: ["bob"] };
+
 async function run(text: string, options: { namespace?: string; timeoutMs?: number; on?: ActionExecutor } = {}) {
   return (options.on ?? executor).run({
     connectorName: "k8s",
     target: target(options.namespace ?? "team-a"),
     spec: spec(text, options.timeoutMs),
     startedAt,
+    run: identity,
   });
 }
 
@@ -192,7 +195,7 @@ describeWith("openssl", "the Kubernetes action executor", () => {
     expect(executor.admit?.({ ...input, target: target("team-a") })).toBeNull();
     let outcome: Awaited<ReturnType<typeof run>> | undefined;
     const requests = await requestsDuring(async () => {
-      outcome = await executor.run({ ...input, startedAt });
+      outcome = await executor.run({ ...input, startedAt, run: identity });
     });
     expect(requests).toEqual([]);
     expect(outcome).toMatchObject({

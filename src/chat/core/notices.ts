@@ -52,13 +52,15 @@ function outcomeLines(outcome: ActionOutcomeView | undefined, requestId: string)
   if (!outcome) return [`Its outcome is at GET /api/v1/requests/${requestId}.`];
   const result = outcome.result;
   const lines = [`Outcome: ${outcome.status}${result?.rowCount != null ? ` (${result.rowCount} rows)` : ""}.`];
+  // Sesame stopped mid-call, a COMMIT went unanswered, or a runner's answer never came or was unsigned.
   if (outcome.status === "unknown")
-    lines.push(
-      "Sesame could not learn how it ended (it stopped, or the target did not answer): the change may or may not have been made. It is not retried; check the target.",
-    );
+    lines.push("It may or may not have run, and it is not retried: check the target before asking again.");
   if (result?.error) lines.push(`Error: ${truncate(result.error, 500)}`);
-  // Kinds without rows (Kubernetes operations, runner commands) say what happened in words.
-  if (result?.output) lines.push(`Output: ${truncate(result.output, 1500)}`);
+  if (result?.output) {
+    lines.push(truncate(result.output, 2500));
+    if (result.truncated || result.output.length > 2500)
+      lines.push(`More output at GET /api/v1/requests/${requestId}.`);
+  }
   if (result && result.columns.length > 0) {
     const rows = result.rows.slice(0, ROWS_IN_CHAT).map((row) => row.map((v) => JSON.stringify(v)).join(" | "));
     lines.push(truncate([result.columns.join(" | "), ...rows].join("\n"), 2500));

@@ -142,7 +142,7 @@ export function approvalCard(book: PolicyBook, request: RequestRow, outcome?: { 
     ...(request.snapshot.onCallNote ? [request.snapshot.onCallNote] : []),
     ...(action && outcome
       ? [
-          `Action outcome: ${outcome.status}${outcome.status === "unknown" ? " (Sesame stopped while it ran; not retried)" : ""}.`,
+          `Action outcome: ${outcome.status}${outcome.status === "unknown" ? " (it may or may not have run; not retried)" : ""}.`,
         ]
       : []),
   ];

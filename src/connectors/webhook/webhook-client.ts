@@ -6,7 +6,13 @@ import { createTransport, type Transport } from "./webhook-transport.js";
 
 /** Signed requests to the receiver: events as POSTs to `url`, grant status as GETs to `statusUrl`. */
 
-export type WebhookEvent = "grant" | "revoke" | "ping";
+export type WebhookEvent = "grant" | "revoke" | "ping" | "action.run";
+
+/** Per-call overrides: an action waits as long as its runner may run, and reads a bigger result. */
+export interface CallOptions {
+  timeoutMs?: number;
+  maxBodyBytes?: number;
+}
 
 /** How a URL appears in messages: no user:password, no query (either may hold a token). */
 export const displayUrl = (url: URL): string => `${url.origin}${url.pathname}`;
@@ -55,6 +61,7 @@ export class WebhookClient {
     fields: Record<string, unknown>,
     idempotencyKey: string,
     retries: number,
+    options: CallOptions = {},
   ): Promise<Outcome> {
     return sendWithRetries(
       this.#transport,
@@ -69,7 +76,12 @@ export class WebhookClient {
         };
         return { method: "POST", url: new URL(this.#config.url), headers, body };
       },
-      { retries, timeoutMs: this.#timeoutMs, sleep: this.#sleep },
+      {
+        retries,
+        timeoutMs: options.timeoutMs ?? this.#timeoutMs,
+        sleep: this.#sleep,
+        maxBodyBytes: options.maxBodyBytes,
+      },
     );
   }
 

@@ -21,7 +21,11 @@ export interface Where {
   /** The receiver's URL without user:password and query, e.g. "https://hooks.example.com/sesame". */
   display: string;
   timeoutSeconds: number;
+  /** What the other side is called in messages: "receiver" unless it is an action "runner". */
+  party?: string;
 }
+
+const who = (where: Where): string => `the ${where.party ?? "receiver"} at ${where.display}`;
 
 /** One sentence on what went wrong, then what to do; `expected` names the statuses that would have been fine. */
 export function describeOutcome(outcome: Outcome, where: Where, expected = "2xx"): { reason: string; hint: string } {
@@ -31,7 +35,7 @@ export function describeOutcome(outcome: Outcome, where: Where, expected = "2xx"
     return { ...problem, reason: `${problem.reason}${after}` };
   }
   const { response } = outcome;
-  const reason = `the receiver at ${where.display} answered HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ""}${after}${excerpt(response)}`;
+  const reason = `${who(where)} answered HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ""}${after}${excerpt(response)}`;
   return { reason, hint: statusHint(response, expected) };
 }
 
@@ -47,7 +51,7 @@ export function describeUnconfirmed(
 ): { reason: string; hint: string } {
   const { response } = outcome;
   const after = outcome.attempts > 1 ? ` (after ${outcome.attempts} attempts)` : "";
-  const reason = `the receiver at ${where.display} answered HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ""}${after} ${unconfirmed.clause}${excerpt(response)}`;
+  const reason = `${who(where)} answered HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ""}${after} ${unconfirmed.clause}${excerpt(response)}`;
   return { reason, hint: unconfirmedHint(response.status, unconfirmed, expected) };
 }
 
@@ -68,7 +72,7 @@ function describeTransport(error: TransportError, where: Where): { reason: strin
   switch (error.kind) {
     case "timeout":
       return {
-        reason: `the receiver at ${where.display} did not answer within ${where.timeoutSeconds} s`,
+        reason: `${who(where)} did not answer within ${where.timeoutSeconds} s`,
         hint: "Check that the receiver is up and answers quickly (or raise timeoutSeconds), then retry.",
       };
     case "tls":
@@ -80,11 +84,11 @@ function describeTransport(error: TransportError, where: Where): { reason: strin
       const words = (error.code !== undefined && SOCKET_ERRORS[error.code]) || error.message;
       if (error.code !== undefined && CONNECTION_LOST_CODES.has(error.code))
         return {
-          reason: `the receiver at ${where.display} did not complete its answer: ${words} (${error.code})`,
+          reason: `${who(where)} did not complete its answer: ${words} (${error.code})`,
           hint: connectionLostHint("the receiver"),
         };
       return {
-        reason: `cannot reach the receiver at ${where.display}: ${words}${error.code ? ` (${error.code})` : ""}`,
+        reason: `cannot reach ${who(where)}: ${words}${error.code ? ` (${error.code})` : ""}`,
         hint: "Check the host and port in the connector's url and that the receiver is running and reachable from Sesame, then retry.",
       };
     }

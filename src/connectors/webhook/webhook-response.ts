@@ -73,16 +73,23 @@ export interface Unconfirmed {
 /** Statuses a revoke may be confirmed with: 2xx, or 404/410 when the receiver has nothing left to take away. */
 export const isRevokeStatus = (status: number): boolean => isSuccess(status) || status === 404 || status === 410;
 
+/** The member an answer names what it is about with: the grant of a revoke or status, the run of an action. */
+export interface AnswerSubject {
+  field: "grantId" | "runId";
+  id: string;
+}
+
 /**
- * The receiver's JSON answer about this grant, or why it is not one: signed (when `secret` is
- * given, i.e. requireSignedResponses) and naming the grant in `grantId`. Anything on the path can
- * answer a status code; only the receiver can sign, and only an answer naming the grant is about it.
+ * The receiver's JSON answer about this grant (or run), or why it is not one: signed (when `secret`
+ * is given, i.e. requireSignedResponses) and naming the grant in `grantId`. Anything on the path
+ * can answer a status code; only the receiver can sign, and only an answer naming the grant is
+ * about it (a signed answer for another one cannot be replayed for this one).
  */
-function answerAbout(
+export function answerAbout(
   response: HttpResponse,
-  grantId: string,
+  subject: AnswerSubject,
   secret: string | undefined,
-  now: number,
+  now: number = Date.now(),
 ): { answer: Record<string, unknown> } | { unconfirmed: Unconfirmed } {
   if (response.truncated)
     return { unconfirmed: { clause: `with an answer larger than ${MAX_BODY_BYTES / 1024} KB`, signature: false } };
@@ -92,9 +99,12 @@ function answerAbout(
   }
   const answer = jsonObject(response);
   if (answer === null) return { unconfirmed: { clause: "with an answer that is not a JSON object", signature: false } };
-  if (answer.grantId !== grantId)
+  if (answer[subject.field] !== subject.id)
     return {
-      unconfirmed: { clause: `with an answer whose "grantId" is not ${JSON.stringify(grantId)}`, signature: false },
+      unconfirmed: {
+        clause: `with an answer whose "${subject.field}" is not ${JSON.stringify(subject.id)}`,
+        signature: false,
+      },
     };
   return { answer };
 }
@@ -109,7 +119,7 @@ export function revokeUnconfirmed(
   secret: string | undefined,
   now: number = Date.now(),
 ): Unconfirmed | undefined {
-  const about = answerAbout(response, grantId, secret, now);
+  const about = answerAbout(response, { field: "grantId", id: grantId }, secret, now);
   if ("unconfirmed" in about) return about.unconfirmed;
   return about.answer.revoked === true
     ? undefined
@@ -123,7 +133,7 @@ export function statusAnswer(
   secret: string | undefined,
   now: number = Date.now(),
 ): { active: boolean } | { unconfirmed: Unconfirmed } {
-  const about = answerAbout(response, grantId, secret, now);
+  const about = answerAbout(response, { field: "grantId", id: grantId }, secret, now);
   if ("unconfirmed" in about) return about;
   const { active } = about.answer;
   return typeof active === "boolean"

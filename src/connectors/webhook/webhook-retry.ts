@@ -12,6 +12,8 @@ export interface RetryPolicy {
   timeoutMs: number;
   /** Waits between attempts; tests pass one that records instead of waiting. */
   sleep?: (ms: number) => Promise<void>;
+  /** How much of an answer is read; MAX_BODY_BYTES unless a call needs bigger answers. */
+  maxBodyBytes?: number;
 }
 
 /** What the last attempt got: an HTTP answer (any status) or no answer at all. */
@@ -36,7 +38,10 @@ export async function sendWithRetries(
     let outcome: Outcome;
     try {
       outcome = {
-        response: await transport.send(build(), { timeoutMs: policy.timeoutMs, maxBodyBytes: MAX_BODY_BYTES }),
+        response: await transport.send(build(), {
+          timeoutMs: policy.timeoutMs,
+          maxBodyBytes: policy.maxBodyBytes ?? MAX_BODY_BYTES,
+        }),
         attempts: attempt,
       };
     } catch (error) {

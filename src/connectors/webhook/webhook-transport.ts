@@ -25,12 +25,16 @@ export interface HttpResponse {
 
 export type TransportFailure = "unreachable" | "tls" | "timeout";
 
-/** A request that got no HTTP answer at all. */
+/**
+ * A request that got no HTTP answer at all. `connected`: the connection (and TLS handshake) was up
+ * when it failed, so the request may have reached the receiver; otherwise nothing was sent.
+ */
 export class TransportError extends Error {
   constructor(
     readonly kind: TransportFailure,
     message: string,
     readonly code?: string,
+    readonly connected = false,
   ) {
     super(message);
     this.name = "TransportError";
@@ -66,13 +70,14 @@ function send(
   const headers = { ...request.headers, ...(body === undefined ? {} : { "Content-Length": String(body.length) }) };
   return new Promise((resolve, reject) => {
     let settled = false;
+    let connected = false;
     const settle = (outcome: () => void) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       outcome();
     };
-    const fail = (error: unknown) => settle(() => reject(asTransportError(error)));
+    const fail = (error: unknown) => settle(() => reject(asTransportError(error, connected)));
     const req = client.request(request.url, { method: request.method, headers, agent }, (res) => {
       const chunks: Buffer[] = [];
       let size = 0;
@@ -99,17 +104,24 @@ function send(
     });
     const timer = setTimeout(() => {
       // Settle first: once the answer has started, destroying the request surfaces as a reset, not as ours.
-      fail(new TransportError("timeout", "no answer in time"));
+      fail(new TransportError("timeout", "no answer in time", undefined, connected));
       req.destroy();
     }, options.timeoutMs);
+    // Whether anything can have reached the receiver: the body is written only once this is up.
+    req.on("socket", (socket) => {
+      const ready = request.url.protocol === "https:" ? "secureConnect" : "connect";
+      if (socket.connecting) socket.once(ready, () => (connected = true));
+      else connected = true;
+    });
     req.on("error", fail);
     req.end(body);
   });
 }
 
-function asTransportError(error: unknown): TransportError {
+function asTransportError(error: unknown, connected: boolean): TransportError {
   if (error instanceof TransportError) return error;
   const code = errorCode(error);
   const message = error instanceof Error ? error.message : String(error);
-  return new TransportError(code !== undefined && TLS_CODE.test(code) ? "tls" : "unreachable", message, code);
+  const kind = code !== undefined && TLS_CODE.test(code) ? "tls" : "unreachable";
+  return new TransportError(kind, message, code, connected);
 }

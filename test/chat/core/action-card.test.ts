@@ -129,6 +129,32 @@ describe("a Kubernetes action in chat", () => {
       result: { rowCount: null, columns: [], rows: [], truncated: false, output: "deployment.apps/web restarted" },
     });
     expect(card.title).toBe("Your action on demo-db ran: succeeded");
-    expect(card.notes).toEqual(["Outcome: succeeded.", "Output: deployment.apps/web restarted", "Request 11111111."]);
+    expect(card.notes).toEqual(["Outcome: succeeded.", "deployment.apps/web restarted", "Request 11111111."]);
+  });
+});
+
+describe("the requester's notice when an action ended with output (a runner's) or unknown", () => {
+  const result = { rowCount: null, columns: [], rows: [], truncated: false };
+
+  it("shows the runner's output, and where to read more when it was cut", () => {
+    const output = `billing restarted\n${"x".repeat(3000)}`;
+    const notice = requestNotice(book, "action_finished", actionRequest("systemctl restart billing"), {
+      status: "succeeded",
+      result: { ...result, output, truncated: true },
+    });
+    expect(notice.title).toBe("Your action on demo-db ran: succeeded");
+    expect(notice.notes.some((note) => note.startsWith("billing restarted\nxxx"))).toBe(true);
+    expect(notice.notes).toContain("More output at GET /api/v1/requests/11111111-2222-3333-4444-555555555555.");
+  });
+
+  it("says an unknown outcome may or may not have run, with the runner's reason", () => {
+    const notice = requestNotice(book, "action_finished", actionRequest("systemctl restart billing"), {
+      status: "unknown",
+      result: { ...result, error: "Unknown whether it ran: the runner at http://runner/ did not answer within 35 s." },
+    });
+    expect(notice.notes).toContain(
+      "It may or may not have run, and it is not retried: check the target before asking again.",
+    );
+    expect(notice.notes.join(" ")).toMatch(/Error: Unknown whether it ran: the runner/);
   });
 });
