@@ -11,7 +11,8 @@ import { type Env, envApiTokens } from "./config/env.js";
 import { loadPolicyFile } from "./config/policy-loader.js";
 import { createActionExecutor } from "./connectors/action-executors.js";
 import { type ConnectorSet, connectorValidators, createConnectorSet } from "./connectors/connector-set.js";
-import { eventSecretVariable } from "./domain/policy/event-access.js";
+import { AppError } from "./domain/errors.js";
+import { eventSecretProblems, eventSecretVariable, MIN_EVENT_SECRET_LENGTH } from "./domain/policy/event-access.js";
 import { PolicyBook } from "./domain/policy/policy-book.js";
 import type { PolicyFile } from "./domain/policy/policy-schema.js";
 import { createJobScheduler } from "./jobs/bullmq-scheduler.js";
@@ -145,6 +146,9 @@ export async function createRuntime(
   await waitUntilReady(queues.connection, 10_000).catch((error: unknown) =>
     logger.warn({ error: String(error) }, "Redis is not reachable yet"),
   );
+  const eventSecrets = eventSecretProblems(policyFile.eventAccess, source);
+  if (eventSecrets.fatal.length > 0) throw new AppError("config_invalid", eventSecrets.fatal.join("; "));
+  for (const problem of eventSecrets.missing) logger.warn({ problem }, "an event source has no secret");
   const connectors = await createConnectorSet(policyFile, source);
   // Not fatal: without a key, look-ups fail and people decide; paging is reported where it fails.
   for (const problem of describeOnCallSetup(policyFile.oncall, env))
@@ -235,7 +239,7 @@ export async function createRuntime(
     logDestination: options.logDestination,
     eventSecret: (name) => {
       const secret = source[eventSecretVariable(name)];
-      return secret !== undefined && secret.length >= 32 ? secret : undefined;
+      return secret !== undefined && secret.length >= MIN_EVENT_SECRET_LENGTH ? secret : undefined;
     },
     resolveToken: createTokenResolver(db, { cacheSeconds: env.SESAME_TOKEN_CACHE, now: () => deps.now().getTime() }),
     async close() {

@@ -14,6 +14,33 @@ export function eventSecretVariable(source: string): string {
   return `SESAME_EVENT_SECRET_${source.toUpperCase().replaceAll("-", "_")}`;
 }
 
+/** The shortest secret Sesame accepts for a signed event source: it signs every event. */
+export const MIN_EVENT_SECRET_LENGTH = 32;
+
+/**
+ * What is wrong with the secrets of the policy's event sources, checked at start: a secret too
+ * short to trust stops the start (refusing every event later would be silent), a missing one is
+ * worth a warning (its events are refused until it is set).
+ */
+export function eventSecretProblems(
+  rules: readonly EventAccessRule[],
+  env: Record<string, string | undefined>,
+): { fatal: string[]; missing: string[] } {
+  const fatal: string[] = [];
+  const missing: string[] = [];
+  for (const source of new Set(rules.map((rule) => rule.source))) {
+    const variable = eventSecretVariable(source);
+    const secret = env[variable];
+    if (secret === undefined || secret === "")
+      missing.push(`${variable} is not set: events from source ${source} are refused until it is`);
+    else if (secret.length < MIN_EVENT_SECRET_LENGTH)
+      fatal.push(
+        `${variable} must be at least ${MIN_EVENT_SECRET_LENGTH} random characters (openssl rand -hex 32): it signs every event from ${source}`,
+      );
+  }
+  return { fatal, missing };
+}
+
 export interface EventApproval {
   reason: string;
   maxSeconds: number;
