@@ -155,6 +155,13 @@ export async function createRuntime(
     logger.warn({ problem }, "on-call is not fully set up");
   const chatQueue = createChatQueue(queues.connection, env.SESAME_REDIS_PREFIX);
   const platforms = enabledPlatforms(modes);
+  // An offer is a chat card: without a chat platform, nobody would ever see it.
+  if (platforms.length === 0)
+    for (const rule of policyFile.incidentAccess.filter((rule) => rule.grant === "offer"))
+      logger.warn(
+        { resources: rule.resources },
+        "an incidentAccess rule offers access in chat, but no chat platform is configured: its offers reach nobody; configure Slack or Teams, or set grant: immediately",
+      );
   const policy = () => book;
   const instanceId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   const store = createPrismaStore(db);
