@@ -19,7 +19,9 @@ export function batchWhileBusy<In, Out>(
     while (running < options.atOnce && waiting.length > 0) {
       const batch = waiting.splice(0, options.maxBatch);
       running += 1;
-      run(batch.map((entry) => entry.item))
+      // Through a promise: a `run` that throws at once must still answer every caller of its batch.
+      Promise.resolve()
+        .then(() => run(batch.map((entry) => entry.item)))
         .then((outs) => {
           if (outs.length !== batch.length) throw new Error(`a batch of ${batch.length} got ${outs.length} answers`);
           for (const [i, entry] of batch.entries()) entry.resolve(outs[i] as Out);

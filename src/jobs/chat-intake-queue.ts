@@ -30,6 +30,8 @@ export const INTAKE_QUEUE = "chat-intake";
 const KEEP_MS = 86_400_000;
 /** A row still unfinished this long after it arrived has lost its job (or its process). */
 const STALE_MS = 60_000;
+/** How long one attempt holds its row; a process that died mid-attempt leaves it to recovery after this. */
+const RUN_LEASE_MS = 120_000;
 /** How long the ack waits for Redis to take the job before running the work inline. */
 const ADD_TIMEOUT_MS = 1_000;
 
@@ -93,12 +95,17 @@ export function createChatIntake(options: IntakeOptions): ChatIntakeRunner {
     if (row?.status !== "received" && row?.status !== "claimed") return;
     const processor = processors.get(row.platform);
     if (!processor) throw new Error(`no ${row.platform} processor in this process`);
-    if (!(await repo.begin(intakeId))) return;
+    const now = options.now();
+    // Another run holds it (a job that arrived after its inline run began, say): that run finishes it.
+    if (!(await repo.begin(intakeId, now, new Date(now.getTime() + RUN_LEASE_MS)))) return;
     try {
       await (work ? work({ final }) : processor.process(row, { final }));
       await repo.finish(intakeId, "done", options.now());
     } catch (error) {
-      if (!final && isRetryLater(error)) throw error;
+      if (!final && isRetryLater(error)) {
+        await repo.release(intakeId);
+        throw error;
+      }
       logger.error(
         {
           intakeId,
@@ -135,7 +142,10 @@ export function createChatIntake(options: IntakeOptions): ChatIntakeRunner {
   }
 
   /** Queues stored rows in one round trip; when Redis cannot take them, their work runs here. */
-  async function schedule(rows: readonly { id: string; entry: Pick<IntakeEntry, "platform" | "kind" | "key"> }[]) {
+  async function schedule(
+    rows: readonly { id: string; entry: Pick<IntakeEntry, "platform" | "kind" | "key"> }[],
+    jobIdSuffix = "",
+  ) {
     if (rows.length === 0) return;
     let timer: NodeJS.Timeout | undefined;
     try {
@@ -147,7 +157,7 @@ export function createChatIntake(options: IntakeOptions): ChatIntakeRunner {
       const jobs = rows.map(({ id, entry }) => ({
         name: entry.kind,
         data: { intakeId: id },
-        opts: { jobId: intakeJobId(entry) },
+        opts: { jobId: `${intakeJobId(entry)}${jobIdSuffix}` },
       }));
       await Promise.race([queue.addBulk(jobs), timeout]);
     } catch (error) {
@@ -161,16 +171,51 @@ export function createChatIntake(options: IntakeOptions): ChatIntakeRunner {
     }
   }
 
-  // Acks that arrive together share one INSERT (one commit) and one Redis round trip.
-  const acceptOne = batchWhileBusy(
-    async (entries: IntakeEntry[]): Promise<Accepted[]> => {
-      const rows = entries.map((entry) => ({ id: options.newId(), entry }));
+  /** One INSERT for the batch; should it fail, each entry alone, so one bad payload fails only its own ack. */
+  async function store(rows: readonly { id: string; entry: IntakeEntry }[]): Promise<(Set<string> | Error)[]> {
+    try {
       const fresh = await repo.insertMany(rows);
-      await schedule(rows.filter((row) => fresh.has(row.id)));
-      return rows.map((row) => (fresh.has(row.id) ? { id: row.id, fresh: true } : { fresh: false }));
+      return rows.map(() => fresh);
+    } catch (error) {
+      if (rows.length === 1) return [error instanceof Error ? error : new Error(String(error))];
+      return Promise.all(
+        rows.map((row) =>
+          repo
+            .insertMany([row])
+            .catch((failed: unknown) => (failed instanceof Error ? failed : new Error(String(failed)))),
+        ),
+      );
+    }
+  }
+
+  // Acks that arrive together share one INSERT (one commit) and one Redis round trip. The Redis
+  // wait runs outside the batch's slot, so a slow Redis does not hold up the next INSERT.
+  const storeTogether = batchWhileBusy(
+    async (entries: IntakeEntry[]): Promise<({ accepted: Accepted; scheduled: Promise<void> } | Error)[]> => {
+      const rows = entries.map((entry) => ({ id: options.newId(), entry }));
+      const stored = await store(rows);
+      const fresh = rows.filter((row, i) => {
+        const outcome = stored[i];
+        return outcome instanceof Set && outcome.has(row.id);
+      });
+      const scheduled = schedule(fresh);
+      return rows.map((row, i) => {
+        const outcome = stored[i];
+        if (outcome instanceof Error) return outcome;
+        return outcome?.has(row.id)
+          ? { accepted: { id: row.id, fresh: true }, scheduled }
+          : { accepted: { fresh: false }, scheduled };
+      });
     },
     { maxBatch: 100, atOnce: 2 },
   );
+
+  async function acceptOne(entry: IntakeEntry): Promise<Accepted> {
+    const outcome = await storeTogether(entry);
+    if (outcome instanceof Error) throw outcome;
+    await outcome.scheduled;
+    return outcome.accepted;
+  }
 
   return {
     queue,
@@ -195,12 +240,14 @@ export function createChatIntake(options: IntakeOptions): ChatIntakeRunner {
     finish: (id) => repo.finish(id, "done", options.now()),
     async recover() {
       const now = options.now().getTime();
-      const stale = await repo.unfinished(new Date(now - STALE_MS), 500);
+      const stale = await repo.unfinished(new Date(now - STALE_MS), new Date(now), 500);
+      // A job id of its own: the first job may still be kept in Redis (finished), which would make a re-add a no-op.
       await schedule(
         stale.map((row) => ({
           id: row.id,
           entry: { platform: row.platform as ChatPlatform, kind: row.kind, key: row.key },
         })),
+        `-retry-${now}`,
       );
       await repo.purge(new Date(now - KEEP_MS));
     },

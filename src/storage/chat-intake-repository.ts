@@ -18,12 +18,21 @@ export interface ChatIntakeRepository {
     status?: "received" | "claimed",
   ): Promise<Set<string>>;
   load(id: string): Promise<(StoredIntake & { status: string }) | undefined>;
-  /** Counts an attempt; false when the row is gone or already finished. */
-  begin(id: string): Promise<boolean>;
+  /**
+   * Takes the row for one attempt until `until` and counts it; false when the row is gone,
+   * finished, or another run holds it (a queued job and an inline run must never both run it).
+   */
+  begin(id: string, now: Date, until: Date): Promise<boolean>;
+  /** Gives the row back after an attempt that will be retried. */
+  release(id: string): Promise<void>;
   finish(id: string, status: "done" | "failed", at: Date): Promise<void>;
   remove(id: string): Promise<void>;
-  /** Rows received before `before` and still not finished: work a dead process or a lost job left behind. */
-  unfinished(before: Date, limit: number): Promise<{ id: string; platform: string; kind: string; key: string }[]>;
+  /** Rows received before `before`, not finished and not held at `now`: work a dead process or a lost job left behind. */
+  unfinished(
+    before: Date,
+    now: Date,
+    limit: number,
+  ): Promise<{ id: string; platform: string; kind: string; key: string }[]>;
   /** Forgets finished rows older than `before` (after the replay window). */
   purge(before: Date): Promise<number>;
 }
@@ -62,25 +71,36 @@ export function createChatIntakeRepository(db: Database, secrets: SecretBox): Ch
         ...(replyTo ? { replyTo } : {}),
       };
     },
-    async begin(id) {
+    async begin(id, now, until) {
       const { count } = await db.chatIntake.updateMany({
-        where: { id, status: { in: ["received", "claimed"] } },
-        data: { attempts: { increment: 1 } },
+        where: {
+          id,
+          status: { in: ["received", "claimed"] },
+          OR: [{ runningUntil: null }, { runningUntil: { lt: now } }],
+        },
+        data: { attempts: { increment: 1 }, runningUntil: until },
       });
       return count === 1;
+    },
+    async release(id) {
+      await db.chatIntake.updateMany({ where: { id }, data: { runningUntil: null } });
     },
     async finish(id, status, at) {
       await db.chatIntake.updateMany({
         where: { id, status: { in: ["received", "claimed"] } },
-        data: { status, finishedAt: at },
+        data: { status, finishedAt: at, runningUntil: null },
       });
     },
     async remove(id) {
       await db.chatIntake.deleteMany({ where: { id } });
     },
-    async unfinished(before, limit) {
+    async unfinished(before, now, limit) {
       return db.chatIntake.findMany({
-        where: { status: "received", receivedAt: { lt: before } },
+        where: {
+          status: "received",
+          receivedAt: { lt: before },
+          OR: [{ runningUntil: null }, { runningUntil: { lt: now } }],
+        },
         select: { id: true, platform: true, kind: true, key: true },
         orderBy: { receivedAt: "asc" },
         take: limit,

@@ -19,8 +19,10 @@ describe("batchWhileBusy", () => {
     const { batches, gates, run } = gatedRun();
     const call = batchWhileBusy(run, { maxBatch: 3, atOnce: 1 });
     const first = call(1);
+    await Promise.resolve(); // a microtask, no timer
     expect(batches).toEqual([[1]]);
     const rest = [2, 3, 4, 5].map(call);
+    await Promise.resolve();
     expect(batches).toEqual([[1]]);
     gates.shift()!();
     expect(await first).toBe(10);
@@ -48,5 +50,22 @@ describe("batchWhileBusy", () => {
     await expect(call("short")).rejects.toThrow("a batch of 1 got 0 answers");
     expect(await call("fine")).toBe("FINE");
     expect(calls).toBe(3);
+  });
+
+  it("answers every caller of a batch whose run throws before returning a promise", async () => {
+    let first = true;
+    const call = batchWhileBusy(
+      (items: number[]): Promise<number[]> => {
+        if (first) {
+          first = false;
+          return new Promise((resolve) => setImmediate(() => resolve(items)));
+        }
+        throw new Error("thrown at once");
+      },
+      { maxBatch: 10, atOnce: 1 },
+    );
+    const outcomes = await Promise.allSettled([call(1), call(2), call(3)]);
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(["fulfilled", "rejected", "rejected"]);
+    await expect(call(4)).rejects.toThrow("thrown at once");
   });
 });

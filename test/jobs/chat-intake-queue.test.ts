@@ -45,13 +45,15 @@ afterAll(async () => {
   await database?.drop();
 });
 
+const secretBox = createSecretBox(Buffer.alloc(32, 7).toString("base64"));
+
 function intakeOn(redisUrl: string, queuePrefix = prefix): ChatIntakeRunner {
   const connection = createProducerRedis(redisUrl);
   connection.on("error", () => undefined);
   const intake = createChatIntake({
     connection,
     prefix: queuePrefix,
-    repo: createChatIntakeRepository(db, createSecretBox(Buffer.alloc(32, 7).toString("base64"))),
+    repo: createChatIntakeRepository(db, secretBox),
     logger: silent,
     now: () => new Date(),
     newId: randomUUID,
@@ -151,6 +153,44 @@ describe("chat intake queue", () => {
     expect(await db.chatIntake.count({ where: { key: { startsWith: "burst:" } } })).toBe(30);
     expect(seen.attempts).toBe(30);
     expect((await intake.accept(entry("burst:7"))).fresh).toBe(false);
+  });
+
+  it("runs a row once when its job and an inline run reach it together", async () => {
+    const intake = intakeOn("redis://127.0.0.1:1");
+    let running = 0;
+    let runs = 0;
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    intake.register("teams", {
+      async process() {
+        runs += 1;
+        running += 1;
+        await gate;
+        running -= 1;
+      },
+      async tellFailed() {},
+    });
+    const id = await createChatIntakeRepository(db, secretBox).insert(randomUUID(), entry("f:29:twice"));
+    const first = intake.run(id!, false);
+    await waitFor(async () => running === 1, "the first run to start");
+    await intake.run(id!, false);
+    release();
+    await first;
+    expect(runs).toBe(1);
+    expect((await db.chatIntake.findFirstOrThrow({ where: { key: "f:29:twice" } })).status).toBe("done");
+  });
+
+  it("fails only the ack whose payload PostgreSQL refuses, not the others stored with it", async () => {
+    const intake = intakeOn("redis://127.0.0.1:1");
+    intake.register("teams", recorder(() => undefined).processor);
+    const bad = { ...entry("poison:bad"), payload: { text: "nul \u0000 inside" } };
+    const answers = await Promise.allSettled(
+      [entry("poison:1"), entry("poison:2"), bad, entry("poison:3")].map((each) => intake.accept(each)),
+    );
+    expect(answers.map((answer) => answer.status)).toEqual(["fulfilled", "fulfilled", "rejected", "fulfilled"]);
+    expect(await db.chatIntake.count({ where: { key: { startsWith: "poison:" } } })).toBe(3);
   });
 
   it("runs the work inline when Redis is down, with the same retries", async () => {

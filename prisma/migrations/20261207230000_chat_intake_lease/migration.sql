@@ -1,0 +1,3 @@
+-- AlterTable
+ALTER TABLE "ChatIntake" ADD COLUMN     "runningUntil" TIMESTAMP(3);
+
