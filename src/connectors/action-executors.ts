@@ -49,8 +49,9 @@ export function createActionExecutor(policyFile: PolicyFile, env: Record<string,
           const settings = kubernetesSettings(instance, connectorName, target, env);
           if ("problem" in settings) return fail(settings.problem);
           // Loaded on first use: the Kubernetes client costs about a second and tens of MB.
-          const { runKubernetesAction } = await import("./kubernetes/kubernetes-action-executor.js");
-          return runKubernetesAction({ ...settings, spec, startedAt: startedAt ?? new Date() });
+          const loaded = await import("./kubernetes/kubernetes-action-executor.js").catch(() => undefined);
+          if (!loaded) return fail("Sesame could not load its Kubernetes client; nothing ran");
+          return loaded.runKubernetesAction({ ...settings, spec, startedAt: startedAt ?? new Date() });
         }
         case "webhook":
           return runCommand(instance, connectorName, target, spec, run, env);
@@ -133,8 +134,9 @@ function runCommand(
     resolved = resolveConnectorConfig(connectorName, webhookConnectorSpec, instance.config, env);
   } catch (error) {
     // Names the unset variable, never a value; nothing was sent.
-    if (isAppError(error)) return fail(`${error.userMessage}; nothing ran`);
-    throw error;
+    return fail(
+      `${isAppError(error) ? error.userMessage : `connector ${connectorName} cannot be configured`}; nothing ran`,
+    );
   }
   const config = webhookConnectorSpec.configSchema.safeParse(resolved.config);
   if (!config.success) {

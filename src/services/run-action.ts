@@ -73,29 +73,48 @@ export async function runAction(deps: ServiceDeps, requestId: string): Promise<A
     if (isAppError(error) && error.code === "already_decided") return deps.store.getActionRun(requestId);
     throw error;
   }
-  const executor = deps.actions;
-  const { outcome, result } = executor
-    ? await executor.run({
-        connectorName: claimed.request.snapshot.connectorName,
-        target: claimed.request.snapshot.target,
-        spec: claimed.spec,
-        startedAt: claimed.run.claimedAt ?? deps.now(),
-        run: {
-          requestId,
-          runId: claimed.run.id,
-          requesterId: claimed.request.requesterId,
-          approverIds: approversOf(claimed.request),
-        },
-      })
-    : {
-        outcome: "failed" as const,
-        result: { rowCount: null, columns: [], rows: [], truncated: false, error: "no action executor is configured" },
-      };
+  const { outcome, result } = await execute(deps, requestId, claimed);
   const sealed = sealResult(deps, result);
   const finished = await change(deps, requestId, () => ({ type: "finish", now: deps.now(), outcome, ...sealed }));
   deps.logger.info({ requestId, outcome, class: claimed.spec.class }, "action finished");
   deps.metrics?.actionFinished?.(claimed.spec.class, outcome);
   return finished.run;
+}
+
+/**
+ * The executor's outcome. Executors report every failure as an outcome; one that throws anyway
+ * may have sent the action first, so that ends `unknown` now rather than when the sweeper looks.
+ */
+async function execute(
+  deps: ServiceDeps,
+  requestId: string,
+  claimed: Awaited<ReturnType<typeof change>>,
+): Promise<{ outcome: "succeeded" | "failed" | "unknown"; result: ActionResult }> {
+  const empty = { rowCount: null, columns: [], rows: [], truncated: false };
+  const executor = deps.actions;
+  if (!executor) return { outcome: "failed", result: { ...empty, error: "no action executor is configured" } };
+  try {
+    return await executor.run({
+      connectorName: claimed.request.snapshot.connectorName,
+      target: claimed.request.snapshot.target,
+      spec: claimed.spec,
+      startedAt: claimed.run.claimedAt ?? deps.now(),
+      run: {
+        requestId,
+        runId: claimed.run.id,
+        requesterId: claimed.request.requesterId,
+        approverIds: approversOf(claimed.request),
+      },
+    });
+  } catch (error) {
+    // Its name only: an unexpected error's message may quote a target's URL or credentials.
+    const kind = error instanceof Error ? error.name : typeof error;
+    deps.logger.error({ requestId, error: kind }, "an action executor failed unexpectedly; the run ends unknown");
+    return {
+      outcome: "unknown",
+      result: { ...empty, error: "Sesame hit an internal problem while running it; it may or may not have run" },
+    };
+  }
 }
 
 /** The sweeper: runs claimed long ago without a result died with their process; say so, never retry. */

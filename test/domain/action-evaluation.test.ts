@@ -109,11 +109,12 @@ describe("policy consistency of actions", () => {
           actions: { requesters: { users: ["alcie"] }, classes: { write: { approvers: { groups: ["dbas"] } } } },
         },
         cache: { connector: "redis", actions: {} },
+        logins: { connector: "pg", target: { mode: "login-role" }, actions: {} },
       },
       policies: [
         {
           id: "p",
-          resources: ["db", "cache", "pods", "runner", "misnamed"],
+          resources: ["db", "cache", "pods", "runner", "misnamed", "logins"],
           requesters: { users: ["alice"] },
           duration: { default: "1h", max: "1h" },
           selfApproval: true,
@@ -131,6 +132,7 @@ describe("policy consistency of actions", () => {
         ),
         'resources.misnamed.actions.kinds.0: connector "k8s" is kubernetes, which runs kubernetes actions, not sql: name kubernetes or leave kinds out',
         'resources.misnamed.actions.classes.ddl: class ddl is for sql actions; connector "k8s" runs kubernetes actions, so this rule never applies: remove it',
+        "resources.logins.actions.kinds: SQL actions on postgres connectors need a membership target (a role to SET ROLE to), not mode: login-role",
       ]),
     );
     // The connector implies the kind: kubernetes and webhook take their own without naming it.

@@ -192,17 +192,18 @@ describe("JIT action approval on PostgreSQL, through the API", () => {
     const created = await ask("UPDATE accounts SET balance = balance + 1 WHERE id = 4");
     const id = created.body.id as string;
     let calls = 0;
+    // The process "dies" inside the call: the executor never comes back, so nothing records a result.
     const dying: ActionExecutor = {
-      run: async () => {
+      run: () => {
         calls += 1;
-        throw new Error("the process died here");
+        return new Promise(() => undefined);
       },
     };
-    await decideRequest(
+    void decideRequest(
       { ...sesame.runtime.deps, actions: dying },
       { requestId: id, actorId: "bob", decision: "approve" },
     );
-    expect(calls).toBe(1);
+    await waitFor(async () => calls === 1, "the claimed run to reach the executor");
     const running = await sesame.api("alice", "GET", `/api/v1/requests/${id}`);
     expect(running.body.action.status).toBe("running");
     // Too early: the statement could still be running.
@@ -220,6 +221,27 @@ describe("JIT action approval on PostgreSQL, through the API", () => {
     const after = await sesame.api("alice", "GET", `/api/v1/requests/${id}`);
     expect(after.body.action).toMatchObject({ status: "unknown" });
     expect((await targetQuery("SELECT balance FROM accounts WHERE id = 4")).rows[0].balance).toBe(100);
+  });
+
+  it("an executor that throws ends the run unknown at once (it may have sent it), and it is never run again", async () => {
+    const created = await ask("UPDATE accounts SET balance = balance + 1 WHERE id = 5");
+    const id = created.body.id as string;
+    let calls = 0;
+    const throwing: ActionExecutor = {
+      run: async () => {
+        calls += 1;
+        throw new Error("postgres://executor:hunter2@db/prod went away");
+      },
+    };
+    await decideRequest(
+      { ...sesame.runtime.deps, actions: throwing },
+      { requestId: id, actorId: "bob", decision: "approve" },
+    );
+    const after = await sesame.api("alice", "GET", `/api/v1/requests/${id}`);
+    expect(after.body.action).toMatchObject({ status: "unknown" });
+    expect(JSON.stringify(after.body)).not.toContain("hunter2");
+    expect(await runAction({ ...sesame.runtime.deps, actions: throwing }, id)).toMatchObject({ status: "unknown" });
+    expect(calls).toBe(1);
   });
 
   it("an approved run nobody claimed (the process died after the approval) is run by the sweeper, once", async () => {

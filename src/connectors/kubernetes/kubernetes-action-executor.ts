@@ -1,7 +1,7 @@
 import { ApiException } from "@kubernetes/client-node";
 import type { ActionResult, ActionSpec } from "../../domain/actions/action-run.js";
 import type { KubernetesOperation } from "../../domain/actions/kubernetes-action.js";
-import { CONNECTION_LOST_CODES, isAbortOrTimeout, socketCodeOf } from "../connection-lost.js";
+import { isAbortOrTimeout, socketCodeOf } from "../connection-lost.js";
 import type { ActionOutcome } from "../postgres/postgres-action-executor.js";
 import { planKubernetesAction } from "./kubernetes-action-plan.js";
 import { createKubernetesApi, type ObjectRef } from "./kubernetes-api.js";
@@ -44,11 +44,11 @@ export async function runKubernetesAction(input: KubernetesActionInput): Promise
   const { operation, ref } = planned;
   const callCount = operation.op === "scale" ? 2 : 1;
   const timeoutMs = Math.max(1, Math.floor(input.spec.limits.statementTimeoutMs / callCount));
-  const calls = createKubernetesApi(input.config, { timeoutMs }).actions;
   const secrets = [input.config.token];
   const object = operation.kind === "pod" ? `pod/${ref.name}` : `${operation.kind}.apps/${ref.name}`;
   let sent = false;
   try {
+    const calls = createKubernetesApi(input.config, { timeoutMs }).actions;
     switch (operation.op) {
       case "scale": {
         const before = await calls.readReplicas(operation.kind, ref);
@@ -91,14 +91,19 @@ function outcomeOfError(
   return { outcome: "failed", result: result({ error: `${object} ${where}: ${message}` }) };
 }
 
+/** Socket codes that mean the request never reached the API server (an ETIMEDOUT may come mid-call). */
+const NOT_DELIVERED = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH"]);
+const UNTRUSTED_CERTIFICATE = /CERT|SELF_SIGNED|^ERR_TLS|^ERR_SSL/;
+
 /**
- * Whether the request may have reached the API server and been applied: a 5xx answer (the server
- * may have applied it before failing), a timeout, or a connection lost mid-call. A refused
- * connection, an unknown host, an untrusted certificate or a 4xx answer mean it was not.
+ * Whether the request may have reached the API server and been applied. Only what surely did not
+ * is ruled out: a 4xx answer, a refused or unroutable connection, an unknown host, a certificate
+ * Sesame did not trust. Anything else once the request went out (a 5xx, a timeout, a lost
+ * connection, an answer that could not be read) may have been applied.
  */
 function mayHaveHappened(error: unknown): boolean {
   if (error instanceof ApiException) return error.code >= 500;
   if (isAbortOrTimeout(error)) return true;
   const code = socketCodeOf(error);
-  return code !== undefined && (CONNECTION_LOST_CODES.has(code) || code === "ERR_STREAM_PREMATURE_CLOSE");
+  return code === undefined || !(NOT_DELIVERED.has(code) || UNTRUSTED_CERTIFICATE.test(code));
 }

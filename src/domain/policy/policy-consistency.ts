@@ -115,6 +115,12 @@ function checkActionKinds(
       );
   if (type === "mysql" && (resource.target as { mode?: unknown }).mode !== "role")
     report([...at, "kinds"], "SQL actions on mysql connectors need a role target (mode: role) to SET ROLE to");
+  // A postgres target without mode is a membership target; only a login-role target cannot run SQL.
+  if (type === "postgres" && (resource.target as { mode?: unknown }).mode === "login-role")
+    report(
+      [...at, "kinds"],
+      "SQL actions on postgres connectors need a membership target (a role to SET ROLE to), not mode: login-role",
+    );
   // A rule for another kind's class would never apply: say so rather than ignore it.
   for (const [name, rule] of Object.entries(resource.actions?.classes ?? {})) {
     const kind = ACTION_KINDS.find((candidate) => CLASSES_OF_KIND[candidate].some((c) => c === name));
