@@ -58,6 +58,8 @@ function parseOptions(argv: string[]) {
       json: { type: "boolean", default: false },
       // 0: one `--role all` process; N: a `--role web` process that acks, beside N `--role worker` processes.
       workers: { type: "string", default: "0" },
+      // With --workers: start them only after the timed phases, as if they ran on other machines.
+      "defer-workers": { type: "boolean", default: false },
     },
   });
   const positive = (name: string, text: string) => {
@@ -71,6 +73,7 @@ function parseOptions(argv: string[]) {
     concurrency: positive("concurrency", values.concurrency),
     json: values.json,
     workers: values.workers === "0" ? 0 : positive("workers", values.workers),
+    deferWorkers: values["defer-workers"],
   };
 }
 
@@ -283,19 +286,19 @@ async function main(): Promise<void> {
         : `starting Sesame (--role web, and ${options.workers} --role worker)`,
     );
     processes.push(await startSesameProcess(ROOT, web, env, httpReady(url)));
-    for (let i = 0; i < options.workers; i += 1)
-      processes.push(
-        await startSesameProcess(
-          ROOT,
-          "worker",
-          {
-            ...env,
-            PORT: String(await freePort()),
-            SESAME_METRICS_PORT: String(await freePort()),
-          },
-          workersReady(redis.url, env.SESAME_REDIS_PREFIX, i + 1),
-        ),
-      );
+    const startWorkers = async () => {
+      for (let i = 0; i < options.workers; i += 1)
+        processes.push(
+          await startSesameProcess(
+            ROOT,
+            "worker",
+            { ...env, PORT: String(await freePort()), SESAME_METRICS_PORT: String(await freePort()) },
+            workersReady(redis.url, env.SESAME_REDIS_PREFIX, i + 1),
+          ),
+        );
+    };
+    if (options.deferWorkers && options.workers === 0) throw new Error("--defer-workers needs --workers N");
+    if (!options.deferWorkers) await startWorkers();
 
     progress(`making ${options.count + WARM_UP_CLICKS} pending requests through the REST API`);
     const api = createApi(url);
@@ -373,6 +376,10 @@ async function main(): Promise<void> {
     const loadAfter = loadavg();
     const uptimeAfterPhases = uptime();
 
+    if (options.deferWorkers) {
+      progress(`starting ${options.workers} --role worker now that the timed phases are over`);
+      await startWorkers();
+    }
     progress("waiting for every stored action to finish");
     const unfinished = () =>
       withClient(database.url, async (db) =>

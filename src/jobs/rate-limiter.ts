@@ -11,12 +11,17 @@ import { batchWhileBusy } from "./batch-while-busy.js";
 
 const WINDOW_MS = 60_000;
 const REDIS_TIMEOUT_MS = 500;
-const HIT = `local count = redis.call('INCR', KEYS[1])
-if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
-return {count, redis.call('PTTL', KEYS[1])}`;
+/** One call for a whole batch of hits: each key's count and time left, in order (a key may repeat). */
+const HIT_MANY = `local answers = {}
+for i, key in ipairs(KEYS) do
+  local count = redis.call('INCR', key)
+  if count == 1 then redis.call('PEXPIRE', key, ARGV[1]) end
+  answers[i] = {count, redis.call('PTTL', key)}
+end
+return answers`;
 
 export function createRateLimiter(redis: Redis, prefix: string, perMinute: number): RateLimit {
-  // Hits that arrive together go to Redis in one pipeline (a burst of clicks costs one round trip).
+  // Hits that arrive together go to Redis in one script call (a burst of clicks costs one command).
   const hit = batchWhileBusy(
     async (keys: string[]): Promise<RateVerdict[]> => {
       let timer: NodeJS.Timeout | undefined;
@@ -24,9 +29,11 @@ export function createRateLimiter(redis: Redis, prefix: string, perMinute: numbe
         const timeout = new Promise<never>((_, reject) => {
           timer = setTimeout(() => reject(new Error("Redis did not answer")), REDIS_TIMEOUT_MS);
         });
-        const pipeline = redis.pipeline();
-        for (const key of keys) pipeline.eval(HIT, 1, `${prefix}:rate-limit:chat:${key}`, WINDOW_MS);
-        const answers = await Promise.race([pipeline.exec(), timeout]);
+        const redisKeys = keys.map((key) => `${prefix}:rate-limit:chat:${key}`);
+        const answers = (await Promise.race([
+          redis.eval(HIT_MANY, redisKeys.length, ...redisKeys, WINDOW_MS),
+          timeout,
+        ])) as [number, number][];
         return keys.map((_, i) => verdictOf(answers?.[i], perMinute));
       } catch {
         return keys.map(() => ({ ok: true }));
@@ -39,10 +46,10 @@ export function createRateLimiter(redis: Redis, prefix: string, perMinute: numbe
   return { perMinute, hit };
 }
 
-/** A key's count and time left; a failed command lets the action through, like an absent Redis. */
-function verdictOf(answer: [Error | null, unknown] | undefined, perMinute: number): RateVerdict {
-  if (!answer || answer[0]) return { ok: true };
-  const [count, ttl] = answer[1] as [number, number];
+/** A key's count and time left. */
+function verdictOf(answer: [number, number] | undefined, perMinute: number): RateVerdict {
+  if (!answer) return { ok: true };
+  const [count, ttl] = answer;
   if (count <= perMinute) return { ok: true };
   return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil(ttl / 1000)) };
 }
