@@ -142,10 +142,7 @@ export function createChatIntake(options: IntakeOptions): ChatIntakeRunner {
   }
 
   /** Queues stored rows in one round trip; when Redis cannot take them, their work runs here. */
-  async function schedule(
-    rows: readonly { id: string; entry: Pick<IntakeEntry, "platform" | "kind" | "key"> }[],
-    jobIdSuffix = "",
-  ) {
+  async function schedule(rows: readonly { id: string; entry: Pick<IntakeEntry, "platform" | "kind" | "key"> }[]) {
     if (rows.length === 0) return;
     let timer: NodeJS.Timeout | undefined;
     try {
@@ -157,7 +154,7 @@ export function createChatIntake(options: IntakeOptions): ChatIntakeRunner {
       const jobs = rows.map(({ id, entry }) => ({
         name: entry.kind,
         data: { intakeId: id },
-        opts: { jobId: `${intakeJobId(entry)}${jobIdSuffix}` },
+        opts: { jobId: intakeJobId(entry) },
       }));
       await Promise.race([queue.addBulk(jobs), timeout]);
     } catch (error) {
@@ -169,6 +166,25 @@ export function createChatIntake(options: IntakeOptions): ChatIntakeRunner {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /**
+   * The rows whose job will not run again: gone, or finished but kept in Redis (a re-add under
+   * the same id would then be a silent no-op, so the finished job is removed first). A row whose
+   * job still waits or runs is left to it. Without Redis, every row (its work then runs inline).
+   */
+  async function withoutLiveJobs<Row extends { entry: Pick<IntakeEntry, "platform" | "kind" | "key"> }>(
+    rows: Row[],
+  ): Promise<Row[]> {
+    if (options.connection.status !== "ready") return rows;
+    const lost: Row[] = [];
+    for (const row of rows) {
+      const job = await queue.getJob(intakeJobId(row.entry)).catch(() => undefined);
+      const state = job ? await job.getState().catch(() => "unknown") : "unknown";
+      if (state === "completed" || state === "failed") await job?.remove().catch(() => undefined);
+      if (state === "completed" || state === "failed" || state === "unknown") lost.push(row);
+    }
+    return lost;
   }
 
   /** One INSERT for the batch; should it fail, each entry alone, so one bad payload fails only its own ack. */
@@ -241,14 +257,11 @@ export function createChatIntake(options: IntakeOptions): ChatIntakeRunner {
     async recover() {
       const now = options.now().getTime();
       const stale = await repo.unfinished(new Date(now - STALE_MS), new Date(now), 500);
-      // A job id of its own: the first job may still be kept in Redis (finished), which would make a re-add a no-op.
-      await schedule(
-        stale.map((row) => ({
-          id: row.id,
-          entry: { platform: row.platform as ChatPlatform, kind: row.kind, key: row.key },
-        })),
-        `-retry-${now}`,
-      );
+      const rows = stale.map((row) => ({
+        id: row.id,
+        entry: { platform: row.platform as ChatPlatform, kind: row.kind, key: row.key },
+      }));
+      await schedule(await withoutLiveJobs(rows));
       await repo.purge(new Date(now - KEEP_MS));
     },
     close: () => queue.close(),

@@ -47,7 +47,7 @@ afterAll(async () => {
 
 const secretBox = createSecretBox(Buffer.alloc(32, 7).toString("base64"));
 
-function intakeOn(redisUrl: string, queuePrefix = prefix): ChatIntakeRunner {
+function intakeOn(redisUrl: string, queuePrefix = prefix, now: () => Date = () => new Date()): ChatIntakeRunner {
   const connection = createProducerRedis(redisUrl);
   connection.on("error", () => undefined);
   const intake = createChatIntake({
@@ -55,7 +55,7 @@ function intakeOn(redisUrl: string, queuePrefix = prefix): ChatIntakeRunner {
     prefix: queuePrefix,
     repo: createChatIntakeRepository(db, secretBox),
     logger: silent,
-    now: () => new Date(),
+    now,
     newId: randomUUID,
     retry: { attempts: 3, backoffMs: 20 },
   });
@@ -191,6 +191,39 @@ describe("chat intake queue", () => {
     );
     expect(answers.map((answer) => answer.status)).toEqual(["fulfilled", "fulfilled", "rejected", "fulfilled"]);
     expect(await db.chatIntake.count({ where: { key: { startsWith: "poison:" } } })).toBe(3);
+  });
+
+  it("recovers a row whose run died after its job finished, though Redis still keeps that job", async () => {
+    const recoverPrefix = `${prefix}-recover`;
+    let offsetMs = 0;
+    const intake = intakeOn(TEST_REDIS_URL, recoverPrefix, () => new Date(Date.now() + offsetMs));
+    await waitUntilReady(intake.queue.opts.connection as never, 10_000).catch(() => undefined);
+    const { seen, processor } = recorder(() => undefined);
+    intake.register("teams", processor);
+    const worker = startIntakeWorker(intake, silent, {
+      redisUrl: TEST_REDIS_URL,
+      prefix: recoverPrefix,
+      concurrency: 1,
+      redisHealth: health,
+    });
+    closers.push(() => worker.close());
+    // Another run holds the row (say, inline after a slow Redis): the job finds it taken and completes.
+    const id = await createChatIntakeRepository(db, secretBox).insert(randomUUID(), entry("lost:1"));
+    await db.chatIntake.update({ where: { id: id! }, data: { runningUntil: new Date(Date.now() + 120_000) } });
+    await intake.queue.add("activity", { intakeId: id! }, { jobId: intakeJobId(entry("lost:1")) });
+    await waitFor(
+      async () => (await intake.queue.getJob(intakeJobId(entry("lost:1"))))?.finishedOn !== undefined,
+      "the job to find the row taken and complete",
+    );
+    expect(seen.attempts).toBe(0);
+    // That run's process died: once its lease ran out, recovery queues the row again and it runs.
+    offsetMs = 180_000;
+    await intake.recover();
+    await waitFor(
+      async () => (await db.chatIntake.findUniqueOrThrow({ where: { id: id! } })).status === "done",
+      "the recovered row to run",
+    );
+    expect(seen.attempts).toBe(1);
   });
 
   it("runs the work inline when Redis is down, with the same retries", async () => {
