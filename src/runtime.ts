@@ -103,6 +103,9 @@ export async function createRuntime(
   const logger = pino({ level: env.LOG_LEVEL, redact: ["*.password", "*.token", "*.url"] }, options.logDestination);
   const modes = chatModes(env);
   const policyFile = await loadPolicy(env, source);
+  // Before anything is written: a deploy that cannot trust its event sources stops here.
+  const eventSecrets = eventSecretProblems(policyFile.eventAccess, source);
+  if (eventSecrets.fatal.length > 0) throw new AppError("config_invalid", eventSecrets.fatal.join("; "));
   const book = new PolicyBook(policyFile);
   if (options.migrate ?? env.SESAME_RUN_MIGRATIONS) {
     const result = await migrate(env.DATABASE_URL);
@@ -146,8 +149,6 @@ export async function createRuntime(
   await waitUntilReady(queues.connection, 10_000).catch((error: unknown) =>
     logger.warn({ error: String(error) }, "Redis is not reachable yet"),
   );
-  const eventSecrets = eventSecretProblems(policyFile.eventAccess, source);
-  if (eventSecrets.fatal.length > 0) throw new AppError("config_invalid", eventSecrets.fatal.join("; "));
   for (const problem of eventSecrets.missing) logger.warn({ problem }, "an event source has no secret");
   const connectors = await createConnectorSet(policyFile, source);
   // Not fatal: without a key, look-ups fail and people decide; paging is reported where it fails.

@@ -12,6 +12,7 @@ import {
 } from "../chat/core/chat-intake.js";
 import type { Logger } from "../services/ports.js";
 import type { ChatIntakeRepository } from "../storage/chat-intake-repository.js";
+import { isDatabaseUnavailable } from "../storage/database-errors.js";
 import type { OutageLog } from "../storage/outage-log.js";
 import { batchWhileBusy } from "./batch-while-busy.js";
 import { createWorkerRedis } from "./queues.js";
@@ -57,7 +58,7 @@ export interface IntakeOptions {
 export interface ChatIntakeRunner extends ChatIntake {
   queue: Queue<IntakeJobData>;
   /** One attempt at a stored row (what a job does). Throws to ask for a retry. */
-  run(intakeId: string, final: boolean): Promise<void>;
+  run(intakeId: string, final: boolean, runner: string): Promise<void>;
   attempts: number;
   /** Re-queues unfinished rows older than a minute and purges old finished ones. */
   recover(): Promise<void>;
@@ -83,29 +84,48 @@ export function createChatIntake(options: IntakeOptions): ChatIntakeRunner {
   });
   queue.on("error", () => undefined);
   let inlineRunning = 0;
+  /** Rows waiting or running inline in this process: recovery leaves them to it. */
+  const inlineRows = new Set<string>();
   const inlineWaiting: (() => void)[] = [];
   const inlineLimit = options.inlineConcurrency ?? 4;
 
+  /**
+   * One attempt at a stored row by `runner` (a job id, or one inline run's token). The attempt
+   * holds the row with a lease it renews while it works, so no other runner takes it meanwhile;
+   * the same runner may take it again for its next attempt, even if giving it back failed.
+   */
   async function run(
     intakeId: string,
     final: boolean,
+    runner: string,
     work?: (attempt: IntakeAttempt) => Promise<void>,
   ): Promise<void> {
     const row = await repo.load(intakeId);
     if (row?.status !== "received" && row?.status !== "claimed") return;
     const processor = processors.get(row.platform);
     if (!processor) throw new Error(`no ${row.platform} processor in this process`);
-    const now = options.now();
-    // Another run holds it (a job that arrived after its inline run began, say): that run finishes it.
-    if (!(await repo.begin(intakeId, now, new Date(now.getTime() + RUN_LEASE_MS)))) return;
+    const leaseUntil = () => new Date(options.now().getTime() + RUN_LEASE_MS);
+    // Another runner holds it (a job that arrived after its inline run began, say): that run finishes it.
+    if (!(await repo.begin(intakeId, runner, options.now(), leaseUntil()))) return;
+    const heartbeat = setInterval(() => {
+      repo
+        .renew(intakeId, runner, leaseUntil())
+        .catch((error: unknown) =>
+          logger.warn({ intakeId, error: String(error) }, "could not renew a chat action's lease"),
+        );
+    }, RUN_LEASE_MS / 4);
+    heartbeat.unref();
+    let outcome: "done" | "failed" = "done";
     try {
       await (work ? work({ final }) : processor.process(row, { final }));
-      await repo.finish(intakeId, "done", options.now());
     } catch (error) {
       if (!final && isRetryLater(error)) {
-        await repo.release(intakeId);
+        clearInterval(heartbeat);
+        // Best effort: should it fail, this runner's next attempt takes the row again all the same.
+        await repo.release(intakeId, runner).catch(() => undefined);
         throw error;
       }
+      outcome = "failed";
       logger.error(
         {
           intakeId,
@@ -118,26 +138,42 @@ export function createChatIntake(options: IntakeOptions): ChatIntakeRunner {
       await processor
         .tellFailed(row)
         .catch((told: unknown) => logger.error({ intakeId, error: String(told) }, "could not tell the person"));
-      await repo.finish(intakeId, "failed", options.now());
+    } finally {
+      clearInterval(heartbeat);
     }
+    // Outside the work's try: a failure to record the outcome must not tell the person their action failed.
+    await repo
+      .finish(intakeId, outcome, options.now(), runner)
+      .catch((error: unknown) =>
+        logger.error(
+          { intakeId, outcome, error: String(error) },
+          "could not record a chat action's outcome; recovery may run it again once its lease runs out",
+        ),
+      );
   }
 
   /** Redis is down: run here, a few at a time, with the same retries. */
   async function runInline(intakeId: string, work?: (attempt: IntakeAttempt) => Promise<void>): Promise<void> {
-    if (inlineRunning >= inlineLimit) await new Promise<void>((resolve) => inlineWaiting.push(resolve));
-    inlineRunning += 1;
+    inlineRows.add(intakeId);
+    const runner = `inline-${options.newId()}`;
     try {
-      for (let attempt = 1; attempt <= retry.attempts; attempt += 1) {
-        try {
-          return await run(intakeId, attempt === retry.attempts, work);
-        } catch (error) {
-          logger.warn({ intakeId, attempt, error: String(error) }, "inline chat action failed; retrying");
-          await sleep(retry.backoffMs * 2 ** (attempt - 1));
+      if (inlineRunning >= inlineLimit) await new Promise<void>((resolve) => inlineWaiting.push(resolve));
+      inlineRunning += 1;
+      try {
+        for (let attempt = 1; attempt <= retry.attempts; attempt += 1) {
+          try {
+            return await run(intakeId, attempt === retry.attempts, runner, work);
+          } catch (error) {
+            logger.warn({ intakeId, attempt, error: String(error) }, "inline chat action failed; retrying");
+            await sleep(retry.backoffMs * 2 ** (attempt - 1));
+          }
         }
+      } finally {
+        inlineRunning -= 1;
+        inlineWaiting.shift()?.();
       }
     } finally {
-      inlineRunning -= 1;
-      inlineWaiting.shift()?.();
+      inlineRows.delete(intakeId);
     }
   }
 
@@ -193,7 +229,9 @@ export function createChatIntake(options: IntakeOptions): ChatIntakeRunner {
       const fresh = await repo.insertMany(rows);
       return rows.map(() => fresh);
     } catch (error) {
-      if (rows.length === 1) return [error instanceof Error ? error : new Error(String(error))];
+      // Entry by entry only for what one payload can cause: a database away or busy fails them all.
+      if (rows.length === 1 || isDatabaseUnavailable(error))
+        return rows.map(() => (error instanceof Error ? error : new Error(String(error))));
       return Promise.all(
         rows.map((row) =>
           repo
@@ -257,10 +295,12 @@ export function createChatIntake(options: IntakeOptions): ChatIntakeRunner {
     async recover() {
       const now = options.now().getTime();
       const stale = await repo.unfinished(new Date(now - STALE_MS), new Date(now), 500);
-      const rows = stale.map((row) => ({
-        id: row.id,
-        entry: { platform: row.platform as ChatPlatform, kind: row.kind, key: row.key },
-      }));
+      const rows = stale
+        .filter((row) => !inlineRows.has(row.id))
+        .map((row) => ({
+          id: row.id,
+          entry: { platform: row.platform as ChatPlatform, kind: row.kind, key: row.key },
+        }));
       await schedule(await withoutLiveJobs(rows));
       await repo.purge(new Date(now - KEEP_MS));
     },
@@ -279,7 +319,7 @@ export function startIntakeWorker(
     async (job) => {
       const intakeId = typeof job.data?.intakeId === "string" ? job.data.intakeId : undefined;
       if (!intakeId) return void logger.error({ jobId: job.id }, "chat intake job with an unknown shape dropped");
-      await intake.run(intakeId, job.attemptsMade + 1 >= (job.opts.attempts ?? 1));
+      await intake.run(intakeId, job.attemptsMade + 1 >= (job.opts.attempts ?? 1), `job-${job.id}`);
     },
     { connection, prefix: options.prefix, concurrency: options.concurrency },
   );

@@ -22,10 +22,13 @@ export interface ChatIntakeRepository {
    * Takes the row for one attempt until `until` and counts it; false when the row is gone,
    * finished, or another run holds it (a queued job and an inline run must never both run it).
    */
-  begin(id: string, now: Date, until: Date): Promise<boolean>;
-  /** Gives the row back after an attempt that will be retried. */
-  release(id: string): Promise<void>;
-  finish(id: string, status: "done" | "failed", at: Date): Promise<void>;
+  begin(id: string, runner: string, now: Date, until: Date): Promise<boolean>;
+  /** Extends `runner`'s hold while it works. */
+  renew(id: string, runner: string, until: Date): Promise<void>;
+  /** Gives `runner`'s hold back after an attempt that will be retried. */
+  release(id: string, runner: string): Promise<void>;
+  /** Records the outcome; with `runner`, only while that runner holds the row (a late run never overwrites its successor's). */
+  finish(id: string, status: "done" | "failed", at: Date, runner?: string): Promise<void>;
   remove(id: string): Promise<void>;
   /** Rows received before `before`, not finished and not held at `now`: work a dead process or a lost job left behind. */
   unfinished(
@@ -71,24 +74,30 @@ export function createChatIntakeRepository(db: Database, secrets: SecretBox): Ch
         ...(replyTo ? { replyTo } : {}),
       };
     },
-    async begin(id, now, until) {
+    async begin(id, runner, now, until) {
       const { count } = await db.chatIntake.updateMany({
         where: {
           id,
           status: { in: ["received", "claimed"] },
-          OR: [{ runningUntil: null }, { runningUntil: { lt: now } }],
+          OR: [{ runningUntil: null }, { runningUntil: { lt: now } }, { runningBy: runner }],
         },
-        data: { attempts: { increment: 1 }, runningUntil: until },
+        data: { attempts: { increment: 1 }, runningUntil: until, runningBy: runner },
       });
       return count === 1;
     },
-    async release(id) {
-      await db.chatIntake.updateMany({ where: { id }, data: { runningUntil: null } });
+    async renew(id, runner, until) {
+      await db.chatIntake.updateMany({ where: { id, runningBy: runner }, data: { runningUntil: until } });
     },
-    async finish(id, status, at) {
+    async release(id, runner) {
       await db.chatIntake.updateMany({
-        where: { id, status: { in: ["received", "claimed"] } },
-        data: { status, finishedAt: at, runningUntil: null },
+        where: { id, runningBy: runner },
+        data: { runningUntil: null, runningBy: null },
+      });
+    },
+    async finish(id, status, at, runner) {
+      await db.chatIntake.updateMany({
+        where: { id, status: { in: ["received", "claimed"] }, ...(runner ? { runningBy: runner } : {}) },
+        data: { status, finishedAt: at, runningUntil: null, runningBy: null },
       });
     },
     async remove(id) {

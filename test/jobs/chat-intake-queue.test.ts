@@ -173,13 +173,33 @@ describe("chat intake queue", () => {
       async tellFailed() {},
     });
     const id = await createChatIntakeRepository(db, secretBox).insert(randomUUID(), entry("f:29:twice"));
-    const first = intake.run(id!, false);
+    const first = intake.run(id!, false, "job-1");
     await waitFor(async () => running === 1, "the first run to start");
-    await intake.run(id!, false);
+    await intake.run(id!, false, "inline-2");
     release();
     await first;
     expect(runs).toBe(1);
     expect((await db.chatIntake.findFirstOrThrow({ where: { key: "f:29:twice" } })).status).toBe("done");
+  });
+
+  it("holds a row for one runner: others wait out its lease, it takes the row again, only it records the end", async () => {
+    const repo = createChatIntakeRepository(db, secretBox);
+    const id = (await repo.insert(randomUUID(), entry("lease:1")))!;
+    const at = (seconds: number) => new Date(Date.UTC(2030, 0, 1, 0, 0, seconds));
+    expect(await repo.begin(id, "job-a", at(0), at(120))).toBe(true);
+    expect(await repo.begin(id, "inline-b", at(60), at(180))).toBe(false);
+    await repo.renew(id, "job-a", at(300));
+    expect(await repo.begin(id, "inline-b", at(200), at(320))).toBe(false);
+    // Giving it back failed (say, the database was away): the same runner's next attempt takes it.
+    expect(await repo.begin(id, "job-a", at(210), at(330))).toBe(true);
+    await repo.finish(id, "done", at(220), "inline-b");
+    expect((await db.chatIntake.findUniqueOrThrow({ where: { id } })).status).toBe("received");
+    await repo.finish(id, "done", at(220), "job-a");
+    expect((await db.chatIntake.findUniqueOrThrow({ where: { id } })).status).toBe("done");
+    // A lease that ran out (its runner died) can be taken by another.
+    const other = (await repo.insert(randomUUID(), entry("lease:2")))!;
+    expect(await repo.begin(other, "job-a", at(0), at(120))).toBe(true);
+    expect(await repo.begin(other, "inline-b", at(121), at(240))).toBe(true);
   });
 
   it("fails only the ack whose payload PostgreSQL refuses, not the others stored with it", async () => {

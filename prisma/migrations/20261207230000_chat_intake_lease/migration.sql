@@ -1,3 +1,4 @@
 -- AlterTable
-ALTER TABLE "ChatIntake" ADD COLUMN     "runningUntil" TIMESTAMP(3);
+ALTER TABLE "ChatIntake" ADD COLUMN     "runningBy" TEXT,
+ADD COLUMN     "runningUntil" TIMESTAMP(3);
 

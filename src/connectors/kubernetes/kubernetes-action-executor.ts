@@ -93,7 +93,7 @@ function outcomeOfError(
 
 /** Socket codes that mean the request never reached the API server (an ETIMEDOUT may come mid-call). */
 const NOT_DELIVERED = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH"]);
-const UNTRUSTED_CERTIFICATE = /CERT|SELF_SIGNED|^ERR_TLS|^ERR_SSL/;
+const UNTRUSTED_CERTIFICATE = /CERT|SELF_SIGNED|LEAF_SIGNATURE|ISSUER|^ERR_TLS|^ERR_SSL/;
 
 /**
  * Whether the request may have reached the API server and been applied. Only what surely did not
