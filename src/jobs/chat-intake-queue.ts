@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { Queue, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import type { ChatPlatform } from "../chat/core/chat-adapter.js";
@@ -90,9 +90,10 @@ export function createChatIntake(options: IntakeOptions): ChatIntakeRunner {
   const inlineLimit = options.inlineConcurrency ?? 4;
 
   /**
-   * One attempt at a stored row by `runner` (a job id, or one inline run's token). The attempt
-   * holds the row with a lease it renews while it works, so no other runner takes it meanwhile;
-   * the same runner may take it again for its next attempt, even if giving it back failed.
+   * One attempt at a stored row by `runner` (a job's lock token, or one inline run's token). The
+   * attempt holds the row with a lease it renews while it works, so no other runner takes it
+   * meanwhile; an inline run takes it again for its next attempt even if giving it back failed (a
+   * job's next attempt has a new token: it finds the row held and leaves it to recovery).
    */
   async function run(
     intakeId: string,
@@ -316,10 +317,11 @@ export function startIntakeWorker(
   const connection = createWorkerRedis(options.redisUrl, options.redisHealth);
   const worker = new Worker<IntakeJobData>(
     INTAKE_QUEUE,
-    async (job) => {
+    async (job, token) => {
       const intakeId = typeof job.data?.intakeId === "string" ? job.data.intakeId : undefined;
       if (!intakeId) return void logger.error({ jobId: job.id }, "chat intake job with an unknown shape dropped");
-      await intake.run(intakeId, job.attemptsMade + 1 >= (job.opts.attempts ?? 1), `job-${job.id}`);
+      // The lock token, not the job id: a stalled job run again elsewhere must not share its lease.
+      await intake.run(intakeId, job.attemptsMade + 1 >= (job.opts.attempts ?? 1), `job-${token ?? randomUUID()}`);
     },
     { connection, prefix: options.prefix, concurrency: options.concurrency },
   );
