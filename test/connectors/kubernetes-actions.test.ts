@@ -1,4 +1,10 @@
+import { execFile } from "node:child_process";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { createServer as createHttpsServer } from "node:https";
 import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
 import { afterAll, beforeAll, beforeEach, expect, it } from "vitest";
 import { createActionExecutor } from "../../src/connectors/action-executors.js";
 import type { ActionSpec } from "../../src/domain/actions/action-run.js";
@@ -35,6 +41,35 @@ async function closedPort(): Promise<number> {
 }
 
 const target = (namespace: string) => ({ namespace, clusterRole: "view" });
+
+/** A server certificate for 127.0.0.1 signed by a throw-away CA that Sesame is not told about. */
+async function certificateFromUnknownCa(): Promise<{ key: string; cert: string }> {
+  const dir = await mkdtemp(join(tmpdir(), "sesame-k8s-ca-"));
+  const openssl = (args: string[]) => promisify(execFile)("openssl", args, { cwd: dir });
+  try {
+    const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+    await openssl([
+      "req",
+      "-x509",
+      ...ec,
+      "-days",
+      "1",
+      "-subj",
+      "/CN=unknown-ca",
+      "-keyout",
+      "ca.key",
+      "-out",
+      "ca.crt",
+    ]);
+    await openssl(["req", "-new", ...ec, "-subj", "/CN=apiserver", "-keyout", "leaf.key", "-out", "leaf.csr"]);
+    await writeFile(join(dir, "ext.cnf"), "subjectAltName=IP:127.0.0.1\n");
+    const sign = ["x509", "-req", "-in", "leaf.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial"];
+    await openssl([...sign, "-days", "1", "-extfile", "ext.cnf", "-out", "leaf.crt"]);
+    return { key: await readFile(join(dir, "leaf.key"), "utf8"), cert: await readFile(join(dir, "leaf.crt"), "utf8") };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
 
 function executorFor(server: string): ActionExecutor {
   const file = PolicyFileSchema.parse({
@@ -247,5 +282,22 @@ describeWith("openssl", "the Kubernetes action executor", () => {
     const refused = await run("delete pod web-abc", { on: executorFor(`https://127.0.0.1:${refusedPort}`) });
     expect(refused.outcome).toBe("failed");
     expect(refused.result.error).toMatch(/ECONNREFUSED/);
+  });
+
+  it("a server whose certificate Sesame cannot verify was never sent anything: the action fails", async () => {
+    let requests = 0;
+    const server = createHttpsServer(await certificateFromUnknownCa(), (_request, response) => {
+      requests += 1;
+      response.end("{}");
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const { port } = server.address() as { port: number };
+      const outcome = await run("delete pod web-abc", { on: executorFor(`https://127.0.0.1:${port}`) });
+      expect(outcome.outcome).toBe("failed");
+      expect(requests).toBe(0);
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 });
