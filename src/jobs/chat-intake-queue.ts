@@ -295,7 +295,7 @@ export function createChatIntake(options: IntakeOptions): ChatIntakeRunner {
     finish: (id) => repo.finish(id, "done", options.now()),
     async recover() {
       const now = options.now().getTime();
-      const stale = await repo.unfinished(new Date(now - STALE_MS), new Date(now), 500);
+      const stale = await repo.unfinished(new Date(now - STALE_MS), new Date(now), 500, [...processors.keys()]);
       const rows = stale
         .filter((row) => !inlineRows.has(row.id))
         .map((row) => ({

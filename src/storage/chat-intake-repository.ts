@@ -30,11 +30,15 @@ export interface ChatIntakeRepository {
   /** Records the outcome; with `runner`, only while that runner holds the row (a late run never overwrites its successor's). */
   finish(id: string, status: "done" | "failed", at: Date, runner?: string): Promise<void>;
   remove(id: string): Promise<void>;
-  /** Rows received before `before`, not finished and not held at `now`: work a dead process or a lost job left behind. */
+  /**
+   * Rows of `platforms` received before `before`, not finished and not held at `now`: work a dead
+   * process or a lost job left behind (rows of a platform nobody handles here never crowd them out).
+   */
   unfinished(
     before: Date,
     now: Date,
     limit: number,
+    platforms: readonly string[],
   ): Promise<{ id: string; platform: string; kind: string; key: string }[]>;
   /** Forgets finished rows older than `before` (after the replay window). */
   purge(before: Date): Promise<number>;
@@ -103,10 +107,11 @@ export function createChatIntakeRepository(db: Database, secrets: SecretBox): Ch
     async remove(id) {
       await db.chatIntake.deleteMany({ where: { id } });
     },
-    async unfinished(before, now, limit) {
+    async unfinished(before, now, limit, platforms) {
       return db.chatIntake.findMany({
         where: {
           status: "received",
+          platform: { in: [...platforms] },
           receivedAt: { lt: before },
           OR: [{ runningUntil: null }, { runningUntil: { lt: now } }],
         },

@@ -236,9 +236,13 @@ describe("chat intake queue", () => {
       "the job to find the row taken and complete",
     );
     expect(seen.attempts).toBe(0);
+    // A row of a platform no process here handles is not recovery's business (nor does it crowd others out).
+    const slackEntry: IntakeEntry = { ...entry("lost:slack"), platform: "slack", kind: "command" };
+    await createChatIntakeRepository(db, secretBox).insert(randomUUID(), slackEntry);
     // That run's process died: once its lease ran out, recovery queues the row again and it runs.
     offsetMs = 180_000;
     await intake.recover();
+    expect(await intake.queue.getJob(intakeJobId(slackEntry))).toBeUndefined();
     await waitFor(
       async () => (await db.chatIntake.findUniqueOrThrow({ where: { id: id! } })).status === "done",
       "the recovered row to run",
