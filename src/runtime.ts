@@ -59,8 +59,8 @@ export interface Runtime {
   redisHealth: OutageLog;
   /** This process's metrics registry (served at /metrics) and the recorder in `deps.metrics`. */
   metrics: SesameMetrics;
-  /** Where `logger` writes when not stdout; the web server's request log goes there too. */
-  logDestination?: DestinationStream;
+  /** Where `logger` writes (stdout unless a test gave another); the web server's request log goes there too. */
+  logDestination: DestinationStream;
   resolveToken(token: string): Promise<string | null>;
   /** A signed event source's secret (SESAME_EVENT_SECRET_<SOURCE>, 32+ characters), or undefined. */
   eventSecret(source: string): string | undefined;
@@ -100,7 +100,11 @@ export async function createRuntime(
   } = {},
 ): Promise<Runtime> {
   const source = options.source ?? process.env;
-  const logger = pino({ level: env.LOG_LEVEL, redact: ["*.password", "*.token", "*.url"] }, options.logDestination);
+  // Asynchronous stdout: lines logged while a write is under way go out together in the next one,
+  // instead of a blocking write per line (a tenth of the CPU of a request's lifecycle). pino
+  // flushes what is left when the process exits.
+  const logDestination = options.logDestination ?? pino.destination({ dest: 1, sync: false });
+  const logger = pino({ level: env.LOG_LEVEL, redact: ["*.password", "*.token", "*.url"] }, logDestination);
   const modes = chatModes(env);
   const policyFile = await loadPolicy(env, source);
   // Before anything is written: a deploy that cannot trust its event sources stops here.
@@ -244,7 +248,7 @@ export async function createRuntime(
     logger,
     redisHealth,
     metrics,
-    logDestination: options.logDestination,
+    logDestination,
     eventSecret: (name) => {
       const secret = source[eventSecretVariable(name)];
       return secret !== undefined && secret.length >= MIN_EVENT_SECRET_LENGTH ? secret : undefined;

@@ -60,7 +60,12 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       stream: options.logStream,
       serializers: { req: requestLogFields },
     },
+    // One line per request, once it is answered, instead of Fastify's two (arrival and answer).
+    disableRequestLogging: true,
   }).withTypeProvider<ZodTypeProvider>();
+  app.addHook("onResponse", async (req, reply) => {
+    req.log.info({ req, res: reply, responseTime: reply.elapsedTime }, "request completed");
+  });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler(handleError);
