@@ -3,22 +3,16 @@ import { isAppError } from "../domain/errors.js";
 import type { PolicyFile } from "../domain/policy/policy-schema.js";
 import type { ActionExecutor, ActionRunIdentity } from "../services/ports.js";
 import { describeIssues } from "./config-errors.js";
+import type { ConnectorSpec } from "./connector.js";
 import { planKubernetesAction } from "./kubernetes/kubernetes-action-plan.js";
-import {
-  type KubernetesConfig,
-  KubernetesConfigSchema,
-  type KubernetesTarget,
-  KubernetesTargetSchema,
-} from "./kubernetes/kubernetes-config.js";
 import { kubernetesConnectorSpec } from "./kubernetes/kubernetes-spec.js";
 import { runMysqlAction } from "./mysql/mysql-action-executor.js";
-import { MysqlConfigSchema, MysqlTargetSchema } from "./mysql/mysql-config.js";
+import { mysqlConnectorSpec } from "./mysql/mysql-spec.js";
 import { type ActionOutcome, runPostgresAction } from "./postgres/postgres-action-executor.js";
-import { PostgresConfigSchema, PostgresTargetSchema } from "./postgres/postgres-config.js";
+import { postgresConnectorSpec } from "./postgres/postgres-spec.js";
 import { redactSecrets } from "./redact.js";
 import { resolveConnectorConfig } from "./registry.js";
 import { runWebhookAction } from "./webhook/webhook-action-executor.js";
-import { WebhookTargetSchema } from "./webhook/webhook-config.js";
 import { webhookConnectorSpec } from "./webhook/webhook-spec.js";
 
 /**
@@ -34,7 +28,7 @@ export function createActionExecutor(policyFile: PolicyFile, env: Record<string,
     admit({ connectorName, target, spec }) {
       const instance = policyFile.connectors[connectorName];
       if (instance?.type !== "kubernetes") return null;
-      const settings = kubernetesSettings(instance, connectorName, target, env);
+      const settings = settingsOf(kubernetesConnectorSpec, instance, connectorName, target, env);
       if ("problem" in settings) return settings.problem;
       const planned = planKubernetesAction(settings.config, settings.target, spec.text);
       return "problem" in planned ? planned.problem : null;
@@ -46,7 +40,7 @@ export function createActionExecutor(policyFile: PolicyFile, env: Record<string,
         case "mysql":
           return runSql(instance, connectorName, target, spec, env);
         case "kubernetes": {
-          const settings = kubernetesSettings(instance, connectorName, target, env);
+          const settings = settingsOf(kubernetesConnectorSpec, instance, connectorName, target, env);
           if ("problem" in settings) return fail(settings.problem);
           // Loaded on first use: the Kubernetes client costs about a second and tens of MB.
           const loaded = await import("./kubernetes/kubernetes-action-executor.js").catch(() => undefined);
@@ -67,6 +61,35 @@ const fail = (error: string): ActionOutcome => ({
   result: { rowCount: null, columns: [], rows: [], truncated: false, error },
 });
 
+/**
+ * A connector's config, read from the policy and the environment as the connector itself reads it
+ * (its spec's secret fields and schemas), and the resource's target; or what is wrong, with no
+ * secret in it. Nothing has been sent when this fails.
+ */
+function settingsOf<Config, Target>(
+  spec: ConnectorSpec<Config, Target>,
+  instance: ConnectorInstance,
+  connectorName: string,
+  target: unknown,
+  env: Record<string, string | undefined>,
+): { config: Config; target: Target } | { problem: string } {
+  let resolved: ReturnType<typeof resolveConnectorConfig>;
+  try {
+    resolved = resolveConnectorConfig(connectorName, spec, instance.config, env);
+  } catch (error) {
+    // It names the environment variable that is not set, never a value.
+    return { problem: isAppError(error) ? error.userMessage : `connector ${connectorName} cannot be configured` };
+  }
+  const config = spec.configSchema.safeParse(resolved.config);
+  if (!config.success) {
+    const problems = describeIssues(config.error, `connector "${connectorName}" config`);
+    return { problem: redactSecrets(problems.join("; "), resolved.secrets) };
+  }
+  const parsedTarget = spec.targetSchema.safeParse(target);
+  if (!parsedTarget.success) return { problem: `the resource's ${spec.type} target is not valid` };
+  return { config: config.data, target: parsedTarget.data };
+}
+
 /** SQL as the connector's login (the executor login) `SET ROLE`d to the resource's role. */
 function runSql(
   instance: ConnectorInstance,
@@ -75,52 +98,26 @@ function runSql(
   spec: ActionSpec,
   env: Record<string, string | undefined>,
 ): Promise<ActionOutcome> | ActionOutcome {
-  const raw = instance.config.url;
-  const url = typeof raw === "object" && raw !== null && "env" in raw ? env[raw.env] : raw;
   if (instance.type === "mysql") {
-    const config = MysqlConfigSchema.safeParse({ ...instance.config, url });
-    const parsedTarget = MysqlTargetSchema.safeParse(target);
-    if (!config.success) return fail(`connector ${connectorName} has no usable url`);
-    if (!parsedTarget.success || parsedTarget.data.mode !== "role")
+    const settings = settingsOf(mysqlConnectorSpec, instance, connectorName, target, env);
+    if ("problem" in settings) return fail(`${settings.problem}; nothing ran`);
+    if (settings.target.mode !== "role")
       return fail(`SQL actions on MariaDB/MySQL need a role target (mode: role) to SET ROLE to`);
-    return runMysqlAction({ config: config.data, role: parsedTarget.data.role, spec });
+    return runMysqlAction({ config: settings.config, role: settings.target.role, spec });
   }
-  const config = PostgresConfigSchema.safeParse({ ...instance.config, url });
-  const parsedTarget = PostgresTargetSchema.safeParse(target);
-  if (!config.success) return fail(`connector ${connectorName} has no usable url`);
-  if (!parsedTarget.success || parsedTarget.data.mode !== "membership")
+  const settings = settingsOf(postgresConnectorSpec, instance, connectorName, target, env);
+  if ("problem" in settings) return fail(`${settings.problem}; nothing ran`);
+  if (settings.target.mode !== "membership")
     return fail(`SQL actions need a membership target with a role to SET ROLE to`);
   return runPostgresAction({
-    url: config.data.url,
-    role: parsedTarget.data.role,
+    url: settings.config.url,
+    role: settings.target.role,
     spec,
-    connectTimeoutMs: config.data.connectTimeoutSeconds * 1000,
+    connectTimeoutMs: settings.config.connectTimeoutSeconds * 1000,
   });
 }
 
-/** The connector's config (token from the environment) and the resource's target, or what is wrong with them. */
-function kubernetesSettings(
-  instance: ConnectorInstance,
-  connectorName: string,
-  target: unknown,
-  env: Record<string, string | undefined>,
-): { config: KubernetesConfig; target: KubernetesTarget } | { problem: string } {
-  let resolved: ReturnType<typeof resolveConnectorConfig>;
-  try {
-    resolved = resolveConnectorConfig(connectorName, kubernetesConnectorSpec, instance.config, env);
-  } catch (error) {
-    // It names the environment variable that is not set, never a value.
-    return { problem: isAppError(error) ? error.userMessage : `connector ${connectorName} cannot be configured` };
-  }
-  const config = KubernetesConfigSchema.safeParse(resolved.config);
-  if (!config.success)
-    return { problem: `connector ${connectorName} has an unusable config (the policy loader says why)` };
-  const parsedTarget = KubernetesTargetSchema.safeParse(target);
-  if (!parsedTarget.success) return { problem: `the resource's Kubernetes target is not valid` };
-  return { config: config.data, target: parsedTarget.data };
-}
-
-/** A command, posted once to the webhook connector's runner; its config is read as the connector reads it. */
+/** A command, posted once to the webhook connector's runner. */
 function runCommand(
   instance: ConnectorInstance,
   connectorName: string,
@@ -129,25 +126,11 @@ function runCommand(
   run: ActionRunIdentity,
   env: Record<string, string | undefined>,
 ): Promise<ActionOutcome> | ActionOutcome {
-  let resolved: ReturnType<typeof resolveConnectorConfig>;
-  try {
-    resolved = resolveConnectorConfig(connectorName, webhookConnectorSpec, instance.config, env);
-  } catch (error) {
-    // Names the unset variable, never a value; nothing was sent.
-    return fail(
-      `${isAppError(error) ? error.userMessage : `connector ${connectorName} cannot be configured`}; nothing ran`,
-    );
-  }
-  const config = webhookConnectorSpec.configSchema.safeParse(resolved.config);
-  if (!config.success) {
-    const problems = describeIssues(config.error, `connector "${connectorName}" config`);
-    return fail(redactSecrets(`${problems.join("; ")}; nothing ran`, resolved.secrets));
-  }
-  const parsedTarget = WebhookTargetSchema.safeParse(target);
-  if (!parsedTarget.success) return fail(`the resource's target is not a JSON object; nothing ran`);
+  const settings = settingsOf(webhookConnectorSpec, instance, connectorName, target, env);
+  if ("problem" in settings) return fail(`${settings.problem}; nothing ran`);
   return runWebhookAction({
-    config: config.data,
-    target: parsedTarget.data,
+    config: settings.config,
+    target: settings.target,
     run: { ...run, text: spec.text, sha256: spec.sha256, timeoutMs: spec.limits.statementTimeoutMs },
   });
 }
