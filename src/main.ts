@@ -5,7 +5,7 @@ import { eventRoutes } from "./http/routes/event-routes.js";
 import { buildServer } from "./http/server.js";
 import { startAuditChainTimer } from "./jobs/audit-chain-timer.js";
 import { type AuditWebhook, startAuditWebhook } from "./jobs/audit-webhook.js";
-import { startIntakeWorker } from "./jobs/chat-intake-queue.js";
+import { startIntakeWorker } from "./jobs/chat-intake-worker.js";
 import { startChatWorker } from "./jobs/chat-queue.js";
 import { createEventQueue, startEventWorker } from "./jobs/event-queue.js";
 import { startLeaseHeartbeat } from "./jobs/lease-heartbeat.js";

@@ -1,5 +1,5 @@
-import { createHash, randomUUID } from "node:crypto";
-import { Queue, Worker } from "bullmq";
+import { createHash } from "node:crypto";
+import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import type { ChatPlatform } from "../chat/core/chat-adapter.js";
 import {
@@ -13,10 +13,7 @@ import {
 import type { Logger } from "../services/ports.js";
 import type { ChatIntakeRepository } from "../storage/chat-intake-repository.js";
 import { isDatabaseUnavailable } from "../storage/database-errors.js";
-import type { OutageLog } from "../storage/outage-log.js";
 import { batchWhileBusy } from "./batch-while-busy.js";
-import { createWorkerRedis } from "./queues.js";
-import { onWorkerError } from "./redis-outages.js";
 
 /**
  * The chat intake queue. A job carries only the stored row's id; its id is `<kind>-<sha256 of the
@@ -306,44 +303,5 @@ export function createChatIntake(options: IntakeOptions): ChatIntakeRunner {
       await repo.purge(new Date(now - KEEP_MS));
     },
     close: () => queue.close(),
-  };
-}
-
-export function startIntakeWorker(
-  intake: ChatIntakeRunner,
-  logger: Logger,
-  options: { redisUrl: string; prefix: string; concurrency: number; redisHealth: OutageLog; recoverEveryMs?: number },
-): { close(): Promise<void> } {
-  const connection = createWorkerRedis(options.redisUrl, options.redisHealth);
-  const worker = new Worker<IntakeJobData>(
-    INTAKE_QUEUE,
-    async (job, token) => {
-      const intakeId = typeof job.data?.intakeId === "string" ? job.data.intakeId : undefined;
-      if (!intakeId) return void logger.error({ jobId: job.id }, "chat intake job with an unknown shape dropped");
-      // The lock token, not the job id: a stalled job run again elsewhere must not share its lease.
-      await intake.run(intakeId, job.attemptsMade + 1 >= (job.opts.attempts ?? 1), `job-${token ?? randomUUID()}`);
-    },
-    { connection, prefix: options.prefix, concurrency: options.concurrency },
-  );
-  worker.on("failed", (job, error) =>
-    logger.warn(
-      { jobId: job?.id, attemptsMade: job?.attemptsMade, error: error.message },
-      "chat action attempt failed",
-    ),
-  );
-  worker.on("error", onWorkerError(INTAKE_QUEUE, logger, options.redisHealth));
-  const recover = () =>
-    void intake
-      .recover()
-      .catch((error: unknown) => logger.warn({ error: String(error) }, "chat intake recovery failed"));
-  recover();
-  const timer = setInterval(recover, options.recoverEveryMs ?? 30_000);
-  timer.unref();
-  return {
-    async close() {
-      clearInterval(timer);
-      await worker.close();
-      connection.disconnect();
-    },
   };
 }

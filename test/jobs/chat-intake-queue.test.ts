@@ -2,12 +2,8 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { IntakeEntry, IntakeProcessor, StoredIntake } from "../../src/chat/core/chat-intake.js";
 import { RetryLater } from "../../src/chat/core/chat-intake.js";
-import {
-  type ChatIntakeRunner,
-  createChatIntake,
-  intakeJobId,
-  startIntakeWorker,
-} from "../../src/jobs/chat-intake-queue.js";
+import { type ChatIntakeRunner, createChatIntake, intakeJobId } from "../../src/jobs/chat-intake-queue.js";
+import { startIntakeWorker } from "../../src/jobs/chat-intake-worker.js";
 import { createProducerRedis, waitUntilReady } from "../../src/jobs/queues.js";
 import { createChatIntakeRepository } from "../../src/storage/chat-intake-repository.js";
 import { createOutageLog } from "../../src/storage/outage-log.js";

@@ -2,7 +2,7 @@ import { parse as parseQuery } from "node:querystring";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { intakeOf } from "../../../src/chat/slack/slack-intake.js";
 import { tellFailed } from "../../../src/chat/slack/slack-intake-replies.js";
-import { startIntakeWorker } from "../../../src/jobs/chat-intake-queue.js";
+import { startIntakeWorker } from "../../../src/jobs/chat-intake-worker.js";
 import { createChatIntakeRepository } from "../../../src/storage/chat-intake-repository.js";
 import { startSesame, type TestSesame } from "../../helpers/sesame.js";
 import { waitFor } from "../../helpers/wait.js";
