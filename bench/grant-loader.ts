@@ -6,7 +6,7 @@ import { createJobScheduler } from "../src/jobs/bullmq-scheduler.js";
 import { createQueues } from "../src/jobs/queues.js";
 import type { ServiceDeps } from "../src/services/deps.js";
 import { createDatabase } from "../src/storage/prisma-client.js";
-import { createPrismaStore } from "../src/storage/prisma-store.js";
+import { createStore } from "../src/storage/store.js";
 import { type LiveGrant, makeLiveGrants } from "./live-grants.js";
 import { REVOCATION_REQUESTERS, REVOCATION_RESOURCE } from "./revocation-policy.js";
 
@@ -38,7 +38,7 @@ export async function createGrantLoader(options: {
   const connectors = await createConnectorSet(policyFile, source);
   const unused = (what: string) => () => Promise.reject(new Error(`the grant loader does not ${what}`));
   const deps: ServiceDeps = {
-    store: createPrismaStore(db),
+    store: createStore(db),
     jobs: createJobScheduler(queues),
     connectors,
     policy: () => book,

@@ -35,9 +35,9 @@ import { createIncidentOfferStore } from "./storage/incident-offer-repository.js
 import { migrate } from "./storage/migrator.js";
 import { createOutageLog, type OutageLog } from "./storage/outage-log.js";
 import { createDatabase, type Database } from "./storage/prisma-client.js";
-import { createPrismaStore } from "./storage/prisma-store.js";
 import { createSecretBox } from "./storage/secret-box.js";
 import { createSlackInstallationStore } from "./storage/slack-installation-repository.js";
+import { createStore } from "./storage/store.js";
 
 /** Everything one Sesame process holds: built by `createRuntime`, used by main, the CLI and tests. */
 export interface Runtime {
@@ -169,7 +169,7 @@ export async function createRuntime(
       );
   const policy = () => book;
   const instanceId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
-  const store = createPrismaStore(db);
+  const store = createStore(db);
   const now = options.now ?? (() => new Date());
   const metrics = createSesameMetrics({
     queues: [queues.grants, queues.revokes, queues.requests, queues.escalations, chatQueue.queue],

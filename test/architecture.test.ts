@@ -127,7 +127,7 @@ describe("architecture: the import checker itself", () => {
     ["pg/lib/client.js", true],
     ["@prisma/client/runtime", true],
     ["fastify", true],
-    ["../storage/prisma-store.js", true],
+    ["../storage/store.js", true],
     ["../http/server.js", true],
     ["../../src/storage/audit-repository.js", true],
     ["pg-format", false],

@@ -2,8 +2,8 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { chainAuditEvents } from "../src/storage/audit-chainer.js";
 import { appendAuditEvent, verifyStoredAuditChain } from "../src/storage/audit-repository.js";
-import type { Prisma } from "../src/storage/generated/prisma/client.js";
-import { createDatabase, type Database } from "../src/storage/prisma-client.js";
+import { createDatabase, type Database, sqlPoolOf } from "../src/storage/prisma-client.js";
+import type { Sql } from "../src/storage/sql.js";
 import { chainEverything } from "./helpers/audit-chain.js";
 import { createMigratedDatabase } from "./helpers/database.js";
 import { waitFor } from "./helpers/wait.js";
@@ -28,20 +28,20 @@ class RolledBack extends Error {}
 
 /** An interactive transaction held open until the test ends it. */
 async function openTransaction(): Promise<{
-  tx: Prisma.TransactionClient;
+  tx: Sql;
   end(outcome: "commit" | "rollback"): Promise<void>;
 }> {
   let finish!: (outcome: "commit" | "rollback") => void;
   const finished = new Promise<"commit" | "rollback">((resolve) => (finish = resolve));
-  let opened!: (tx: Prisma.TransactionClient) => void;
-  const open = new Promise<Prisma.TransactionClient>((resolve) => (opened = resolve));
-  const done = db
-    .$transaction(
+  let opened!: (tx: Sql) => void;
+  const open = new Promise<Sql>((resolve) => (opened = resolve));
+  const done = sqlPoolOf(db)
+    .transaction(
       async (tx) => {
         opened(tx);
         if ((await finished) === "rollback") throw new RolledBack();
       },
-      { timeout: 120_000 },
+      { timeoutMs: 120_000 },
     )
     .catch((error: unknown) => {
       if (!(error instanceof RolledBack)) throw error;
@@ -96,7 +96,7 @@ describe("audited transactions and the chainer", () => {
     const a = await openTransaction();
     await appendAuditEvent(a.tx, { type: "test.a-open" });
 
-    await withoutLockWaits(db.$transaction((tx) => appendAuditEvent(tx, { type: "test.b-commits" })));
+    await withoutLockWaits(appendAuditEvent(sqlPoolOf(db), { type: "test.b-commits" }));
     expect(await db.auditEvent.count({ where: { type: "test.a-open" } })).toBe(0);
     // B's event is newer than A's transaction: it waits for A, and says so instead of failing.
     await chainAuditEvents(db, { wait: true });
@@ -114,7 +114,7 @@ describe("audited transactions and the chainer", () => {
     const rollback = await openTransaction();
     await appendAuditEvent(rollback.tx, { type: "test.rolled-back" });
     await rollback.end("rollback");
-    await db.$transaction((tx) => appendAuditEvent(tx, { type: "test.after-rollback" }));
+    await appendAuditEvent(sqlPoolOf(db), { type: "test.after-rollback" });
 
     await chainEverything(db);
     expect(await linkedSeqs()).toEqual([...before, await seqOf("test.after-rollback")]);
@@ -126,7 +126,7 @@ describe("audited transactions and the chainer", () => {
     // B got its transaction id first (a business transaction writes its rows before its audit
     // event), then A inserted its event, then B: A's seq is lower, but only B's can be chained.
     const b = await openTransaction();
-    await b.tx.$queryRaw`SELECT pg_current_xact_id()::text`;
+    await b.tx.rows("SELECT pg_current_xact_id()::text");
     const a = await openTransaction();
     await appendAuditEvent(a.tx, { type: "test.lower-seq" });
     await appendAuditEvent(b.tx, { type: "test.higher-seq" });
@@ -148,7 +148,7 @@ describe("audited transactions and the chainer", () => {
   });
 
   it("chainers running at once link every event exactly once", async () => {
-    for (let i = 0; i < 20; i += 1) await db.$transaction((tx) => appendAuditEvent(tx, { type: `test.burst-${i}` }));
+    for (let i = 0; i < 20; i += 1) await appendAuditEvent(sqlPoolOf(db), { type: `test.burst-${i}` });
     await Promise.all([chainAuditEvents(db), chainAuditEvents(db), chainAuditEvents(db, { wait: true })]);
     await chainEverything(db);
     const chained = await linkedSeqs();
@@ -169,7 +169,7 @@ describe("audited transactions and the chainer", () => {
     } finally {
       await admin.end();
     }
-    await db.$transaction((tx) => appendAuditEvent(tx, { type: "test.after-restore" }));
+    await appendAuditEvent(sqlPoolOf(db), { type: "test.after-restore" });
 
     await chainEverything(db);
     expect((await linkedSeqs()).at(-1)).toBe(await seqOf("test.after-restore"));

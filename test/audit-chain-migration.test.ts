@@ -7,7 +7,7 @@ import { computeAuditHash, GENESIS_HASH } from "../src/domain/audit-chain.js";
 import { chainAuditEvents } from "../src/storage/audit-chainer.js";
 import { appendAuditEvent, verifyStoredAuditChain } from "../src/storage/audit-repository.js";
 import { DEFAULT_MIGRATIONS_DIR, migrate } from "../src/storage/migrator.js";
-import { createDatabase } from "../src/storage/prisma-client.js";
+import { createDatabase, sqlPoolOf } from "../src/storage/prisma-client.js";
 import { chainEverything } from "./helpers/audit-chain.js";
 import { createTestDatabase } from "./helpers/database.js";
 
@@ -78,7 +78,7 @@ describe(`migration ${MIGRATION}`, () => {
         waiting: 0,
       });
 
-      await db.$transaction((tx) => appendAuditEvent(tx, { type: "grant.revoked", grantId: "grant-1" }));
+      await appendAuditEvent(sqlPoolOf(db), { type: "grant.revoked", grantId: "grant-1" });
       const added = await db.auditEvent.findFirstOrThrow({ where: { type: "grant.revoked" } });
       expect(added).toMatchObject({ prevHash: null, hash: null });
       expect(added.txid).toBeGreaterThan(0n);

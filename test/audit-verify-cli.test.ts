@@ -8,7 +8,7 @@ import { runCli } from "../src/cli/main.js";
 import { type ChainEntry, verifyAuditChain } from "../src/domain/audit-chain-verify.js";
 import type { AuditInput } from "../src/domain/audit-event.js";
 import { appendAuditEvent } from "../src/storage/audit-repository.js";
-import { createDatabase } from "../src/storage/prisma-client.js";
+import { createDatabase, sqlPoolOf } from "../src/storage/prisma-client.js";
 import { chainEverything } from "./helpers/audit-chain.js";
 import { createMigratedDatabase } from "./helpers/database.js";
 
@@ -57,12 +57,15 @@ async function seededDatabase(label: string): Promise<{ url: string; seqs: bigin
   const db = createDatabase(database.url);
   try {
     for (const [index, event] of EVENTS.entries()) {
-      await db.$transaction((tx) => appendAuditEvent(tx, event));
+      await appendAuditEvent(sqlPoolOf(db), event);
       if (index === 1) {
-        const rolledBack = db.$transaction(async (tx) => {
-          await appendAuditEvent(tx, { type: "request.submitted", actorId: "mallory" });
-          throw new Error("rolled back on purpose");
-        });
+        const rolledBack = sqlPoolOf(db).transaction(
+          async (tx) => {
+            await appendAuditEvent(tx, { type: "request.submitted", actorId: "mallory" });
+            throw new Error("rolled back on purpose");
+          },
+          { timeoutMs: 15_000 },
+        );
         await expect(rolledBack).rejects.toThrow("rolled back on purpose");
       }
     }
@@ -273,7 +276,7 @@ describe("events the chainer cannot link yet", () => {
     try {
       await older.query("BEGIN");
       await older.query("SELECT pg_current_xact_id()");
-      await db.$transaction((tx) => appendAuditEvent(tx, { type: "grant.revoked", grantId: "grant-2" }));
+      await appendAuditEvent(sqlPoolOf(db), { type: "grant.revoked", grantId: "grant-2" });
 
       const verify = await sesame(["audit", "verify"], url);
       expect(verify.code).toBe(0);

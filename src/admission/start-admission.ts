@@ -3,6 +3,7 @@ import { type AdmissionRoutes, admissionRoutes } from "../http/admission-routes.
 import type { Runtime } from "../runtime.js";
 import { appendAuditEvents } from "../storage/audit-repository.js";
 import { startGrantChangeFeed } from "../storage/grant-change-feed.js";
+import { sqlPoolOf } from "../storage/prisma-client.js";
 import { ActiveGrantView } from "./active-grant-view.js";
 import { type AdmissionAudit, createAdmissionAudit } from "./admission-audit.js";
 import { createAdmissionHandler } from "./admission-handler.js";
@@ -63,7 +64,7 @@ export async function startAdmission(runtime: Runtime): Promise<Admission> {
   }
   const audit = createAdmissionAudit({
     logger: deps.logger,
-    write: (events) => runtime.db.$transaction((tx) => appendAuditEvents(tx, events)),
+    write: (events) => appendAuditEvents(sqlPoolOf(runtime.db), events),
   });
   const handler = createAdmissionHandler({
     policyFile: runtime.policyFile,

@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { formatDuration } from "../domain/duration.js";
 import { reviewBreakGlass } from "../services/break-glass.js";
-import { createPrismaStore } from "../storage/prisma-store.js";
+import { createStore } from "../storage/store.js";
 import { print, withDatabase, withRuntime } from "./context.js";
 
 export function registerBreakGlassCommands(program: Command): void {
@@ -15,7 +15,7 @@ export function registerBreakGlassCommands(program: Command): void {
     .option("--json", "print JSON")
     .action(async (options: { json?: boolean }) => {
       await withDatabase(async (db) => {
-        const rows = (await createPrismaStore(db).listRequests({ unreviewedBreakGlass: true, limit: 500 })).reverse();
+        const rows = (await createStore(db).listRequests({ unreviewedBreakGlass: true, limit: 500 })).reverse();
         if (options.json) return print(JSON.stringify(rows, null, 2));
         if (rows.length === 0) return print("No break-glass access waits for review.");
         for (const r of rows) {

@@ -3,7 +3,7 @@ import { formatDuration } from "../domain/duration.js";
 import type { GrantStatus } from "../domain/grant.js";
 import { requestRevoke } from "../services/request-revoke.js";
 import { performRevoke } from "../services/revoke-grant.js";
-import { createPrismaStore } from "../storage/prisma-store.js";
+import { createStore } from "../storage/store.js";
 import { print, withDatabase, withRuntime } from "./context.js";
 
 const STATUSES: GrantStatus[] = ["scheduled", "active", "revoking", "revoked", "grant_failed", "revoke_failed"];
@@ -26,7 +26,7 @@ export function registerGrantCommands(program: Command): void {
       const unknown = status.filter((s) => !STATUSES.includes(s));
       if (unknown.length > 0) throw new Error(`--status: unknown ${unknown.join(", ")}; use ${STATUSES.join(", ")}.`);
       await withDatabase(async (db) => {
-        const rows = await createPrismaStore(db).listGrants({
+        const rows = await createStore(db).listGrants({
           status,
           ...(options.subject ? { subjectId: options.subject } : {}),
           limit: 500,

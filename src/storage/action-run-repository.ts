@@ -1,10 +1,10 @@
 import type { ActionRunPatch, ActionRunRow, ActionRunStatus } from "../domain/actions/action-run.js";
-import type { ActionRun, Prisma } from "./generated/prisma/client.js";
-import type { Database } from "./prisma-client.js";
+import type { ActionRunReads, ActionRunWrites } from "../services/ports.js";
+import type { ActionRun } from "./generated/prisma/client.js";
+import type { Sql } from "./sql.js";
+import { insertRow, updateVersionedRow } from "./sql-rows.js";
 
 /** The single run of an approved action request (see domain/actions/action-run.ts). */
-
-type Client = Database | Prisma.TransactionClient;
 
 function toActionRunRow(row: ActionRun): ActionRunRow {
   return {
@@ -20,53 +20,46 @@ function toActionRunRow(row: ActionRun): ActionRunRow {
   };
 }
 
-export function actionRunReader(client: Client) {
+export function actionRunReader(sql: Sql): ActionRunReads {
   return {
-    async getActionRun(requestId: string): Promise<ActionRunRow | null> {
-      const row = await client.actionRun.findUnique({ where: { requestId } });
+    async getActionRun(requestId) {
+      const [row] = await sql.rows<ActionRun>(`SELECT * FROM "ActionRun" WHERE "requestId" = $1`, [requestId]);
       return row ? toActionRunRow(row) : null;
     },
     /** Runs claimed before `claimedBefore` that never recorded a result: the process died mid-call. */
-    async listStaleRunningActions(claimedBefore: Date, limit: number): Promise<ActionRunRow[]> {
-      const rows = await client.actionRun.findMany({
-        where: { status: "running", claimedAt: { lte: claimedBefore } },
-        orderBy: { claimedAt: "asc" },
-        take: limit,
-      });
+    async listStaleRunningActions(claimedBefore, limit) {
+      const rows = await sql.rows<ActionRun>(
+        `SELECT * FROM "ActionRun" WHERE "status" = 'running' AND "claimedAt" <= $1 ORDER BY "claimedAt" LIMIT $2`,
+        [claimedBefore, limit],
+      );
       return rows.map(toActionRunRow);
     },
-    async listQueuedActions(createdBefore: Date, limit: number): Promise<ActionRunRow[]> {
-      const rows = await client.actionRun.findMany({
-        where: { status: "queued", createdAt: { lte: createdBefore } },
-        orderBy: { createdAt: "asc" },
-        take: limit,
-      });
+    async listQueuedActions(createdBefore, limit) {
+      const rows = await sql.rows<ActionRun>(
+        `SELECT * FROM "ActionRun" WHERE "status" = 'queued' AND "createdAt" <= $1 ORDER BY "createdAt" LIMIT $2`,
+        [createdBefore, limit],
+      );
       return rows.map(toActionRunRow);
     },
   };
 }
 
-export function actionRunWriter(tx: Prisma.TransactionClient) {
+export function actionRunWriter(sql: Sql): ActionRunWrites {
   return {
-    async createActionRun(run: { id: string; requestId: string }): Promise<void> {
-      await tx.actionRun.create({ data: { ...run, status: "queued" } });
+    async createActionRun(run) {
+      const now = new Date();
+      await insertRow(sql, "ActionRun", { ...run, status: "queued", createdAt: now, updatedAt: now });
     },
-    async lockActionRun(requestId: string): Promise<ActionRunRow | null> {
-      const [row] = await tx.$queryRaw<
-        ActionRun[]
-      >`SELECT * FROM "ActionRun" WHERE "requestId" = ${requestId} FOR UPDATE`;
+    async lockActionRun(requestId) {
+      const [row] = await sql.rows<ActionRun>(`SELECT * FROM "ActionRun" WHERE "requestId" = $1 FOR UPDATE`, [
+        requestId,
+      ]);
       return row ? toActionRunRow(row) : null;
     },
     /** Saves a transition's patch; null when the version moved on. */
-    async updateActionRun(current: ActionRunRow, patch: ActionRunPatch): Promise<ActionRunRow | null> {
-      const [row] = await tx.actionRun.updateManyAndReturn({
-        where: { id: current.id, version: current.version },
-        data: { ...patch, version: { increment: 1 } },
-      });
+    async updateActionRun(current: ActionRunRow, patch: ActionRunPatch) {
+      const row = await updateVersionedRow<ActionRun>(sql, "ActionRun", current, patch);
       return row ? toActionRunRow(row) : null;
     },
   };
 }
-
-export type ActionRunReader = ReturnType<typeof actionRunReader>;
-export type ActionRunWriter = ReturnType<typeof actionRunWriter>;

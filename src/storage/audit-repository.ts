@@ -9,20 +9,17 @@ import {
 import type { AuditInput } from "../domain/audit-event.js";
 import type { AuditEvent, Prisma } from "./generated/prisma/client.js";
 import type { Database } from "./prisma-client.js";
+import type { Sql } from "./sql.js";
 
 type Client = Database | Prisma.TransactionClient;
 
 /**
- * Inserts one audit event inside the caller's transaction: content only, no read and no lock,
+ * Inserts one audit event (inside the caller's transaction when `sql` is one): content only, no read and no lock,
  * so audited transactions never wait for each other. The database stamps the transaction id
  * (`txid`), which tells the chainer when the event can be linked (src/storage/audit-chainer.ts).
  */
-export async function appendAuditEvent(
-  tx: Prisma.TransactionClient,
-  event: AuditInput,
-  at: Date = new Date(),
-): Promise<void> {
-  await appendAuditEvents(tx, [{ event, at }]);
+export async function appendAuditEvent(sql: Sql, event: AuditInput, at: Date = new Date()): Promise<void> {
+  await appendAuditEvents(sql, [{ event, at }]);
 }
 
 /**
@@ -30,10 +27,7 @@ export async function appendAuditEvent(
  * the array). Raw SQL over one JSON document: Prisma's createMany costs about ten times the CPU
  * for the hundred events of a batch of revokes.
  */
-export async function appendAuditEvents(
-  tx: Prisma.TransactionClient,
-  events: readonly { event: AuditInput; at: Date }[],
-): Promise<void> {
+export async function appendAuditEvents(sql: Sql, events: readonly { event: AuditInput; at: Date }[]): Promise<void> {
   if (events.length === 0) return;
   const rows = events.map(({ event, at }) => ({
     at,
@@ -43,11 +37,13 @@ export async function appendAuditEvents(
     grantId: event.grantId ?? null,
     data: event.data ?? {},
   }));
-  await tx.$executeRaw`
-    INSERT INTO "AuditEvent" ("at", "type", "actorId", "requestId", "grantId", "data")
-    SELECT (e.v->>'at')::timestamp(3), e.v->>'type', e.v->>'actorId', e.v->>'requestId', e.v->>'grantId', e.v->'data'
-    FROM jsonb_array_elements(${JSON.stringify(rows)}::jsonb) WITH ORDINALITY AS e(v, n)
-    ORDER BY e.n`;
+  await sql.run(
+    `INSERT INTO "AuditEvent" ("at", "type", "actorId", "requestId", "grantId", "data")
+     SELECT (e.v->>'at')::timestamp(3), e.v->>'type', e.v->>'actorId', e.v->>'requestId', e.v->>'grantId', e.v->'data'
+     FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS e(v, n)
+     ORDER BY e.n`,
+    [JSON.stringify(rows)],
+  );
 }
 
 /** An event's identity and hashed content, without the bookkeeping columns. */

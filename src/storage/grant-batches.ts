@@ -1,6 +1,7 @@
 import type { UnitOfWork } from "../services/ports.js";
-import type { Grant, Prisma } from "./generated/prisma/client.js";
+import type { Grant } from "./generated/prisma/client.js";
 import { toGrantRow } from "./row-mappers.js";
+import type { Sql } from "./sql.js";
 
 type GrantBatches = Pick<
   UnitOfWork,
@@ -12,12 +13,15 @@ type GrantBatches = Pick<
  * revokes costs a few round trips per batch instead of a dozen per grant. Rows go in as arrays
  * (unnest) or one JSON document (patches, whose fields differ from grant to grant).
  */
-export function grantBatches(tx: Prisma.TransactionClient): GrantBatches {
+export function grantBatches(sql: Sql): GrantBatches {
   return {
     async lockGrants(ids) {
       if (ids.length === 0) return [];
-      const rows = await tx.$queryRaw<Grant[]>`
-        SELECT * FROM "Grant" WHERE "id" = ANY(${[...ids]}::text[]) ORDER BY "id" FOR UPDATE`;
+      const rows = await sql.rows<Grant>(
+        `
+        SELECT * FROM "Grant" WHERE "id" = ANY($1::text[]) ORDER BY "id" FOR UPDATE`,
+        [[...ids]],
+      );
       return rows.map(toGrantRow);
     },
     async updateGrants(updates) {
@@ -26,7 +30,8 @@ export function grantBatches(tx: Prisma.TransactionClient): GrantBatches {
       const patches = updates.map(({ current, patch }) => ({ ...patch, id: current.id, version: current.version }));
       // A field the patch leaves out keeps its value; one it sets to null becomes NULL. @updatedAt
       // is Prisma's (client-side) stamp, set here like Prisma sets it.
-      const rows = await tx.$queryRaw<{ id: string }[]>`
+      const rows = await sql.rows<{ id: string }>(
+        `
         UPDATE "Grant" AS g SET
           "status" = CASE WHEN u.p ? 'status' THEN (u.p->>'status')::"GrantStatus" ELSE g."status" END,
           "expiresAt" = CASE WHEN u.p ? 'expiresAt' THEN (u.p->>'expiresAt')::timestamp(3) ELSE g."expiresAt" END,
@@ -39,10 +44,12 @@ export function grantBatches(tx: Prisma.TransactionClient): GrantBatches {
           "attempts" = CASE WHEN u.p ? 'attempts' THEN (u.p->>'attempts')::int ELSE g."attempts" END,
           "lastError" = CASE WHEN u.p ? 'lastError' THEN u.p->>'lastError' ELSE g."lastError" END,
           "version" = g."version" + 1,
-          "updatedAt" = ${updatedAt}
-        FROM jsonb_array_elements(${JSON.stringify(patches)}::jsonb) AS u(p)
+          "updatedAt" = $1
+        FROM jsonb_array_elements($2::jsonb) AS u(p)
         WHERE g."id" = u.p->>'id' AND g."version" = (u.p->>'version')::int
-        RETURNING g."id"`;
+        RETURNING g."id"`,
+        [updatedAt, JSON.stringify(patches)],
+      );
       // The saved row is the current one with the patch on top: only ids come back, not a
       // hundred whole rows to decode again.
       const saved = new Set(rows.map((row) => row.id));
@@ -60,33 +67,42 @@ export function grantBatches(tx: Prisma.TransactionClient): GrantBatches {
       // batches claiming overlapping entitlements wait for each other instead of deadlocking.
       const sorted = [...claims].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
       const column = <K extends keyof (typeof claims)[number]>(key: K) => sorted.map((claim) => claim[key]);
-      const rows = await tx.$queryRaw<{ grantId: string }[]>`
+      const rows = await sql.rows<{ grantId: string }>(
+        `
         INSERT INTO "EntitlementLease" ("key", "grantId", "operation", "owner", "expiresAt")
         SELECT c.key, c.grant_id, c.operation, c.owner, now() + make_interval(secs => c.ttl)
-        FROM unnest(${column("key")}::text[], ${column("grantId")}::text[], ${column("operation")}::text[],
-                    ${column("owner")}::text[], ${column("ttlSeconds")}::float8[])
+        FROM unnest($1::text[], $2::text[], $3::text[],
+                    $4::text[], $5::float8[])
              WITH ORDINALITY AS c(key, grant_id, operation, owner, ttl, n)
         ORDER BY c.n
         ON CONFLICT ("key") DO UPDATE SET "grantId" = EXCLUDED."grantId", "operation" = EXCLUDED."operation",
           "owner" = EXCLUDED."owner", "expiresAt" = EXCLUDED."expiresAt"
         WHERE "EntitlementLease"."expiresAt" <= now()
-        RETURNING "grantId"`;
+        RETURNING "grantId"`,
+        [column("key"), column("grantId"), column("operation"), column("owner"), column("ttlSeconds")],
+      );
       return new Set(rows.map((row) => row.grantId));
     },
     async releaseEntitlements(releases) {
       if (releases.length === 0) return;
-      await tx.$executeRaw`
+      await sql.run(
+        `
         DELETE FROM "EntitlementLease" AS l
-        USING unnest(${releases.map((r) => r.key)}::text[], ${releases.map((r) => r.grantId)}::text[],
-                     ${releases.map((r) => r.owner)}::text[]) AS r(key, grant_id, owner)
-        WHERE l."key" = r.key AND l."grantId" = r.grant_id AND l."owner" = r.owner`;
+        USING unnest($1::text[], $2::text[],
+                     $3::text[]) AS r(key, grant_id, owner)
+        WHERE l."key" = r.key AND l."grantId" = r.grant_id AND l."owner" = r.owner`,
+        [releases.map((r) => r.key), releases.map((r) => r.grantId), releases.map((r) => r.owner)],
+      );
     },
     async countActiveHolders(keys) {
       if (keys.length === 0) return new Map();
-      const rows = await tx.$queryRaw<{ key: string; holders: number }[]>`
+      const rows = await sql.rows<{ key: string; holders: number }>(
+        `
         SELECT "entitlementKey" AS key, count(*)::int AS holders FROM "Grant"
-        WHERE "entitlementKey" = ANY(${[...new Set(keys)]}::text[]) AND "status" = 'active'
-        GROUP BY "entitlementKey"`;
+        WHERE "entitlementKey" = ANY($1::text[]) AND "status" = 'active'
+        GROUP BY "entitlementKey"`,
+        [[...new Set(keys)]],
+      );
       return new Map(rows.map((row) => [row.key, row.holders]));
     },
   };

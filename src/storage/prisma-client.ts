@@ -1,8 +1,10 @@
 import { setFlagsFromString } from "node:v8";
 import { PrismaPg } from "@prisma/adapter-pg";
+import pg from "pg";
 import { PrismaClient } from "./generated/prisma/client.js";
 import { observedAdapter } from "./observed-adapter.js";
 import type { OutageLog } from "./outage-log.js";
+import { type SqlPool, sqlPool } from "./sql.js";
 
 export type Database = PrismaClient;
 
@@ -38,22 +40,36 @@ function poolTimeouts({ connectTimeoutSeconds, statementTimeoutSeconds }: Databa
   };
 }
 
+/** The plain SQL side of each client createDatabase built: the same pool, the same outage log. */
+const sqlPools = new WeakMap<Database, SqlPool>();
+
 /**
  * The only place the Prisma client is built; everything else goes through repositories. Without
- * options (tests, one-off tools) the pool keeps pg's defaults: no timeouts.
+ * options (tests, one-off tools) the pool keeps pg's defaults: no timeouts. Prisma and the write
+ * path's plain SQL (sqlPoolOf) share one pool, so the connection budget stays DATABASE_POOL_SIZE.
  */
 export function createDatabase(databaseUrl: string, options?: DatabaseOptions): Database {
   compileQueryCompilerCompactly();
-  const adapter = new PrismaPg(
-    { connectionString: databaseUrl, max: DATABASE_POOL_SIZE, ...(options ? poolTimeouts(options) : {}) },
-    {
-      // An idle connection died (server restart, network cut): the pool has already dropped it and
-      // the next statement opens a new one, whose failure tells the outage log if the server is
-      // really gone. Heard here, the pool's `error` event cannot crash the process.
-      onPoolError: () => undefined,
-    },
-  );
-  return new PrismaClient({ adapter: options?.health ? observedAdapter(adapter, options.health) : adapter });
+  const pool = new pg.Pool({
+    connectionString: databaseUrl,
+    max: DATABASE_POOL_SIZE,
+    ...(options ? poolTimeouts(options) : {}),
+  });
+  // An idle connection died (server restart, network cut): the pool has already dropped it and
+  // the next statement opens a new one, whose failure tells the outage log if the server is
+  // really gone. Heard here, the pool's `error` event cannot crash the process.
+  pool.on("error", () => undefined);
+  const adapter = new PrismaPg(pool, { disposeExternalPool: true });
+  const db = new PrismaClient({ adapter: options?.health ? observedAdapter(adapter, options.health) : adapter });
+  sqlPools.set(db, sqlPool(pool, options?.health));
+  return db;
+}
+
+/** Plain SQL on `db`'s own pool (see src/storage/sql.ts for why). */
+export function sqlPoolOf(db: Database): SqlPool {
+  const sql = sqlPools.get(db);
+  if (!sql) throw new Error("this database client was not built by createDatabase; build it there");
+  return sql;
 }
 
 /**

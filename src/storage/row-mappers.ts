@@ -77,19 +77,19 @@ export function toGrantRow(row: Grant): GrantRow {
   };
 }
 
-/** A request row read with `FOR UPDATE` in one statement: its grant id and decisions come as columns. */
-export type LockedRequest = AccessRequest & {
-  lockedGrantId: string | null;
-  lockedDecisions: (Omit<Decision, "id" | "requestId" | "createdAt"> & { createdAt: string })[];
+/** A request row read with its grant id and decisions as columns, in one statement. */
+export type LinkedRequest = AccessRequest & {
+  linkedGrantId: string | null;
+  linkedDecisions: (Omit<Decision, "id" | "requestId" | "createdAt"> & { createdAt: string })[];
 };
 
-export function fromLockedRequest(row: LockedRequest): RequestRow {
-  const { lockedGrantId, lockedDecisions, ...request } = row;
+export function fromLinkedRequest(row: LinkedRequest): RequestRow {
+  const { linkedGrantId, linkedDecisions, ...request } = row;
   return {
     ...toRequestRow(request),
-    grantId: lockedGrantId,
+    grantId: linkedGrantId,
     // json_build_object renders a timestamp without its zone; the database stores UTC.
-    decisions: lockedDecisions.map((d) => ({ ...d, createdAt: new Date(`${d.createdAt}Z`) })),
+    decisions: linkedDecisions.map((d) => ({ ...d, createdAt: new Date(`${d.createdAt}Z`) })),
   };
 }
 

@@ -162,8 +162,8 @@ describe("break-glass", () => {
       payload: { severity: "critical" },
     });
 
-    const { createPrismaStore } = await import("../../src/storage/prisma-store.js");
-    const unreviewed = await createPrismaStore(sesame.runtime.db).listRequests({ unreviewedBreakGlass: true });
+    const { createStore } = await import("../../src/storage/store.js");
+    const unreviewed = await createStore(sesame.runtime.db).listRequests({ unreviewedBreakGlass: true });
     expect(unreviewed.map((r) => r.id)).toContain(request.id);
 
     const self = await sesame.api("alice", "POST", `/api/v1/requests/${request.id}/review`, { note: "fine" });

@@ -9,7 +9,7 @@ import type { Logger } from "../../src/services/ports.js";
 import { readDeliveryCursor } from "../../src/storage/audit-delivery-cursor.js";
 import { appendAuditEvents } from "../../src/storage/audit-repository.js";
 import { namedLeases } from "../../src/storage/named-leases.js";
-import { createDatabase, type Database } from "../../src/storage/prisma-client.js";
+import { createDatabase, type Database, sqlPoolOf } from "../../src/storage/prisma-client.js";
 import { chainEverything } from "../helpers/audit-chain.js";
 import { createMigratedDatabase } from "../helpers/database.js";
 import { startTcpProxy } from "../helpers/tcp-proxy.js";
@@ -40,7 +40,7 @@ async function appendEvents(count: number, label: string): Promise<void> {
     event: { type: "request.submitted", actorId: "alice", requestId: `${label}-${index}`, data: { index } },
     at: new Date(),
   }));
-  await db.$transaction((tx) => appendAuditEvents(tx, events));
+  await appendAuditEvents(sqlPoolOf(db), events);
 }
 
 const quietLogger = (): Logger & { warnings: string[]; logged: unknown[] } => {

@@ -1,0 +1,98 @@
+import type { GrantRow } from "../domain/grant.js";
+import { batchWhileBusy } from "../jobs/batch-while-busy.js";
+import type { GrantFilter, UnitOfWork } from "../services/ports.js";
+import type { Grant } from "./generated/prisma/client.js";
+import { toGrantRow } from "./row-mappers.js";
+import type { Sql } from "./sql.js";
+import { insertRow, jsonText, updateVersionedRow } from "./sql-rows.js";
+
+/** `filter` as WHERE conditions and their values. */
+function grantConditions(filter: GrantFilter): { where: string; values: unknown[] } {
+  const conditions: string[] = [];
+  const values: unknown[] = [];
+  const bind = (value: unknown) => `$${values.push(value)}`;
+  if (filter.status) conditions.push(`"status" = ANY(${bind(filter.status)}::"GrantStatus"[])`);
+  if (filter.subjectId) conditions.push(`"subjectId" = ${bind(filter.subjectId)}`);
+  if (filter.resourceId) conditions.push(`"resourceId" = ${bind(filter.resourceId)}`);
+  if (filter.expiresBefore) conditions.push(`"expiresAt" <= ${bind(filter.expiresBefore)}`);
+  if (filter.updatedBefore) conditions.push(`"updatedAt" <= ${bind(filter.updatedBefore)}`);
+  if (filter.notRevokedYet) conditions.push(`"revokedAt" IS NULL`);
+  if (filter.incidentId)
+    conditions.push(`"trigger"->>'kind' = 'pagerduty' AND "trigger"->>'incidentId' = ${bind(filter.incidentId)}`);
+  return { where: conditions.length > 0 ? `WHERE ${conditions.join(" AND ")}` : "", values };
+}
+
+export function grantReads(sql: Sql): Pick<UnitOfWork, "getGrant" | "getGrantByRequest" | "listGrants"> {
+  return {
+    async getGrant(id) {
+      const [row] = await sql.rows<Grant>(`SELECT * FROM "Grant" WHERE "id" = $1`, [id]);
+      return row ? toGrantRow(row) : null;
+    },
+    async getGrantByRequest(requestId) {
+      const [row] = await sql.rows<Grant>(`SELECT * FROM "Grant" WHERE "requestId" = $1`, [requestId]);
+      return row ? toGrantRow(row) : null;
+    },
+    async listGrants(filter) {
+      const { where, values } = grantConditions(filter);
+      const rows = await sql.rows<Grant>(
+        `SELECT * FROM "Grant" ${where} ORDER BY "createdAt" DESC LIMIT $${values.length + 1}`,
+        [...values, filter.limit ?? 100],
+      );
+      return rows.map(toGrantRow);
+    },
+  };
+}
+
+/**
+ * Single-grant reads outside a transaction (API calls, jobs) that arrive while others are under
+ * way share one statement, as Prisma's findUnique batching did: fifty people polling cost a few
+ * round trips and commits, not fifty.
+ */
+export function sharedGrantRead(sql: Sql): (id: string) => Promise<GrantRow | null> {
+  return batchWhileBusy(
+    async (ids: string[]) => {
+      const rows = await sql.rows<Grant>(`SELECT * FROM "Grant" WHERE "id" = ANY($1::text[])`, [ids]);
+      const byId = new Map(rows.map((row) => [row.id, toGrantRow(row)]));
+      return ids.map((id) => byId.get(id) ?? null);
+    },
+    { maxBatch: 100, atOnce: 2 },
+  );
+}
+
+export function grantWrites(
+  sql: Sql,
+): Pick<UnitOfWork, "lockGrant" | "createGrant" | "updateGrant" | "countOtherActiveHolders"> {
+  return {
+    async lockGrant(id) {
+      const [row] = await sql.rows<Grant>(`SELECT * FROM "Grant" WHERE "id" = $1 FOR UPDATE`, [id]);
+      return row ? toGrantRow(row) : null;
+    },
+    async createGrant(data) {
+      const { trigger, target, ...rest } = data;
+      const now = new Date();
+      const row = await insertRow<Grant>(sql, "Grant", {
+        ...rest,
+        target: jsonText(target),
+        trigger: trigger ? jsonText(trigger) : undefined,
+        createdAt: now,
+        updatedAt: now,
+      });
+      return toGrantRow(row);
+    },
+    async updateGrant(current, patch) {
+      const { receipt, ...rest } = patch;
+      const row = await updateVersionedRow<Grant>(sql, "Grant", current, {
+        ...rest,
+        receipt: receipt ? jsonText(receipt) : undefined,
+      });
+      return row ? toGrantRow(row) : null;
+    },
+    async countOtherActiveHolders(entitlementKey, excludingGrantId) {
+      const [row] = await sql.rows<{ holders: number }>(
+        `SELECT count(*)::int AS holders FROM "Grant" WHERE "entitlementKey" = $1 AND "status" = 'active' AND "id" <> $2`,
+        [entitlementKey, excludingGrantId],
+      );
+      return row?.holders ?? 0;
+    },
+  };
+}

@@ -1,0 +1,117 @@
+import { randomUUID } from "node:crypto";
+import type { RequestRow } from "../domain/access-request.js";
+import { awaitedDecidersOf, viewersOf } from "../domain/visibility.js";
+import { batchWhileBusy } from "../jobs/batch-while-busy.js";
+import type { RequestFilter, UnitOfWork } from "../services/ports.js";
+import type { AccessRequest } from "./generated/prisma/client.js";
+import { fromLinkedRequest, type LinkedRequest, toRequestRow } from "./row-mappers.js";
+import type { Sql } from "./sql.js";
+import { insertRow, jsonText, updateVersionedRow } from "./sql-rows.js";
+
+/** A request is read with its decisions and the id of the grant it created, in one statement. */
+const REQUEST_WITH_LINKS = `r.*,
+  (SELECT g.id FROM "Grant" g WHERE g."requestId" = r.id) AS "linkedGrantId",
+  COALESCE((SELECT json_agg(json_build_object('approverId', d."approverId", 'kind', d.kind, 'step', d.step,
+                              'comment', d.comment, 'createdAt', d."createdAt") ORDER BY d."createdAt")
+            FROM "Decision" d WHERE d."requestId" = r.id), '[]'::json) AS "linkedDecisions"`;
+
+/** The columns the list queries filter on, derived from the request as it is saved. */
+function visibilityColumns(request: Pick<RequestRow, "requesterId" | "snapshot" | "status" | "currentStep">) {
+  return { viewerIds: viewersOf(request), awaitingIds: awaitedDecidersOf(request) };
+}
+
+/** `filter` as WHERE conditions and their values; the viewer columns use their GIN indexes (@>). */
+function requestConditions(filter: RequestFilter): { where: string; values: unknown[] } {
+  const conditions: string[] = [];
+  const values: unknown[] = [];
+  const bind = (value: unknown) => `$${values.push(value)}`;
+  if (filter.viewerId) conditions.push(`r."viewerIds" @> ARRAY[${bind(filter.viewerId)}]::text[]`);
+  if (filter.approverId) conditions.push(`r."awaitingIds" @> ARRAY[${bind(filter.approverId)}]::text[]`);
+  if (filter.status) conditions.push(`r.status = ANY(${bind(filter.status)}::"RequestStatus"[])`);
+  if (filter.requesterId) conditions.push(`r."requesterId" = ${bind(filter.requesterId)}`);
+  if (filter.resourceId) conditions.push(`r."resourceId" = ${bind(filter.resourceId)}`);
+  if (filter.pendingUntilBefore) conditions.push(`r."pendingUntil" <= ${bind(filter.pendingUntilBefore)}`);
+  if (filter.unreviewedBreakGlass) conditions.push(`r."breakGlass" AND r."reviewedAt" IS NULL`);
+  return { where: conditions.length > 0 ? `WHERE ${conditions.join(" AND ")}` : "", values };
+}
+
+export function requestReads(sql: Sql): Pick<UnitOfWork, "getRequest" | "listRequests"> {
+  return {
+    async getRequest(id) {
+      const [row] = await sql.rows<LinkedRequest>(
+        `SELECT ${REQUEST_WITH_LINKS} FROM "AccessRequest" r WHERE r.id = $1`,
+        [id],
+      );
+      return row ? fromLinkedRequest(row) : null;
+    },
+    async listRequests(filter) {
+      const { where, values } = requestConditions(filter);
+      const rows = await sql.rows<LinkedRequest>(
+        `SELECT ${REQUEST_WITH_LINKS} FROM "AccessRequest" r ${where}
+         ORDER BY r."createdAt" DESC LIMIT $${values.length + 1}`,
+        [...values, filter.limit ?? 100],
+      );
+      return rows.map(fromLinkedRequest);
+    },
+  };
+}
+
+/** getRequest outside a transaction, shared like sharedGrantRead (see there). */
+export function sharedRequestRead(sql: Sql): (id: string) => Promise<RequestRow | null> {
+  return batchWhileBusy(
+    async (ids: string[]) => {
+      const rows = await sql.rows<LinkedRequest>(
+        `SELECT ${REQUEST_WITH_LINKS} FROM "AccessRequest" r WHERE r.id = ANY($1::text[])`,
+        [ids],
+      );
+      const byId = new Map(rows.map((row) => [row.id, fromLinkedRequest(row)]));
+      return ids.map((id) => byId.get(id) ?? null);
+    },
+    { maxBatch: 100, atOnce: 2 },
+  );
+}
+
+export function requestWrites(
+  sql: Sql,
+): Pick<UnitOfWork, "lockRequest" | "createRequest" | "updateRequest" | "addDecision"> {
+  return {
+    // One round trip: the row, locked, with what a request is read with.
+    async lockRequest(id) {
+      const [row] = await sql.rows<LinkedRequest>(
+        `SELECT ${REQUEST_WITH_LINKS} FROM "AccessRequest" r WHERE r.id = $1 FOR UPDATE OF r`,
+        [id],
+      );
+      return row ? fromLinkedRequest(row) : null;
+    },
+    async createRequest(row) {
+      const { snapshot, decisions: _none, grantId: _noGrantYet, escalationLog, ...rest } = row;
+      await insertRow(sql, "AccessRequest", {
+        ...rest,
+        policySnapshot: jsonText(snapshot),
+        escalationLog: jsonText(escalationLog),
+        updatedAt: new Date(),
+        ...visibilityColumns(row),
+      });
+    },
+    async updateRequest(current, patch) {
+      // grantId is the grant row's link to its request, not a column of the request.
+      const { snapshot, escalationLog, grantId, ...rest } = patch;
+      const row = await updateVersionedRow<AccessRequest>(sql, "AccessRequest", current, {
+        ...rest,
+        policySnapshot: snapshot ? jsonText(snapshot) : undefined,
+        escalationLog: escalationLog ? jsonText(escalationLog) : undefined,
+        ...visibilityColumns({
+          requesterId: current.requesterId,
+          snapshot: patch.snapshot ?? current.snapshot,
+          status: patch.status ?? current.status,
+          currentStep: patch.currentStep ?? current.currentStep,
+        }),
+      });
+      if (!row) return null;
+      return { ...toRequestRow(row), decisions: [...current.decisions], grantId: grantId ?? current.grantId };
+    },
+    async addDecision(requestId, decision) {
+      await insertRow(sql, "Decision", { id: randomUUID(), requestId, ...decision, createdAt: new Date() });
+    },
+  };
+}
