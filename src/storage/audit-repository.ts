@@ -9,7 +9,7 @@ import {
 import type { AuditInput } from "../domain/audit-event.js";
 import type { AuditEvent, Prisma } from "./generated/prisma/client.js";
 import type { Database } from "./prisma-client.js";
-import type { Sql } from "./sql.js";
+import type { ClosingStatement, Sql } from "./sql.js";
 
 type Client = Database | Prisma.TransactionClient;
 
@@ -28,7 +28,13 @@ export async function appendAuditEvent(sql: Sql, event: AuditInput, at: Date = n
  * for the hundred events of a batch of revokes.
  */
 export async function appendAuditEvents(sql: Sql, events: readonly { event: AuditInput; at: Date }[]): Promise<void> {
-  if (events.length === 0) return;
+  const statement = auditInsert(events);
+  if (statement) await sql.run(statement.text, statement.values);
+}
+
+/** The statement appendAuditEvents sends (none for no events), e.g. to close a transaction with. */
+export function auditInsert(events: readonly { event: AuditInput; at: Date }[]): ClosingStatement | undefined {
+  if (events.length === 0) return undefined;
   const rows = events.map(({ event, at }) => ({
     at,
     type: event.type,
@@ -37,13 +43,13 @@ export async function appendAuditEvents(sql: Sql, events: readonly { event: Audi
     grantId: event.grantId ?? null,
     data: event.data ?? {},
   }));
-  await sql.run(
-    `INSERT INTO "AuditEvent" ("at", "type", "actorId", "requestId", "grantId", "data")
+  return {
+    text: `INSERT INTO "AuditEvent" ("at", "type", "actorId", "requestId", "grantId", "data")
      SELECT (e.v->>'at')::timestamp(3), e.v->>'type', e.v->>'actorId', e.v->>'requestId', e.v->>'grantId', e.v->'data'
      FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS e(v, n)
      ORDER BY e.n`,
-    [JSON.stringify(rows)],
-  );
+    values: [JSON.stringify(rows)],
+  };
 }
 
 /** An event's identity and hashed content, without the bookkeeping columns. */

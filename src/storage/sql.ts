@@ -5,8 +5,8 @@ import type { OutageLog } from "./outage-log.js";
 /**
  * Plain SQL on the connection pool Prisma uses, for the write path's statements. Measured here, a
  * Prisma call costs 0.4–0.55 ms of CPU and an interactive transaction 1.2 ms for two statements,
- * against 0.08 ms and 0.25 ms for the same statements sent by `pg` (tmp microbench, issue 11):
- * with ~30 statements per request lifecycle, that difference was most of Sesame's CPU.
+ * against 0.08 ms and 0.25 ms for the same statements sent by `pg` (issue 11): with ~30 statements
+ * per request lifecycle, that difference was most of Sesame's CPU.
  */
 export interface Sql {
   /** The rows the statement returns (its RETURNING rows for a write). */
@@ -15,9 +15,21 @@ export interface Sql {
   run(text: string, values?: readonly unknown[]): Promise<number>;
 }
 
-/** The pool and who hears about outages; `transaction` runs work on one connection. */
+/** A statement to send with a transaction's COMMIT, in the same round trip. */
+export interface ClosingStatement {
+  text: string;
+  values: readonly unknown[];
+}
+
 export interface SqlPool extends Sql {
-  transaction<T>(work: (sql: Sql) => Promise<T>, options: { timeoutMs: number }): Promise<T>;
+  /**
+   * Runs `work` on one connection inside BEGIN … COMMIT, rolled back if it throws or outlives
+   * `timeoutMs`. `closing`, asked once the work is done, is sent together with the COMMIT.
+   */
+  transaction<T>(
+    work: (sql: Sql) => Promise<T>,
+    options: { timeoutMs: number; closing?: () => ClosingStatement | undefined },
+  ): Promise<T>;
 }
 
 const TIMESTAMP_WITHOUT_ZONE = 1114;
@@ -37,25 +49,57 @@ const TYPES = {
 const prepare = (values: readonly unknown[]): unknown[] =>
   values.map((value) => (value instanceof Date ? value.toISOString() : value));
 
-interface Queryable {
-  query(config: pg.QueryConfig): Promise<pg.QueryResult>;
+/** An array element as PostgreSQL's array text quotes it. */
+function arrayElement(value: unknown): string {
+  if (value === null || value === undefined) return "NULL";
+  if (typeof value !== "string" && typeof value !== "number") throw new Error("only text and number arrays are sent");
+  return `"${String(value).replace(/[\\"]/g, (c) => `\\${c}`)}"`;
 }
 
-function sqlOn(target: Queryable, health: OutageLog | undefined, beforeEach: () => void = () => undefined): Sql {
-  const send = async (text: string, values: readonly unknown[] = []): Promise<pg.QueryResult> => {
-    beforeEach();
+/**
+ * A parameter written into the statement as a quoted literal of the text pg would have sent for
+ * it, so PostgreSQL infers its type from the context exactly as for a parameter. pg's
+ * escapeLiteral doubles quotes and backslashes (E'' form): nothing in a value can end the literal.
+ */
+function literal(value: unknown): string {
+  if (value === null || value === undefined) return "NULL";
+  if (value instanceof Date) return pg.escapeLiteral(value.toISOString());
+  if (Array.isArray(value)) return pg.escapeLiteral(`{${value.map(arrayElement).join(",")}}`);
+  if (typeof value === "number" && !Number.isFinite(value)) throw new Error(`${value} is not a number to send`);
+  if (typeof value === "string" || typeof value === "number" || typeof value === "boolean")
+    return pg.escapeLiteral(String(value));
+  throw new Error(`a ${typeof value} is not sent as a parameter; stringify JSON first`);
+}
+
+/** `text` with its $n parameters written in as literals (for the simple protocol, which has none). */
+const inlined = (text: string, values: readonly unknown[]): string =>
+  text.replace(/\$(\d+)/g, (_, n: string) => literal(values[Number(n) - 1]));
+
+interface Queryable {
+  query(config: pg.QueryConfig): Promise<pg.QueryResult | pg.QueryResult[]>;
+}
+
+type Send = (text: string, values: readonly unknown[]) => Promise<pg.QueryResult>;
+
+/** Sends through `target`, telling `health` what each answer shows about the server. */
+function sender(target: Queryable, health: OutageLog | undefined): (config: pg.QueryConfig) => Promise<pg.QueryResult> {
+  return async (config) => {
     try {
-      const result = await target.query({ text, values: prepare(values), types: TYPES });
+      const result = await target.query({ ...config, types: TYPES });
       health?.up();
-      return result;
+      // Several statements in one simple query answer with one result each: the last is the work's.
+      return Array.isArray(result) ? (result.at(-1) as pg.QueryResult) : result;
     } catch (error) {
       if (isDatabaseUnreachable(error)) health?.down(error);
       throw error;
     }
   };
+}
+
+function sqlOver(send: Send): Sql {
   return {
-    rows: async <R>(text: string, values?: readonly unknown[]) => (await send(text, values)).rows as R[],
-    run: async (text, values) => (await send(text, values)).rowCount ?? 0,
+    rows: async <R>(text: string, values: readonly unknown[] = []) => (await send(text, values)).rows as R[],
+    run: async (text, values = []) => (await send(text, values)).rowCount ?? 0,
   };
 }
 
@@ -66,9 +110,10 @@ class TransactionTimedOut extends Error {
 }
 
 export function sqlPool(pool: pg.Pool, health?: OutageLog): SqlPool {
+  const onPool = sender(pool, health);
   return {
-    ...sqlOn(pool, health),
-    async transaction(work, { timeoutMs }) {
+    ...sqlOver((text, values) => onPool({ text, values: prepare(values) })),
+    async transaction(work, { timeoutMs, closing }) {
       let client: pg.PoolClient;
       try {
         client = await pool.connect();
@@ -76,23 +121,35 @@ export function sqlPool(pool: pg.Pool, health?: OutageLog): SqlPool {
         if (isDatabaseUnreachable(error)) health?.down(error);
         throw error;
       }
+      const onClient = sender(client, health);
       // Past its time the work's next statement fails and nothing is committed; the server's
       // idle_in_transaction_session_timeout ends a session whose work never comes back.
       let expired = false;
       const timer = setTimeout(() => {
         expired = true;
       }, timeoutMs);
-      const sql = sqlOn(client, health, () => {
-        if (expired) throw new TransactionTimedOut(timeoutMs);
-      });
+      // Each round trip costs as much CPU as a statement's whole handling: BEGIN goes with the
+      // work's first statement and COMMIT with the closing one, as one simple-protocol query.
+      let begun = false;
+      const send: Send = (text, values) => {
+        if (expired) return Promise.reject(new TransactionTimedOut(timeoutMs));
+        if (begun) return onClient({ text, values: prepare(values) });
+        begun = true;
+        return onClient({ text: `BEGIN;\n${inlined(text, values)}` });
+      };
       // A connection whose ROLLBACK failed is in an unknown state: it is closed, not pooled again.
       let broken: Error | undefined;
       try {
-        await sql.run("BEGIN");
-        const result = await work(sql);
-        await sql.run("COMMIT");
+        const result = await work(sqlOver(send));
+        if (expired) throw new TransactionTimedOut(timeoutMs);
+        const last = closing?.();
+        const statements = [...(begun ? [] : ["BEGIN"]), ...(last ? [inlined(last.text, last.values)] : []), "COMMIT"];
+        // Nothing sent and nothing to close with: there is no transaction to commit.
+        if (begun || last) await onClient({ text: statements.join(";\n") });
         return result;
       } catch (error) {
+        // Whatever was sent (a failed closing query may have begun the transaction), the
+        // connection goes back with none open; ROLLBACK outside one is only a warning.
         broken = await client.query("ROLLBACK").then(
           () => undefined,
           (rollbackError: unknown) =>

@@ -1,7 +1,7 @@
 import type { AuditInput } from "../domain/audit-event.js";
 import type { Store, UnitOfWork } from "../services/ports.js";
 import { actionRunReader, actionRunWriter } from "./action-run-repository.js";
-import { appendAuditEvents } from "./audit-repository.js";
+import { auditInsert } from "./audit-repository.js";
 import type { Grant } from "./generated/prisma/client.js";
 import { grantBatches } from "./grant-batches.js";
 import { grantExpiryPages } from "./grant-expiry-pages.js";
@@ -54,15 +54,12 @@ export function createStore(db: Database): Store {
     ...grantExpiryPages(db),
     ...actionRunReader(pool),
     transaction(work, options) {
-      return pool.transaction(
-        async (sql) => {
-          const pendingAudit: PendingAudit[] = [];
-          const result = await work(unitOfWork(sql, pendingAudit));
-          await appendAuditEvents(sql, pendingAudit);
-          return result;
-        },
-        { timeoutMs: options?.timeoutMs ?? 15_000 },
-      );
+      const pendingAudit: PendingAudit[] = [];
+      return pool.transaction((sql) => work(unitOfWork(sql, pendingAudit)), {
+        timeoutMs: options?.timeoutMs ?? 15_000,
+        // The audit rows come last, in the same round trip as the COMMIT.
+        closing: () => auditInsert(pendingAudit),
+      });
     },
     async claimGrantForCall(grantId, statuses, claim) {
       // `prior` reads the lease as it was before this statement's upsert (one snapshot for all parts).
