@@ -103,10 +103,8 @@ export async function createRuntime(
   // Asynchronous, buffered stdout: lines go out 4 KiB at a time, and at least once a second,
   // instead of a write per line (each write cost as much CPU as a database round trip). pino
   // flushes what is left when the process exits.
-  const logDestination = options.logDestination ?? pino.destination({ dest: 1, sync: false, minLength: 4096 });
-  const logFlush = options.logDestination
-    ? undefined
-    : setInterval(() => (logDestination as ReturnType<typeof pino.destination>).flush(), 1000).unref();
+  const stdoutLog = options.logDestination ? undefined : pino.destination({ dest: 1, sync: false, minLength: 4096 });
+  const logDestination = options.logDestination ?? (stdoutLog as DestinationStream);
   const logger = pino({ level: env.LOG_LEVEL, redact: ["*.password", "*.token", "*.url"] }, logDestination);
   const modes = chatModes(env);
   const policyFile = await loadPolicy(env, source);
@@ -240,6 +238,8 @@ export async function createRuntime(
     chatStore,
     new Map(adapters.map((adapter) => [adapter.platform, adapter])),
   );
+  // Started last, so a start that fails leaves no timer behind.
+  const logFlush = stdoutLog && setInterval(() => stdoutLog.flush(), 1000).unref();
   return {
     env,
     db,
@@ -259,6 +259,7 @@ export async function createRuntime(
     resolveToken: createTokenResolver(db, { cacheSeconds: env.SESAME_TOKEN_CACHE, now: () => deps.now().getTime() }),
     async close() {
       clearInterval(logFlush);
+      stdoutLog?.flush();
       await intake.close();
       await metrics.close();
       await chatQueue.close();

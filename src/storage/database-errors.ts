@@ -30,12 +30,15 @@ const PG_MESSAGES = [
   /^Query read timeout/,
 ];
 
+/** A transaction rolled back for running past its time (sql.ts): the database is slow, try again. */
+export const TRANSACTION_TIMED_OUT = "transaction_timed_out";
+
 /**
  * Busy rather than gone: every pooled connection stayed taken for the connect timeout (Prisma's
- * P2024, pg-pool's message) or the server has no connection slot left (53300). The request should
- * be retried, but it is no outage: queries on the connections in use still succeed.
+ * P2024, pg-pool's message), the server has no connection slot left (53300), or a transaction ran
+ * past its time and was rolled back (TRANSACTION_TIMED_OUT). The request should be retried, but it is no outage: queries on the connections in use still succeed.
  */
-const BUSY_CODES = new Set(["P2024", "53300"]);
+const BUSY_CODES = new Set(["P2024", "53300", TRANSACTION_TIMED_OUT]);
 const ADAPTER_BUSY = new Set(["TooManyConnections"]);
 const PG_BUSY_MESSAGES = [/^timeout exceeded when trying to connect/];
 

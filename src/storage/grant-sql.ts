@@ -1,8 +1,8 @@
 import type { GrantRow } from "../domain/grant.js";
-import { batchWhileBusy } from "../jobs/batch-while-busy.js";
 import type { GrantFilter, UnitOfWork } from "../services/ports.js";
 import type { Grant } from "./generated/prisma/client.js";
 import { toGrantRow } from "./row-mappers.js";
+import { sharedRead } from "./shared-read.js";
 import type { Sql } from "./sql.js";
 import { insertRow, jsonText, updateVersionedRow } from "./sql-rows.js";
 
@@ -43,20 +43,12 @@ export function grantReads(sql: Sql): Pick<UnitOfWork, "getGrant" | "getGrantByR
   };
 }
 
-/**
- * Single-grant reads outside a transaction (API calls, jobs) that arrive while others are under
- * way share one statement, as Prisma's findUnique batching did: fifty people polling cost a few
- * round trips and commits, not fifty.
- */
+/** getGrant outside a transaction, shared with the reads arriving meanwhile (see sharedRead). */
 export function sharedGrantRead(sql: Sql): (id: string) => Promise<GrantRow | null> {
-  return batchWhileBusy(
-    async (ids: string[]) => {
-      const rows = await sql.rows<Grant>(`SELECT * FROM "Grant" WHERE "id" = ANY($1::text[])`, [ids]);
-      const byId = new Map(rows.map((row) => [row.id, toGrantRow(row)]));
-      return ids.map((id) => byId.get(id) ?? null);
-    },
-    { maxBatch: 100, atOnce: 2 },
-  );
+  return sharedRead(async (ids) => {
+    const rows = await sql.rows<Grant>(`SELECT * FROM "Grant" WHERE "id" = ANY($1::text[])`, [ids]);
+    return new Map(rows.map((row) => [row.id, toGrantRow(row)]));
+  });
 }
 
 export function grantWrites(

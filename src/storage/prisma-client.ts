@@ -59,9 +59,16 @@ export function createDatabase(databaseUrl: string, options?: DatabaseOptions): 
   // the next statement opens a new one, whose failure tells the outage log if the server is
   // really gone. Heard here, the pool's `error` event cannot crash the process.
   pool.on("error", () => undefined);
-  const adapter = new PrismaPg(pool, { disposeExternalPool: true });
+  const adapter = new PrismaPg(pool);
   const db = new PrismaClient({ adapter: options?.health ? observedAdapter(adapter, options.health) : adapter });
   sqlPools.set(db, sqlPool(pool, options?.health));
+  // The pool is Sesame's, not the adapter's: Prisma ends only what it connected itself, and a
+  // command that ran plain SQL alone would otherwise wait for idle connections to time out.
+  const disconnectPrisma = db.$disconnect.bind(db);
+  db.$disconnect = async () => {
+    await disconnectPrisma();
+    if (!pool.ending && !pool.ended) await pool.end();
+  };
   return db;
 }
 

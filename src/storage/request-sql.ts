@@ -1,10 +1,10 @@
 import { randomUUID } from "node:crypto";
 import type { RequestRow } from "../domain/access-request.js";
 import { awaitedDecidersOf, viewersOf } from "../domain/visibility.js";
-import { batchWhileBusy } from "../jobs/batch-while-busy.js";
 import type { RequestFilter, UnitOfWork } from "../services/ports.js";
 import type { AccessRequest } from "./generated/prisma/client.js";
 import { fromLinkedRequest, type LinkedRequest, toRequestRow } from "./row-mappers.js";
+import { sharedRead } from "./shared-read.js";
 import type { Sql } from "./sql.js";
 import { insertRow, jsonText, updateVersionedRow } from "./sql-rows.js";
 
@@ -56,19 +56,15 @@ export function requestReads(sql: Sql): Pick<UnitOfWork, "getRequest" | "listReq
   };
 }
 
-/** getRequest outside a transaction, shared like sharedGrantRead (see there). */
+/** getRequest outside a transaction, shared with the reads arriving meanwhile (see sharedRead). */
 export function sharedRequestRead(sql: Sql): (id: string) => Promise<RequestRow | null> {
-  return batchWhileBusy(
-    async (ids: string[]) => {
-      const rows = await sql.rows<LinkedRequest>(
-        `SELECT ${REQUEST_WITH_LINKS} FROM "AccessRequest" r WHERE r.id = ANY($1::text[])`,
-        [ids],
-      );
-      const byId = new Map(rows.map((row) => [row.id, fromLinkedRequest(row)]));
-      return ids.map((id) => byId.get(id) ?? null);
-    },
-    { maxBatch: 100, atOnce: 2 },
-  );
+  return sharedRead(async (ids) => {
+    const rows = await sql.rows<LinkedRequest>(
+      `SELECT ${REQUEST_WITH_LINKS} FROM "AccessRequest" r WHERE r.id = ANY($1::text[])`,
+      [ids],
+    );
+    return new Map(rows.map((row) => [row.id, fromLinkedRequest(row)]));
+  });
 }
 
 export function requestWrites(

@@ -1,5 +1,5 @@
 import pg from "pg";
-import { isDatabaseUnreachable } from "./database-errors.js";
+import { isDatabaseUnreachable, TRANSACTION_TIMED_OUT } from "./database-errors.js";
 import type { OutageLog } from "./outage-log.js";
 
 /**
@@ -52,7 +52,8 @@ const prepare = (values: readonly unknown[]): unknown[] =>
 /** An array element as PostgreSQL's array text quotes it. */
 function arrayElement(value: unknown): string {
   if (value === null || value === undefined) return "NULL";
-  if (typeof value !== "string" && typeof value !== "number") throw new Error("only text and number arrays are sent");
+  if (typeof value !== "string" && typeof value !== "number" && typeof value !== "boolean")
+    throw new Error("only arrays of text, numbers and booleans are sent");
   return `"${String(value).replace(/[\\"]/g, (c) => `\\${c}`)}"`;
 }
 
@@ -71,9 +72,19 @@ function literal(value: unknown): string {
   throw new Error(`a ${typeof value} is not sent as a parameter; stringify JSON first`);
 }
 
-/** `text` with its $n parameters written in as literals (for the simple protocol, which has none). */
-const inlined = (text: string, values: readonly unknown[]): string =>
-  text.replace(/\$(\d+)/g, (_, n: string) => literal(values[Number(n) - 1]));
+/**
+ * `text` with its $n parameters written in as literals (for the simple protocol, which has none).
+ * Quoted strings in the text are left as they are; a parameter without a value is refused, as the
+ * server refuses it in the extended protocol.
+ */
+function inlined(text: string, values: readonly unknown[]): string {
+  return text.replace(/'(?:[^']|'')*'|\$(\d+)/g, (match: string, n: string | undefined) => {
+    if (n === undefined) return match;
+    const index = Number(n) - 1;
+    if (index >= values.length) throw new Error(`the statement uses $${n} but has ${values.length} parameters`);
+    return literal(values[index]);
+  });
+}
 
 interface Queryable {
   query(config: pg.QueryConfig): Promise<pg.QueryResult | pg.QueryResult[]>;
@@ -103,7 +114,9 @@ function sqlOver(send: Send): Sql {
   };
 }
 
-class TransactionTimedOut extends Error {
+/** Busy rather than broken: database-errors.ts counts its code as "unavailable, retry". */
+export class TransactionTimedOut extends Error {
+  readonly code = TRANSACTION_TIMED_OUT;
   constructor(timeoutMs: number) {
     super(`the database transaction ran longer than ${timeoutMs} ms and was rolled back; try again`);
   }
@@ -121,6 +134,14 @@ export function sqlPool(pool: pg.Pool, health?: OutageLog): SqlPool {
         if (isDatabaseUnreachable(error)) health?.down(error);
         throw error;
       }
+      // pg-pool stops listening to a connection it lends out: a session the server ends meanwhile
+      // (idle_in_transaction_session_timeout, a restart) would otherwise be an unhandled `error`
+      // that ends the process. The statement under way fails on its own and says why.
+      let connectionError: Error | undefined;
+      const onConnectionError = (error: Error) => {
+        connectionError = error;
+      };
+      client.on("error", onConnectionError);
       const onClient = sender(client, health);
       // Past its time the work's next statement fails and nothing is committed; the server's
       // idle_in_transaction_session_timeout ends a session whose work never comes back.
@@ -131,7 +152,11 @@ export function sqlPool(pool: pg.Pool, health?: OutageLog): SqlPool {
       // Each round trip costs as much CPU as a statement's whole handling: BEGIN goes with the
       // work's first statement and COMMIT with the closing one, as one simple-protocol query.
       let begun = false;
+      // A statement the work sends after the transaction ended (an unawaited call) must not run
+      // on a connection lent to someone else since.
+      let finished = false;
       const send: Send = (text, values) => {
+        if (finished) return Promise.reject(new Error("the transaction has already ended; the statement was not sent"));
         if (expired) return Promise.reject(new TransactionTimedOut(timeoutMs));
         if (begun) return onClient({ text, values: prepare(values) });
         begun = true;
@@ -157,8 +182,10 @@ export function sqlPool(pool: pg.Pool, health?: OutageLog): SqlPool {
         );
         throw error;
       } finally {
+        finished = true;
         clearTimeout(timer);
-        client.release(broken);
+        client.off("error", onConnectionError);
+        client.release(broken ?? connectionError);
       }
     },
   };
