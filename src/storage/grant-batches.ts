@@ -1,7 +1,7 @@
 import type { UnitOfWork } from "../services/ports.js";
 import type { Grant } from "./generated/prisma/client.js";
 import { toGrantRow } from "./row-mappers.js";
-import type { Sql } from "./sql.js";
+import type { TransactionSql } from "./sql.js";
 
 type GrantBatches = Pick<
   UnitOfWork,
@@ -13,7 +13,7 @@ type GrantBatches = Pick<
  * revokes costs a few round trips per batch instead of a dozen per grant. Rows go in as arrays
  * (unnest) or one JSON document (patches, whose fields differ from grant to grant).
  */
-export function grantBatches(sql: Sql): GrantBatches {
+export function grantBatches(sql: TransactionSql): GrantBatches {
   return {
     async lockGrants(ids) {
       if (ids.length === 0) return [];
@@ -83,14 +83,13 @@ export function grantBatches(sql: Sql): GrantBatches {
       );
       return new Set(rows.map((row) => row.grantId));
     },
+    // Nobody waits for the answer: it goes with the transaction's next round trip.
     async releaseEntitlements(releases) {
       if (releases.length === 0) return;
-      await sql.run(
-        `
-        DELETE FROM "EntitlementLease" AS l
-        USING unnest($1::text[], $2::text[],
-                     $3::text[]) AS r(key, grant_id, owner)
-        WHERE l."key" = r.key AND l."grantId" = r.grant_id AND l."owner" = r.owner`,
+      sql.later(
+        `DELETE FROM "EntitlementLease" AS l
+         USING unnest($1::text[], $2::text[], $3::text[]) AS r(key, grant_id, owner)
+         WHERE l."key" = r.key AND l."grantId" = r.grant_id AND l."owner" = r.owner`,
         [releases.map((r) => r.key), releases.map((r) => r.grantId), releases.map((r) => r.owner)],
       );
     },

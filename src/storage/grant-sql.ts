@@ -3,8 +3,8 @@ import type { GrantFilter, UnitOfWork } from "../services/ports.js";
 import type { Grant } from "./generated/prisma/client.js";
 import { toGrantRow } from "./row-mappers.js";
 import { sharedRead } from "./shared-read.js";
-import type { Sql } from "./sql.js";
-import { insertRow, jsonText, updateVersionedRow } from "./sql-rows.js";
+import type { Sql, TransactionSql } from "./sql.js";
+import { insertRowLater, jsonText, updateVersionedRow } from "./sql-rows.js";
 
 /** `filter` as WHERE conditions and their values. */
 function grantConditions(filter: GrantFilter): { where: string; values: unknown[] } {
@@ -52,24 +52,42 @@ export function sharedGrantRead(sql: Sql): (id: string) => Promise<GrantRow | nu
 }
 
 export function grantWrites(
-  sql: Sql,
+  sql: TransactionSql,
 ): Pick<UnitOfWork, "lockGrant" | "createGrant" | "updateGrant" | "countOtherActiveHolders"> {
   return {
     async lockGrant(id) {
       const [row] = await sql.rows<Grant>(`SELECT * FROM "Grant" WHERE "id" = $1 FOR UPDATE`, [id]);
       return row ? toGrantRow(row) : null;
     },
+    // Written with the transaction's next round trip; the row is what the insert makes of it (the
+    // columns it leaves out take their defaults), so nothing needs reading back.
     async createGrant(data) {
       const { trigger, target, ...rest } = data;
       const now = new Date();
-      const row = await insertRow<Grant>(sql, "Grant", {
+      insertRowLater(sql, "Grant", {
         ...rest,
         target: jsonText(target),
         trigger: trigger ? jsonText(trigger) : undefined,
         createdAt: now,
         updatedAt: now,
       });
-      return toGrantRow(row);
+      return {
+        ...rest,
+        target: structuredClone(target),
+        trigger: trigger ? structuredClone(trigger) : null,
+        status: "scheduled",
+        version: 1,
+        attempts: 0,
+        activatedAt: null,
+        revokedAt: null,
+        revokeReason: null,
+        revokedById: null,
+        receipt: null,
+        hasSecret: false,
+        lastError: null,
+        createdAt: now,
+        updatedAt: now,
+      };
     },
     async updateGrant(current, patch) {
       const { receipt, ...rest } = patch;

@@ -5,8 +5,8 @@ import type { RequestFilter, UnitOfWork } from "../services/ports.js";
 import type { AccessRequest } from "./generated/prisma/client.js";
 import { fromLinkedRequest, type LinkedRequest, toRequestRow } from "./row-mappers.js";
 import { sharedRead } from "./shared-read.js";
-import type { Sql } from "./sql.js";
-import { insertRow, jsonText, updateVersionedRow } from "./sql-rows.js";
+import type { Sql, TransactionSql } from "./sql.js";
+import { insertRowLater, jsonText, updateVersionedRow } from "./sql-rows.js";
 
 /** A request is read with its decisions and the id of the grant it created, in one statement. */
 const REQUEST_WITH_LINKS = `r.*,
@@ -68,7 +68,7 @@ export function sharedRequestRead(sql: Sql): (id: string) => Promise<RequestRow 
 }
 
 export function requestWrites(
-  sql: Sql,
+  sql: TransactionSql,
 ): Pick<UnitOfWork, "lockRequest" | "createRequest" | "updateRequest" | "addDecision"> {
   return {
     // One round trip: the row, locked, with what a request is read with.
@@ -81,7 +81,7 @@ export function requestWrites(
     },
     async createRequest(row) {
       const { snapshot, decisions: _none, grantId: _noGrantYet, escalationLog, ...rest } = row;
-      await insertRow(sql, "AccessRequest", {
+      insertRowLater(sql, "AccessRequest", {
         ...rest,
         policySnapshot: jsonText(snapshot),
         escalationLog: jsonText(escalationLog),
@@ -107,7 +107,7 @@ export function requestWrites(
       return { ...toRequestRow(row), decisions: [...current.decisions], grantId: grantId ?? current.grantId };
     },
     async addDecision(requestId, decision) {
-      await insertRow(sql, "Decision", { id: randomUUID(), requestId, ...decision, createdAt: new Date() });
+      insertRowLater(sql, "Decision", { id: randomUUID(), requestId, ...decision, createdAt: new Date() });
     },
   };
 }

@@ -1,4 +1,4 @@
-import type { Sql } from "./sql.js";
+import type { Sql, TransactionSql } from "./sql.js";
 
 /**
  * INSERT and versioned UPDATE built from a record's fields, as Prisma's create and
@@ -11,15 +11,23 @@ type Fields = Record<string, unknown>;
 const defined = (fields: Fields): [string, unknown][] =>
   Object.entries(fields).filter(([, value]) => value !== undefined);
 
-export async function insertRow<R>(sql: Sql, table: string, fields: Fields): Promise<R> {
+function insertStatement(table: string, fields: Fields): { text: string; values: unknown[] } {
   const entries = defined(fields);
   const columns = entries.map(([name]) => `"${name}"`).join(", ");
   const params = entries.map((_, index) => `$${index + 1}`).join(", ");
-  const [row] = await sql.rows<R>(
-    `INSERT INTO "${table}" (${columns}) VALUES (${params}) RETURNING *`,
-    entries.map(([, value]) => value),
-  );
+  return { text: `INSERT INTO "${table}" (${columns}) VALUES (${params})`, values: entries.map(([, value]) => value) };
+}
+
+export async function insertRow<R>(sql: Sql, table: string, fields: Fields): Promise<R> {
+  const { text, values } = insertStatement(table, fields);
+  const [row] = await sql.rows<R>(`${text} RETURNING *`, values);
   return row as R;
+}
+
+/** insertRow whose row nobody reads back: it goes with the transaction's next round trip. */
+export function insertRowLater(sql: TransactionSql, table: string, fields: Fields): void {
+  const { text, values } = insertStatement(table, fields);
+  sql.later(text, values);
 }
 
 /**

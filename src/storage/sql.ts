@@ -15,6 +15,15 @@ export interface Sql {
   run(text: string, values?: readonly unknown[]): Promise<number>;
 }
 
+/** Inside a transaction: writes whose answer nobody waits for can ride with the next round trip. */
+export interface TransactionSql extends Sql {
+  /**
+   * Sends this write with the transaction's next statement (or its COMMIT), before it, in the same
+   * round trip. Its failure fails that statement and so the transaction.
+   */
+  later(text: string, values?: readonly unknown[]): void;
+}
+
 /** A statement to send with a transaction's COMMIT, in the same round trip. */
 export interface ClosingStatement {
   text: string;
@@ -27,7 +36,7 @@ export interface SqlPool extends Sql {
    * `timeoutMs`. `closing`, asked once the work is done, is sent together with the COMMIT.
    */
   transaction<T>(
-    work: (sql: Sql) => Promise<T>,
+    work: (sql: TransactionSql) => Promise<T>,
     options: { timeoutMs: number; closing?: () => ClosingStatement | undefined },
   ): Promise<T>;
 }
@@ -149,28 +158,40 @@ export function sqlPool(pool: pg.Pool, health?: OutageLog): SqlPool {
       const timer = setTimeout(() => {
         expired = true;
       }, timeoutMs);
-      // Each round trip costs as much CPU as a statement's whole handling: BEGIN goes with the
-      // work's first statement and COMMIT with the closing one, as one simple-protocol query.
-      let begun = false;
+      // Each round trip costs as much CPU as a statement's whole handling: statements nobody
+      // waits for (BEGIN, `later` writes) wait here and go with the next statement, or with the
+      // closing one and the COMMIT, as one simple-protocol query.
+      const waiting: string[] = ["BEGIN"];
+      let sent = false;
       // A statement the work sends after the transaction ended (an unawaited call) must not run
       // on a connection lent to someone else since.
       let finished = false;
-      const send: Send = (text, values) => {
-        if (finished) return Promise.reject(new Error("the transaction has already ended; the statement was not sent"));
-        if (expired) return Promise.reject(new TransactionTimedOut(timeoutMs));
-        if (begun) return onClient({ text, values: prepare(values) });
-        begun = true;
-        return onClient({ text: `BEGIN;\n${inlined(text, values)}` });
+      const usable = () => {
+        if (finished) throw new Error("the transaction has already ended; the statement was not sent");
+        if (expired) throw new TransactionTimedOut(timeoutMs);
+      };
+      const send: Send = async (text, values) => {
+        usable();
+        sent = true;
+        if (waiting.length === 0) return onClient({ text, values: prepare(values) });
+        return onClient({ text: [...waiting.splice(0), inlined(text, values)].join(";\n") });
+      };
+      const sql: TransactionSql = {
+        ...sqlOver(send),
+        later(text, values = []) {
+          usable();
+          waiting.push(inlined(text, values));
+        },
       };
       // A connection whose ROLLBACK failed is in an unknown state: it is closed, not pooled again.
       let broken: Error | undefined;
       try {
-        const result = await work(sqlOver(send));
-        if (expired) throw new TransactionTimedOut(timeoutMs);
+        const result = await work(sql);
+        usable();
         const last = closing?.();
-        const statements = [...(begun ? [] : ["BEGIN"]), ...(last ? [inlined(last.text, last.values)] : []), "COMMIT"];
-        // Nothing sent and nothing to close with: there is no transaction to commit.
-        if (begun || last) await onClient({ text: statements.join(";\n") });
+        if (last) waiting.push(inlined(last.text, last.values));
+        // Nothing sent and nothing to write: there is no transaction to commit.
+        if (sent || waiting.length > 1) await onClient({ text: [...waiting.splice(0), "COMMIT"].join(";\n") });
         return result;
       } catch (error) {
         // Whatever was sent (a failed closing query may have begun the transaction), the

@@ -11,7 +11,7 @@ import { type Database, sqlPoolOf } from "./prisma-client.js";
 import { recordRetention } from "./record-retention.js";
 import { requestReads, requestWrites, sharedRequestRead } from "./request-sql.js";
 import { toGrantRow } from "./row-mappers.js";
-import type { Sql } from "./sql.js";
+import type { TransactionSql } from "./sql.js";
 
 /**
  * Requests, grants, decisions, leases and their audit events go through plain SQL on Prisma's pool
@@ -24,7 +24,7 @@ interface PendingAudit {
   at: Date;
 }
 
-function unitOfWork(sql: Sql, pendingAudit: PendingAudit[]): UnitOfWork {
+function unitOfWork(sql: TransactionSql, pendingAudit: PendingAudit[]): UnitOfWork {
   const batches = grantBatches(sql);
   return {
     ...requestReads(sql),

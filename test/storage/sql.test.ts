@@ -643,3 +643,55 @@ describe("createDatabase", () => {
     await expect(sqlPoolOf(own).rows(`SELECT 1`)).rejects.toThrow();
   });
 });
+
+describe("writes sent later", () => {
+  it("go before the next statement, in the same round trip, and that statement sees them", async () => {
+    const [first, second] = [randomUUID(), randomUUID()];
+    const queries: string[] = [];
+    const { pool } = ownPool({ max: 1 });
+    pool.on("acquire", (client) => {
+      const query = client.query.bind(client) as (config: unknown) => unknown;
+      (client as unknown as { query: (config: unknown) => unknown }).query = (config) => {
+        queries.push(typeof config === "string" ? config : (config as { text: string }).text);
+        return query(config);
+      };
+    });
+    const seen = await sqlPool(pool).transaction(
+      async (tx) => {
+        tx.later(`INSERT INTO "SqlProbe" ("id") VALUES ($1)`, [first]);
+        tx.later(`INSERT INTO "SqlProbe" ("id") VALUES ($1)`, [second]);
+        return tx.rows<{ id: string }>(`SELECT "id" FROM "SqlProbe" WHERE "id" = ANY($1::text[]) ORDER BY "id"`, [
+          [first, second],
+        ]);
+      },
+      { timeoutMs: 60_000 },
+    );
+    expect(seen.map((row) => row.id)).toEqual([first, second].sort());
+    expect(await probeIds([first, second])).toEqual([first, second].sort());
+    // BEGIN, both inserts and the read in one query; then the COMMIT.
+    expect(queries).toHaveLength(2);
+    expect(queries[0]).toMatch(/^BEGIN;\nINSERT .*;\nINSERT .*;\nSELECT /s);
+    expect(queries[1]).toBe("COMMIT");
+  });
+
+  it("are committed with the COMMIT when no statement follows, and a failing one rolls everything back", async () => {
+    const kept = randomUUID();
+    await sqlPool(ownPool().pool).transaction(
+      async (tx) => tx.later(`INSERT INTO "SqlProbe" ("id") VALUES ($1)`, [kept]),
+      { timeoutMs: 60_000 },
+    );
+    expect(await probeIds([kept])).toEqual([kept]);
+
+    const lost = randomUUID();
+    const outcome = sqlPool(ownPool().pool).transaction(
+      async (tx) => {
+        await tx.run(`INSERT INTO "SqlProbe" ("id") VALUES ($1)`, [lost]);
+        // The same id again: the primary key refuses it when it is sent, with the COMMIT.
+        tx.later(`INSERT INTO "SqlProbe" ("id") VALUES ($1)`, [kept]);
+      },
+      { timeoutMs: 60_000 },
+    );
+    await expect(outcome).rejects.toMatchObject({ code: "23505" });
+    expect(await probeIds([lost])).toEqual([]);
+  });
+});
