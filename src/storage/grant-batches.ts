@@ -1,12 +1,56 @@
+import type { GrantPatch, GrantRow } from "../domain/grant.js";
 import type { UnitOfWork } from "../services/ports.js";
 import type { Grant } from "./generated/prisma/client.js";
 import { toGrantRow } from "./row-mappers.js";
 import type { TransactionSql } from "./sql.js";
+import { writtenFields } from "./sql-rows.js";
 
-type GrantBatches = Pick<
-  UnitOfWork,
-  "lockGrants" | "updateGrants" | "claimEntitlements" | "releaseEntitlements" | "countActiveHolders"
->;
+export interface GrantBatches
+  extends Pick<
+    UnitOfWork,
+    "lockGrants" | "updateGrants" | "claimEntitlements" | "releaseEntitlements" | "countActiveHolders"
+  > {
+  /** updateGrants for grants this transaction holds locked at their versions: sent later. */
+  updateHeldGrants(updates: readonly GrantUpdate[]): GrantRow[];
+}
+
+type GrantUpdate = { current: GrantRow; patch: GrantPatch };
+
+/**
+ * One UPDATE for many grants, each checked against its own version. A field the patch leaves out
+ * keeps its value; one it sets to null becomes NULL. @updatedAt is Prisma's (client-side) stamp,
+ * set here like Prisma sets it.
+ */
+function updateGrantsStatement(updates: readonly GrantUpdate[]): { text: string; values: unknown[]; updatedAt: Date } {
+  const updatedAt = new Date();
+  const patches = updates.map(({ current, patch }) => ({ ...patch, id: current.id, version: current.version }));
+  return {
+    text: `UPDATE "Grant" AS g SET
+      "status" = CASE WHEN u.p ? 'status' THEN (u.p->>'status')::"GrantStatus" ELSE g."status" END,
+      "expiresAt" = CASE WHEN u.p ? 'expiresAt' THEN (u.p->>'expiresAt')::timestamp(3) ELSE g."expiresAt" END,
+      "activatedAt" = CASE WHEN u.p ? 'activatedAt' THEN (u.p->>'activatedAt')::timestamp(3) ELSE g."activatedAt" END,
+      "revokedAt" = CASE WHEN u.p ? 'revokedAt' THEN (u.p->>'revokedAt')::timestamp(3) ELSE g."revokedAt" END,
+      "revokeReason" = CASE WHEN u.p ? 'revokeReason' THEN u.p->>'revokeReason' ELSE g."revokeReason" END,
+      "revokedById" = CASE WHEN u.p ? 'revokedById' THEN u.p->>'revokedById' ELSE g."revokedById" END,
+      "receipt" = CASE WHEN u.p ? 'receipt' THEN NULLIF(u.p->'receipt', 'null'::jsonb) ELSE g."receipt" END,
+      "sealedSecret" = CASE WHEN u.p ? 'sealedSecret' THEN u.p->>'sealedSecret' ELSE g."sealedSecret" END,
+      "attempts" = CASE WHEN u.p ? 'attempts' THEN (u.p->>'attempts')::int ELSE g."attempts" END,
+      "lastError" = CASE WHEN u.p ? 'lastError' THEN u.p->>'lastError' ELSE g."lastError" END,
+      "version" = g."version" + 1,
+      "updatedAt" = $1
+      FROM jsonb_array_elements($2::jsonb) AS u(p)
+      WHERE g."id" = u.p->>'id' AND g."version" = (u.p->>'version')::int`,
+    values: [updatedAt, JSON.stringify(patches)],
+    updatedAt,
+  };
+}
+
+/** A grant as its update saved it: the current row with the patch on top. */
+function savedGrant({ current, patch }: GrantUpdate, updatedAt: Date): GrantRow {
+  const { sealedSecret, ...fields } = writtenFields(patch);
+  const hasSecret = sealedSecret === undefined ? current.hasSecret : sealedSecret !== null;
+  return { ...current, ...fields, hasSecret, version: current.version + 1, updatedAt };
+}
 
 /**
  * The unit of work's batch operations: one statement for any number of grants, so a burst of
@@ -26,39 +70,18 @@ export function grantBatches(sql: TransactionSql): GrantBatches {
     },
     async updateGrants(updates) {
       if (updates.length === 0) return [];
-      const updatedAt = new Date();
-      const patches = updates.map(({ current, patch }) => ({ ...patch, id: current.id, version: current.version }));
-      // A field the patch leaves out keeps its value; one it sets to null becomes NULL. @updatedAt
-      // is Prisma's (client-side) stamp, set here like Prisma sets it.
-      const rows = await sql.rows<{ id: string }>(
-        `
-        UPDATE "Grant" AS g SET
-          "status" = CASE WHEN u.p ? 'status' THEN (u.p->>'status')::"GrantStatus" ELSE g."status" END,
-          "expiresAt" = CASE WHEN u.p ? 'expiresAt' THEN (u.p->>'expiresAt')::timestamp(3) ELSE g."expiresAt" END,
-          "activatedAt" = CASE WHEN u.p ? 'activatedAt' THEN (u.p->>'activatedAt')::timestamp(3) ELSE g."activatedAt" END,
-          "revokedAt" = CASE WHEN u.p ? 'revokedAt' THEN (u.p->>'revokedAt')::timestamp(3) ELSE g."revokedAt" END,
-          "revokeReason" = CASE WHEN u.p ? 'revokeReason' THEN u.p->>'revokeReason' ELSE g."revokeReason" END,
-          "revokedById" = CASE WHEN u.p ? 'revokedById' THEN u.p->>'revokedById' ELSE g."revokedById" END,
-          "receipt" = CASE WHEN u.p ? 'receipt' THEN NULLIF(u.p->'receipt', 'null'::jsonb) ELSE g."receipt" END,
-          "sealedSecret" = CASE WHEN u.p ? 'sealedSecret' THEN u.p->>'sealedSecret' ELSE g."sealedSecret" END,
-          "attempts" = CASE WHEN u.p ? 'attempts' THEN (u.p->>'attempts')::int ELSE g."attempts" END,
-          "lastError" = CASE WHEN u.p ? 'lastError' THEN u.p->>'lastError' ELSE g."lastError" END,
-          "version" = g."version" + 1,
-          "updatedAt" = $1
-        FROM jsonb_array_elements($2::jsonb) AS u(p)
-        WHERE g."id" = u.p->>'id' AND g."version" = (u.p->>'version')::int
-        RETURNING g."id"`,
-        [updatedAt, JSON.stringify(patches)],
-      );
+      const { text, values, updatedAt } = updateGrantsStatement(updates);
+      const rows = await sql.rows<{ id: string }>(`${text} RETURNING g."id"`, values);
       // The saved row is the current one with the patch on top: only ids come back, not a
       // hundred whole rows to decode again.
       const saved = new Set(rows.map((row) => row.id));
-      return updates.map(({ current, patch }) => {
-        if (!saved.has(current.id)) return null;
-        const { sealedSecret, ...fields } = patch;
-        const hasSecret = sealedSecret === undefined ? current.hasSecret : sealedSecret !== null;
-        return { ...current, ...fields, hasSecret, version: current.version + 1, updatedAt };
-      });
+      return updates.map((update) => (saved.has(update.current.id) ? savedGrant(update, updatedAt) : null));
+    },
+    updateHeldGrants(updates) {
+      if (updates.length === 0) return [];
+      const { text, values, updatedAt } = updateGrantsStatement(updates);
+      sql.later(text, values);
+      return updates.map((update) => savedGrant(update, updatedAt));
     },
     async claimEntitlements(claims) {
       if (claims.length === 0) return new Set();

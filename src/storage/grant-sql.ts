@@ -1,10 +1,10 @@
-import type { GrantRow } from "../domain/grant.js";
+import type { GrantPatch, GrantRow } from "../domain/grant.js";
 import type { GrantFilter, UnitOfWork } from "../services/ports.js";
 import type { Grant } from "./generated/prisma/client.js";
 import { toGrantRow } from "./row-mappers.js";
 import { sharedRead } from "./shared-read.js";
 import type { Sql, TransactionSql } from "./sql.js";
-import { insertRowLater, jsonText, updateVersionedRow } from "./sql-rows.js";
+import { insertRowLater, jsonText, updateHeldRowLater, updateVersionedRow, writtenFields } from "./sql-rows.js";
 
 /** `filter` as WHERE conditions and their values. */
 function grantConditions(filter: GrantFilter): { where: string; values: unknown[] } {
@@ -51,9 +51,19 @@ export function sharedGrantRead(sql: Sql): (id: string) => Promise<GrantRow | nu
   });
 }
 
-export function grantWrites(
-  sql: TransactionSql,
-): Pick<UnitOfWork, "lockGrant" | "createGrant" | "updateGrant" | "countOtherActiveHolders"> {
+/** A grant's columns as a patch writes them: the receipt only when there is one. */
+function grantColumns(patch: GrantPatch) {
+  const { receipt, ...rest } = patch;
+  return { ...rest, receipt: receipt ? jsonText(receipt) : undefined };
+}
+
+export interface GrantWrites
+  extends Pick<UnitOfWork, "lockGrant" | "createGrant" | "updateGrant" | "countOtherActiveHolders"> {
+  /** updateGrant for a grant this transaction holds locked at `current.version`: sent later. */
+  updateHeldGrant(current: GrantRow, patch: GrantPatch): GrantRow;
+}
+
+export function grantWrites(sql: TransactionSql): GrantWrites {
   return {
     async lockGrant(id) {
       const [row] = await sql.rows<Grant>(`SELECT * FROM "Grant" WHERE "id" = $1 FOR UPDATE`, [id]);
@@ -90,12 +100,21 @@ export function grantWrites(
       };
     },
     async updateGrant(current, patch) {
-      const { receipt, ...rest } = patch;
-      const row = await updateVersionedRow<Grant>(sql, "Grant", current, {
-        ...rest,
-        receipt: receipt ? jsonText(receipt) : undefined,
-      });
+      const row = await updateVersionedRow<Grant>(sql, "Grant", current, grantColumns(patch));
       return row ? toGrantRow(row) : null;
+    },
+    updateHeldGrant(current, patch) {
+      const updatedAt = updateHeldRowLater(sql, "Grant", current, grantColumns(patch));
+      const { sealedSecret, receipt, ...fields } = writtenFields(patch);
+      return {
+        ...current,
+        ...fields,
+        // As grantColumns writes them: a receipt only when there is one, a secret when given.
+        receipt: receipt ? structuredClone(receipt) : current.receipt,
+        hasSecret: sealedSecret === undefined ? current.hasSecret : sealedSecret !== null,
+        version: current.version + 1,
+        updatedAt,
+      };
     },
     async countOtherActiveHolders(entitlementKey, excludingGrantId) {
       const [row] = await sql.rows<{ holders: number }>(

@@ -1,12 +1,12 @@
 import { randomUUID } from "node:crypto";
-import type { RequestRow } from "../domain/access-request.js";
+import type { RequestPatch, RequestRow } from "../domain/access-request.js";
 import { awaitedDecidersOf, viewersOf } from "../domain/visibility.js";
 import type { RequestFilter, UnitOfWork } from "../services/ports.js";
 import type { AccessRequest } from "./generated/prisma/client.js";
 import { fromLinkedRequest, type LinkedRequest, toRequestRow } from "./row-mappers.js";
 import { sharedRead } from "./shared-read.js";
 import type { Sql, TransactionSql } from "./sql.js";
-import { insertRowLater, jsonText, updateVersionedRow } from "./sql-rows.js";
+import { insertRowLater, jsonText, updateHeldRowLater, updateVersionedRow, writtenFields } from "./sql-rows.js";
 
 /** A request is read with its decisions and the id of the grant it created, in one statement. */
 const REQUEST_WITH_LINKS = `r.*,
@@ -67,9 +67,29 @@ export function sharedRequestRead(sql: Sql): (id: string) => Promise<RequestRow 
   });
 }
 
-export function requestWrites(
-  sql: TransactionSql,
-): Pick<UnitOfWork, "lockRequest" | "createRequest" | "updateRequest" | "addDecision"> {
+/** A request's columns as a patch writes them. grantId is the grant row's link, not a column. */
+function requestColumns(current: RequestRow, patch: RequestPatch) {
+  const { snapshot, escalationLog, grantId: _notAColumn, ...rest } = patch;
+  return {
+    ...rest,
+    policySnapshot: snapshot ? jsonText(snapshot) : undefined,
+    escalationLog: escalationLog ? jsonText(escalationLog) : undefined,
+    ...visibilityColumns({
+      requesterId: current.requesterId,
+      snapshot: snapshot ?? current.snapshot,
+      status: patch.status ?? current.status,
+      currentStep: patch.currentStep ?? current.currentStep,
+    }),
+  };
+}
+
+export interface RequestWrites
+  extends Pick<UnitOfWork, "lockRequest" | "createRequest" | "updateRequest" | "addDecision"> {
+  /** updateRequest for a request this transaction holds locked at `current.version`: sent later. */
+  updateHeldRequest(current: RequestRow, patch: RequestPatch): RequestRow;
+}
+
+export function requestWrites(sql: TransactionSql): RequestWrites {
   return {
     // One round trip: the row, locked, with what a request is read with.
     async lockRequest(id) {
@@ -90,21 +110,25 @@ export function requestWrites(
       });
     },
     async updateRequest(current, patch) {
-      // grantId is the grant row's link to its request, not a column of the request.
-      const { snapshot, escalationLog, grantId, ...rest } = patch;
-      const row = await updateVersionedRow<AccessRequest>(sql, "AccessRequest", current, {
-        ...rest,
-        policySnapshot: snapshot ? jsonText(snapshot) : undefined,
-        escalationLog: escalationLog ? jsonText(escalationLog) : undefined,
-        ...visibilityColumns({
-          requesterId: current.requesterId,
-          snapshot: patch.snapshot ?? current.snapshot,
-          status: patch.status ?? current.status,
-          currentStep: patch.currentStep ?? current.currentStep,
-        }),
-      });
+      const row = await updateVersionedRow<AccessRequest>(
+        sql,
+        "AccessRequest",
+        current,
+        requestColumns(current, patch),
+      );
       if (!row) return null;
-      return { ...toRequestRow(row), decisions: [...current.decisions], grantId: grantId ?? current.grantId };
+      return { ...toRequestRow(row), decisions: [...current.decisions], grantId: patch.grantId ?? current.grantId };
+    },
+    updateHeldRequest(current, patch) {
+      updateHeldRowLater(sql, "AccessRequest", current, requestColumns(current, patch));
+      const { grantId, ...fields } = writtenFields(patch);
+      return {
+        ...current,
+        ...fields,
+        version: current.version + 1,
+        decisions: [...current.decisions],
+        grantId: grantId ?? current.grantId,
+      };
     },
     async addDecision(requestId, decision) {
       insertRowLater(sql, "Decision", { id: randomUUID(), requestId, ...decision, createdAt: new Date() });

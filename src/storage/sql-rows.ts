@@ -30,6 +30,22 @@ export function insertRowLater(sql: TransactionSql, table: string, fields: Field
   sql.later(text, values);
 }
 
+function updateStatement(
+  table: string,
+  key: { id: string; version: number },
+  fields: Fields,
+  updatedAt: Date,
+): { text: string; values: unknown[] } {
+  const entries = defined(fields);
+  const sets = entries.map(([name], index) => `"${name}" = $${index + 1}`);
+  const next = entries.length + 1;
+  return {
+    text: `UPDATE "${table}" SET ${[...sets, `"version" = "version" + 1`, `"updatedAt" = $${next}`].join(", ")}
+     WHERE "id" = $${next + 1} AND "version" = $${next + 2}`,
+    values: [...entries.map(([, value]) => value), updatedAt, key.id, key.version],
+  };
+}
+
 /**
  * Writes `fields` if the row is still at `version`, moving it to the next version and stamping
  * `updatedAt` (Prisma's @updatedAt, set by the writer like Prisma sets it); the saved row, or
@@ -41,16 +57,30 @@ export async function updateVersionedRow<R>(
   key: { id: string; version: number },
   fields: Fields,
 ): Promise<R | undefined> {
-  const entries = defined(fields);
-  const sets = entries.map(([name], index) => `"${name}" = $${index + 1}`);
-  const next = entries.length + 1;
-  const [row] = await sql.rows<R>(
-    `UPDATE "${table}" SET ${[...sets, `"version" = "version" + 1`, `"updatedAt" = $${next}`].join(", ")}
-     WHERE "id" = $${next + 1} AND "version" = $${next + 2} RETURNING *`,
-    [...entries.map(([, value]) => value), new Date(), key.id, key.version],
-  );
+  const { text, values } = updateStatement(table, key, fields, new Date());
+  const [row] = await sql.rows<R>(`${text} RETURNING *`, values);
   return row;
 }
+
+/**
+ * updateVersionedRow for a row this transaction holds locked at `key.version`: nobody else can
+ * move it meanwhile, so the write goes with the transaction's next round trip. The stamp it writes.
+ */
+export function updateHeldRowLater(
+  sql: TransactionSql,
+  table: string,
+  key: { id: string; version: number },
+  fields: Fields,
+): Date {
+  const updatedAt = new Date();
+  const { text, values } = updateStatement(table, key, fields, updatedAt);
+  sql.later(text, values);
+  return updatedAt;
+}
+
+/** `fields` without those left undefined (not written, so the row keeps its value). */
+export const writtenFields = <T extends Fields>(fields: T): Partial<T> =>
+  Object.fromEntries(defined(fields)) as Partial<T>;
 
 /** A JSON column's value as the statement takes it. */
 export const jsonText = (value: unknown): string => JSON.stringify(value);

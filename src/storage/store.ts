@@ -24,17 +24,58 @@ interface PendingAudit {
   at: Date;
 }
 
+/**
+ * The rows this transaction holds locked (FOR UPDATE, or written), at the version it last saw or
+ * wrote. Nobody else can move such a row before the commit, so its update needs no answer: it
+ * goes with the transaction's next round trip, and the saved row is worked out here.
+ */
+function heldRows() {
+  const versions = new Map<string, number>();
+  return {
+    hold<R extends { id: string; version: number }>(kind: "request" | "grant", row: R | null): R | null {
+      if (row) versions.set(`${kind}:${row.id}`, row.version);
+      return row;
+    },
+    holds: (kind: "request" | "grant", row: { id: string; version: number }) =>
+      versions.get(`${kind}:${row.id}`) === row.version,
+  };
+}
+
 function unitOfWork(sql: TransactionSql, pendingAudit: PendingAudit[]): UnitOfWork {
   const batches = grantBatches(sql);
+  const requests = requestWrites(sql);
+  const grants = grantWrites(sql);
+  const { hold, holds } = heldRows();
   return {
     ...requestReads(sql),
-    ...requestWrites(sql),
+    ...requests,
     ...grantReads(sql),
-    ...grantWrites(sql),
+    ...grants,
     ...batches,
     ...recordRetention(sql),
     ...actionRunReader(sql),
     ...actionRunWriter(sql),
+    lockRequest: async (id) => hold("request", await requests.lockRequest(id)),
+    lockGrant: async (id) => hold("grant", await grants.lockGrant(id)),
+    lockGrants: async (ids) => (await batches.lockGrants(ids)).map((row) => hold("grant", row) ?? row),
+    updateRequest: async (current, patch) =>
+      hold(
+        "request",
+        holds("request", current)
+          ? requests.updateHeldRequest(current, patch)
+          : await requests.updateRequest(current, patch),
+      ),
+    updateGrant: async (current, patch) =>
+      hold(
+        "grant",
+        holds("grant", current) ? grants.updateHeldGrant(current, patch) : await grants.updateGrant(current, patch),
+      ),
+    updateGrants: async (updates) => {
+      const saved = updates.every(({ current }) => holds("grant", current))
+        ? batches.updateHeldGrants(updates)
+        : await batches.updateGrants(updates);
+      return saved.map((row) => hold("grant", row));
+    },
     claimEntitlement: async (claim) => (await batches.claimEntitlements([claim])).has(claim.grantId),
     releaseEntitlement: (key, grantId, owner) => batches.releaseEntitlements([{ key, grantId, owner }]),
     // Buffered and written when the work is done (audit rows come last in a transaction), each
