@@ -12,6 +12,7 @@ import type { Redis } from "ioredis";
 import type { DestinationStream } from "pino";
 import type { ChatAdapter } from "../chat/core/chat-adapter.js";
 import { AppError } from "../domain/errors.js";
+import { API_RATE_WINDOW_MS, apiRateLimitStore } from "../jobs/rate-limiter.js";
 import { scrapeAllowed, UNAUTHORIZED_BODY } from "../metrics/metrics-endpoint.js";
 import type { SesameMetrics } from "../metrics/sesame-metrics.js";
 import type { ServiceDeps } from "../services/deps.js";
@@ -129,9 +130,9 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
           await authenticated.register(rateLimit, {
             hook: "preHandler",
             max,
-            timeWindow: 60_000,
-            redis: options.rateLimit.redis,
-            nameSpace: `${options.rateLimit.prefix}:rate-limit:api:`,
+            timeWindow: API_RATE_WINDOW_MS,
+            // Counts that arrive together share one Redis call (src/jobs/rate-limiter.ts).
+            store: apiRateLimitStore(options.rateLimit.redis, `${options.rateLimit.prefix}:rate-limit:api:`),
             keyGenerator: (request) => request.identityId,
             // Redis down: the API keeps working unlimited rather than failing.
             skipOnError: true,

@@ -1,12 +1,13 @@
+import type { FastifyRateLimitStore, FastifyRateLimitStoreCtor } from "@fastify/rate-limit";
 import type { Redis } from "ioredis";
 import type { RateLimit, RateVerdict } from "../chat/core/chat-intake.js";
 import { batchWhileBusy } from "./batch-while-busy.js";
 
 /**
- * A per-key limit of `perMinute` actions in a minute that starts at the key's first action,
- * counted in the Redis every Sesame process shares (one Lua script: INCR, PEXPIRE on the first). Chat uses it per platform user; the API uses
- * @fastify/rate-limit on the same Redis, per identity. When Redis does not answer within a
- * moment the action is let through: a limit must not take chat down with Redis.
+ * Per-key limits of so many actions a minute, each window starting at the key's first action,
+ * counted in the Redis every Sesame process shares (INCR, PEXPIRE on the first). Chat limits per
+ * platform user, the API per identity. Hits that arrive together go to Redis in one script call:
+ * a burst of clicks or API calls costs one command, not one each.
  */
 
 const WINDOW_MS = 60_000;
@@ -20,36 +21,87 @@ for i, key in ipairs(KEYS) do
 end
 return answers`;
 
-export function createRateLimiter(redis: Redis, prefix: string, perMinute: number): RateLimit {
-  // Hits that arrive together go to Redis in one script call (a burst of clicks costs one command).
-  const hit = batchWhileBusy(
-    async (keys: string[]): Promise<RateVerdict[]> => {
+interface HitCount {
+  count: number;
+  ttlMs: number;
+}
+
+/** Counts a hit on a Redis key; rejects when Redis does not answer within a moment. */
+function createHitCounter(redis: Redis): (key: string) => Promise<HitCount> {
+  return batchWhileBusy(
+    async (keys: string[]): Promise<HitCount[]> => {
       let timer: NodeJS.Timeout | undefined;
       try {
         const timeout = new Promise<never>((_, reject) => {
           timer = setTimeout(() => reject(new Error("Redis did not answer")), REDIS_TIMEOUT_MS);
         });
-        const redisKeys = keys.map((key) => `${prefix}:rate-limit:chat:${key}`);
-        const answers = (await Promise.race([
-          redis.eval(HIT_MANY, redisKeys.length, ...redisKeys, WINDOW_MS),
-          timeout,
-        ])) as [number, number][];
-        return keys.map((_, i) => verdictOf(answers?.[i], perMinute));
-      } catch {
-        return keys.map(() => ({ ok: true }));
+        const answers = (await Promise.race([redis.eval(HIT_MANY, keys.length, ...keys, WINDOW_MS), timeout])) as [
+          number,
+          number,
+        ][];
+        return keys.map((_, i) => {
+          const [count, ttlMs] = answers[i] ?? [0, WINDOW_MS];
+          return { count, ttlMs };
+        });
       } finally {
         clearTimeout(timer);
       }
     },
     { maxBatch: 100, atOnce: 2 },
   );
-  return { perMinute, hit };
+}
+
+/** Chat's limit. When Redis does not answer the action is let through: a limit must not take chat down with Redis. */
+export function createRateLimiter(redis: Redis, prefix: string, perMinute: number): RateLimit {
+  const count = createHitCounter(redis);
+  return {
+    perMinute,
+    hit: (key) =>
+      count(`${prefix}:rate-limit:chat:${key}`).then(
+        (hit) => verdictOf(hit, perMinute),
+        (): RateVerdict => ({ ok: true }),
+      ),
+  };
 }
 
 /** A key's count and time left. */
-function verdictOf(answer: [number, number] | undefined, perMinute: number): RateVerdict {
-  if (!answer) return { ok: true };
-  const [count, ttl] = answer;
+function verdictOf({ count, ttlMs }: HitCount, perMinute: number): RateVerdict {
   if (count <= perMinute) return { ok: true };
-  return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil(ttl / 1000)) };
+  return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil(ttlMs / 1000)) };
 }
+
+/** @fastify/rate-limit's store over a shared hit counter: every route counts on the same keys. */
+class SharedCounterStore implements FastifyRateLimitStore {
+  constructor(
+    private readonly count: (key: string) => Promise<HitCount>,
+    private readonly nameSpace: string,
+  ) {}
+
+  incr(key: string, callback: (error: Error | null, result?: { current: number; ttl: number }) => void): void {
+    this.count(`${this.nameSpace}${key}`).then(
+      ({ count, ttlMs }) => callback(null, { current: count, ttl: ttlMs }),
+      (error: unknown) => callback(error instanceof Error ? error : new Error(String(error))),
+    );
+  }
+
+  child(): FastifyRateLimitStore {
+    return this;
+  }
+}
+
+/**
+ * The API's counter for @fastify/rate-limit, on the keys its own Redis store used (`nameSpace` +
+ * identity), over API_RATE_WINDOW_MS (the plugin's timeWindow). An error goes to the plugin, whose
+ * skipOnError lets the call through.
+ */
+export function apiRateLimitStore(redis: Redis, nameSpace: string): FastifyRateLimitStoreCtor {
+  const count = createHitCounter(redis);
+  return class extends SharedCounterStore {
+    constructor() {
+      super(count, nameSpace);
+    }
+  };
+}
+
+/** The API's window, for the plugin's timeWindow. */
+export const API_RATE_WINDOW_MS = WINDOW_MS;
