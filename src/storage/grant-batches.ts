@@ -3,7 +3,7 @@ import type { UnitOfWork } from "../services/ports.js";
 import type { Grant } from "./generated/prisma/client.js";
 import { toGrantRow } from "./row-mappers.js";
 import type { TransactionSql } from "./sql.js";
-import { writtenFields } from "./sql-rows.js";
+import { expectingRows, writtenFields } from "./sql-rows.js";
 
 export interface GrantBatches
   extends Pick<
@@ -47,9 +47,11 @@ function updateGrantsStatement(updates: readonly GrantUpdate[]): { text: string;
 
 /** A grant as its update saved it: the current row with the patch on top. */
 function savedGrant({ current, patch }: GrantUpdate, updatedAt: Date): GrantRow {
-  const { sealedSecret, ...fields } = writtenFields(patch);
+  const { sealedSecret, receipt, ...fields } = writtenFields(patch);
   const hasSecret = sealedSecret === undefined ? current.hasSecret : sealedSecret !== null;
-  return { ...current, ...fields, hasSecret, version: current.version + 1, updatedAt };
+  // A copy, as a row read back would be: later changes to the patch must not reach it.
+  const saved = receipt === undefined ? {} : { receipt: receipt && structuredClone(receipt) };
+  return { ...current, ...fields, ...saved, hasSecret, version: current.version + 1, updatedAt };
 }
 
 /**
@@ -80,7 +82,7 @@ export function grantBatches(sql: TransactionSql): GrantBatches {
     updateHeldGrants(updates) {
       if (updates.length === 0) return [];
       const { text, values, updatedAt } = updateGrantsStatement(updates);
-      sql.later(text, values);
+      sql.later(expectingRows(text, updates.length), values);
       return updates.map((update) => savedGrant(update, updatedAt));
     },
     async claimEntitlements(claims) {

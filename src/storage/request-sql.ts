@@ -121,10 +121,13 @@ export function requestWrites(sql: TransactionSql): RequestWrites {
     },
     updateHeldRequest(current, patch) {
       updateHeldRowLater(sql, "AccessRequest", current, requestColumns(current, patch));
-      const { grantId, ...fields } = writtenFields(patch);
+      const { grantId, snapshot, escalationLog, ...fields } = writtenFields(patch);
       return {
         ...current,
         ...fields,
+        // Copies, as a row read back would be: later changes to the patch must not reach it.
+        snapshot: structuredClone(snapshot ?? current.snapshot),
+        escalationLog: structuredClone(escalationLog ?? current.escalationLog),
         version: current.version + 1,
         decisions: [...current.decisions],
         grantId: grantId ?? current.grantId,

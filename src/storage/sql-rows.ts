@@ -74,8 +74,21 @@ export function updateHeldRowLater(
 ): Date {
   const updatedAt = new Date();
   const { text, values } = updateStatement(table, key, fields, updatedAt);
-  sql.later(text, values);
+  sql.later(expectingRows(text, 1), values);
   return updatedAt;
+}
+
+/**
+ * `update` (an UPDATE without RETURNING) made to fail its transaction unless it changed exactly
+ * `rows` rows: a write sent later has nobody to read its count, and a held row that moved anyway
+ * would be a bug to stop at, not a silent lost update. The failing branch depends on the count,
+ * so the planner cannot evaluate it early.
+ */
+export function expectingRows(update: string, rows: number): string {
+  return `WITH changed AS (${update} RETURNING 1)
+    SELECT CASE WHEN count(*) = ${rows} THEN 1
+      ELSE ('a row this transaction holds had moved: ' || count(*) || ' of ${rows} rows changed')::int END
+    FROM changed`;
 }
 
 /** `fields` without those left undefined (not written, so the row keeps its value). */

@@ -58,9 +58,22 @@ const TYPES = {
 const prepare = (values: readonly unknown[]): unknown[] =>
   values.map((value) => (value instanceof Date ? value.toISOString() : value));
 
+/**
+ * PostgreSQL text cannot hold NUL. As a parameter the server refuses it (22021); written into a
+ * simple query it would break the wire message instead, which reads as a lost connection (08P01).
+ * Refused here with the server's own code, so it stays an ordinary bad-input error.
+ */
+function refuseNul(text: string): void {
+  if (text.includes("\0"))
+    throw Object.assign(new Error("text with a NUL character cannot be stored; remove it and try again"), {
+      code: "22021",
+    });
+}
+
 /** An array element as PostgreSQL's array text quotes it. */
 function arrayElement(value: unknown): string {
   if (value === null || value === undefined) return "NULL";
+  if (typeof value === "string") refuseNul(value);
   if (typeof value !== "string" && typeof value !== "number" && typeof value !== "boolean")
     throw new Error("only arrays of text, numbers and booleans are sent");
   return `"${String(value).replace(/[\\"]/g, (c) => `\\${c}`)}"`;
@@ -73,6 +86,7 @@ function arrayElement(value: unknown): string {
  */
 function literal(value: unknown): string {
   if (value === null || value === undefined) return "NULL";
+  if (typeof value === "string") refuseNul(value);
   if (value instanceof Date) return pg.escapeLiteral(value.toISOString());
   if (Array.isArray(value)) return pg.escapeLiteral(`{${value.map(arrayElement).join(",")}}`);
   if (typeof value === "number" && !Number.isFinite(value)) throw new Error(`${value} is not a number to send`);

@@ -11,7 +11,7 @@ import { isDatabaseUnavailable, isDatabaseUnreachable } from "../../src/storage/
 import type { OutageLog } from "../../src/storage/outage-log.js";
 import { createDatabase, type Database, sqlPoolOf } from "../../src/storage/prisma-client.js";
 import { type Sql, type SqlPool, sqlPool, TransactionTimedOut } from "../../src/storage/sql.js";
-import { insertRow, updateVersionedRow } from "../../src/storage/sql-rows.js";
+import { expectingRows, insertRow, updateVersionedRow } from "../../src/storage/sql-rows.js";
 import { createMigratedDatabase } from "../helpers/database.js";
 
 /**
@@ -693,5 +693,41 @@ describe("writes sent later", () => {
     );
     await expect(outcome).rejects.toMatchObject({ code: "23505" });
     expect(await probeIds([lost])).toEqual([]);
+  });
+});
+
+describe("guards on writes sent later", () => {
+  it("fails the transaction when a held row's update changed another number of rows, committing nothing", async () => {
+    const kept = randomUUID();
+    const outcome = sqlPool(ownPool().pool).transaction(
+      async (tx) => {
+        tx.later(`INSERT INTO "SqlProbe" ("id") VALUES ($1)`, [kept]);
+        tx.later(expectingRows(`UPDATE "SqlProbe" SET "id" = "id" WHERE "id" = $1`, 1), [randomUUID()]);
+      },
+      { timeoutMs: 60_000 },
+    );
+    await expect(outcome).rejects.toThrow("a row this transaction holds had moved: 0 of 1 rows changed");
+    expect(await probeIds([kept])).toEqual([]);
+  });
+
+  it("passes when the held row's update changed exactly that row", async () => {
+    const id = randomUUID();
+    await sqlPool(ownPool().pool).transaction(
+      async (tx) => {
+        await tx.run(`INSERT INTO "SqlProbe" ("id") VALUES ($1)`, [id]);
+        tx.later(expectingRows(`UPDATE "SqlProbe" SET "id" = "id" WHERE "id" = $1`, 1), [id]);
+      },
+      { timeoutMs: 60_000 },
+    );
+    expect(await probeIds([id])).toEqual([id]);
+  });
+
+  it("refuses text with a NUL as bad input (22021), never as a lost connection", async () => {
+    const outcome = sqlPool(ownPool().pool).transaction(
+      async (tx) => tx.later(`INSERT INTO "SqlProbe" ("id") VALUES ($1)`, ["a\0b"]),
+      { timeoutMs: 60_000 },
+    );
+    await expect(outcome).rejects.toMatchObject({ code: "22021" });
+    await expect(outcome).rejects.toSatisfy((error: unknown) => !isDatabaseUnavailable(error));
   });
 });
