@@ -82,7 +82,7 @@ export function grantBatches(sql: TransactionSql): GrantBatches {
     updateHeldGrants(updates) {
       if (updates.length === 0) return [];
       const { text, values, updatedAt } = updateGrantsStatement(updates);
-      sql.later(expectingRows(text, updates.length), values);
+      sql.later(expectingRows(text, new Set(updates.map(({ current }) => current.id)).size), values);
       return updates.map((update) => savedGrant(update, updatedAt));
     },
     async claimEntitlements(claims) {
