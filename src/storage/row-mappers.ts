@@ -1,7 +1,7 @@
 import type { EscalationEntry, RequestRow, RequestSnapshot } from "../domain/access-request.js";
 import type { AccessTrigger } from "../domain/access-trigger.js";
 import type { GrantRow } from "../domain/grant.js";
-import type { AccessRequest, Decision, Grant, Prisma } from "./generated/prisma/client.js";
+import type { AccessRequest, Decision, Grant } from "./generated/prisma/client.js";
 
 /** Prisma rows → service rows. The sealed secret never leaves storage through these. */
 
@@ -92,5 +92,3 @@ export function fromLinkedRequest(row: LinkedRequest): RequestRow {
     decisions: linkedDecisions.map((d) => ({ ...d, createdAt: new Date(`${d.createdAt}Z`) })),
   };
 }
-
-export const asJson = (value: unknown): Prisma.InputJsonValue => value as Prisma.InputJsonValue;
