@@ -17,6 +17,10 @@ export interface Figures {
   sesameCpuMsPerApiCall: number;
   /** The bench's own CPU: it shares the machine with Sesame. */
   benchCpuMsPerLifecycle: number;
+  /** The local PostgreSQL server's CPU (all its processes, whatever else it served meanwhile). */
+  postgresCpuMsPerLifecycle: number;
+  /** The bench's private redis-server. */
+  redisCpuMsPerLifecycle: number;
   /** Transactions committed in the bench database per lifecycle, the bench's polling included. */
   xactsPerLifecycle: number;
   /** Of those, the ones the bench's polls caused (polls × transactions per poll). */
@@ -62,6 +66,8 @@ export interface Measurements {
   api: ApiTally;
   sesameCpuMs: number;
   benchCpuMs: number;
+  postgresCpuMs: number;
+  redisCpuMs: number;
   xacts: number;
   xactsPerPoll: number;
   locks: LockSamples;
@@ -79,6 +85,8 @@ export function computeFigures(m: Measurements): Figures {
     sesameCpuMsPerLifecycle: m.sesameCpuMs / done,
     sesameCpuMsPerApiCall: m.sesameCpuMs / Math.max(1, m.api.calls),
     benchCpuMsPerLifecycle: m.benchCpuMs / done,
+    postgresCpuMsPerLifecycle: m.postgresCpuMs / done,
+    redisCpuMsPerLifecycle: m.redisCpuMs / done,
     xactsPerLifecycle: m.xacts / done,
     pollingXactsPerLifecycle: pollingXacts / done,
     writePathXactsPerLifecycle: (m.xacts - pollingXacts) / done,
@@ -184,6 +192,8 @@ export function renderSummary(summary: Summary): string {
       floor: { label: "CPU ms per /healthz", value: floors.healthzCpuMsPerRequest },
     },
     { label: "bench's own CPU ms per lifecycle", pick: (f) => f.benchCpuMsPerLifecycle },
+    { label: "PostgreSQL CPU ms per lifecycle", pick: (f) => f.postgresCpuMsPerLifecycle },
+    { label: "Redis CPU ms per lifecycle", pick: (f) => f.redisCpuMsPerLifecycle },
     { label: "DB transactions per lifecycle", pick: (f) => f.xactsPerLifecycle },
     { label: "  of which the bench's polls", pick: (f) => f.pollingXactsPerLifecycle },
     { label: "  the write path itself", pick: (f) => f.writePathXactsPerLifecycle },

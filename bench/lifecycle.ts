@@ -47,6 +47,7 @@ import {
 import { saveMetrics } from "./metrics-scrape.js";
 import { observeDatabase, type PgObserver, type ServerInfo } from "./pg-observer.js";
 import { type PrivateRedis, startPrivateRedis } from "./private-redis.js";
+import { commandCpuMs, processCpuMs } from "./proc-stat.js";
 import { formatNumber } from "./report.js";
 import { distProblem, httpReady, type SesameProcess, startSesameProcess, workersReady } from "./sesame-process.js";
 import { sleep } from "./wait.js";
@@ -307,6 +308,8 @@ async function measureRun(
   const runStarted = performance.now();
   const cpuBefore = sesame.map((p) => p.cpuMs());
   const benchCpuBefore = process.cpuUsage();
+  const postgresCpuBefore = commandCpuMs("postgres");
+  const redisCpuBefore = processCpuMs(bench.redis.child.pid);
   const sampler = observer.sampleLocks(LOCK_SAMPLE_MS);
   progress(`${label}: ${options.lifecycles} lifecycles, ${options.concurrency} at a time`);
   const api = createApi(baseUrl);
@@ -317,6 +320,8 @@ async function measureRun(
   const locks = await sampler.stop();
   const sesameCpuMs = sesame.reduce((sum, p, i) => sum + (p.child.running() ? p.cpuMs() - cpuBefore[i]! : 0), 0);
   const benchCpu = process.cpuUsage(benchCpuBefore);
+  const postgresCpuMs = commandCpuMs("postgres") - postgresCpuBefore;
+  const redisCpuMs = processCpuMs(bench.redis.child.pid) - redisCpuBefore;
   const loadAfter = loadavg();
 
   if (options.metricsDir) await saveMetrics(options.metricsDir, `run-${run}-${processes}p`, metricsUrls, problems);
@@ -348,6 +353,8 @@ async function measureRun(
       api: api.tally(),
       sesameCpuMs,
       benchCpuMs: (benchCpu.user + benchCpu.system) / 1000,
+      postgresCpuMs,
+      redisCpuMs,
       xacts,
       xactsPerPoll: perPoll,
       locks,

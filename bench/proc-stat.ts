@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 
 /** Clock ticks per second of the times in /proc/<pid>/stat (USER_HZ), asked once. */
 let ticksPerSecond: number | undefined;
@@ -20,5 +20,29 @@ export function processCpuMs(pid: number): number {
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   // utime and stime are fields 14 and 15 of the whole line, so 12 and 13 after the name.
   const ticks = Number(fields[11]) + Number(fields[12]);
+  return (ticks * 1000) / clockTicks();
+}
+
+/**
+ * CPU time every process named `command` on this host has used so far, in milliseconds, with what
+ * its exited children used (a PostgreSQL backend that ended is counted in the postmaster's). For
+ * a server the bench shares with others (the local PostgreSQL), the difference over a run is the
+ * server's whole work meanwhile, the bench's share and anything else it served.
+ */
+export function commandCpuMs(command: string): number {
+  let ticks = 0;
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+    } catch {
+      continue; // it exited meanwhile
+    }
+    if (stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")")) !== command) continue;
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    // utime, stime, cutime, cstime: fields 14–17 of the line, 12–15 after the name.
+    ticks += Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
+  }
   return (ticks * 1000) / clockTicks();
 }
