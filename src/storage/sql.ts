@@ -186,9 +186,14 @@ export function sqlPool(pool: pg.Pool, health?: OutageLog): SqlPool {
       };
       const send: Send = async (text, values) => {
         usable();
+        if (waiting.length === 0) {
+          sent = true;
+          return onClient({ text, values: prepare(values) });
+        }
+        // Written in before anything leaves the queue: a value refused here must not cost BEGIN.
+        const statement = inlined(text, values);
         sent = true;
-        if (waiting.length === 0) return onClient({ text, values: prepare(values) });
-        return onClient({ text: [...waiting.splice(0), inlined(text, values)].join(";\n") });
+        return onClient({ text: [...waiting.splice(0), statement].join(";\n") });
       };
       const sql: TransactionSql = {
         ...sqlOver(send),

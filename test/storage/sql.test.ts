@@ -731,3 +731,22 @@ describe("guards on writes sent later", () => {
     await expect(outcome).rejects.toSatisfy((error: unknown) => !isDatabaseUnavailable(error));
   });
 });
+
+describe("a refused value", () => {
+  it("leaves BEGIN queued, so a work that carries on after it still runs inside its transaction", async () => {
+    const id = randomUUID();
+    const outcome = sqlPool(ownPool({ max: 1 }).pool).transaction(
+      async (tx) => {
+        await expect(tx.run(`INSERT INTO "SqlProbe" ("id") VALUES ($1)`, ["a\0b"])).rejects.toMatchObject({
+          code: "22021",
+        });
+        await tx.run(`INSERT INTO "SqlProbe" ("id") VALUES ($1)`, [id]);
+        throw new Error("rolled back on purpose");
+      },
+      { timeoutMs: 60_000 },
+    );
+    await expect(outcome).rejects.toThrow("rolled back on purpose");
+    // Had BEGIN gone with the refused statement, the second insert would have committed on its own.
+    expect(await probeIds([id])).toEqual([]);
+  });
+});
