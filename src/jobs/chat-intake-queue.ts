@@ -14,6 +14,7 @@ import type { Logger } from "../services/ports.js";
 import type { ChatIntakeRepository } from "../storage/chat-intake-repository.js";
 import { isDatabaseUnavailable } from "../storage/database-errors.js";
 import { batchWhileBusy } from "./batch-while-busy.js";
+import { clearFinishedJobs } from "./delayed-jobs.js";
 
 /**
  * The chat intake queue. A job carries only the stored row's id; its id is `<kind>-<sha256 of the
@@ -118,7 +119,6 @@ export function createChatIntake(options: IntakeOptions): ChatIntakeRunner {
       await (work ? work({ final }) : processor.process(row, { final }));
     } catch (error) {
       if (!final && isRetryLater(error)) {
-        clearInterval(heartbeat);
         // Best effort: should it fail, this runner's next attempt takes the row again all the same.
         await repo.release(intakeId, runner).catch(() => undefined);
         throw error;
@@ -203,68 +203,39 @@ export function createChatIntake(options: IntakeOptions): ChatIntakeRunner {
   }
 
   /**
-   * The rows whose job will not run again: gone, or finished but kept in Redis (a re-add under
-   * the same id would then be a silent no-op, so the finished job is removed first). A row whose
-   * job still waits or runs is left to it. Without Redis, every row (its work then runs inline).
+   * The rows whose job will not run again (see clearFinishedJobs); a row whose job still waits or
+   * runs is left to it. Without Redis, or when it fails to answer, every row (its work then runs
+   * inline).
    */
   async function withoutLiveJobs<Row extends { entry: Pick<IntakeEntry, "platform" | "kind" | "key"> }>(
     rows: Row[],
   ): Promise<Row[]> {
-    if (options.connection.status !== "ready") return rows;
-    const lost: Row[] = [];
-    for (const row of rows) {
-      const job = await queue.getJob(intakeJobId(row.entry)).catch(() => undefined);
-      const state = job ? await job.getState().catch(() => "unknown") : "unknown";
-      if (state === "completed" || state === "failed") await job?.remove().catch(() => undefined);
-      if (state === "completed" || state === "failed" || state === "unknown") lost.push(row);
-    }
-    return lost;
-  }
-
-  /** One INSERT for the batch; should it fail, each entry alone, so one bad payload fails only its own ack. */
-  async function store(rows: readonly { id: string; entry: IntakeEntry }[]): Promise<(Set<string> | Error)[]> {
-    try {
-      const fresh = await repo.insertMany(rows);
-      return rows.map(() => fresh);
-    } catch (error) {
-      // Entry by entry only for what one payload can cause: a database away or busy fails them all.
-      if (rows.length === 1 || isDatabaseUnavailable(error))
-        return rows.map(() => (error instanceof Error ? error : new Error(String(error))));
-      return Promise.all(
-        rows.map((row) =>
-          repo
-            .insertMany([row])
-            .catch((failed: unknown) => (failed instanceof Error ? failed : new Error(String(failed)))),
-        ),
-      );
-    }
+    if (options.connection.status !== "ready" || rows.length === 0) return rows;
+    const ids = rows.map((row) => intakeJobId(row.entry));
+    const gone = await clearFinishedJobs(options.connection, queue, ids).catch(() => rows.map(() => true));
+    return rows.filter((_, index) => gone[index]);
   }
 
   // Acks that arrive together share one INSERT (one commit) and one Redis round trip. The Redis
-  // wait runs outside the batch's slot, so a slow Redis does not hold up the next INSERT.
+  // wait runs outside the batch's slot, so a slow Redis does not hold up the next INSERT. Should the
+  // INSERT fail, each entry goes alone, so one bad payload fails only its own ack; a database away
+  // or busy fails them all.
   const storeTogether = batchWhileBusy(
-    async (entries: IntakeEntry[]): Promise<({ accepted: Accepted; scheduled: Promise<void> } | Error)[]> => {
+    async (entries: IntakeEntry[]): Promise<{ accepted: Accepted; scheduled: Promise<void> }[]> => {
       const rows = entries.map((entry) => ({ id: options.newId(), entry }));
-      const stored = await store(rows);
-      const fresh = rows.filter((row, i) => {
-        const outcome = stored[i];
-        return outcome instanceof Set && outcome.has(row.id);
-      });
-      const scheduled = schedule(fresh);
-      return rows.map((row, i) => {
-        const outcome = stored[i];
-        if (outcome instanceof Error) return outcome;
-        return outcome?.has(row.id)
+      const fresh = await repo.insertMany(rows);
+      const scheduled = schedule(rows.filter((row) => fresh.has(row.id)));
+      return rows.map((row) =>
+        fresh.has(row.id)
           ? { accepted: { id: row.id, fresh: true }, scheduled }
-          : { accepted: { fresh: false }, scheduled };
-      });
+          : { accepted: { fresh: false }, scheduled: Promise.resolve() },
+      );
     },
-    { maxBatch: 100, atOnce: 2 },
+    { maxBatch: 100, atOnce: 2, retryAloneWhen: (error) => !isDatabaseUnavailable(error) },
   );
 
   async function acceptOne(entry: IntakeEntry): Promise<Accepted> {
     const outcome = await storeTogether(entry);
-    if (outcome instanceof Error) throw outcome;
     await outcome.scheduled;
     return outcome.accepted;
   }

@@ -155,6 +155,14 @@ export async function ensureDelayedJobs<T>(
   return missing.length;
 }
 
+/**
+ * Of these job ids, which will not run again: gone, or finished but kept in Redis (removed here, so
+ * a re-add under the same id is not a silent no-op). One script call for all of them.
+ */
+export async function clearFinishedJobs(redis: Redis, queue: Queue, ids: readonly string[]): Promise<boolean[]> {
+  return (await lookUp(redis, queue, ids, "clear")).map(([state]) => state === "absent");
+}
+
 /** Whether a job exists that has not finished yet (waiting, delayed, active...); changes nothing. */
 export async function hasUnfinishedJob(redis: Redis, queue: Queue, id: string): Promise<boolean> {
   const [state] = await lookUp(redis, queue, [id], "read");

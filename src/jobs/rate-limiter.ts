@@ -26,8 +26,13 @@ interface HitCount {
   ttlMs: number;
 }
 
+const COMMAND = "sesameHitMany";
+type WithHitMany = Redis & { [COMMAND](...keysThenWindow: (string | number)[]): Promise<[number, number][]> };
+
 /** Counts a hit on a Redis key; rejects when Redis does not answer within a moment. */
 function createHitCounter(redis: Redis): (key: string) => Promise<HitCount> {
+  // Sent by its hash once Redis knows it (EVALSHA), as BullMQ's own scripts are.
+  if (!(COMMAND in redis)) redis.defineCommand(COMMAND, { lua: HIT_MANY });
   return batchWhileBusy(
     async (keys: string[]): Promise<HitCount[]> => {
       let timer: NodeJS.Timeout | undefined;
@@ -35,14 +40,8 @@ function createHitCounter(redis: Redis): (key: string) => Promise<HitCount> {
         const timeout = new Promise<never>((_, reject) => {
           timer = setTimeout(() => reject(new Error("Redis did not answer")), REDIS_TIMEOUT_MS);
         });
-        const answers = (await Promise.race([redis.eval(HIT_MANY, keys.length, ...keys, WINDOW_MS), timeout])) as [
-          number,
-          number,
-        ][];
-        return keys.map((_, i) => {
-          const [count, ttlMs] = answers[i] ?? [0, WINDOW_MS];
-          return { count, ttlMs };
-        });
+        const answers = await Promise.race([(redis as WithHitMany)[COMMAND](keys.length, ...keys, WINDOW_MS), timeout]);
+        return answers.map(([count, ttlMs]) => ({ count, ttlMs }));
       } finally {
         clearTimeout(timer);
       }

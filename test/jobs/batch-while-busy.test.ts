@@ -68,4 +68,32 @@ describe("batchWhileBusy", () => {
     expect(outcomes.map((outcome) => outcome.status)).toEqual(["fulfilled", "rejected", "rejected"]);
     await expect(call(4)).rejects.toThrow("thrown at once");
   });
+
+  it("runs a failed batch again item by item when retryAloneWhen accepts the error, and only then", async () => {
+    const runs: number[][] = [];
+    const call = (retryAlone: boolean) =>
+      batchWhileBusy(
+        async (items: number[]) => {
+          runs.push(items);
+          if (items.includes(13)) throw new Error(`refused ${items.length}`);
+          return items.map((item) => item * 2);
+        },
+        { maxBatch: 10, atOnce: 1, retryAloneWhen: () => retryAlone },
+      );
+    const alone = call(true);
+    const retried = await Promise.allSettled([alone(1), alone(2), alone(13), alone(4)]);
+    expect(retried.map((outcome) => (outcome.status === "fulfilled" ? outcome.value : "refused"))).toEqual([
+      2,
+      4,
+      "refused",
+      8,
+    ]);
+    expect(runs).toEqual([[1], [2, 13, 4], [2], [13], [4]]);
+
+    runs.length = 0;
+    const together = call(false);
+    const failed = await Promise.allSettled([together(1), together(2), together(13)]);
+    expect(failed.map((outcome) => outcome.status)).toEqual(["fulfilled", "rejected", "rejected"]);
+    expect(runs).toEqual([[1], [2, 13]]);
+  });
 });
