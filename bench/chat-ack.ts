@@ -68,6 +68,7 @@ function parseOptions(argv: string[]) {
       throw new Error(`--${name} must be a positive whole number (got ${text})`);
     return value;
   };
+  if (values["defer-workers"] && values.workers === "0") throw new Error("--defer-workers needs --workers N");
   return {
     count: positive("count", values.count),
     concurrency: positive("concurrency", values.concurrency),
@@ -297,7 +298,6 @@ async function main(): Promise<void> {
           ),
         );
     };
-    if (options.deferWorkers && options.workers === 0) throw new Error("--defer-workers needs --workers N");
     if (!options.deferWorkers) await startWorkers();
 
     progress(`making ${options.count + WARM_UP_CLICKS} pending requests through the REST API`);

@@ -10,14 +10,21 @@ function clockTicks(): number {
 }
 
 /**
+ * A /proc/<pid>/stat line: the command name (field 2, which may contain spaces and parentheses,
+ * hence read up to the last ')') and the fields after it.
+ */
+function statOf(stat: string): { name: string; fields: string[] } {
+  const end = stat.lastIndexOf(")");
+  return { name: stat.slice(stat.indexOf("(") + 1, end), fields: stat.slice(end + 2).split(" ") };
+}
+
+/**
  * CPU time (user + system, all threads) a process has used so far, in milliseconds. Read from
  * /proc rather than timed: on a busy, shared machine wall-clock time says little about the
  * work a process did, its CPU time does.
  */
 export function processCpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  // The command name (field 2) may contain spaces and parentheses: count fields after its last ')'.
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const { fields } = statOf(readFileSync(`/proc/${pid}/stat`, "utf8"));
   // utime and stime are fields 14 and 15 of the whole line, so 12 and 13 after the name.
   const ticks = Number(fields[11]) + Number(fields[12]);
   return (ticks * 1000) / clockTicks();
@@ -39,8 +46,8 @@ export function commandCpuMs(command: string): number {
     } catch {
       continue; // it exited meanwhile
     }
-    if (stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")")) !== command) continue;
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const { name, fields } = statOf(stat);
+    if (name !== command) continue;
     // utime, stime, cutime, cstime: fields 14–17 of the line, 12–15 after the name.
     ticks += Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
   }

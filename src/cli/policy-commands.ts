@@ -3,6 +3,7 @@ import { loadPolicyFile } from "../config/policy-loader.js";
 import { connectorValidators } from "../connectors/connector-set.js";
 import { parseDuration } from "../domain/duration.js";
 import { EMPTY_ROSTER, type OnCallRoster } from "../domain/policy/approval-steps.js";
+import { eventSecretProblems } from "../domain/policy/event-access.js";
 import { PolicyBook } from "../domain/policy/policy-book.js";
 import type { Policy, PolicyFile } from "../domain/policy/policy-schema.js";
 import { createOnCallDirectory } from "../oncall/on-call-directory.js";
@@ -42,6 +43,10 @@ export function registerPolicyCommands(program: Command): void {
         `${path} is valid: ${parsed.people.length} people, ${Object.keys(parsed.resources).length} resources, ${parsed.policies.length} policies.`,
       );
       for (const problem of describeOnCallSetup(parsed.oncall, envFor([]))) print(`warning: ${problem}`);
+      // What `sesame start` checks in this environment before it writes anything.
+      const secrets = eventSecretProblems(parsed.eventAccess, process.env);
+      for (const problem of secrets.fatal) print(`warning: ${problem} (Sesame refuses to start with it)`);
+      for (const problem of secrets.missing) print(`warning: ${problem}`);
     });
 
   policy
