@@ -1,4 +1,4 @@
-import type { ActionSpec } from "../domain/actions/action-run.js";
+import { type ActionOutcome, type ActionSpec, resultWithoutRows } from "../domain/actions/action-run.js";
 import { isAppError } from "../domain/errors.js";
 import type { PolicyFile } from "../domain/policy/policy-schema.js";
 import type { ActionExecutor, ActionRunIdentity } from "../services/ports.js";
@@ -8,7 +8,7 @@ import { planKubernetesAction } from "./kubernetes/kubernetes-action-plan.js";
 import { kubernetesConnectorSpec } from "./kubernetes/kubernetes-spec.js";
 import { runMysqlAction } from "./mysql/mysql-action-executor.js";
 import { mysqlConnectorSpec } from "./mysql/mysql-spec.js";
-import { type ActionOutcome, runPostgresAction } from "./postgres/postgres-action-executor.js";
+import { runPostgresAction } from "./postgres/postgres-action-executor.js";
 import { postgresConnectorSpec } from "./postgres/postgres-spec.js";
 import { redactSecrets } from "./redact.js";
 import { resolveConnectorConfig } from "./registry.js";
@@ -45,7 +45,7 @@ export function createActionExecutor(policyFile: PolicyFile, env: Record<string,
           // Loaded on first use: the Kubernetes client costs about a second and tens of MB.
           const loaded = await import("./kubernetes/kubernetes-action-executor.js").catch(() => undefined);
           if (!loaded) return fail("Sesame could not load its Kubernetes client; nothing ran");
-          return loaded.runKubernetesAction({ ...settings, spec, startedAt: startedAt ?? new Date() });
+          return loaded.runKubernetesAction({ ...settings, spec, startedAt });
         }
         case "webhook":
           return runCommand(instance, connectorName, target, spec, run, env);
@@ -58,7 +58,7 @@ export function createActionExecutor(policyFile: PolicyFile, env: Record<string,
 
 const fail = (error: string): ActionOutcome => ({
   outcome: "failed",
-  result: { rowCount: null, columns: [], rows: [], truncated: false, error },
+  result: resultWithoutRows({ error }),
 });
 
 /**

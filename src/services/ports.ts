@@ -1,6 +1,6 @@
 import type { Connector } from "../connectors/connector.js";
 import type { EscalationEntry, RequestRow, RequestStatus } from "../domain/access-request.js";
-import type { ActionResult, ActionSpec } from "../domain/actions/action-run.js";
+import type { ActionOutcome, ActionSpec } from "../domain/actions/action-run.js";
 import type { GrantRow } from "../domain/grant.js";
 
 /**
@@ -52,10 +52,10 @@ export interface ActionExecutor {
     target: Record<string, unknown>;
     spec: ActionSpec;
     /** When the run was claimed (the time a Kubernetes rollout restart is stamped with). */
-    startedAt?: Date;
+    startedAt: Date;
     /** Who and what the run is, for executors that hand it on (a webhook runner logs and dedupes by run id). */
     run: ActionRunIdentity;
-  }): Promise<{ outcome: "succeeded" | "failed" | "unknown"; result: ActionResult }>;
+  }): Promise<ActionOutcome>;
 }
 
 export interface ActionRunIdentity {

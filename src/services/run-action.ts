@@ -1,9 +1,11 @@
 import { createHash } from "node:crypto";
 import type { RequestRow } from "../domain/access-request.js";
 import {
+  type ActionOutcome,
   type ActionResult,
   type ActionRunEvent,
   type ActionRunRow,
+  resultWithoutRows,
   transitionActionRun,
 } from "../domain/actions/action-run.js";
 import { AppError, isAppError } from "../domain/errors.js";
@@ -89,10 +91,9 @@ async function execute(
   deps: ServiceDeps,
   requestId: string,
   claimed: Awaited<ReturnType<typeof change>>,
-): Promise<{ outcome: "succeeded" | "failed" | "unknown"; result: ActionResult }> {
-  const empty = { rowCount: null, columns: [], rows: [], truncated: false };
+): Promise<ActionOutcome> {
   const executor = deps.actions;
-  if (!executor) return { outcome: "failed", result: { ...empty, error: "no action executor is configured" } };
+  if (!executor) return { outcome: "failed", result: resultWithoutRows({ error: "no action executor is configured" }) };
   try {
     return await executor.run({
       connectorName: claimed.request.snapshot.connectorName,
@@ -112,7 +113,9 @@ async function execute(
     deps.logger.error({ requestId, error: kind }, "an action executor failed unexpectedly; the run ends unknown");
     return {
       outcome: "unknown",
-      result: { ...empty, error: "Sesame hit an internal problem while running it; it may or may not have run" },
+      result: resultWithoutRows({
+        error: "Sesame hit an internal problem while running it; it may or may not have run",
+      }),
     };
   }
 }

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { TestPrerequisite } from "../../scripts/prerequisite-checks.js";
 import type { Connector, GrantContext, GrantReceipt, RevokeContext } from "../../src/connectors/connector.js";
-import type { ActionOutcome } from "../../src/connectors/postgres/postgres-action-executor.js";
 import { secretVariants } from "../../src/connectors/redact.js";
+import type { ActionOutcome } from "../../src/domain/actions/action-run.js";
 import { type ActionRunRow, type ActionSpec, transitionActionRun } from "../../src/domain/actions/action-run.js";
 import { isAppError } from "../../src/domain/errors.js";
 import { describeWith } from "../helpers/prerequisites.js";

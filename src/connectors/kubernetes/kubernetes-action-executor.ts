@@ -1,8 +1,7 @@
 import { ApiException } from "@kubernetes/client-node";
-import type { ActionResult, ActionSpec } from "../../domain/actions/action-run.js";
+import { type ActionOutcome, type ActionSpec, resultWithoutRows } from "../../domain/actions/action-run.js";
 import type { KubernetesOperation } from "../../domain/actions/kubernetes-action.js";
 import { isAbortOrTimeout, socketCodeOf } from "../connection-lost.js";
-import type { ActionOutcome } from "../postgres/postgres-action-executor.js";
 import { planKubernetesAction } from "./kubernetes-action-plan.js";
 import { createKubernetesApi, type ObjectRef } from "./kubernetes-api.js";
 import type { KubernetesConfig, KubernetesTarget } from "./kubernetes-config.js";
@@ -27,20 +26,13 @@ export interface KubernetesActionInput {
   startedAt: Date;
 }
 
-const result = (fields: { output?: string; error?: string }): ActionResult => ({
-  rowCount: null,
-  columns: [],
-  rows: [],
-  truncated: false,
-  ...fields,
-});
-
 /** RFC 3339 without fractions, as kubectl writes restartedAt. */
 const rfc3339 = (at: Date): string => at.toISOString().replace(/\.\d{3}Z$/, "Z");
 
 export async function runKubernetesAction(input: KubernetesActionInput): Promise<ActionOutcome> {
   const planned = planKubernetesAction(input.config, input.target, input.spec.text);
-  if ("problem" in planned) return { outcome: "failed", result: result({ error: `not run: ${planned.problem}` }) };
+  if ("problem" in planned)
+    return { outcome: "failed", result: resultWithoutRows({ error: `not run: ${planned.problem}` }) };
   const { operation, ref } = planned;
   const callCount = operation.op === "scale" ? 2 : 1;
   const timeoutMs = Math.max(1, Math.floor(input.spec.limits.statementTimeoutMs / callCount));
@@ -70,7 +62,7 @@ export async function runKubernetesAction(input: KubernetesActionInput): Promise
   }
 }
 
-const succeeded = (output: string): ActionOutcome => ({ outcome: "succeeded", result: result({ output }) });
+const succeeded = (output: string): ActionOutcome => ({ outcome: "succeeded", result: resultWithoutRows({ output }) });
 
 function outcomeOfError(
   error: unknown,
@@ -79,16 +71,16 @@ function outcomeOfError(
   const { object, ref, operation } = context;
   const where = `in namespace ${ref.namespace}`;
   if (error instanceof ApiException && error.code === 404 && operation.op === "delete")
-    return { outcome: "failed", result: result({ error: `${object} not found ${where}` }) };
+    return { outcome: "failed", result: resultWithoutRows({ error: `${object} not found ${where}` }) };
   const message = describeKubernetesError(error, context.secrets);
   if (context.sent && mayHaveHappened(error))
     return {
       outcome: "unknown",
-      result: result({
+      result: resultWithoutRows({
         error: `${message}: ${object} ${where} may or may not have changed; look with kubectl before asking again`,
       }),
     };
-  return { outcome: "failed", result: result({ error: `${object} ${where}: ${message}` }) };
+  return { outcome: "failed", result: resultWithoutRows({ error: `${object} ${where}: ${message}` }) };
 }
 
 /** Socket codes that mean the request never reached the API server (an ETIMEDOUT may come mid-call). */

@@ -1,6 +1,10 @@
 import mysql from "mysql2/promise";
-import type { ActionResult, ActionSpec } from "../../domain/actions/action-run.js";
-import type { ActionOutcome } from "../postgres/postgres-action-executor.js";
+import {
+  type ActionOutcome,
+  type ActionResult,
+  type ActionSpec,
+  resultWithoutRows,
+} from "../../domain/actions/action-run.js";
 import { describeError } from "../redact.js";
 import type { MysqlConfig } from "./mysql-config.js";
 import { poolOptions } from "./mysql-connector.js";
@@ -21,13 +25,7 @@ export interface MysqlActionInput {
   spec: ActionSpec;
 }
 
-const emptyResult = (error: string): ActionResult => ({
-  rowCount: null,
-  columns: [],
-  rows: [],
-  truncated: false,
-  error,
-});
+const emptyResult = (error: string): ActionResult => resultWithoutRows({ error });
 
 export async function runMysqlAction(input: MysqlActionInput): Promise<ActionOutcome> {
   const { spec, config } = input;

@@ -1,5 +1,10 @@
 import pg from "pg";
-import type { ActionResult, ActionSpec } from "../../domain/actions/action-run.js";
+import {
+  type ActionOutcome,
+  type ActionResult,
+  type ActionSpec,
+  resultWithoutRows,
+} from "../../domain/actions/action-run.js";
 import { describeError } from "../redact.js";
 
 /**
@@ -10,11 +15,6 @@ import { describeError } from "../redact.js";
  * then nobody can say whether the change landed.
  */
 
-export interface ActionOutcome {
-  outcome: "succeeded" | "failed" | "unknown";
-  result: ActionResult;
-}
-
 export interface PostgresActionInput {
   url: string;
   role: string;
@@ -22,13 +22,7 @@ export interface PostgresActionInput {
   connectTimeoutMs?: number;
 }
 
-const emptyResult = (error: string): ActionResult => ({
-  rowCount: null,
-  columns: [],
-  rows: [],
-  truncated: false,
-  error,
-});
+const emptyResult = (error: string): ActionResult => resultWithoutRows({ error });
 
 export async function runPostgresAction(input: PostgresActionInput): Promise<ActionOutcome> {
   const { spec } = input;

@@ -1,7 +1,6 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
-import type { ActionResult } from "../../domain/actions/action-run.js";
-import type { ActionOutcome } from "../postgres/postgres-action-executor.js";
+import { type ActionOutcome, type ActionResult, resultWithoutRows } from "../../domain/actions/action-run.js";
 import { redactSecrets } from "../redact.js";
 import { displayUrl, userinfoSecrets, WebhookClient } from "./webhook-client.js";
 import type { WebhookConfig, WebhookTarget } from "./webhook-config.js";
@@ -40,7 +39,7 @@ export const MAX_ACTION_OUTPUT_BYTES = 64 * 1024;
 /** The runner's error message is shown on cards: a few lines are enough. */
 const MAX_ACTION_ERROR_BYTES = 4 * 1024;
 /** How much of the answer is read: room for the capped output with JSON escaping. Beyond it the signature cannot be checked. */
-export const MAX_ACTION_ANSWER_BYTES = 1024 * 1024;
+const MAX_ACTION_ANSWER_BYTES = 1024 * 1024;
 /**
  * The runner gets `timeoutMs` to run the command; Sesame waits that plus the connector's
  * timeoutSeconds for the answer, at most this much more: the sweeper calls a run lost a minute
@@ -65,7 +64,7 @@ export async function runWebhookAction(input: WebhookActionInput): Promise<Actio
   const where: Where = { display: displayUrl(new URL(config.url)), timeoutSeconds: waitMs / 1000, party: "runner" };
   const ended = (outcome: ActionOutcome["outcome"], message: string): ActionOutcome => ({
     outcome,
-    result: { rowCount: null, columns: [], rows: [], truncated: false, error: redactSecrets(message, secrets) },
+    result: resultWithoutRows({ error: redactSecrets(message, secrets) }),
   });
   if (createHash("sha256").update(run.text, "utf8").digest("hex") !== run.sha256)
     return ended("failed", "The action's text does not match the hash it was approved with; nothing was sent.");

@@ -37,6 +37,21 @@ export interface ActionResult {
   error?: string;
 }
 
+/** How one run of an action ended, and what it returned. */
+export interface ActionOutcome {
+  outcome: "succeeded" | "failed" | "unknown";
+  result: ActionResult;
+}
+
+/** A result without rows: a command's output, or why nothing (or not all of it) ran. */
+export const resultWithoutRows = (fields: { output?: string; error?: string }): ActionResult => ({
+  rowCount: null,
+  columns: [],
+  rows: [],
+  truncated: false,
+  ...fields,
+});
+
 export interface ActionRunRow {
   id: string;
   requestId: string;

@@ -27,7 +27,7 @@ export interface KubernetesActionScope {
   clusterWide?: boolean | undefined;
 }
 
-export const MAX_REPLICAS = 1000;
+const MAX_REPLICAS = 1000;
 
 export const KUBERNETES_GRAMMAR =
   "Sesame runs one of: rollout restart deployment|statefulset|daemonset/<name>; scale deployment|statefulset/<name> --replicas=<0-1000>; delete pod <name>; each with an optional -n <namespace>";
