@@ -31,6 +31,8 @@ export interface Figures {
   advisoryWaitingAvg: number;
   advisoryWaitingMax: number;
   advisoryLocksWhenWaiting: number;
+  anyLockWaitingAvg: number;
+  anyLockWaitingMax: number;
   activeBackendsAvg: number;
   completed: number;
   failed: number;
@@ -94,6 +96,8 @@ export function computeFigures(m: Measurements): Figures {
     advisoryWaitingAvg: m.locks.advisoryWaitingAvg,
     advisoryWaitingMax: m.locks.advisoryWaitingMax,
     advisoryLocksWhenWaiting: m.locks.advisoryLocksWhenWaiting,
+    anyLockWaitingAvg: m.locks.anyWaitingAvg,
+    anyLockWaitingMax: m.locks.anyWaitingMax,
     activeBackendsAvg: m.locks.activeAvg,
     completed: m.driver.completed,
     failed: m.driver.failures.length,
@@ -184,7 +188,7 @@ export function renderSummary(summary: Summary): string {
         floor: stepFloor(step, p),
       })),
     ),
-    { label: "polls per lifecycle", pick: (f) => f.pollsPerLifecycle },
+    { label: "grant reads per lifecycle (polls or waits)", pick: (f) => f.pollsPerLifecycle },
     { label: "Sesame CPU ms per lifecycle", pick: (f) => f.sesameCpuMsPerLifecycle },
     {
       label: "Sesame CPU ms per API call",
@@ -205,6 +209,8 @@ export function renderSummary(summary: Summary): string {
     { label: "waiting on advisory lock (avg)", pick: (f) => f.advisoryWaitingAvg },
     { label: "waiting on advisory lock (max)", pick: (f) => f.advisoryWaitingMax },
     { label: "  distinct locks waited for", pick: (f) => f.advisoryLocksWhenWaiting },
+    { label: "waiting on any lock (avg)", pick: (f) => f.anyLockWaitingAvg },
+    { label: "waiting on any lock (max)", pick: (f) => f.anyLockWaitingMax },
     { label: "active DB sessions (avg)", pick: (f) => f.activeBackendsAvg },
     { label: "lifecycles failed", pick: (f) => f.failed },
   ];

@@ -20,6 +20,15 @@ export interface LockSamples {
    * of all waits; undefined when nobody waited.
    */
   mostWaitedFor?: { key: string; share: number };
+  /**
+   * Sessions of the database waiting for a lock of any kind: row locks (`transactionid`, one per
+   * row, so not global), relation locks, and the lock PostgreSQL takes at the commit of every
+   * transaction that sent a NOTIFY (`object` 1262:0), which is global to the server.
+   */
+  anyWaitingAvg: number;
+  anyWaitingMax: number;
+  /** The kind of lock waited for most often (e.g. `object 1262:0`), and its share of all waits. */
+  mostWaitedKind?: { kind: string; share: number };
   /** Sessions of the database running a statement at that instant. */
   activeAvg: number;
   failedSamples: number;
@@ -78,6 +87,8 @@ export async function observeDatabase(serverUrl: string, database: string): Prom
 
     sampleLocks(intervalMs) {
       const advisory: number[] = [];
+      const any: number[] = [];
+      const waitsByKind = new Map<string, number>();
       const keys: number[] = [];
       const waitsByKey = new Map<string, number>();
       const active: number[] = [];
@@ -87,11 +98,15 @@ export async function observeDatabase(serverUrl: string, database: string): Prom
       const loop = (async () => {
         while (!stopping) {
           try {
-            const { rows } = await client.query<{ waiting: string[] | null; active: number }>(
+            const { rows } = await client.query<{ waiting: string[] | null; kinds: string[] | null; active: number }>(
               `SELECT
                  (SELECT array_agg(((l.classid::bigint << 32) | l.objid::bigint)::text)
                     FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
                    WHERE l.locktype = 'advisory' AND NOT l.granted AND a.datname = $1) AS waiting,
+                 (SELECT array_agg(l.locktype || CASE WHEN l.locktype IN ('object', 'advisory')
+                                     THEN ' ' || l.classid || ':' || l.objid ELSE '' END)
+                    FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+                   WHERE NOT l.granted AND a.datname = $1) AS kinds,
                  (SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND state = 'active')::int AS active`,
               [database],
             );
@@ -99,6 +114,9 @@ export async function observeDatabase(serverUrl: string, database: string): Prom
             advisory.push(waiting.length);
             if (waiting.length > 0) keys.push(new Set(waiting).size);
             for (const key of waiting) waitsByKey.set(key, (waitsByKey.get(key) ?? 0) + 1);
+            const kinds = rows[0]!.kinds ?? [];
+            any.push(kinds.length);
+            for (const kind of kinds) waitsByKind.set(kind, (waitsByKind.get(kind) ?? 0) + 1);
             active.push(rows[0]!.active);
           } catch {
             failedSamples += 1;
@@ -116,6 +134,9 @@ export async function observeDatabase(serverUrl: string, database: string): Prom
             advisoryWaitingMax: Math.max(0, ...advisory),
             advisoryLocksWhenWaiting: keys.length === 0 ? 0 : mean(keys),
             mostWaitedFor: mostWaitedFor(waitsByKey),
+            anyWaitingAvg: mean(any),
+            anyWaitingMax: Math.max(0, ...any),
+            mostWaitedKind: mostWaitedKind(waitsByKind),
             activeAvg: mean(active),
             failedSamples,
           };
@@ -141,4 +162,12 @@ function mostWaitedFor(waitsByKey: Map<string, number>): { key: string; share: n
   if (!top) return undefined;
   const total = sorted.reduce((sum, [, waits]) => sum + waits, 0);
   return { key: `0x${BigInt.asUintN(64, BigInt(top[0])).toString(16)}`, share: top[1] / total };
+}
+
+function mostWaitedKind(waitsByKind: Map<string, number>): { kind: string; share: number } | undefined {
+  const sorted = [...waitsByKind].sort((a, b) => b[1] - a[1]);
+  const top = sorted[0];
+  if (!top) return undefined;
+  const total = sorted.reduce((sum, [, waits]) => sum + waits, 0);
+  return { kind: top[0], share: top[1] / total };
 }
