@@ -6,14 +6,19 @@ import { Agent, request } from "node:http";
  * per request than fetch, which matters when the bench shares two cores with Sesame.
  */
 export interface KeepAliveClient {
-  send(method: "GET" | "POST", url: string, body?: string): Promise<{ status: number; text: string }>;
+  send(
+    method: "GET" | "POST",
+    url: string,
+    body?: string,
+    headers?: Record<string, string>,
+  ): Promise<{ status: number; text: string }>;
   close(): void;
 }
 
 export function createKeepAliveClient(maxSockets = 64, timeoutMs = 10_000): KeepAliveClient {
   const agent = new Agent({ keepAlive: true, maxSockets });
   return {
-    send(method, url, body) {
+    send(method, url, body, headers = {}) {
       return new Promise((resolve, reject) => {
         const req = request(
           url,
@@ -22,8 +27,8 @@ export function createKeepAliveClient(maxSockets = 64, timeoutMs = 10_000): Keep
             agent,
             headers:
               body === undefined
-                ? {}
-                : { "content-type": "application/json", "content-length": Buffer.byteLength(body) },
+                ? headers
+                : { ...headers, "content-type": "application/json", "content-length": Buffer.byteLength(body) },
           },
           (res) => {
             const chunks: Buffer[] = [];

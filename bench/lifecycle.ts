@@ -80,12 +80,14 @@ interface Options {
   json: boolean;
   pollMs: number;
   pollMaxMs: number;
+  /** Poll for a grant's status instead of one read that waits for it (`?waitFor=`). */
+  poll: boolean;
   timeoutMinutes: number;
   metricsDir?: string;
 }
 
 const USAGE =
-  "usage: npm run bench -- [--lifecycles N] [--concurrency N] [--runs N] [--poll-ms N] [--poll-max-ms N] [--timeout-minutes N] [--json] [--metrics-dir DIR]";
+  "usage: npm run bench -- [--lifecycles N] [--concurrency N] [--runs N] [--poll [--poll-ms N] [--poll-max-ms N]] [--timeout-minutes N] [--json] [--metrics-dir DIR]";
 
 function parseOptions(argv: string[]): Options {
   const { values } = parseArgs({
@@ -94,6 +96,7 @@ function parseOptions(argv: string[]): Options {
       lifecycles: { type: "string", default: "1000" },
       concurrency: { type: "string", default: "50" },
       runs: { type: "string", default: "3" },
+      poll: { type: "boolean", default: false },
       "poll-ms": { type: "string", default: "25" },
       "poll-max-ms": { type: "string", default: "250" },
       "timeout-minutes": { type: "string", default: "45" },
@@ -118,6 +121,7 @@ function parseOptions(argv: string[]): Options {
     runs: positive("runs", values.runs),
     pollMs: positive("poll-ms", values["poll-ms"]),
     pollMaxMs: positive("poll-max-ms", values["poll-max-ms"]),
+    poll: values.poll,
     timeoutMinutes: positive("timeout-minutes", values["timeout-minutes"]),
     json: values.json,
     metricsDir: values["metrics-dir"],
@@ -289,6 +293,7 @@ async function measureRun(
     duration: "1h",
     pollMs: options.pollMs,
     pollMaxMs: Math.max(options.pollMs, options.pollMaxMs),
+    waitInSesame: !options.poll,
     waitDeadlineMs: 60_000,
   });
   const warmup = await driveLifecycles(createApi(baseUrl), cast, {
@@ -442,7 +447,9 @@ function renderText(
   const lines = [
     `Sesame lifecycle bench: ${options.lifecycles} lifecycles per run, ${options.concurrency} concurrent requesters, ` +
       `median of ${options.runs} run${options.runs === 1 ? "" : "s"} each with 1 and 2 processes, ` +
-      `polls ${options.pollMs} ms apart backing off to ${options.pollMaxMs} ms (a wait reads long by up to one pause)`,
+      (options.poll
+        ? `polls ${options.pollMs} ms apart backing off to ${options.pollMaxMs} ms (a wait reads long by up to one pause)`
+        : "each wait for a grant's status is one read Sesame answers when the status is reached (?waitFor=)"),
     `machine: ${machine.cores} cores, Node ${machine.node}, PostgreSQL ${machine.postgres.version} ` +
       `(fsync ${machine.postgres.fsync}, synchronous_commit ${machine.postgres.synchronousCommit}), redis ${machine.redis}, ` +
       `Sesame logging at ${machine.sesameLogLevel}`,
@@ -479,16 +486,28 @@ function renderText(
   return lines.join("\n");
 }
 
-/** Which advisory lock the waiting sessions queued for, per run, to find it in the source. */
+/**
+ * Which advisory lock the waiting sessions queued for, per run, to find it in the source; and
+ * which kind of lock of any kind (row, relation, the server-wide NOTIFY lock `object 1262:0`).
+ */
 function hottestLocks(runs: readonly RunRecord[]): string[] {
   const byKey = new Map<string, string[]>();
+  const byKind = new Map<string, string[]>();
   for (const r of runs) {
     const top = r.lockSamples.mostWaitedFor;
     if (top) byKey.set(top.key, [...(byKey.get(top.key) ?? []), `run ${r.run} ${Math.round(top.share * 100)}%`]);
+    const kind = r.lockSamples.mostWaitedKind;
+    if (kind)
+      byKind.set(kind.kind, [...(byKind.get(kind.kind) ?? []), `run ${r.run} ${Math.round(kind.share * 100)}%`]);
   }
-  return [...byKey].map(
-    ([key, shares]) => `advisory lock most waited for: key ${key} (its share of all waits: ${shares.join(", ")})`,
-  );
+  return [
+    ...[...byKey].map(
+      ([key, shares]) => `advisory lock most waited for: key ${key} (its share of all waits: ${shares.join(", ")})`,
+    ),
+    ...[...byKind].map(
+      ([kind, shares]) => `lock most waited for, of any kind: ${kind} (its share of all waits: ${shares.join(", ")})`,
+    ),
+  ];
 }
 
 main().catch((error: unknown) => {

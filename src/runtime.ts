@@ -18,6 +18,7 @@ import type { PolicyFile } from "./domain/policy/policy-schema.js";
 import { createJobScheduler } from "./jobs/bullmq-scheduler.js";
 import { type ChatIntakeRunner, createChatIntake } from "./jobs/chat-intake-queue.js";
 import { type ChatQueue, createChatQueue } from "./jobs/chat-queue.js";
+import { createGrantChangeBus, type GrantChangeBus } from "./jobs/grant-changes.js";
 import { createQueues, type QueueSet, type RetryPolicy, waitUntilReady } from "./jobs/queues.js";
 import { createRateLimiter } from "./jobs/rate-limiter.js";
 import { createSesameMetrics, type SesameMetrics } from "./metrics/sesame-metrics.js";
@@ -25,6 +26,7 @@ import { createOnCallDirectory } from "./oncall/on-call-directory.js";
 import { describeOnCallSetup } from "./oncall/on-call-setup.js";
 import { createPagerDutyDirectory } from "./oncall/pagerduty-users.js";
 import type { ServiceDeps } from "./services/deps.js";
+import { createGrantWaits } from "./services/grant-waits.js";
 import { askingPagerDuty } from "./services/incident-offers.js";
 import type { Notifier } from "./services/ports.js";
 import { createTokenResolver, syncEnvApiTokens } from "./storage/api-token-repository.js";
@@ -47,6 +49,8 @@ export interface Runtime {
   connectors: ConnectorSet;
   policyFile: PolicyFile;
   deps: ServiceDeps;
+  /** Grant changes as they commit here and in the other processes (the admission view listens). */
+  grantChanges: GrantChangeBus;
   chat: {
     adapters: ChatAdapter[];
     dispatcher: ChatDispatcher;
@@ -66,6 +70,9 @@ export interface Runtime {
   eventSecret(source: string): string | undefined;
   close(): Promise<void>;
 }
+
+/** Calls waiting for a grant's status at once, per process; past it, a wait answers at once. */
+const MAX_GRANT_WAITERS = 10_000;
 
 /** With no chat platform configured, notifications are only logged (ids and types only, never secrets). */
 function logNotifier(logger: PinoLogger): Notifier {
@@ -170,7 +177,14 @@ export async function createRuntime(
       );
   const policy = () => book;
   const instanceId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
-  const store = createStore(db);
+  const grantChanges = createGrantChangeBus({
+    publisher: queues.connection,
+    redisUrl: env.REDIS_URL,
+    prefix: env.SESAME_REDIS_PREFIX,
+    instanceId,
+    health: redisHealth,
+  });
+  const store = createStore(db, { grantsCommitted: grantChanges.committed });
   const now = options.now ?? (() => new Date());
   const metrics = createSesameMetrics({
     queues: [queues.grants, queues.revokes, queues.requests, queues.escalations, chatQueue.queue],
@@ -203,6 +217,7 @@ export async function createRuntime(
           logger,
         )
       : createIncidentOfferStore(db, randomUUID),
+    grantWaits: createGrantWaits(grantChanges, MAX_GRANT_WAITERS),
   };
   const chatStore = createChatStore(db);
   const intake = createChatIntake({
@@ -247,6 +262,7 @@ export async function createRuntime(
     connectors,
     policyFile,
     deps,
+    grantChanges,
     chat: { adapters, dispatcher, queue: chatQueue, store: chatStore, intake },
     logger,
     redisHealth,
@@ -263,6 +279,7 @@ export async function createRuntime(
       await intake.close();
       await metrics.close();
       await chatQueue.close();
+      await grantChanges.close();
       await queues.close();
       await connectors.close();
       await db.$disconnect();

@@ -1,16 +1,5 @@
 import type { HeldGrant } from "../domain/admission/admission-decision.js";
-import type { GrantStatus } from "../domain/grant.js";
-
-/** A grant's row as the change feed reads or hears it: enough to know whether it is active. */
-export interface GrantChange {
-  id: string;
-  subjectId: string;
-  resourceId: string;
-  status: GrantStatus;
-  expiresAt: Date;
-  /** The row's version (every update increments it): an older report never overrides a newer one. */
-  version: number;
-}
+import type { GrantChange } from "../domain/grant.js";
 
 /** How long a grant that left `active` is remembered, so a catch-up read older than its change cannot bring it back. */
 const FORGET_AFTER_MS = 10 * 60_000;

@@ -16,7 +16,7 @@ import { type AdmissionTlsServer, startAdmissionTlsServer } from "./admission-tl
  * review is allowed (it touches no guardrail).
  */
 
-/** Grants changed without a notification (one lost anyway) are taken in within this. */
+/** Grants changed without a notice (one lost anyway) are taken in within this. */
 const CATCH_UP_MS = 5_000;
 /** Past this without the database, guarded operations are refused: a revoke may have been missed. */
 const OUT_OF_TOUCH_LIMIT_MS = 30_000;
@@ -54,7 +54,11 @@ export async function startAdmission(runtime: Runtime): Promise<Admission> {
   const view = new ActiveGrantView();
   const guarded = runtime.policyFile.kubernetes.guardrails.length > 0;
   const feed = guarded
-    ? startGrantChangeFeed(runtime.env.DATABASE_URL, view, { pollMs: CATCH_UP_MS, logger: deps.logger })
+    ? startGrantChangeFeed(runtime.env.DATABASE_URL, view, {
+        pollMs: CATCH_UP_MS,
+        logger: deps.logger,
+        changes: runtime.grantChanges,
+      })
     : undefined;
   try {
     await feed?.ready;

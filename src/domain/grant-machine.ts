@@ -51,6 +51,14 @@ export function canApply(grant: Pick<GrantRow, "status">, type: GrantEvent["type
   return ALLOWED[type].includes(grant.status);
 }
 
+/**
+ * Whether a grant in `status` can still change status: not once revoked, nor once it failed to be
+ * granted (its clean-up keeps `grant_failed`). Revoke_failed is retried until revoked.
+ */
+export function isFinalGrantStatus(status: GrantStatus): boolean {
+  return status === "revoked" || status === "grant_failed";
+}
+
 /** The statuses in which `type` may happen, for storage to check in the same statement that claims a grant. */
 export function statusesAllowing(type: GrantEvent["type"]): readonly GrantStatus[] {
   return ALLOWED[type];

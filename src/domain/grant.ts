@@ -36,6 +36,20 @@ export interface GrantRow {
   trigger?: AccessTrigger | null;
 }
 
+/**
+ * A committed change of a grant's status or expiry, as its listeners hear or read it: enough to
+ * know whether it is active, and whether a waiter's status was reached.
+ */
+export interface GrantChange {
+  id: string;
+  subjectId: string;
+  resourceId: string;
+  status: GrantStatus;
+  expiresAt: Date;
+  /** The row's version (every update increments it): an older report never overrides a newer one. */
+  version: number;
+}
+
 export type NewGrant = Pick<
   GrantRow,
   | "requestId"

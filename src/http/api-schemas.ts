@@ -110,6 +110,29 @@ export const ListGrantsQuery = z
   })
   .strict();
 
+/** The longest a read may wait: below the 60 s idle timeout of most proxies and load balancers. */
+export const MAX_WAIT_SECONDS = 55;
+
+export const GetGrantQuery = z
+  .object({
+    waitFor: csv(GrantStatus)
+      .optional()
+      .describe(
+        "Comma-separated statuses: answer once the grant has one of them, or can no longer reach one (revoked, grant_failed), or waitSeconds pass",
+      ),
+    waitSeconds: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(MAX_WAIT_SECONDS)
+      .optional()
+      .describe("How long to wait for waitFor (default 30)"),
+  })
+  .strict()
+  .refine((q) => q.waitSeconds === undefined || q.waitFor !== undefined, {
+    message: "waitSeconds needs waitFor: say which status to wait for",
+  });
+
 export const DecisionView = z.object({
   approverId: z.string(),
   kind: z.enum(["approve", "deny"]),

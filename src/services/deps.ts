@@ -1,4 +1,5 @@
 import type { PolicyBook } from "../domain/policy/policy-book.js";
+import type { GrantWaits } from "./grant-waits.js";
 import type { IncidentOfferStore } from "./incident-offers.js";
 import type {
   ActionExecutor,
@@ -34,6 +35,8 @@ export interface ServiceDeps {
   actions?: ActionExecutor;
   /** Incident access offered as a one-click card (`incidentAccess` with `grant: offer`). */
   offers?: IncidentOfferStore;
+  /** Wakes reads that wait for a grant's status; without it they read again every few seconds. */
+  grantWaits?: GrantWaits;
 }
 
 /**

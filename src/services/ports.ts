@@ -1,7 +1,7 @@
 import type { Connector } from "../connectors/connector.js";
 import type { EscalationEntry, RequestRow, RequestStatus } from "../domain/access-request.js";
 import type { ActionOutcome, ActionSpec } from "../domain/actions/action-run.js";
-import type { GrantRow } from "../domain/grant.js";
+import type { GrantChange, GrantRow } from "../domain/grant.js";
 
 /**
  * What the services need from the outside world. Storage, jobs and connectors implement these;
@@ -92,6 +92,16 @@ export type Notification =
   /** Incident access offered to an assignee (`grant: offer`): they get a one-click card. */
   | { type: "incident.offered"; offerId: string; personId: string }
   | { type: "alert"; message: string; grantId?: string; requestId?: string };
+
+/**
+ * Grant changes as they commit, in this process and the others (src/jobs/grant-changes.ts). A
+ * change may be heard late or not at all (a process died after its commit, Redis was away):
+ * listeners read the database again now and then.
+ */
+export interface GrantChangeListeners {
+  /** Calls `listener` with every change heard from now on; returns what stops it. */
+  listen(listener: (changes: readonly GrantChange[]) => void): () => void;
+}
 
 export interface Notifier {
   publish(notification: Notification): Promise<void>;

@@ -1,16 +1,16 @@
 import pg from "pg";
-import type { ActiveGrantView, GrantChange } from "../admission/active-grant-view.js";
-import type { GrantStatus } from "../domain/grant.js";
-import type { Logger } from "../services/ports.js";
+import type { ActiveGrantView } from "../admission/active-grant-view.js";
+import type { GrantChange, GrantStatus } from "../domain/grant.js";
+import type { GrantChangeListeners, Logger } from "../services/ports.js";
 
 /**
- * Keeps an ActiveGrantView current from PostgreSQL on one dedicated connection: LISTEN for the
- * trigger's notifications (migration 20261207140000), a full read of the active grants at start
- * and after every reconnect, and a catch-up read of recently changed grants every `pollMs`, so a
- * notification lost anyway is taken in within one poll.
+ * Keeps an ActiveGrantView current: the grant changes every Sesame process tells as it commits
+ * (src/jobs/grant-changes.ts), a full read of the active grants at start and after every
+ * reconnect of its own database connection, and a catch-up read of recently changed grants every
+ * `pollMs`, so a change never told (a process died between commit and publish, Redis was away)
+ * is taken in within one poll.
  */
 
-const CHANNEL = "sesame_grant_changes";
 const STATUSES: GrantStatus[] = ["scheduled", "active", "revoking", "revoked", "grant_failed", "revoke_failed"];
 /**
  * The catch-up read looks this far behind the last one: "updatedAt" is written with the writer's
@@ -23,8 +23,7 @@ const RECONNECT_MIN_MS = 200;
 export const FEED_APPLICATION_NAME = "sesame-admission-feed";
 const RECONNECT_MAX_MS = 5_000;
 /**
- * A connection gone half-open (a failover, a NAT that forgot it) shows no error: LISTEN just goes
- * quiet. Reads that do not answer in time end the connection instead of hanging for the kernel's
+ * A connection gone half-open (a failover, a NAT that forgot it) shows no error. Reads that do not answer in time end the connection instead of hanging for the kernel's
  * ~15 minutes, and the view counts as out of touch once no read succeeded for a few polls.
  */
 const CONNECT_TIMEOUT_MS = 5_000;
@@ -65,7 +64,7 @@ const toChange = (row: Row): GrantChange => ({
 export function startGrantChangeFeed(
   databaseUrl: string,
   view: ActiveGrantView,
-  options: { pollMs: number; logger: Logger },
+  options: { pollMs: number; logger: Logger; changes: GrantChangeListeners },
 ): GrantChangeFeed {
   const { logger } = options;
   let client: pg.Client | undefined;
@@ -75,7 +74,7 @@ export function startGrantChangeFeed(
   let watermarkMs = 0;
   let reconnectMs = RECONNECT_MIN_MS;
   let reconnectTimer: NodeJS.Timeout | undefined;
-  /** Notifications heard during a full read, applied after it. */
+  /** Changes heard during a full read, applied after it. */
   let buffered: GrantChange[] | undefined;
   /** One read at a time on the connection: the full read, then catch-ups in turn. */
   let reading: Promise<void> = Promise.resolve();
@@ -106,15 +105,9 @@ export function startGrantChangeFeed(
     reconnectMs = Math.min(RECONNECT_MAX_MS, reconnectMs * 2);
   };
 
-  const heard = (message: pg.Notification) => {
-    if (message.channel !== CHANNEL || !message.payload) return;
-    try {
-      const change = toChange(JSON.parse(message.payload) as Row);
-      if (buffered) buffered.push(change);
-      else view.apply([change]);
-    } catch (error) {
-      logger.warn({ err: String(error) }, "admission webhook could not read a grant notification");
-    }
+  const heard = (changes: readonly GrantChange[]) => {
+    if (buffered) buffered.push(...changes);
+    else view.apply(changes);
   };
 
   /** The database's clock, minus the overlap: where the next catch-up read starts. */
@@ -149,10 +142,8 @@ export function startGrantChangeFeed(
     client = fresh;
     fresh.on("error", (error) => lose(fresh, error));
     fresh.on("end", () => lose(fresh));
-    fresh.on("notification", heard);
     try {
       await fresh.connect();
-      await fresh.query(`LISTEN ${CHANNEL}`);
       reading = reading.then(() => fullRead(fresh));
       await reading;
       if (client !== fresh) return;
@@ -188,6 +179,7 @@ export function startGrantChangeFeed(
     await reading;
   };
 
+  const stopListening = options.changes.listen(heard);
   const poll = setInterval(() => void catchUp(), options.pollMs);
   poll.unref();
   void connect();
@@ -200,6 +192,7 @@ export function startGrantChangeFeed(
     catchUp,
     async stop() {
       stopped = true;
+      stopListening();
       clearInterval(poll);
       clearTimeout(reconnectTimer);
       const current = client;

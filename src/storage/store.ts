@@ -1,4 +1,5 @@
 import type { AuditInput } from "../domain/audit-event.js";
+import type { GrantChange, GrantRow } from "../domain/grant.js";
 import type { Store, UnitOfWork } from "../services/ports.js";
 import { actionRunReader, actionRunWriter } from "./action-run-repository.js";
 import { auditInsert } from "./audit-repository.js";
@@ -41,7 +42,27 @@ function heldRows() {
   };
 }
 
-function unitOfWork(sql: TransactionSql, pendingAudit: PendingAudit[]): UnitOfWork {
+/** What a grant's listeners are told: a new grant, or a new status or expiry. */
+function grantChanges() {
+  const changes = new Map<string, GrantChange>();
+  return {
+    changes: () => [...changes.values()],
+    saved<R extends GrantRow | null>(current: GrantRow | undefined, saved: R): R {
+      if (
+        saved &&
+        (!current || current.status !== saved.status || current.expiresAt.getTime() !== saved.expiresAt.getTime())
+      ) {
+        const { id, subjectId, resourceId, status, expiresAt, version } = saved;
+        changes.set(id, { id, subjectId, resourceId, status, expiresAt, version });
+      }
+      return saved;
+    },
+  };
+}
+
+type GrantChangeLog = ReturnType<typeof grantChanges>;
+
+function unitOfWork(sql: TransactionSql, pendingAudit: PendingAudit[], changed: GrantChangeLog): UnitOfWork {
   const batches = grantBatches(sql);
   const requests = requestWrites(sql);
   const grants = grantWrites(sql);
@@ -56,6 +77,7 @@ function unitOfWork(sql: TransactionSql, pendingAudit: PendingAudit[]): UnitOfWo
     ...actionRunReader(sql),
     ...actionRunWriter(sql),
     lockRequest: async (id) => hold("request", await requests.lockRequest(id)),
+    createGrant: async (data) => changed.saved(undefined, await grants.createGrant(data)),
     lockGrant: async (id) => hold("grant", await grants.lockGrant(id)),
     lockGrants: async (ids) => (await batches.lockGrants(ids)).map((row) => hold("grant", row) ?? row),
     updateRequest: async (current, patch) =>
@@ -68,13 +90,17 @@ function unitOfWork(sql: TransactionSql, pendingAudit: PendingAudit[]): UnitOfWo
     updateGrant: async (current, patch) =>
       hold(
         "grant",
-        holds("grant", current) ? grants.updateHeldGrant(current, patch) : await grants.updateGrant(current, patch),
+        changed.saved(
+          current,
+          holds("grant", current) ? grants.updateHeldGrant(current, patch) : await grants.updateGrant(current, patch),
+        ),
       ),
     updateGrants: async (updates) => {
       const saved = updates.every(({ current }) => holds("grant", current))
         ? batches.updateHeldGrants(updates)
         : await batches.updateGrants(updates);
-      return saved.map((row) => hold("grant", row));
+      // In the order of `updates`, null where a version had moved.
+      return saved.map((row, i) => hold("grant", changed.saved(updates[i]!.current, row)));
     },
     claimEntitlement: async (claim) => (await batches.claimEntitlements([claim])).has(claim.grantId),
     releaseEntitlement: (key, grantId, owner) => batches.releaseEntitlements([{ key, grantId, owner }]),
@@ -84,7 +110,12 @@ function unitOfWork(sql: TransactionSql, pendingAudit: PendingAudit[]): UnitOfWo
   };
 }
 
-export function createStore(db: Database): Store {
+export interface StoreOptions {
+  /** Told, after each commit, of the grants it created or whose status or expiry it changed. */
+  grantsCommitted?: (changes: readonly GrantChange[]) => void;
+}
+
+export function createStore(db: Database, options: StoreOptions = {}): Store {
   const pool = sqlPoolOf(db);
   return {
     ...requestReads(pool),
@@ -94,13 +125,17 @@ export function createStore(db: Database): Store {
     ...namedLeases(db),
     ...grantExpiryPages(db),
     ...actionRunReader(pool),
-    transaction(work, options) {
+    async transaction(work, settings) {
       const pendingAudit: PendingAudit[] = [];
-      return pool.transaction((sql) => work(unitOfWork(sql, pendingAudit)), {
-        timeoutMs: options?.timeoutMs ?? 15_000,
+      const changed = grantChanges();
+      const result = await pool.transaction((sql) => work(unitOfWork(sql, pendingAudit, changed)), {
+        timeoutMs: settings?.timeoutMs ?? 15_000,
         // The audit rows come last, in the same round trip as the COMMIT.
         closing: () => auditInsert(pendingAudit),
       });
+      const changes = changed.changes();
+      if (changes.length > 0) options.grantsCommitted?.(changes);
+      return result;
     },
     async claimGrantForCall(grantId, statuses, claim) {
       // `prior` reads the lease as it was before this statement's upsert (one snapshot for all parts).

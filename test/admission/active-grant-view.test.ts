@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { ActiveGrantView, type GrantChange } from "../../src/admission/active-grant-view.js";
+import { ActiveGrantView } from "../../src/admission/active-grant-view.js";
+import type { GrantChange } from "../../src/domain/grant.js";
 
 const at = new Date("2026-12-07T12:00:00Z");
 const change = (version: number, status: GrantChange["status"], id = "g1"): GrantChange => ({

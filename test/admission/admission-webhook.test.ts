@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Admission } from "../../src/admission/start-admission.js";
+import { createGrantChangeBus } from "../../src/jobs/grant-changes.js";
 import { FEED_APPLICATION_NAME } from "../../src/storage/grant-change-feed.js";
 import { adminQuery } from "../helpers/database.js";
 import { describeWith, missingPrerequisite } from "../helpers/prerequisites.js";
@@ -207,16 +208,37 @@ describe("admission webhook: malformed reviews", () => {
 describe("admission webhook: keeping the view current", () => {
   it("takes in a change it was never told about at the next catch-up read", async () => {
     const grantId = await grantToAlice();
-    // A notification lost anyway (the case the catch-up read exists for), simulated by moving the
-    // expiry with this session's triggers off; real writes always go through the grant machine.
+    // A change never told (its process died between commit and publish), simulated by moving the
+    // expiry behind Sesame's back; real writes always go through the grant machine.
     await adminQueryOn(sesame.databaseUrl, [
-      "SET session_replication_role = replica",
       `UPDATE "Grant" SET "expiresAt" = (now() AT TIME ZONE 'UTC') - interval '1 minute',
         "updatedAt" = now() AT TIME ZONE 'UTC', version = version + 1 WHERE id = '${grantId}'`,
     ]);
     // (The 5 s poll may already have taken it in; either way the next catch-up read does.)
     await admission.catchUp();
     expect((await review(execReview())).body.response.allowed).toBe(false);
+    await revoke(grantId);
+  });
+
+  it("hears a revoke committed by another Sesame process", async () => {
+    const grantId = await grantToAlice();
+    const grant = (await sesame.runtime.deps.store.getGrant(grantId))!;
+    // Another process: its own bus on the same Redis prefix, telling what it committed.
+    const other = createGrantChangeBus({
+      publisher: sesame.runtime.queues.connection,
+      redisUrl: sesame.runtime.env.REDIS_URL,
+      prefix: sesame.prefix,
+      instanceId: "another-process",
+      health: { down: () => undefined, up: () => undefined },
+    });
+    try {
+      const { id, subjectId, resourceId, expiresAt } = grant;
+      other.committed([{ id, subjectId, resourceId, expiresAt, status: "revoking", version: grant.version + 1 }]);
+      await admission.view.until(() => !admission.view.has(grantId));
+      expect((await review(execReview())).body.response.allowed).toBe(false);
+    } finally {
+      await other.close();
+    }
     await revoke(grantId);
   });
 

@@ -164,6 +164,40 @@ describe("taking access back", () => {
   });
 });
 
+describe("waiting for a grant's status (GET /grants/:id?waitFor=…)", () => {
+  it("answers once the grant reaches the status, and keeps no waiter behind", async () => {
+    const { grantId } = await activeGrant(sesame, "alice", "carol", { resource: "app-db" });
+    const waiting = sesame.api("alice", "GET", `/api/v1/grants/${grantId}?waitFor=revoked&waitSeconds=55`);
+    await waitFor(async () => sesame.runtime.deps.grantWaits!.waiting === 1, "the read to wait");
+    const relinquished = await sesame.api("alice", "POST", `/api/v1/grants/${grantId}/relinquish`);
+    expect(relinquished.status).toBe(200);
+    const answer = await waiting;
+    expect(answer.status).toBe(200);
+    expect(answer.body).toMatchObject({ id: grantId, status: "revoked" });
+    expect(sesame.runtime.deps.grantWaits!.waiting).toBe(0);
+  });
+
+  it("answers at once when the status is there, and for another person's grant as not found", async () => {
+    const { grantId } = await activeGrant(sesame, "alice", "carol", { resource: "app-db" });
+    const now = await sesame.api("alice", "GET", `/api/v1/grants/${grantId}?waitFor=active,revoked`);
+    expect(now.body).toMatchObject({ status: "active" });
+    const other = await sesame.api("bob", "GET", `/api/v1/grants/${grantId}?waitFor=revoked`);
+    expect(other.status).toBe(404);
+    expect(sesame.runtime.deps.grantWaits!.waiting).toBe(0);
+    await sesame.api("alice", "POST", `/api/v1/grants/${grantId}/relinquish`);
+  });
+
+  it.each([
+    ["waitSeconds without waitFor", "waitSeconds=5"],
+    ["more than 55 seconds", "waitFor=active&waitSeconds=56"],
+    ["a status that does not exist", "waitFor=approved"],
+  ])("refuses %s with 400", async (_what, query) => {
+    const answer = await sesame.api("alice", "GET", `/api/v1/grants/missing?${query}`);
+    expect(answer.status).toBe(400);
+    expect(answer.body.error.code).toBe("invalid_input");
+  });
+});
+
 describe("extensions", () => {
   it("extends at once when the policy needs no re-approval", async () => {
     const { grantId, grant } = await activeGrant(sesame, "alice", "carol", { resource: "app-db", duration: "1h" });

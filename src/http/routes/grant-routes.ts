@@ -1,15 +1,16 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { AppError } from "../../domain/errors.js";
-import { canSeeGrant } from "../../domain/visibility.js";
 import { adminRevokeGrant } from "../../services/admin-revoke-grant.js";
 import type { ServiceDeps } from "../../services/deps.js";
 import { extendGrant } from "../../services/extend-grant.js";
 import { readGrantCredentials } from "../../services/grant-credentials.js";
 import { relinquishGrant } from "../../services/relinquish-grant.js";
+import { visibleGrant, waitForGrant } from "../../services/wait-for-grant.js";
 import {
   ErrorResponses,
   ExtendBody,
+  GetGrantQuery,
   GrantView,
   IdParams,
   ListGrantsQuery,
@@ -18,13 +19,10 @@ import {
 } from "../api-schemas.js";
 import { grantView, requestView } from "../views.js";
 
+const DEFAULT_WAIT_SECONDS = 30;
+
 export function grantRoutes(deps: ServiceDeps): FastifyPluginAsyncZod {
-  const load = async (id: string, me: string) => {
-    const grant = await deps.store.getGrant(id);
-    if (!grant || !canSeeGrant(grant, me, deps.policy().isAdmin(me)))
-      throw new AppError("not_found", `There is no grant ${id} that you can see.`);
-    return grant;
-  };
+  const load = (id: string, me: string) => visibleGrant(deps, id, me);
 
   return async (app) => {
     const tags = ["grants"];
@@ -56,10 +54,35 @@ export function grantRoutes(deps: ServiceDeps): FastifyPluginAsyncZod {
 
     app.get(
       "/grants/:id",
-      { schema: { tags, summary: "Get a grant", params: IdParams, response: { 200: GrantView, ...ErrorResponses } } },
-      async (req) => {
+      {
+        schema: {
+          tags,
+          summary: "Get a grant, or wait for its status (waitFor)",
+          params: IdParams,
+          querystring: GetGrantQuery,
+          response: { 200: GrantView, ...ErrorResponses },
+        },
+      },
+      async (req, reply) => {
         const me = req.identityId;
-        return grantView(await load(req.params.id, me));
+        const { waitFor, waitSeconds } = req.query;
+        if (!waitFor) return grantView(await load(req.params.id, me));
+        // A caller that hangs up stops waiting: nothing is kept for an answer nobody reads.
+        const hungUp = new AbortController();
+        const onClose = () => hungUp.abort();
+        reply.raw.once("close", onClose);
+        try {
+          const grant = await waitForGrant(deps, {
+            grantId: req.params.id,
+            actorId: me,
+            until: waitFor,
+            waitMs: (waitSeconds ?? DEFAULT_WAIT_SECONDS) * 1000,
+            signal: hungUp.signal,
+          });
+          return grantView(grant);
+        } finally {
+          reply.raw.off("close", onClose);
+        }
       },
     );
 

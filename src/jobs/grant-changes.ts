@@ -1,0 +1,117 @@
+import { Redis } from "ioredis";
+import { z } from "zod";
+import type { GrantChange } from "../domain/grant.js";
+import type { GrantChangeListeners } from "../services/ports.js";
+import type { OutageLog } from "../storage/outage-log.js";
+import { reportOutages } from "./redis-outages.js";
+
+/**
+ * Committed grant changes, told to whoever listens in any Sesame process: the admission webhook's
+ * view of active grants and API calls waiting for a grant's status. The store reports a change
+ * after its COMMIT; this process's listeners hear it at once, the other processes' through one
+ * Redis PUBLISH per event-loop turn (all changes committed meanwhile in one message).
+ *
+ * Redis pub/sub, not PostgreSQL's NOTIFY: a transaction that sends a NOTIFY takes a lock global to
+ * the server from its commit until it ends, so every activation and revoke of the install queued
+ * behind every other one's WAL flush. A notice can be lost here (a process dies between its
+ * commit and its publish, Redis is down, a listener reconnects); every listener therefore also
+ * reads the database now and then, and a lost notice only delays what it would have told.
+ */
+
+export interface GrantChangeBus extends GrantChangeListeners {
+  /** Changes that just committed: never throws, never waits. */
+  committed(changes: readonly GrantChange[]): void;
+  close(): Promise<void>;
+}
+
+/**
+ * A message is the sender's instance id, a newline, and the changes as JSON: a process skips its
+ * own messages without parsing them.
+ */
+const Changes = z.array(
+  z.object({
+    id: z.string(),
+    subjectId: z.string(),
+    resourceId: z.string(),
+    status: z.enum(["scheduled", "active", "revoking", "revoked", "grant_failed", "revoke_failed"]),
+    expiresAtMs: z.number(),
+    version: z.number().int(),
+  }),
+);
+type Changes = z.infer<typeof Changes>;
+
+export function grantChangeChannel(prefix: string): string {
+  return `${prefix}:grant-changes`;
+}
+
+export function createGrantChangeBus(options: {
+  /** Where notices are published: the producers' connection (fails fast while Redis is down). */
+  publisher: Redis;
+  redisUrl: string;
+  prefix: string;
+  /** This process: its own notices, heard back from Redis, were already told to its listeners. */
+  instanceId: string;
+  health: OutageLog;
+}): GrantChangeBus {
+  const { publisher, instanceId } = options;
+  const channel = grantChangeChannel(options.prefix);
+  const ownPrefix = `${instanceId}\n`;
+  const listeners = new Set<(changes: readonly GrantChange[]) => void>();
+  let subscriber: Redis | undefined;
+  let pending: GrantChange[] = [];
+  let flushing: NodeJS.Immediate | undefined;
+
+  const tell = (changes: readonly GrantChange[]) => {
+    for (const listener of listeners) listener(changes);
+  };
+
+  const flush = () => {
+    flushing = undefined;
+    const changes: Changes = pending.map(({ expiresAt, ...rest }) => ({ ...rest, expiresAtMs: expiresAt.getTime() }));
+    pending = [];
+    // Lost while Redis is down: listeners elsewhere read the database again on their own.
+    publisher.publish(channel, `${ownPrefix}${JSON.stringify(changes)}`).catch(() => undefined);
+  };
+
+  const heard = (from: string, message: string) => {
+    if (from !== channel || message.startsWith(ownPrefix)) return;
+    let changes: Changes;
+    try {
+      changes = Changes.parse(JSON.parse(message.slice(message.indexOf("\n") + 1)));
+    } catch {
+      return; // Not a message of this version of Sesame: the periodic reads cover what it said.
+    }
+    tell(changes.map(({ expiresAtMs, ...rest }) => ({ ...rest, expiresAt: new Date(expiresAtMs) })));
+  };
+
+  const subscribe = () => {
+    // Its own connection (a subscribed connection can do nothing else), retrying for ever: ioredis
+    // subscribes again after every reconnect.
+    subscriber = reportOutages(new Redis(options.redisUrl, { maxRetriesPerRequest: null }), options.health);
+    subscriber.on("message", heard);
+    subscriber.subscribe(channel).catch(() => undefined);
+  };
+
+  return {
+    committed(changes) {
+      if (changes.length === 0) return;
+      tell(changes);
+      pending.push(...changes);
+      flushing ??= setImmediate(flush);
+    },
+    listen(listener) {
+      listeners.add(listener);
+      if (!subscriber) subscribe();
+      return () => listeners.delete(listener);
+    },
+    async close() {
+      if (flushing) {
+        clearImmediate(flushing);
+        flush();
+      }
+      listeners.clear();
+      subscriber?.disconnect();
+      subscriber = undefined;
+    },
+  };
+}

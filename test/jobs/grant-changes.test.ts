@@ -1,0 +1,168 @@
+import { afterAll, describe, expect, it } from "vitest";
+import { makeLiveGrants } from "../../bench/live-grants.js";
+import type { GrantChange } from "../../src/domain/grant.js";
+import { createGrantChangeBus, grantChangeChannel } from "../../src/jobs/grant-changes.js";
+import { createProducerRedis, waitUntilReady } from "../../src/jobs/queues.js";
+import { TEST_REDIS_URL, testRedisPrefix } from "../helpers/database.js";
+import { startSesame, type TestSesame } from "../helpers/sesame.js";
+import { waitFor } from "../helpers/wait.js";
+
+/**
+ * Grant changes told as they commit: to this process's listeners at once, to the other processes'
+ * through Redis (the real one), and only for commits that changed a status or an expiry.
+ */
+
+const quiet = { down: () => undefined, up: () => undefined };
+const publisher = createProducerRedis(TEST_REDIS_URL);
+publisher.on("error", () => undefined);
+afterAll(() => publisher.disconnect());
+
+const change = (id: string, version: number): GrantChange => ({
+  id,
+  subjectId: "alice",
+  resourceId: "db",
+  status: "active",
+  expiresAt: new Date(Date.UTC(2030, 0, 1, 12, 0, 0, 250)),
+  version,
+});
+
+describe("the grant change bus", () => {
+  it("tells its own listeners at once and the other processes' through one message per turn", async () => {
+    await waitUntilReady(publisher, 10_000);
+    const prefix = testRedisPrefix("grant_changes");
+    const bus = (instanceId: string) =>
+      createGrantChangeBus({ publisher, redisUrl: TEST_REDIS_URL, prefix, instanceId, health: quiet });
+    const here = bus("here");
+    const there = bus("there");
+    const heardHere: GrantChange[][] = [];
+    const heardThere: GrantChange[][] = [];
+    here.listen((changes) => heardHere.push([...changes]));
+    there.listen((changes) => heardThere.push([...changes]));
+    // A raw subscriber counts the messages on the channel.
+    const spy = createProducerRedis(TEST_REDIS_URL).duplicate({ enableOfflineQueue: true });
+    spy.on("error", () => undefined);
+    const messages: string[] = [];
+    spy.on("message", (_channel, message) => messages.push(message));
+    await spy.subscribe(grantChangeChannel(prefix));
+    // Both buses' subscriptions are under way once a message they send round-trips to themselves.
+    try {
+      await waitFor(async () => {
+        here.committed([change("warm-up", 1)]);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        return heardThere.length > 0;
+      }, "the second bus to subscribe");
+      heardHere.length = 0;
+      heardThere.length = 0;
+      messages.length = 0;
+
+      here.committed([change("g1", 2)]);
+      here.committed([change("g2", 5)]);
+      expect(heardHere).toEqual([[change("g1", 2)], [change("g2", 5)]]);
+      await waitFor(async () => heardThere.flat().length === 2, "the other process to hear both");
+      expect(heardThere).toEqual([[change("g1", 2), change("g2", 5)]]);
+      expect(messages).toHaveLength(1);
+      // Its own message, heard back from Redis, is not told twice.
+      expect(heardHere).toHaveLength(2);
+    } finally {
+      spy.disconnect();
+      await here.close();
+      await there.close();
+    }
+  });
+
+  it("ignores a message it cannot read", async () => {
+    await waitUntilReady(publisher, 10_000);
+    const prefix = testRedisPrefix("grant_changes_garbage");
+    const bus = createGrantChangeBus({ publisher, redisUrl: TEST_REDIS_URL, prefix, instanceId: "me", health: quiet });
+    const heard: GrantChange[][] = [];
+    bus.listen((changes) => heard.push([...changes]));
+    try {
+      await waitFor(async () => {
+        await publisher.publish(grantChangeChannel(prefix), "x\nnot json");
+        await publisher.publish(grantChangeChannel(prefix), `x\n${JSON.stringify([{ id: 1 }])}`);
+        await publisher.publish(
+          grantChangeChannel(prefix),
+          `x\n${JSON.stringify([{ ...change("g9", 1), expiresAt: undefined, expiresAtMs: 0 }])}`,
+        );
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        return heard.length > 0;
+      }, "the valid message to arrive");
+      expect(heard[0]).toEqual([{ ...change("g9", 1), expiresAt: new Date(0) }]);
+    } finally {
+      await bus.close();
+    }
+  });
+});
+
+const policy = `
+version: 1
+people:
+  - { id: alice, email: alice@example.com }
+  - { id: bob, email: bob@example.com }
+connectors:
+  target: { type: noop }
+resources:
+  app-db: { connector: target, risk: low }
+policies:
+  - id: app
+    resources: [app-db]
+    requesters: { users: [alice] }
+    duration: { default: 1h, max: 3h }
+    reason: { required: false }
+    approvers: { users: [bob] }
+    autoApprove: [{ reason: "grant change tests", resourceRisk: low }]
+`;
+
+describe("what the store tells", () => {
+  let sesame: TestSesame;
+  afterAll(() => sesame?.stop());
+
+  it("tells a committed change of status or expiry, once, and nothing of other updates or of a rollback", async () => {
+    sesame = await startSesame("grant_changes_store", { policy, identities: ["alice", "bob"] });
+    const { store } = sesame.runtime.deps;
+    const [live] = await makeLiveGrants(sesame.runtime.deps, {
+      requesterIds: ["alice"],
+      resourceId: "app-db",
+      durationSeconds: 3_600,
+      scheduleRevokes: false,
+    });
+    const heard: GrantChange[] = [];
+    const stop = sesame.runtime.grantChanges.listen((changes) => heard.push(...changes));
+    try {
+      await store.transaction(async (uow) => {
+        const locked = await uow.lockGrant(live!.id);
+        await uow.updateGrant(locked!, { attempts: 4, lastError: "flaky" });
+      });
+      expect(heard).toEqual([]);
+
+      await expect(
+        store.transaction(async (uow) => {
+          const locked = await uow.lockGrant(live!.id);
+          await uow.updateGrant(locked!, { status: "revoking" });
+          throw new Error("rolled back");
+        }),
+      ).rejects.toThrow("rolled back");
+      expect(heard).toEqual([]);
+
+      const expiresAt = new Date(Date.UTC(2031, 0, 1));
+      await store.transaction(async (uow) => {
+        const locked = await uow.lockGrant(live!.id);
+        const moved = await uow.updateGrant(locked!, { expiresAt });
+        await uow.updateGrants([{ current: moved!, patch: { status: "revoking" } }]);
+      });
+      const stored = await store.getGrant(live!.id);
+      expect(heard).toEqual([
+        {
+          id: live!.id,
+          subjectId: "alice",
+          resourceId: "app-db",
+          status: "revoking",
+          expiresAt,
+          version: stored!.version,
+        },
+      ]);
+    } finally {
+      stop();
+    }
+  });
+});

@@ -1,0 +1,161 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import type { GrantChange, GrantRow, GrantStatus } from "../../src/domain/grant.js";
+import type { ServiceDeps } from "../../src/services/deps.js";
+import { createGrantWaits } from "../../src/services/grant-waits.js";
+import type { GrantChangeListeners } from "../../src/services/ports.js";
+import { waitForGrant } from "../../src/services/wait-for-grant.js";
+
+/**
+ * A read that waits for a grant's status, with a stand-in bus and store and fake timers: an answer
+ * that comes while no timer has been moved can only have come from a change heard.
+ */
+
+function fakeBus() {
+  const listeners = new Set<(changes: readonly GrantChange[]) => void>();
+  const bus: GrantChangeListeners = {
+    listen(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+  };
+  const tell = (id: string, status: GrantStatus, version: number) => {
+    const change = { id, subjectId: "alice", resourceId: "db", status, expiresAt: new Date(0), version };
+    for (const listener of listeners) listener([change]);
+  };
+  return { bus, tell };
+}
+
+function grant(id: string, status: GrantStatus, version = 1): GrantRow {
+  return { id, subjectId: "alice", status, version } as GrantRow;
+}
+
+let rows: Map<string, GrantRow>;
+let reads: number;
+let deps: Pick<ServiceDeps, "store" | "policy" | "grantWaits" | "now">;
+let tell: (id: string, status: GrantStatus, version: number) => void;
+
+beforeEach(() => {
+  vi.useFakeTimers();
+  rows = new Map([["g1", grant("g1", "scheduled")]]);
+  reads = 0;
+  const fake = fakeBus();
+  tell = fake.tell;
+  deps = {
+    store: {
+      getGrant: async (id: string) => {
+        reads += 1;
+        return rows.get(id) ?? null;
+      },
+    } as unknown as ServiceDeps["store"],
+    policy: (() => ({ isAdmin: (who: string) => who === "dave" })) as unknown as ServiceDeps["policy"],
+    grantWaits: createGrantWaits(fake.bus, 3),
+    now: () => new Date(),
+  };
+});
+afterEach(() => vi.useRealTimers());
+
+const wait = (overrides: Partial<Parameters<typeof waitForGrant>[1]> = {}) =>
+  waitForGrant(deps, {
+    grantId: "g1",
+    actorId: "alice",
+    until: ["active"],
+    waitMs: 30_000,
+    signal: new AbortController().signal,
+    ...overrides,
+  });
+
+/** Lets the waiter's read and registration run (microtasks only: no timer moves). */
+const settle = () => vi.advanceTimersByTimeAsync(0);
+
+describe("waiting for a grant's status", () => {
+  it("answers at once when the grant already has the status, or can no longer reach it", async () => {
+    rows.set("g1", grant("g1", "active"));
+    await expect(wait()).resolves.toMatchObject({ status: "active" });
+    rows.set("g1", grant("g1", "revoked"));
+    await expect(wait()).resolves.toMatchObject({ status: "revoked" });
+    rows.set("g1", grant("g1", "grant_failed"));
+    await expect(wait()).resolves.toMatchObject({ status: "grant_failed" });
+    expect(deps.grantWaits!.waiting).toBe(0);
+  });
+
+  it("wakes on a change of its grant, not of another, and answers the grant read again", async () => {
+    let answer: GrantRow | undefined;
+    void wait().then((grant) => (answer = grant));
+    await settle();
+    expect(deps.grantWaits!.waiting).toBe(1);
+
+    tell("g2", "active", 2);
+    await settle();
+    expect(answer).toBeUndefined();
+
+    rows.set("g1", grant("g1", "active", 2));
+    tell("g1", "active", 2);
+    await settle();
+    expect(answer).toMatchObject({ status: "active", version: 2 });
+    expect(deps.grantWaits!.waiting).toBe(0);
+  });
+
+  it("waits again after a change to a status it does not want", async () => {
+    rows.set("g1", grant("g1", "active"));
+    let answer: GrantRow | undefined;
+    void wait({ until: ["revoked"] }).then((grant) => (answer = grant));
+    await settle();
+    rows.set("g1", grant("g1", "revoking", 2));
+    tell("g1", "revoking", 2);
+    await settle();
+    expect(answer).toBeUndefined();
+    expect(deps.grantWaits!.waiting).toBe(1);
+    rows.set("g1", grant("g1", "revoked", 3));
+    tell("g1", "revoked", 3);
+    await settle();
+    expect(answer).toMatchObject({ status: "revoked", version: 3 });
+  });
+
+  it("reads the grant again every 5 s in case a change was never told", async () => {
+    let answer: GrantRow | undefined;
+    void wait().then((grant) => (answer = grant));
+    await settle();
+    const before = reads;
+    rows.set("g1", grant("g1", "active", 2));
+    await vi.advanceTimersByTimeAsync(4_999);
+    expect(answer).toBeUndefined();
+    await vi.advanceTimersByTimeAsync(1);
+    expect(reads).toBe(before + 1);
+    expect(answer).toMatchObject({ status: "active" });
+  });
+
+  it("answers the grant as it stands when the time is up", async () => {
+    let answer: GrantRow | undefined;
+    void wait({ waitMs: 7_000 }).then((grant) => (answer = grant));
+    await vi.advanceTimersByTimeAsync(6_999);
+    expect(answer).toBeUndefined();
+    await vi.advanceTimersByTimeAsync(1);
+    expect(answer).toMatchObject({ status: "scheduled" });
+    expect(deps.grantWaits!.waiting).toBe(0);
+  });
+
+  it("stops waiting, and keeps no waiter, when the caller hangs up", async () => {
+    const hangUp = new AbortController();
+    const answer = wait({ signal: hangUp.signal });
+    await settle();
+    expect(deps.grantWaits!.waiting).toBe(1);
+    hangUp.abort();
+    await expect(answer).resolves.toMatchObject({ status: "scheduled" });
+    expect(deps.grantWaits!.waiting).toBe(0);
+  });
+
+  it("answers at once rather than queue past the limit of waiters", async () => {
+    for (let i = 0; i < 3; i += 1) void wait();
+    await settle();
+    expect(deps.grantWaits!.waiting).toBe(3);
+    await expect(wait()).resolves.toMatchObject({ status: "scheduled" });
+    expect(deps.grantWaits!.waiting).toBe(3);
+  });
+
+  it("shows nothing of a grant the caller may not see, and everything to an admin", async () => {
+    await expect(wait({ actorId: "bob" })).rejects.toMatchObject({ code: "not_found" });
+    expect(deps.grantWaits!.waiting).toBe(0);
+    rows.set("g1", grant("g1", "active"));
+    await expect(wait({ actorId: "dave" })).resolves.toMatchObject({ status: "active" });
+  });
+});
