@@ -10,7 +10,7 @@
  *    holders allowed, others refused, other namespaces unguarded), next to GET /healthz driven the
  *    same way just before and just after: the floor of the same process on the same machine.
  * 3. Revokes each holder's grant through B while probing A: the time from sending the revoke to
- *    A's first refusal, across processes (LISTEN/NOTIFY through PostgreSQL).
+ *    A's first refusal, across processes (grant changes through Redis pub/sub).
  *
  *   npm run bench:admission -- [--per-second 200] [--seconds 20] [--holders 20] [--json]
  *

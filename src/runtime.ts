@@ -183,6 +183,7 @@ export async function createRuntime(
     prefix: env.SESAME_REDIS_PREFIX,
     instanceId,
     health: redisHealth,
+    logger,
   });
   const store = createStore(db, { grantsCommitted: grantChanges.committed });
   const now = options.now ?? (() => new Date());

@@ -115,7 +115,10 @@ export const MAX_WAIT_SECONDS = 55;
 
 export const GetGrantQuery = z
   .object({
-    waitFor: csv(GrantStatus)
+    waitFor: z
+      .string()
+      .transform((value) => value.split(",").filter(Boolean))
+      .pipe(z.array(GrantStatus).min(1, "name at least one status to wait for"))
       .optional()
       .describe(
         "Comma-separated statuses: answer once the grant has one of them, or can no longer reach one (revoked, grant_failed), or waitSeconds pass",

@@ -1,9 +1,9 @@
 import { Redis } from "ioredis";
 import { z } from "zod";
 import type { GrantChange } from "../domain/grant.js";
-import type { GrantChangeListeners } from "../services/ports.js";
+import type { GrantChangeListener, GrantChangeListeners, Logger } from "../services/ports.js";
 import type { OutageLog } from "../storage/outage-log.js";
-import { reportOutages } from "./redis-outages.js";
+import { isRedisConnectionError, reportOutages } from "./redis-outages.js";
 
 /**
  * Committed grant changes, told to whoever listens in any Sesame process: the admission webhook's
@@ -52,17 +52,34 @@ export function createGrantChangeBus(options: {
   /** This process: its own notices, heard back from Redis, were already told to its listeners. */
   instanceId: string;
   health: OutageLog;
+  logger: Logger;
 }): GrantChangeBus {
-  const { publisher, instanceId } = options;
+  const { publisher, instanceId, logger } = options;
   const channel = grantChangeChannel(options.prefix);
   const ownPrefix = `${instanceId}\n`;
-  const listeners = new Set<(changes: readonly GrantChange[]) => void>();
+  const listeners = new Set<GrantChangeListener>();
   let subscriber: Redis | undefined;
   let pending: GrantChange[] = [];
   let flushing: NodeJS.Immediate | undefined;
 
-  const tell = (changes: readonly GrantChange[]) => {
-    for (const listener of listeners) listener(changes);
+  // A listener's failure is its own: the changes are committed whatever it does with them.
+  const each = (call: (listener: GrantChangeListener) => void) => {
+    for (const listener of listeners) {
+      try {
+        call(listener);
+      } catch (error) {
+        logger.warn({ err: String(error) }, "a grant change listener failed");
+      }
+    }
+  };
+  const tell = (changes: readonly GrantChange[]) => each((listener) => listener.changed(changes));
+  // Outages are logged once by the outage log; anything else (an ACL that refuses pub/sub) here.
+  const refused = (what: string) => (error: Error) => {
+    if (!isRedisConnectionError(error))
+      logger.warn(
+        { err: error.message, channel },
+        `Redis refused to ${what} grant changes: other processes learn of them only by reading the database every 5 s; allow the channel in the Redis user's ACL`,
+      );
   };
 
   const flush = () => {
@@ -70,7 +87,7 @@ export function createGrantChangeBus(options: {
     const changes: Changes = pending.map(({ expiresAt, ...rest }) => ({ ...rest, expiresAtMs: expiresAt.getTime() }));
     pending = [];
     // Lost while Redis is down: listeners elsewhere read the database again on their own.
-    publisher.publish(channel, `${ownPrefix}${JSON.stringify(changes)}`).catch(() => undefined);
+    publisher.publish(channel, `${ownPrefix}${JSON.stringify(changes)}`).catch(refused("publish"));
   };
 
   const heard = (from: string, message: string) => {
@@ -85,11 +102,21 @@ export function createGrantChangeBus(options: {
   };
 
   const subscribe = () => {
-    // Its own connection (a subscribed connection can do nothing else), retrying for ever: ioredis
-    // subscribes again after every reconnect.
-    subscriber = reportOutages(new Redis(options.redisUrl, { maxRetriesPerRequest: null }), options.health);
-    subscriber.on("message", heard);
-    subscriber.subscribe(channel).catch(() => undefined);
+    // Its own connection (a subscribed connection can do nothing else), retrying for ever. It
+    // subscribes at every connect; until then changes were missed, so listeners read again once
+    // the subscription stands.
+    const fresh = reportOutages(
+      new Redis(options.redisUrl, { maxRetriesPerRequest: null, autoResubscribe: false }),
+      options.health,
+    );
+    fresh.on("message", heard);
+    fresh.on("ready", () => {
+      fresh
+        .subscribe(channel)
+        .then(() => each((listener) => listener.missed?.()))
+        .catch(refused("subscribe to"));
+    });
+    subscriber = fresh;
   };
 
   return {

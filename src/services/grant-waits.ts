@@ -7,44 +7,59 @@ import type { GrantChangeListeners } from "./ports.js";
  */
 export interface GrantWaits {
   /**
-   * Settles at the first change of the grant heard after the call, or when `signal` aborts (the
-   * caller gave up). Refused with `full` when `limit` waiters are already waiting.
+   * Settles at the first change of the grant heard after the call, when changes may have been
+   * missed (every waiter then reads again), when `signal` aborts (the caller gave up), or at
+   * `stop`. Undefined when `limit` waiters are waiting already: the caller waits on its own timer.
    */
-  nextChange(grantId: string, signal: AbortSignal): Promise<void>;
+  nextChange(grantId: string, signal: AbortSignal): Promise<void> | undefined;
+  /** True once the process is stopping: reads answer at once instead of waiting. */
+  readonly stopping: boolean;
   readonly waiting: number;
-}
-
-export class TooManyWaiters extends Error {
-  constructor(limit: number) {
-    super(`${limit} calls are already waiting for a grant to change`);
-  }
+  /** Answers every waiting read now (shutdown must not wait for them). */
+  stop(): void;
 }
 
 export function createGrantWaits(changes: GrantChangeListeners, limit: number): GrantWaits {
   const byGrant = new Map<string, Set<() => void>>();
   let waiting = 0;
   let listening = false;
+  let stopping = false;
+  const wakeAll = () => {
+    const all = [...byGrant.values()];
+    byGrant.clear();
+    for (const wakes of all) for (const wake of wakes) wake();
+  };
   // From the first wait on: a process nobody waits in needs no subscription.
   const listen = () => {
     listening = true;
-    changes.listen((heard) => {
-      for (const change of heard) {
-        const wakes = byGrant.get(change.id);
-        if (!wakes) continue;
-        byGrant.delete(change.id);
-        for (const wake of wakes) wake();
-      }
+    changes.listen({
+      changed(heard) {
+        for (const change of heard) {
+          const wakes = byGrant.get(change.id);
+          if (!wakes) continue;
+          byGrant.delete(change.id);
+          for (const wake of wakes) wake();
+        }
+      },
+      missed: wakeAll,
     });
   };
   return {
     get waiting() {
       return waiting;
     },
+    get stopping() {
+      return stopping;
+    },
+    stop() {
+      stopping = true;
+      wakeAll();
+    },
     nextChange(grantId, signal) {
-      if (waiting >= limit) return Promise.reject(new TooManyWaiters(limit));
+      if (waiting >= limit) return undefined;
       if (!listening) listen();
       return new Promise<void>((resolve) => {
-        if (signal.aborted) return resolve();
+        if (signal.aborted || stopping) return resolve();
         waiting += 1;
         const wake = () => {
           waiting -= 1;

@@ -99,8 +99,14 @@ export type Notification =
  * listeners read the database again now and then.
  */
 export interface GrantChangeListeners {
-  /** Calls `listener` with every change heard from now on; returns what stops it. */
-  listen(listener: (changes: readonly GrantChange[]) => void): () => void;
+  /** Tells `listener` of every change heard from now on; returns what stops it. */
+  listen(listener: GrantChangeListener): () => void;
+}
+
+export interface GrantChangeListener {
+  changed(changes: readonly GrantChange[]): void;
+  /** Changes may have gone unheard until now (the subscription just started or came back): read again. */
+  missed?(): void;
 }
 
 export interface Notifier {

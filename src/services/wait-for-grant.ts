@@ -1,21 +1,20 @@
 import { AppError } from "../domain/errors.js";
 import type { GrantRow, GrantStatus } from "../domain/grant.js";
-import { isFinalGrantStatus } from "../domain/grant-machine.js";
+import { canStillBecome } from "../domain/grant-machine.js";
 import { canSeeGrant } from "../domain/visibility.js";
 import type { ServiceDeps } from "./deps.js";
-import { TooManyWaiters } from "./grant-waits.js";
 
 /**
  * A read of a grant that waits, up to `waitMs`, for its status to become one of `until`: what a CI
  * job or a script asks instead of polling. It answers the grant as it stands as soon as the
- * status is reached, can no longer be reached (revoked, grant_failed), the time is up, or the
- * caller hangs up. A change committed in any process wakes it (`grantWaits`); in case that notice
+ * status is reached, can no longer be reached (the grant machine says which statuses lead where),
+ * the time is up, the caller hangs up, or the process stops. A change committed in any process wakes it (`grantWaits`); in case that notice
  * is lost, it reads the grant again every RECHECK_MS anyway.
  */
 
 const RECHECK_MS = 5_000;
 
-type Deps = Pick<ServiceDeps, "store" | "policy" | "grantWaits" | "now">;
+type Deps = Pick<ServiceDeps, "store" | "policy" | "grantWaits">;
 
 export async function visibleGrant(deps: Pick<Deps, "store" | "policy">, id: string, me: string): Promise<GrantRow> {
   const grant = await deps.store.getGrant(id);
@@ -28,27 +27,23 @@ export async function waitForGrant(
   deps: Deps,
   input: { grantId: string; actorId: string; until: readonly GrantStatus[]; waitMs: number; signal: AbortSignal },
 ): Promise<GrantRow> {
-  const deadline = deps.now().getTime() + input.waitMs;
+  // A monotonic clock: a wall clock stepped meanwhile must not stretch or cut the wait.
+  const deadline = performance.now() + input.waitMs;
   for (;;) {
     // Ends this round's wait and timer whichever way the round ends.
     const stop = new AbortController();
     const both = AbortSignal.any([input.signal, stop.signal]);
     try {
       // Listening before reading: a change committed between the read and the wait still wakes it.
-      const changed = deps.grantWaits?.nextChange(input.grantId, both).then(
-        () => true,
-        (error: unknown) => {
-          if (error instanceof TooManyWaiters) return false;
-          throw error;
-        },
-      );
+      const changed = deps.grantWaits?.nextChange(input.grantId, both);
       const grant = await visibleGrant(deps, input.grantId, input.actorId);
-      const left = deadline - deps.now().getTime();
-      if (input.until.includes(grant.status) || isFinalGrantStatus(grant.status) || left <= 0 || both.aborted)
-        return grant;
+      const left = deadline - performance.now();
+      const settled =
+        input.until.includes(grant.status) || !input.until.some((wanted) => canStillBecome(grant.status, wanted));
+      if (settled || left <= 0 || both.aborted || deps.grantWaits?.stopping) return grant;
+      // Without a place among the waiters (too many already), the timer alone wakes it.
       const recheck = pause(Math.min(left, RECHECK_MS), both);
-      // Without a place among the waiters (too many already), the answer is the grant as it stands.
-      if ((await Promise.race([changed ?? recheck, recheck])) === false) return grant;
+      await (changed ? Promise.race([changed, recheck]) : recheck);
     } finally {
       stop.abort();
     }

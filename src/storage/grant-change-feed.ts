@@ -179,7 +179,8 @@ export function startGrantChangeFeed(
     await reading;
   };
 
-  const stopListening = options.changes.listen(heard);
+  // Changes missed until the subscription stood (or came back) are in the next catch-up read.
+  const stopListening = options.changes.listen({ changed: heard, missed: () => void catchUp() });
   const poll = setInterval(() => void catchUp(), options.pollMs);
   poll.unref();
   void connect();

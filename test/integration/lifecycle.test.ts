@@ -191,6 +191,7 @@ describe("waiting for a grant's status (GET /grants/:id?waitFor=…)", () => {
     ["waitSeconds without waitFor", "waitSeconds=5"],
     ["more than 55 seconds", "waitFor=active&waitSeconds=56"],
     ["a status that does not exist", "waitFor=approved"],
+    ["no status at all", "waitFor=&waitSeconds=5"],
   ])("refuses %s with 400", async (_what, query) => {
     const answer = await sesame.api("alice", "GET", `/api/v1/grants/missing?${query}`);
     expect(answer.status).toBe(400);

@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import type { GrantChange, GrantRow, GrantStatus } from "../../src/domain/grant.js";
+import type { GrantRow, GrantStatus } from "../../src/domain/grant.js";
 import type { ServiceDeps } from "../../src/services/deps.js";
 import { createGrantWaits } from "../../src/services/grant-waits.js";
-import type { GrantChangeListeners } from "../../src/services/ports.js";
+import type { GrantChangeListener, GrantChangeListeners } from "../../src/services/ports.js";
 import { waitForGrant } from "../../src/services/wait-for-grant.js";
 
 /**
@@ -11,7 +11,7 @@ import { waitForGrant } from "../../src/services/wait-for-grant.js";
  */
 
 function fakeBus() {
-  const listeners = new Set<(changes: readonly GrantChange[]) => void>();
+  const listeners = new Set<GrantChangeListener>();
   const bus: GrantChangeListeners = {
     listen(listener) {
       listeners.add(listener);
@@ -20,9 +20,12 @@ function fakeBus() {
   };
   const tell = (id: string, status: GrantStatus, version: number) => {
     const change = { id, subjectId: "alice", resourceId: "db", status, expiresAt: new Date(0), version };
-    for (const listener of listeners) listener([change]);
+    for (const listener of listeners) listener.changed([change]);
   };
-  return { bus, tell };
+  const missed = () => {
+    for (const listener of listeners) listener.missed?.();
+  };
+  return { bus, tell, missed };
 }
 
 function grant(id: string, status: GrantStatus, version = 1): GrantRow {
@@ -31,15 +34,17 @@ function grant(id: string, status: GrantStatus, version = 1): GrantRow {
 
 let rows: Map<string, GrantRow>;
 let reads: number;
-let deps: Pick<ServiceDeps, "store" | "policy" | "grantWaits" | "now">;
+let deps: Pick<ServiceDeps, "store" | "policy" | "grantWaits">;
 let tell: (id: string, status: GrantStatus, version: number) => void;
+let missed: () => void;
 
 beforeEach(() => {
-  vi.useFakeTimers();
+  vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "Date", "performance"] });
   rows = new Map([["g1", grant("g1", "scheduled")]]);
   reads = 0;
   const fake = fakeBus();
   tell = fake.tell;
+  missed = fake.missed;
   deps = {
     store: {
       getGrant: async (id: string) => {
@@ -49,7 +54,6 @@ beforeEach(() => {
     } as unknown as ServiceDeps["store"],
     policy: (() => ({ isAdmin: (who: string) => who === "dave" })) as unknown as ServiceDeps["policy"],
     grantWaits: createGrantWaits(fake.bus, 3),
-    now: () => new Date(),
   };
 });
 afterEach(() => vi.useRealTimers());
@@ -71,10 +75,31 @@ describe("waiting for a grant's status", () => {
   it("answers at once when the grant already has the status, or can no longer reach it", async () => {
     rows.set("g1", grant("g1", "active"));
     await expect(wait()).resolves.toMatchObject({ status: "active" });
-    rows.set("g1", grant("g1", "revoked"));
-    await expect(wait()).resolves.toMatchObject({ status: "revoked" });
-    rows.set("g1", grant("g1", "grant_failed"));
-    await expect(wait()).resolves.toMatchObject({ status: "grant_failed" });
+    for (const status of ["revoked", "grant_failed", "revoking", "revoke_failed"] as const) {
+      rows.set("g1", grant("g1", status));
+      await expect(wait(), status).resolves.toMatchObject({ status });
+    }
+    expect(deps.grantWaits!.waiting).toBe(0);
+  });
+
+  it("reads again when changes may have been missed (the subscription started or came back)", async () => {
+    let answer: GrantRow | undefined;
+    void wait().then((grant) => (answer = grant));
+    await settle();
+    rows.set("g1", grant("g1", "active", 2));
+    missed();
+    await settle();
+    expect(answer).toMatchObject({ status: "active" });
+  });
+
+  it("answers every waiting read at once when the process stops, and waits no more", async () => {
+    let answer: GrantRow | undefined;
+    void wait().then((grant) => (answer = grant));
+    await settle();
+    deps.grantWaits!.stop();
+    await settle();
+    expect(answer).toMatchObject({ status: "scheduled" });
+    await expect(wait()).resolves.toMatchObject({ status: "scheduled" });
     expect(deps.grantWaits!.waiting).toBe(0);
   });
 
@@ -144,12 +169,20 @@ describe("waiting for a grant's status", () => {
     expect(deps.grantWaits!.waiting).toBe(0);
   });
 
-  it("answers at once rather than queue past the limit of waiters", async () => {
+  it("past the limit of waiters, waits on its own timer, reading again every 5 s", async () => {
     for (let i = 0; i < 3; i += 1) void wait();
     await settle();
     expect(deps.grantWaits!.waiting).toBe(3);
-    await expect(wait()).resolves.toMatchObject({ status: "scheduled" });
+    let answer: GrantRow | undefined;
+    void wait().then((grant) => (answer = grant));
+    await settle();
     expect(deps.grantWaits!.waiting).toBe(3);
+    rows.set("g1", grant("g1", "active", 2));
+    tell("g1", "active", 2);
+    await vi.advanceTimersByTimeAsync(4_999);
+    expect(answer).toBeUndefined();
+    await vi.advanceTimersByTimeAsync(1);
+    expect(answer).toMatchObject({ status: "active" });
   });
 
   it("shows nothing of a grant the caller may not see, and everything to an admin", async () => {
