@@ -59,9 +59,12 @@ export function createWorkerRedis(url: string, health: OutageLog): Redis {
 /**
  * Producers fail fast while Redis is down instead of queueing commands until it returns: an API
  * call or a sweep must not hang on Redis; the sweeper repairs whatever could not be queued.
+ * Commands sent in the same event-loop turn go in one write (auto-pipelining): under load, a
+ * socket write costs more CPU than the command (the bench's Redis CPU per lifecycle fell by a
+ * quarter). Nothing on this connection blocks, so no command waits behind another.
  */
 export function createProducerRedis(url: string): Redis {
-  return new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+  return new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, enableAutoPipelining: true });
 }
 
 /** Waits for the first connection, so fail-fast commands right after start-up do not fail for nothing. */
