@@ -8,7 +8,16 @@ import type { FastifyRequest } from "fastify";
  */
 
 /** The query parameters of Sesame's own routes (see api-schemas.ts): filters, never secrets. */
-const PLAIN_QUERY_PARAMETERS = new Set(["status", "requester", "resource", "subject", "awaitingMe", "limit"]);
+const PLAIN_QUERY_PARAMETERS = new Set([
+  "status",
+  "requester",
+  "resource",
+  "subject",
+  "awaitingMe",
+  "limit",
+  "waitFor",
+  "waitSeconds",
+]);
 const SESAME_TOKEN = /ses_[A-Za-z0-9_-]{16,}/g;
 const REDACTED = "[redacted]";
 

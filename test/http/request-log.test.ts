@@ -31,6 +31,7 @@ describe("the request log", () => {
       `/api/v1/requests?access_token=${ENV_TOKEN}&status=pending&limit=5`,
       `/api/v1/grants?status=${TOKEN}`,
       `/api/v1/${TOKEN}`,
+      "/api/v1/grants/g1?waitFor=active%2Crevoked&waitSeconds=30",
     ])
       await app.inject({ method: "GET", url });
     const logged = JSON.stringify(lines);
@@ -42,6 +43,7 @@ describe("the request log", () => {
       "/api/v1/requests?access_token=[redacted]&status=pending&limit=5",
       "/api/v1/grants?status=[redacted]",
       "/api/v1/[redacted]",
+      "/api/v1/grants/g1?waitFor=active%2Crevoked&waitSeconds=30",
     ]);
   });
 
