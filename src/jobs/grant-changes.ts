@@ -1,9 +1,9 @@
-import { Redis } from "ioredis";
+import { Redis, ReplyError } from "ioredis";
 import { z } from "zod";
 import type { GrantChange } from "../domain/grant.js";
 import type { GrantChangeListener, GrantChangeListeners, Logger } from "../services/ports.js";
 import type { OutageLog } from "../storage/outage-log.js";
-import { isRedisConnectionError, reportOutages } from "./redis-outages.js";
+import { reportOutages } from "./redis-outages.js";
 
 /**
  * Committed grant changes, told to whoever listens in any Sesame process: the admission webhook's
@@ -61,6 +61,7 @@ export function createGrantChangeBus(options: {
   let subscriber: Redis | undefined;
   let pending: GrantChange[] = [];
   let flushing: NodeJS.Immediate | undefined;
+  let lastPublish: Promise<unknown> = Promise.resolve();
 
   // A listener's failure is its own: the changes are committed whatever it does with them.
   const each = (call: (listener: GrantChangeListener) => void) => {
@@ -73,9 +74,10 @@ export function createGrantChangeBus(options: {
     }
   };
   const tell = (changes: readonly GrantChange[]) => each((listener) => listener.changed(changes));
-  // Outages are logged once by the outage log; anything else (an ACL that refuses pub/sub) here.
+  // Outages (and commands they cut off) are logged once by the outage log; a refusal by Redis
+  // itself (an ACL without the channel) here.
   const refused = (what: string) => (error: Error) => {
-    if (!isRedisConnectionError(error))
+    if (error instanceof ReplyError)
       logger.warn(
         { err: error.message, channel },
         `Redis refused to ${what} grant changes: other processes learn of them only by reading the database every 5 s; allow the channel in the Redis user's ACL`,
@@ -87,7 +89,7 @@ export function createGrantChangeBus(options: {
     const changes: Changes = pending.map(({ expiresAt, ...rest }) => ({ ...rest, expiresAtMs: expiresAt.getTime() }));
     pending = [];
     // Lost while Redis is down: listeners elsewhere read the database again on their own.
-    publisher.publish(channel, `${ownPrefix}${JSON.stringify(changes)}`).catch(refused("publish"));
+    lastPublish = publisher.publish(channel, `${ownPrefix}${JSON.stringify(changes)}`).catch(refused("publish"));
   };
 
   const heard = (from: string, message: string) => {
@@ -132,10 +134,12 @@ export function createGrantChangeBus(options: {
       return () => listeners.delete(listener);
     },
     async close() {
+      // The last changes go out before the publisher's connection is closed after this.
       if (flushing) {
         clearImmediate(flushing);
         flush();
       }
+      await lastPublish;
       listeners.clear();
       subscriber?.disconnect();
       subscriber = undefined;

@@ -1,3 +1,4 @@
+import { Redis } from "ioredis";
 import { afterAll, describe, expect, it } from "vitest";
 import { makeLiveGrants } from "../../bench/live-grants.js";
 import type { GrantChange } from "../../src/domain/grant.js";
@@ -48,7 +49,7 @@ describe("the grant change bus", () => {
       },
     });
     // A raw subscriber counts the messages on the channel.
-    const spy = createProducerRedis(TEST_REDIS_URL).duplicate({ enableOfflineQueue: true });
+    const spy = new Redis(TEST_REDIS_URL);
     spy.on("error", () => undefined);
     const messages: string[] = [];
     spy.on("message", (_channel, message) => void (message.includes("warm-up") || messages.push(message)));
@@ -66,7 +67,10 @@ describe("the grant change bus", () => {
       here.committed([change("g1", 2)]);
       here.committed([change("g2", 5)]);
       expect(heardHere).toEqual([[change("g1", 2)], [change("g2", 5)]]);
-      await waitFor(async () => heardThere.flat().length === 2, "the other process to hear both");
+      await waitFor(
+        async () => heardThere.flat().length === 2 && messages.length === 1,
+        "the other process and the spy to hear both",
+      );
       expect(heardThere).toEqual([[change("g1", 2), change("g2", 5)]]);
       expect(messages).toHaveLength(1);
       // Its own message, heard back from Redis, is not told twice.
@@ -105,6 +109,36 @@ describe("the grant change bus", () => {
       expect(heard[0]).toEqual([{ ...change("g9", 1), expiresAt: new Date(0) }]);
     } finally {
       await bus.close();
+    }
+  });
+});
+
+describe("a Redis that refuses the channel", () => {
+  it("says so, naming the ACL, instead of failing silently", async () => {
+    await waitUntilReady(publisher, 10_000);
+    const user = `sesame_test_nochannel_${process.pid}`;
+    // Every command and key, but no pub/sub channel (Redis 7's default for new users).
+    await publisher.call("ACL", "SETUSER", user, "on", ">secret-pw", "~*", "+@all", "resetchannels");
+    const limited = createProducerRedis(TEST_REDIS_URL.replace("redis://", `redis://${user}:secret-pw@`));
+    limited.on("error", () => undefined);
+    const warnings: string[] = [];
+    const bus = createGrantChangeBus({
+      publisher: limited,
+      redisUrl: TEST_REDIS_URL,
+      prefix: testRedisPrefix("grant_changes_acl"),
+      instanceId: "me",
+      health: quiet,
+      logger: { ...logger, warn: (_fields, message) => void warnings.push(message) },
+    });
+    try {
+      await waitUntilReady(limited, 10_000);
+      bus.committed([change("g1", 2)]);
+      await waitFor(async () => warnings.length > 0, "the refusal to be logged");
+      expect(warnings[0]).toMatch(/refused to publish grant changes.*ACL/);
+    } finally {
+      await bus.close();
+      limited.disconnect();
+      await publisher.call("ACL", "DELUSER", user);
     }
   });
 });
