@@ -40,6 +40,10 @@ const Changes = z.array(
 );
 type Changes = z.infer<typeof Changes>;
 
+export function subscriberName(instanceId: string): string {
+  return `sesame-grant-changes:${instanceId.replace(/[^A-Za-z0-9:._-]/g, "_")}`;
+}
+
 export function grantChangeChannel(prefix: string): string {
   return `${prefix}:grant-changes`;
 }
@@ -108,7 +112,12 @@ export function createGrantChangeBus(options: {
     // subscribes at every connect; until then changes were missed, so listeners read again once
     // the subscription stands.
     const fresh = reportOutages(
-      new Redis(options.redisUrl, { maxRetriesPerRequest: null, autoResubscribe: false }),
+      new Redis(options.redisUrl, {
+        maxRetriesPerRequest: null,
+        autoResubscribe: false,
+        // Named, so an operator (or a test) can tell it apart in CLIENT LIST.
+        connectionName: subscriberName(instanceId),
+      }),
       options.health,
     );
     fresh.on("message", heard);

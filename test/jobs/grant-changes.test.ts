@@ -2,7 +2,7 @@ import { Redis } from "ioredis";
 import { afterAll, describe, expect, it } from "vitest";
 import { makeLiveGrants } from "../../bench/live-grants.js";
 import type { GrantChange } from "../../src/domain/grant.js";
-import { createGrantChangeBus, grantChangeChannel } from "../../src/jobs/grant-changes.js";
+import { createGrantChangeBus, grantChangeChannel, subscriberName } from "../../src/jobs/grant-changes.js";
 import { createProducerRedis, waitUntilReady } from "../../src/jobs/queues.js";
 import { TEST_REDIS_URL, testRedisPrefix } from "../helpers/database.js";
 import { startSesame, type TestSesame } from "../helpers/sesame.js";
@@ -109,6 +109,43 @@ describe("the grant change bus", () => {
       expect(heard[0]).toEqual([{ ...change("g9", 1), expiresAt: new Date(0) }]);
     } finally {
       await bus.close();
+    }
+  });
+});
+
+describe("a subscription that is cut", () => {
+  it("subscribes again, tells its listeners to read again, and hears later changes", async () => {
+    await waitUntilReady(publisher, 10_000);
+    const prefix = testRedisPrefix("grant_changes_cut");
+    const instanceId = `cut-${process.pid}`;
+    const bus = (id: string) =>
+      createGrantChangeBus({ publisher, redisUrl: TEST_REDIS_URL, prefix, instanceId: id, health: quiet, logger });
+    const here = bus(instanceId);
+    const there = bus("there");
+    let missed = 0;
+    const heard: string[] = [];
+    here.listen({
+      changed: (changes) => void heard.push(...changes.map((c) => c.id)),
+      missed: () => {
+        missed += 1;
+      },
+    });
+    try {
+      await waitFor(async () => missed === 1, "the first subscription");
+      const clients = String(await publisher.call("CLIENT", "LIST"));
+      const line = clients.split("\n").find((entry) => entry.includes(`name=${subscriberName(instanceId)} `));
+      const id = line?.match(/\bid=(\d+)/)?.[1];
+      expect(id, clients).toBeDefined();
+      await publisher.call("CLIENT", "KILL", "ID", id!);
+      await waitFor(async () => missed === 2, "the subscription to come back");
+      await waitFor(async () => {
+        there.committed([change("after-cut", 3)]);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        return heard.includes("after-cut");
+      }, "a change told after the cut");
+    } finally {
+      await here.close();
+      await there.close();
     }
   });
 });
