@@ -8,8 +8,9 @@ import type { ServiceDeps } from "./deps.js";
  * A read of a grant that waits, up to `waitMs`, for its status to become one of `until`: what a CI
  * job or a script asks instead of polling. It answers the grant as it stands as soon as the
  * status is reached, can no longer be reached (the grant machine says which statuses lead where),
- * the time is up, the caller hangs up, or the process stops. A change committed in any process wakes it (`grantWaits`); in case that notice
- * is lost, it reads the grant again every RECHECK_MS anyway.
+ * the time is up, the caller hangs up, or the process stops. A change committed in any process
+ * wakes it (`grantWaits`); in case that notice is lost, it reads the grant again every RECHECK_MS
+ * anyway.
  */
 
 const RECHECK_MS = 5_000;

@@ -48,9 +48,13 @@ function grantChanges() {
   return {
     changes: () => [...changes.values()],
     saved<R extends GrantRow | null>(current: GrantRow | undefined, saved: R): R {
+      // A later update of a grant already told of (its attempts, say) moves the version told.
       if (
         saved &&
-        (!current || current.status !== saved.status || current.expiresAt.getTime() !== saved.expiresAt.getTime())
+        (changes.has(saved.id) ||
+          !current ||
+          current.status !== saved.status ||
+          current.expiresAt.getTime() !== saved.expiresAt.getTime())
       ) {
         const { id, subjectId, resourceId, status, expiresAt, version } = saved;
         changes.set(id, { id, subjectId, resourceId, status, expiresAt, version });

@@ -234,7 +234,9 @@ describe("what the store tells", () => {
       await store.transaction(async (uow) => {
         const locked = await uow.lockGrant(live!.id);
         const moved = await uow.updateGrant(locked!, { expiresAt });
-        await uow.updateGrants([{ current: moved!, patch: { status: "revoking" } }]);
+        const [revoking] = await uow.updateGrants([{ current: moved!, patch: { status: "revoking" } }]);
+        // A later update that changes neither status nor expiry still moves the version told.
+        await uow.updateGrant(revoking!, { attempts: 5 });
       });
       const stored = await store.getGrant(live!.id);
       expect(heard).toEqual([
