@@ -71,7 +71,7 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
-/** Calls waiting for a grant's status at once, per process; past it, a wait answers at once. */
+/** Calls waiting for a grant's status at once, per process; past it, a wait only reads again every 5 s. */
 const MAX_GRANT_WAITERS = 10_000;
 
 /** With no chat platform configured, notifications are only logged (ids and types only, never secrets). */

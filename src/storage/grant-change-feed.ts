@@ -23,8 +23,9 @@ const RECONNECT_MIN_MS = 200;
 export const FEED_APPLICATION_NAME = "sesame-admission-feed";
 const RECONNECT_MAX_MS = 5_000;
 /**
- * A connection gone half-open (a failover, a NAT that forgot it) shows no error. Reads that do not answer in time end the connection instead of hanging for the kernel's
- * ~15 minutes, and the view counts as out of touch once no read succeeded for a few polls.
+ * A connection gone half-open (a failover, a NAT that forgot it) shows no error. Reads that do
+ * not answer in time end the connection instead of hanging for the kernel's ~15 minutes, and the
+ * view counts as out of touch once no read succeeded for a few polls.
  */
 const CONNECT_TIMEOUT_MS = 5_000;
 const READ_TIMEOUT_MS = 10_000;
