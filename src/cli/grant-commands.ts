@@ -1,12 +1,10 @@
 import type { Command } from "commander";
 import { formatDuration } from "../domain/duration.js";
-import type { GrantStatus } from "../domain/grant.js";
+import { GRANT_STATUSES, type GrantStatus } from "../domain/grant.js";
 import { requestRevoke } from "../services/request-revoke.js";
 import { performRevoke } from "../services/revoke-grant.js";
 import { createStore } from "../storage/store.js";
 import { print, withDatabase, withRuntime } from "./context.js";
-
-const STATUSES: GrantStatus[] = ["scheduled", "active", "revoking", "revoked", "grant_failed", "revoke_failed"];
 
 export function registerGrantCommands(program: Command): void {
   const grants = program.command("grants").description("list and revoke grants");
@@ -16,15 +14,16 @@ export function registerGrantCommands(program: Command): void {
     .description("list grants, newest first")
     .option(
       "-s, --status <statuses>",
-      `comma-separated: ${STATUSES.join(", ")}`,
+      `comma-separated: ${GRANT_STATUSES.join(", ")}`,
       "scheduled,active,revoking,revoke_failed,grant_failed",
     )
     .option("--subject <identity>", "only this person's grants")
     .option("--json", "print JSON")
     .action(async (options: { status: string; subject?: string; json?: boolean }) => {
       const status = options.status.split(",").map((s) => s.trim()) as GrantStatus[];
-      const unknown = status.filter((s) => !STATUSES.includes(s));
-      if (unknown.length > 0) throw new Error(`--status: unknown ${unknown.join(", ")}; use ${STATUSES.join(", ")}.`);
+      const unknown = status.filter((s) => !GRANT_STATUSES.includes(s));
+      if (unknown.length > 0)
+        throw new Error(`--status: unknown ${unknown.join(", ")}; use ${GRANT_STATUSES.join(", ")}.`);
       await withDatabase(async (db) => {
         const rows = await createStore(db).listGrants({
           status,

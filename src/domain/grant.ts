@@ -4,7 +4,8 @@ import type { AccessTrigger } from "./access-trigger.js";
  * (grant-machine.ts) is the only place that decides how it changes.
  */
 
-export type GrantStatus = "scheduled" | "active" | "revoking" | "revoked" | "grant_failed" | "revoke_failed";
+export const GRANT_STATUSES = ["scheduled", "active", "revoking", "revoked", "grant_failed", "revoke_failed"] as const;
+export type GrantStatus = (typeof GRANT_STATUSES)[number];
 
 export type RevokeCause = "expired" | "relinquished" | "admin" | "request_cancelled";
 

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { AccessTriggerSchema } from "../domain/access-trigger.js";
 import { ACTION_CLASSES, ACTION_KINDS } from "../domain/actions/action-kind.js";
 import { MAX_DURATION_SECONDS, tryParseDuration } from "../domain/duration.js";
+import { GRANT_STATUSES } from "../domain/grant.js";
 
 /** Request bodies, query strings and views of /api/v1. The OpenAPI document is generated from these. */
 
@@ -84,12 +85,13 @@ export const ExtendBody = z.object({ duration: DurationInput, reason: Text(2000)
 export const RevokeBody = z.object({ reason: Text(2000).optional() }).strict();
 
 const RequestStatus = z.enum(["pending", "approved", "denied", "cancelled", "expired"]);
-const GrantStatus = z.enum(["scheduled", "active", "revoking", "revoked", "grant_failed", "revoke_failed"]);
-const csv = <T extends z.ZodType<unknown, string>>(item: T) =>
+const GrantStatus = z.enum(GRANT_STATUSES);
+/** Comma-separated values of `item`; with `atLeastOne`, an empty list is refused with that message. */
+const csv = <T extends z.ZodType<unknown, string>>(item: T, atLeastOne?: string) =>
   z
     .string()
     .transform((value) => value.split(",").filter(Boolean))
-    .pipe(z.array(item));
+    .pipe(atLeastOne ? z.array(item).min(1, atLeastOne) : z.array(item));
 
 export const ListRequestsQuery = z
   .object({
@@ -115,13 +117,10 @@ export const MAX_WAIT_SECONDS = 55;
 
 export const GetGrantQuery = z
   .object({
-    waitFor: z
-      .string()
-      .transform((value) => value.split(",").filter(Boolean))
-      .pipe(z.array(GrantStatus).min(1, "name at least one status to wait for"))
+    waitFor: csv(GrantStatus, "name at least one status to wait for")
       .optional()
       .describe(
-        "Comma-separated statuses: answer once the grant has one of them, or can no longer reach one (revoked, grant_failed), or waitSeconds pass",
+        "Comma-separated statuses: answer once the grant has one of them, or can no longer reach one (a revoked grant never becomes active), or waitSeconds pass",
       ),
     waitSeconds: z.coerce
       .number()

@@ -1,6 +1,6 @@
 import { Redis, ReplyError } from "ioredis";
 import { z } from "zod";
-import type { GrantChange } from "../domain/grant.js";
+import { GRANT_STATUSES, type GrantChange } from "../domain/grant.js";
 import type { GrantChangeListener, GrantChangeListeners, Logger } from "../services/ports.js";
 import type { OutageLog } from "../storage/outage-log.js";
 import { reportOutages } from "./redis-outages.js";
@@ -33,7 +33,7 @@ const Changes = z.array(
     id: z.string(),
     subjectId: z.string(),
     resourceId: z.string(),
-    status: z.enum(["scheduled", "active", "revoking", "revoked", "grant_failed", "revoke_failed"]),
+    status: z.enum(GRANT_STATUSES),
     expiresAtMs: z.number(),
     version: z.number().int(),
   }),

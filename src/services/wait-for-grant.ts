@@ -1,6 +1,6 @@
 import { AppError } from "../domain/errors.js";
 import type { GrantRow, GrantStatus } from "../domain/grant.js";
-import { canStillBecome } from "../domain/grant-machine.js";
+import { canStillBecome } from "../domain/grant-status-graph.js";
 import { canSeeGrant } from "../domain/visibility.js";
 import type { ServiceDeps } from "./deps.js";
 

@@ -1,6 +1,6 @@
 import pg from "pg";
 import type { ActiveGrantView } from "../admission/active-grant-view.js";
-import type { GrantChange, GrantStatus } from "../domain/grant.js";
+import { GRANT_STATUSES, type GrantChange, type GrantStatus } from "../domain/grant.js";
 import type { GrantChangeListeners, Logger } from "../services/ports.js";
 
 /**
@@ -11,7 +11,6 @@ import type { GrantChangeListeners, Logger } from "../services/ports.js";
  * is taken in within one poll.
  */
 
-const STATUSES: GrantStatus[] = ["scheduled", "active", "revoking", "revoked", "grant_failed", "revoke_failed"];
 /**
  * The catch-up read looks this far behind the last one: "updatedAt" is written with the writer's
  * clock when its statement runs, so a transaction that commits late, or a host whose clock is
@@ -165,7 +164,7 @@ export function startGrantChangeFeed(
     // "updatedAt" holds UTC without a zone (Prisma's DateTime): compare in UTC whatever the session's zone.
     const { rows } = await current.query<Row>(
       `${SELECT} WHERE status = ANY($1::"GrantStatus"[]) AND "updatedAt" > (to_timestamp($2 / 1000.0) AT TIME ZONE 'UTC')`,
-      [STATUSES, watermarkMs],
+      [GRANT_STATUSES, watermarkMs],
     );
     view.apply(rows.map(toChange));
     view.forgetOld();
