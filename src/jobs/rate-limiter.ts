@@ -29,6 +29,21 @@ interface HitCount {
 const COMMAND = "sesameHitMany";
 type WithHitMany = Redis & { [COMMAND](...keysThenWindow: (string | number)[]): Promise<[number, number][]> };
 
+/**
+ * One counter per connection: chat's limit and the API's, counted together, share one script call
+ * when their hits arrive together.
+ */
+const countersByConnection = new WeakMap<Redis, (key: string) => Promise<HitCount>>();
+
+function hitCounterOf(redis: Redis): (key: string) => Promise<HitCount> {
+  let counter = countersByConnection.get(redis);
+  if (!counter) {
+    counter = createHitCounter(redis);
+    countersByConnection.set(redis, counter);
+  }
+  return counter;
+}
+
 /** Counts a hit on a Redis key; rejects when Redis does not answer within a moment. */
 function createHitCounter(redis: Redis): (key: string) => Promise<HitCount> {
   // Sent by its hash once Redis knows it (EVALSHA), as BullMQ's own scripts are.
@@ -52,7 +67,7 @@ function createHitCounter(redis: Redis): (key: string) => Promise<HitCount> {
 
 /** Chat's limit. When Redis does not answer the action is let through: a limit must not take chat down with Redis. */
 export function createRateLimiter(redis: Redis, prefix: string, perMinute: number): RateLimit {
-  const count = createHitCounter(redis);
+  const count = hitCounterOf(redis);
   return {
     perMinute,
     hit: (key) =>
@@ -94,7 +109,7 @@ class SharedCounterStore implements FastifyRateLimitStore {
  * skipOnError lets the call through.
  */
 export function apiRateLimitStore(redis: Redis, nameSpace: string): FastifyRateLimitStoreCtor {
-  const count = createHitCounter(redis);
+  const count = hitCounterOf(redis);
   return class extends SharedCounterStore {
     constructor() {
       super(count, nameSpace);

@@ -83,7 +83,7 @@ function unitOfWork(sql: TransactionSql, pendingAudit: PendingAudit[], changed: 
     lockRequest: async (id) => hold("request", await requests.lockRequest(id)),
     createGrant: async (data) => changed.saved(undefined, await grants.createGrant(data)),
     lockGrant: async (id) => hold("grant", await grants.lockGrant(id)),
-    lockGrants: async (ids) => (await batches.lockGrants(ids)).map((row) => hold("grant", row) ?? row),
+    lockGrants: async (ids) => (await batches.lockGrants(ids)).map((row) => hold("grant", row)!),
     updateRequest: async (current, patch) =>
       hold(
         "request",
