@@ -1,4 +1,4 @@
-import type { Queue } from "bullmq";
+import { Job, type Queue } from "bullmq";
 import type { Redis } from "ioredis";
 
 /**
@@ -91,13 +91,14 @@ async function lookUp(redis: Redis, queue: Queue, ids: readonly string[], mode: 
 }
 
 /** Moves a delayed job earlier (to now if `at` has passed); false when it is no longer delayed. */
-async function moveEarlier(queue: Queue, id: string, at: Date): Promise<boolean> {
-  const job = await queue.getJob(id);
-  if (!job) return false;
-  const delay = at.getTime() - Date.now();
+async function moveEarlier(queue: Queue, job: DelayedJob<unknown>): Promise<boolean> {
+  // BullMQ's scripts need only the id: a handle built here saves reading the job's hash first.
+  // A job gone or no longer delayed makes the script refuse, which reads as false below.
+  const handle = new Job(queue, "run", job.data, {}, job.id);
+  const delay = job.at.getTime() - Date.now();
   try {
-    if (delay <= 0) await job.promote();
-    else await job.changeDelay(delay);
+    if (delay <= 0) await handle.promote();
+    else await handle.changeDelay(delay);
     return true;
   } catch {
     // Not delayed any more (promoted, started, removed): the caller looks again.
@@ -113,8 +114,33 @@ function dueTooLate<T>(jobs: readonly DelayedJob<T>[], states: readonly JobState
   });
 }
 
+/** Adds jobs in one bulk, each due exactly at its `at`; BullMQ ignores the add of an id it holds. */
+async function addAll<T>(queue: Queue, jobs: readonly DelayedJob<T>[]): Promise<void> {
+  const now = Date.now();
+  await queue.addBulk(
+    jobs.map((job) => ({
+      name: "run",
+      data: job.data,
+      // The delay counts from a timestamp given here, so the job is due exactly at `at`.
+      opts: { jobId: job.id, timestamp: now, delay: Math.max(0, job.at.getTime() - now) },
+    })),
+  );
+}
+
 /** Tries to move a job earlier this many times when its state keeps changing under us. */
 const MOVE_TRIES = 3;
+
+/** Moves earlier each job found due too late, looking again at those whose state changed under the move. */
+async function moveEarlierWhileLate<T>(redis: Redis, queue: Queue, found: DelayedJob<T>[]): Promise<void> {
+  let late = found;
+  for (let tries = 0; tries < MOVE_TRIES && late.length > 0; tries += 1) {
+    const moved = await Promise.all(late.map((job) => moveEarlier(queue, job)));
+    const unsure = late.filter((_, index) => !moved[index]);
+    late = dueTooLate(unsure, await lookUp(redis, queue, ids(unsure), "read"));
+  }
+}
+
+const ids = <T>(list: readonly DelayedJob<T>[]) => list.map((job) => job.id);
 
 /**
  * Makes each job exist and be due no later than its `at`, in a few round trips whatever the
@@ -130,29 +156,28 @@ export async function ensureDelayedJobs<T>(
 ): Promise<number> {
   // BullMQ's typings make the job name a generic of the queue; a plain string is what it stores.
   const plainQueue = queue as Queue;
-  const ids = (list: readonly DelayedJob<T>[]) => list.map((job) => job.id);
   const found = await lookUp(redis, plainQueue, ids(jobs), "clear");
   const missing = jobs.filter((_, index) => found[index]![0] === "absent");
-  if (missing.length > 0) {
-    const now = Date.now();
-    await plainQueue.addBulk(
-      missing.map((job) => ({
-        name: "run",
-        data: job.data,
-        // The delay counts from a timestamp given here, so the job is due exactly at `at`.
-        opts: { jobId: job.id, timestamp: now, delay: Math.max(0, job.at.getTime() - now) },
-      })),
-    );
-  }
+  if (missing.length > 0) await addAll(plainQueue, missing);
   const added = await lookUp(redis, plainQueue, ids(missing), "read");
-  let late = [...dueTooLate(jobs, found), ...dueTooLate(missing, added)];
-  for (let tries = 0; tries < MOVE_TRIES && late.length > 0; tries += 1) {
-    const moved = await Promise.all(late.map((job) => moveEarlier(plainQueue, job.id, job.at)));
-    // A job whose state changed under the move (promoted, started, moved again): look again.
-    const unsure = late.filter((_, index) => !moved[index]);
-    late = dueTooLate(unsure, await lookUp(redis, plainQueue, ids(unsure), "read"));
-  }
+  await moveEarlierWhileLate(redis, plainQueue, [...dueTooLate(jobs, found), ...dueTooLate(missing, added)]);
   return missing.length;
+}
+
+/**
+ * The same promise as ensureDelayedJobs for jobs that most likely do not exist yet (a new grant's
+ * activation or revoke, a new request's expiry): add first and look after, two round trips
+ * instead of three. A failed job kept in Redis holds its id and makes the add a no-op; those go
+ * through ensureDelayedJobs, which clears them. A job of ours that ran and failed for good between
+ * the add and the look is added once more, which its worker, idempotent like every job's, allows.
+ */
+export async function addDelayedJobs<T>(redis: Redis, queue: Queue<T>, jobs: readonly DelayedJob<T>[]): Promise<void> {
+  const plainQueue = queue as Queue;
+  await addAll(plainQueue, jobs);
+  const states = await lookUp(redis, plainQueue, ids(jobs), "read");
+  const blocked = jobs.filter((_, index) => states[index]![0] === "finished");
+  if (blocked.length > 0) await ensureDelayedJobs(redis, queue, blocked);
+  await moveEarlierWhileLate(redis, plainQueue, dueTooLate(jobs, states));
 }
 
 /**

@@ -86,6 +86,39 @@ describe("scheduling delayed jobs", () => {
     expect(await stateOf(grantId)).toBe("delayed");
   });
 
+  it("re-adds a job behind a kept failed one also when it schedules a new grant's revoke (add first, look after)", async () => {
+    const grantId = randomUUID();
+    const id = jobId.revoke(grantId);
+    await queues.revokes.add("run", { grantId }, { jobId: id });
+    const worker = new Worker(
+      QUEUE.revokes,
+      async () => {
+        throw new Error("the target is down");
+      },
+      { connection: { host: "127.0.0.1", port: Number(new URL(redis.url).port) }, prefix },
+    );
+    try {
+      await waitFor(async () => (await stateOf(grantId)) === "failed", "the job to fail");
+    } finally {
+      await worker.close();
+    }
+    const expiry = Date.now() + HOUR;
+    // Due later: the scheduler adds first, finds the failed job still there, clears it and adds again.
+    await scheduler.scheduleRevoke(grantId, new Date(expiry));
+    expect(await stateOf(grantId)).toBe("delayed");
+    expect(await dueAt(grantId)).toBe(expiry);
+  });
+
+  it("moves a job added with a later time earlier when a new grant's schedule asks for sooner", async () => {
+    const grantId = randomUUID();
+    const expiry = Date.now() + 2 * HOUR;
+    // Another writer's add won with a later time; this schedule's add is ignored, its look sees it.
+    await queues.revokes.add("run", { grantId }, { jobId: jobId.revoke(grantId), delay: 3 * HOUR });
+    await scheduler.scheduleRevoke(grantId, new Date(expiry));
+    expect(await dueAt(grantId)).toBeLessThanOrEqual(expiry + 1_000);
+    expect(await dueAt(grantId)).toBeGreaterThan(expiry - HOUR);
+  });
+
   it("lets an immediate revoke win over a schedule at expiry, whatever the order they reach Redis", async () => {
     const expiry = new Date(Date.now() + HOUR);
     const grants = Array.from({ length: 40 }, () => randomUUID());
