@@ -15,6 +15,9 @@ export interface Figures {
   pollsPerLifecycle: number;
   sesameCpuMsPerLifecycle: number;
   sesameCpuMsPerApiCall: number;
+  /** Sesame's read and write system calls (sockets, mostly) per lifecycle, all its processes. */
+  sesameReadsPerLifecycle: number;
+  sesameWritesPerLifecycle: number;
   /** The bench's own CPU: it shares the machine with Sesame. */
   benchCpuMsPerLifecycle: number;
   /** The local PostgreSQL server's CPU (all its processes, whatever else it served meanwhile). */
@@ -67,6 +70,7 @@ export interface Measurements {
   driver: DriverResult;
   api: ApiTally;
   sesameCpuMs: number;
+  sesameSyscalls: { reads: number; writes: number };
   benchCpuMs: number;
   postgresCpuMs: number;
   redisCpuMs: number;
@@ -86,6 +90,8 @@ export function computeFigures(m: Measurements): Figures {
     pollsPerLifecycle: m.driver.polls / done,
     sesameCpuMsPerLifecycle: m.sesameCpuMs / done,
     sesameCpuMsPerApiCall: m.sesameCpuMs / Math.max(1, m.api.calls),
+    sesameReadsPerLifecycle: m.sesameSyscalls.reads / done,
+    sesameWritesPerLifecycle: m.sesameSyscalls.writes / done,
     benchCpuMsPerLifecycle: m.benchCpuMs / done,
     postgresCpuMsPerLifecycle: m.postgresCpuMs / done,
     redisCpuMsPerLifecycle: m.redisCpuMs / done,
@@ -195,6 +201,8 @@ export function renderSummary(summary: Summary): string {
       pick: (f) => f.sesameCpuMsPerApiCall,
       floor: { label: "CPU ms per /healthz", value: floors.healthzCpuMsPerRequest },
     },
+    { label: "Sesame write syscalls per lifecycle", pick: (f) => f.sesameWritesPerLifecycle },
+    { label: "Sesame read syscalls per lifecycle", pick: (f) => f.sesameReadsPerLifecycle },
     { label: "bench's own CPU ms per lifecycle", pick: (f) => f.benchCpuMsPerLifecycle },
     { label: "PostgreSQL CPU ms per lifecycle", pick: (f) => f.postgresCpuMsPerLifecycle },
     { label: "Redis CPU ms per lifecycle", pick: (f) => f.redisCpuMsPerLifecycle },

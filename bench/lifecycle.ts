@@ -312,6 +312,7 @@ async function measureRun(
   const xactsBefore = await observer.xactCommit();
   const runStarted = performance.now();
   const cpuBefore = sesame.map((p) => p.cpuMs());
+  const syscallsBefore = sesame.map((p) => p.syscalls());
   const benchCpuBefore = process.cpuUsage();
   const postgresCpuBefore = commandCpuMs("postgres");
   const redisCpuBefore = processCpuMs(bench.redis.child.pid);
@@ -324,6 +325,17 @@ async function measureRun(
   });
   const locks = await sampler.stop();
   const sesameCpuMs = sesame.reduce((sum, p, i) => sum + (p.child.running() ? p.cpuMs() - cpuBefore[i]! : 0), 0);
+  const sesameSyscalls = sesame.reduce(
+    (sum, p, i) => {
+      if (!p.child.running()) return sum;
+      const now = p.syscalls();
+      return {
+        reads: sum.reads + now.reads - syscallsBefore[i]!.reads,
+        writes: sum.writes + now.writes - syscallsBefore[i]!.writes,
+      };
+    },
+    { reads: 0, writes: 0 },
+  );
   const benchCpu = process.cpuUsage(benchCpuBefore);
   const postgresCpuMs = commandCpuMs("postgres") - postgresCpuBefore;
   const redisCpuMs = processCpuMs(bench.redis.child.pid) - redisCpuBefore;
@@ -357,6 +369,7 @@ async function measureRun(
       driver: result,
       api: api.tally(),
       sesameCpuMs,
+      sesameSyscalls,
       benchCpuMs: (benchCpu.user + benchCpu.system) / 1000,
       postgresCpuMs,
       redisCpuMs,

@@ -31,6 +31,17 @@ export function processCpuMs(pid: number): number {
 }
 
 /**
+ * Read and write system calls (socket reads and writes included) a process has made so far, from
+ * /proc/<pid>/io. On this kind of virtual machine a system call on a loopback socket costs as much
+ * CPU as a good deal of JavaScript, so how many a lifecycle needs is a figure of its own.
+ */
+export function processSyscalls(pid: number): { reads: number; writes: number } {
+  const io = readFileSync(`/proc/${pid}/io`, "utf8");
+  const field = (name: string) => Number(new RegExp(`^${name}: (\\d+)$`, "m").exec(io)?.[1] ?? Number.NaN);
+  return { reads: field("syscr"), writes: field("syscw") };
+}
+
+/**
  * CPU time every process named `command` on this host has used so far, in milliseconds, with what
  * its exited children used (a PostgreSQL backend that ended is counted in the postmaster's). For
  * a server the bench shares with others (the local PostgreSQL), the difference over a run is the

@@ -2,7 +2,7 @@ import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { Queue } from "bullmq";
 import { type ChildExit, describeExit, type ManagedChild, startChild } from "./child-process.js";
-import { processCpuMs } from "./proc-stat.js";
+import { processCpuMs, processSyscalls } from "./proc-stat.js";
 import { waitUntil } from "./wait.js";
 
 export type SesameRole = "all" | "web" | "worker";
@@ -22,6 +22,8 @@ export interface SesameProcess {
   child: ManagedChild;
   /** CPU time it has used so far (all threads), in milliseconds. */
   cpuMs(): number;
+  /** Read and write system calls it has made so far. */
+  syscalls(): { reads: number; writes: number };
   logs(): LogSummary;
   stop(): Promise<ChildExit>;
 }
@@ -112,6 +114,7 @@ export async function startSesameProcess(
     role,
     child,
     cpuMs: () => processCpuMs(child.pid),
+    syscalls: () => processSyscalls(child.pid),
     logs: () => ({ ...logs, samples: [...logs.samples] }),
     stop: () => child.stop(30_000),
   };

@@ -1,5 +1,5 @@
 import type { JobScheduler } from "../services/ports.js";
-import { addDelayedJobs, ensureDelayedJobs, hasUnfinishedJob } from "./delayed-jobs.js";
+import { ensureDelayedJobs, hasUnfinishedJob } from "./delayed-jobs.js";
 import { jobId, type QueueSet } from "./queues.js";
 
 /** Every scheduler call gives up after this long: a slow Redis must not hold an API call or a sweep. */
@@ -22,45 +22,35 @@ function bounded<T>(what: string, work: Promise<T>): Promise<T> {
  * before its grant's or request's current deadline goes back to sleep in its worker.
  */
 export function createJobScheduler(queues: QueueSet): JobScheduler {
-  const { connection: redis } = queues;
   return {
     enqueueActivation: (grantId) =>
       bounded(
         "enqueue activation",
-        addDelayedJobs(redis, queues.grants, [{ id: jobId.activate(grantId), data: { grantId }, at: new Date() }]),
+        ensureDelayedJobs(queues.grants, [{ id: jobId.activate(grantId), data: { grantId }, at: new Date() }]),
       ).then(() => undefined),
-    scheduleRevoke: (grantId, at) => {
-      const job = { id: jobId.revoke(grantId), data: { grantId }, at };
-      // A revoke due later is an activation's (the job is new); one due now moves an existing job
-      // earlier (a relinquish), which a look first does in one round trip fewer. Both are right either way.
-      const scheduled: Promise<unknown> =
-        at.getTime() > Date.now()
-          ? addDelayedJobs(redis, queues.revokes, [job])
-          : ensureDelayedJobs(redis, queues.revokes, [job]);
-      return bounded("schedule revoke", scheduled).then(() => undefined);
-    },
+    scheduleRevoke: (grantId, at) =>
+      bounded(
+        "schedule revoke",
+        ensureDelayedJobs(queues.revokes, [{ id: jobId.revoke(grantId), data: { grantId }, at }]),
+      ).then(() => undefined),
     ensureRevokeJobs: (revokes) =>
       bounded(
         `restore ${revokes.length} revoke jobs`,
         ensureDelayedJobs(
-          redis,
           queues.revokes,
           revokes.map(({ grantId, at }) => ({ id: jobId.revoke(grantId), data: { grantId }, at })),
         ),
       ),
-    hasRevokeJob: (grantId) =>
-      bounded("look up revoke job", hasUnfinishedJob(redis, queues.revokes, jobId.revoke(grantId))),
+    hasRevokeJob: (grantId) => bounded("look up revoke job", hasUnfinishedJob(queues.revokes, jobId.revoke(grantId))),
     scheduleRequestExpiry: (requestId, at) =>
       bounded(
         "schedule request expiry",
-        addDelayedJobs(redis, queues.requests, [{ id: jobId.expireRequest(requestId), data: { requestId }, at }]),
+        ensureDelayedJobs(queues.requests, [{ id: jobId.expireRequest(requestId), data: { requestId }, at }]),
       ).then(() => undefined),
     scheduleEscalation: (requestId, step, at) =>
       bounded(
         "schedule escalation",
-        addDelayedJobs(redis, queues.escalations, [
-          { id: jobId.escalate(requestId, step), data: { requestId, step }, at },
-        ]),
+        ensureDelayedJobs(queues.escalations, [{ id: jobId.escalate(requestId, step), data: { requestId, step }, at }]),
       ).then(() => undefined),
   };
 }

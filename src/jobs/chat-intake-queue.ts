@@ -212,7 +212,7 @@ export function createChatIntake(options: IntakeOptions): ChatIntakeRunner {
   ): Promise<Row[]> {
     if (options.connection.status !== "ready" || rows.length === 0) return rows;
     const ids = rows.map((row) => intakeJobId(row.entry));
-    const gone = await clearFinishedJobs(options.connection, queue, ids).catch(() => rows.map(() => true));
+    const gone = await clearFinishedJobs(queue, ids).catch(() => rows.map(() => true));
     return rows.filter((_, index) => gone[index]);
   }
 

@@ -1,5 +1,4 @@
-import { Job, type Queue } from "bullmq";
-import type { Redis } from "ioredis";
+import { Job, type Queue, type RedisClient } from "bullmq";
 
 /**
  * "This job exists and is due no later than `at`", for many jobs at once. BullMQ ignores an add
@@ -57,37 +56,83 @@ type JobState = [state: "absent" | "finished" | "delayed" | "pending", dueMs: nu
 
 /** A delayed job due this much later than wanted is on time: BullMQ stamps the add a moment after the caller computed the delay. */
 const ON_TIME_SLACK_MS = 1_000;
-/** Ids per script call: one call must not keep Redis busy for long. */
+/** Jobs per round trip: one script call must not keep Redis busy for long. */
 const IDS_PER_CALL = 1_000;
 
 const COMMAND = "sesameLookUpJobs";
 
-type WithLookUp = Redis & {
-  [COMMAND](
-    completed: string,
-    failed: string,
-    delayed: string,
-    mode: string,
-    prefix: string,
-    ...ids: string[]
-  ): Promise<(string | number)[]>;
-};
+/** BullMQ's own client for the queue's connection (the Redis the caller passed), with the look-up script defined on it. */
+async function clientOf(queue: Queue): Promise<RedisClient> {
+  // BullMQ's documented way to its Redis client: the backend's escape hatch.
+  const client = await queue.getBackend().client;
+  if (!(COMMAND in client)) client.defineCommand(COMMAND, { numberOfKeys: 3, lua: LOOK_UP_AND_CLEAR_FINISHED });
+  return client;
+}
 
-async function lookUp(redis: Redis, queue: Queue, ids: readonly string[], mode: "clear" | "read"): Promise<JobState[]> {
-  if (!(COMMAND in redis)) redis.defineCommand(COMMAND, { numberOfKeys: 3, lua: LOOK_UP_AND_CLEAR_FINISHED });
+const lookUpArgs = (queue: Queue, ids: readonly string[], mode: "clear" | "read") => [
+  queue.keys.completed!,
+  queue.keys.failed!,
+  queue.keys.delayed!,
+  mode,
+  queue.toKey(""),
+  ...ids,
+];
+
+function statesOf(reply: unknown): JobState[] {
+  const flat = reply as (string | number)[];
+  const states: JobState[] = [];
+  for (let i = 0; i < flat.length; i += 2) states.push([flat[i] as JobState[0], Number(flat[i + 1])]);
+  return states;
+}
+
+async function lookUp(queue: Queue, ids: readonly string[], mode: "clear" | "read"): Promise<JobState[]> {
+  const client = await clientOf(queue);
   const states: JobState[] = [];
   for (let start = 0; start < ids.length; start += IDS_PER_CALL) {
-    const reply = await (redis as WithLookUp)[COMMAND](
-      queue.keys.completed!,
-      queue.keys.failed!,
-      queue.keys.delayed!,
-      mode,
-      queue.toKey(""),
-      ...ids.slice(start, start + IDS_PER_CALL),
-    );
-    for (let i = 0; i < reply.length; i += 2) states.push([reply[i] as JobState[0], Number(reply[i + 1])]);
+    const reply = await client.runCommand(COMMAND, lookUpArgs(queue, ids.slice(start, start + IDS_PER_CALL), mode));
+    states.push(...statesOf(reply));
   }
   return states;
+}
+
+/**
+ * In one round trip: look the jobs up, clearing finished ones; add them all (BullMQ ignores the add
+ * of an id it holds, so a job still pending stays as it is); and look again. The adds go through
+ * BullMQ's `addJobToTransaction`, which it keeps public for batching adds onto a shared pipeline,
+ * with the queue's default job options, as `Queue.addBulk` would.
+ */
+async function addAndLook(
+  queue: Queue,
+  jobs: readonly DelayedJob<unknown>[],
+): Promise<{ before: JobState[]; after: JobState[] }> {
+  const client = await clientOf(queue);
+  const pipeline = client.pipeline();
+  const ids = jobs.map((job) => job.id);
+  pipeline.runCommand(COMMAND, lookUpArgs(queue, ids, "clear"));
+  const now = Date.now();
+  for (const job of jobs) {
+    // The delay counts from a timestamp given here, so the job is due exactly at `at`.
+    const opts = {
+      ...queue.defaultJobOptions,
+      jobId: job.id,
+      timestamp: now,
+      delay: Math.max(0, job.at.getTime() - now),
+    };
+    const instance = new Job(queue, "run", job.data, opts, job.id);
+    // On a pipeline this settles before anything is sent; the add's own reply comes from exec below.
+    void queue
+      .getBackend()
+      .addJobToTransaction(pipeline, instance.asJSON(), job.id)
+      .catch(() => undefined);
+  }
+  pipeline.runCommand(COMMAND, lookUpArgs(queue, ids, "read"));
+  const replies = (await pipeline.exec()) ?? [];
+  for (const [error, reply] of replies) {
+    if (error) throw error;
+    // BullMQ's add scripts answer a negative code when they refuse (a missing parent, for one).
+    if (typeof reply === "number" && reply < 0) throw new Error(`BullMQ refused to add a job (code ${reply})`);
+  }
+  return { before: statesOf(replies[0]?.[1]), after: statesOf(replies.at(-1)?.[1]) };
 }
 
 /** Moves a delayed job earlier (to now if `at` has passed); false when it is no longer delayed. */
@@ -114,82 +159,51 @@ function dueTooLate<T>(jobs: readonly DelayedJob<T>[], states: readonly JobState
   });
 }
 
-/** Adds jobs in one bulk, each due exactly at its `at`; BullMQ ignores the add of an id it holds. */
-async function addAll<T>(queue: Queue, jobs: readonly DelayedJob<T>[]): Promise<void> {
-  const now = Date.now();
-  await queue.addBulk(
-    jobs.map((job) => ({
-      name: "run",
-      data: job.data,
-      // The delay counts from a timestamp given here, so the job is due exactly at `at`.
-      opts: { jobId: job.id, timestamp: now, delay: Math.max(0, job.at.getTime() - now) },
-    })),
-  );
-}
-
 /** Tries to move a job earlier this many times when its state keeps changing under us. */
 const MOVE_TRIES = 3;
 
-/** Moves earlier each job found due too late, looking again at those whose state changed under the move. */
-async function moveEarlierWhileLate<T>(redis: Redis, queue: Queue, found: DelayedJob<T>[]): Promise<void> {
-  let late = found;
-  for (let tries = 0; tries < MOVE_TRIES && late.length > 0; tries += 1) {
-    const moved = await Promise.all(late.map((job) => moveEarlier(queue, job)));
-    const unsure = late.filter((_, index) => !moved[index]);
-    late = dueTooLate(unsure, await lookUp(redis, queue, ids(unsure), "read"));
-  }
-}
-
-const ids = <T>(list: readonly DelayedJob<T>[]) => list.map((job) => job.id);
-
 /**
- * Makes each job exist and be due no later than its `at`, in a few round trips whatever the
- * number of jobs (a thousand per script call): look up (clearing finished ones), add the missing in one bulk,
- * look again at what was added (a concurrent writer's add may have won with a later time; one
- * found gone by then has already run), and move earlier whatever is due too late. Returns how
- * many jobs were missing.
+ * Makes each job exist and be due no later than its `at`: one round trip per thousand jobs (look
+ * up and clear finished ones, add them all, look again: a concurrent writer's add may have won
+ * with a later time, and one found gone by then has already run), then one more for each job
+ * found due too late, to move it earlier. Returns how many jobs were missing.
  */
-export async function ensureDelayedJobs<T>(
-  redis: Redis,
-  queue: Queue<T>,
-  jobs: readonly DelayedJob<T>[],
-): Promise<number> {
+export async function ensureDelayedJobs<T>(queue: Queue<T>, jobs: readonly DelayedJob<T>[]): Promise<number> {
   // BullMQ's typings make the job name a generic of the queue; a plain string is what it stores.
   const plainQueue = queue as Queue;
-  const found = await lookUp(redis, plainQueue, ids(jobs), "clear");
-  const missing = jobs.filter((_, index) => found[index]![0] === "absent");
-  if (missing.length > 0) await addAll(plainQueue, missing);
-  const added = await lookUp(redis, plainQueue, ids(missing), "read");
-  await moveEarlierWhileLate(redis, plainQueue, [...dueTooLate(jobs, found), ...dueTooLate(missing, added)]);
-  return missing.length;
-}
-
-/**
- * The same promise as ensureDelayedJobs for jobs that most likely do not exist yet (a new grant's
- * activation or revoke, a new request's expiry): add first and look after, two round trips
- * instead of three. A failed job kept in Redis holds its id and makes the add a no-op; those go
- * through ensureDelayedJobs, which clears them. A job of ours that ran and failed for good between
- * the add and the look is added once more, which its worker, idempotent like every job's, allows.
- */
-export async function addDelayedJobs<T>(redis: Redis, queue: Queue<T>, jobs: readonly DelayedJob<T>[]): Promise<void> {
-  const plainQueue = queue as Queue;
-  await addAll(plainQueue, jobs);
-  const states = await lookUp(redis, plainQueue, ids(jobs), "read");
-  const blocked = jobs.filter((_, index) => states[index]![0] === "finished");
-  if (blocked.length > 0) await ensureDelayedJobs(redis, queue, blocked);
-  await moveEarlierWhileLate(redis, plainQueue, dueTooLate(jobs, states));
+  let missing = 0;
+  for (let start = 0; start < jobs.length; start += IDS_PER_CALL) {
+    const chunk = jobs.slice(start, start + IDS_PER_CALL);
+    const { before, after } = await addAndLook(plainQueue, chunk);
+    missing += before.filter(([state]) => state === "absent").length;
+    let late = dueTooLate(chunk, after);
+    for (let tries = 0; tries < MOVE_TRIES && late.length > 0; tries += 1) {
+      const moved = await Promise.all(late.map((job) => moveEarlier(plainQueue, job)));
+      // A job whose state changed under the move (promoted, started, moved again): look again.
+      const unsure = late.filter((_, index) => !moved[index]);
+      late = dueTooLate(
+        unsure,
+        await lookUp(
+          plainQueue,
+          unsure.map((job) => job.id),
+          "read",
+        ),
+      );
+    }
+  }
+  return missing;
 }
 
 /**
  * Of these job ids, which will not run again: gone, or finished but kept in Redis (removed here, so
  * a re-add under the same id is not a silent no-op). One script call for all of them.
  */
-export async function clearFinishedJobs(redis: Redis, queue: Queue, ids: readonly string[]): Promise<boolean[]> {
-  return (await lookUp(redis, queue, ids, "clear")).map(([state]) => state === "absent");
+export async function clearFinishedJobs(queue: Queue, ids: readonly string[]): Promise<boolean[]> {
+  return (await lookUp(queue, ids, "clear")).map(([state]) => state === "absent");
 }
 
 /** Whether a job exists that has not finished yet (waiting, delayed, active...); changes nothing. */
-export async function hasUnfinishedJob(redis: Redis, queue: Queue, id: string): Promise<boolean> {
-  const [state] = await lookUp(redis, queue, [id], "read");
+export async function hasUnfinishedJob(queue: Queue, id: string): Promise<boolean> {
+  const [state] = await lookUp(queue, [id], "read");
   return state?.[0] === "delayed" || state?.[0] === "pending";
 }

@@ -50,6 +50,9 @@ describe("scheduling delayed jobs", () => {
     const expiry = Date.now() + HOUR;
     await scheduler.scheduleRevoke(grantId, new Date(expiry));
     expect(await dueAt(grantId)).toBe(expiry);
+    // Added with the queue's own job options (retries, removal once done), as Queue.add would.
+    const added = await queues.revokes.getJob(jobId.revoke(grantId));
+    expect(added?.opts).toMatchObject({ attempts: 1, removeOnComplete: true, removeOnFail: 1000 });
 
     // An extension asks for later: the job stays (its worker finds the grant not due and waits again).
     await scheduler.scheduleRevoke(grantId, new Date(expiry + HOUR));
@@ -86,7 +89,7 @@ describe("scheduling delayed jobs", () => {
     expect(await stateOf(grantId)).toBe("delayed");
   });
 
-  it("re-adds a job behind a kept failed one also when it schedules a new grant's revoke (add first, look after)", async () => {
+  it("re-adds a job behind a kept failed one when a revoke is scheduled at expiry too", async () => {
     const grantId = randomUUID();
     const id = jobId.revoke(grantId);
     await queues.revokes.add("run", { grantId }, { jobId: id });
@@ -103,16 +106,16 @@ describe("scheduling delayed jobs", () => {
       await worker.close();
     }
     const expiry = Date.now() + HOUR;
-    // Due later: the scheduler adds first, finds the failed job still there, clears it and adds again.
+    // The look-up before the add, in the same round trip, clears the failed job so the add counts.
     await scheduler.scheduleRevoke(grantId, new Date(expiry));
     expect(await stateOf(grantId)).toBe("delayed");
     expect(await dueAt(grantId)).toBe(expiry);
   });
 
-  it("moves a job added with a later time earlier when a new grant's schedule asks for sooner", async () => {
+  it("moves earlier a job another writer added with a later time", async () => {
     const grantId = randomUUID();
     const expiry = Date.now() + 2 * HOUR;
-    // Another writer's add won with a later time; this schedule's add is ignored, its look sees it.
+    // Another writer's add won with a later time: this schedule's add is ignored, its look after sees it.
     await queues.revokes.add("run", { grantId }, { jobId: jobId.revoke(grantId), delay: 3 * HOUR });
     await scheduler.scheduleRevoke(grantId, new Date(expiry));
     expect(await dueAt(grantId)).toBeLessThanOrEqual(expiry + 1_000);
