@@ -7,16 +7,23 @@ import type { GrantChangeListeners } from "./ports.js";
  */
 export interface GrantWaits {
   /**
-   * Settles at the first change of the grant heard after the call, when changes may have been
-   * missed (every waiter then reads again), when `signal` aborts (the caller gave up), or at
-   * `stop`. Undefined when `limit` waiters are waiting already: the caller waits on its own timer.
+   * A wait whose `changed` settles at the first change of the grant heard after the call, when
+   * changes may have been missed (every waiter then reads again), when `signal` aborts (the caller
+   * gave up), at `stop`, or at `cancel` (the caller stopped waiting for another reason). Undefined
+   * when `limit` waiters are waiting already: the caller waits on its own timer.
    */
-  nextChange(grantId: string, signal: AbortSignal): Promise<void> | undefined;
+  nextChange(grantId: string, signal: AbortSignal): ChangeWait | undefined;
   /** True once the process is stopping: reads answer at once instead of waiting. */
   readonly stopping: boolean;
   readonly waiting: number;
   /** Answers every waiting read now (shutdown must not wait for them). */
   stop(): void;
+}
+
+export interface ChangeWait {
+  changed: Promise<void>;
+  /** Stops waiting and settles `changed`; nothing stays registered. */
+  cancel(): void;
 }
 
 export function createGrantWaits(changes: GrantChangeListeners, limit: number): GrantWaits {
@@ -58,7 +65,8 @@ export function createGrantWaits(changes: GrantChangeListeners, limit: number): 
     nextChange(grantId, signal) {
       if (waiting >= limit) return undefined;
       if (!listening) listen();
-      return new Promise<void>((resolve) => {
+      let cancel: () => void = () => {};
+      const changed = new Promise<void>((resolve) => {
         if (signal.aborted || stopping) return resolve();
         waiting += 1;
         const wake = () => {
@@ -76,7 +84,9 @@ export function createGrantWaits(changes: GrantChangeListeners, limit: number): 
         wakes.add(wake);
         byGrant.set(grantId, wakes);
         signal.addEventListener("abort", giveUp, { once: true });
+        cancel = giveUp;
       });
+      return { changed, cancel: () => cancel() };
     },
   };
 }
