@@ -49,6 +49,11 @@ export interface GrantChange {
   expiresAt: Date;
   /** The row's version (every update increments it): an older report never overrides a newer one. */
   version: number;
+  /**
+   * The row as the transaction saved it, for listeners in the process that committed it (a
+   * waiting read answers from it without reading again); never sent to other processes.
+   */
+  grant?: GrantRow;
 }
 
 export type NewGrant = Pick<

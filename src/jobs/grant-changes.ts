@@ -90,7 +90,15 @@ export function createGrantChangeBus(options: {
 
   const flush = () => {
     flushing = undefined;
-    const changes: Changes = pending.map(({ expiresAt, ...rest }) => ({ ...rest, expiresAtMs: expiresAt.getTime() }));
+    // Named field by field: the saved row a change carries for this process's listeners stays here.
+    const changes: Changes = pending.map(({ id, subjectId, resourceId, status, expiresAt, version }) => ({
+      id,
+      subjectId,
+      resourceId,
+      status,
+      expiresAtMs: expiresAt.getTime(),
+      version,
+    }));
     pending = [];
     // Lost while Redis is down: listeners elsewhere read the database again on their own.
     lastPublish = publisher.publish(channel, `${ownPrefix}${JSON.stringify(changes)}`).catch(refused("publish"));

@@ -1,3 +1,4 @@
+import type { GrantRow } from "../domain/grant.js";
 import type { GrantChangeListeners } from "./ports.js";
 
 /**
@@ -21,13 +22,14 @@ export interface GrantWaits {
 }
 
 export interface ChangeWait {
-  changed: Promise<void>;
+  /** The grant as saved, when the change was committed in this process; undefined otherwise. */
+  changed: Promise<GrantRow | undefined>;
   /** Stops waiting and settles `changed`; nothing stays registered. */
   cancel(): void;
 }
 
 export function createGrantWaits(changes: GrantChangeListeners, limit: number): GrantWaits {
-  const byGrant = new Map<string, Set<() => void>>();
+  const byGrant = new Map<string, Set<(grant?: GrantRow) => void>>();
   let waiting = 0;
   let listening = false;
   let stopping = false;
@@ -45,7 +47,7 @@ export function createGrantWaits(changes: GrantChangeListeners, limit: number): 
           const wakes = byGrant.get(change.id);
           if (!wakes) continue;
           byGrant.delete(change.id);
-          for (const wake of wakes) wake();
+          for (const wake of wakes) wake(change.grant);
         }
       },
       missed: wakeAll,
@@ -66,13 +68,13 @@ export function createGrantWaits(changes: GrantChangeListeners, limit: number): 
       if (waiting >= limit) return undefined;
       if (!listening) listen();
       let cancel: () => void = () => {};
-      const changed = new Promise<void>((resolve) => {
-        if (signal.aborted || stopping) return resolve();
+      const changed = new Promise<GrantRow | undefined>((resolve) => {
+        if (signal.aborted || stopping) return resolve(undefined);
         waiting += 1;
-        const wake = () => {
+        const wake = (grant?: GrantRow) => {
           waiting -= 1;
           signal.removeEventListener("abort", giveUp);
-          resolve();
+          resolve(grant);
         };
         const giveUp = () => {
           const wakes = byGrant.get(grantId);

@@ -18,7 +18,10 @@ const RECHECK_MS = 5_000;
 type Deps = Pick<ServiceDeps, "store" | "policy" | "grantWaits">;
 
 export async function visibleGrant(deps: Pick<Deps, "store" | "policy">, id: string, me: string): Promise<GrantRow> {
-  const grant = await deps.store.getGrant(id);
+  return seenBy(deps, await deps.store.getGrant(id), id, me);
+}
+
+function seenBy(deps: Pick<Deps, "policy">, grant: GrantRow | null, id: string, me: string): GrantRow {
   if (!grant || !canSeeGrant(grant, me, deps.policy().isAdmin(me)))
     throw new AppError("not_found", `There is no grant ${id} that you can see.`);
   return grant;
@@ -30,17 +33,21 @@ export async function waitForGrant(
 ): Promise<GrantRow> {
   // A monotonic clock: a wall clock stepped meanwhile must not stretch or cut the wait.
   const deadline = performance.now() + input.waitMs;
+  // The grant as a change committed in this process saved it: no need to read it again.
+  let saved: GrantRow | undefined;
   for (;;) {
     // Listening before reading: a change committed between the read and the wait still wakes it.
     const change = deps.grantWaits?.nextChange(input.grantId, input.signal);
     try {
-      const grant = await visibleGrant(deps, input.grantId, input.actorId);
+      const grant = saved
+        ? seenBy(deps, saved, input.grantId, input.actorId)
+        : await visibleGrant(deps, input.grantId, input.actorId);
       const left = deadline - performance.now();
       const settled =
         input.until.includes(grant.status) || !input.until.some((wanted) => canStillBecome(grant.status, wanted));
       if (settled || left <= 0 || input.signal.aborted || deps.grantWaits?.stopping) return grant;
       // Without a place among the waiters (too many already), the timer alone wakes it.
-      await pause(Math.min(left, RECHECK_MS), change?.changed, input.signal);
+      saved = await pause(Math.min(left, RECHECK_MS), change?.changed, input.signal);
     } finally {
       // Ends this round's wait whichever way the round ended.
       change?.cancel();
@@ -49,19 +56,25 @@ export async function waitForGrant(
 }
 
 /**
- * Settles after `ms`, when `wake` settles, or at once when `signal` aborts; leaves no timer or
- * listener behind. (Plain callbacks: an AbortController per round, aborted at its end, cost more
- * CPU than the rest of a wait, most of it building the abort's DOMException.)
+ * Settles after `ms` (undefined), when `wake` settles (with what it gave), or at once when `signal`
+ * aborts (undefined); leaves no timer or listener behind. (Plain callbacks: an AbortController per
+ * round, aborted at its end, cost more CPU than the rest of a wait, most of it building the
+ * abort's DOMException.)
  */
-function pause(ms: number, wake: Promise<void> | undefined, signal: AbortSignal): Promise<void> {
+function pause(
+  ms: number,
+  wake: Promise<GrantRow | undefined> | undefined,
+  signal: AbortSignal,
+): Promise<GrantRow | undefined> {
   return new Promise((resolve) => {
-    const done = () => {
+    const done = (grant?: GrantRow) => {
       clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
+      signal.removeEventListener("abort", onAbort);
+      resolve(grant);
     };
+    const onAbort = () => done();
     const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
+    signal.addEventListener("abort", onAbort, { once: true });
     void wake?.then(done);
   });
 }

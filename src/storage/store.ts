@@ -57,7 +57,7 @@ function grantChanges() {
           current.expiresAt.getTime() !== saved.expiresAt.getTime())
       ) {
         const { id, subjectId, resourceId, status, expiresAt, version } = saved;
-        changes.set(id, { id, subjectId, resourceId, status, expiresAt, version });
+        changes.set(id, { id, subjectId, resourceId, status, expiresAt, version, grant: saved });
       }
       return saved;
     },

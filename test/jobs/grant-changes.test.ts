@@ -1,7 +1,7 @@
 import { Redis } from "ioredis";
 import { afterAll, describe, expect, it } from "vitest";
 import { makeLiveGrants } from "../../bench/live-grants.js";
-import type { GrantChange } from "../../src/domain/grant.js";
+import type { GrantChange, GrantRow } from "../../src/domain/grant.js";
 import { createGrantChangeBus, grantChangeChannel, subscriberName } from "../../src/jobs/grant-changes.js";
 import { createProducerRedis, waitUntilReady } from "../../src/jobs/queues.js";
 import { TEST_REDIS_URL, testRedisPrefix } from "../helpers/database.js";
@@ -64,15 +64,18 @@ describe("the grant change bus", () => {
         return warmUpHeard;
       }, "the second bus to subscribe");
 
-      here.committed([change("g1", 2)]);
+      // The saved row rides along for this process's listeners only: it never reaches Redis.
+      const saved = { id: "g1", receipt: { note: "kept-in-this-process" } } as unknown as GrantRow;
+      here.committed([{ ...change("g1", 2), grant: saved }]);
       here.committed([change("g2", 5)]);
-      expect(heardHere).toEqual([[change("g1", 2)], [change("g2", 5)]]);
+      expect(heardHere).toEqual([[{ ...change("g1", 2), grant: saved }], [change("g2", 5)]]);
       await waitFor(
         async () => heardThere.flat().length === 2 && messages.length === 1,
         "the other process and the spy to hear both",
       );
       expect(heardThere).toEqual([[change("g1", 2), change("g2", 5)]]);
       expect(messages).toHaveLength(1);
+      expect(messages[0]).not.toContain("kept-in-this-process");
       // Its own message, heard back from Redis, is not told twice.
       expect(heardHere).toHaveLength(2);
     } finally {
@@ -247,6 +250,8 @@ describe("what the store tells", () => {
           status: "revoking",
           expiresAt,
           version: stored!.version,
+          // The row as saved, for this process's listeners: what a read of it returns now.
+          grant: stored,
         },
       ]);
     } finally {

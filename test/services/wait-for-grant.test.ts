@@ -18,8 +18,8 @@ function fakeBus() {
       return () => listeners.delete(listener);
     },
   };
-  const tell = (id: string, status: GrantStatus, version: number) => {
-    const change = { id, subjectId: "alice", resourceId: "db", status, expiresAt: new Date(0), version };
+  const tell = (id: string, status: GrantStatus, version: number, saved?: GrantRow) => {
+    const change = { id, subjectId: "alice", resourceId: "db", status, expiresAt: new Date(0), version, grant: saved };
     for (const listener of listeners) listener.changed([change]);
   };
   const missed = () => {
@@ -35,7 +35,7 @@ function grant(id: string, status: GrantStatus, version = 1): GrantRow {
 let rows: Map<string, GrantRow>;
 let reads: number;
 let deps: Pick<ServiceDeps, "store" | "policy" | "grantWaits">;
-let tell: (id: string, status: GrantStatus, version: number) => void;
+let tell: (id: string, status: GrantStatus, version: number, saved?: GrantRow) => void;
 let missed: () => void;
 
 beforeEach(() => {
@@ -118,6 +118,25 @@ describe("waiting for a grant's status", () => {
     await settle();
     expect(answer).toMatchObject({ status: "active", version: 2 });
     expect(deps.grantWaits!.waiting).toBe(0);
+  });
+
+  it("answers from the row a change committed in this process carries, without reading again", async () => {
+    let answer: GrantRow | undefined;
+    void wait().then((grant) => (answer = grant));
+    await settle();
+    const readsBefore = reads;
+    tell("g1", "active", 2, grant("g1", "active", 2));
+    await settle();
+    expect(answer).toMatchObject({ status: "active", version: 2 });
+    expect(reads).toBe(readsBefore);
+  });
+
+  it("checks who may see a grant also when it answers from a change's row", async () => {
+    const answer = wait();
+    await settle();
+    // A row alice may not see (not hers, and she is no admin) is refused as a read would refuse it.
+    tell("g1", "active", 2, { ...grant("g1", "active", 2), subjectId: "carol" });
+    await expect(answer).rejects.toMatchObject({ code: "not_found" });
   });
 
   it("waits again after a change to a status it does not want", async () => {
