@@ -60,15 +60,11 @@ const ON_TIME_SLACK_MS = 1_000;
 /** Jobs per round trip: one script call must not keep Redis busy for long. */
 const IDS_PER_CALL = 1_000;
 
-const COMMAND = "sesameLookUpJobs";
-
-/** BullMQ's own client for the queue's connection (the Redis the caller passed), with the look-up script defined on it. */
-async function clientOf(queue: Queue): Promise<RedisClient> {
-  // BullMQ's documented way to its Redis client: the backend's escape hatch.
-  const client = await queue.getBackend().client;
-  if (!(COMMAND in client)) client.defineCommand(COMMAND, { numberOfKeys: 3, lua: LOOK_UP_AND_CLEAR_FINISHED });
-  return client;
-}
+/**
+ * BullMQ's own client for the queue's connection (the Redis the caller passed), reached through
+ * its backend, BullMQ's documented way to it.
+ */
+const clientOf = (queue: Queue): Promise<RedisClient> => queue.getBackend().client;
 
 const lookUpArgs = (queue: Queue, ids: readonly string[], mode: "clear" | "read") => [
   queue.keys.completed!,
@@ -78,6 +74,15 @@ const lookUpArgs = (queue: Queue, ids: readonly string[], mode: "clear" | "read"
   queue.toKey(""),
   ...ids,
 ];
+
+/**
+ * The look-up as EVAL, never EVALSHA: a script Redis has lost (SCRIPT FLUSH, a failover behind a
+ * proxy) makes ioredis resend an EVALSHA once the NOSCRIPT comes back, after the commands written
+ * behind it have run, and addAndLook counts on the order it writes them in. Redis caches the
+ * compiled script by its hash either way; only the text travels each time.
+ */
+const lookUpCall = (client: RedisClient, queue: Queue, ids: readonly string[], mode: "clear" | "read") =>
+  client.runCommand("eval", [LOOK_UP_AND_CLEAR_FINISHED, 3, ...lookUpArgs(queue, ids, mode)]);
 
 function statesOf(reply: unknown): JobState[] {
   const flat = reply as (string | number)[];
@@ -90,7 +95,7 @@ async function lookUp(queue: Queue, ids: readonly string[], mode: "clear" | "rea
   const client = await clientOf(queue);
   const states: JobState[] = [];
   for (let start = 0; start < ids.length; start += IDS_PER_CALL) {
-    const reply = await client.runCommand(COMMAND, lookUpArgs(queue, ids.slice(start, start + IDS_PER_CALL), mode));
+    const reply = await lookUpCall(client, queue, ids.slice(start, start + IDS_PER_CALL), mode);
     states.push(...statesOf(reply));
   }
   return states;
@@ -135,9 +140,9 @@ async function addAndLook(
   let adds: Promise<unknown>[];
   let after: Promise<unknown>;
   try {
-    before = client.runCommand(COMMAND, lookUpArgs(queue, ids, "clear"));
+    before = lookUpCall(client, queue, ids, "clear");
     adds = added.map(({ id, json }) => backend.addJobToTransaction(client, json, id));
-    after = client.runCommand(COMMAND, lookUpArgs(queue, ids, "read"));
+    after = lookUpCall(client, queue, ids, "read");
   } finally {
     socket.uncork?.();
   }
@@ -172,11 +177,40 @@ function dueTooLate<T>(jobs: readonly DelayedJob<T>[], states: readonly JobState
 /** Tries to move a job earlier this many times when its state keeps changing under us. */
 const MOVE_TRIES = 3;
 
+const ids = (jobs: readonly DelayedJob<unknown>[]) => jobs.map((job) => job.id);
+
+/**
+ * The slow path, one awaited step after another (each step's commands, resends included, have run
+ * before the next is written): look up and clear finished jobs, add the missing ones, look at
+ * what was added. Returns the jobs found due too late.
+ */
+async function stepByStep(queue: Queue, jobs: readonly DelayedJob<unknown>[]): Promise<DelayedJob<unknown>[]> {
+  const found = await lookUp(queue, ids(jobs), "clear");
+  const missing = jobs.filter((_, index) => found[index]![0] === "absent");
+  if (missing.length > 0) {
+    const now = Date.now();
+    await queue.addBulk(
+      missing.map((job) => ({
+        name: "run",
+        data: job.data,
+        opts: { jobId: job.id, timestamp: now, delay: Math.max(0, job.at.getTime() - now) },
+      })),
+    );
+  }
+  const added = await lookUp(queue, ids(missing), "read");
+  return [...dueTooLate(jobs, found), ...dueTooLate(missing, added)];
+}
+
 /**
  * Makes each job exist and be due no later than its `at`: one round trip per thousand jobs (look
  * up and clear finished ones, add them all, look again: a concurrent writer's add may have won
- * with a later time, and one found gone by then has already run), then one more for each job
- * found due too late, to move it earlier. Returns how many jobs were missing.
+ * with a later time), then one more for each job found due too late, to move it earlier. Returns
+ * how many jobs were missing.
+ *
+ * A job the second look found gone or finished goes through the slow path. Gone is rare (its
+ * worker took and finished it between two commands of one write), and so is the other cause: an
+ * add Redis ran late, after the look, because BullMQ's script had been lost and ioredis resent it
+ * once its NOSCRIPT came back. The slow path adds such a job again; jobs are idempotent.
  */
 export async function ensureDelayedJobs<T>(queue: Queue<T>, jobs: readonly DelayedJob<T>[]): Promise<number> {
   // BullMQ's typings make the job name a generic of the queue; a plain string is what it stores.
@@ -186,19 +220,13 @@ export async function ensureDelayedJobs<T>(queue: Queue<T>, jobs: readonly Delay
     const chunk = jobs.slice(start, start + IDS_PER_CALL);
     const { before, after } = await addAndLook(plainQueue, chunk);
     missing += before.filter(([state]) => state === "absent").length;
-    let late = dueTooLate(chunk, after);
+    const notLive = chunk.filter((_, index) => after[index]![0] === "absent" || after[index]![0] === "finished");
+    let late = [...dueTooLate(chunk, after), ...(notLive.length > 0 ? await stepByStep(plainQueue, notLive) : [])];
     for (let tries = 0; tries < MOVE_TRIES && late.length > 0; tries += 1) {
       const moved = await Promise.all(late.map((job) => moveEarlier(plainQueue, job)));
       // A job whose state changed under the move (promoted, started, moved again): look again.
       const unsure = late.filter((_, index) => !moved[index]);
-      late = dueTooLate(
-        unsure,
-        await lookUp(
-          plainQueue,
-          unsure.map((job) => job.id),
-          "read",
-        ),
-      );
+      late = dueTooLate(unsure, await lookUp(plainQueue, ids(unsure), "read"));
     }
   }
   return missing;
