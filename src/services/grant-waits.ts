@@ -26,6 +26,8 @@ export interface ChangeWait {
   changed: Promise<GrantRow | undefined>;
   /** Stops waiting and settles `changed`; nothing stays registered. */
   cancel(): void;
+  /** True once a change (or a missed-changes notice) woke it. */
+  readonly woken: boolean;
 }
 
 export function createGrantWaits(changes: GrantChangeListeners, limit: number): GrantWaits {
@@ -68,11 +70,13 @@ export function createGrantWaits(changes: GrantChangeListeners, limit: number): 
       if (waiting >= limit) return undefined;
       if (!listening) listen();
       let cancel: () => void = () => {};
+      let woken = false;
       const changed = new Promise<GrantRow | undefined>((resolve) => {
         if (signal.aborted || stopping) return resolve(undefined);
         waiting += 1;
         const wake = (grant?: GrantRow) => {
           waiting -= 1;
+          woken = true;
           signal.removeEventListener("abort", giveUp);
           resolve(grant);
         };
@@ -88,7 +92,13 @@ export function createGrantWaits(changes: GrantChangeListeners, limit: number): 
         signal.addEventListener("abort", giveUp, { once: true });
         cancel = giveUp;
       });
-      return { changed, cancel: () => cancel() };
+      return {
+        changed,
+        cancel: () => cancel(),
+        get woken() {
+          return woken;
+        },
+      };
     },
   };
 }

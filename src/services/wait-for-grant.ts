@@ -42,12 +42,16 @@ export async function waitForGrant(
       const grant = saved
         ? seenBy(deps, saved, input.grantId, input.actorId)
         : await visibleGrant(deps, input.grantId, input.actorId);
+      // Woken while reading: the row it was woken with may be older or newer than the read, and
+      // nothing listened meanwhile, so the next round reads rather than trusting that row.
+      const wokenWhileReading = change?.woken === true;
       const left = deadline - performance.now();
       const settled =
         input.until.includes(grant.status) || !input.until.some((wanted) => canStillBecome(grant.status, wanted));
       if (settled || left <= 0 || input.signal.aborted || deps.grantWaits?.stopping) return grant;
       // Without a place among the waiters (too many already), the timer alone wakes it.
-      saved = await pause(Math.min(left, RECHECK_MS), change?.changed, input.signal);
+      const woke = await pause(Math.min(left, RECHECK_MS), change?.changed, input.signal);
+      saved = !wokenWhileReading && woke && woke.version > grant.version ? woke : undefined;
     } finally {
       // Ends this round's wait whichever way the round ended.
       change?.cancel();

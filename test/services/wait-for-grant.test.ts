@@ -131,6 +131,33 @@ describe("waiting for a grant's status", () => {
     expect(reads).toBe(readsBefore);
   });
 
+  it("reads again, rather than trust a change's row, when the change came while its read was under way", async () => {
+    // The first read is held back until the test lets it go.
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const getGrant = deps.store.getGrant;
+    let first = true;
+    deps.store.getGrant = async (id: string) => {
+      if (first) {
+        first = false;
+        const before = rows.get(id) ?? null;
+        await held;
+        return before;
+      }
+      return getGrant(id);
+    };
+    let answer: GrantRow | undefined;
+    void wait().then((grant) => (answer = grant));
+    await settle();
+    // During the read: a change here (v2, still scheduled) wakes it, then one whose notice is lost (v3, active).
+    tell("g1", "scheduled", 2, grant("g1", "scheduled", 2));
+    rows.set("g1", grant("g1", "active", 3));
+    release();
+    await settle();
+    // No timer moved: only reading again finds v3.
+    expect(answer).toMatchObject({ status: "active", version: 3 });
+  });
+
   it("checks who may see a grant also when it answers from a change's row", async () => {
     const answer = wait();
     await settle();
