@@ -30,6 +30,25 @@ async function dueAt(grantId: string): Promise<number | undefined> {
 const stateOf = async (grantId: string) =>
   (await queues.revokes.getJob(jobId.revoke(grantId)))?.getState() ?? "missing";
 
+/** Leaves a failed revoke job of `grantId` in Redis (kept for inspection), as a target that was down would. */
+async function keepFailedRevokeJob(grantId: string): Promise<string> {
+  const id = jobId.revoke(grantId);
+  await queues.revokes.add("run", { grantId }, { jobId: id });
+  const worker = new Worker(
+    QUEUE.revokes,
+    async () => {
+      throw new Error("the target is down");
+    },
+    { connection: { host: "127.0.0.1", port: Number(new URL(redis.url).port) }, prefix },
+  );
+  try {
+    await waitFor(async () => (await stateOf(grantId)) === "failed", "the job to fail");
+  } finally {
+    await worker.close();
+  }
+  return id;
+}
+
 beforeAll(async () => {
   redis = await startPrivateRedis();
   // One attempt, so a failing job is "failed" (and kept) at once.
@@ -67,20 +86,7 @@ describe("scheduling delayed jobs", () => {
 
   it("re-adds a job whose finished predecessor is kept in Redis, where a plain add would be ignored", async () => {
     const grantId = randomUUID();
-    const id = jobId.revoke(grantId);
-    await queues.revokes.add("run", { grantId }, { jobId: id });
-    const worker = new Worker(
-      QUEUE.revokes,
-      async () => {
-        throw new Error("the target is down");
-      },
-      { connection: { host: "127.0.0.1", port: Number(new URL(redis.url).port) }, prefix },
-    );
-    try {
-      await waitFor(async () => (await stateOf(grantId)) === "failed", "the job to fail");
-    } finally {
-      await worker.close();
-    }
+    const id = await keepFailedRevokeJob(grantId);
     // BullMQ dedupes on the id of the job it kept: this add changes nothing.
     await queues.revokes.add("run", { grantId }, { jobId: id, delay: HOUR });
     expect(await stateOf(grantId)).toBe("failed");
@@ -91,20 +97,7 @@ describe("scheduling delayed jobs", () => {
 
   it("re-adds a job behind a kept failed one when a revoke is scheduled at expiry too", async () => {
     const grantId = randomUUID();
-    const id = jobId.revoke(grantId);
-    await queues.revokes.add("run", { grantId }, { jobId: id });
-    const worker = new Worker(
-      QUEUE.revokes,
-      async () => {
-        throw new Error("the target is down");
-      },
-      { connection: { host: "127.0.0.1", port: Number(new URL(redis.url).port) }, prefix },
-    );
-    try {
-      await waitFor(async () => (await stateOf(grantId)) === "failed", "the job to fail");
-    } finally {
-      await worker.close();
-    }
+    await keepFailedRevokeJob(grantId);
     const expiry = Date.now() + HOUR;
     // Redis lost every script (a SCRIPT FLUSH, a failover behind a proxy): the commands written
     // together must still run in their order.
