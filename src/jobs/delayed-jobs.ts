@@ -150,15 +150,23 @@ async function addAndLook(
   return { before: statesOf(found), after: statesOf(looked) };
 }
 
-/** Moves a delayed job earlier (to now if `at` has passed); false when it is no longer delayed. */
+/**
+ * Moves a delayed job earlier (to now if `at` has passed). True only when that is final: a
+ * promoted job waits and no later move can undo it. A job given a new delay is looked at again,
+ * since BullMQ's changeDelay sets whatever delay it is given, later too: a concurrent writer's
+ * move to a later time can land after this one. False too when the job was no longer delayed.
+ */
 async function moveEarlier(queue: Queue, job: DelayedJob<unknown>): Promise<boolean> {
   // BullMQ's scripts need only the id: a handle built here saves reading the job's hash first.
   // A job gone or no longer delayed makes the script refuse, which reads as false below.
   const handle = new Job(queue, "run", job.data, {}, job.id);
   const delay = job.at.getTime() - Date.now();
   try {
-    if (delay <= 0) await handle.promote();
-    else await handle.changeDelay(delay);
+    if (delay > 0) {
+      await handle.changeDelay(delay);
+      return false;
+    }
+    await handle.promote();
     return true;
   } catch {
     // Not delayed any more (promoted, started, removed): the caller looks again.
@@ -204,8 +212,8 @@ async function stepByStep(queue: Queue, jobs: readonly DelayedJob<unknown>[]): P
 /**
  * Makes each job exist and be due no later than its `at`: one round trip per thousand jobs (look
  * up and clear finished ones, add them all, look again: a concurrent writer's add may have won
- * with a later time), then one more for each job found due too late, to move it earlier. Returns
- * how many jobs were missing.
+ * with a later time), then, for the jobs found due too late, a move earlier and (unless it was a
+ * promotion) a look at the result. Returns how many jobs were missing.
  *
  * A job the second look found gone or finished goes through the slow path. Gone is rare (its
  * worker took and finished it between two commands of one write), and so is the other cause: an
@@ -224,7 +232,7 @@ export async function ensureDelayedJobs<T>(queue: Queue<T>, jobs: readonly Delay
     let late = [...dueTooLate(chunk, after), ...(notLive.length > 0 ? await stepByStep(plainQueue, notLive) : [])];
     for (let tries = 0; tries < MOVE_TRIES && late.length > 0; tries += 1) {
       const moved = await Promise.all(late.map((job) => moveEarlier(plainQueue, job)));
-      // A job whose state changed under the move (promoted, started, moved again): look again.
+      // A job given a new delay, or whose state changed under the move: look again.
       const unsure = late.filter((_, index) => !moved[index]);
       late = dueTooLate(unsure, await lookUp(plainQueue, ids(unsure), "read"));
     }
