@@ -60,6 +60,15 @@ const ON_TIME_SLACK_MS = 1_000;
 /** Jobs per round trip: one script call must not keep Redis busy for long. */
 const IDS_PER_CALL = 1_000;
 
+const ids = (jobs: readonly DelayedJob<unknown>[]) => jobs.map((job) => job.id);
+
+/** A job's own options: its id, and a delay counted from `now`, given as its timestamp, so it is due exactly at `at`. */
+const timing = (job: DelayedJob<unknown>, now: number) => ({
+  jobId: job.id,
+  timestamp: now,
+  delay: Math.max(0, job.at.getTime() - now),
+});
+
 /**
  * BullMQ's own client for the queue's connection (the Redis the caller passed), reached through
  * its backend, BullMQ's documented way to it.
@@ -120,17 +129,11 @@ async function addAndLook(
 ): Promise<{ before: JobState[]; after: JobState[] }> {
   const client = await clientOf(queue);
   const backend = queue.getBackend();
-  const ids = jobs.map((job) => job.id);
+  const jobIds = ids(jobs);
   const now = Date.now();
   // Built before the socket is corked: nothing there may throw between the commands.
   const added = jobs.map((job) => {
-    // The delay counts from a timestamp given here, so the job is due exactly at `at`.
-    const opts = {
-      ...queue.defaultJobOptions,
-      jobId: job.id,
-      timestamp: now,
-      delay: Math.max(0, job.at.getTime() - now),
-    };
+    const opts = { ...queue.defaultJobOptions, ...timing(job, now) };
     return { id: job.id, json: new Job(queue, "run", job.data, opts, job.id).asJSON() };
   });
   const socket = socketOf(client);
@@ -140,9 +143,9 @@ async function addAndLook(
   let adds: Promise<unknown>[];
   let after: Promise<unknown>;
   try {
-    before = lookUpCall(client, queue, ids, "clear");
+    before = lookUpCall(client, queue, jobIds, "clear");
     adds = added.map(({ id, json }) => backend.addJobToTransaction(client, json, id));
-    after = lookUpCall(client, queue, ids, "read");
+    after = lookUpCall(client, queue, jobIds, "read");
   } finally {
     socket.uncork?.();
   }
@@ -185,8 +188,6 @@ function dueTooLate<T>(jobs: readonly DelayedJob<T>[], states: readonly JobState
 /** Tries to move a job earlier this many times when its state keeps changing under us. */
 const MOVE_TRIES = 3;
 
-const ids = (jobs: readonly DelayedJob<unknown>[]) => jobs.map((job) => job.id);
-
 /**
  * The slow path, one awaited step after another (each step's commands, resends included, have run
  * before the next is written): look up and clear finished jobs, add the missing ones, look at
@@ -197,13 +198,7 @@ async function stepByStep(queue: Queue, jobs: readonly DelayedJob<unknown>[]): P
   const missing = jobs.filter((_, index) => found[index]![0] === "absent");
   if (missing.length > 0) {
     const now = Date.now();
-    await queue.addBulk(
-      missing.map((job) => ({
-        name: "run",
-        data: job.data,
-        opts: { jobId: job.id, timestamp: now, delay: Math.max(0, job.at.getTime() - now) },
-      })),
-    );
+    await queue.addBulk(missing.map((job) => ({ name: "run", data: job.data, opts: timing(job, now) })));
   }
   const added = await lookUp(queue, ids(missing), "read");
   return [...dueTooLate(jobs, found), ...dueTooLate(missing, added)];
