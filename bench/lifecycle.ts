@@ -54,8 +54,6 @@ import { sleep } from "./wait.js";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const REDIS_PREFIX = "sesame-bench";
-/** Lifecycles before each measured run: connections, JIT and caches warm, not counted. */
-const WARMUP_LIFECYCLES = 20;
 /** GETs of one grant, one after another, to learn how many transactions one poll costs. */
 const CALIBRATION_POLLS = 300;
 /** Sesame's pools close connections idle for 10 s; a sweep may keep one a little longer. */
@@ -75,6 +73,12 @@ const LOCK_SAMPLE_MS = 100;
 
 interface Options {
   lifecycles: number;
+  /**
+   * Lifecycles before each measured run, at full concurrency, not counted: a fresh process spends
+   * its first seconds compiling hot code, which is start-up, not the write path. Twenty were too few:
+   * one process then needed 1.5 s of extra CPU in a 1,000-lifecycle run, two processes 3.8 s.
+   */
+  warmup: number;
   concurrency: number;
   runs: number;
   json: boolean;
@@ -87,13 +91,14 @@ interface Options {
 }
 
 const USAGE =
-  "usage: npm run bench -- [--lifecycles N] [--concurrency N] [--runs N] [--poll [--poll-ms N] [--poll-max-ms N]] [--timeout-minutes N] [--json] [--metrics-dir DIR]";
+  "usage: npm run bench -- [--lifecycles N] [--warmup N] [--concurrency N] [--runs N] [--poll [--poll-ms N] [--poll-max-ms N]] [--timeout-minutes N] [--json] [--metrics-dir DIR]";
 
 function parseOptions(argv: string[]): Options {
   const { values } = parseArgs({
     args: argv,
     options: {
       lifecycles: { type: "string", default: "1000" },
+      warmup: { type: "string", default: "1000" },
       concurrency: { type: "string", default: "50" },
       runs: { type: "string", default: "3" },
       poll: { type: "boolean", default: false },
@@ -117,6 +122,7 @@ function parseOptions(argv: string[]): Options {
   };
   return {
     lifecycles: positive("lifecycles", values.lifecycles),
+    warmup: positive("warmup", values.warmup),
     concurrency: positive("concurrency", values.concurrency),
     runs: positive("runs", values.runs),
     pollMs: positive("poll-ms", values["poll-ms"]),
@@ -297,7 +303,7 @@ async function measureRun(
     waitDeadlineMs: 60_000,
   });
   const warmup = await driveLifecycles(createApi(baseUrl), cast, {
-    ...driver(WARMUP_LIFECYCLES, Math.min(10, options.concurrency)),
+    ...driver(options.warmup, options.concurrency),
     signal: died.signal,
   });
   if (warmup.failures.length > 0)
@@ -458,7 +464,7 @@ function renderText(
 ): string {
   const load = (values: number[]) => values.map((v) => v.toFixed(2)).join(" ");
   const lines = [
-    `Sesame lifecycle bench: ${options.lifecycles} lifecycles per run, ${options.concurrency} concurrent requesters, ` +
+    `Sesame lifecycle bench: ${options.lifecycles} lifecycles per run after ${options.warmup} not counted, ${options.concurrency} concurrent requesters, ` +
       `median of ${options.runs} run${options.runs === 1 ? "" : "s"} each with 1 and 2 processes, ` +
       (options.poll
         ? `polls ${options.pollMs} ms apart backing off to ${options.pollMaxMs} ms (a wait reads long by up to one pause)`
