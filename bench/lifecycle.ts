@@ -4,10 +4,11 @@
  * `npm run build`), drives full lifecycles through the REST API (submit → approve → active →
  * relinquish → revoked) and prints each figure next to a floor measured in the same run: raw
  * BullMQ, serial PostgreSQL commits, /healthz. Then the same with a second `--role worker`
- * process beside the first; one- and two-process runs alternate so a drifting machine load
- * affects both alike, and each figure is the median of the runs.
+ * process beside the first (with --split, the first serves the API alone: `--role web`); one- and
+ * two-process runs alternate so a drifting machine load affects both alike, and each figure is the
+ * median of the runs.
  *
- *   npm run bench -- [--lifecycles 1000] [--concurrency 50] [--runs 3] [--json]
+ *   npm run bench -- [--lifecycles 1000] [--warmup 1000] [--split] [--concurrency 50] [--runs 3] [--json]
  *                    [--poll-ms 25] [--poll-max-ms 250] [--timeout-minutes 45] [--metrics-dir DIR]
  *
  * With --metrics-dir, each Sesame process's GET /metrics is saved there at the end of each run
@@ -79,6 +80,8 @@ interface Options {
    * one process then needed 1.5 s of extra CPU in a 1,000-lifecycle run, two processes 3.8 s.
    */
   warmup: number;
+  /** Two processes are `--role web` beside `--role worker`, not `--role all` beside `--role worker`. */
+  split: boolean;
   concurrency: number;
   runs: number;
   json: boolean;
@@ -91,7 +94,7 @@ interface Options {
 }
 
 const USAGE =
-  "usage: npm run bench -- [--lifecycles N] [--warmup N] [--concurrency N] [--runs N] [--poll [--poll-ms N] [--poll-max-ms N]] [--timeout-minutes N] [--json] [--metrics-dir DIR]";
+  "usage: npm run bench -- [--lifecycles N] [--warmup N] [--split] [--concurrency N] [--runs N] [--poll [--poll-ms N] [--poll-max-ms N]] [--timeout-minutes N] [--json] [--metrics-dir DIR]";
 
 function parseOptions(argv: string[]): Options {
   const { values } = parseArgs({
@@ -99,6 +102,7 @@ function parseOptions(argv: string[]): Options {
     options: {
       lifecycles: { type: "string", default: "1000" },
       warmup: { type: "string", default: "1000" },
+      split: { type: "boolean", default: false },
       concurrency: { type: "string", default: "50" },
       runs: { type: "string", default: "3" },
       poll: { type: "boolean", default: false },
@@ -123,6 +127,7 @@ function parseOptions(argv: string[]): Options {
   return {
     lifecycles: positive("lifecycles", values.lifecycles),
     warmup: positive("warmup", values.warmup),
+    split: values.split,
     concurrency: positive("concurrency", values.concurrency),
     runs: positive("runs", values.runs),
     pollMs: positive("poll-ms", values["poll-ms"]),
@@ -270,13 +275,21 @@ async function measureRun(
   cleanup.defer(`stop Sesame of ${label}`, async () => {
     for (const p of sesame) await p.stop();
   });
-  sesame.push(await startSesameProcess(ROOT, "all", env, httpReady(baseUrl)));
-  const metricsUrls = { all: `${baseUrl}/metrics` } as Record<string, string>;
+  const firstRole = processes === 2 && options.split ? "web" : "all";
+  sesame.push(await startSesameProcess(ROOT, firstRole, env, httpReady(baseUrl)));
+  const metricsUrls = { [firstRole]: `${baseUrl}/metrics` } as Record<string, string>;
   if (processes === 2) {
     const metricsPort = await freePort();
     metricsUrls.worker = `http://127.0.0.1:${metricsPort}/metrics`;
     const workerEnv = { ...env, SESAME_METRICS_PORT: String(metricsPort) };
-    sesame.push(await startSesameProcess(ROOT, "worker", workerEnv, workersReady(bench.redis.url, REDIS_PREFIX, 2)));
+    sesame.push(
+      await startSesameProcess(
+        ROOT,
+        "worker",
+        workerEnv,
+        workersReady(bench.redis.url, REDIS_PREFIX, firstRole === "all" ? 2 : 1),
+      ),
+    );
   }
 
   // A Sesame process dying mid-run ends the run instead of letting every lifecycle time out.
@@ -465,7 +478,8 @@ function renderText(
   const load = (values: number[]) => values.map((v) => v.toFixed(2)).join(" ");
   const lines = [
     `Sesame lifecycle bench: ${options.lifecycles} lifecycles per run after ${options.warmup} not counted, ${options.concurrency} concurrent requesters, ` +
-      `median of ${options.runs} run${options.runs === 1 ? "" : "s"} each with 1 and 2 processes, ` +
+      `median of ${options.runs} run${options.runs === 1 ? "" : "s"} each with 1 and 2 processes` +
+      (options.split ? " (2: --role web beside --role worker), " : " (2: --role all beside --role worker), ") +
       (options.poll
         ? `polls ${options.pollMs} ms apart backing off to ${options.pollMaxMs} ms (a wait reads long by up to one pause)`
         : "each wait for a grant's status is one read Sesame answers when the status is reached (?waitFor=)"),
