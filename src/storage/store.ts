@@ -127,7 +127,7 @@ export function createStore(db: Database, options: StoreOptions = {}): Store {
     getRequest: sharedRequestRead(pool),
     getGrant: sharedGrantRead(pool),
     ...namedLeases(db),
-    ...grantExpiryPages(db),
+    ...grantExpiryPages(pool),
     ...actionRunReader(pool),
     async transaction(work, settings) {
       const pendingAudit: PendingAudit[] = [];

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeLiveGrants } from "../../bench/live-grants.js";
 import { updateGrantsStatement } from "../../src/storage/grant-batches.js";
+import { copyGrant } from "../helpers/grant-copies.js";
 import { startSesame, type TestSesame } from "../helpers/sesame.js";
 
 /**
@@ -102,18 +103,7 @@ describe("updates of rows the transaction holds", () => {
     const grant = (await store.getGrant(await liveGrantId()))!;
     // Three thousand copies of the grant (each with its own request): before ids went in as an
     // array, PostgreSQL read all of them for an update of one, guessing the patches were 100.
-    await sesame.runtime.db.$executeRawUnsafe(
-      `WITH copies AS (SELECT gen_random_uuid()::text AS request_id, gen_random_uuid()::text AS grant_id
-                       FROM generate_series(1, 3000)),
-            requests AS (INSERT INTO "AccessRequest"
-                         SELECT (jsonb_populate_record(r, jsonb_build_object('id', c.request_id))).*
-                         FROM "AccessRequest" r, copies c WHERE r.id = $1)
-       INSERT INTO "Grant"
-       SELECT (jsonb_populate_record(g, jsonb_build_object('id', c.grant_id, 'requestId', c.request_id))).*
-       FROM "Grant" g, copies c WHERE g.id = $2`,
-      grant.requestId,
-      grant.id,
-    );
+    await copyGrant(sesame.runtime.db, grant, 3000);
     await sesame.runtime.db.$executeRawUnsafe(`ANALYZE "Grant"`);
     const { text, values } = updateGrantsStatement([{ current: grant, patch: { attempts: 2 } }]);
     const [explained] = await sesame.runtime.db.$queryRawUnsafe<{ "QUERY PLAN": unknown }[]>(
