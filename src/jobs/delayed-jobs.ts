@@ -223,16 +223,23 @@ export async function ensureDelayedJobs<T>(queue: Queue<T>, jobs: readonly Delay
     const chunk = jobs.slice(start, start + IDS_PER_CALL);
     const { before, after } = await addAndLook(plainQueue, chunk);
     missing += before.filter(([state]) => state === "absent").length;
+    const late: DelayedJob<unknown>[] = dueTooLate(chunk, after);
     const notLive = chunk.filter((_, index) => after[index]![0] === "absent" || after[index]![0] === "finished");
-    let late = [...dueTooLate(chunk, after), ...(notLive.length > 0 ? await stepByStep(plainQueue, notLive) : [])];
-    for (let tries = 0; tries < MOVE_TRIES && late.length > 0; tries += 1) {
-      const moved = await Promise.all(late.map((job) => moveEarlier(plainQueue, job)));
-      // A job given a new delay, or whose state changed under the move: look again.
-      const unsure = late.filter((_, index) => !moved[index]);
-      late = dueTooLate(unsure, await lookUp(plainQueue, ids(unsure), "read"));
-    }
+    if (notLive.length > 0) late.push(...(await stepByStep(plainQueue, notLive)));
+    await moveEarlierWhileLate(plainQueue, late);
   }
   return missing;
+}
+
+/** Moves earlier each job found due too late, looking again at those whose move was not final. */
+async function moveEarlierWhileLate(queue: Queue, found: DelayedJob<unknown>[]): Promise<void> {
+  let late = found;
+  for (let tries = 0; tries < MOVE_TRIES && late.length > 0; tries += 1) {
+    const moved = await Promise.all(late.map((job) => moveEarlier(queue, job)));
+    // A job given a new delay, or whose state changed under the move: look again.
+    const unsure = late.filter((_, index) => !moved[index]);
+    late = dueTooLate(unsure, await lookUp(queue, ids(unsure), "read"));
+  }
 }
 
 /**

@@ -74,17 +74,21 @@ export function createGrantWaits(changes: GrantChangeListeners, limit: number): 
       const changed = new Promise<GrantRow | undefined>((resolve) => {
         if (signal.aborted || stopping) return resolve(undefined);
         waiting += 1;
-        const wake = (grant?: GrantRow) => {
+        const settle = (grant?: GrantRow) => {
           waiting -= 1;
-          woken = true;
           signal.removeEventListener("abort", giveUp);
           resolve(grant);
         };
+        const wake = (grant?: GrantRow) => {
+          woken = true;
+          settle(grant);
+        };
+        // Not a wake: the caller stopped waiting, so `woken` stays as it was.
         const giveUp = () => {
           const wakes = byGrant.get(grantId);
           if (!wakes?.delete(wake)) return;
           if (wakes.size === 0) byGrant.delete(grantId);
-          wake();
+          settle();
         };
         const wakes = byGrant.get(grantId) ?? new Set();
         wakes.add(wake);

@@ -6,6 +6,7 @@ import type { ServiceDeps } from "../../src/services/deps.js";
 import { isEntitlementBusy } from "../../src/services/entitlement-lease.js";
 import { createRevokeBatcher } from "../../src/services/revoke-batcher.js";
 import { revokeGrants } from "../../src/services/revoke-grants.js";
+import { autoApprovePolicy } from "../helpers/auto-approve-policy.js";
 import { startSesame, type TestSesame } from "../helpers/sesame.js";
 
 /**
@@ -14,24 +15,7 @@ import { startSesame, type TestSesame } from "../helpers/sesame.js";
  * decided by the grant machine as a revoke of one grant would be.
  */
 
-const policy = `
-version: 1
-people:
-  - { id: alice, email: alice@example.com }
-  - { id: bob, email: bob@example.com }
-connectors:
-  target: { type: noop }
-resources:
-  app-db: { connector: target, risk: low }
-policies:
-  - id: app
-    resources: [app-db]
-    requesters: { users: [alice] }
-    duration: { default: 1h, max: 3h }
-    reason: { required: false }
-    approvers: { users: [bob] }
-    autoApprove: [{ reason: "batch tests", resourceRisk: low }]
-`;
+const policy = autoApprovePolicy("batch tests");
 const HOUR = 3_600_000;
 
 let sesame: TestSesame;

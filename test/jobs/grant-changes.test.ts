@@ -4,6 +4,7 @@ import { makeLiveGrants } from "../../bench/live-grants.js";
 import type { GrantChange, GrantRow } from "../../src/domain/grant.js";
 import { createGrantChangeBus, grantChangeChannel, subscriberName } from "../../src/jobs/grant-changes.js";
 import { createProducerRedis, waitUntilReady } from "../../src/jobs/queues.js";
+import { autoApprovePolicy } from "../helpers/auto-approve-policy.js";
 import { TEST_REDIS_URL, testRedisPrefix } from "../helpers/database.js";
 import { startSesame, type TestSesame } from "../helpers/sesame.js";
 import { waitFor } from "../helpers/wait.js";
@@ -183,24 +184,7 @@ describe("a Redis that refuses the channel", () => {
   });
 });
 
-const policy = `
-version: 1
-people:
-  - { id: alice, email: alice@example.com }
-  - { id: bob, email: bob@example.com }
-connectors:
-  target: { type: noop }
-resources:
-  app-db: { connector: target, risk: low }
-policies:
-  - id: app
-    resources: [app-db]
-    requesters: { users: [alice] }
-    duration: { default: 1h, max: 3h }
-    reason: { required: false }
-    approvers: { users: [bob] }
-    autoApprove: [{ reason: "grant change tests", resourceRisk: low }]
-`;
+const policy = autoApprovePolicy("grant change tests");
 
 describe("what the store tells", () => {
   let sesame: TestSesame;

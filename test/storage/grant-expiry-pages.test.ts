@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeLiveGrants } from "../../bench/live-grants.js";
 import { expiryPageStatement, inExpiryOrder } from "../../src/storage/grant-expiry-pages.js";
 import { sqlPoolOf } from "../../src/storage/prisma-client.js";
+import { autoApprovePolicy } from "../helpers/auto-approve-policy.js";
 import { copyGrant } from "../helpers/grant-copies.js";
 import { startSesame, type TestSesame } from "../helpers/sesame.js";
 
@@ -11,23 +12,7 @@ import { startSesame, type TestSesame } from "../helpers/sesame.js";
  * order that stops after `limit` rows, not a fetch and sort of every grant after the cursor.
  */
 
-const policy = `
-version: 1
-people:
-  - { id: alice, email: alice@example.com }
-connectors:
-  target: { type: noop }
-resources:
-  app-db: { connector: target, risk: low }
-policies:
-  - id: app
-    resources: [app-db]
-    requesters: { users: [alice] }
-    duration: { default: 1h, max: 3h }
-    reason: { required: false }
-    approvers: { users: [alice] }
-    autoApprove: [{ reason: "expiry page tests", resourceRisk: low }]
-`;
+const policy = autoApprovePolicy("expiry page tests");
 
 const KNOWN = 1000;
 const LATER = 3000;
@@ -35,7 +20,7 @@ let sesame: TestSesame;
 let original: { id: string; requestId: string; expiresAt: Date };
 
 beforeAll(async () => {
-  sesame = await startSesame("expiry_pages", { policy, identities: ["alice"] });
+  sesame = await startSesame("expiry_pages", { policy, identities: ["alice", "bob"] });
   const [live] = await makeLiveGrants(sesame.runtime.deps, {
     requesterIds: ["alice"],
     resourceId: "app-db",

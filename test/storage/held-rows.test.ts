@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeLiveGrants } from "../../bench/live-grants.js";
 import { updateGrantsStatement } from "../../src/storage/grant-batches.js";
+import { autoApprovePolicy } from "../helpers/auto-approve-policy.js";
 import { copyGrant } from "../helpers/grant-copies.js";
 import { startSesame, type TestSesame } from "../helpers/sesame.js";
 
@@ -10,24 +11,7 @@ import { startSesame, type TestSesame } from "../helpers/sesame.js";
  * row the database then holds. A row not held is still updated at once, checked against its version.
  */
 
-const policy = `
-version: 1
-people:
-  - { id: alice, email: alice@example.com }
-  - { id: bob, email: bob@example.com }
-connectors:
-  target: { type: noop }
-resources:
-  app-db: { connector: target, risk: low }
-policies:
-  - id: app
-    resources: [app-db]
-    requesters: { users: [alice] }
-    duration: { default: 1h, max: 3h }
-    reason: { required: false }
-    approvers: { users: [bob] }
-    autoApprove: [{ reason: "held-row tests", resourceRisk: low }]
-`;
+const policy = autoApprovePolicy("held-row tests");
 
 let sesame: TestSesame;
 beforeAll(async () => {
