@@ -1,9 +1,10 @@
 import type { ServiceDeps } from "../services/deps.js";
 import { purgeEndedRecords } from "../services/purge-ended-records.js";
+import { holdUntilNextRun } from "./lease-hold.js";
 
 /**
- * SESAME_RETENTION: once an hour, in one worker process at a time (a named lease, like the
- * sweeper), deletes requests and grants that ended longer ago than the retention. Without it,
+ * SESAME_RETENTION: once an hour, in one worker process at a time and once in the whole install
+ * (a named lease held for the rest of the hour, like the sweeper's), deletes requests and grants that ended longer ago than the retention. Without it,
  * nothing is ever deleted. The audit log is never purged.
  */
 export interface RetentionTimer {
@@ -23,16 +24,22 @@ export function startRetentionTimer(deps: ServiceDeps, retentionSeconds: number)
   const purgeUnderLease = async (): Promise<number | undefined> => {
     try {
       if (!(await take())) return undefined;
-      try {
-        const purged = await purgeEndedRecords(deps, retentionSeconds, async () => {
-          if (stopped) throw new Error("shutting down");
-          if (!(await take())) throw new Error("another process took the retention lease over");
-        });
-        if (purged > 0) deps.logger.info({ purged, retentionSeconds }, "deleted requests and grants past retention");
-        return purged;
-      } finally {
+      const started = Date.now();
+      const purged = await purgeEndedRecords(deps, retentionSeconds, async () => {
+        if (stopped) throw new Error("shutting down");
+        if (!(await take())) throw new Error("another process took the retention lease over");
+      }).catch(async (error: unknown) => {
         await deps.store.releaseNamedLease(LEASE_NAME, deps.instanceId).catch(() => undefined);
-      }
+        throw error;
+      });
+      if (purged > 0) deps.logger.info({ purged, retentionSeconds }, "deleted requests and grants past retention");
+      // Once an hour in the whole install, not once an hour in each process.
+      await holdUntilNextRun(
+        deps.store,
+        { name: LEASE_NAME, owner: deps.instanceId },
+        { intervalSeconds: RETENTION_INTERVAL_MS / 1000, elapsedMs: Date.now() - started },
+      ).catch(() => undefined);
+      return purged;
     } catch (error) {
       // The next run, an hour later, starts afresh: each batch was its own transaction.
       deps.logger.warn(
@@ -57,6 +64,8 @@ export function startRetentionTimer(deps: ServiceDeps, retentionSeconds: number)
       stopped = true;
       clearInterval(timer);
       await running;
+      // The hour this process held is handed on: another process purges at its next tick.
+      await deps.store.releaseNamedLease(LEASE_NAME, deps.instanceId).catch(() => undefined);
     },
   };
 }

@@ -1,16 +1,21 @@
 import type { ServiceDeps } from "../services/deps.js";
 import { type SweepReport, sweep } from "../services/sweep.js";
+import { holdUntilNextRun } from "./lease-hold.js";
 
 /**
- * Runs the sweep on a timer in every worker process, one process at a time. It is deliberately
- * not a BullMQ repeatable job: that would live in Redis and vanish with exactly the failure (a
- * flushed or lost Redis) it exists to repair. "One at a time" is a lease row (NamedLease), not a
- * lock held in a transaction: the sweep talks to Redis and connectors, and no transaction may
- * stay open across that. The lease is renewed after every batch; a process that dies or loses
- * the database lets it run out, and another takes over.
+ * Runs the sweep on a timer in every worker process, one process at a time and once per interval
+ * in the whole install. It is deliberately not a BullMQ repeatable job: that would live in Redis
+ * and vanish with exactly the failure (a flushed or lost Redis) it exists to repair. "One at a
+ * time" is a lease row (NamedLease), not a lock held in a transaction: the sweep talks to Redis
+ * and connectors, and no transaction may stay open across that. The lease is renewed after every
+ * batch and, once the sweep is done, held for the rest of the interval (lease-hold.ts); a process
+ * that dies or loses the database lets it run out, and another takes over.
  */
 export interface Sweeper {
-  /** Sweeps now (or joins the sweep under way); undefined when another process holds the lease or the sweep failed. */
+  /**
+   * Sweeps now (or joins the sweep under way); undefined when another process holds the lease (it
+   * sweeps, or swept in this interval) or the sweep failed.
+   */
   runOnce(): Promise<SweepReport | undefined>;
   stop(): Promise<void>;
 }
@@ -40,7 +45,7 @@ export function startSweeper(deps: ServiceDeps, intervalSeconds: number): Sweepe
       deps.logger.warn({ leaseSeconds: SWEEP_LEASE_SECONDS }, "the last sweep made no progress; starting another");
     }
     const run: Run = { done: Promise.resolve(undefined), abandoned: false, progressAt: deps.now().getTime() };
-    run.done = sweepUnderLease(deps, run).finally(() => {
+    run.done = sweepUnderLease(deps, run, intervalSeconds).finally(() => {
       if (current === run) current = undefined;
     });
     current = run;
@@ -54,31 +59,40 @@ export function startSweeper(deps: ServiceDeps, intervalSeconds: number): Sweepe
     async stop() {
       clearInterval(timer);
       await current?.done;
+      // The interval this process held is handed on: another process sweeps at its next tick.
+      await deps.store.releaseNamedLease(LEASE_NAME, deps.instanceId).catch(() => undefined);
     },
   };
 }
 
-async function sweepUnderLease(deps: ServiceDeps, run: Run): Promise<SweepReport | undefined> {
-  const take = () => deps.store.takeNamedLease(LEASE_NAME, deps.instanceId, SWEEP_LEASE_SECONDS);
+async function sweepUnderLease(deps: ServiceDeps, run: Run, intervalSeconds: number): Promise<SweepReport | undefined> {
+  const lease = { name: LEASE_NAME, owner: deps.instanceId };
+  const take = () => deps.store.takeNamedLease(lease.name, lease.owner, SWEEP_LEASE_SECONDS);
+  // An abandoned run leaves the lease to the run of this process that replaced it.
+  const giveBack = () =>
+    run.abandoned ? undefined : deps.store.releaseNamedLease(lease.name, lease.owner).catch(() => undefined);
   try {
     if (!(await take())) return undefined;
-    try {
-      const started = Date.now();
-      const report = await sweep(deps, async () => {
-        if (run.abandoned) throw new Error("this sweep was abandoned after making no progress");
-        if (!(await take())) throw new Error("another process took the sweeper's lease over");
-        run.progressAt = deps.now().getTime();
-      });
-      for (const [kind, count] of Object.entries(report))
-        if (kind !== "errors" && count > 0) deps.metrics?.sweeperRepairs(kind, count);
-      // Quiet when there was nothing to repair: a line every interval would say nothing.
-      if (Object.values(report).some((count) => count > 0))
-        deps.logger.info({ ...report, tookMs: Date.now() - started }, "sweep repaired what jobs had not done");
-      return report;
-    } finally {
-      // An abandoned run leaves the lease to the run that replaced it.
-      if (!run.abandoned) await deps.store.releaseNamedLease(LEASE_NAME, deps.instanceId).catch(() => undefined);
-    }
+    const started = Date.now();
+    const report = await sweep(deps, async () => {
+      if (run.abandoned) throw new Error("this sweep was abandoned after making no progress");
+      if (!(await take())) throw new Error("another process took the sweeper's lease over");
+      run.progressAt = deps.now().getTime();
+    }).catch(async (error: unknown) => {
+      // Given back, so another process tries at its next tick.
+      await giveBack();
+      throw error;
+    });
+    for (const [kind, count] of Object.entries(report))
+      if (kind !== "errors" && count > 0) deps.metrics?.sweeperRepairs(kind, count);
+    // Quiet when there was nothing to repair: a line every interval would say nothing.
+    if (Object.values(report).some((count) => count > 0))
+      deps.logger.info({ ...report, tookMs: Date.now() - started }, "sweep repaired what jobs had not done");
+    if (!run.abandoned)
+      await holdUntilNextRun(deps.store, lease, { intervalSeconds, elapsedMs: Date.now() - started }).catch(
+        () => undefined,
+      );
+    return report;
   } catch (error) {
     // The database away (its outage is logged where it is noticed) or the lease lost: no harm
     // done, every repair is its own short transaction, and the next sweep starts afresh.

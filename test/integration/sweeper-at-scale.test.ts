@@ -158,7 +158,7 @@ describe("the sweeper with thousands of live grants", () => {
 });
 
 describe("one sweeper at a time", () => {
-  it("makes a second process wait while the first sweeps, then lets it sweep", async () => {
+  it("makes a second process wait while the first sweeps and for the rest of its interval, then lets it sweep", async () => {
     await revokeAllLiveGrants();
     const grants = await liveGrants(30, { scheduleRevokes: false });
     const target = countingTarget();
@@ -173,7 +173,11 @@ describe("one sweeper at a time", () => {
       expect(await second.runOnce()).toBeUndefined();
       target.release();
       expect((await sweeping)?.revokedOverdue).toBe(30);
-      // The first gave its lease back when it finished: the other process sweeps now.
+      // Swept for this interval: the first keeps the lease until the interval is over, so the
+      // install sweeps once per interval however many processes it runs.
+      expect(await second.runOnce()).toBeUndefined();
+      // The first process stops and hands the lease on: the other one sweeps now.
+      await first.stop();
       expect(await second.runOnce()).toMatchObject({ revokedOverdue: 0, errors: 0 });
     } finally {
       target.release();
@@ -190,8 +194,11 @@ describe("one sweeper at a time", () => {
     // Its holder died and nobody renewed it: the lease runs out on the database's clock.
     await sesame.runtime.db.$executeRaw`UPDATE "NamedLease" SET "expiresAt" = now() - interval '1 second'`;
     expect(await sesame.started.sweeper!.runOnce()).toMatchObject({ errors: 0 });
-    // Given back after the sweep: nobody holds it now.
-    expect(await sesame.runtime.db.namedLease.count()).toBe(0);
+    // Kept after the sweep for the rest of the interval (1 h here): nobody else sweeps meanwhile.
+    expect(
+      await sesame.runtime.db
+        .$queryRaw`SELECT "owner", "expiresAt" > now() + interval '50 minutes' AS "heldOn" FROM "NamedLease"`,
+    ).toEqual([{ owner: sesame.runtime.deps.instanceId, heldOn: true }]);
   });
 
   it("stops a sweep whose lease another process took over, and sweeps again afterwards", async () => {

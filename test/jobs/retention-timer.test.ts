@@ -7,7 +7,7 @@ import { PURGE_BATCH } from "../../src/services/purge-ended-records.js";
 
 function fakeDeps(options: { leaseFree: () => boolean; backlog: number }) {
   let backlog = options.backlog;
-  const calls = { purgeBatches: 0, released: 0, audits: 0 };
+  const calls = { purgeBatches: 0, released: 0, audits: 0, leaseSeconds: [] as number[] };
   const uow = {
     deleteEndedRecords: async (_before: Date, limit: number) => {
       calls.purgeBatches += 1;
@@ -26,7 +26,10 @@ function fakeDeps(options: { leaseFree: () => boolean; backlog: number }) {
     now: () => new Date("2026-12-07T10:00:00Z"),
     logger: { info() {}, warn() {}, error() {} },
     store: {
-      takeNamedLease: async () => options.leaseFree(),
+      takeNamedLease: async (_name: string, _owner: string, seconds: number) => {
+        calls.leaseSeconds.push(seconds);
+        return options.leaseFree();
+      },
       releaseNamedLease: async () => {
         calls.released += 1;
       },
@@ -46,10 +49,14 @@ describe("retention timer", () => {
     await vi.advanceTimersByTimeAsync(0);
     expect(calls.purgeBatches).toBe(2);
     expect(calls.audits).toBe(2);
-    expect(calls.released).toBe(1);
+    // Kept for the rest of the hour (no time passed on the fake clock), so the other processes skip it.
+    expect(calls.leaseSeconds.at(-1)).toBe(RETENTION_INTERVAL_MS / 1000);
+    expect(calls.released).toBe(0);
     await vi.advanceTimersByTimeAsync(RETENTION_INTERVAL_MS);
     expect(calls.purgeBatches).toBe(3);
     await timer.stop();
+    // Handed on when the process stops.
+    expect(calls.released).toBe(1);
   });
 
   it("does nothing while another process holds the lease, and joins a purge already under way", async () => {
