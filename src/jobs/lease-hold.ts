@@ -5,9 +5,11 @@ import type { Store } from "../services/ports.js";
  * named lease until the run's interval is over instead of giving it back. Every other process's
  * timer finds the lease taken and skips, so the install runs the job once per interval however
  * many processes it has; given back at once, each of N processes would run it in every interval,
- * N runs in all (at 100,000 live grants a sweep reads every one of them). The holder's own next
- * tick renews the lease, as its owner. If the holder dies, the lease runs out when its interval
- * would have, and the next process to tick runs the job: the interval is still the bound.
+ * N runs in all (at 100,000 live grants a sweep reads every one of them). The holder waits for
+ * its interval to end before it runs again (it could renew its own lease at any time). If it dies
+ * or stops, the lease is free when its interval ends (or at once, given back by a stop), and the
+ * others, which look more often than the interval, take it over: a run starts at most their look
+ * period after the interval is over.
  */
 export async function holdUntilNextRun(
   store: Pick<Store, "takeNamedLease" | "releaseNamedLease">,

@@ -16,15 +16,20 @@ export interface RetentionTimer {
 const LEASE_NAME = "retention";
 const LEASE_SECONDS = 300;
 export const RETENTION_INTERVAL_MS = 3_600_000;
+/** How often a process looks whether the hour is over (one upsert of the lease row when it does not hold it). */
+export const RETENTION_TRY_EVERY_MS = 300_000;
 
 export function startRetentionTimer(deps: ServiceDeps, retentionSeconds: number): RetentionTimer {
   let running: Promise<number | undefined> | undefined;
   let stopped = false;
+  let nextOwnRunAt = 0;
   const take = () => deps.store.takeNamedLease(LEASE_NAME, deps.instanceId, LEASE_SECONDS);
   const purgeUnderLease = async (): Promise<number | undefined> => {
     try {
       if (!(await take())) return undefined;
       const started = Date.now();
+      // Not before an hour from now in this process, whatever the outcome.
+      nextOwnRunAt = started + RETENTION_INTERVAL_MS;
       const purged = await purgeEndedRecords(deps, retentionSeconds, async () => {
         if (stopped) throw new Error("shutting down");
         if (!(await take())) throw new Error("another process took the retention lease over");
@@ -55,7 +60,11 @@ export function startRetentionTimer(deps: ServiceDeps, retentionSeconds: number)
     });
     return running;
   };
-  const timer = setInterval(() => void runOnce(), RETENTION_INTERVAL_MS);
+  // This process's own next purge waits for its hour to end; the lease keeps the others waiting.
+  const tick = () => {
+    if (Date.now() >= nextOwnRunAt) void runOnce();
+  };
+  const timer = setInterval(tick, RETENTION_TRY_EVERY_MS);
   timer.unref();
   void runOnce();
   return {

@@ -9,7 +9,9 @@ import { holdUntilNextRun } from "./lease-hold.js";
  * time" is a lease row (NamedLease), not a lock held in a transaction: the sweep talks to Redis
  * and connectors, and no transaction may stay open across that. The lease is renewed after every
  * batch and, once the sweep is done, held for the rest of the interval (lease-hold.ts); a process
- * that dies or loses the database lets it run out, and another takes over.
+ * that dies or loses the database lets it run out, and another takes over. The other processes
+ * look every TRY_EVERY_SECONDS, so a sweep starts at most that long after the interval is over,
+ * whichever process swept last and whatever became of it.
  */
 export interface Sweeper {
   /**
@@ -26,6 +28,8 @@ const LEASE_NAME = "sweeper";
  * page of job look-ups) takes far less; a sweep that renewed nothing for this long is stuck.
  */
 export const SWEEP_LEASE_SECONDS = 60;
+/** How often a process looks whether the interval is over (one upsert of the lease row when it does not hold it). */
+const TRY_EVERY_SECONDS = 5;
 
 interface Run {
   done: Promise<SweepReport | undefined>;
@@ -36,6 +40,7 @@ interface Run {
 
 export function startSweeper(deps: ServiceDeps, intervalSeconds: number): Sweeper {
   let current: Run | undefined;
+  const pace = { stopped: false, nextOwnSweepAt: 0 };
   const runOnce = () => {
     if (current && deps.now().getTime() - current.progressAt < SWEEP_LEASE_SECONDS * 1000) return current.done;
     if (current) {
@@ -45,18 +50,23 @@ export function startSweeper(deps: ServiceDeps, intervalSeconds: number): Sweepe
       deps.logger.warn({ leaseSeconds: SWEEP_LEASE_SECONDS }, "the last sweep made no progress; starting another");
     }
     const run: Run = { done: Promise.resolve(undefined), abandoned: false, progressAt: deps.now().getTime() };
-    run.done = sweepUnderLease(deps, run, intervalSeconds).finally(() => {
+    run.done = sweepUnderLease(deps, run, intervalSeconds, pace).finally(() => {
       if (current === run) current = undefined;
     });
     current = run;
     return run.done;
   };
-  const timer = setInterval(() => void runOnce(), intervalSeconds * 1000);
+  // This process's own next sweep waits for its interval to end; the lease keeps the others waiting.
+  const tick = () => {
+    if (Date.now() >= pace.nextOwnSweepAt) void runOnce();
+  };
+  const timer = setInterval(tick, Math.min(intervalSeconds, TRY_EVERY_SECONDS) * 1000);
   timer.unref();
   void runOnce();
   return {
     runOnce,
     async stop() {
+      pace.stopped = true;
       clearInterval(timer);
       await current?.done;
       // The interval this process held is handed on: another process sweeps at its next tick.
@@ -65,7 +75,12 @@ export function startSweeper(deps: ServiceDeps, intervalSeconds: number): Sweepe
   };
 }
 
-async function sweepUnderLease(deps: ServiceDeps, run: Run, intervalSeconds: number): Promise<SweepReport | undefined> {
+async function sweepUnderLease(
+  deps: ServiceDeps,
+  run: Run,
+  intervalSeconds: number,
+  pace: { stopped: boolean; nextOwnSweepAt: number },
+): Promise<SweepReport | undefined> {
   const lease = { name: LEASE_NAME, owner: deps.instanceId };
   const take = () => deps.store.takeNamedLease(lease.name, lease.owner, SWEEP_LEASE_SECONDS);
   // An abandoned run leaves the lease to the run of this process that replaced it.
@@ -74,8 +89,12 @@ async function sweepUnderLease(deps: ServiceDeps, run: Run, intervalSeconds: num
   try {
     if (!(await take())) return undefined;
     const started = Date.now();
+    // Not before an interval from now in this process, whatever the outcome: a failing sweep is
+    // tried again an interval later (or by another process, once it gave the lease back).
+    pace.nextOwnSweepAt = started + intervalSeconds * 1000;
     const report = await sweep(deps, async () => {
       if (run.abandoned) throw new Error("this sweep was abandoned after making no progress");
+      if (pace.stopped) throw new Error("shutting down");
       if (!(await take())) throw new Error("another process took the sweeper's lease over");
       run.progressAt = deps.now().getTime();
     }).catch(async (error: unknown) => {
@@ -88,7 +107,8 @@ async function sweepUnderLease(deps: ServiceDeps, run: Run, intervalSeconds: num
     // Quiet when there was nothing to repair: a line every interval would say nothing.
     if (Object.values(report).some((count) => count > 0))
       deps.logger.info({ ...report, tookMs: Date.now() - started }, "sweep repaired what jobs had not done");
-    if (!run.abandoned)
+    // A stopping process hands the lease on instead (stop() gives it back).
+    if (!run.abandoned && !pace.stopped)
       await holdUntilNextRun(deps.store, lease, { intervalSeconds, elapsedMs: Date.now() - started }).catch(
         () => undefined,
       );

@@ -189,6 +189,8 @@ describe("one sweeper at a time", () => {
 
   it("takes the lease over once its holder let it run out", async () => {
     const { store } = sesame.runtime.deps;
+    // Free, whichever test ran before (a sweep keeps the lease for the rest of its interval).
+    await sesame.runtime.db.$executeRaw`DELETE FROM "NamedLease"`;
     expect(await store.takeNamedLease("sweeper", "a-process-that-died", 60)).toBe(true);
     expect(await sesame.started.sweeper!.runOnce()).toBeUndefined();
     // Its holder died and nobody renewed it: the lease runs out on the database's clock.
