@@ -4,6 +4,7 @@ import { type DriverResult, type LifecycleFailure, STEPS, type Step } from "./li
 import type { LockSamples } from "./pg-observer.js";
 import { formatNumber, formatRatio, renderTable } from "./report.js";
 import type { LogSummary } from "./sesame-process.js";
+import type { SplitFloor } from "./split-floor.js";
 import { median, type Spread, spread } from "./stats.js";
 
 /** The figures of one measured run (or their medians over runs), as a user of Sesame sees them. */
@@ -14,6 +15,10 @@ export interface Figures {
   steps: Record<Step, Spread>;
   pollsPerLifecycle: number;
   sesameCpuMsPerLifecycle: number;
+  /** Of it, the process serving the API (`--role all`, or `--role web` with --split)... */
+  apiProcessCpuMsPerLifecycle: number;
+  /** ...and the `--role worker` beside it (0 with one process). */
+  workerProcessCpuMsPerLifecycle: number;
   sesameCpuMsPerApiCall: number;
   /** Sesame's read and write system calls (sockets, mostly) per lifecycle, all its processes. */
   sesameReadsPerLifecycle: number;
@@ -47,6 +52,8 @@ export interface Floors {
   healthz: HttpFloor;
   /** Sesame's CPU per /healthz request: the cost of an HTTP request that does nothing. */
   healthzCpuMsPerRequest: number;
+  /** What splitting a plain node-postgres workload between two processes costs on this machine. */
+  split: SplitFloor;
 }
 
 export interface RunRecord {
@@ -70,6 +77,8 @@ export interface Measurements {
   driver: DriverResult;
   api: ApiTally;
   sesameCpuMs: number;
+  /** The part of sesameCpuMs used by the process serving the API. */
+  apiProcessCpuMs: number;
   sesameSyscalls: { reads: number; writes: number };
   benchCpuMs: number;
   postgresCpuMs: number;
@@ -89,6 +98,8 @@ export function computeFigures(m: Measurements): Figures {
     steps: Object.fromEntries(STEPS.map((step) => [step, spread(m.driver.steps[step])])) as Record<Step, Spread>,
     pollsPerLifecycle: m.driver.polls / done,
     sesameCpuMsPerLifecycle: m.sesameCpuMs / done,
+    apiProcessCpuMsPerLifecycle: m.apiProcessCpuMs / done,
+    workerProcessCpuMsPerLifecycle: (m.sesameCpuMs - m.apiProcessCpuMs) / done,
     sesameCpuMsPerApiCall: m.sesameCpuMs / Math.max(1, m.api.calls),
     sesameReadsPerLifecycle: m.sesameSyscalls.reads / done,
     sesameWritesPerLifecycle: m.sesameSyscalls.writes / done,
@@ -196,6 +207,8 @@ export function renderSummary(summary: Summary): string {
     ),
     { label: "grant reads per lifecycle (polls or waits)", pick: (f) => f.pollsPerLifecycle },
     { label: "Sesame CPU ms per lifecycle", pick: (f) => f.sesameCpuMsPerLifecycle },
+    { label: "  of which the API's process (all or web)", pick: (f) => f.apiProcessCpuMsPerLifecycle },
+    { label: "  of which the --role worker", pick: (f) => f.workerProcessCpuMsPerLifecycle },
     {
       label: "Sesame CPU ms per API call",
       pick: (f) => f.sesameCpuMsPerApiCall,

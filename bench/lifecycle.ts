@@ -6,7 +6,8 @@
  * BullMQ, serial PostgreSQL commits, /healthz. Then the same with a second `--role worker`
  * process beside the first (with --split, the first serves the API alone: `--role web`); one- and
  * two-process runs alternate so a drifting machine load affects both alike, and each figure is the
- * median of the runs.
+ * median of the runs. The two-process ratio has its floor too: a plain node-postgres loop from one
+ * process and from two (split-floor.ts).
  *
  *   npm run bench -- [--lifecycles 1000] [--warmup 1000] [--split] [--concurrency 50] [--runs 3] [--json]
  *                    [--poll-ms 25] [--poll-max-ms 250] [--timeout-minutes 45] [--metrics-dir DIR]
@@ -51,6 +52,7 @@ import { type PrivateRedis, startPrivateRedis } from "./private-redis.js";
 import { commandCpuMs, processCpuMs } from "./proc-stat.js";
 import { formatNumber } from "./report.js";
 import { distProblem, httpReady, type SesameProcess, startSesameProcess, workersReady } from "./sesame-process.js";
+import { measureSplitFloor, type SplitFloor } from "./split-floor.js";
 import { sleep } from "./wait.js";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -70,6 +72,7 @@ const FLOOR_BULLMQ_JOBS = 5_000;
 const FLOOR_BULLMQ_SERIAL_JOBS = 200;
 const FLOOR_COMMIT_MS = 3_000;
 const FLOOR_HTTP_MS = 3_000;
+const FLOOR_SPLIT_SECONDS = 4;
 const LOCK_SAMPLE_MS = 100;
 
 interface Options {
@@ -343,7 +346,8 @@ async function measureRun(
     signal: died.signal,
   });
   const locks = await sampler.stop();
-  const sesameCpuMs = sesame.reduce((sum, p, i) => sum + (p.child.running() ? p.cpuMs() - cpuBefore[i]! : 0), 0);
+  const cpuUsed = sesame.map((p, i) => (p.child.running() ? p.cpuMs() - cpuBefore[i]! : 0));
+  const sesameCpuMs = cpuUsed.reduce((sum, ms) => sum + ms, 0);
   const sesameSyscalls = sesame.reduce(
     (sum, p, i) => {
       if (!p.child.running()) return sum;
@@ -388,6 +392,8 @@ async function measureRun(
       driver: result,
       api: api.tally(),
       sesameCpuMs,
+      // The first process started serves the API.
+      apiProcessCpuMs: cpuUsed[0] ?? 0,
       sesameSyscalls,
       benchCpuMs: (benchCpu.user + benchCpu.system) / 1000,
       postgresCpuMs,
@@ -421,7 +427,11 @@ async function measureFloors(bench: Bench, baseUrl: string, web: SesameProcess):
     durationMs: FLOOR_HTTP_MS,
   });
   const healthzCpuMsPerRequest = (web.cpuMs() - cpuBefore) / Math.max(1, healthz.latency.count);
-  return { bullmq, commits, healthz, healthzCpuMsPerRequest };
+  const split = await measureSplitFloor(bench.database.url, {
+    concurrency: bench.options.concurrency,
+    seconds: FLOOR_SPLIT_SECONDS,
+  });
+  return { bullmq, commits, healthz, healthzCpuMsPerRequest, split };
 }
 
 /**
@@ -488,6 +498,7 @@ function renderText(
       `Sesame logging at ${machine.sesameLogLevel}`,
     `load average (1/5/15 min): start ${load(machine.loadAverage.start)}, end ${load(machine.loadAverage.end)}`,
     `one poll (GET /api/v1/grants/:id) costs ${formatNumber(xactsPerPoll)} transactions`,
+    splitFloorLine(summary.floors.split, options.concurrency),
     ...hottestLocks(runs),
     "",
     renderSummary(summary),
@@ -523,6 +534,16 @@ function renderText(
  * Which advisory lock the waiting sessions queued for, per run, to find it in the source; and
  * which kind of lock of any kind (row, relation, the server-wide NOTIFY lock `object 1262:0`).
  */
+/** The floor of the 2p/1p column: how much a plain workload loses when split between two processes here. */
+function splitFloorLine(split: SplitFloor, concurrency: number): string {
+  return (
+    `floor of 2p/1p (median of all runs): a plain node-postgres loop (a transaction and a read, ${concurrency} loops, a connection each) did ` +
+    `${formatNumber(split.oneProcess)} operations/s from one process and ${formatNumber(split.twoProcesses)} from two: ` +
+    `${formatNumber(split.twoProcesses / split.oneProcess)}; its Node CPU per operation ${formatNumber(split.cpuMsPerOperation.oneProcess)} → ` +
+    `${formatNumber(split.cpuMsPerOperation.twoProcesses)} ms`
+  );
+}
+
 function hottestLocks(runs: readonly RunRecord[]): string[] {
   const byKey = new Map<string, string[]>();
   const byKind = new Map<string, string[]>();
