@@ -75,7 +75,11 @@ async function runLoops(
           String(startAt),
           String(seconds),
         ],
-        { onLine: (text, stream) => void (stream === "stdout" && (line = text)) },
+        {
+          onLine: (text, stream) => {
+            if (stream === "stdout") line = text;
+          },
+        },
       );
       const exit = await child.exited;
       if (exit.code !== 0) throw new Error(`split floor: a loop process ${describeExit(exit)}:\n${child.tail()}`);
