@@ -17,7 +17,7 @@ export interface Figures {
   sesameCpuMsPerLifecycle: number;
   /** Of it, the process serving the API (`--role all`, or `--role web` with --split)... */
   apiProcessCpuMsPerLifecycle: number;
-  /** ...and the `--role worker` beside it (0 with one process). */
+  /** ...and the `--role worker` beside it (NaN with one process: there is none, so no ratio either). */
   workerProcessCpuMsPerLifecycle: number;
   sesameCpuMsPerApiCall: number;
   /** Sesame's read and write system calls (sockets, mostly) per lifecycle, all its processes. */
@@ -79,6 +79,7 @@ export interface Measurements {
   sesameCpuMs: number;
   /** The part of sesameCpuMs used by the process serving the API. */
   apiProcessCpuMs: number;
+  processes: number;
   sesameSyscalls: { reads: number; writes: number };
   benchCpuMs: number;
   postgresCpuMs: number;
@@ -99,7 +100,7 @@ export function computeFigures(m: Measurements): Figures {
     pollsPerLifecycle: m.driver.polls / done,
     sesameCpuMsPerLifecycle: m.sesameCpuMs / done,
     apiProcessCpuMsPerLifecycle: m.apiProcessCpuMs / done,
-    workerProcessCpuMsPerLifecycle: (m.sesameCpuMs - m.apiProcessCpuMs) / done,
+    workerProcessCpuMsPerLifecycle: m.processes > 1 ? (m.sesameCpuMs - m.apiProcessCpuMs) / done : Number.NaN,
     sesameCpuMsPerApiCall: m.sesameCpuMs / Math.max(1, m.api.calls),
     sesameReadsPerLifecycle: m.sesameSyscalls.reads / done,
     sesameWritesPerLifecycle: m.sesameSyscalls.writes / done,

@@ -394,6 +394,7 @@ async function measureRun(
       sesameCpuMs,
       // The first process started serves the API.
       apiProcessCpuMs: cpuUsed[0] ?? 0,
+      processes,
       sesameSyscalls,
       benchCpuMs: (benchCpu.user + benchCpu.system) / 1000,
       postgresCpuMs,
@@ -530,10 +531,6 @@ function renderText(
   return lines.join("\n");
 }
 
-/**
- * Which advisory lock the waiting sessions queued for, per run, to find it in the source; and
- * which kind of lock of any kind (row, relation, the server-wide NOTIFY lock `object 1262:0`).
- */
 /** The floor of the 2p/1p column: how much a plain workload loses when split between two processes here. */
 function splitFloorLine(split: SplitFloor, concurrency: number): string {
   return (
@@ -544,6 +541,10 @@ function splitFloorLine(split: SplitFloor, concurrency: number): string {
   );
 }
 
+/**
+ * Which advisory lock the waiting sessions queued for, per run, to find it in the source; and
+ * which kind of lock of any kind (row, relation, the server-wide NOTIFY lock `object 1262:0`).
+ */
 function hottestLocks(runs: readonly RunRecord[]): string[] {
   const byKey = new Map<string, string[]>();
   const byKind = new Map<string, string[]>();

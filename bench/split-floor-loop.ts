@@ -3,13 +3,14 @@ import pg from "pg";
 /**
  * One process of the two-process floor (split-floor.ts): `concurrency` loops of a transaction
  * shaped like Sesame's writes (lock a row, update it, insert an audit-like row, commit) plus one
- * read, from `startAt` for `seconds`, on its own rows. Prints one JSON line: what it did and the
- * CPU it used.
+ * read, on its own rows, for `seconds` from the SIGUSR2 it waits for after printing "ready" (so
+ * every loop process starts at the same moment, however long each took to start). Prints one
+ * JSON line: what it did and the CPU it used.
  *
- *   node --import tsx bench/split-floor-loop.ts <databaseUrl> <concurrency> <firstRow> <startAtEpochMs> <seconds>
+ *   node --import tsx bench/split-floor-loop.ts <databaseUrl> <concurrency> <firstRow> <seconds>
  */
 
-const [databaseUrl, concurrencyText, firstRowText, startAtText, secondsText] = process.argv.slice(2);
+const [databaseUrl, concurrencyText, firstRowText, secondsText] = process.argv.slice(2);
 const concurrency = Number(concurrencyText);
 const firstRow = Number(firstRowText);
 // A connection per loop: one process and two hold as many connections, and nothing queues for one.
@@ -31,7 +32,12 @@ async function transaction(row: number): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  await new Promise((resolve) => setTimeout(resolve, Math.max(0, Number(startAtText) - Date.now())));
+  // Connected before it says so: the window measures the loops, not the connecting.
+  const clients = await Promise.all(Array.from({ length: concurrency }, () => pool.connect()));
+  for (const client of clients) client.release();
+  const go = new Promise((resolve) => process.once("SIGUSR2", resolve));
+  console.log("ready");
+  await go;
   const endAt = performance.now() + Number(secondsText) * 1000;
   const cpuBefore = process.cpuUsage();
   const started = performance.now();

@@ -1,7 +1,7 @@
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import { withClient } from "./bench-database.js";
-import { describeExit, startChild } from "./child-process.js";
+import { type ChildExit, describeExit, type ManagedChild, startChild } from "./child-process.js";
 
 /**
  * The floor of "two processes / one": the same plain node-postgres workload at the same total
@@ -20,8 +20,8 @@ export interface SplitFloor {
 }
 
 const LOOP_SCRIPT = fileURLToPath(new URL("./split-floor-loop.ts", import.meta.url));
-/** Time for the children to start (tsx compiles the loop script) before they begin together. */
-const START_MARGIN_MS = 3_000;
+/** A loop process that has not said "ready" by then (tsx compiles it, it connects) fails the floor. */
+const READY_TIMEOUT_MS = 60_000;
 const Result = z.object({ operations: z.number(), seconds: z.number().positive(), cpuMs: z.number() });
 
 export async function measureSplitFloor(
@@ -49,47 +49,79 @@ export async function measureSplitFloor(
   }
 }
 
-/** One loop process per entry of `loopsPerProcess`, all starting at the same moment. */
+interface LoopProcess {
+  child: ManagedChild;
+  ready: Promise<void>;
+  /** Its JSON line once it exited; rejects if it failed. */
+  result: Promise<z.infer<typeof Result>>;
+}
+
+/** One loop process per entry of `loopsPerProcess`, started together once all are ready. */
 async function runLoops(
   databaseUrl: string,
   loopsPerProcess: readonly number[],
   seconds: number,
 ): Promise<{ perSecond: number; cpuMsPerOperation: number }> {
-  const startAt = Date.now() + START_MARGIN_MS;
   // Each process has rows of its own: the first row of each is the sum of the loops before it.
   const firstRows = loopsPerProcess.map((_, index) => loopsPerProcess.slice(0, index).reduce((a, b) => a + b, 0));
-  const results = await Promise.all(
-    loopsPerProcess.map(async (loops, index) => {
-      const firstRow = firstRows[index]!;
-      let line = "";
-      const child = await startChild(
-        `split floor ${index + 1}`,
-        process.execPath,
-        [
-          "--import",
-          "tsx",
-          LOOP_SCRIPT,
-          databaseUrl,
-          String(loops),
-          String(firstRow),
-          String(startAt),
-          String(seconds),
-        ],
-        {
-          onLine: (text, stream) => {
-            if (stream === "stdout") line = text;
-          },
-        },
-      );
-      const exit = await child.exited;
-      if (exit.code !== 0) throw new Error(`split floor: a loop process ${describeExit(exit)}:\n${child.tail()}`);
-      return Result.parse(JSON.parse(line));
-    }),
+  const loops: LoopProcess[] = [];
+  try {
+    for (const [index, count] of loopsPerProcess.entries())
+      loops.push(await startLoop(databaseUrl, index, [count, firstRows[index]!, seconds]));
+    await Promise.all(loops.map((loop) => loop.ready));
+    for (const loop of loops) process.kill(loop.child.pid, "SIGUSR2");
+    const results = await Promise.all(loops.map((loop) => loop.result));
+    const operations = results.reduce((sum, r) => sum + r.operations, 0);
+    return {
+      // Each process's own rate, summed: their windows start together and last as long.
+      perSecond: results.reduce((sum, r) => sum + r.operations / r.seconds, 0),
+      cpuMsPerOperation: results.reduce((sum, r) => sum + r.cpuMs, 0) / Math.max(1, operations),
+    };
+  } finally {
+    // After a failure the others would go on holding their rows (and the tables' DROP) alone.
+    await Promise.all(loops.map((loop) => loop.child.stop(5_000)));
+  }
+}
+
+async function startLoop(
+  databaseUrl: string,
+  index: number,
+  [count, firstRow, seconds]: [number, number, number],
+): Promise<LoopProcess> {
+  let lastLine = "";
+  let saidReady: () => void = () => undefined;
+  const said = new Promise<void>((resolve) => {
+    saidReady = resolve;
+  });
+  const child = await startChild(
+    `split floor ${index + 1}`,
+    process.execPath,
+    ["--import", "tsx", LOOP_SCRIPT, databaseUrl, String(count), String(firstRow), String(seconds)],
+    {
+      onLine: (text, stream) => {
+        if (stream !== "stdout") return;
+        if (text === "ready") saidReady();
+        else lastLine = text;
+      },
+    },
   );
-  const operations = results.reduce((sum, r) => sum + r.operations, 0);
-  return {
-    // Each process's own rate, summed: their windows start together and last as long.
-    perSecond: results.reduce((sum, r) => sum + r.operations / r.seconds, 0),
-    cpuMsPerOperation: results.reduce((sum, r) => sum + r.cpuMs, 0) / Math.max(1, operations),
-  };
+  const failed = (exit: ChildExit) => new Error(`split floor: a loop process ${describeExit(exit)}:\n${child.tail()}`);
+  const result = child.exited.then((exit) => {
+    if (exit.code !== 0) throw failed(exit);
+    return Result.parse(JSON.parse(lastLine));
+  });
+  // Handled here too, so a failure before the others are ready is not an unhandled rejection.
+  result.catch(() => undefined);
+  const ready = Promise.race([
+    said,
+    child.exited.then((exit) => Promise.reject(failed(exit))),
+    new Promise<never>((_, reject) =>
+      setTimeout(
+        () => reject(new Error("split floor: a loop process was not ready in time")),
+        READY_TIMEOUT_MS,
+      ).unref(),
+    ),
+  ]);
+  ready.catch(() => undefined);
+  return { child, ready, result };
 }

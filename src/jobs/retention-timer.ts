@@ -22,12 +22,13 @@ export const RETENTION_TRY_EVERY_MS = 300_000;
 export function startRetentionTimer(deps: ServiceDeps, retentionSeconds: number): RetentionTimer {
   let running: Promise<number | undefined> | undefined;
   let stopped = false;
-  let nextOwnRunAt = 0;
+  // On the monotonic clock: a wall clock stepped back must not postpone the purges.
+  let nextOwnRunAt = Number.NEGATIVE_INFINITY;
   const take = () => deps.store.takeNamedLease(LEASE_NAME, deps.instanceId, LEASE_SECONDS);
   const purgeUnderLease = async (): Promise<number | undefined> => {
     try {
       if (!(await take())) return undefined;
-      const started = Date.now();
+      const started = performance.now();
       // Not before an hour from now in this process, whatever the outcome.
       nextOwnRunAt = started + RETENTION_INTERVAL_MS;
       const purged = await purgeEndedRecords(deps, retentionSeconds, async () => {
@@ -42,7 +43,7 @@ export function startRetentionTimer(deps: ServiceDeps, retentionSeconds: number)
       await holdUntilNextRun(
         deps.store,
         { name: LEASE_NAME, owner: deps.instanceId },
-        { intervalSeconds: RETENTION_INTERVAL_MS / 1000, elapsedMs: Date.now() - started },
+        { intervalSeconds: RETENTION_INTERVAL_MS / 1000, elapsedMs: performance.now() - started },
       ).catch(() => undefined);
       return purged;
     } catch (error) {
@@ -61,8 +62,9 @@ export function startRetentionTimer(deps: ServiceDeps, retentionSeconds: number)
     return running;
   };
   // This process's own next purge waits for its hour to end; the lease keeps the others waiting.
+  // Half a tick early counts as due, like the sweeper's.
   const tick = () => {
-    if (Date.now() >= nextOwnRunAt) void runOnce();
+    if (performance.now() >= nextOwnRunAt - RETENTION_TRY_EVERY_MS / 2) void runOnce();
   };
   const timer = setInterval(tick, RETENTION_TRY_EVERY_MS);
   timer.unref();

@@ -40,7 +40,8 @@ interface Run {
 
 export function startSweeper(deps: ServiceDeps, intervalSeconds: number): Sweeper {
   let current: Run | undefined;
-  const pace = { stopped: false, nextOwnSweepAt: 0 };
+  // On the monotonic clock: a wall clock stepped back must not postpone the sweeps.
+  const pace = { stopped: false, nextOwnSweepAt: Number.NEGATIVE_INFINITY };
   const runOnce = () => {
     if (current && deps.now().getTime() - current.progressAt < SWEEP_LEASE_SECONDS * 1000) return current.done;
     if (current) {
@@ -56,11 +57,14 @@ export function startSweeper(deps: ServiceDeps, intervalSeconds: number): Sweepe
     current = run;
     return run.done;
   };
-  // This process's own next sweep waits for its interval to end; the lease keeps the others waiting.
+  // This process's own next sweep waits for its interval to end; the lease keeps the others
+  // waiting. Half a tick early counts as due: the sweep started a round trip after its tick, and
+  // the tick one interval later must not miss it by those milliseconds.
+  const tickMs = Math.min(intervalSeconds, TRY_EVERY_SECONDS) * 1000;
   const tick = () => {
-    if (Date.now() >= pace.nextOwnSweepAt) void runOnce();
+    if (performance.now() >= pace.nextOwnSweepAt - tickMs / 2) void runOnce();
   };
-  const timer = setInterval(tick, Math.min(intervalSeconds, TRY_EVERY_SECONDS) * 1000);
+  const timer = setInterval(tick, tickMs);
   timer.unref();
   void runOnce();
   return {
@@ -88,7 +92,7 @@ async function sweepUnderLease(
     run.abandoned ? undefined : deps.store.releaseNamedLease(lease.name, lease.owner).catch(() => undefined);
   try {
     if (!(await take())) return undefined;
-    const started = Date.now();
+    const started = performance.now();
     // Not before an interval from now in this process, whatever the outcome: a failing sweep is
     // tried again an interval later (or by another process, once it gave the lease back).
     pace.nextOwnSweepAt = started + intervalSeconds * 1000;
@@ -106,10 +110,13 @@ async function sweepUnderLease(
       if (kind !== "errors" && count > 0) deps.metrics?.sweeperRepairs(kind, count);
     // Quiet when there was nothing to repair: a line every interval would say nothing.
     if (Object.values(report).some((count) => count > 0))
-      deps.logger.info({ ...report, tookMs: Date.now() - started }, "sweep repaired what jobs had not done");
+      deps.logger.info(
+        { ...report, tookMs: Math.round(performance.now() - started) },
+        "sweep repaired what jobs had not done",
+      );
     // A stopping process hands the lease on instead (stop() gives it back).
     if (!run.abandoned && !pace.stopped)
-      await holdUntilNextRun(deps.store, lease, { intervalSeconds, elapsedMs: Date.now() - started }).catch(
+      await holdUntilNextRun(deps.store, lease, { intervalSeconds, elapsedMs: performance.now() - started }).catch(
         () => undefined,
       );
     return report;

@@ -18,10 +18,11 @@ const { startSweeper } = await import("../../src/jobs/sweeper.js");
 
 const INTERVAL_SECONDS = 30;
 
-function leaseTable() {
+function leaseTable(roundTripMs = 0) {
   const leases = new Map<string, { owner: string; expiresAt: number }>();
   return {
     async takeNamedLease(name: string, owner: string, seconds: number) {
+      if (roundTripMs > 0) await new Promise((resolve) => setTimeout(resolve, roundTripMs));
       const held = leases.get(name);
       if (held && held.owner !== owner && held.expiresAt > Date.now()) return false;
       leases.set(name, { owner, expiresAt: Date.now() + seconds * 1000 });
@@ -70,6 +71,15 @@ describe("sweeper pace across processes", () => {
     await vi.advanceTimersByTimeAsync(2 * INTERVAL_SECONDS * 1000);
     expect(sweeps.slice(5)).toEqual(["b", "b"]);
     await b.stop();
+  });
+
+  it("keeps its pace when taking the lease takes a while (each sweep starts a round trip after its tick)", async () => {
+    vi.useFakeTimers();
+    const a = workerProcess("a", leaseTable(300));
+    await vi.advanceTimersByTimeAsync(3 * INTERVAL_SECONDS * 1000 + 1_000);
+    // At 0, 30, 60 and 90 s: not one look period late each time.
+    expect(sweeps).toEqual(["a", "a", "a", "a"]);
+    await a.stop();
   });
 
   it("takes over from a holder that died once its interval is over", async () => {
