@@ -92,8 +92,10 @@ describe("okta-group connector", () => {
 
   it("looks the person up by email when principalAttribute is email, and refuses an ambiguous email", async () => {
     const byEmail = oktaConnector(standIn, orgUrl, { principalAttribute: "email" });
-    const user = standIn.addUser(`login-${Date.now()}`, `mail-${Date.now()}@example.com`);
-    const context = { ...oktaContext(standIn, groupId), principal: `mail-${user.login.slice(6)}@example.com` };
+    // One stamp for both: two reads of the clock may fall in different milliseconds.
+    const stamp = `${Date.now()}-${Math.random().toString(36).slice(2)}`;
+    const user = standIn.addUser(`login-${stamp}`, `mail-${stamp}@example.com`);
+    const context = { ...oktaContext(standIn, groupId), principal: `mail-${stamp}@example.com` };
     const receipt = await byEmail.grant(context);
     expect(receipt.data.userId).toBe(user.id);
     await byEmail.revoke({ ...context, receipt: receipt.data });
