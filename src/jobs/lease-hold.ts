@@ -20,3 +20,32 @@ export async function holdUntilNextRun(
   if (rest >= 1) await store.takeNamedLease(lease.name, lease.owner, rest);
   else await store.releaseNamedLease(lease.name, lease.owner);
 }
+
+export interface OwnPace {
+  /** A run of this process took the lease at `startedAt` (performance.now()): its next one waits an interval. */
+  ran(startedAt: number): void;
+  stop(): void;
+}
+
+/**
+ * The timer of a job run under a held lease: it looks every `lookEveryMs` (so a lease given back
+ * or run out is taken over within that) and calls `run` once this process's own interval since
+ * its last run is over. Half a look early counts as due: a run starts a round trip after its look,
+ * and the look one interval later must not miss it by those milliseconds. On the monotonic clock:
+ * a wall clock stepped back must not postpone the runs.
+ */
+export function startOwnPace(run: () => void, options: { intervalMs: number; lookEveryMs: number }): OwnPace {
+  let nextOwnRunAt = Number.NEGATIVE_INFINITY;
+  const timer = setInterval(() => {
+    if (performance.now() >= nextOwnRunAt - options.lookEveryMs / 2) run();
+  }, options.lookEveryMs);
+  timer.unref();
+  return {
+    ran(startedAt) {
+      nextOwnRunAt = startedAt + options.intervalMs;
+    },
+    stop() {
+      clearInterval(timer);
+    },
+  };
+}

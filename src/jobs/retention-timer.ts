@@ -1,6 +1,6 @@
 import type { ServiceDeps } from "../services/deps.js";
 import { purgeEndedRecords } from "../services/purge-ended-records.js";
-import { holdUntilNextRun } from "./lease-hold.js";
+import { holdUntilNextRun, startOwnPace } from "./lease-hold.js";
 
 /**
  * SESAME_RETENTION: once an hour, in one worker process at a time and once in the whole install
@@ -22,15 +22,13 @@ export const RETENTION_TRY_EVERY_MS = 300_000;
 export function startRetentionTimer(deps: ServiceDeps, retentionSeconds: number): RetentionTimer {
   let running: Promise<number | undefined> | undefined;
   let stopped = false;
-  // On the monotonic clock: a wall clock stepped back must not postpone the purges.
-  let nextOwnRunAt = Number.NEGATIVE_INFINITY;
   const take = () => deps.store.takeNamedLease(LEASE_NAME, deps.instanceId, LEASE_SECONDS);
   const purgeUnderLease = async (): Promise<number | undefined> => {
     try {
       if (!(await take())) return undefined;
       const started = performance.now();
       // Not before an hour from now in this process, whatever the outcome.
-      nextOwnRunAt = started + RETENTION_INTERVAL_MS;
+      pace.ran(started);
       const purged = await purgeEndedRecords(deps, retentionSeconds, async () => {
         if (stopped) throw new Error("shutting down");
         if (!(await take())) throw new Error("another process took the retention lease over");
@@ -62,18 +60,16 @@ export function startRetentionTimer(deps: ServiceDeps, retentionSeconds: number)
     return running;
   };
   // This process's own next purge waits for its hour to end; the lease keeps the others waiting.
-  // Half a tick early counts as due, like the sweeper's.
-  const tick = () => {
-    if (performance.now() >= nextOwnRunAt - RETENTION_TRY_EVERY_MS / 2) void runOnce();
-  };
-  const timer = setInterval(tick, RETENTION_TRY_EVERY_MS);
-  timer.unref();
+  const pace = startOwnPace(() => void runOnce(), {
+    intervalMs: RETENTION_INTERVAL_MS,
+    lookEveryMs: RETENTION_TRY_EVERY_MS,
+  });
   void runOnce();
   return {
     runOnce,
     async stop() {
       stopped = true;
-      clearInterval(timer);
+      pace.stop();
       await running;
       // The hour this process held is handed on: another process purges at its next tick.
       await deps.store.releaseNamedLease(LEASE_NAME, deps.instanceId).catch(() => undefined);

@@ -1,6 +1,6 @@
 import type { ServiceDeps } from "../services/deps.js";
 import { type SweepReport, sweep } from "../services/sweep.js";
-import { holdUntilNextRun } from "./lease-hold.js";
+import { holdUntilNextRun, startOwnPace } from "./lease-hold.js";
 
 /**
  * Runs the sweep on a timer in every worker process, one process at a time and once per interval
@@ -40,8 +40,7 @@ interface Run {
 
 export function startSweeper(deps: ServiceDeps, intervalSeconds: number): Sweeper {
   let current: Run | undefined;
-  // On the monotonic clock: a wall clock stepped back must not postpone the sweeps.
-  const pace = { stopped: false, nextOwnSweepAt: Number.NEGATIVE_INFINITY };
+  let stopped = false;
   const runOnce = () => {
     if (current && deps.now().getTime() - current.progressAt < SWEEP_LEASE_SECONDS * 1000) return current.done;
     if (current) {
@@ -51,27 +50,27 @@ export function startSweeper(deps: ServiceDeps, intervalSeconds: number): Sweepe
       deps.logger.warn({ leaseSeconds: SWEEP_LEASE_SECONDS }, "the last sweep made no progress; starting another");
     }
     const run: Run = { done: Promise.resolve(undefined), abandoned: false, progressAt: deps.now().getTime() };
-    run.done = sweepUnderLease(deps, run, intervalSeconds, pace).finally(() => {
+    run.done = sweepUnderLease(deps, run, {
+      intervalSeconds,
+      ran: (startedAt) => pace.ran(startedAt),
+      stopping: () => stopped,
+    }).finally(() => {
       if (current === run) current = undefined;
     });
     current = run;
     return run.done;
   };
-  // This process's own next sweep waits for its interval to end; the lease keeps the others
-  // waiting. Half a tick early counts as due: the sweep started a round trip after its tick, and
-  // the tick one interval later must not miss it by those milliseconds.
-  const tickMs = Math.min(intervalSeconds, TRY_EVERY_SECONDS) * 1000;
-  const tick = () => {
-    if (performance.now() >= pace.nextOwnSweepAt - tickMs / 2) void runOnce();
-  };
-  const timer = setInterval(tick, tickMs);
-  timer.unref();
+  // This process's own next sweep waits for its interval to end; the lease keeps the others waiting.
+  const pace = startOwnPace(() => void runOnce(), {
+    intervalMs: intervalSeconds * 1000,
+    lookEveryMs: Math.min(intervalSeconds, TRY_EVERY_SECONDS) * 1000,
+  });
   void runOnce();
   return {
     runOnce,
     async stop() {
-      pace.stopped = true;
-      clearInterval(timer);
+      stopped = true;
+      pace.stop();
       await current?.done;
       // The interval this process held is handed on: another process sweeps at its next tick.
       await deps.store.releaseNamedLease(LEASE_NAME, deps.instanceId).catch(() => undefined);
@@ -82,9 +81,9 @@ export function startSweeper(deps: ServiceDeps, intervalSeconds: number): Sweepe
 async function sweepUnderLease(
   deps: ServiceDeps,
   run: Run,
-  intervalSeconds: number,
-  pace: { stopped: boolean; nextOwnSweepAt: number },
+  options: { intervalSeconds: number; ran(startedAt: number): void; stopping(): boolean },
 ): Promise<SweepReport | undefined> {
+  const { intervalSeconds } = options;
   const lease = { name: LEASE_NAME, owner: deps.instanceId };
   const take = () => deps.store.takeNamedLease(lease.name, lease.owner, SWEEP_LEASE_SECONDS);
   // An abandoned run leaves the lease to the run of this process that replaced it.
@@ -95,10 +94,10 @@ async function sweepUnderLease(
     const started = performance.now();
     // Not before an interval from now in this process, whatever the outcome: a failing sweep is
     // tried again an interval later (or by another process, once it gave the lease back).
-    pace.nextOwnSweepAt = started + intervalSeconds * 1000;
+    options.ran(started);
     const report = await sweep(deps, async () => {
       if (run.abandoned) throw new Error("this sweep was abandoned after making no progress");
-      if (pace.stopped) throw new Error("shutting down");
+      if (options.stopping()) throw new Error("shutting down");
       if (!(await take())) throw new Error("another process took the sweeper's lease over");
       run.progressAt = deps.now().getTime();
     }).catch(async (error: unknown) => {
@@ -115,7 +114,7 @@ async function sweepUnderLease(
         "sweep repaired what jobs had not done",
       );
     // A stopping process hands the lease on instead (stop() gives it back).
-    if (!run.abandoned && !pace.stopped)
+    if (!run.abandoned && !options.stopping())
       await holdUntilNextRun(deps.store, lease, { intervalSeconds, elapsedMs: performance.now() - started }).catch(
         () => undefined,
       );
